@@ -1,0 +1,28 @@
+# Entry points: make build | test | demo | bench | clean
+# Swift lives in /opt/swift on our machines; use it when swift is not on PATH.
+ifeq ($(shell command -v swift),)
+export PATH := /opt/swift/usr/bin:$(PATH)
+endif
+
+SWIFT_TEST ?= swift test
+
+.PHONY: build test demo bench clean
+
+build:
+	bash scripts/setup.sh
+	swift build -c release --product understudy
+
+test:
+	bash scripts/setup.sh
+	$(SWIFT_TEST)
+
+demo:
+	bash scripts/demo.sh
+
+bench:
+	bash scripts/setup.sh bench
+	swift build -c release --product understudy
+	bash bench/run.sh
+
+clean:
+	rm -rf .build-demo .build-bench*

@@ -1,0 +1,52 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Module map and dependency direction: see ../shared/DESIGN.md. Arrows point down only:
+// understudy → Vault, Capture → UnderstudyModel; C libraries only below Capture.
+let package = Package(
+    name: "Understudy",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "understudy", targets: ["understudy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        .target(name: "UnderstudyModel"),
+        .systemLibrary(name: "CX11", pkgConfig: "x11", providers: [.apt(["libx11-dev", "libxtst-dev", "libxext-dev", "libxdamage-dev", "libxfixes-dev", "libxrandr-dev"])]),
+        .systemLibrary(name: "CXKBCommon", pkgConfig: "xkbcommon", providers: [.apt(["libxkbcommon-dev"])]),
+        .target(
+            name: "CFrameCodec",
+            cSettings: [.unsafeFlags(["-I/usr/include/libpng16"])],
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("webp")]
+        ),
+        .target(
+            name: "Capture",
+            dependencies: [
+                "UnderstudyModel", "CX11", "CXKBCommon", "CFrameCodec",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "Vault",
+            dependencies: [
+                "UnderstudyModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "understudy",
+            dependencies: [
+                "UnderstudyModel", "Capture", "Vault",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "UnderstudyModelTests", dependencies: ["UnderstudyModel"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel"]),
+        .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,63 @@
+import Foundation
+import UnderstudyModel
+
+/// A source of captured input, window context and frames for one session.
+///
+/// A backend owns the platform's capture APIs and turns them into ``CaptureRecord`` values on
+/// one stream, so nothing above it sees callbacks, pointers or platform types. X11 is the first
+/// backend; Wayland (portal + libei) and macOS (CGEventTap + ScreenCaptureKit) fit the same shape.
+public protocol CaptureBackend: Sendable {
+    /// A short name recorded in the session, e.g. `x11-record`.
+    var name: String { get }
+    /// The display being recorded, e.g. `:1`.
+    var display: String { get }
+    /// The screen at the start of the session.
+    var screen: ScreenGeometry { get }
+    /// Monotonic nanoseconds (`CLOCK_MONOTONIC`) at which `t_ns` is zero.
+    var originNs: UInt64 { get }
+    /// Everything captured, in time order, until ``stop()`` or a failure ends the stream.
+    var records: AsyncThrowingStream<CaptureRecord, Error> { get }
+    /// Stops capturing; the stream finishes after every record taken so far was yielded.
+    func stop()
+    /// Figures for benchmarks: how long the frame pipeline took per frame.
+    func pipelineStats() -> FramePipelineStats
+}
+
+/// One item from a backend. Events carry `t_ns` but no `seq`: the recorder numbers them.
+public enum CaptureRecord: Sendable {
+    case event(tNs: UInt64, body: EventBody)
+    /// A stored frame's layout; its `frame` event comes on the same stream, no later than this.
+    case frame(FrameManifest)
+    /// Encoded pixels of tiles that no earlier frame of the keyframe interval held.
+    case tiles(TilePatch)
+}
+
+/// Why capture could not start or had to stop, in words a user can act on.
+public enum CaptureError: Error, Equatable, CustomStringConvertible {
+    case noDisplay(String)
+    case missingExtension(String)
+    case recordFailed(String)
+    case badScript(line: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .noDisplay(name):
+            "cannot open X display '\(name)': is an X server running there, and is DISPLAY or --display right?"
+        case let .missingExtension(name):
+            "the X server has no \(name) extension, which capture needs"
+        case let .recordFailed(reason):
+            "X RECORD failed: \(reason)"
+        case let .badScript(line, reason):
+            "capture script line \(line): \(reason)"
+        }
+    }
+}
+
+/// Monotonic clock readings in nanoseconds, the clock `t_ns` counts on.
+public enum MonotonicClock {
+    public static func nowNs() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

@@ -1,0 +1,125 @@
+import Crypto
+import Foundation
+import UnderstudyModel
+
+/// Decides what of a grabbed screen is new: damaged tiles are hashed and compared with the
+/// last stored frame; a frame with no changed tile is not stored at all.
+///
+/// Damage is counted in generations: each batch of damage rectangles bumps the generation
+/// and stamps the tiles it touches. A grab remembers the generation it includes, so tiles
+/// damaged after the last stored grab are exactly the ones that may differ from it. Damage
+/// that arrives late only makes a tile be checked again, never skipped.
+final class FrameDiffer {
+    let width: Int
+    let height: Int
+    let tileSize: Int
+    let columns: Int
+    let rows: Int
+    private(set) var generation: UInt64 = 1
+    private var damagedAt: [UInt64]
+    private var stored: [TileHash?]
+    private var storedGeneration: UInt64 = 0
+    private var known: Set<TileHash> = []
+    private var tileBuffer: [UInt8]
+
+    /// What ``diff(_:forceAll:)`` found.
+    struct Result {
+        var tiles: [TileHash]
+        var frameHash: String
+        var newTiles: [TileHash]
+        /// New tiles' pixels, stacked, each `tileSize` square.
+        var newPixels: [UInt8]
+    }
+
+    init(width: Int, height: Int, tileSize: Int) {
+        self.width = width
+        self.height = height
+        self.tileSize = tileSize
+        columns = (width + tileSize - 1) / tileSize
+        rows = (height + tileSize - 1) / tileSize
+        damagedAt = Array(repeating: 1, count: columns * rows)
+        stored = Array(repeating: nil, count: columns * rows)
+        tileBuffer = Array(repeating: 0, count: tileSize * tileSize * 4)
+    }
+
+    func markDamaged(_ rects: [(x: Int, y: Int, w: Int, h: Int)]) {
+        guard !rects.isEmpty else { return }
+        generation += 1
+        for r in rects {
+            let x0 = max(0, r.x), y0 = max(0, r.y)
+            let x1 = min(width, r.x + r.w), y1 = min(height, r.y + r.h)
+            guard x1 > x0, y1 > y0 else { continue }
+            for row in (y0 / tileSize)...((y1 - 1) / tileSize) {
+                for column in (x0 / tileSize)...((x1 - 1) / tileSize) {
+                    damagedAt[row * columns + column] = generation
+                }
+            }
+        }
+    }
+
+    /// Whether anything was damaged after the grab of generation `since`.
+    func hasDamage(after since: UInt64) -> Bool { generation > since }
+
+    /// Whether anything was damaged since the last stored frame's grab.
+    var changedSinceStored: Bool { generation > storedGeneration }
+
+    /// Forgets which tiles are stored, so the next frame carries all of its tiles (a keyframe).
+    func startKeyframe() { known.removeAll(keepingCapacity: true) }
+
+    /// Compares a grab with the last stored frame. Returns nil when the pixels are identical.
+    func diff(_ slot: ScreenGrabber.Slot, forceAll: Bool = false) -> Result? {
+        var tiles = stored.map { $0 ?? TileHash(high: 0, low: 0) }
+        var changed = false
+        var newTiles: [TileHash] = []
+        var newPixels: [UInt8] = []
+        // A grab older than the stored frame (a late click's observation) may differ anywhere.
+        let everyTile = forceAll || known.isEmpty || slot.generation < storedGeneration
+        for index in 0..<(columns * rows) {
+            let dirty = everyTile || stored[index] == nil || damagedAt[index] > storedGeneration
+            guard dirty else { continue }
+            let hash = copyTile(index, from: slot)
+            if hash != stored[index] { changed = true }
+            tiles[index] = hash
+            if !known.contains(hash) {
+                known.insert(hash)
+                newTiles.append(hash)
+                newPixels.append(contentsOf: tileBuffer)
+            }
+        }
+        guard changed else { return nil }
+        stored = tiles
+        storedGeneration = slot.generation
+        return Result(tiles: tiles, frameHash: frameHash(tiles), newTiles: newTiles, newPixels: newPixels)
+    }
+
+    /// Notes that a grab was identical to what is stored, so its damage is accounted for.
+    func acceptUnchanged(_ slot: ScreenGrabber.Slot) { storedGeneration = max(storedGeneration, slot.generation) }
+
+    /// Copies tile `index` into `tileBuffer` (padded to a full square with zeros, pixel
+    /// padding byte set to 0xFF) and hashes it.
+    private func copyTile(_ index: Int, from slot: ScreenGrabber.Slot) -> TileHash {
+        let column = index % columns, row = index / columns
+        let x = column * tileSize, y = row * tileSize
+        let w = min(tileSize, width - x), h = min(tileSize, height - y)
+        let stride = slot.stride
+        tileBuffer.withUnsafeMutableBytes { out in
+            if w < tileSize || h < tileSize { out.initializeMemory(as: UInt8.self, repeating: 0) }
+            let dst = out.baseAddress!.assumingMemoryBound(to: UInt32.self)
+            let src = UnsafeRawPointer(slot.pixels)
+            for line in 0..<h {
+                let from = (src + (y + line) * stride + x * 4).assumingMemoryBound(to: UInt32.self)
+                let to = dst + line * tileSize
+                for i in 0..<w { to[i] = from[i] | 0xFF00_0000 }
+            }
+        }
+        let digest = SHA256.hash(data: tileBuffer)
+        return digest.withUnsafeBytes { TileHash(bytes: $0)! }
+    }
+
+    private func frameHash(_ tiles: [TileHash]) -> String {
+        var hasher = SHA256()
+        withUnsafeBytes(of: (UInt32(width), UInt32(height), UInt32(tileSize))) { hasher.update(bufferPointer: $0) }
+        for tile in tiles { hasher.update(data: tile.bytes) }
+        return hasher.finalize().prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+}

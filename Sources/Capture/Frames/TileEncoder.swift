@@ -1,0 +1,78 @@
+import CFrameCodec
+import Crypto
+import Foundation
+
+/// Lossless encode and decode of BGRX pixel rows, wrapping libpng and libwebp.
+public enum PixelCodec {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Encodes `height` rows of `width` BGRX pixels.
+    public static func encode(_ pixels: UnsafeRawPointer, width: Int, height: Int, stride: Int, codec: TileCodec, level: Int) throws(Failure) -> Data {
+        var buffer = fc_buffer()
+        let bytes = pixels.assumingMemoryBound(to: UInt8.self)
+        let status = switch codec {
+        case .png: fc_encode_png(bytes, Int32(width), Int32(height), Int32(stride), Int32(level), 0x10, &buffer)
+        case .webp: fc_encode_webp_lossless(bytes, Int32(width), Int32(height), Int32(stride), Int32(level), &buffer)
+        }
+        guard status == 0, let data = buffer.data else { throw Failure(description: "\(codec) encoder failed (\(status))") }
+        defer { fc_buffer_free(&buffer) }
+        return Data(bytes: data, count: buffer.size)
+    }
+
+    /// Decoded BGRX pixels (stride `width * 4`) of a PNG file.
+    public static func decodePNG(_ data: Data) throws(Failure) -> (pixels: [UInt8], width: Int, height: Int) {
+        var pixels: UnsafeMutablePointer<UInt8>?
+        var width: Int32 = 0, height: Int32 = 0
+        let status = data.withUnsafeBytes { raw in
+            fc_decode_png(raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count, &pixels, &width, &height)
+        }
+        guard status == 0, let pixels else { throw Failure(description: "not a readable PNG (\(status))") }
+        defer { fc_free(pixels) }
+        return (Array(UnsafeBufferPointer(start: pixels, count: Int(width) * Int(height) * 4)), Int(width), Int(height))
+    }
+}
+
+/// Encodes the new tiles of each stored frame off the capture thread, in order.
+final class TileEncoder: Sendable {
+    struct Job: Sendable {
+        var tiles: [TileHash]
+        /// Strip of `tiles.count` tiles, each `tileSize` square, BGRX, stride `tileSize * 4`.
+        var pixels: [UInt8]
+        var tileSize: Int
+    }
+
+    private let queue = DispatchQueue(label: "understudy.tile-encoder", qos: .utility)
+    private let codec: TileCodec
+    private let level: Int
+
+    init(codec: TileCodec, level: Int) {
+        self.codec = codec
+        self.level = level
+    }
+
+    /// Encodes `job` and passes the patch (or the failure) and the time it took to `done`.
+    func submit(_ job: Job, done: @escaping @Sendable (Result<TilePatch, PixelCodec.Failure>, Double) -> Void) {
+        queue.async { [codec, level] in
+            let start = MonotonicClock.nowNs()
+            let result: Result<TilePatch, PixelCodec.Failure>
+            do {
+                let data = try job.pixels.withUnsafeBytes { raw throws(PixelCodec.Failure) in
+                    try PixelCodec.encode(raw.baseAddress!, width: job.tileSize, height: job.tileSize * job.tiles.count,
+                                          stride: job.tileSize * 4, codec: codec, level: level)
+                }
+                let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+                result = .success(TilePatch(hash: hash, codec: codec, tileSize: job.tileSize, tiles: job.tiles, data: data))
+            } catch let error as PixelCodec.Failure {
+                result = .failure(error)
+            } catch {
+                result = .failure(PixelCodec.Failure(description: "\(error)"))
+            }
+            done(result, Double(MonotonicClock.nowNs() - start) / 1e6)
+        }
+    }
+
+    /// Waits until every submitted job is done.
+    func drain() { queue.sync {} }
+}

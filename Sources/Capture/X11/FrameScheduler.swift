@@ -1,0 +1,174 @@
+import CX11
+import UnderstudyModel
+
+/// Decides when the screen is grabbed and when a grab becomes a stored frame.
+///
+/// Grabs follow damage: after the screen changed and settled, it is grabbed into the older
+/// of two shared-memory slots, so a recent grab always exists. A pointer-down takes the
+/// newest grab finished before the press (server time), never one that may show the
+/// application's reaction. Typing pauses, scroll ends, focus changes and a periodic timer
+/// take a fresh grab instead.
+final class FrameScheduler {
+    private let settings: FrameSettings
+    private let shared: X11CaptureLoop.Shared
+    private let grabber: ScreenGrabber
+    private let damage: DamageWatcher
+    private let differ: FrameDiffer
+    private let encoder: TileEncoder
+    var originNs: UInt64 = 0
+
+    private var lastDamageNs: UInt64 = 0
+    private var damagePendingSince: UInt64?
+    private var lastStoredNs: UInt64 = 0
+    private var keyframeStartedNs: UInt64 = 0
+    private var typingDue: UInt64?
+    private var scrollDue: UInt64?
+    private var focusDue: UInt64?
+
+    init(display: X11Display, settings: FrameSettings, shared: X11CaptureLoop.Shared) throws(CaptureError) {
+        self.settings = settings
+        self.shared = shared
+        grabber = try ScreenGrabber(display: display)
+        damage = try DamageWatcher(display: display)
+        differ = FrameDiffer(width: grabber.width, height: grabber.height, tileSize: settings.tileSize)
+        encoder = TileEncoder(codec: settings.codec, level: settings.codecLevel)
+    }
+
+    func isDamageEvent(_ type: Int32) -> Bool { damage.isDamageNotify(type) }
+
+    func start(ordering: inout EventOrdering) {
+        _ = damage.takeRectangles()
+        store(grab(now: 0), reason: .focus, ordering: &ordering)
+    }
+
+    func finish() { encoder.drain() }
+
+    // MARK: What happened
+
+    func damaged(now: UInt64) {
+        differ.markDamaged(damage.takeRectangles())
+        lastDamageNs = now
+        if damagePendingSince == nil { damagePendingSince = now }
+    }
+
+    func typed(now: UInt64) { typingDue = now + settings.typingPause.ns }
+    func scrolled(now: UInt64) { scrollDue = now + settings.scrollEnd.ns }
+    func focusChanged(now: UInt64) { focusDue = now + settings.focusSettle.ns }
+
+    /// Stores the screen as it was before an input at `t` (ns since origin), from the newest
+    /// grab that finished before the input's millisecond began.
+    func beforeInput(at t: UInt64, ordering: inout EventOrdering) {
+        let candidates = grabber.slots.filter { !$0.isEmpty && $0.grabbedNs &- originNs < t }
+        guard let slot = candidates.max(by: { $0.grabbedNs < $1.grabbedNs }) else {
+            shared.stats.withLock { $0.missedObservations += 1 }
+            return
+        }
+        store(slot, reason: .action, ordering: &ordering)
+    }
+
+    // MARK: Time passing
+
+    func tick(now: UInt64, ordering: inout EventOrdering) {
+        if let since = damagePendingSince,
+           now.since(lastDamageNs) >= settings.grabSettle.ns || now.since(since) >= settings.grabMaxDelay.ns {
+            _ = grab(now: now)
+        }
+        if let due = focusDue, now >= due {
+            focusDue = nil
+            storeFresh(reason: .focus, now: now, ordering: &ordering)
+        }
+        if let due = typingDue, now >= due {
+            typingDue = nil
+            storeFresh(reason: .action, now: now, ordering: &ordering)
+        }
+        if let due = scrollDue, now >= due {
+            scrollDue = nil
+            storeFresh(reason: .action, now: now, ordering: &ordering)
+        }
+        if now.since(lastStoredNs) >= settings.periodic.ns, differ.changedSinceStored {
+            storeFresh(reason: .periodic, now: now, ordering: &ordering)
+        }
+    }
+
+    /// Milliseconds until something is due, for the loop's poll timeout.
+    func nextDeadlineMs(now: UInt64) -> Int {
+        var deadlines = [typingDue, scrollDue, focusDue].compactMap { $0 }
+        if let since = damagePendingSince {
+            deadlines.append(min(lastDamageNs + settings.grabSettle.ns, since + settings.grabMaxDelay.ns))
+        }
+        if differ.changedSinceStored { deadlines.append(lastStoredNs + settings.periodic.ns) }
+        guard let next = deadlines.min() else { return 1000 }
+        return next > now ? Int((next - now) / 1_000_000) + 1 : 0
+    }
+
+    // MARK: Grabbing and storing
+
+    private var newest: ScreenGrabber.Slot? {
+        grabber.slots.filter { !$0.isEmpty }.max { $0.grabbedNs < $1.grabbedNs }
+    }
+
+    /// Grabs into the older slot; the newer one stays as the observation for inputs in flight.
+    @discardableResult
+    private func grab(now: UInt64) -> ScreenGrabber.Slot {
+        let slot = grabber.slots.min { ($0.isEmpty ? 0 : $0.grabbedNs) < ($1.isEmpty ? 0 : $1.grabbedNs) }!
+        let start = MonotonicClock.nowNs()
+        if grabber.grab(into: slot, generation: differ.generation) {
+            let ms = Double(slot.grabbedNs - start) / 1e6
+            shared.stats.withLock { $0.grabMs.append(ms) }
+        }
+        damagePendingSince = nil
+        return slot
+    }
+
+    private func storeFresh(reason: FrameReason, now: UInt64, ordering: inout EventOrdering) {
+        guard let latest = newest, !differ.hasDamage(after: latest.generation) else {
+            store(grab(now: now), reason: reason, ordering: &ordering)
+            return
+        }
+        store(latest, reason: reason, ordering: &ordering)
+    }
+
+    private func store(_ slot: ScreenGrabber.Slot, reason: FrameReason, ordering: inout EventOrdering) {
+        guard !slot.isEmpty else { return }
+        let now = MonotonicClock.nowNs() &- originNs
+        if now.since(keyframeStartedNs) >= settings.keyframeInterval.ns || keyframeStartedNs == 0 {
+            differ.startKeyframe()
+            keyframeStartedNs = max(now, 1)
+        }
+        let start = MonotonicClock.nowNs()
+        guard let result = differ.diff(slot) else {
+            shared.stats.withLock { $0.identicalSkipped += 1 }
+            return
+        }
+        let diffMs = Double(MonotonicClock.nowNs() - start) / 1e6
+        lastStoredNs = now
+        let grabbed = slot.grabbedNs &- originNs
+        let manifest = FrameManifest(hash: result.frameHash, width: differ.width, height: differ.height, tileSize: differ.tileSize,
+                                     grabbedNs: grabbed, reason: reason, tiles: result.tiles)
+        shared.stats.withLock {
+            $0.diffMs.append(diffMs)
+            $0.framesStored += 1
+        }
+        ordering.add(max(grabbed, ordering.floor), .frame(frame: manifest.hash, w: manifest.width, h: manifest.height, reason: reason))
+        shared.continuation.yield(.frame(manifest))
+        guard !result.newTiles.isEmpty else { return }
+        let shared = shared
+        encoder.submit(.init(tiles: result.newTiles, pixels: result.newPixels, tileSize: differ.tileSize)) { outcome, ms in
+            switch outcome {
+            case let .success(patch):
+                shared.stats.withLock {
+                    $0.encodeMs.append(ms)
+                    $0.bytesPerFrame.append(patch.data.count)
+                }
+                shared.continuation.yield(.tiles(patch))
+            case .failure:
+                shared.stats.withLock { $0.encodeFailures += 1 }
+            }
+        }
+    }
+}
+
+extension UInt64 {
+    /// Nanoseconds from `earlier` to this time; zero when `earlier` is not earlier.
+    func since(_ earlier: UInt64) -> UInt64 { self > earlier ? self - earlier : 0 }
+}

@@ -1,0 +1,92 @@
+import CX11
+
+/// A device event as the X server saw it, parsed from RECORD's 32-byte wire events.
+struct RawInput {
+    enum Kind: UInt8 {
+        case keyPress = 2, keyRelease = 3, buttonPress = 4, buttonRelease = 5, motion = 6
+    }
+
+    var kind: Kind
+    /// Keycode or button number.
+    var detail: UInt8
+    /// Server time in milliseconds.
+    var serverMs: UInt32
+    var x: Int16
+    var y: Int16
+    /// Modifier and button state before the event (XKB group in bits 13-14).
+    var state: UInt16
+}
+
+/// Input through the RECORD extension: every device event the server processes, including
+/// XTEST input and pointer warps (`xdotool mousemove`), with exact root coordinates and state.
+///
+/// RECORD calls back from inside `XRecordProcessReplies`; the callback only appends to
+/// `pending`, and ``drain()`` hands the batch to the capture loop, so the C callback never
+/// escapes this type.
+final class RecordInput {
+    private let control: X11Display
+    private let data: X11Display
+    private var context: XRecordContext = 0
+    private let box = PendingBox()
+
+    /// Holds events between the C callback and ``drain()``. Touched by the capture thread only.
+    final class PendingBox {
+        var pending: [RawInput] = []
+        var failed = false
+    }
+
+    init(control: X11Display, displayName: String?) throws(CaptureError) {
+        self.control = control
+        guard control.hasExtension("RECORD") else { throw .missingExtension("RECORD") }
+        // RECORD needs a connection of its own for the data stream.
+        data = try X11Display(name: displayName)
+        guard let range = XRecordAllocRange() else { throw .recordFailed("cannot allocate a range") }
+        defer { XFree(range) }
+        range.pointee.device_events.first = UInt8(KeyPress)
+        range.pointee.device_events.last = UInt8(MotionNotify)
+        var clients: XRecordClientSpec = XRecordClientSpec(XRecordAllClients)
+        var ranges: UnsafeMutablePointer<XRecordRange>? = range
+        context = XRecordCreateContext(control.handle, 0, &clients, 1, &ranges, 1)
+        guard context != 0 else { throw .recordFailed("the server refused a record context") }
+        control.sync()
+        let status = XRecordEnableContextAsync(data.handle, context, { closure, intercepted in
+            guard let closure, let intercepted else { return }
+            let box = Unmanaged<PendingBox>.fromOpaque(UnsafeRawPointer(closure)).takeUnretainedValue()
+            RecordInput.receive(intercepted, into: box)
+        }, UnsafeMutableRawPointer(Unmanaged.passUnretained(box).toOpaque()).assumingMemoryBound(to: CChar.self))
+        guard status != 0 else { throw .recordFailed("the server refused to enable recording") }
+    }
+
+    var fileDescriptor: Int32 { data.fileDescriptor }
+
+    /// Reads whatever the server has sent and returns the input events in server order.
+    func drain() -> [RawInput] {
+        XRecordProcessReplies(data.handle)
+        let batch = box.pending
+        box.pending.removeAll(keepingCapacity: true)
+        return batch
+    }
+
+    func close() {
+        guard context != 0 else { return }
+        XRecordDisableContext(control.handle, context)
+        XRecordFreeContext(control.handle, context)
+        control.sync()
+        context = 0
+    }
+
+    private static func receive(_ intercepted: UnsafeMutablePointer<XRecordInterceptData>, into box: PendingBox) {
+        defer { XRecordFreeData(intercepted) }
+        let record = intercepted.pointee
+        guard record.category == XRecordFromServer, let bytes = record.data, record.data_len * 4 >= 32 else { return }
+        let raw = UnsafeRawPointer(bytes)
+        guard let kind = RawInput.Kind(rawValue: raw.load(as: UInt8.self) & 0x7F) else { return }
+        box.pending.append(RawInput(
+            kind: kind,
+            detail: raw.load(fromByteOffset: 1, as: UInt8.self),
+            serverMs: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self),
+            x: raw.loadUnaligned(fromByteOffset: 20, as: Int16.self),
+            y: raw.loadUnaligned(fromByteOffset: 22, as: Int16.self),
+            state: raw.loadUnaligned(fromByteOffset: 28, as: UInt16.self)))
+    }
+}

@@ -1,0 +1,43 @@
+import CX11
+import Foundation
+import Synchronization
+import UnderstudyModel
+
+/// Captures an X11 display: input through RECORD, window context through property changes,
+/// frames through DAMAGE + MIT-SHM. All X work happens on one dedicated thread; what it
+/// captures comes out of ``records``.
+public final class X11Backend: CaptureBackend {
+    public let name = "x11-record"
+    public let display: String
+    public let screen: ScreenGeometry
+    public let originNs: UInt64
+    public let records: AsyncThrowingStream<CaptureRecord, Error>
+    private let shared: X11CaptureLoop.Shared
+
+    /// Connects to the display and starts capturing. Fails at once, with a message a user
+    /// can act on, when the display or an extension is missing.
+    public init(settings: X11CaptureSettings = X11CaptureSettings()) throws(CaptureError) {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: CaptureRecord.self, bufferingPolicy: .unbounded)
+        records = stream
+        shared = X11CaptureLoop.Shared(continuation: continuation)
+        let loop = try X11CaptureLoop(settings: settings, shared: shared)
+        display = loop.displayName
+        screen = loop.screen
+        originNs = loop.originNs
+        // The loop and its X connections belong to the capture thread from here on.
+        let handoff = UncheckedHandoff(loop)
+        let thread = Thread { handoff.value.run() }
+        thread.name = "understudy.capture"
+        thread.start()
+    }
+
+    public func stop() { shared.requestStop() }
+
+    public func pipelineStats() -> FramePipelineStats { shared.stats.withLock { $0 } }
+}
+
+/// Moves a value that is not `Sendable` to another thread which becomes its only user.
+struct UncheckedHandoff<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

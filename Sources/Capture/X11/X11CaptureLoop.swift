@@ -1,0 +1,244 @@
+import CX11
+import Foundation
+import Synchronization
+import UnderstudyModel
+
+/// The capture thread's state and loop. Everything here runs on that one thread, except
+/// ``Shared``, which the owning backend and the encoder queue also touch.
+final class X11CaptureLoop {
+    /// State shared with other threads.
+    final class Shared: Sendable {
+        let continuation: AsyncThrowingStream<CaptureRecord, Error>.Continuation
+        let stopRequested = Atomic<Bool>(false)
+        let stats = Mutex(FramePipelineStats())
+        let wake: (read: Int32, write: Int32)
+
+        init(continuation: AsyncThrowingStream<CaptureRecord, Error>.Continuation) {
+            self.continuation = continuation
+            var fds: [Int32] = [-1, -1]
+            pipe(&fds)
+            wake = (fds[0], fds[1])
+        }
+
+        func requestStop() {
+            stopRequested.store(true, ordering: .sequentiallyConsistent)
+            var byte: UInt8 = 1
+            _ = write(wake.write, &byte, 1)
+        }
+    }
+
+    let displayName: String
+    let screen: ScreenGeometry
+    let originNs: UInt64
+    private let settings: X11CaptureSettings
+    private let shared: Shared
+    private let control: X11Display
+    private let input: RecordInput
+    private let keys: KeyTranslator
+    private let windows: WindowTracker
+    private let clock: ServerClock
+    private let frames: FrameScheduler?
+    private var ordering: EventOrdering
+    private var lastPointer: (x: Int16, y: Int16)?
+
+    init(settings: X11CaptureSettings, shared: Shared) throws(CaptureError) {
+        self.settings = settings
+        self.shared = shared
+        control = try X11Display(name: settings.display)
+        displayName = control.name
+        for name in ["XKEYBOARD", "XTEST"] where !control.hasExtension(name) { throw .missingExtension(name) }
+        let layout = ScreenLayout.read(control)
+        screen = ScreenGeometry(width: layout.width, height: layout.height, monitors: layout.monitors.map {
+            Monitor(name: $0.name, x: $0.x, y: $0.y, width: $0.w, height: $0.h, primary: $0.primary)
+        })
+        keys = KeyTranslator(display: control)
+        windows = WindowTracker(display: control)
+        clock = ServerClock(display: control)
+        frames = settings.frames.enabled ? try FrameScheduler(display: control, settings: settings.frames, shared: shared) : nil
+        input = try RecordInput(control: control, displayName: settings.display)
+        originNs = MonotonicClock.nowNs()
+        ordering = EventOrdering(window: settings.reorderWindow.ns)
+        frames?.originNs = originNs
+    }
+
+    func run() {
+        if let context = windows.refresh() { ordering.add(0, .focus(context)) }
+        frames?.start(ordering: &ordering)
+        while !shared.stopRequested.load(ordering: .sequentiallyConsistent), !X11IOErrors.lost {
+            waitForActivity()
+            step()
+        }
+        finish()
+    }
+
+    private func step() {
+        for raw in input.drain() { handle(raw) }
+        handleControlEvents()
+        frames?.tick(now: relativeNow, ordering: &ordering)
+        release(ordering.takeReady(now: relativeNow))
+    }
+
+    private func finish() {
+        if !X11IOErrors.lost {
+            for raw in input.drain() { handle(raw) }
+            input.close()
+        }
+        release(ordering.takeAll())
+        frames?.finish()
+        if X11IOErrors.lost {
+            shared.continuation.finish(throwing: CaptureError.recordFailed("the connection to the X server was lost"))
+        } else {
+            shared.continuation.finish()
+        }
+    }
+
+    private var relativeNow: UInt64 { MonotonicClock.nowNs() &- originNs }
+
+    private func waitForActivity() {
+        var fds = [
+            pollfd(fd: input.fileDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: control.fileDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: shared.wake.read, events: Int16(POLLIN), revents: 0),
+        ]
+        let timeout = Int32(min(100, frames?.nextDeadlineMs(now: relativeNow) ?? 100))
+        control.flush()
+        guard poll(&fds, 3, max(1, timeout)) > 0, fds[2].revents != 0 else { return }
+        var scratch = [UInt8](repeating: 0, count: 16)
+        _ = read(shared.wake.read, &scratch, scratch.count)
+    }
+
+    private func relative(serverMs: UInt32) -> UInt64 {
+        let ns = clock.monotonicNs(serverMs: serverMs)
+        return ns > originNs ? ns - originNs : 0
+    }
+
+    private func handle(_ raw: RawInput) {
+        let t = relative(serverMs: raw.serverMs)
+        let x = Int(raw.x), y = Int(raw.y)
+        switch raw.kind {
+        case .motion:
+            if let last = lastPointer, last == (raw.x, raw.y) { return }
+            lastPointer = (raw.x, raw.y)
+            ordering.add(t, .pointerMove(x: x, y: y))
+        case .buttonPress:
+            lastPointer = (raw.x, raw.y)
+            if let scroll = Self.scroll(button: raw.detail) {
+                ordering.add(t, .scroll(x: x, y: y, dx: scroll.dx, dy: scroll.dy))
+                frames?.scrolled(now: relativeNow)
+            } else if let button = Self.button(raw.detail) {
+                frames?.beforeInput(at: t, ordering: &ordering)
+                ordering.add(t, .pointerDown(x: x, y: y, button: button))
+            }
+        case .buttonRelease:
+            guard let button = Self.button(raw.detail) else { return }
+            ordering.add(t, .pointerUp(x: x, y: y, button: button))
+        case .keyPress:
+            let key = keys.translate(keycode: raw.detail, state: raw.state)
+            ordering.add(t, .keyDown(key: key.name, keycode: Int(raw.detail), mods: key.mods, text: key.text))
+            frames?.typed(now: relativeNow)
+        case .keyRelease:
+            let key = keys.translate(keycode: raw.detail, state: raw.state)
+            ordering.add(t, .keyUp(key: key.name, keycode: Int(raw.detail), mods: key.mods))
+        }
+    }
+
+    private static func button(_ detail: UInt8) -> PointerButton? {
+        switch detail {
+        case 1: .left
+        case 2: .middle
+        case 3: .right
+        case 8: .back
+        case 9: .forward
+        default: nil
+        }
+    }
+
+    /// Wheel buttons: 4 up, 5 down, 6 left, 7 right, one notch per press.
+    private static func scroll(button: UInt8) -> (dx: Int, dy: Int)? {
+        switch button {
+        case 4: (0, -1)
+        case 5: (0, 1)
+        case 6: (-1, 0)
+        case 7: (1, 0)
+        default: nil
+        }
+    }
+
+    private func handleControlEvents() {
+        var damaged = false
+        var focusTime: UInt32?
+        while !X11IOErrors.lost, XPending(control.handle) > 0 {
+            var event = XEvent()
+            XNextEvent(control.handle, &event)
+            switch event.type {
+            case PropertyNotify:
+                let p = event.xproperty
+                if windows.isRelevant(window: p.window, atom: p.atom) { focusTime = UInt32(truncatingIfNeeded: p.time) }
+            case MappingNotify:
+                keys.keymapChanged(&event)
+            case _ where keys.isKeyboardEvent(event.type):
+                keys.keymapChanged(&event)
+            case _ where frames?.isDamageEvent(event.type) == true:
+                damaged = true
+            default:
+                break
+            }
+        }
+        if damaged { frames?.damaged(now: relativeNow) }
+        if let focusTime, let context = windows.refresh() {
+            ordering.add(relative(serverMs: focusTime), .focus(context))
+            frames?.focusChanged(now: relativeNow)
+        }
+    }
+
+    private func release(_ events: [(UInt64, EventBody)]) {
+        for (t, body) in events { shared.continuation.yield(.event(tNs: t, body: body)) }
+    }
+}
+
+/// Puts events from different connections back in time order. RECORD batches input, so an
+/// event is held until nothing older can still arrive (the reorder window), then released.
+/// An event older than one already released keeps its order by taking that time.
+struct EventOrdering {
+    private let window: UInt64
+    private var pending: [(t: UInt64, order: Int, body: EventBody)] = []
+    private var counter = 0
+    private var released: UInt64 = 0
+
+    init(window: UInt64) { self.window = window }
+
+    mutating func add(_ t: UInt64, _ body: EventBody) {
+        counter += 1
+        pending.append((max(t, released), counter, body))
+    }
+
+    /// The latest time already released: a new event cannot be placed before it.
+    var floor: UInt64 { released }
+
+    mutating func takeReady(now: UInt64) -> [(UInt64, EventBody)] {
+        guard now > window else { return [] }
+        return take(upTo: now - window)
+    }
+
+    mutating func takeAll() -> [(UInt64, EventBody)] { take(upTo: .max) }
+
+    private mutating func take(upTo limit: UInt64) -> [(UInt64, EventBody)] {
+        guard !pending.isEmpty else { return [] }
+        pending.sort { ($0.t, $0.order) < ($1.t, $1.order) }
+        let count = pending.firstIndex { $0.t > limit } ?? pending.count
+        let ready = pending.prefix(count).map { ($0.t, $0.body) }
+        pending.removeFirst(count)
+        if let last = ready.last { released = max(released, last.0) }
+        return ready
+    }
+}
+
+/// Xlib ends the process when a connection breaks unless an exit handler says otherwise;
+/// this one records the loss so capture can stop and the recorder can flush what it has.
+enum X11IOErrors {
+    private static let flag = Atomic<Bool>(false)
+    static var lost: Bool { flag.load(ordering: .relaxed) }
+    static func install(on display: X11Display) {
+        XSetIOErrorExitHandler(display.handle, { _, _ in X11IOErrors.flag.store(true, ordering: .relaxed) }, nil)
+    }
+}

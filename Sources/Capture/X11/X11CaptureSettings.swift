@@ -1,0 +1,48 @@
+/// Settings of the X11 capture backend; the defaults are what `understudy record` uses.
+public struct X11CaptureSettings: Sendable {
+    /// The X display, e.g. `:1`; nil means `$DISPLAY`.
+    public var display: String?
+    public var frames = FrameSettings()
+    /// How long events wait to be put in time order: RECORD delivers input in batches up to
+    /// ~80 ms late, while focus changes arrive at once.
+    public var reorderWindow: Duration = .milliseconds(300)
+
+    public init(display: String? = nil, frames: FrameSettings = FrameSettings()) {
+        self.display = display
+        self.frames = frames
+    }
+}
+
+/// When frames are taken and how they are stored.
+public struct FrameSettings: Sendable {
+    public var enabled = true
+    /// At most this often when the screen changed and nothing else took a frame.
+    public var periodic: Duration = .seconds(5)
+    /// A frame is taken once typing has paused this long.
+    public var typingPause: Duration = .milliseconds(500)
+    /// A frame is taken once scrolling has stopped this long.
+    public var scrollEnd: Duration = .milliseconds(300)
+    /// After a focus change, the new window gets this long to paint before its frame.
+    public var focusSettle: Duration = .milliseconds(250)
+    /// After damage, the screen is grabbed once it has been quiet this long…
+    public var grabSettle: Duration = .milliseconds(15)
+    /// …or once damage has been pending this long, whichever comes first.
+    public var grabMaxDelay: Duration = .milliseconds(60)
+    public var tileSize = 128
+    public var codec: TileCodec = .png
+    /// zlib level for PNG, method for WebP.
+    public var codecLevel = 1
+    /// Every this often, the next stored frame carries all of its tiles again, so a frame
+    /// never depends on tiles stored long before it (the unit later deleted together).
+    public var keyframeInterval: Duration = .seconds(60)
+
+    public init() {}
+}
+
+extension Duration {
+    /// Whole nanoseconds.
+    var ns: UInt64 {
+        let (seconds, attoseconds) = components
+        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// Pointer buttons as the event contract names them. Wheel buttons are never buttons here:
+/// they become `scroll` events.
+public enum PointerButton: String, Sendable, CaseIterable, Codable {
+    case left, middle, right, back, forward
+}
+
+/// Modifier keys that were held when a key or button event happened.
+public enum Modifier: String, Sendable, CaseIterable, Codable, Comparable {
+    case shift, ctrl, alt, `super`
+
+    public static func < (a: Modifier, b: Modifier) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// The window that had focus: enough context to tell which app and document an action was in.
+public struct WindowContext: Sendable, Equatable, Codable {
+    /// `WM_CLASS` class (e.g. `XTerm`).
+    public var app: String
+    public var title: String
+    public var pid: Int?
+    /// The platform's window id.
+    public var window: UInt64
+    /// x, y, width, height in root-window pixels.
+    public var rect: [Int]
+    public var url: String?
+
+    public init(app: String, title: String, pid: Int?, window: UInt64, rect: [Int], url: String? = nil) {
+        self.app = app
+        self.title = title
+        self.pid = pid
+        self.window = window
+        self.rect = rect
+        self.url = url
+    }
+}
+
+public enum FrameReason: String, Sendable, Codable { case action, periodic, focus }
+public enum PauseCause: String, Sendable, Codable { case user, policy, exemption }
+public enum GapReason: String, Sendable, Codable {
+    case excludedApp = "excluded-app", sensitiveField = "sensitive-field", quota, error
+}
+public enum RedactionKind: String, Sendable, Codable {
+    case email, phone, creditCard = "credit_card", iban, ssn, secret, password, custom
+}
+
+/// What happened, by kind; the fields of each kind are DESIGN.md's event contract.
+public enum EventBody: Sendable, Equatable {
+    case pointerMove(x: Int, y: Int)
+    case pointerDown(x: Int, y: Int, button: PointerButton)
+    case pointerUp(x: Int, y: Int, button: PointerButton)
+    /// `dy` > 0 scrolls down, `dx` > 0 right, in notches.
+    case scroll(x: Int, y: Int, dx: Int, dy: Int)
+    case keyDown(key: String, keycode: Int, mods: [Modifier], text: String?)
+    case keyUp(key: String, keycode: Int, mods: [Modifier])
+    case focus(WindowContext)
+    /// `frame` is the content hash of the stored frame.
+    case frame(frame: String, w: Int, h: Int, reason: FrameReason)
+    case pause(until: Date?, by: PauseCause)
+    case resume(by: PauseCause)
+    case gap(reason: GapReason, fromNs: UInt64, toNs: UInt64)
+    case redacted(what: RedactionKind, count: Int)
+
+    /// The contract's `kind` string.
+    public var kind: String {
+        switch self {
+        case .pointerMove: "pointer.move"
+        case .pointerDown: "pointer.down"
+        case .pointerUp: "pointer.up"
+        case .scroll: "scroll"
+        case .keyDown: "key.down"
+        case .keyUp: "key.up"
+        case .focus: "focus"
+        case .frame: "frame"
+        case .pause: "pause"
+        case .resume: "resume"
+        case .gap: "gap"
+        case .redacted: "redacted"
+        }
+    }
+
+    /// Every kind the contract defines, in the order the table in DESIGN.md lists them.
+    public static let allKinds = [
+        "pointer.move", "pointer.down", "pointer.up", "scroll", "key.down", "key.up",
+        "focus", "frame", "pause", "resume", "gap", "redacted",
+    ]
+}
+
+/// One captured event: when it happened and what it was.
+public struct Event: Sendable, Equatable {
+    /// Per session, from 0, without gaps.
+    public var seq: Int64
+    /// Monotonic nanoseconds since the session started.
+    public var tNs: UInt64
+    public var wall: Date
+    public var body: EventBody
+
+    public init(seq: Int64, tNs: UInt64, wall: Date, body: EventBody) {
+        self.seq = seq
+        self.tNs = tNs
+        self.wall = wall
+        self.body = body
+    }
+
+    public var kind: String { body.kind }
+}

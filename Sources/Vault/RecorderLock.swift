@@ -1,0 +1,80 @@
+import Foundation
+import UnderstudyModel
+
+/// One recorder per vault: the recorder holds an exclusive `flock` on `recorder.lock` and
+/// describes itself in `recorder.json`. The lock dies with the process, so a crashed
+/// recorder never leaves a vault looking busy.
+public final class RecorderLock: Sendable {
+    /// What a running recorder says about itself.
+    public struct State: Codable, Sendable, Equatable {
+        public var pid: Int32
+        public var session: String
+        public var display: String
+        public var startedAt: Date
+
+        public init(pid: Int32, session: String, display: String, startedAt: Date) {
+            self.pid = pid
+            self.session = session
+            self.display = display
+            self.startedAt = startedAt
+        }
+    }
+
+    private let descriptor: Int32
+    private let stateURL: URL
+
+    /// Takes the vault's recorder lock, or fails with ``VaultError/busy(_:pid:)``.
+    public init(vault: Vault) throws(VaultError) {
+        let lockPath = vault.directory.appendingPathComponent("recorder.lock").path
+        stateURL = vault.directory.appendingPathComponent("recorder.json")
+        descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .cannotCreate(lockPath, String(cString: strerror(errno))) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw .busy(vault.directory.path, pid: Self.running(in: vault)?.pid)
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    /// Publishes what this recorder is doing, for `understudy status`.
+    public func publish(_ state: State) throws(VaultError) {
+        do {
+            try Self.encoder.encode(state).write(to: stateURL, options: .atomic)
+        } catch {
+            throw .writeFailed("\(error)")
+        }
+    }
+
+    /// Removes the description and gives the lock up.
+    public func release() {
+        try? FileManager.default.removeItem(at: stateURL)
+        flock(descriptor, LOCK_UN)
+    }
+
+    /// The recorder holding the vault's lock, if one is running.
+    public static func running(in vault: Vault) -> State? {
+        let lockPath = vault.directory.appendingPathComponent("recorder.lock").path
+        let fd = open(lockPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return nil
+        }
+        let url = vault.directory.appendingPathComponent("recorder.json")
+        return (try? Data(contentsOf: url)).flatMap { try? decoder.decode(State.self, from: $0) }
+    }
+
+    private static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }()
+}

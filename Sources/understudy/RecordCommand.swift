@@ -1,0 +1,47 @@
+import ArgumentParser
+import Capture
+import Foundation
+import UnderstudyModel
+import Vault
+
+struct RecordCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Record pointer, keyboard, window context and screen frames into a vault.",
+        discussion: """
+            Records until --for elapses or until interrupted (Ctrl-C, SIGINT or SIGTERM); \
+            everything captured up to then is written before it exits.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The X display to record, e.g. :1.", discussion: "Defaults to $DISPLAY.", valueName: "display"))
+    var display: String?
+
+    @OptionGroup var vaultOptions: VaultOptions
+
+    @Option(name: .customLong("for"), help: ArgumentHelp("Stop after this long, e.g. 90s, 15m, 2h.", valueName: "duration"))
+    var duration: DurationArgument?
+
+    @Option(help: ArgumentHelp("Take a periodic frame at most this often when the screen changed.", valueName: "duration"))
+    var framePeriod: DurationArgument = DurationArgument(argument: "5s")!
+
+    @Flag(help: "Capture input and window context but no frames.")
+    var noFrames = false
+
+    @Option(help: ArgumentHelp("Write capture and frame-pipeline figures as JSON to this file at exit (for benchmarks).", valueName: "file"))
+    var stats: String?
+
+    func run() async throws {
+        var settings = X11CaptureSettings(display: display)
+        settings.frames.periodic = framePeriod.duration
+        settings.frames.enabled = !noFrames
+        let vault = try Vault(at: vaultOptions.directory, create: true)
+        let lock = try RecorderLock(vault: vault)
+        let backend = try X11Backend(settings: settings)
+        let recorder = Recorder(backend: backend, vault: vault, lock: lock)
+        let report = try await recorder.run(limit: duration?.duration)
+        warn("recorded \(report.events) events and \(report.framesStored) frames from \(backend.display) into \(vault.directory.path)")
+        if let stats { try report.json.write(to: URL(fileURLWithPath: stats)) }
+        if let error = report.captureError { throw error }
+    }
+}

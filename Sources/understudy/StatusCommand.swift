@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import UnderstudyModel
+import Vault
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Say whether a recorder is running, and what the vault holds."
+    )
+
+    @OptionGroup var vaultOptions: VaultOptions
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() throws {
+        let directory = vaultOptions.directory
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("vault.sqlite").path) else {
+            print(json ? JSONValue.object([("state", .string("idle")), ("vault", .string(directory.path)), ("exists", .bool(false))]).serialized
+                       : "Not recording. No vault at \(directory.path) yet.")
+            return
+        }
+        let vault = try Vault(at: directory, create: false)
+        let recorder = RecorderLock.running(in: vault)
+        let summary = try vault.summary()
+        print(json ? Self.json(recorder, summary, vault).serialized : Self.text(recorder, summary, vault))
+    }
+
+    static func json(_ recorder: RecorderLock.State?, _ s: Vault.Summary, _ vault: Vault) -> JSONValue {
+        var members: [(String, JSONValue)] = [("state", .string(recorder == nil ? "idle" : "recording"))]
+        if let recorder {
+            members += [("pid", .int(Int64(recorder.pid))), ("session", .string(recorder.session)),
+                        ("display", .string(recorder.display)), ("since", .string(RFC3339.string(from: recorder.startedAt)))]
+        }
+        return .object(members + [
+            ("vault", .string(vault.directory.path)), ("exists", .bool(true)),
+            ("sessions", .int(Int64(s.sessions))),
+            ("events", .object(s.eventsByKind.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
+            ("frames", .int(Int64(s.frames))), ("patches", .int(Int64(s.patches))),
+            ("patch_bytes", .int(Int64(s.patchBytes))), ("bytes_on_disk", .int(Int64(s.bytesOnDisk))),
+        ])
+    }
+
+    static func text(_ recorder: RecorderLock.State?, _ s: Vault.Summary, _ vault: Vault) -> String {
+        let state = recorder.map {
+            "Recording display \($0.display) since \(RFC3339.string(from: $0.startedAt)) (pid \($0.pid), session \($0.session))."
+        } ?? "Not recording."
+        let kinds = EventBody.allKinds.compactMap { kind in s.eventsByKind[kind].map { "\(kind) \($0)" } }.joined(separator: ", ")
+        return """
+            \(state)
+            Vault: \(vault.directory.path) (\(s.sessions) session\(s.sessions == 1 ? "" : "s"))
+            Events: \(s.events)\(kinds.isEmpty ? "" : " (\(kinds))")
+            Frames: \(s.frames), their pixels \(bytes(s.patchBytes)) in \(s.patches) tile patches
+            On disk: \(bytes(s.bytesOnDisk))
+            """
+    }
+
+    static func bytes(_ n: Int) -> String {
+        ByteCountFormatter.string(fromByteCount: Int64(n), countStyle: .file)
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct Understudy: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "understudy",
+        abstract: "Record how you use your computer, with your consent, as training data for computer-use agents.",
+        discussion: """
+            Capture is visible and under your control: `understudy status` shows whether a \
+            recorder is running, and everything it captured stays in your vault until you decide.
+            """,
+        version: "0.1.0",
+        subcommands: [RecordCommand.self, LogCommand.self, StatusCommand.self]
+    )
+}

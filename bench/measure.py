@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Bench helpers.
+
+measure.py run --pidfile P --out JSON -- CMD...
+    Runs CMD as a child, writes its pid to P (bench/run.sh sends it SIGINT),
+    and once it exits writes {"exit", "wall_s", "cpu_s", "max_rss_kb"} from
+    os.wait4, i.e. the child's own user+sys CPU and peak RSS. A SIGINT/SIGTERM
+    to this process is forwarded to the child.
+
+measure.py report --sent sent.json --ours DIR --baseline DIR
+    Prints the comparison table. Each DIR holds measure.json, stats.json,
+    captured.json (events counted from the store) and bytes (bytes on disk).
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+KINDS = ["pointer.move", "pointer.down", "pointer.up", "scroll", "key.down", "key.up"]
+
+
+def run(args):
+    t0 = time.monotonic()
+    child = None
+
+    def forward(sig, _frame):
+        if child:
+            child.send_signal(sig)
+    # Handlers go in before the child starts: a handled signal is reset to
+    # default across exec, whereas the SIG_IGN for SIGINT that bash gives
+    # background jobs would be inherited and make the child deaf to SIGINT.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, forward)
+    child = subprocess.Popen(args.cmd)
+    with open(args.pidfile, "w") as f:
+        f.write(f"{child.pid}\n")
+    _, status, ru = os.wait4(child.pid, 0)  # PEP 475: retried after signals
+    out = {
+        "exit": os.waitstatus_to_exitcode(status),
+        "wall_s": round(time.monotonic() - t0, 3),
+        "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
+        "max_rss_kb": ru.ru_maxrss,  # Linux reports KB
+    }
+    with open(args.out, "w") as f:
+        json.dump(out, f)
+    return 0
+
+
+def load(d, name):
+    try:
+        with open(os.path.join(d, name)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def dig(obj, *keys):
+    for k in keys:
+        if not isinstance(obj, dict) or obj.get(k) is None:
+            return None
+        obj = obj[k]
+    return obj
+
+
+def fmt(v):
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+    return f"{v:,}"
+
+
+def report(args):
+    with open(args.sent) as f:
+        sent = json.load(f)
+    sides = {}
+    for name, d in (("ours", args.ours), ("baseline", args.baseline)):
+        m, st = load(d, "measure.json") or {}, load(d, "stats.json") or {}
+        cap = load(d, "captured.json") or {}
+        s = {
+            "CPU s (user+sys)": m.get("cpu_s"),
+            "max RSS MB": m["max_rss_kb"] / 1024 if m.get("max_rss_kb") else None,
+        }
+        for k in KINDS:
+            n = cap.get(k)
+            s[f"events {k} % of {sent[k]}"] = 100.0 * n / sent[k] if n is not None and sent[k] else None
+        s["frames stored"] = st.get("frames_stored")
+        s["bytes on disk"] = load(d, "bytes")
+        for stage in ("grab", "diff", "encode"):
+            for q in ("median", "p95"):
+                s[f"{stage} ms {q}"] = dig(st, "pipeline", f"{stage}_ms", q)
+        s["bytes per frame"] = dig(st, "pipeline", "bytes_per_frame")
+        # Whole frame pipeline: sum of the per-stage medians that exist.
+        meds = [s[f"{x} ms median"] for x in ("grab", "diff", "encode")]
+        s["pipeline ms median (sum)"] = sum(v for v in meds if v is not None) if any(v is not None for v in meds) else None
+        sides[name] = s
+        if m.get("exit") not in (0, None):
+            print(f"note: {name} recorder exited {m.get('exit')}", file=sys.stderr)
+        stat_ev = st.get("events") or {}
+        diff = {k: (cap.get(k), stat_ev.get(k)) for k in KINDS if stat_ev and cap.get(k) != stat_ev.get(k)}
+        if diff:
+            print(f"note: {name}: store count vs stats file differ: {diff}", file=sys.stderr)
+
+    ours, base = sides["ours"], sides["baseline"]
+
+    def ratio(k):
+        a, b = ours[k], base[k]
+        return a / b if a is not None and b else None
+
+    # Each target: (label, test on the figures); a figure that is n/a gives n/a.
+    targets = {
+        "CPU s (user+sys)": ("ratio <= 0.10", lambda: ratio("CPU s (user+sys)"), lambda v: v <= 0.10),
+        "max RSS MB": ("ratio <= 0.5", lambda: ratio("max RSS MB"), lambda v: v <= 0.5),
+        "pipeline ms median (sum)": ("ours <= 10", lambda: ours["pipeline ms median (sum)"], lambda v: v <= 10),
+    }
+    for k in KINDS:
+        key = f"events {k} % of {sent[k]}"
+        targets[key] = ("100%", lambda key=key: ours[key], lambda v: abs(v - 100.0) < 1e-9)
+
+    def verdict(k):
+        if k not in targets:
+            return ""
+        label, value, ok = targets[k]
+        v = value()
+        return f"{label}: " + ("n/a" if v is None else "met" if ok(v) else "NOT met")
+
+    rows = [("figure", "ours", "baseline", "ours/base", "target")]
+    for k in ours:
+        rows.append((k, fmt(ours[k]), fmt(base[k]), fmt(ratio(k)), verdict(k)))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for i, r in enumerate(rows):
+        print("  ".join(c.ljust(w) if j == 0 or j == 4 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))).rstrip())
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="what", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--pidfile", required=True)
+    r.add_argument("--out", required=True)
+    r.add_argument("cmd", nargs=argparse.REMAINDER)
+    p = sub.add_parser("report")
+    p.add_argument("--sent", required=True)
+    p.add_argument("--ours", required=True)
+    p.add_argument("--baseline", required=True)
+    args = ap.parse_args()
+    if args.what == "run":
+        if args.cmd and args.cmd[0] == "--":
+            args.cmd = args.cmd[1:]
+        return run(args)
+    return report(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Bench: the same scripted workload (bench/workload.py), once under our
+# recorder and once under the baseline (pynput + mss), each on a fresh private
+# X session; then one comparison table. Targets are reported, never enforced.
+# Expects `make bench` to have run `setup.sh bench` and the release build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$PWD/.build-bench
+# UNDERSTUDY=/path/to/binary overrides the release build.
+bin=${UNDERSTUDY:-$PWD/.build/release/understudy}
+venv_py=$PWD/.build-bench-venv/bin/python
+
+cleanup() {
+  local d
+  for d in "$out"/ours "$out"/baseline; do
+    if [[ -f $d/pid ]] && kill -0 "$(cat "$d/pid")" 2>/dev/null; then
+      kill -INT "$(cat "$d/pid")" 2>/dev/null || true
+      sleep 1
+      kill -KILL "$(cat "$d/pid")" 2>/dev/null || true
+    fi
+    XSESSION_STATE=$d/xsession.env bash scripts/xsession.sh stop || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+rm -rf "$out"
+mkdir -p "$out"/ours "$out"/baseline
+python3 bench/workload.py "$out" >/dev/null
+echo "bench: workload sends $(tr -d '\n ' <"$out/sent.json")"
+
+# measure NAME CMD...: run CMD under measure.py (CPU, max RSS; pid to NAME/pid).
+measure() {
+  local dir=$out/$1
+  shift
+  python3 bench/measure.py run --pidfile "$dir/pid" --out "$dir/measure.json" -- "$@" \
+    >"$dir/recorder.log" 2>&1
+}
+# Per side: NAME_start runs the recorder on $DISPLAY; NAME_ready says when it
+# is recording.
+ours_start() {
+  measure ours "$bin" record --display "$DISPLAY" --vault "$out/ours/store" \
+    --for 120s --stats "$out/ours/stats.json"
+}
+ours_ready() {
+  "$bin" status --vault "$out/ours/store" --json 2>/dev/null |
+    python3 -c 'import json,sys; sys.exit(json.load(sys.stdin).get("state") != "recording")' 2>/dev/null
+}
+baseline_start() {
+  mkdir -p "$out/baseline/store"
+  measure baseline "$venv_py" bench/baseline_recorder.py --db "$out/baseline/store/events.db" \
+    --frames "$out/baseline/store/frames" --stats "$out/baseline/stats.json" \
+    --ready "$out/baseline/ready"
+}
+baseline_ready() { [[ -f $out/baseline/ready ]]; }
+
+# stop_side NAME: SIGINT the recorder (KILL after 30 s), stop its X session.
+stop_side() {
+  local dir=$out/$1 mpid=$2 pid i
+  if [[ -f $dir/pid ]]; then
+    pid=$(cat "$dir/pid")
+    kill -INT "$pid" 2>/dev/null || true
+    for i in $(seq 300); do kill -0 "$mpid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$mpid" || true
+  XSESSION_STATE=$dir/xsession.env bash scripts/xsession.sh stop
+}
+
+# run_side NAME: fresh X session, recorder under measure.py, wait until it is
+# ready, play the workload, stop. (Runs under `if`, so no set -e: check by hand.)
+run_side() {
+  local name=$1 dir=$out/$1 env mpid i t0
+  env=$(XSESSION_STATE=$dir/xsession.env bash scripts/xsession.sh start) || return 1
+  set -a; eval "$env"; set +a
+  "${name}_start" &
+  mpid=$!
+  for i in $(seq 150); do
+    "${name}_ready" && break
+    if ! kill -0 "$mpid" 2>/dev/null || ((i == 150)); then
+      echo "bench: $name recorder did not start, see $dir/recorder.log" >&2
+      stop_side "$name" "$mpid"
+      return 1
+    fi
+    sleep 0.2
+  done
+  t0=$(date +%s%N)
+  xdotool "$out/workload.xdo"
+  echo "bench: $name: workload took $((($(date +%s%N) - t0) / 1000000)) ms"
+  sleep 1  # let events still in flight reach the recorder before stopping it
+  stop_side "$name" "$mpid"
+  du -sb "$dir/store" | cut -f1 >"$dir/bytes"
+}
+
+if [[ -x $bin ]]; then
+  if run_side ours; then
+    "$bin" log --vault "$out/ours/store" --json | python3 -c 'import json,sys,collections
+json.dump(collections.Counter(json.loads(l)["kind"] for l in sys.stdin if l.strip()), sys.stdout)' \
+      >"$out/ours/captured.json" || echo "bench: understudy log failed" >&2
+  fi
+else
+  echo "bench: $bin missing (make bench builds it); baseline only" >&2
+fi
+if run_side baseline; then
+  python3 -c 'import json,sqlite3,sys
+db = sqlite3.connect(sys.argv[1])
+json.dump(dict(db.execute("SELECT kind, count(*) FROM events GROUP BY kind")), sys.stdout)' \
+    "$out/baseline/store/events.db" >"$out/baseline/captured.json"
+fi
+
+echo
+python3 bench/measure.py report --sent "$out/sent.json" --ours "$out/ours" --baseline "$out/baseline"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install what Understudy needs on a fresh Debian 12 machine. Idempotent:
+# apt runs only when a package is missing. `setup.sh bench` also makes the
+# Python venv for the baseline recorder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(xvfb xdotool x11-utils x11-xkb-utils x11-xserver-utils openbox xterm x11-apps
+      libx11-dev libxi-dev libxtst-dev libxext-dev libxfixes-dev libxdamage-dev
+      libxrandr-dev libxkbcommon-dev libwebp-dev libpng-dev libsqlite3-dev zlib1g-dev)
+# pynput pulls in evdev, which pip builds from source (no wheel): needs a C
+# compiler and the kernel input headers.
+BENCH_PKGS=(python3-venv python3-dev gcc linux-libc-dev)
+
+want=("${PKGS[@]}")
+[[ "${1:-}" == bench ]] && want+=("${BENCH_PKGS[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ "${1:-}" == bench ]]; then
+  venv=.build-bench-venv
+  [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
+  # Reinstall only when requirements changed (stamp holds a copy of them).
+  if ! cmp -s bench/requirements.txt "$venv/.requirements"; then
+    "$venv/bin/pip" install -q --disable-pip-version-check -r bench/requirements.txt
+    cp bench/requirements.txt "$venv/.requirements"
+  fi
+fi
