@@ -137,6 +137,9 @@ final class FrameScheduler {
         }
         let start = MonotonicClock.nowNs()
         guard let result = differ.diff(slot) else {
+            // Nothing new to store; the damage up to this grab is accounted for.
+            differ.acceptUnchanged(slot)
+            if reason == .periodic { lastStoredNs = now }
             shared.stats.withLock { $0.identicalSkipped += 1 }
             return
         }

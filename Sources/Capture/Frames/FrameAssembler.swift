@@ -1,0 +1,59 @@
+import Foundation
+
+/// Rebuilds a stored frame's pixels from its layout and the patches holding its tiles.
+public enum FrameAssembler {
+    /// Where one tile's pixels are: a patch (its id, codec and bytes) and the tile's index in it.
+    public struct TileSource {
+        public var patchID: String
+        public var codec: TileCodec
+        public var data: @Sendable () throws -> Data
+        public var index: Int
+
+        public init(patchID: String, codec: TileCodec, index: Int, data: @escaping @Sendable () throws -> Data) {
+            self.patchID = patchID
+            self.codec = codec
+            self.index = index
+            self.data = data
+        }
+    }
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case missingTile(String)
+        case unreadablePatch(String, String)
+
+        public var description: String {
+            switch self {
+            case let .missingTile(hash): "tile \(hash) of the frame is not in the vault"
+            case let .unreadablePatch(id, reason): "patch \(id) cannot be read: \(reason)"
+            }
+        }
+    }
+
+    /// The frame as BGRX rows, stride `width * 4`, padding byte 0xFF.
+    public static func pixels(of frame: FrameManifest, locate: (TileHash) throws -> TileSource?) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: frame.width * frame.height * 4)
+        var decoded: [String: [UInt8]] = [:]
+        let size = frame.tileSize
+        for (index, tile) in frame.tiles.enumerated() {
+            guard let source = try locate(tile) else { throw Failure.missingTile(tile.hex) }
+            if decoded[source.patchID] == nil {
+                guard source.codec == .png else { throw Failure.unreadablePatch(source.patchID, "only PNG patches can be decoded") }
+                do {
+                    decoded[source.patchID] = try PixelCodec.decodePNG(try source.data()).pixels
+                } catch {
+                    throw Failure.unreadablePatch(source.patchID, "\(error)")
+                }
+            }
+            let strip = decoded[source.patchID]!
+            let x = (index % frame.columns) * size, y = (index / frame.columns) * size
+            let w = min(size, frame.width - x), h = min(size, frame.height - y)
+            for line in 0..<h {
+                let from = (source.index * size + line) * size * 4
+                guard from + w * 4 <= strip.count else { throw Failure.unreadablePatch(source.patchID, "tile \(source.index) is outside the patch") }
+                let to = ((y + line) * frame.width + x) * 4
+                out.replaceSubrange(to..<(to + w * 4), with: strip[from..<(from + w * 4)])
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,51 @@
+import Capture
+import Foundation
+import UnderstudyModel
+
+/// What a backend produced while a test drove its display.
+struct Captured {
+    var events: [(t: UInt64, body: EventBody)] = []
+    var manifests: [FrameManifest] = []
+    var patches: [TilePatch] = []
+    var stats = FramePipelineStats()
+
+    func bodies(_ kinds: Set<String>) -> [EventBody] { events.map(\.body).filter { kinds.contains($0.kind) } }
+
+    /// Where each tile is, from the patches captured.
+    func tileSource(_ tile: TileHash) -> FrameAssembler.TileSource? {
+        for patch in patches.reversed() {
+            if let index = patch.tiles.firstIndex(of: tile) {
+                let data = patch.data
+                return .init(patchID: patch.hash, codec: patch.codec, index: index) { data }
+            }
+        }
+        return nil
+    }
+}
+
+/// Records `session` with the X11 backend while `drive` runs, then stops and collects.
+func capture(_ session: XSession, frames: Bool = true, settle: Duration = .milliseconds(400),
+             drive: () throws -> Void) async throws -> Captured {
+    var settings = X11CaptureSettings(display: session.display)
+    settings.frames.enabled = frames
+    let backend = try X11Backend(settings: settings)
+    let collector = Task {
+        var captured = Captured()
+        for try await record in backend.records {
+            switch record {
+            case let .event(t, body): captured.events.append((t, body))
+            case let .frame(manifest): captured.manifests.append(manifest)
+            case let .tiles(patch): captured.patches.append(patch)
+            }
+        }
+        return captured
+    }
+    defer { backend.stop() }
+    try await Task.sleep(for: settle)
+    try drive()
+    try await Task.sleep(for: .milliseconds(700))
+    backend.stop()
+    var captured = try await collector.value
+    captured.stats = backend.pipelineStats()
+    return captured
+}
