@@ -4,7 +4,8 @@ ifeq ($(shell command -v swift),)
 export PATH := /opt/swift/usr/bin:$(PATH)
 endif
 
-SWIFT_TEST ?= swift test
+# The command-line tests run the built binary, which `swift test` alone does not relink.
+SWIFT_TEST ?= swift build --product understudy && swift test
 
 .PHONY: build test demo bench clean
 

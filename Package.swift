@@ -44,9 +44,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A private Xvfb with a window manager and real apps, for tests that drive a display.
+        .target(name: "XTestSupport", path: "Tests/XTestSupport"),
         .testTarget(name: "UnderstudyModelTests", dependencies: ["UnderstudyModel"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel"]),
-        .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "XTestSupport"]),
+        .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Runs the built `understudy` binary as a user would.
+        .testTarget(name: "CommandLineTests", dependencies: ["UnderstudyModel", "XTestSupport", "understudy"]),
     ],
     swiftLanguageModes: [.v6]
 )

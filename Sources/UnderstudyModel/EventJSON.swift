@@ -141,7 +141,12 @@ private struct FieldReader {
 /// RFC 3339 timestamps in UTC with milliseconds, e.g. `2026-11-23T01:02:03.456Z`.
 public enum RFC3339 {
     public static func string(from date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
+        // Round to the millisecond ourselves: the formatter truncates, so .123 could print as .122.
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let seconds = Date(timeIntervalSince1970: Double(ms.quotientAndRemainder(dividingBy: 1000).quotient - (ms < 0 && ms % 1000 != 0 ? 1 : 0)))
+        let fraction = ((ms % 1000) + 1000) % 1000
+        let base = seconds.formatted(Date.ISO8601FormatStyle(timeZone: .gmt))
+        return base.dropLast() + "." + String(format: "%03lld", fraction) + "Z"
     }
 
     public static func date(from text: String) -> Date? {

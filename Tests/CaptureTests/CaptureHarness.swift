@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import UnderstudyModel
+import XTestSupport
 
 /// What a backend produced while a test drove its display.
 struct Captured {

@@ -2,6 +2,7 @@ import Capture
 import Foundation
 import Testing
 import UnderstudyModel
+import XTestSupport
 
 @Suite("X11 frames", .serialized)
 struct FrameCaptureTests {

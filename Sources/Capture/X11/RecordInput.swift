@@ -59,6 +59,9 @@ final class RecordInput {
 
     var fileDescriptor: Int32 { data.fileDescriptor }
 
+    /// Whether the data connection broke.
+    var isLost: Bool { X11IOErrors.isLost(data) }
+
     /// Reads whatever the server has sent and returns the input events in server order.
     func drain() -> [RawInput] {
         XRecordProcessReplies(data.handle)

@@ -64,7 +64,7 @@ final class X11CaptureLoop {
     func run() {
         if let context = windows.refresh() { ordering.add(0, .focus(context)) }
         frames?.start(ordering: &ordering)
-        while !shared.stopRequested.load(ordering: .sequentiallyConsistent), !X11IOErrors.lost {
+        while !shared.stopRequested.load(ordering: .sequentiallyConsistent), !connectionLost {
             waitForActivity()
             step()
         }
@@ -79,18 +79,20 @@ final class X11CaptureLoop {
     }
 
     private func finish() {
-        if !X11IOErrors.lost {
+        if !connectionLost {
             for raw in input.drain() { handle(raw) }
             input.close()
         }
         release(ordering.takeAll())
         frames?.finish()
-        if X11IOErrors.lost {
+        if connectionLost {
             shared.continuation.finish(throwing: CaptureError.recordFailed("the connection to the X server was lost"))
         } else {
             shared.continuation.finish()
         }
     }
+
+    private var connectionLost: Bool { X11IOErrors.isLost(control) || input.isLost }
 
     private var relativeNow: UInt64 { MonotonicClock.nowNs() &- originNs }
 
@@ -167,7 +169,7 @@ final class X11CaptureLoop {
     private func handleControlEvents() {
         var damaged = false
         var focusTime: UInt32?
-        while !X11IOErrors.lost, XPending(control.handle) > 0 {
+        while !connectionLost, XPending(control.handle) > 0 {
             var event = XEvent()
             XNextEvent(control.handle, &event)
             switch event.type {
@@ -234,11 +236,31 @@ struct EventOrdering {
 }
 
 /// Xlib ends the process when a connection breaks unless an exit handler says otherwise;
-/// this one records the loss so capture can stop and the recorder can flush what it has.
+/// these handlers record which connection was lost, so capture on it can stop and the
+/// recorder can flush what it has, while other connections carry on.
 enum X11IOErrors {
-    private static let flag = Atomic<Bool>(false)
-    static var lost: Bool { flag.load(ordering: .relaxed) }
+    private static let lostDisplays = Mutex<Set<UInt>>([])
+
+    static func isLost(_ display: X11Display) -> Bool {
+        lostDisplays.withLock { $0.contains(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(display.handle)))) }
+    }
+
     static func install(on display: X11Display) {
-        XSetIOErrorExitHandler(display.handle, { _, _ in X11IOErrors.flag.store(true, ordering: .relaxed) }, nil)
+        // The default I/O error handler exits by itself; this one only reports.
+        _ = XSetIOErrorHandler { handle in
+            X11IOErrors.markLost(handle)
+            return 0
+        }
+        XSetIOErrorExitHandler(display.handle, { handle, _ in X11IOErrors.markLost(handle) }, nil)
+    }
+
+    /// Called when a connection closes, since its address may be reused by a later one.
+    static func forget(_ display: X11Display) {
+        _ = lostDisplays.withLock { $0.remove(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(display.handle)))) }
+    }
+
+    private static func markLost(_ handle: OpaquePointer?) {
+        guard let handle else { return }
+        _ = lostDisplays.withLock { $0.insert(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(handle)))) }
     }
 }

@@ -22,7 +22,10 @@ final class X11Display {
         X11IOErrors.install(on: self)
     }
 
-    deinit { XCloseDisplay(handle) }
+    deinit {
+        XCloseDisplay(handle)
+        X11IOErrors.forget(self)
+    }
 
     var fileDescriptor: Int32 { XConnectionNumber(handle) }
 

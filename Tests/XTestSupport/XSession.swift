@@ -3,12 +3,12 @@ import Foundation
 /// A private X server for one test: Xvfb on a display it picks itself (`-displayfd`), the
 /// openbox window manager, and two real applications, xterm running `cat` and xcalc.
 /// Tests drive it with xdotool and know exactly what they sent.
-final class XSession: @unchecked Sendable {
-    let display: String
+public final class XSession: @unchecked Sendable {
+    public let display: String
     private var processes: [Process] = []
-    let environment: [String: String]
+    public let environment: [String: String]
 
-    init(width: Int = 1920, height: Int = 1080) throws {
+    public init(width: Int = 1920, height: Int = 1080) throws {
         let xvfb = Process()
         xvfb.executableURL = URL(fileURLWithPath: "/usr/bin/Xvfb")
         let pipe = Pipe()
@@ -31,7 +31,7 @@ final class XSession: @unchecked Sendable {
     }
 
     /// Starts xterm (class `UnderstudyTerm`) and xcalc and waits until both are mapped.
-    func startApps() throws {
+    public func startApps() throws {
         try spawn("/usr/bin/xterm", "-class", "UnderstudyTerm", "-title", "terminal", "-geometry", "100x30+40+40", "-e", "cat")
         try spawn("/usr/bin/xcalc", "-geometry", "+1100+100")
         for cls in ["UnderstudyTerm", "XCalc"] {
@@ -39,12 +39,12 @@ final class XSession: @unchecked Sendable {
         }
     }
 
-    func window(class cls: String) throws -> String {
+    public func window(class cls: String) throws -> String {
         try output("xdotool", "search", "--onlyvisible", "--class", cls).split(separator: "\n").first.map(String.init) ?? ""
     }
 
     /// Runs an xdotool script (one command per line) in one xdotool process.
-    func xdotool(_ script: String) throws {
+    public func xdotool(_ script: String) throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-\(UUID().uuidString).xdo")
         // xdotool misreads a script whose last line has no newline.
         try (script + "\n").write(to: url, atomically: true, encoding: .utf8)
@@ -53,10 +53,10 @@ final class XSession: @unchecked Sendable {
     }
 
     @discardableResult
-    func output(_ arguments: String...) throws -> String { try run(arguments) }
+    public func output(_ arguments: String...) throws -> String { try run(arguments) }
 
     @discardableResult
-    func run(_ arguments: [String]) throws -> String {
+    public func run(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -93,6 +93,11 @@ final class XSession: @unchecked Sendable {
         throw XSessionError.serverDidNotStart
     }
 
+    /// Kills the X server at once, as a crash would.
+    public func killServer() {
+        if let server = processes.first { kill(server.processIdentifier, SIGKILL) }
+    }
+
     deinit {
         // SIGTERM lets Xvfb remove its lock file. Foundation's waitUntilExit can spin on a
         // thread that did not launch the process, so poll instead.
@@ -102,7 +107,7 @@ final class XSession: @unchecked Sendable {
     }
 }
 
-enum XSessionError: Error {
+public enum XSessionError: Error {
     case serverDidNotStart
     case commandFailed(String, Int32)
 }
