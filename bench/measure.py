@@ -138,6 +138,22 @@ def report(args):
     return 0
 
 
+def codecs(args):
+    """The frame codec choice: the same workload stored as PNG and as WebP tiles."""
+    rows = [("encode ms median", ("pipeline", "encode_ms", "median")), ("encode ms p95", ("pipeline", "encode_ms", "p95")),
+            ("bytes per frame", ("pipeline", "bytes_per_frame",)), ("frames stored", ("frames_stored",))]
+    png, webp = load(args.png, "stats.json"), load(args.webp, "stats.json")
+    print()
+    print("frame codec (lossless tiles, same workload)   png         webp        webp/png")
+    for label, keys in rows:
+        a, b = dig(png, *keys), dig(webp, *keys)
+        r = fmt(b / a) if a and b is not None else "n/a"
+        print(f"  {label:<44}{fmt(a):<12}{fmt(b):<12}{r}")
+    for name, d in (("png", args.png), ("webp", args.webp)):
+        cpu = dig(load(d, "measure.json"), "cpu_s")
+        print(f"  recorder CPU s with {name:<24}{fmt(cpu)}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="what", required=True)
@@ -149,7 +165,12 @@ def main():
     p.add_argument("--sent", required=True)
     p.add_argument("--ours", required=True)
     p.add_argument("--baseline", required=True)
+    c = sub.add_parser("codecs")
+    c.add_argument("--png", required=True)
+    c.add_argument("--webp", required=True)
     args = ap.parse_args()
+    if args.what == "codecs":
+        return codecs(args)
     if args.what == "run":
         if args.cmd and args.cmd[0] == "--":
             args.cmd = args.cmd[1:]

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <webp/decode.h>
 #include <webp/encode.h>
 
 void fc_buffer_free(fc_buffer *buffer) {
@@ -109,5 +110,20 @@ int fc_decode_png(const uint8_t *data, size_t size, uint8_t **pixels, int *width
     *pixels = buffer;
     *width = (int)image.width;
     *height = (int)image.height;
+    return 0;
+}
+
+int fc_decode_webp(const uint8_t *data, size_t size, uint8_t **pixels, int *width, int *height) {
+    uint8_t *decoded = WebPDecodeBGRA(data, size, width, height);
+    if (!decoded) return -1;
+    size_t bytes = (size_t)*width * (size_t)*height * 4;
+    uint8_t *copy = malloc(bytes);
+    if (!copy) {
+        WebPFree(decoded);
+        return -2;
+    }
+    memcpy(copy, decoded, bytes);
+    WebPFree(decoded);
+    *pixels = copy;
     return 0;
 }

@@ -28,6 +28,9 @@ struct RecordCommand: AsyncParsableCommand {
     @Flag(help: "Capture input and window context but no frames.")
     var noFrames = false
 
+    @Option(help: ArgumentHelp("How frame tiles are stored, both lossless: webp (the default, chosen by `make bench`) or png.", valueName: "codec"))
+    var codec: TileCodec = .webp
+
     @Option(help: ArgumentHelp("Write capture and frame-pipeline figures as JSON to this file at exit (for benchmarks).", valueName: "file"))
     var stats: String?
 
@@ -35,6 +38,8 @@ struct RecordCommand: AsyncParsableCommand {
         var settings = X11CaptureSettings(display: display)
         settings.frames.periodic = framePeriod.duration
         settings.frames.enabled = !noFrames
+        settings.frames.codec = codec
+        settings.frames.codecLevel = 1 // zlib level 1 for PNG, method 1 for WebP: the README has the figures
         let vault = try Vault(at: vaultOptions.directory, create: true)
         let lock = try RecorderLock(vault: vault)
         let backend = try X11Backend(settings: settings)
@@ -45,3 +50,5 @@ struct RecordCommand: AsyncParsableCommand {
         if let error = report.captureError { throw error }
     }
 }
+
+extension TileCodec: ExpressibleByArgument {}

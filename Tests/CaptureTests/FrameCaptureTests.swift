@@ -57,11 +57,11 @@ struct FrameCaptureTests {
         #expect(captured.stats.encodeFailures == 0)
     }
 
-    @Test("A stored frame rebuilds to exactly the pixels on screen")
-    func lossless() async throws {
+    @Test("A stored frame rebuilds to exactly the pixels on screen, with either codec", arguments: [TileCodec.webp, .png])
+    func lossless(codec: TileCodec) async throws {
         let x = try XSession(width: 1000, height: 700)
         try x.startApps()
-        let captured = try await capture(x) {
+        let captured = try await capture(x, codec: codec) {
             try x.xdotool("mousemove 1150 300\nclick 1\nsleep 0.5")
         }
         let frame = try #require(captured.manifests.last)

@@ -27,6 +27,9 @@ int fc_encode_webp_lossless(const uint8_t *bgrx, int width, int height, int stri
 /// Decodes a PNG into BGRX rows (X byte 0xFF). `*pixels` is malloc'd; free with `fc_free`.
 int fc_decode_png(const uint8_t *data, size_t size, uint8_t **pixels, int *width, int *height);
 
+/// Decodes a WebP image into BGRX rows (X byte 0xFF). Free `*pixels` with `fc_free`.
+int fc_decode_webp(const uint8_t *data, size_t size, uint8_t **pixels, int *width, int *height);
+
 void fc_free(void *pointer);
 
 #endif

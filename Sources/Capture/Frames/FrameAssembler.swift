@@ -37,9 +37,8 @@ public enum FrameAssembler {
         for (index, tile) in frame.tiles.enumerated() {
             guard let source = try locate(tile) else { throw Failure.missingTile(tile.hex) }
             if decoded[source.patchID] == nil {
-                guard source.codec == .png else { throw Failure.unreadablePatch(source.patchID, "only PNG patches can be decoded") }
                 do {
-                    decoded[source.patchID] = try PixelCodec.decodePNG(try source.data()).pixels
+                    decoded[source.patchID] = try PixelCodec.decode(try source.data(), codec: source.codec).pixels
                 } catch {
                     throw Failure.unreadablePatch(source.patchID, "\(error)")
                 }

@@ -21,14 +21,18 @@ public enum PixelCodec {
         return Data(bytes: data, count: buffer.size)
     }
 
-    /// Decoded BGRX pixels (stride `width * 4`) of a PNG file.
-    public static func decodePNG(_ data: Data) throws(Failure) -> (pixels: [UInt8], width: Int, height: Int) {
+    /// Decoded BGRX pixels (stride `width * 4`) of an encoded image.
+    public static func decode(_ data: Data, codec: TileCodec) throws(Failure) -> (pixels: [UInt8], width: Int, height: Int) {
         var pixels: UnsafeMutablePointer<UInt8>?
         var width: Int32 = 0, height: Int32 = 0
         let status = data.withUnsafeBytes { raw in
-            fc_decode_png(raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count, &pixels, &width, &height)
+            let bytes = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            return switch codec {
+            case .png: fc_decode_png(bytes, raw.count, &pixels, &width, &height)
+            case .webp: fc_decode_webp(bytes, raw.count, &pixels, &width, &height)
+            }
         }
-        guard status == 0, let pixels else { throw Failure(description: "not a readable PNG (\(status))") }
+        guard status == 0, let pixels else { throw Failure(description: "not a readable \(codec) image (\(status))") }
         defer { fc_free(pixels) }
         return (Array(UnsafeBufferPointer(start: pixels, count: Int(width) * Int(height) * 4)), Int(width), Int(height))
     }
