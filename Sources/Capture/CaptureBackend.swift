@@ -25,7 +25,8 @@ public protocol CaptureBackend: Sendable {
 
 /// One item from a backend. Events carry `t_ns` but no `seq`: the recorder numbers them.
 public enum CaptureRecord: Sendable {
-    case event(tNs: UInt64, body: EventBody)
+    /// Events in time order, in batches so a burst costs one hand-over, not one per event.
+    case events([CapturedEvent])
     /// A stored frame's layout; its `frame` event comes on the same stream, no later than this.
     case frame(FrameManifest)
     /// Encoded pixels of tiles that no earlier frame of the keyframe interval held.

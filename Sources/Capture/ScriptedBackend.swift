@@ -14,7 +14,7 @@ public final class ScriptedBackend: CaptureBackend {
     /// Reads the whole script first, so a bad line fails here with its line number.
     public init(script: URL, screen: ScreenGeometry = ScreenGeometry(width: 1920, height: 1080, monitors: [])) throws {
         let text = try String(contentsOf: script, encoding: .utf8)
-        var items: [CaptureRecord] = []
+        var items: [CapturedEvent] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty else { continue }
@@ -23,7 +23,7 @@ public final class ScriptedBackend: CaptureBackend {
                 guard let kind = json["kind"]?.stringValue, let t = json["t_ns"]?.intValue, t >= 0 else {
                     throw CaptureError.badScript(line: index + 1, reason: "needs 'kind' and a non-negative 't_ns'")
                 }
-                items.append(.event(tNs: UInt64(t), body: try EventBody(kind: kind, fields: json)))
+                items.append(CapturedEvent(tNs: UInt64(t), body: try EventBody(kind: kind, fields: json)))
             } catch let error as CaptureError {
                 throw error
             } catch {
@@ -34,7 +34,7 @@ public final class ScriptedBackend: CaptureBackend {
         self.screen = screen
         originNs = MonotonicClock.nowNs()
         records = AsyncThrowingStream { continuation in
-            for item in items { continuation.yield(item) }
+            continuation.yield(.events(items))
             continuation.finish()
         }
     }

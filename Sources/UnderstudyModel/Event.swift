@@ -88,6 +88,18 @@ public enum EventBody: Sendable, Equatable {
     ]
 }
 
+/// An event as capture produces it: when it happened (nanoseconds since the session's
+/// origin) and what it was, before the recorder gives it a `seq`.
+public struct CapturedEvent: Sendable, Equatable {
+    public var tNs: UInt64
+    public var body: EventBody
+
+    public init(tNs: UInt64, body: EventBody) {
+        self.tNs = tNs
+        self.body = body
+    }
+}
+
 /// One captured event: when it happened and what it was.
 public struct Event: Sendable, Equatable {
     /// Per session, from 0, without gaps.

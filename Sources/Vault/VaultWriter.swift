@@ -76,6 +76,11 @@ public actor VaultWriter {
         return seq
     }
 
+    /// Numbers and buffers a batch of events, in order.
+    public func append(_ batch: [CapturedEvent]) {
+        for event in batch { append(tNs: event.tNs, body: event.body) }
+    }
+
     public func append(frame: FrameLayout) { frames.append(frame) }
 
     /// Buffers a patch; `tiles` are the 16-byte hashes of its tiles, top to bottom.
@@ -92,9 +97,9 @@ public actor VaultWriter {
             for (patch, _) in patches { try writeFile(patch) }
             let sessionID = session.id
             try await vault.database.write { db in
+                let insertEvent = try db.cachedStatement(sql: "INSERT INTO event (session_id, seq, t_ns, wall_ms, kind, payload) VALUES (?, ?, ?, ?, ?, ?)")
                 for event in events {
-                    try db.execute(sql: "INSERT INTO event (session_id, seq, t_ns, wall_ms, kind, payload) VALUES (?, ?, ?, ?, ?, ?)",
-                                   arguments: [sessionID, event.seq, Int64(clamping: event.tNs), Int64((event.wall.timeIntervalSince1970 * 1000).rounded()),
+                    try insertEvent.execute(arguments: [sessionID, event.seq, Int64(clamping: event.tNs), Int64((event.wall.timeIntervalSince1970 * 1000).rounded()),
                                                event.kind, Data(JSONValue.object(event.body.fields).serialized.utf8)])
                 }
                 for f in frames {

@@ -78,9 +78,9 @@ struct Recorder {
 
     private func store(_ record: CaptureRecord, in writer: VaultWriter, report: inout Report) async {
         switch record {
-        case let .event(tNs, body):
-            await writer.append(tNs: tNs, body: body)
-            report.eventsByKind[body.kind, default: 0] += 1
+        case let .events(events):
+            await writer.append(events)
+            for event in events { report.eventsByKind[event.body.kind, default: 0] += 1 }
         case let .frame(manifest):
             report.framesStored += 1
             await writer.append(frame: .init(hash: manifest.hash, grabbedNs: manifest.grabbedNs, width: manifest.width, height: manifest.height,

@@ -35,7 +35,7 @@ func capture(_ session: XSession, frames: Bool = true, codec: TileCodec = .webp,
         var captured = Captured()
         for try await record in backend.records {
             switch record {
-            case let .event(t, body): captured.events.append((t, body))
+            case let .events(batch): captured.events += batch.map { ($0.tNs, $0.body) }
             case let .frame(manifest): captured.manifests.append(manifest)
             case let .tiles(patch): captured.patches.append(patch)
             }

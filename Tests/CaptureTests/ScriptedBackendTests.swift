@@ -21,7 +21,7 @@ struct ScriptedBackendTests {
         let backend = try ScriptedBackend(script: url)
         var events: [(UInt64, EventBody)] = []
         for try await record in backend.records {
-            if case let .event(t, body) = record { events.append((t, body)) }
+            if case let .events(batch) = record { events += batch.map { ($0.tNs, $0.body) } }
         }
         #expect(events.map(\.0) == [0, 1000])
         #expect(events.map(\.1) == [.pointerMove(x: 5, y: 6), .keyDown(key: "a", keycode: 38, mods: [], text: "a")])

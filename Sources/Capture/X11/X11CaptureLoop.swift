@@ -194,7 +194,8 @@ final class X11CaptureLoop {
     }
 
     private func release(_ events: [(UInt64, EventBody)]) {
-        for (t, body) in events { shared.continuation.yield(.event(tNs: t, body: body)) }
+        guard !events.isEmpty else { return }
+        shared.continuation.yield(.events(events.map { CapturedEvent(tNs: $0.0, body: $0.1) }))
     }
 }
 
