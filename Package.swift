@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "XTestSupport", path: "Tests/XTestSupport"),
         .testTarget(name: "UnderstudyModelTests", dependencies: ["UnderstudyModel"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "XTestSupport"]),
-        .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the built `understudy` binary as a user would.
         .testTarget(name: "CommandLineTests", dependencies: ["UnderstudyModel", "XTestSupport", "understudy"]),
     ],

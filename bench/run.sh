@@ -12,7 +12,7 @@ venv_py=$PWD/.build-bench-venv/bin/python
 
 cleanup() {
   local d
-  for d in "$out"/ours "$out"/ours-webp "$out"/baseline; do
+  for d in "$out"/ours "$out"/ours-png "$out"/baseline; do
     if [[ -f $d/pid ]] && kill -0 "$(cat "$d/pid")" 2>/dev/null; then
       kill -INT "$(cat "$d/pid")" 2>/dev/null || true
       sleep 1
@@ -25,7 +25,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 rm -rf "$out"
-mkdir -p "$out"/ours "$out"/ours-webp "$out"/baseline
+mkdir -p "$out"/ours "$out"/ours-png "$out"/baseline
 python3 bench/workload.py "$out" >/dev/null
 echo "bench: workload sends $(tr -d '\n ' <"$out/sent.json")"
 
@@ -46,13 +46,13 @@ ours_ready() {
   "$bin" status --vault "$out/ours/store" --json 2>/dev/null |
     python3 -c 'import json,sys; sys.exit(json.load(sys.stdin).get("state") != "recording")' 2>/dev/null
 }
-# The same recorder storing tiles as lossless WebP, to choose the codec by numbers.
-ours-webp_start() {
-  measure ours-webp "$bin" record --display "$DISPLAY" --vault "$out/ours-webp/store" \
-    --for 120s --codec webp --stats "$out/ours-webp/stats.json"
+# The same recorder storing tiles as PNG, to choose the codec by numbers.
+ours-png_start() {
+  measure ours-png "$bin" record --display "$DISPLAY" --vault "$out/ours-png/store" \
+    --for 120s --codec png --stats "$out/ours-png/stats.json"
 }
-ours-webp_ready() {
-  "$bin" status --vault "$out/ours-webp/store" --json 2>/dev/null | grep -q '"state":"recording"'
+ours-png_ready() {
+  "$bin" status --vault "$out/ours-png/store" --json 2>/dev/null | grep -q '"state":"recording"'
 }
 baseline_start() {
   mkdir -p "$out/baseline/store"
@@ -106,7 +106,7 @@ if [[ -x $bin ]]; then
 json.dump(collections.Counter(json.loads(l)["kind"] for l in sys.stdin if l.strip()), sys.stdout)' \
       >"$out/ours/captured.json" || echo "bench: understudy log failed" >&2
   fi
-  run_side ours-webp || echo "bench: the WebP run failed" >&2
+  run_side ours-png || echo "bench: the PNG run failed" >&2
 else
   echo "bench: $bin missing (make bench builds it); baseline only" >&2
 fi
@@ -119,6 +119,6 @@ fi
 
 echo
 python3 bench/measure.py report --sent "$out/sent.json" --ours "$out/ours" --baseline "$out/baseline"
-if [[ -f $out/ours/stats.json && -f $out/ours-webp/stats.json ]]; then
-  python3 bench/measure.py codecs --png "$out/ours" --webp "$out/ours-webp"
+if [[ -f $out/ours/stats.json && -f $out/ours-png/stats.json ]]; then
+  python3 bench/measure.py codecs --png "$out/ours-png" --webp "$out/ours"
 fi

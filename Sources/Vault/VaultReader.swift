@@ -45,24 +45,25 @@ extension Vault {
     }
 
     /// A stored frame's layout.
-    public func frame(session: String, hash: String) throws(VaultError) -> VaultWriter.FrameLayout? {
+    public func frame(session: String, hash: String) throws(VaultError) -> FrameManifest? {
         try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM frame WHERE session_id = ? AND hash = ?", arguments: [session, hash]).map { row in
-                VaultWriter.FrameLayout(hash: row["hash"], grabbedNs: UInt64(max(0, row["grabbed_ns"] as Int64)), width: row["width"],
-                                        height: row["height"], tileSize: row["tile_size"],
-                                        reason: FrameReason(rawValue: row["reason"]) ?? .periodic, tiles: row["tiles"])
+                FrameManifest(hash: row["hash"], width: row["width"], height: row["height"], tileSize: row["tile_size"],
+                              grabbedNs: UInt64(max(0, row["grabbed_ns"] as Int64)),
+                              reason: FrameReason(rawValue: row["reason"]) ?? .periodic, tiles: FrameManifest.tiles(from: row["tiles"]))
             }
         }
     }
 
     /// Where a tile's pixels are: the patch file and the tile's index in it.
-    public func tileLocation(session: String, tile: Data) throws(VaultError) -> (file: URL, index: Int)? {
+    public func tileLocation(session: String, tile: TileHash) throws(VaultError) -> (patch: String, codec: TileCodec, file: URL, index: Int)? {
         try read { db in
             try Row.fetchOne(db, sql: """
                 SELECT t.idx, p.hash, p.codec FROM tile t JOIN patch p ON p.hash = t.patch
                 WHERE t.session_id = ? AND t.hash = ?
-                """, arguments: [session, tile]).map { row in
-                (patchURL(hash: row["hash"], codec: row["codec"]), row["idx"])
+                """, arguments: [session, Data(tile.bytes)]).flatMap { row in
+                guard let codec = TileCodec(rawValue: row["codec"]) else { return nil }
+                return (row["hash"], codec, patchURL(hash: row["hash"], codec: codec.rawValue), row["idx"])
             }
         }
     }

@@ -12,46 +12,9 @@ public actor VaultWriter {
     public let session: Session
     private var nextSeq: Int64 = 0
     private var events: [Event] = []
-    private var frames: [FrameLayout] = []
-    private var patches: [(PatchRecord, [Data])] = []
+    private var frames: [FrameManifest] = []
+    private var patches: [TilePatch] = []
     public private(set) var written = 0
-
-    /// What a stored frame is made of, as the vault keeps it.
-    public struct FrameLayout: Sendable {
-        public var hash: String
-        public var grabbedNs: UInt64
-        public var width: Int
-        public var height: Int
-        public var tileSize: Int
-        public var reason: FrameReason
-        /// 16 bytes per tile, row-major.
-        public var tiles: Data
-
-        public init(hash: String, grabbedNs: UInt64, width: Int, height: Int, tileSize: Int, reason: FrameReason, tiles: Data) {
-            self.hash = hash
-            self.grabbedNs = grabbedNs
-            self.width = width
-            self.height = height
-            self.tileSize = tileSize
-            self.reason = reason
-            self.tiles = tiles
-        }
-    }
-
-    /// Encoded tiles stacked in one image file.
-    public struct PatchRecord: Sendable {
-        public var hash: String
-        public var codec: String
-        public var tileSize: Int
-        public var data: Data
-
-        public init(hash: String, codec: String, tileSize: Int, data: Data) {
-            self.hash = hash
-            self.codec = codec
-            self.tileSize = tileSize
-            self.data = data
-        }
-    }
 
     public init(vault: Vault, session: Session) async throws(VaultError) {
         self.vault = vault
@@ -81,10 +44,9 @@ public actor VaultWriter {
         for event in batch { append(tNs: event.tNs, body: event.body) }
     }
 
-    public func append(frame: FrameLayout) { frames.append(frame) }
+    public func append(frame: FrameManifest) { frames.append(frame) }
 
-    /// Buffers a patch; `tiles` are the 16-byte hashes of its tiles, top to bottom.
-    public func append(patch: PatchRecord, tiles: [Data]) { patches.append((patch, tiles)) }
+    public func append(patch: TilePatch) { patches.append(patch) }
 
     public var buffered: Int { events.count + frames.count + patches.count }
 
@@ -94,7 +56,7 @@ public actor VaultWriter {
         guard buffered > 0 else { return }
         let (events, frames, patches) = (self.events, self.frames, self.patches)
         do {
-            for (patch, _) in patches { try writeFile(patch) }
+            for patch in patches { try writeFile(patch) }
             let sessionID = session.id
             try await vault.database.write { db in
                 let insertEvent = try db.cachedStatement(sql: "INSERT INTO event (session_id, seq, t_ns, wall_ms, kind, payload) VALUES (?, ?, ?, ?, ?, ?)")
@@ -104,14 +66,14 @@ public actor VaultWriter {
                 }
                 for f in frames {
                     try db.execute(sql: "INSERT OR IGNORE INTO frame (session_id, hash, grabbed_ns, width, height, tile_size, reason, tiles) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                   arguments: [sessionID, f.hash, Int64(clamping: f.grabbedNs), f.width, f.height, f.tileSize, f.reason.rawValue, f.tiles])
+                                   arguments: [sessionID, f.hash, Int64(clamping: f.grabbedNs), f.width, f.height, f.tileSize, f.reason.rawValue, f.tileBytes])
                 }
-                for (patch, tiles) in patches {
+                for patch in patches {
                     try db.execute(sql: "INSERT OR IGNORE INTO patch (hash, session_id, codec, tile_size, tile_count, bytes) VALUES (?, ?, ?, ?, ?, ?)",
-                                   arguments: [patch.hash, sessionID, patch.codec, patch.tileSize, tiles.count, patch.data.count])
-                    for (index, tile) in tiles.enumerated() {
+                                   arguments: [patch.hash, sessionID, patch.codec.rawValue, patch.tileSize, patch.tiles.count, patch.data.count])
+                    for (index, tile) in patch.tiles.enumerated() {
                         try db.execute(sql: "INSERT OR REPLACE INTO tile (session_id, hash, patch, idx) VALUES (?, ?, ?, ?)",
-                                       arguments: [sessionID, tile, patch.hash, index])
+                                       arguments: [sessionID, Data(tile.bytes), patch.hash, index])
                     }
                 }
             }
@@ -139,8 +101,8 @@ public actor VaultWriter {
         }
     }
 
-    private func writeFile(_ patch: PatchRecord) throws {
-        let url = vault.patchURL(hash: patch.hash, codec: patch.codec)
+    private func writeFile(_ patch: TilePatch) throws {
+        let url = vault.patchURL(hash: patch.hash, codec: patch.codec.rawValue)
         let fm = FileManager.default
         guard !fm.fileExists(atPath: url.path) else { return }
         try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -83,11 +83,9 @@ struct Recorder {
             for event in events { report.eventsByKind[event.body.kind, default: 0] += 1 }
         case let .frame(manifest):
             report.framesStored += 1
-            await writer.append(frame: .init(hash: manifest.hash, grabbedNs: manifest.grabbedNs, width: manifest.width, height: manifest.height,
-                                             tileSize: manifest.tileSize, reason: manifest.reason, tiles: manifest.tileBytes))
+            await writer.append(frame: manifest)
         case let .tiles(patch):
-            await writer.append(patch: .init(hash: patch.hash, codec: patch.codec.rawValue, tileSize: patch.tileSize, data: patch.data),
-                                tiles: patch.tiles.map { Data($0.bytes) })
+            await writer.append(patch: patch)
         }
     }
 }

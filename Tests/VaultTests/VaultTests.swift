@@ -3,6 +3,7 @@ import GRDB
 import Testing
 import UnderstudyModel
 @testable import Vault
+import Capture
 
 @Suite("Vault")
 struct VaultTests {
@@ -89,5 +90,44 @@ struct VaultTests {
         _ = try Vault(at: directory, create: true)
         let mode = try FileManager.default.attributesOfItem(atPath: directory.path)[.posixPermissions] as? Int
         #expect(mode == 0o700)
+    }
+}
+
+@Suite("Vault frames")
+struct VaultFrameTests {
+    @Test("A frame written to the vault rebuilds exactly from its patch file", arguments: [TileCodec.webp, .png])
+    func frameRoundTrip(codec: TileCodec) async throws {
+        let directory = VaultTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let vault = try Vault(at: directory, create: true)
+        let session = VaultTests.session()
+        let writer = try await VaultWriter(vault: vault, session: session)
+        // Two 4x4 tiles side by side: a gradient and a flat colour.
+        let tileSize = 4
+        var strip: [UInt8] = []
+        for i in 0..<16 { strip += [UInt8(i * 15), UInt8(255 - i * 15), 7, 0xFF] }
+        for _ in 0..<16 { strip += [200, 100, 50, 0xFF] }
+        let data = try strip.withUnsafeBytes { try PixelCodec.encode($0.baseAddress!, width: tileSize, height: 2 * tileSize, stride: tileSize * 4, codec: codec, level: 1) }
+        let tiles = [TileHash(high: 1, low: 2), TileHash(high: 3, low: 4)]
+        let patch = TilePatch(hash: "patch-\(codec)", codec: codec, tileSize: tileSize, tiles: tiles, data: data)
+        let manifest = FrameManifest(hash: "frame-1", width: 8, height: 3, tileSize: tileSize, grabbedNs: 5, reason: .action, tiles: tiles)
+        await writer.append(frame: manifest)
+        await writer.append(patch: patch)
+        try await writer.close(endedAt: Date())
+
+        let stored = try #require(try vault.frame(session: session.id, hash: "frame-1"))
+        #expect(stored == manifest)
+        let pixels = try FrameAssembler.pixels(of: stored) { tile in
+            try vault.tileLocation(session: session.id, tile: tile).map { location in
+                .init(patchID: location.patch, codec: location.codec, index: location.index) { try Data(contentsOf: location.file) }
+            }
+        }
+        // The frame is 8x3: row y holds tile 0's row y then tile 1's row y.
+        var expected: [UInt8] = []
+        for y in 0..<3 {
+            expected += strip[(y * 16)..<(y * 16 + 16)]
+            expected += strip[(64 + y * 16)..<(64 + y * 16 + 16)]
+        }
+        #expect(pixels == expected)
     }
 }

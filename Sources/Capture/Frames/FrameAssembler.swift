@@ -1,4 +1,5 @@
 import Foundation
+import UnderstudyModel
 
 /// Rebuilds a stored frame's pixels from its layout and the patches holding its tiles.
 public enum FrameAssembler {

@@ -1,4 +1,5 @@
 import CFrameCodec
+import UnderstudyModel
 import Crypto
 import Foundation
 

@@ -40,6 +40,7 @@ final class X11CaptureLoop {
     private let frames: FrameScheduler?
     private var ordering: EventOrdering
     private var lastPointer: (x: Int16, y: Int16)?
+    private var lastRelease: UInt64 = 0
 
     init(settings: X11CaptureSettings, shared: Shared) throws(CaptureError) {
         self.settings = settings
@@ -75,7 +76,12 @@ final class X11CaptureLoop {
         for raw in input.drain() { handle(raw) }
         handleControlEvents()
         frames?.tick(now: relativeNow, ordering: &ordering)
-        release(ordering.takeReady(now: relativeNow))
+        // Hand events over at most every 50 ms: one wake-up of the writer per batch, not per event.
+        let now = relativeNow
+        if now.since(lastRelease) >= 50_000_000 {
+            lastRelease = now
+            release(ordering.takeReady(now: now))
+        }
     }
 
     private func finish() {

@@ -1,3 +1,5 @@
+import UnderstudyModel
+
 /// Settings of the X11 capture backend; the defaults are what `understudy record` uses.
 public struct X11CaptureSettings: Sendable {
     /// The X display, e.g. `:1`; nil means `$DISPLAY`.

@@ -1,5 +1,4 @@
 import Foundation
-import UnderstudyModel
 
 /// A tile's identity: the first 128 bits of the SHA-256 of its normalised pixels.
 public struct TileHash: Hashable, Sendable {
