@@ -99,13 +99,16 @@ extension Vault {
         return summary
     }
 
-    /// Bytes the directory's files occupy on disk (allocated blocks, as `du` counts).
+    /// Bytes the directory occupies on disk: allocated blocks of its files and folders, as `du` counts.
     static func diskUsage(of directory: URL) -> Int {
-        guard let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.totalFileAllocatedSizeKey, .isRegularFileKey]) else { return 0 }
-        var total = 0
-        for case let url as URL in walker {
-            let values = try? url.resourceValues(forKeys: [.totalFileAllocatedSizeKey, .isRegularFileKey])
-            if values?.isRegularFile == true { total += values?.totalFileAllocatedSize ?? 0 }
+        func allocated(_ path: String) -> Int {
+            var info = stat()
+            return lstat(path, &info) == 0 ? Int(info.st_blocks) * 512 : 0
+        }
+        var total = allocated(directory.path)
+        guard let walker = FileManager.default.enumerator(atPath: directory.path) else { return total }
+        for case let relative as String in walker {
+            total += allocated(directory.appendingPathComponent(relative).path)
         }
         return total
     }

@@ -35,6 +35,8 @@ struct RecordCommand: AsyncParsableCommand {
     var stats: String?
 
     func run() async throws {
+        // Everything the recorder creates (database, WAL, frames) is for its owner only.
+        umask(0o077)
         var settings = X11CaptureSettings(display: display)
         settings.frames.periodic = framePeriod.duration
         settings.frames.enabled = !noFrames

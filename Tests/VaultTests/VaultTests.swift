@@ -131,3 +131,24 @@ struct VaultFrameTests {
         #expect(pixels == expected)
     }
 }
+
+@Suite("Vault size")
+struct VaultSizeTests {
+    @Test("Bytes on disk count allocated blocks as du does")
+    func diskUsage() throws {
+        let directory = VaultTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try Vault(at: directory, create: true)
+        try Data(repeating: 7, count: 100_000).write(to: directory.appendingPathComponent("frames/blob"))
+        let du = Process()
+        du.executableURL = URL(fileURLWithPath: "/usr/bin/du")
+        du.arguments = ["-s", "-B1", directory.path]
+        let pipe = Pipe()
+        du.standardOutput = pipe
+        try du.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        du.waitUntilExit()
+        let expected = Int(output.split(separator: "\t").first ?? "")
+        #expect(Vault.diskUsage(of: directory) == expected)
+    }
+}
