@@ -25,11 +25,12 @@ struct Captured {
 }
 
 /// Records `session` with the X11 backend while `drive` runs, then stops and collects.
-func capture(_ session: XSession, frames: Bool = true, codec: TileCodec = .webp, settle: Duration = .milliseconds(400),
+func capture(_ session: XSession, frames: Bool = true, codec: TileCodec = .webp, period: Duration = .seconds(5), settle: Duration = .milliseconds(400),
              drive: () throws -> Void) async throws -> Captured {
     var settings = X11CaptureSettings(display: session.display)
     settings.frames.enabled = frames
     settings.frames.codec = codec
+    settings.frames.periodic = period
     let backend = try X11Backend(settings: settings)
     let collector = Task {
         var captured = Captured()

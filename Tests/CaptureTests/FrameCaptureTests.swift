@@ -93,6 +93,20 @@ struct FrameCaptureTests {
         #expect(after.framesStored == before.framesStored)
     }
 
+    @Test("While the screen keeps changing without input, a periodic frame is taken at most every frame period")
+    func periodic() async throws {
+        let x = try XSession()
+        try x.launch("/usr/bin/xclock", "-digital", "-strftime", "%H:%M:%S", "-update", "1", "-geometry", "+300+300")
+        try x.waitForWindow(class: "XClock")
+        let captured = try await capture(x, period: .seconds(1)) { usleep(4_500_000) }
+        let periodic = captured.events.compactMap { event -> UInt64? in
+            if case .frame(_, _, _, .periodic) = event.body { return event.t } else { return nil }
+        }
+        #expect(periodic.count >= 3, "the clock ticked every second for 4.5 s")
+        let gaps = zip(periodic, periodic.dropFirst()).map { Double($1 - $0) / 1e9 }
+        #expect(gaps.allSatisfy { $0 >= 0.9 }, "periodic frames came closer than the period: \(gaps)")
+    }
+
     @Test("Typing pauses, scroll ends and focus changes each take a frame")
     func eventDrivenFrames() async throws {
         let x = try XSession()

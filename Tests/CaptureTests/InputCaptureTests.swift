@@ -97,6 +97,22 @@ struct InputCaptureTests {
         #expect(typed.dropFirst().first?.keycode == 52, "y sits where a US keyboard has z")
     }
 
+    @Test("Characters missing from the keymap, which xdotool types by remapping a spare keycode, keep their text")
+    func remappedCharacters() async throws {
+        let x = try XSession()
+        try x.startApps()
+        let terminal = try x.window(class: "UnderstudyTerm")
+        try x.xdotool("windowactivate --sync \(terminal)")
+        let word = "éñøçü€é"
+        let captured = try await capture(x, frames: false) {
+            try x.xdotool("type --delay 20 \"\(word)\"")
+        }
+        let typed = captured.events.compactMap { event -> String? in
+            if case let .keyDown(_, _, _, text?) = event.body { return text } else { return nil }
+        }
+        #expect(typed.joined() == word)
+    }
+
     @Test("Focus events name the active window's class, title, pid and id, and follow title changes")
     func focus() async throws {
         let x = try XSession()
@@ -125,6 +141,20 @@ struct InputCaptureTests {
         #expect(lastThree[1].window == UInt64(terminal) && lastThree[0].window == UInt64(calculator))
         #expect(lastThree[1].pid == terminalPid)
         #expect(lastThree[1].rect.count == 4 && lastThree[1].rect[2] > 100 && lastThree[1].rect[3] > 100)
+    }
+
+    @Test("Without a window manager, focus follows the input focus")
+    func focusWithoutWindowManager() async throws {
+        let x = try XSession(windowManager: false)
+        try x.startApps()
+        let terminal = try x.window(class: "UnderstudyTerm"), calculator = try x.window(class: "XCalc")
+        let captured = try await capture(x, frames: false) {
+            try x.xdotool("windowfocus --sync \(calculator)\nsleep 0.3\nwindowfocus --sync \(terminal)\nsleep 0.3\nkey a")
+        }
+        let apps = captured.events.compactMap { event -> String? in
+            if case let .focus(context) = event.body { return context.app } else { return nil }
+        }
+        #expect(apps.suffix(2) == ["XCalc", "UnderstudyTerm"])
     }
 
     @Test("A burst of over 1,000 input events in about a second is captured completely")

@@ -8,7 +8,7 @@ public final class XSession: @unchecked Sendable {
     private var processes: [Process] = []
     public let environment: [String: String]
 
-    public init(width: Int = 1920, height: Int = 1080) throws {
+    public init(width: Int = 1920, height: Int = 1080, windowManager: Bool = true) throws {
         let xvfb = Process()
         xvfb.executableURL = URL(fileURLWithPath: "/usr/bin/Xvfb")
         let pipe = Pipe()
@@ -26,17 +26,32 @@ public final class XSession: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env["DISPLAY"] = display
         environment = env
-        try spawn("/usr/bin/openbox")
+        guard windowManager else { return }
+        try launch("/usr/bin/openbox")
         try waitFor { try self.output("xprop", "-root", "_NET_SUPPORTING_WM_CHECK").contains("window id") }
     }
 
     /// Starts xterm (class `UnderstudyTerm`) and xcalc and waits until both are mapped.
     public func startApps() throws {
-        try spawn("/usr/bin/xterm", "-class", "UnderstudyTerm", "-title", "terminal", "-geometry", "100x30+40+40", "-e", "cat")
-        try spawn("/usr/bin/xcalc", "-geometry", "+1100+100")
-        for cls in ["UnderstudyTerm", "XCalc"] {
-            _ = try output("timeout", "20", "xdotool", "search", "--sync", "--onlyvisible", "--class", cls)
-        }
+        try launch("/usr/bin/xterm", "-class", "UnderstudyTerm", "-title", "terminal", "-geometry", "100x30+40+40", "-e", "cat")
+        try launch("/usr/bin/xcalc", "-geometry", "+1100+100")
+        for cls in ["UnderstudyTerm", "XCalc"] { try waitForWindow(class: cls) }
+    }
+
+    /// Starts another program on the display; it is stopped with the session.
+    public func launch(_ path: String, _ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        processes.append(process)
+    }
+
+    public func waitForWindow(class cls: String) throws {
+        _ = try output("timeout", "20", "xdotool", "search", "--sync", "--onlyvisible", "--class", cls)
     }
 
     public func window(class cls: String) throws -> String {
@@ -74,16 +89,6 @@ public final class XSession: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    private func spawn(_ path: String, _ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        processes.append(process)
-    }
 
     private func waitFor(_ condition: () throws -> Bool) throws {
         for _ in 0..<100 {

@@ -11,6 +11,9 @@ final class KeyTranslator {
     private let display: X11Display
     private var modifierBits: [Modifier: UInt32] = [:]
     private var eventBase: Int32 = -1
+    /// Keycodes whose meaning a recorded `ChangeKeyboardMapping` gave, ahead of Xlib's copy
+    /// of the keymap (which may already show a later mapping).
+    private var remapped: [UInt8: [UInt32]] = [:]
 
     init(display: X11Display) {
         self.display = display
@@ -39,6 +42,15 @@ final class KeyTranslator {
         refreshModifierMap()
     }
 
+    /// Applies a keyboard mapping change seen in the input stream, in stream order.
+    func remap(firstKeycode: UInt8, keysyms: [[UInt32]]) {
+        for (offset, symbols) in keysyms.enumerated() {
+            let keycode = Int(firstKeycode) + offset
+            guard keycode < 256 else { break }
+            remapped[UInt8(keycode)] = symbols.allSatisfy { $0 == 0 } ? nil : symbols
+        }
+    }
+
     struct Key {
         var name: String
         var mods: [Modifier]
@@ -47,8 +59,14 @@ final class KeyTranslator {
 
     func translate(keycode: UInt8, state: UInt16) -> Key {
         var keysym: KeySym = 0
-        var consumed: UInt32 = 0
-        _ = XkbLookupKeySym(display.handle, KeyCode(keycode), UInt32(state), &consumed, &keysym)
+        if let symbols = remapped[keycode] {
+            // Core keymap levels: 0 plain, 1 shifted.
+            let shifted = state & UInt16(ShiftMask) != 0 && symbols.count > 1 && symbols[1] != 0
+            keysym = KeySym(symbols[shifted ? 1 : 0])
+        } else {
+            var consumed: UInt32 = 0
+            _ = XkbLookupKeySym(display.handle, KeyCode(keycode), UInt32(state), &consumed, &keysym)
+        }
         let mods = modifiers(in: UInt32(state))
         let name = Self.name(of: keysym, keycode: keycode)
         let commandHeld = mods.contains(.ctrl) || mods.contains(.alt) || mods.contains(.super)

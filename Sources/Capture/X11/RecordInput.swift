@@ -1,9 +1,12 @@
 import CX11
 
-/// A device event as the X server saw it, parsed from RECORD's 32-byte wire events.
+/// A device event as the X server saw it, parsed from RECORD's 32-byte wire events, or a
+/// client's change to the keyboard mapping, in the order the server processed them.
 struct RawInput {
     enum Kind: UInt8 {
         case keyPress = 2, keyRelease = 3, buttonPress = 4, buttonRelease = 5, motion = 6
+        /// `ChangeKeyboardMapping`: `detail` is the first keycode, `keysyms` the new keysyms.
+        case keymapChange = 100
     }
 
     var kind: Kind
@@ -15,10 +18,16 @@ struct RawInput {
     var y: Int16
     /// Modifier and button state before the event (XKB group in bits 13-14).
     var state: UInt16
+    /// For `keymapChange`: keysyms per keycode, one list per keycode from `detail` on.
+    var keysyms: [[UInt32]] = []
 }
 
 /// Input through the RECORD extension: every device event the server processes, including
 /// XTEST input and pointer warps (`xdotool mousemove`), with exact root coordinates and state.
+///
+/// Keyboard mapping requests are recorded too: xdotool types a character missing from the
+/// keymap by mapping it onto a spare keycode for a moment, and only the request's place in
+/// the stream says what that keycode meant when it was pressed.
 ///
 /// RECORD calls back from inside `XRecordProcessReplies`; the callback only appends to
 /// `pending`, and ``drain()`` hands the batch to the capture loop, so the C callback never
@@ -44,6 +53,8 @@ final class RecordInput {
         defer { XFree(range) }
         range.pointee.device_events.first = UInt8(KeyPress)
         range.pointee.device_events.last = UInt8(MotionNotify)
+        range.pointee.core_requests.first = RawInput.Kind.keymapChange.rawValue
+        range.pointee.core_requests.last = RawInput.Kind.keymapChange.rawValue
         var clients: XRecordClientSpec = XRecordClientSpec(XRecordAllClients)
         var ranges: UnsafeMutablePointer<XRecordRange>? = range
         context = XRecordCreateContext(control.handle, 0, &clients, 1, &ranges, 1)
@@ -81,8 +92,14 @@ final class RecordInput {
     private static func receive(_ intercepted: UnsafeMutablePointer<XRecordInterceptData>, into box: PendingBox) {
         defer { XRecordFreeData(intercepted) }
         let record = intercepted.pointee
-        guard record.category == XRecordFromServer, let bytes = record.data, record.data_len * 4 >= 32 else { return }
+        guard let bytes = record.data else { return }
         let raw = UnsafeRawPointer(bytes)
+        let length = Int(record.data_len) * 4
+        if record.category == XRecordFromClient, length >= 8, raw.load(as: UInt8.self) == RawInput.Kind.keymapChange.rawValue {
+            box.pending.append(keymapChange(raw, length: length, serverMs: UInt32(truncatingIfNeeded: record.server_time)))
+            return
+        }
+        guard record.category == XRecordFromServer, length >= 32 else { return }
         guard let kind = RawInput.Kind(rawValue: raw.load(as: UInt8.self) & 0x7F) else { return }
         box.pending.append(RawInput(
             kind: kind,
@@ -91,5 +108,21 @@ final class RecordInput {
             x: raw.loadUnaligned(fromByteOffset: 20, as: Int16.self),
             y: raw.loadUnaligned(fromByteOffset: 22, as: Int16.self),
             state: raw.loadUnaligned(fromByteOffset: 28, as: UInt16.self)))
+    }
+
+    /// `ChangeKeyboardMapping`: opcode, keycode count, length; first keycode, keysyms per
+    /// keycode, two unused bytes; then the keysyms, four bytes each.
+    private static func keymapChange(_ raw: UnsafeRawPointer, length: Int, serverMs: UInt32) -> RawInput {
+        let count = Int(raw.load(fromByteOffset: 1, as: UInt8.self))
+        let first = raw.load(fromByteOffset: 4, as: UInt8.self)
+        let perKeycode = Int(raw.load(fromByteOffset: 5, as: UInt8.self))
+        let available = (length - 8) / 4
+        let keysyms = (0..<count).map { keycode in
+            (0..<perKeycode).compactMap { level -> UInt32? in
+                let index = keycode * perKeycode + level
+                return index < available ? raw.loadUnaligned(fromByteOffset: 8 + index * 4, as: UInt32.self) : nil
+            }
+        }
+        return RawInput(kind: .keymapChange, detail: first, serverMs: serverMs, x: 0, y: 0, state: 0, keysyms: keysyms)
     }
 }

@@ -10,9 +10,12 @@ final class WindowTracker {
     private let netWMName: Atom
     private let wmName: Atom
     private let netWMPid: Atom
-    private let utf8String: Atom
+    private let wmState: Atom
     private(set) var active: Window = 0
     private(set) var current: WindowContext?
+    /// Whether a window manager publishes `_NET_ACTIVE_WINDOW`. Without one nothing announces
+    /// focus moves between top-level windows, so the loop asks for the input focus instead.
+    private(set) var needsPolling = false
 
     init(display: X11Display) {
         self.display = display
@@ -20,7 +23,7 @@ final class WindowTracker {
         netWMName = display.atom("_NET_WM_NAME")
         wmName = display.atom("WM_NAME")
         netWMPid = display.atom("_NET_WM_PID")
-        utf8String = display.atom("UTF8_STRING")
+        wmState = display.atom("WM_STATE")
         XSelectInput(display.handle, display.root, PropertyChangeMask)
     }
 
@@ -47,26 +50,42 @@ final class WindowTracker {
     func isActiveWindow(_ window: Window) -> Bool { window == active && window != 0 }
 
     private func activeWindow() -> Window {
-        if let id = display.cardinal(display.root, netActiveWindow), id != 0 { return Window(id) }
-        // Without a window manager: the input focus, walked up to its top-level child of the root.
+        // A window manager that publishes _NET_ACTIVE_WINDOW is trusted, 0 (nothing active) included.
+        needsPolling = false
+        if let id = display.cardinal(display.root, netActiveWindow) { return Window(id) }
+        needsPolling = true
+        // Without one: the input focus, walked up to its top-level window, then down to the
+        // client window (the one with WM_STATE) in case a frame holds it.
         var focus: Window = 0
         var revert: Int32 = 0
         XGetInputFocus(display.handle, &focus, &revert)
-        return topLevel(of: focus)
+        let top = topLevel(of: focus)
+        return top == 0 ? 0 : clientWindow(in: top, depth: 3) ?? top
+    }
+
+    private func children(of window: Window) -> (parent: Window, root: Window, children: [Window])? {
+        var root: Window = 0, parent: Window = 0
+        var list: UnsafeMutablePointer<Window>?
+        var count: UInt32 = 0
+        guard XQueryTree(display.handle, window, &root, &parent, &list, &count) != 0 else { return nil }
+        defer { if let list { XFree(list) } }
+        return (parent, root, list.map { Array(UnsafeBufferPointer(start: $0, count: Int(count))) } ?? [])
     }
 
     private func topLevel(of window: Window) -> Window {
         var current = window
         while current > 1, current != display.root {
-            var root: Window = 0, parent: Window = 0
-            var children: UnsafeMutablePointer<Window>?
-            var count: UInt32 = 0
-            guard XQueryTree(display.handle, current, &root, &parent, &children, &count) != 0 else { return 0 }
-            if let children { XFree(children) }
-            if parent == root { return current }
-            current = parent
+            guard let tree = children(of: current) else { return 0 }
+            if tree.parent == tree.root { return current }
+            current = tree.parent
         }
         return 0
+    }
+
+    private func clientWindow(in window: Window, depth: Int) -> Window? {
+        if display.property(window, wmState).map({ XFree($0.bytes) }) != nil { return window }
+        guard depth > 0, let tree = children(of: window) else { return nil }
+        return tree.children.lazy.compactMap { self.clientWindow(in: $0, depth: depth - 1) }.first
     }
 
     private func describe(_ window: Window) -> WindowContext? {

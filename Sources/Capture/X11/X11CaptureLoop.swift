@@ -41,6 +41,7 @@ final class X11CaptureLoop {
     private var ordering: EventOrdering
     private var lastPointer: (x: Int16, y: Int16)?
     private var lastRelease: UInt64 = 0
+    private var lastFocusPoll: UInt64 = 0
 
     init(settings: X11CaptureSettings, shared: Shared) throws(CaptureError) {
         self.settings = settings
@@ -147,6 +148,8 @@ final class X11CaptureLoop {
         case .keyRelease:
             let key = keys.translate(keycode: raw.detail, state: raw.state)
             ordering.add(t, .keyUp(key: key.name, keycode: Int(raw.detail), mods: key.mods))
+        case .keymapChange:
+            keys.remap(firstKeycode: raw.detail, keysyms: raw.keysyms)
         }
     }
 
@@ -174,14 +177,14 @@ final class X11CaptureLoop {
 
     private func handleControlEvents() {
         var damaged = false
-        var focusTime: UInt32?
+        var focusAt: UInt64?
         while !connectionLost, XPending(control.handle) > 0 {
             var event = XEvent()
             XNextEvent(control.handle, &event)
             switch event.type {
             case PropertyNotify:
                 let p = event.xproperty
-                if windows.isRelevant(window: p.window, atom: p.atom) { focusTime = UInt32(truncatingIfNeeded: p.time) }
+                if windows.isRelevant(window: p.window, atom: p.atom) { focusAt = relative(serverMs: UInt32(truncatingIfNeeded: p.time)) }
             case MappingNotify:
                 keys.keymapChanged(&event)
             case _ where keys.isKeyboardEvent(event.type):
@@ -193,8 +196,13 @@ final class X11CaptureLoop {
             }
         }
         if damaged { frames?.damaged(now: relativeNow) }
-        if let focusTime, let context = windows.refresh() {
-            ordering.add(relative(serverMs: focusTime), .focus(context))
+        // Without a window manager, the input focus is read at most every 100 ms.
+        if focusAt == nil, windows.needsPolling, relativeNow.since(lastFocusPoll) >= 100_000_000 {
+            lastFocusPoll = relativeNow
+            focusAt = relativeNow
+        }
+        if let focusAt, let context = windows.refresh() {
+            ordering.add(focusAt, .focus(context))
             frames?.focusChanged(now: relativeNow)
         }
     }
