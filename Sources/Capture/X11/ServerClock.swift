@@ -39,24 +39,3 @@ struct ServerClock {
         return candidate
     }
 }
-
-/// The screen and its monitors as XRandR reports them.
-enum ScreenLayout {
-    static func read(_ display: X11Display) -> (width: Int, height: Int, monitors: [(name: String, x: Int, y: Int, w: Int, h: Int, primary: Bool)]) {
-        let screen = XDefaultScreen(display.handle)
-        let width = Int(XDisplayWidth(display.handle, screen)), height = Int(XDisplayHeight(display.handle, screen))
-        var count: Int32 = 0
-        var eventBase: Int32 = 0, errorBase: Int32 = 0
-        guard XRRQueryExtension(display.handle, &eventBase, &errorBase) != 0,
-              let monitors = XRRGetMonitors(display.handle, display.root, 1, &count), count > 0
-        else { return (width, height, [("screen", 0, 0, width, height, true)]) }
-        defer { XRRFreeMonitors(monitors) }
-        let list = (0..<Int(count)).map { i in
-            let m = monitors[i]
-            let namePointer = m.name == 0 ? nil : XGetAtomName(display.handle, m.name)
-            defer { if let namePointer { XFree(namePointer) } }
-            return (namePointer.map { String(cString: $0) } ?? "monitor-\(i)", Int(m.x), Int(m.y), Int(m.width), Int(m.height), m.primary != 0)
-        }
-        return (width, height, list)
-    }
-}

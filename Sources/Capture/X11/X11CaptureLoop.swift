@@ -20,6 +20,11 @@ final class X11CaptureLoop {
             wake = (fds[0], fds[1])
         }
 
+        deinit {
+            close(wake.read)
+            close(wake.write)
+        }
+
         func requestStop() {
             stopRequested.store(true, ordering: .sequentiallyConsistent)
             var byte: UInt8 = 1
@@ -49,10 +54,7 @@ final class X11CaptureLoop {
         control = try X11Display(name: settings.display)
         displayName = control.name
         for name in ["XKEYBOARD", "XTEST"] where !control.hasExtension(name) { throw .missingExtension(name) }
-        let layout = ScreenLayout.read(control)
-        screen = ScreenGeometry(width: layout.width, height: layout.height, monitors: layout.monitors.map {
-            Monitor(name: $0.name, x: $0.x, y: $0.y, width: $0.w, height: $0.h, primary: $0.primary)
-        })
+        screen = ScreenLayout.read(control)
         keys = KeyTranslator(display: control)
         windows = WindowTracker(display: control)
         clock = ServerClock(display: control)
