@@ -28,7 +28,15 @@ public final class XSession: @unchecked Sendable {
         environment = env
         guard windowManager else { return }
         try launch("/usr/bin/openbox")
-        try waitFor { try self.output("xprop", "-root", "_NET_SUPPORTING_WM_CHECK").contains("window id") }
+        var last = ""
+        do {
+            try waitFor {
+                last = (try? self.output("xprop", "-root", "_NET_SUPPORTING_WM_CHECK")) ?? "xprop failed"
+                return last.contains("window id")
+            }
+        } catch {
+            throw XSessionError.windowManagerDidNotStart(display: display, running: processes.last?.isRunning ?? false, xprop: last)
+        }
     }
 
     /// Starts xterm (class `UnderstudyTerm`) and xcalc and waits until both are mapped.
@@ -90,8 +98,9 @@ public final class XSession: @unchecked Sendable {
     }
 
 
+    /// Waits up to 20 s: suites run side by side on two cores, so a window manager can be slow to start.
     private func waitFor(_ condition: () throws -> Bool) throws {
-        for _ in 0..<100 {
+        for _ in 0..<400 {
             if (try? condition()) == true { return }
             usleep(50_000)
         }
@@ -114,5 +123,6 @@ public final class XSession: @unchecked Sendable {
 
 public enum XSessionError: Error {
     case serverDidNotStart
+    case windowManagerDidNotStart(display: String, running: Bool, xprop: String)
     case commandFailed(String, Int32)
 }
