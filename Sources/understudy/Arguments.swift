@@ -14,6 +14,8 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
         text = argument
     }
 
+    var defaultValueDescription: String { text }
+
     static var defaultCompletionKind: CompletionKind { .default }
 }
 
