@@ -41,7 +41,8 @@ final class RecordInput {
     /// Holds events between the C callback and ``drain()``. Touched by the capture thread only.
     final class PendingBox {
         var pending: [RawInput] = []
-        var failed = false
+        /// The server said the data stream is over (after the context was disabled).
+        var ended = false
     }
 
     init(control: X11Display, displayName: String?) throws(CaptureError) {
@@ -81,17 +82,28 @@ final class RecordInput {
         return batch
     }
 
-    func close() {
-        guard context != 0 else { return }
+    /// Stops recording and returns the events the server still had buffered: after the
+    /// context is disabled it sends them, then ends the stream.
+    func close() -> [RawInput] {
+        guard context != 0 else { return [] }
         XRecordDisableContext(control.handle, context)
+        control.sync()
+        var rest: [RawInput] = []
+        for _ in 0..<100 where !box.ended && !isLost {
+            var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptor, 1, 10)
+            rest += drain()
+        }
         XRecordFreeContext(control.handle, context)
         control.sync()
         context = 0
+        return rest
     }
 
     private static func receive(_ intercepted: UnsafeMutablePointer<XRecordInterceptData>, into box: PendingBox) {
         defer { XRecordFreeData(intercepted) }
         let record = intercepted.pointee
+        if record.category == XRecordEndOfData { box.ended = true }
         guard let bytes = record.data else { return }
         let raw = UnsafeRawPointer(bytes)
         let length = Int(record.data_len) * 4

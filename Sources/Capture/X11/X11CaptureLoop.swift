@@ -89,8 +89,7 @@ final class X11CaptureLoop {
 
     private func finish() {
         if !connectionLost {
-            for raw in input.drain() { handle(raw) }
-            input.close()
+            for raw in input.drain() + input.close() { handle(raw) }
         }
         release(ordering.takeAll())
         frames?.finish()
