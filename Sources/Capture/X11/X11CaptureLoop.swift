@@ -110,9 +110,15 @@ final class X11CaptureLoop {
             pollfd(fd: control.fileDescriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: shared.wake.read, events: Int16(POLLIN), revents: 0),
         ]
-        let timeout = Int32(min(100, frames?.nextDeadlineMs(now: relativeNow) ?? 100))
+        // Sleep until something is due: held events, a frame deadline or a focus poll. An idle
+        // recorder wakes once a second.
+        var timeout = min(1000, frames?.nextDeadlineMs(now: relativeNow) ?? 1000)
+        if !ordering.isEmpty { timeout = min(timeout, 50) }
+        if windows.needsPolling { timeout = min(timeout, 100) }
         control.flush()
-        guard poll(&fds, 3, max(1, timeout)) > 0, fds[2].revents != 0 else { return }
+        // Xlib may already have read events off the socket during a round trip; poll would not see them.
+        if XQLength(control.handle) > 0 { return }
+        guard poll(&fds, 3, Int32(max(1, timeout))) > 0, fds[2].revents != 0 else { return }
         var scratch = [UInt8](repeating: 0, count: 16)
         _ = read(shared.wake.read, &scratch, scratch.count)
     }
@@ -229,6 +235,8 @@ struct EventOrdering {
         counter += 1
         pending.append((max(t, released), counter, body))
     }
+
+    var isEmpty: Bool { pending.isEmpty }
 
     /// The latest time already released: a new event cannot be placed before it.
     var floor: UInt64 { released }
