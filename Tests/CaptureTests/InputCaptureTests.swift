@@ -51,10 +51,7 @@ struct InputCaptureTests {
 
     @Test("Keys carry keysym, keycode, modifiers and the text they produced, shifted characters included")
     func keys() async throws {
-        let x = try XSession()
-        try x.startApps()
-        let terminal = try x.window(class: "UnderstudyTerm")
-        try x.xdotool("windowactivate --sync \(terminal)")
+        let x = try XSession.typingIntoTerminal()
         let captured = try await capture(x, frames: false) {
             try x.xdotool("type --delay 15 \"Hello, World!\"\nkey Return\nkey ctrl+shift+a")
         }
@@ -78,10 +75,7 @@ struct InputCaptureTests {
 
     @Test("A German layout, switched on while recording, gives its own keycodes and non-ASCII text")
     func nonUSLayout() async throws {
-        let x = try XSession()
-        try x.startApps()
-        let terminal = try x.window(class: "UnderstudyTerm")
-        try x.xdotool("windowactivate --sync \(terminal)")
+        let x = try XSession.typingIntoTerminal()
         let captured = try await capture(x, frames: false) {
             try x.output("setxkbmap", "-display", x.display, "de")
             usleep(500_000)
@@ -99,10 +93,7 @@ struct InputCaptureTests {
 
     @Test("Characters missing from the keymap, which xdotool types by remapping a spare keycode, keep their text")
     func remappedCharacters() async throws {
-        let x = try XSession()
-        try x.startApps()
-        let terminal = try x.window(class: "UnderstudyTerm")
-        try x.xdotool("windowactivate --sync \(terminal)")
+        let x = try XSession.typingIntoTerminal()
         let word = "éñøçü€é"
         let captured = try await capture(x, frames: false) {
             try x.xdotool("type --delay 20 \"\(word)\"")
@@ -159,10 +150,7 @@ struct InputCaptureTests {
 
     @Test("A burst of over 1,000 input events in about a second is captured completely")
     func burst() async throws {
-        let x = try XSession()
-        try x.startApps()
-        let terminal = try x.window(class: "UnderstudyTerm")
-        try x.xdotool("windowactivate --sync \(terminal)")
+        let x = try XSession.typingIntoTerminal()
         let points = (0..<800).map { i in (x: 60 + (i * 7) % 1700, y: 80 + (i * 13) % 900) }
         var script = ""
         for (i, p) in points.enumerated() {
@@ -197,5 +185,15 @@ struct InputCaptureTests {
         #expect(throws: CaptureError.noDisplay(":987")) {
             try X11Backend(settings: X11CaptureSettings(display: ":987"))
         }
+    }
+}
+
+extension XSession {
+    /// A session with its apps running and the terminal focused, ready for typing.
+    static func typingIntoTerminal() throws -> XSession {
+        let x = try XSession()
+        try x.startApps()
+        try x.xdotool("windowactivate --sync \(try x.window(class: "UnderstudyTerm"))")
+        return x
     }
 }
