@@ -38,7 +38,7 @@ final class FrameScheduler {
 
     func start(ordering: inout EventOrdering) {
         _ = damage.takeRectangles()
-        store(grab(now: 0), reason: .focus, ordering: &ordering)
+        store(grab(), reason: .focus, ordering: &ordering)
     }
 
     func finish() { encoder.drain() }
@@ -71,22 +71,22 @@ final class FrameScheduler {
     func tick(now: UInt64, ordering: inout EventOrdering) {
         if let since = damagePendingSince,
            now.since(lastDamageNs) >= settings.grabSettle.ns || now.since(since) >= settings.grabMaxDelay.ns {
-            _ = grab(now: now)
+            _ = grab()
         }
         if let due = focusDue, now >= due {
             focusDue = nil
-            storeFresh(reason: .focus, now: now, ordering: &ordering)
+            storeFresh(reason: .focus, ordering: &ordering)
         }
         if let due = typingDue, now >= due {
             typingDue = nil
-            storeFresh(reason: .action, now: now, ordering: &ordering)
+            storeFresh(reason: .action, ordering: &ordering)
         }
         if let due = scrollDue, now >= due {
             scrollDue = nil
-            storeFresh(reason: .action, now: now, ordering: &ordering)
+            storeFresh(reason: .action, ordering: &ordering)
         }
         if now.since(lastStoredNs) >= settings.periodic.ns, differ.changedSinceStored {
-            storeFresh(reason: .periodic, now: now, ordering: &ordering)
+            storeFresh(reason: .periodic, ordering: &ordering)
         }
     }
 
@@ -109,7 +109,7 @@ final class FrameScheduler {
 
     /// Grabs into the older slot; the newer one stays as the observation for inputs in flight.
     @discardableResult
-    private func grab(now: UInt64) -> ScreenGrabber.Slot {
+    private func grab() -> ScreenGrabber.Slot {
         let slot = grabber.slots.min { ($0.isEmpty ? 0 : $0.grabbedNs) < ($1.isEmpty ? 0 : $1.grabbedNs) }!
         let start = MonotonicClock.nowNs()
         if grabber.grab(into: slot, generation: differ.generation) {
@@ -120,9 +120,9 @@ final class FrameScheduler {
         return slot
     }
 
-    private func storeFresh(reason: FrameReason, now: UInt64, ordering: inout EventOrdering) {
+    private func storeFresh(reason: FrameReason, ordering: inout EventOrdering) {
         guard let latest = newest, !differ.hasDamage(after: latest.generation) else {
-            store(grab(now: now), reason: reason, ordering: &ordering)
+            store(grab(), reason: reason, ordering: &ordering)
             return
         }
         store(latest, reason: reason, ordering: &ordering)

@@ -78,9 +78,9 @@ final class X11CaptureLoop {
     private func step() {
         for raw in input.drain() { handle(raw) }
         handleControlEvents()
-        frames?.tick(now: relativeNow, ordering: &ordering)
-        // Hand events over at most every 50 ms: one wake-up of the writer per batch, not per event.
         let now = relativeNow
+        frames?.tick(now: now, ordering: &ordering)
+        // Hand events over at most every 50 ms: one wake-up of the writer per batch, not per event.
         if now.since(lastRelease) >= 50_000_000 {
             lastRelease = now
             release(ordering.takeReady(now: now))
