@@ -27,7 +27,9 @@ public final class XSession: @unchecked Sendable {
         env["DISPLAY"] = display
         environment = env
         guard windowManager else { return }
-        try launch("/usr/bin/openbox")
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-openbox-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        try launch("/usr/bin/openbox", errors: log)
         var last = ""
         do {
             try waitFor {
@@ -35,7 +37,8 @@ public final class XSession: @unchecked Sendable {
                 return last.contains("window id")
             }
         } catch {
-            throw XSessionError.windowManagerDidNotStart(display: display, running: processes.last?.isRunning ?? false, xprop: last)
+            let said = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            throw XSessionError.windowManagerDidNotStart(display: display, running: processes.last?.isRunning ?? false, xprop: last, openbox: said)
         }
     }
 
@@ -47,13 +50,17 @@ public final class XSession: @unchecked Sendable {
     }
 
     /// Starts another program on the display; it is stopped with the session.
-    public func launch(_ path: String, _ arguments: String...) throws {
+    public func launch(_ path: String, _ arguments: String..., errors: URL? = nil) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let errors, FileManager.default.createFile(atPath: errors.path, contents: nil) {
+            process.standardError = try FileHandle(forWritingTo: errors)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         processes.append(process)
     }
@@ -123,6 +130,6 @@ public final class XSession: @unchecked Sendable {
 
 public enum XSessionError: Error {
     case serverDidNotStart
-    case windowManagerDidNotStart(display: String, running: Bool, xprop: String)
+    case windowManagerDidNotStart(display: String, running: Bool, xprop: String, openbox: String)
     case commandFailed(String, Int32)
 }
