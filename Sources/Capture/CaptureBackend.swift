@@ -19,6 +19,9 @@ public protocol CaptureBackend: Sendable {
     var records: AsyncThrowingStream<CaptureRecord, Error> { get }
     /// Stops capturing; the stream finishes after every record taken so far was yielded.
     func stop()
+    /// Makes the next stored frame carry all of its tiles, as if a keyframe interval began:
+    /// the recorder asks for this when the vault could not store some tiles.
+    func requestKeyframe()
     /// Figures for benchmarks: how long the frame pipeline took per frame.
     func pipelineStats() -> FramePipelineStats
 }

@@ -40,5 +40,6 @@ public final class ScriptedBackend: CaptureBackend {
     }
 
     public func stop() {}
+    public func requestKeyframe() {}
     public func pipelineStats() -> FramePipelineStats { FramePipelineStats() }
 }

@@ -11,12 +11,17 @@ public final class RecorderLock: Sendable {
         public var session: String
         public var display: String
         public var startedAt: Date
+        /// Set while the recorder is not storing what it captures: why, in plain words.
+        public var notStoring: String?
+        public var notStoringSince: Date?
 
-        public init(pid: Int32, session: String, display: String, startedAt: Date) {
+        public init(pid: Int32, session: String, display: String, startedAt: Date, notStoring: String? = nil, notStoringSince: Date? = nil) {
             self.pid = pid
             self.session = session
             self.display = display
             self.startedAt = startedAt
+            self.notStoring = notStoring
+            self.notStoringSince = notStoringSince
         }
     }
 
@@ -50,6 +55,12 @@ public final class RecorderLock: Sendable {
     public func release() {
         try? FileManager.default.removeItem(at: stateURL)
         flock(descriptor, LOCK_UN)
+    }
+
+    /// Takes the lock if no recorder holds it, for maintenance that must not run beside a
+    /// writer (recovery after a crash); nil when a recorder is running.
+    public static func ifFree(vault: Vault) -> RecorderLock? {
+        try? RecorderLock(vault: vault)
     }
 
     /// The recorder holding the vault's lock, if one is running.

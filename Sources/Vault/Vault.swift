@@ -1,43 +1,60 @@
+import Crypto
 import Foundation
 import GRDB
 import UnderstudyModel
 
-/// The device store: a directory with `vault.sqlite` (sessions, events, frame layouts) and
-/// `frames/`, which holds encoded tile patches named by the SHA-256 of their bytes.
+/// The device store: a directory with `vault.sqlite` (sessions, segments, sealed events and
+/// frame layouts) and `segments/<id>/`, which holds each segment's sealed tile patches.
 ///
-/// The database runs in WAL mode, so `understudy log` and `status` read while a recorder
-/// writes. Schema changes go through ``VaultSchema/migrator``; a vault written by a newer
-/// version is refused rather than misread.
+/// Everything captured is encrypted at rest (see ``SegmentKeys``) under a data key per
+/// segment, wrapped by the vault key, which lives outside the directory in a
+/// ``VaultKeyStore``. The database runs in WAL mode, so `understudy log` and `status` read
+/// while a recorder writes, with `secure_delete` on, so deleted rows leave zeros behind.
+/// Schema changes go through ``VaultSchema/migrator``; a vault written by a newer version is
+/// refused rather than misread.
 public final class Vault: Sendable {
     public let directory: URL
+    /// The vault's random identity; its key is stored under this name.
+    public let id: String
+    /// Whether captured data is sealed. Always true for vaults the command line makes.
+    public let encrypted: Bool
+    /// Where the vault key is, for messages.
+    public let keyLocation: String
     let database: DatabasePool
+    let key: VaultKey?
 
-    public var framesDirectory: URL { directory.appendingPathComponent("frames", isDirectory: true) }
+    public var segmentsDirectory: URL { directory.appendingPathComponent("segments", isDirectory: true) }
     public var databaseURL: URL { directory.appendingPathComponent("vault.sqlite") }
 
-    /// Opens the vault at `directory`, creating it when `create` is true.
-    public init(at directory: URL, create: Bool) throws(VaultError) {
+    /// Opens the vault at `directory`, creating it (and its key) when `create` is true.
+    ///
+    /// A vault whose key is missing still opens, so `status`, `vault check` and `forget` work;
+    /// reading or writing captured data then fails with ``VaultError/keyMissing(_:)``.
+    public init(at directory: URL, create: Bool, keyStore: any VaultKeyStore = KeyFileStore(),
+                encrypted newVaultEncrypted: Bool = true) throws(VaultError) {
         self.directory = directory
-        let fm = FileManager.default
         let path = directory.appendingPathComponent("vault.sqlite").path
-        if !fm.fileExists(atPath: path) {
+        if !FileManager.default.fileExists(atPath: path) {
             guard create else { throw .notAVault(directory.path) }
-            do {
-                try fm.createDirectory(at: directory.appendingPathComponent("frames"), withIntermediateDirectories: true,
-                                       attributes: [.posixPermissions: 0o700])
-                try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
-            } catch {
-                throw .cannotCreate(directory.path, "\(error.localizedDescription)")
-            }
+            try Self.makeDirectory(directory)
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            // Deleted rows (forgotten segments, their wrapped keys) are overwritten with zeros.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+        }
         do {
             database = try DatabasePool(path: path, configuration: configuration)
         } catch {
             throw .unreadable(path, "\(error)")
         }
         try VaultSchema.migrate(database, path: path)
+        let info = try Self.identity(database, path: path, keyStore: keyStore, create: create, encrypted: newVaultEncrypted)
+        id = info.id
+        encrypted = info.encrypted
+        keyLocation = encrypted ? keyStore.location(vaultID: info.id) : "none (encryption off)"
+        key = info.key
     }
 
     /// The per-user default: `$XDG_DATA_HOME/understudy/vault`, else `~/.local/share/understudy/vault`.
@@ -48,9 +65,80 @@ public final class Vault: Sendable {
         return base.appendingPathComponent("understudy/vault", isDirectory: true)
     }
 
-    func patchURL(hash: String, codec: String) -> URL {
-        framesDirectory.appendingPathComponent(String(hash.prefix(2)), isDirectory: true)
-            .appendingPathComponent("\(hash).\(codec)")
+    /// The vault key, or the error that says why there is none.
+    func requireKey() throws(VaultError) -> VaultKey {
+        guard let key else { throw .keyMissing(keyLocation) }
+        return key
+    }
+
+    /// The keys of a segment, from its wrapped data key.
+    func segmentKeys(segment: String, wrapped: Data) throws(VaultError) -> SegmentKeys {
+        guard encrypted else { return SegmentKeys(dataKey: SymmetricKey(data: Data(count: 32)), encrypts: false) }
+        let key = try requireKey()
+        do {
+            return SegmentKeys(dataKey: try key.unwrap(wrapped, segment: segment), encrypts: true)
+        } catch {
+            throw .damaged("segment \(segment): its key does not unwrap (the row was altered or damaged)")
+        }
+    }
+
+    func segmentDirectory(_ segment: String) -> URL {
+        segmentsDirectory.appendingPathComponent(segment, isDirectory: true)
+    }
+
+    func patchURL(segment: String, name: Int) -> URL {
+        segmentDirectory(segment).appendingPathComponent("\(name).patch")
+    }
+
+    private static func makeDirectory(_ directory: URL) throws(VaultError) {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(at: directory.appendingPathComponent("segments"), withIntermediateDirectories: true,
+                                   attributes: [.posixPermissions: 0o700])
+            try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
+        } catch {
+            throw .cannotCreate(directory.path, "\(error.localizedDescription)")
+        }
+    }
+
+    private struct Identity {
+        var id: String
+        var encrypted: Bool
+        var key: VaultKey?
+    }
+
+    /// Reads the vault's identity and loads its key; a new vault gets both.
+    private static func identity(_ database: DatabasePool, path: String, keyStore: any VaultKeyStore,
+                                 create: Bool, encrypted: Bool) throws(VaultError) -> Identity {
+        let row: Row?
+        do {
+            row = try database.read { try Row.fetchOne($0, sql: "SELECT * FROM vault_info") }
+        } catch {
+            throw .unreadable(path, "\(error)")
+        }
+        guard let row else { return try initialize(database, path: path, keyStore: keyStore, encrypted: encrypted) }
+        let id: String = row["id"]
+        guard row["encryption"] as String != "none" else { return Identity(id: id, encrypted: false) }
+        guard let key = try keyStore.loadKey(vaultID: id) else { return Identity(id: id, encrypted: true) }
+        let vaultKey = VaultKey(vaultID: id, key: key)
+        guard let check = row["key_check"] as Data?, vaultKey.verify(check) else { throw .wrongKey(keyStore.location(vaultID: id)) }
+        return Identity(id: id, encrypted: true, key: vaultKey)
+    }
+
+    private static func initialize(_ database: DatabasePool, path: String, keyStore: any VaultKeyStore,
+                                   encrypted: Bool) throws(VaultError) -> Identity {
+        let id = UUID().uuidString.lowercased()
+        let key = try encrypted ? VaultKey(vaultID: id, key: keyStore.createKey(vaultID: id)) : nil
+        do {
+            let check = try key?.check()
+            try database.write { db in
+                try db.execute(sql: "INSERT INTO vault_info (id, created_at, encryption, key_check) VALUES (?, ?, ?, ?)",
+                               arguments: [id, RFC3339.string(from: Date()), encrypted ? "aes-256-gcm" : "none", check])
+            }
+        } catch {
+            throw .writeFailed("\(error)")
+        }
+        return Identity(id: id, encrypted: encrypted, key: key)
     }
 }
 
@@ -60,18 +148,48 @@ public enum VaultError: Error, Equatable, CustomStringConvertible {
     case cannotCreate(String, String)
     case unreadable(String, String)
     case newerSchema(String)
+    case legacyPlaintext(Int)
     case busy(String, pid: Int32?)
     case writeFailed(String)
+    case keyMissing(String)
+    case keyExposed(String)
+    case keyUnreadable(String)
+    case wrongKey(String)
+    case damaged(String)
+    case recording(String)
+    case badRange(String)
 
     public var description: String {
         switch self {
         case let .notAVault(path): "no vault at \(path) (record into it first, or pass --vault)"
-        case let .cannotCreate(path, reason): "cannot create a vault at \(path): \(reason)"
+        case let .cannotCreate(path, reason): "cannot create \(path): \(reason)"
         case let .unreadable(path, reason): "cannot open \(path): \(reason)"
         case let .newerSchema(path): "\(path) was written by a newer version of Understudy; upgrade to read it"
+        case let .legacyPlaintext(events):
+            "this vault holds \(events) events from the unencrypted pre-release (schema v1); read them with understudy 0.1.0, then delete it"
         case let .busy(path, pid):
             "another recorder (pid \(pid.map(String.init) ?? "?")) is recording into \(path); stop it or use another --vault"
         case let .writeFailed(reason): "cannot write to the vault: \(reason)"
+        case let .keyMissing(location):
+            "the vault key is missing (expected at \(location)); without it the captured data cannot be read or added to"
+        case let .keyExposed(path): "the vault key \(path) is readable by other users; run `chmod 600 \(path)` first"
+        case let .keyUnreadable(path): "the vault key \(path) is damaged (not an Understudy vault key)"
+        case let .wrongKey(location): "the key at \(location) is not this vault's key"
+        case let .damaged(what): "damaged: \(what)"
+        case let .recording(what): what
+        case let .badRange(what): what
         }
     }
+}
+
+extension Vault {
+    /// Fails unless captured data can be written: an encrypted vault needs its key.
+    func requireWritable() throws(VaultError) -> VaultKey? {
+        encrypted ? try requireKey() : nil
+    }
+}
+
+extension Vault {
+    /// Whether captured data can be read: the vault is unencrypted or its key is present.
+    public var canDecrypt: Bool { !encrypted || key != nil }
 }

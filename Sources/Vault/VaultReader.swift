@@ -2,8 +2,11 @@ import Foundation
 import GRDB
 import UnderstudyModel
 
-/// Reading a vault: sessions, events in order, frame layouts and patches, and the figures
-/// `understudy status` shows.
+/// Reading a vault: sessions, events in order, frame layouts and tile patches, all opened
+/// with their segment's key, and the figures `understudy status` shows.
+///
+/// Damage is reported, not spread: a segment whose key does not unwrap, or an item whose
+/// seal does not open, is named through `damaged` and skipped; the rest stays readable.
 extension Vault {
     public func sessions() throws(VaultError) -> [Session] {
         try read { db in
@@ -17,60 +20,81 @@ extension Vault {
         }
     }
 
-    /// Calls `body` with each event of a session (or of all sessions, oldest first) in `seq` order.
-    /// A row that does not decode is reported through `damaged` and skipped.
+    /// Calls `body` with each event of a session (or of all sessions, oldest first) in `seq`
+    /// order. Damaged segments and events are reported through `damaged` and skipped.
     public func forEachEvent(session: String? = nil, damaged: (String) -> Void = { _ in },
                              _ body: (String, Event) throws -> Void) throws(VaultError) {
-        try read { db in
-            let sql = """
-                SELECT e.* FROM event e JOIN session s ON s.id = e.session_id
-                \(session == nil ? "" : "WHERE e.session_id = ?") ORDER BY s.started_at, e.session_id, e.seq
-                """
-            let cursor = try Row.fetchCursor(db, sql: sql, arguments: session.map { [$0] } ?? [])
-            while let row = try cursor.next() {
-                let sessionID: String = row["session_id"]
-                let seq: Int64 = row["seq"]
-                do {
-                    let fields = try JSONValue.parse(row["payload"])
-                    let tNs: Int64 = row["t_ns"]
-                    let wallMs: Int64 = row["wall_ms"]
-                    let event = Event(seq: seq, tNs: UInt64(max(0, tNs)), wall: Date(timeIntervalSince1970: Double(wallMs) / 1000),
-                                      body: try EventBody(kind: row["kind"], fields: fields))
-                    try body(sessionID, event)
-                } catch let error as EventDecodingError {
-                    damaged("session \(sessionID) event \(seq): \(error)")
+        if encrypted { _ = try requireKey() }
+        for segment in try segments(session: session) {
+            let keys: SegmentKeys
+            do {
+                keys = try self.keys(of: segment.id)
+            } catch {
+                damaged("\(segment.label): its \(segment.events) events are unreadable: \(error)")
+                continue
+            }
+            try read { db in
+                let cursor = try Row.fetchCursor(db, sql: "SELECT seq, payload FROM event WHERE segment_id = ? ORDER BY seq", arguments: [segment.id])
+                while let row = try cursor.next() {
+                    let seq: Int64 = row["seq"]
+                    guard let event = Self.openEvent(row["payload"], keys: keys, session: segment.session, seq: seq) else {
+                        damaged("session \(segment.session) event \(seq) (in \(segment.label)) does not decrypt: it was altered or damaged")
+                        continue
+                    }
+                    try body(segment.session, event)
                 }
             }
         }
     }
 
-    /// A stored frame's layout.
-    public func frame(session: String, hash: String) throws(VaultError) -> FrameManifest? {
-        try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM frame WHERE session_id = ? AND hash = ?", arguments: [session, hash]).map { row in
-                FrameManifest(hash: row["hash"], width: row["width"], height: row["height"], tileSize: row["tile_size"],
-                              grabbedNs: UInt64(max(0, row["grabbed_ns"] as Int64)),
-                              reason: FrameReason(rawValue: row["reason"]) ?? .periodic, tiles: FrameManifest.tiles(from: row["tiles"]))
-            }
-        }
+    static func openEvent(_ payload: Data, keys: SegmentKeys, session: String, seq: Int64) -> Event? {
+        guard let plain = try? keys.open(payload, context: OpenSegment.eventContext(session: session, seq: seq)),
+              let json = try? JSONValue.parse(plain), let event = try? Event(json: json), event.seq == seq
+        else { return nil }
+        return event
     }
 
-    /// Where a tile's pixels are: the patch file and the tile's index in it.
-    public func tileLocation(session: String, tile: TileHash) throws(VaultError) -> (patch: String, codec: TileCodec, file: URL, index: Int)? {
-        try read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT t.idx, p.hash, p.codec FROM tile t JOIN patch p ON p.hash = t.patch
-                WHERE t.session_id = ? AND t.hash = ?
-                """, arguments: [session, Data(tile.bytes)]).flatMap { row in
-                guard let codec = TileCodec(rawValue: row["codec"]) else { return nil }
-                return (row["hash"], codec, patchURL(hash: row["hash"], codec: codec.rawValue), row["idx"])
+    /// A stored frame and the segment holding it, found by the frame's content hash.
+    public func frame(session: String, hash: String) throws(VaultError) -> (segment: String, manifest: FrameManifest)? {
+        for segment in try segments(session: session) {
+            let keys = try self.keys(of: segment.id)
+            let key = keys.lookupKey(Data(hash.utf8))
+            let body = try read { db in
+                try Data.fetchOne(db, sql: "SELECT body FROM frame WHERE segment_id = ? AND key = ?", arguments: [segment.id, key])
             }
+            guard let body else { continue }
+            guard let plain = try? keys.open(body, context: OpenSegment.frameContext(segment: segment.id, key: key)),
+                  let manifest = FrameBody.decode(plain)
+            else { throw .damaged("frame \(hash) in \(segment.label) does not decrypt") }
+            return (segment.id, manifest)
         }
+        return nil
+    }
+
+    /// A tile's pixels as stored: the decrypted patch holding it (`patch` names it uniquely in
+    /// the vault), its codec, and the tile's index in the patch.
+    public func tilePatch(segment: String, tile: TileHash) throws(VaultError) -> (patch: String, codec: TileCodec, tileSize: Int, data: Data, index: Int)? {
+        let keys = try self.keys(of: segment)
+        let row = try read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT t.idx, p.name, p.codec, p.tile_size FROM tile t JOIN patch p ON p.segment_id = t.segment_id AND p.name = t.patch
+                WHERE t.segment_id = ? AND t.key = ?
+                """, arguments: [segment, keys.lookupKey(tile.bytes)])
+        }
+        guard let row, let codec = TileCodec(rawValue: row["codec"]) else { return nil }
+        let name: Int = row["name"]
+        let url = patchURL(segment: segment, name: name)
+        guard let sealed = try? Data(contentsOf: url),
+              let data = try? keys.open(sealed, context: OpenSegment.patchContext(segment: segment, name: name))
+        else { throw .damaged("tile patch \(url.path) is missing, truncated or altered") }
+        return ("\(segment)/\(name)", codec, row["tile_size"], data, row["idx"])
     }
 
     /// Counts for `understudy status`.
     public struct Summary: Sendable, Equatable {
         public var sessions: Int
+        public var segments: Int
+        public var openSegments: Int
         public var eventsByKind: [String: Int]
         public var frames: Int
         public var patches: Int
@@ -80,23 +104,18 @@ extension Vault {
     }
 
     public func summary(session: String? = nil) throws(VaultError) -> Summary {
-        let filter = session == nil ? "" : "WHERE session_id = ?"
+        let segments = try segments(session: session)
+        var byKind: [String: Int] = [:]
+        for segment in segments { byKind.merge(segment.eventsByKind, uniquingKeysWith: +) }
+        let filter = session == nil ? "" : "WHERE segment_id IN (SELECT id FROM segment WHERE session_id = ?)"
         let arguments: StatementArguments = session.map { [$0] } ?? []
-        var summary = try read { db in
-            var byKind: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT kind, count(*) AS n FROM event \(filter) GROUP BY kind", arguments: arguments) {
-                byKind[row["kind"]] = row["n"]
-            }
-            return Summary(
-                sessions: try Int.fetchOne(db, sql: "SELECT count(*) FROM session \(session == nil ? "" : "WHERE id = ?")", arguments: arguments) ?? 0,
-                eventsByKind: byKind,
-                frames: try Int.fetchOne(db, sql: "SELECT count(*) FROM frame \(filter)", arguments: arguments) ?? 0,
-                patches: try Int.fetchOne(db, sql: "SELECT count(*) FROM patch \(filter)", arguments: arguments) ?? 0,
-                patchBytes: try Int.fetchOne(db, sql: "SELECT coalesce(sum(bytes), 0) FROM patch \(filter)", arguments: arguments) ?? 0,
-                bytesOnDisk: 0)
+        let (sessions, patchBytes) = try read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM session \(session == nil ? "" : "WHERE id = ?")", arguments: arguments) ?? 0,
+             try Int.fetchOne(db, sql: "SELECT coalesce(sum(bytes), 0) FROM patch \(filter)", arguments: arguments) ?? 0)
         }
-        summary.bytesOnDisk = Self.diskUsage(of: directory)
-        return summary
+        return Summary(sessions: sessions, segments: segments.count, openSegments: segments.count { !$0.sealed }, eventsByKind: byKind,
+                       frames: segments.reduce(0) { $0 + $1.frames }, patches: segments.reduce(0) { $0 + $1.patches },
+                       patchBytes: patchBytes, bytesOnDisk: Self.diskUsage(of: directory))
     }
 
     /// Bytes the directory occupies on disk: allocated blocks of its files and folders, as `du` counts.

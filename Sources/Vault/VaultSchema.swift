@@ -2,9 +2,10 @@ import GRDB
 
 /// The vault's tables, built by migrations so a vault from any earlier version opens.
 ///
-/// What is stored in clear: ids, times, event kinds, sizes, screen geometry. Event fields
-/// (typed keys, titles, coordinates) are in `payload`, and pixels in patch files, so the
-/// encryption of the next schema version wraps exactly those two.
+/// Since v2 everything captured is sealed per segment (see ``SegmentKeys``). What stays in
+/// clear, and why, is listed in the README: ids and `seq` (to order and join rows), segment
+/// time ranges and counts (for status, retention, quota and forget without the key), sizes,
+/// tile codecs and the session's screen geometry.
 enum VaultSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -53,6 +54,75 @@ enum VaultSchema {
                 t.column("patch", .text).notNull().references("patch", onDelete: .cascade)
                 t.column("idx", .integer).notNull()
                 t.primaryKey(["session_id", "hash"])
+            }
+        }
+        migrator.registerMigration("v2: encrypted segments") { db in
+            // v1 was the unencrypted pre-release; its rows cannot be sealed without a segment
+            // writer, and no such vault left a developer machine.
+            let legacy = try Int.fetchOne(db, sql: "SELECT count(*) FROM event") ?? 0
+            guard legacy == 0 else { throw VaultError.legacyPlaintext(legacy) }
+            for table in ["tile", "patch", "frame", "event"] { try db.drop(table: table) }
+            try db.create(table: "vault_info") { t in
+                t.primaryKey("id", .text)
+                t.column("created_at", .text).notNull()
+                t.column("encryption", .text).notNull()
+                t.column("key_check", .blob)
+            }
+            try db.create(table: "setting") { t in
+                t.primaryKey("name", .text)
+                t.column("value", .text).notNull()
+            }
+            try db.create(table: "segment") { t in
+                t.primaryKey("id", .text)
+                t.column("session_id", .text).notNull().references("session", onDelete: .cascade)
+                t.column("idx", .integer).notNull()
+                t.column("state", .text).notNull()
+                t.column("wrapped_key", .blob).notNull()
+                t.column("from_ns", .integer).notNull()
+                t.column("to_ns", .integer).notNull()
+                t.column("wall_from_ms", .integer).notNull()
+                t.column("wall_to_ms", .integer).notNull()
+                t.column("first_seq", .integer).notNull()
+                t.column("event_count", .integer).notNull()
+                t.column("frame_count", .integer).notNull()
+                t.column("patch_count", .integer).notNull()
+                t.column("bytes", .integer).notNull()
+                t.column("kinds", .text).notNull()
+                t.column("digest", .blob)
+                t.column("seal_code", .blob)
+                t.column("sealed_at", .text)
+                t.uniqueKey(["session_id", "idx"])
+            }
+            try db.create(index: "segment_wall", on: "segment", columns: ["wall_to_ms"])
+            try db.create(table: "event") { t in
+                t.column("session_id", .text).notNull()
+                t.column("seq", .integer).notNull()
+                t.column("segment_id", .text).notNull().references("segment", onDelete: .cascade)
+                t.column("payload", .blob).notNull()
+                t.primaryKey(["session_id", "seq"])
+            }
+            try db.create(index: "event_segment", on: "event", columns: ["segment_id", "seq"])
+            try db.create(table: "frame") { t in
+                t.column("segment_id", .text).notNull().references("segment", onDelete: .cascade)
+                t.column("key", .blob).notNull()
+                t.column("body", .blob).notNull()
+                t.primaryKey(["segment_id", "key"])
+            }
+            try db.create(table: "patch") { t in
+                t.column("segment_id", .text).notNull().references("segment", onDelete: .cascade)
+                t.column("name", .integer).notNull()
+                t.column("codec", .text).notNull()
+                t.column("tile_size", .integer).notNull()
+                t.column("tile_count", .integer).notNull()
+                t.column("bytes", .integer).notNull()
+                t.primaryKey(["segment_id", "name"])
+            }
+            try db.create(table: "tile") { t in
+                t.column("segment_id", .text).notNull().references("segment", onDelete: .cascade)
+                t.column("key", .blob).notNull()
+                t.column("patch", .integer).notNull()
+                t.column("idx", .integer).notNull()
+                t.primaryKey(["segment_id", "key"])
             }
         }
         return migrator

@@ -2,115 +2,363 @@ import Foundation
 import GRDB
 import UnderstudyModel
 
-/// Writes one session into a vault, in batches and off the capture path.
+/// Writes one session into a vault: sealed, in segments, in batches off the capture path,
+/// within the vault's quota.
 ///
-/// Events are numbered here (`seq` from 0 without gaps) and buffered; ``flush()`` writes the
-/// buffer in one transaction. The recorder flushes on a timer and at the end, so capture
-/// only ever appends to memory.
+/// Capture only appends to memory; ``flush()`` (on the recorder's timer) numbers the events
+/// (`seq` from 0 without gaps), seals them, writes patch files (synced before the rows that
+/// name them) and commits the rows in one transaction. A segment is sealed once it spans
+/// `segmentSeconds` of capture or holds `segmentBytes`.
+///
+/// When a write would break the quota or the free-disk floor, or the disk is full, the
+/// writer stops storing: what arrives is dropped and accounted for, and once space returns a
+/// `gap` event with reason `quota` covers exactly the time lost. Nothing is dropped silently.
 public actor VaultWriter {
+    /// Whether the writer is storing, and if not, why and since when.
+    public enum StorageState: Sendable, Equatable {
+        case storing
+        case stopped(StorageRefusal, since: Date)
+    }
+
+    private enum Item {
+        case event(CapturedEvent)
+        case frame(FrameManifest)
+        case patch(TilePatch)
+    }
+
+    /// Time lost while storing is stopped.
+    private struct Gap {
+        var refusal: StorageRefusal
+        var since: Date
+        var fromNs: UInt64
+        var toNs: UInt64
+    }
+
     public let vault: Vault
     public let session: Session
+    private var settings: VaultSettings
+    private var budget: StorageBudget
+    private var pending: [Item] = []
+    private var pendingBytes: Int64 = 0
     private var nextSeq: Int64 = 0
-    private var events: [Event] = []
-    private var frames: [FrameManifest] = []
-    private var patches: [TilePatch] = []
+    private var nextSegmentIndex = 0
+    private var current: OpenSegment?
+    private var previous: OpenSegment?
+    private var gap: Gap?
+    private var latestNs: UInt64 = 0
+    private var keyframeWanted = false
+    /// Events committed so far.
     public private(set) var written = 0
+    /// Frames not stored because a tile they use was lost in a gap (until the next keyframe).
+    public private(set) var framesDropped = 0
+    /// Segments sealed so far.
+    public private(set) var sealed = 0
 
     public init(vault: Vault, session: Session) async throws(VaultError) {
         self.vault = vault
         self.session = session
+        settings = try vault.settings()
+        budget = StorageBudget(settings: settings, vault: vault)
+        _ = try vault.requireWritable()
         let screen = String(decoding: (try? JSONEncoder().encode(session.screen)) ?? Data(), as: UTF8.self)
-        do {
-            try await vault.database.write { db in
-                try db.execute(sql: "INSERT INTO session (id, started_at, backend, display, screen, policy_hash) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [session.id, RFC3339.string(from: session.startedAt), session.backend, session.display, screen, session.policyHash])
-            }
-        } catch {
-            throw .writeFailed("\(error)")
+        try vault.write { db in
+            try db.execute(sql: "INSERT INTO session (id, started_at, backend, display, screen, policy_hash) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [session.id, RFC3339.string(from: session.startedAt), session.backend, session.display, screen, session.policyHash])
         }
     }
 
-    /// Numbers and buffers an event. Returns its `seq`.
-    @discardableResult
-    public func append(tNs: UInt64, body: EventBody) -> Int64 {
-        let seq = nextSeq
-        nextSeq += 1
-        events.append(Event(seq: seq, tNs: tNs, wall: session.startedAt.addingTimeInterval(Double(tNs) / 1e9), body: body))
-        return seq
+    /// Buffers an event; it gets its `seq` when it is stored.
+    public func append(tNs: UInt64, body: EventBody) {
+        add(.event(CapturedEvent(tNs: tNs, body: body)), tNs: tNs, bytes: 96)
     }
 
-    /// Numbers and buffers a batch of events, in order.
+    /// Buffers a batch of events, in order.
     public func append(_ batch: [CapturedEvent]) {
-        for event in batch { append(tNs: event.tNs, body: event.body) }
+        for event in batch { add(.event(event), tNs: event.tNs, bytes: 96) }
     }
 
-    public func append(frame: FrameManifest) { frames.append(frame) }
+    public func append(frame: FrameManifest) {
+        add(.frame(frame), tNs: frame.grabbedNs, bytes: Int64(frame.tiles.count * 16 + 200))
+    }
 
-    public func append(patch: TilePatch) { patches.append(patch) }
+    public func append(patch: TilePatch) {
+        add(.patch(patch), tNs: latestNs, bytes: Int64(patch.data.count + patch.tiles.count * 64))
+    }
 
-    public var buffered: Int { events.count + frames.count + patches.count }
+    private func add(_ item: Item, tNs: UInt64, bytes: Int64) {
+        latestNs = max(latestNs, tNs)
+        if gap != nil {
+            gap?.toNs = max(gap!.toNs, tNs)
+            return
+        }
+        pending.append(item)
+        pendingBytes += bytes
+    }
 
-    /// Writes everything buffered. Patch files are written (and synced) before the rows that
-    /// name them, so a row never points at a file that a crash could leave missing.
-    public func flush() async throws(VaultError) {
-        guard buffered > 0 else { return }
-        let (events, frames, patches) = (self.events, self.frames, self.patches)
+    public var buffered: Int { pending.count }
+
+    public var storageState: StorageState {
+        gap.map { .stopped($0.refusal, since: $0.since) } ?? .storing
+    }
+
+    /// True once after the writer lost tiles (in a gap): the next frame should carry all of
+    /// its tiles. The recorder passes this on to capture.
+    public func takeKeyframeRequest() -> Bool {
+        defer { keyframeWanted = false }
+        return keyframeWanted
+    }
+
+    /// Stores everything buffered, or, when there is no room, stops storing until there is.
+    public func flush() throws(VaultError) {
+        if gap != nil { resumeIfRoom() }
+        guard gap == nil, !pending.isEmpty else { return }
+        if let refusal = budget.refusal(adding: pendingBytes) {
+            stopStoring(refusal)
+            return
+        }
+        let waiting: [Item]
         do {
-            for patch in patches { try writeFile(patch) }
-            let sessionID = session.id
-            try await vault.database.write { db in
-                let insertEvent = try db.cachedStatement(sql: "INSERT INTO event (session_id, seq, t_ns, wall_ms, kind, payload) VALUES (?, ?, ?, ?, ?, ?)")
-                for event in events {
-                    try insertEvent.execute(arguments: [sessionID, event.seq, Int64(clamping: event.tNs), Int64((event.wall.timeIntervalSince1970 * 1000).rounded()),
-                                               event.kind, Data(JSONValue.object(event.body.fields).serialized.utf8)])
-                }
-                for f in frames {
-                    try db.execute(sql: "INSERT OR IGNORE INTO frame (session_id, hash, grabbed_ns, width, height, tile_size, reason, tiles) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                   arguments: [sessionID, f.hash, Int64(clamping: f.grabbedNs), f.width, f.height, f.tileSize, f.reason.rawValue, f.tileBytes])
-                }
-                for patch in patches {
-                    try db.execute(sql: "INSERT OR IGNORE INTO patch (hash, session_id, codec, tile_size, tile_count, bytes) VALUES (?, ?, ?, ?, ?, ?)",
-                                   arguments: [patch.hash, sessionID, patch.codec.rawValue, patch.tileSize, patch.tiles.count, patch.data.count])
-                    for (index, tile) in patch.tiles.enumerated() {
-                        try db.execute(sql: "INSERT OR REPLACE INTO tile (session_id, hash, patch, idx) VALUES (?, ?, ?, ?)",
-                                       arguments: [sessionID, Data(tile.bytes), patch.hash, index])
-                    }
-                }
-            }
+            waiting = try store(pending)
+        } catch let error as DurableFile.Failure where error.isOutOfSpace {
+            stopStoring(.diskFull)
+            return
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            stopStoring(.diskFull)
+            return
         } catch let error as VaultError {
             throw error
         } catch {
             throw .writeFailed("\(error)")
         }
-        written += events.count
-        self.events.removeFirst(events.count)
-        self.frames.removeFirst(frames.count)
-        self.patches.removeFirst(patches.count)
+        pending = waiting
+        pendingBytes = Int64(waiting.count * 2000)
     }
 
-    /// Flushes and marks the session ended.
-    public func close(endedAt: Date) async throws(VaultError) {
-        try await flush()
-        let id = session.id
-        do {
-            try await vault.database.write { db in
-                try db.execute(sql: "UPDATE session SET ended_at = ? WHERE id = ?", arguments: [RFC3339.string(from: endedAt), id])
+    /// Flushes, seals the last segment and marks the session ended.
+    public func close(endedAt: Date) throws(VaultError) {
+        try flush()
+        // Frames still waiting for tiles that will never come now.
+        framesDropped += pending.count
+        pending.removeAll()
+        if let gap {
+            // Still no room: the gap event alone is worth going over the quota by a few hundred bytes.
+            do {
+                _ = try store([.event(Self.gapEvent(gap, toNs: max(gap.toNs, latestNs)))])
+                self.gap = nil
+            } catch {
+                throw .writeFailed("the vault is full; the gap from \(gap.fromNs) ns on could not be recorded: \(error)")
             }
-        } catch {
-            throw .writeFailed("\(error)")
+        }
+        if let segment = current, segment.inDatabase { try seal(segment) }
+        current = nil
+        let id = session.id
+        try vault.write { db in
+            try db.execute(sql: "UPDATE session SET ended_at = ? WHERE id = ?", arguments: [RFC3339.string(from: endedAt), id])
         }
     }
 
-    private func writeFile(_ patch: TilePatch) throws {
-        let url = vault.patchURL(hash: patch.hash, codec: patch.codec.rawValue)
-        let fm = FileManager.default
-        guard !fm.fileExists(atPath: url.path) else { return }
-        try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = url.appendingPathExtension("tmp")
-        try patch.data.write(to: temporary)
-        let handle = try FileHandle(forWritingTo: temporary)
-        try handle.synchronize()
-        try handle.close()
-        try fm.moveItem(at: temporary, to: url)
+    // MARK: Storing
+
+    /// Stores `items` and returns the frames that must wait: capture hands a frame's layout
+    /// over before its tiles are encoded, so a frame whose tiles have not arrived yet stays
+    /// buffered (for up to ``frameWaitNs``) instead of being stored incomplete.
+    private func store(_ items: [Item]) throws -> [Item] {
+        let newestNs = items.reduce(UInt64(0)) { newest, item in
+            switch item {
+            case let .event(event): max(newest, event.tNs)
+            case let .frame(frame): max(newest, frame.grabbedNs)
+            case .patch: newest
+            }
+        }
+        if let segment = current, segment.isDue(newestNs: newestNs, settings: settings) {
+            try seal(segment)
+            previous = segment
+            current = nil
+        }
+        var segment = try current ?? OpenSegment(vault: vault, index: nextSegmentIndex)
+        var batch = Batch(sessionID: session.id, startedAt: session.startedAt, firstSeq: nextSeq)
+        var waiting: [Item] = []
+        do {
+            for case let .patch(patch) in items { try batch.add(patch, to: &segment, vault: vault, budget: &budget) }
+            for item in items {
+                switch item {
+                case .patch: continue
+                case let .event(event): try batch.add(event, to: &segment, startedAt: session.startedAt)
+                case let .frame(frame):
+                    guard try !batch.add(frame, to: &segment, from: previous, vault: vault, budget: &budget) else { continue }
+                    if latestNs &- frame.grabbedNs < Self.frameWaitNs {
+                        waiting.append(item)
+                    } else {
+                        framesDropped += 1
+                        keyframeWanted = true
+                    }
+                }
+            }
+            guard !batch.isEmpty else {
+                if !segment.inDatabase { try? FileManager.default.removeItem(at: segment.directory) }
+                return waiting
+            }
+            if !batch.files.isEmpty { try DurableFile.syncFolder(segment.directory.path) }
+            let committed = segment
+            try vault.database.write { db in try batch.commit(committed, db: db) }
+        } catch {
+            for file in batch.files { unlink(file) }
+            throw error
+        }
+        if current == nil { nextSegmentIndex += 1 }
+        segment.inDatabase = true
+        current = segment
+        nextSeq = batch.nextSeq
+        written += batch.events.count
+        return waiting
+    }
+
+    /// How long a frame may wait for its tiles before it is given up (and a keyframe asked for).
+    static let frameWaitNs: UInt64 = 3_000_000_000
+
+    /// Records the segment's content digest and seal code, then applies retention.
+    private func seal(_ segment: OpenSegment) throws(VaultError) {
+        try vault.seal(segment: segment.id, keys: segment.keys)
+        sealed += 1
+        reloadSettings()
+        do {
+            _ = try vault.prune(now: Date(), settings: settings)
+        } catch {
+            // Retention is retried at the next seal and by `vault prune`; storing goes on.
+        }
+    }
+
+    // MARK: Quota
+
+    private func stopStoring(_ refusal: StorageRefusal) {
+        let times = pending.compactMap { item -> UInt64? in
+            switch item {
+            case let .event(event): event.tNs
+            case let .frame(frame): frame.grabbedNs
+            case .patch: nil
+            }
+        }
+        let fromNs = times.min() ?? latestNs
+        gap = Gap(refusal: refusal, since: Date(), fromNs: fromNs, toNs: max(times.max() ?? fromNs, fromNs))
+        pending.removeAll()
+        pendingBytes = 0
+    }
+
+    private func resumeIfRoom() {
+        guard let gap else { return }
+        if budget.isStale(ageNs: 1_000_000_000) { reloadSettings() }
+        guard budget.refusal(adding: 1 << 20) == nil else { return }
+        self.gap = nil
+        pending = [.event(Self.gapEvent(gap, toNs: latestNs))]
+        pendingBytes = 96
+        // Tiles dropped in the gap are unknown to the segment: frames need a keyframe again.
+        keyframeWanted = true
+    }
+
+    /// Picks up `understudy vault config` changes made while recording, and measures again.
+    private func reloadSettings() {
+        settings = (try? vault.settings()) ?? settings
+        budget.settings = settings
+        budget.measure()
+    }
+
+    private static func gapEvent(_ gap: Gap, toNs: UInt64) -> CapturedEvent {
+        CapturedEvent(tNs: gap.fromNs, body: .gap(reason: .quota, fromNs: gap.fromNs, toNs: max(toNs, gap.fromNs)))
+    }
+}
+
+/// The rows and files of one flush, prepared outside the transaction that commits them.
+private struct Batch {
+    let sessionID: String
+    let startedAtMs: Int64
+    var nextSeq: Int64
+    var events: [(seq: Int64, payload: Data)] = []
+    var frames: [(key: Data, body: Data)] = []
+    var patches: [(name: Int, codec: String, tileSize: Int, tileCount: Int, bytes: Int)] = []
+    var tiles: [(key: Data, patch: Int, idx: Int)] = []
+    var files: [String] = []
+    var isEmpty: Bool { events.isEmpty && frames.isEmpty && patches.isEmpty }
+
+    init(sessionID: String, startedAt: Date, firstSeq: Int64) {
+        self.sessionID = sessionID
+        startedAtMs = Int64((startedAt.timeIntervalSince1970 * 1000).rounded())
+        nextSeq = firstSeq
+    }
+
+    mutating func add(_ captured: CapturedEvent, to segment: inout OpenSegment, startedAt: Date) throws {
+        let seq = nextSeq
+        nextSeq += 1
+        let event = Event(seq: seq, tNs: captured.tNs, wall: startedAt.addingTimeInterval(Double(captured.tNs) / 1e9), body: captured.body)
+        let payload = try segment.keys.seal(Data(event.json.serialized.utf8), context: OpenSegment.eventContext(session: sessionID, seq: seq))
+        events.append((seq, payload))
+        segment.cover(captured.tNs)
+        segment.firstSeq = segment.firstSeq ?? seq
+        segment.events += 1
+        segment.bytes += Int64(payload.count)
+        segment.kinds[event.kind, default: 0] += 1
+    }
+
+    mutating func add(_ patch: TilePatch, to segment: inout OpenSegment, vault: Vault, budget: inout StorageBudget) throws {
+        try place(patch.data, info: .init(codec: patch.codec, tileSize: patch.tileSize, tiles: patch.tiles), in: &segment, vault: vault, budget: &budget)
+    }
+
+    /// Adds a frame whose tiles are all in `segment`, copying patches over from `previous`
+    /// where needed. Returns false (and stores nothing) when a tile is nowhere to be found.
+    mutating func add(_ frame: FrameManifest, to segment: inout OpenSegment, from previous: OpenSegment?,
+                      vault: Vault, budget: inout StorageBudget) throws -> Bool {
+        for tile in frame.tiles where segment.tiles[tile] == nil {
+            guard let previous, let name = previous.tiles[tile], let info = previous.patches[name],
+                  let sealed = try? Data(contentsOf: vault.patchURL(segment: previous.id, name: name)),
+                  let data = try? previous.keys.open(sealed, context: OpenSegment.patchContext(segment: previous.id, name: name))
+            else { return false }
+            try place(data, info: info, in: &segment, vault: vault, budget: &budget)
+        }
+        let key = segment.keys.lookupKey(Data(frame.hash.utf8))
+        let body = try segment.keys.seal(FrameBody.encode(frame), context: OpenSegment.frameContext(segment: segment.id, key: key))
+        frames.append((key, body))
+        segment.cover(frame.grabbedNs)
+        segment.frames += 1
+        segment.bytes += Int64(body.count)
+        return true
+    }
+
+    private mutating func place(_ data: Data, info: OpenSegment.PatchInfo, in segment: inout OpenSegment, vault: Vault,
+                                budget: inout StorageBudget) throws {
+        let name = segment.nextPatch
+        segment.nextPatch += 1
+        let sealed = try segment.keys.seal(data, context: OpenSegment.patchContext(segment: segment.id, name: name))
+        let path = vault.patchURL(segment: segment.id, name: name).path
+        try DurableFile.replace(path, contents: sealed)
+        files.append(path)
+        budget.added(fileBytes: sealed.count)
+        patches.append((name, info.codec.rawValue, info.tileSize, info.tiles.count, sealed.count))
+        for (index, tile) in info.tiles.enumerated() {
+            tiles.append((segment.keys.lookupKey(tile.bytes), name, index))
+            segment.tiles[tile] = name
+        }
+        segment.patches[name] = info
+        segment.bytes += Int64(sealed.count)
+    }
+
+    func commit(_ segment: OpenSegment, db: Database) throws {
+        let wallMs = { (ns: UInt64) in startedAtMs + Int64(clamping: ns / 1_000_000) }
+        try db.execute(sql: """
+            INSERT INTO segment (id, session_id, idx, state, wrapped_key, from_ns, to_ns, wall_from_ms, wall_to_ms, first_seq,
+                                 event_count, frame_count, patch_count, bytes, kinds)
+            VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET from_ns = excluded.from_ns, to_ns = excluded.to_ns, wall_from_ms = excluded.wall_from_ms,
+                wall_to_ms = excluded.wall_to_ms, first_seq = excluded.first_seq, event_count = excluded.event_count,
+                frame_count = excluded.frame_count, patch_count = excluded.patch_count, bytes = excluded.bytes, kinds = excluded.kinds
+            """, arguments: [segment.id, sessionID, segment.index, segment.wrappedKey, Int64(clamping: segment.fromNs ?? 0),
+                             Int64(clamping: segment.toNs), wallMs(segment.fromNs ?? 0), wallMs(segment.toNs), segment.firstSeq ?? nextSeq,
+                             segment.events, segment.frames, segment.nextPatch, segment.bytes, segment.kindsJSON])
+        let insertEvent = try db.cachedStatement(sql: "INSERT INTO event (session_id, seq, segment_id, payload) VALUES (?, ?, ?, ?)")
+        for event in events { try insertEvent.execute(arguments: [sessionID, event.seq, segment.id, event.payload]) }
+        let insertFrame = try db.cachedStatement(sql: "INSERT OR IGNORE INTO frame (segment_id, key, body) VALUES (?, ?, ?)")
+        for frame in frames { try insertFrame.execute(arguments: [segment.id, frame.key, frame.body]) }
+        let insertPatch = try db.cachedStatement(sql: "INSERT INTO patch (segment_id, name, codec, tile_size, tile_count, bytes) VALUES (?, ?, ?, ?, ?, ?)")
+        for p in patches { try insertPatch.execute(arguments: [segment.id, p.name, p.codec, p.tileSize, p.tileCount, p.bytes]) }
+        let insertTile = try db.cachedStatement(sql: "INSERT OR REPLACE INTO tile (segment_id, key, patch, idx) VALUES (?, ?, ?, ?)")
+        for tile in tiles { try insertTile.execute(arguments: [segment.id, tile.key, tile.patch, tile.idx]) }
     }
 }

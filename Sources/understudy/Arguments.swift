@@ -31,3 +31,38 @@ struct VaultOptions: ParsableArguments {
 func warn(_ message: String) {
     FileHandle.standardError.write(Data("understudy: \(message)\n".utf8))
 }
+
+/// A point in time: RFC 3339 (`2026-11-23T10:00:00Z`), `now`, or a duration ago (`15m`, `2h`, `7d`).
+struct TimeArgument: ExpressibleByArgument, Sendable {
+    let date: Date
+
+    init?(argument: String) {
+        if argument == "now" {
+            date = Date()
+        } else if let date = RFC3339.date(from: argument) ?? Self.secondsPrecision(argument) {
+            self.date = date
+        } else if let ago = DurationText.parse(argument) {
+            date = Date().addingTimeInterval(-Double(ago.components.seconds) - Double(ago.components.attoseconds) / 1e18)
+        } else {
+            return nil
+        }
+    }
+
+    private static func secondsPrecision(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
+}
+
+/// A size: `2GB`, `500MB`, `64MiB`, or bytes.
+struct ByteSizeArgument: ExpressibleByArgument, Sendable {
+    let bytes: Int64
+
+    init?(argument: String) {
+        guard let bytes = ByteSizeText.parse(argument) else { return nil }
+        self.bytes = bytes
+    }
+}

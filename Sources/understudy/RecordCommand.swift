@@ -34,6 +34,11 @@ struct RecordCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write capture and frame-pipeline figures as JSON to this file at exit (for benchmarks).", valueName: "file"))
     var stats: String?
 
+    // Load generation for crash tests and benchmarks: no X server, a known stream.
+    @Option(help: .hidden) var syntheticEvents: Int?
+    @Option(help: .hidden) var syntheticFrames: Int = 0
+    @Option(help: .hidden) var syntheticFrameBytes: Int = 65536
+
     func run() async throws {
         // Everything the recorder creates (database, WAL, frames) is for its owner only.
         umask(0o077)
@@ -44,12 +49,27 @@ struct RecordCommand: AsyncParsableCommand {
         settings.frames.codecLevel = 1 // zlib level 1 for PNG, method 1 for WebP: the README has the figures
         let vault = try Vault(at: vaultOptions.directory, create: true)
         let lock = try RecorderLock(vault: vault)
-        let backend = try X11Backend(settings: settings)
+        try Self.tidy(vault)
+        let backend: any CaptureBackend = try syntheticEvents.map {
+            SyntheticBackend(load: .init(eventsPerSecond: $0, framesPerSecond: syntheticFrames, frameBytes: syntheticFrameBytes))
+        } ?? X11Backend(settings: settings)
         let recorder = Recorder(backend: backend, vault: vault, lock: lock)
         let report = try await recorder.run(limit: duration?.duration)
         warn("recorded \(report.events) events and \(report.framesStored) frames from \(backend.display) into \(vault.directory.path)")
         if let stats { try report.json.write(to: URL(fileURLWithPath: stats)) }
         if let error = report.captureError { throw error }
+    }
+}
+
+extension RecordCommand {
+    /// Before recording: finish what a killed recorder left, and apply retention.
+    static func tidy(_ vault: Vault) throws {
+        let recovery = try vault.recover()
+        if !recovery.sealed.isEmpty {
+            warn("sealed \(recovery.sealed.count) segment(s) an interrupted recorder left open")
+        }
+        let pruned = try vault.prune(now: Date())
+        if !pruned.isEmpty { warn("deleted \(pruned.count) segment(s) older than the vault's retention period") }
     }
 }
 

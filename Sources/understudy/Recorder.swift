@@ -15,6 +15,7 @@ struct Recorder {
     struct Report {
         var eventsByKind: [String: Int] = [:]
         var framesStored = 0
+        var segmentsSealed = 0
         var pipeline = FramePipelineStats()
         var captureError: Error?
         var events: Int { eventsByKind.values.reduce(0, +) }
@@ -28,6 +29,7 @@ struct Recorder {
             let object: JSONValue = .object([
                 ("events", .object(eventsByKind.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
                 ("frames_stored", .int(Int64(framesStored))),
+                ("segments_sealed", .int(Int64(segmentsSealed))),
                 ("pipeline", .object([
                     ("grab_ms", summary(pipeline.grabMs)),
                     ("diff_ms", summary(pipeline.diffMs)),
@@ -47,16 +49,20 @@ struct Recorder {
         let session = Session(startedAt: Date().addingTimeInterval(-elapsed), backend: backend.name,
                               display: backend.display, screen: backend.screen)
         let writer = try await VaultWriter(vault: vault, session: session)
-        try lock.publish(.init(pid: getpid(), session: session.id, display: backend.display, startedAt: session.startedAt))
+        let published = RecorderLock.State(pid: getpid(), session: session.id, display: backend.display, startedAt: session.startedAt)
+        try lock.publish(published)
         let stopper = StopSignals { [backend] in backend.stop() }
         let timer = limit.map { limit in Task { [backend] in
             try await Task.sleep(for: limit)
             backend.stop()
         } }
-        let flusher = Task { [flushInterval] in
+        let flusher = Task { [flushInterval, backend, lock] in
+            var state = published
             while !Task.isCancelled {
                 try? await Task.sleep(for: flushInterval)
                 do { try await writer.flush() } catch { warn("\(error) (will retry)") }
+                if await writer.takeKeyframeRequest() { backend.requestKeyframe() }
+                state = await Self.publish(writer.storageState, over: state, lock: lock)
             }
         }
         var report = Report()
@@ -68,12 +74,30 @@ struct Recorder {
             report.captureError = error
         }
         flusher.cancel()
+        _ = await flusher.result
         timer?.cancel()
         stopper.cancel()
         try await writer.close(endedAt: Date())
         lock.release()
         report.pipeline = backend.pipelineStats()
+        report.segmentsSealed = await writer.sealed
         return report
+    }
+
+    /// Tells `understudy status` (through the lock's state file) when storing stops or resumes.
+    private static func publish(_ storage: VaultWriter.StorageState, over state: RecorderLock.State,
+                                lock: RecorderLock) -> RecorderLock.State {
+        var next = state
+        switch storage {
+        case .storing:
+            (next.notStoring, next.notStoringSince) = (nil, nil)
+        case let .stopped(refusal, since):
+            (next.notStoring, next.notStoringSince) = (refusal.description, since)
+        }
+        guard next != state else { return state }
+        if next.notStoring != nil { warn("not storing: \(next.notStoring!)") } else { warn("storing again") }
+        do { try lock.publish(next) } catch { warn("\(error)") }
+        return next
     }
 
     private func store(_ record: CaptureRecord, in writer: VaultWriter, report: inout Report) async {

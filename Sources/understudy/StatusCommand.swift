@@ -31,11 +31,17 @@ struct StatusCommand: ParsableCommand {
         var members: [(String, JSONValue)] = [("state", .string(recorder == nil ? "idle" : "recording"))]
         if let recorder {
             members += [("pid", .int(Int64(recorder.pid))), ("session", .string(recorder.session)),
-                        ("display", .string(recorder.display)), ("since", .string(RFC3339.string(from: recorder.startedAt)))]
+                        ("display", .string(recorder.display)), ("since", .string(RFC3339.string(from: recorder.startedAt))),
+                        ("storing", .bool(recorder.notStoring == nil))]
+            if let reason = recorder.notStoring {
+                members += [("not_storing", .string(reason)),
+                            ("not_storing_since", .string(RFC3339.string(from: recorder.notStoringSince ?? recorder.startedAt)))]
+            }
         }
         return .object(members + [
             ("vault", .string(vault.directory.path)), ("exists", .bool(true)),
-            ("sessions", .int(Int64(s.sessions))),
+            ("key", .string(vault.keyLocation)), ("key_present", .bool(vault.canDecrypt)),
+            ("sessions", .int(Int64(s.sessions))), ("segments", .int(Int64(s.segments))), ("open_segments", .int(Int64(s.openSegments))),
             ("events", .object(s.eventsByKind.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
             ("frames", .int(Int64(s.frames))), ("patches", .int(Int64(s.patches))),
             ("patch_bytes", .int(Int64(s.patchBytes))), ("bytes_on_disk", .int(Int64(s.bytesOnDisk))),
@@ -43,13 +49,20 @@ struct StatusCommand: ParsableCommand {
     }
 
     static func text(_ recorder: RecorderLock.State?, _ s: Vault.Summary, _ vault: Vault) -> String {
-        let state = recorder.map {
+        var state = recorder.map {
             "Recording display \($0.display) since \(RFC3339.string(from: $0.startedAt)) (pid \($0.pid), session \($0.session))."
         } ?? "Not recording."
+        if let recorder, let reason = recorder.notStoring {
+            state += "\nNOT STORING since \(RFC3339.string(from: recorder.notStoringSince ?? recorder.startedAt)): \(reason)."
+        }
+        if vault.encrypted && !vault.canDecrypt {
+            state += "\nThe vault key is missing (expected at \(vault.keyLocation)): nothing in this vault can be read."
+        }
         let kinds = EventBody.allKinds.compactMap { kind in s.eventsByKind[kind].map { "\(kind) \($0)" } }.joined(separator: ", ")
         return """
             \(state)
-            Vault: \(vault.directory.path) (\(s.sessions) session\(s.sessions == 1 ? "" : "s"))
+            Vault: \(vault.directory.path) (\(s.sessions) session\(s.sessions == 1 ? "" : "s"), \(s.segments) segment\(s.segments == 1 ? "" : "s"))
+            Encrypted: \(vault.encrypted ? "yes, key at \(vault.keyLocation)" : "no")
             Events: \(s.events)\(kinds.isEmpty ? "" : " (\(kinds))")
             Frames: \(s.frames), their pixels \(bytes(s.patchBytes)) in \(s.patches) tile patches
             On disk: \(bytes(s.bytesOnDisk))

@@ -7,20 +7,12 @@ import Capture
 
 @Suite("Vault")
 struct VaultTests {
-    static func temporaryDirectory() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("understudy-vault-\(UUID().uuidString)")
-    }
-
-    static func session() -> Session {
-        Session(startedAt: Date(timeIntervalSince1970: 1_795_000_000), backend: "test", display: ":9",
-                screen: ScreenGeometry(width: 1920, height: 1080, monitors: [Monitor(name: "VGA-1", x: 0, y: 0, width: 1920, height: 1080, primary: true)]))
-    }
+    static func session() -> Session { TestVault.session() }
 
     @Test("Events written in batches come back in order, numbered from 0 without gaps, with their fields intact")
     func roundTrip() async throws {
-        let directory = Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let vault = try Vault(at: directory, create: true)
+        let test = TestVault()
+        let vault = try test.open()
         let writer = try await VaultWriter(vault: vault, session: Self.session())
         let bodies: [EventBody] = (0..<1000).map { i in
             i % 3 == 0 ? .pointerMove(x: i, y: i * 2) : .keyDown(key: "a", keycode: 38, mods: [.shift], text: "A")
@@ -43,38 +35,36 @@ struct VaultTests {
 
     @Test("The database runs in WAL mode so readers never wait for the recorder")
     func walMode() throws {
-        let directory = Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let vault = try Vault(at: directory, create: true)
+        let test = TestVault()
+        let vault = try test.open()
         let mode = try vault.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
     }
 
     @Test("Opening a directory that holds no vault says so instead of creating one")
     func missingVault() throws {
-        let directory = Self.temporaryDirectory()
-        #expect(throws: VaultError.notAVault(directory.path)) { try Vault(at: directory, create: false) }
-        #expect(!FileManager.default.fileExists(atPath: directory.path))
+        let test = TestVault()
+        #expect(throws: VaultError.notAVault(test.directory.path)) { try test.open(create: false) }
+        #expect(!FileManager.default.fileExists(atPath: test.directory.path))
     }
 
     @Test("A vault written by a newer schema version is refused, not misread")
     func newerSchema() throws {
-        let directory = Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        _ = try Vault(at: directory, create: true)
+        let test = TestVault()
+        let directory = test.directory
+        _ = try test.open()
         let queue = try DatabaseQueue(path: directory.appendingPathComponent("vault.sqlite").path)
         try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99: from the future')") }
         try queue.close()
         #expect(throws: VaultError.newerSchema(directory.appendingPathComponent("vault.sqlite").path)) {
-            try Vault(at: directory, create: false)
+            try test.open(create: false)
         }
     }
 
     @Test("Only one recorder can hold a vault, and the lock is free again once released")
     func recorderLock() throws {
-        let directory = Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let vault = try Vault(at: directory, create: true)
+        let test = TestVault()
+        let vault = try test.open()
         let first = try RecorderLock(vault: vault)
         try first.publish(.init(pid: getpid(), session: "s1", display: ":3", startedAt: Date()))
         #expect(throws: VaultError.self) { try RecorderLock(vault: vault) }
@@ -85,9 +75,9 @@ struct VaultTests {
 
     @Test("A vault directory and its files are readable by their owner only")
     func permissions() throws {
-        let directory = Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        _ = try Vault(at: directory, create: true)
+        let test = TestVault()
+        let directory = test.directory
+        _ = try test.open()
         let mode = try FileManager.default.attributesOfItem(atPath: directory.path)[.posixPermissions] as? Int
         #expect(mode == 0o700)
     }
@@ -97,9 +87,8 @@ struct VaultTests {
 struct VaultFrameTests {
     @Test("A frame written to the vault rebuilds exactly from its patch file", arguments: [TileCodec.webp, .png])
     func frameRoundTrip(codec: TileCodec) async throws {
-        let directory = VaultTests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let vault = try Vault(at: directory, create: true)
+        let test = TestVault()
+        let vault = try test.open()
         let session = VaultTests.session()
         let writer = try await VaultWriter(vault: vault, session: session)
         // Two 4x4 tiles side by side: a gradient and a flat colour.
@@ -115,11 +104,11 @@ struct VaultFrameTests {
         await writer.append(patch: patch)
         try await writer.close(endedAt: Date())
 
-        let stored = try #require(try vault.frame(session: session.id, hash: "frame-1"))
+        let (segment, stored) = try #require(try vault.frame(session: session.id, hash: "frame-1"))
         #expect(stored == manifest)
         let pixels = try FrameAssembler.pixels(of: stored) { tile in
-            try vault.tileLocation(session: session.id, tile: tile).map { location in
-                .init(patchID: location.patch, codec: location.codec, index: location.index) { try Data(contentsOf: location.file) }
+            try vault.tilePatch(segment: segment, tile: tile).map { found in
+                .init(patchID: found.patch, codec: found.codec, index: found.index) { found.data }
             }
         }
         // The frame is 8x3: row y holds tile 0's row y then tile 1's row y.
@@ -136,10 +125,10 @@ struct VaultFrameTests {
 struct VaultSizeTests {
     @Test("Bytes on disk count allocated blocks as du does")
     func diskUsage() throws {
-        let directory = VaultTests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        _ = try Vault(at: directory, create: true)
-        try Data(repeating: 7, count: 100_000).write(to: directory.appendingPathComponent("frames/blob"))
+        let test = TestVault()
+        let directory = test.directory
+        _ = try test.open()
+        try Data(repeating: 7, count: 100_000).write(to: directory.appendingPathComponent("segments/blob"))
         let du = Process()
         du.executableURL = URL(fileURLWithPath: "/usr/bin/du")
         du.arguments = ["-s", "-B1", directory.path]

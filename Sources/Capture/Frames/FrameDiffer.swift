@@ -72,6 +72,7 @@ final class FrameDiffer {
         var changed = false
         var newTiles: [TileHash] = []
         var newPixels: [UInt8] = []
+        var fresh: Set<TileHash> = []
         // A grab older than the stored frame (a late click's observation) may differ anywhere.
         let everyTile = forceAll || known.isEmpty || slot.generation < storedGeneration
         for index in 0..<(columns * rows) {
@@ -80,13 +81,14 @@ final class FrameDiffer {
             let hash = copyTile(index, from: slot)
             if hash != stored[index] { changed = true }
             tiles[index] = hash
-            if !known.contains(hash) {
-                known.insert(hash)
+            if !known.contains(hash), fresh.insert(hash).inserted {
                 newTiles.append(hash)
                 newPixels.append(contentsOf: tileBuffer)
             }
         }
+        // Tiles count as stored only when their frame is: an unchanged grab stores nothing.
         guard changed else { return nil }
+        known.formUnion(newTiles)
         stored = tiles
         storedGeneration = slot.generation
         return Result(tiles: tiles, frameHash: frameHash(tiles), newTiles: newTiles, newPixels: newPixels)

@@ -131,7 +131,8 @@ final class FrameScheduler {
     private func store(_ slot: ScreenGrabber.Slot, reason: FrameReason, ordering: inout EventOrdering) {
         guard !slot.isEmpty else { return }
         let now = MonotonicClock.nowNs() &- originNs
-        if now.since(keyframeStartedNs) >= settings.keyframeInterval.ns || keyframeStartedNs == 0 {
+        let requested = shared.keyframeRequested.exchange(false, ordering: .sequentiallyConsistent)
+        if requested || now.since(keyframeStartedNs) >= settings.keyframeInterval.ns || keyframeStartedNs == 0 {
             differ.startKeyframe()
             keyframeStartedNs = max(now, 1)
         }

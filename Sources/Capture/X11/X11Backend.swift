@@ -33,6 +33,8 @@ public final class X11Backend: CaptureBackend {
 
     public func stop() { shared.requestStop() }
 
+    public func requestKeyframe() { shared.keyframeRequested.store(true, ordering: .sequentiallyConsistent) }
+
     public func pipelineStats() -> FramePipelineStats { shared.stats.withLock { $0 } }
 }
 

@@ -10,6 +10,8 @@ final class X11CaptureLoop {
     final class Shared: Sendable {
         let continuation: AsyncThrowingStream<CaptureRecord, Error>.Continuation
         let stopRequested = Atomic<Bool>(false)
+        /// Set by the recorder when the vault lost tiles: the next stored frame carries all of its tiles.
+        let keyframeRequested = Atomic<Bool>(false)
         let stats = Mutex(FramePipelineStats())
         let wake: (read: Int32, write: Int32)
 

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Files that survive a crash or a power cut: written to a temporary name, synced, renamed
+/// into place, and the folder synced, so a name never points at a half-written file.
+enum DurableFile {
+    struct Failure: Error, CustomStringConvertible {
+        let path: String
+        let errno: Int32
+        var description: String { "\(path): \(String(cString: strerror(errno)))" }
+        /// The disk (or the file system's quota) is full.
+        var isOutOfSpace: Bool { errno == ENOSPC || errno == EDQUOT }
+    }
+
+    /// Creates `path`, which must not exist, with `contents`.
+    static func create(_ path: String, contents: Data, mode: mode_t) throws(Failure) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw Failure(path: path, errno: errno) }
+        try finish(fd, path: path, contents: contents)
+        try syncFolder(of: path)
+    }
+
+    /// Writes `contents` to `path` through a temporary file and a rename. The folder is not
+    /// synced here: a writer placing many files syncs it once with ``syncFolder(_:)``.
+    static func replace(_ path: String, contents: Data) throws(Failure) {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Failure(path: temporary, errno: errno) }
+        do {
+            try finish(fd, path: temporary, contents: contents)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let failure = Failure(path: path, errno: errno)
+            unlink(temporary)
+            throw failure
+        }
+    }
+
+    static func syncFolder(of path: String) throws(Failure) {
+        try syncFolder((path as NSString).deletingLastPathComponent)
+    }
+
+    static func syncFolder(_ folder: String) throws(Failure) {
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(path: folder, errno: errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw Failure(path: folder, errno: errno) }
+    }
+
+    private static func finish(_ fd: Int32, path: String, contents: Data) throws(Failure) {
+        defer { close(fd) }
+        let failed: Int32? = contents.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += n
+            }
+            return fsync(fd) == 0 ? nil : errno
+        }
+        if let failed { throw Failure(path: path, errno: failed) }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+import UnderstudyModel
+
+/// Sealing, forgetting and retention: what changes segments after they are written.
+extension Vault {
+    /// Seals a segment: records the digest of its stored content and the seal code over it.
+    func seal(segment: String, keys: SegmentKeys) throws(VaultError) {
+        try write { db in
+            let digest: Data
+            do {
+                digest = try SegmentDigest.compute(db, segment: segment, vault: self)
+            } catch let missing as SegmentDigest.MissingFile {
+                throw VaultError.damaged("segment \(segment): patch file \(missing.path) is missing")
+            }
+            try db.execute(sql: "UPDATE segment SET state = 'sealed', digest = ?, seal_code = ?, sealed_at = ? WHERE id = ?",
+                           arguments: [digest, keys.sealCode(digest), RFC3339.string(from: Date()), segment])
+        }
+    }
+
+    /// What to forget.
+    public enum ForgetSelection: Sendable, Equatable {
+        case segments([String])
+        /// Every segment that has anything between the two times.
+        case range(from: Date, to: Date)
+        case all
+    }
+
+    /// What ``forget(_:)`` did.
+    public struct ForgetOutcome: Sendable, Equatable {
+        public var forgotten: [SegmentInfo]
+        /// Segments a running recorder is still writing: they are sealed within a minute and can be forgotten then.
+        public var beingRecorded: [SegmentInfo]
+    }
+
+    /// Deletes segments for good: their rows, wrapped keys and patch files. Deleted rows are
+    /// overwritten with zeros (`secure_delete`) and the write-ahead log is checkpointed and
+    /// truncated, so neither the keys nor the ciphertext stay behind in the database files.
+    public func forget(_ selection: ForgetSelection) throws(VaultError) -> ForgetOutcome {
+        let all = try segments()
+        let chosen: [SegmentInfo]
+        switch selection {
+        case .all:
+            chosen = all
+        case let .range(from, to):
+            guard from <= to else { throw .badRange("--from (\(RFC3339.string(from: from))) is after --to (\(RFC3339.string(from: to)))") }
+            chosen = all.filter { $0.to >= from && $0.from <= to }
+        case let .segments(ids):
+            for id in ids where !all.contains(where: { $0.id == id }) {
+                throw .badRange("there is no segment \(id) in this vault (understudy vault segments lists them)")
+            }
+            chosen = all.filter { ids.contains($0.id) }
+        }
+        let recording = RecorderLock.running(in: self)?.session
+        let busy = chosen.filter { !$0.sealed && $0.session == recording }
+        let doomed = chosen.filter { !busy.contains($0) }
+        try destroy(doomed.map(\.id), keepingSession: recording)
+        return ForgetOutcome(forgotten: doomed, beingRecorded: busy)
+    }
+
+    /// Forgets sealed segments that ended before the retention period. Returns them.
+    @discardableResult
+    public func prune(now: Date, settings: VaultSettings? = nil) throws(VaultError) -> [SegmentInfo] {
+        let retention: VaultSettings
+        if let settings { retention = settings } else { retention = try self.settings() }
+        let cutoff = now.addingTimeInterval(-Double(retention.retentionSeconds))
+        let old = try segments().filter { $0.sealed && $0.to < cutoff }
+        guard !old.isEmpty else { return [] }
+        try destroy(old.map(\.id), keepingSession: RecorderLock.running(in: self)?.session)
+        return old
+    }
+
+    private func destroy(_ ids: [String], keepingSession recording: String?) throws(VaultError) {
+        guard !ids.isEmpty else { return }
+        try write { db in
+            for id in ids { try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id]) }
+            // A session with nothing left says nothing worth keeping (unless it is being recorded).
+            try db.execute(sql: "DELETE FROM session WHERE id NOT IN (SELECT session_id FROM segment) AND id IS NOT ?",
+                           arguments: [recording])
+        }
+        for id in ids { try? FileManager.default.removeItem(at: segmentDirectory(id)) }
+        try truncateLog()
+    }
+
+    /// Copies the write-ahead log into the database and empties it, so pages that held
+    /// deleted rows survive nowhere. Retries while a reader holds an old snapshot.
+    func truncateLog() throws(VaultError) {
+        var lastError: Error?
+        for attempt in 0..<20 {
+            do {
+                let result = try database.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+                if result.walFrameCount == result.checkpointedFrameCount { return }
+            } catch {
+                lastError = error
+            }
+            usleep(useconds_t(50_000 * (attempt + 1) / 4))
+        }
+        throw .writeFailed("the database log could not be emptied (a reader kept it busy): \(lastError.map { "\($0)" } ?? "busy"); run the command again")
+    }
+}

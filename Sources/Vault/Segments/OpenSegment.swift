@@ -1,0 +1,104 @@
+import Crypto
+import Foundation
+import UnderstudyModel
+
+/// The segment a ``VaultWriter`` is filling: its keys, and what it holds so far.
+///
+/// A segment is self-contained: every tile its frames use is stored in it, so forgetting one
+/// segment never breaks another. The writer copies a tile patch over from the segment before
+/// when a frame still uses it (see ``VaultWriter``).
+struct OpenSegment {
+    struct PatchInfo {
+        var codec: TileCodec
+        var tileSize: Int
+        var tiles: [TileHash]
+    }
+
+    let id: String
+    let index: Int
+    let keys: SegmentKeys
+    let wrappedKey: Data
+    let directory: URL
+    /// False until the segment's row is committed.
+    var inDatabase = false
+    var tiles: [TileHash: Int] = [:]
+    var patches: [Int: PatchInfo] = [:]
+    var nextPatch = 0
+    var fromNs: UInt64?
+    var toNs: UInt64 = 0
+    var firstSeq: Int64?
+    var events = 0
+    var frames = 0
+    var bytes: Int64 = 0
+    var kinds: [String: Int] = [:]
+
+    /// A new segment with a fresh random data key, wrapped by the vault key.
+    init(vault: Vault, index: Int) throws(VaultError) {
+        id = UUID().uuidString.lowercased()
+        self.index = index
+        let dataKey = SymmetricKey(size: .bits256)
+        if vault.encrypted {
+            do {
+                wrappedKey = try vault.requireKey().wrap(dataKey, segment: id)
+            } catch let error as VaultError {
+                throw error
+            } catch {
+                throw .writeFailed("cannot wrap a segment key: \(error)")
+            }
+            keys = SegmentKeys(dataKey: dataKey, encrypts: true)
+        } else {
+            wrappedKey = Data()
+            keys = try vault.segmentKeys(segment: id, wrapped: wrappedKey)
+        }
+        directory = vault.segmentDirectory(id)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .writeFailed("cannot create \(directory.path): \(error.localizedDescription)")
+        }
+    }
+
+    var hasItems: Bool { fromNs != nil }
+
+    /// Whether the segment should be sealed before items up to `newestNs` are added.
+    func isDue(newestNs: UInt64, settings: VaultSettings) -> Bool {
+        guard let fromNs else { return false }
+        return newestNs &- fromNs >= UInt64(settings.segmentSeconds) * 1_000_000_000 || bytes >= settings.segmentBytes
+    }
+
+    mutating func cover(_ tNs: UInt64) {
+        fromNs = min(fromNs ?? tNs, tNs)
+        toNs = max(toNs, tNs)
+    }
+
+    var kindsJSON: String {
+        JSONValue.object(kinds.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) }).serialized
+    }
+
+    static func eventContext(session: String, seq: Int64) -> String { "event \(session) \(seq)" }
+    static func frameContext(segment: String, key: Data) -> String { "frame \(segment) \(key.base64EncodedString())" }
+    static func patchContext(segment: String, name: Int) -> String { "patch \(segment) \(name)" }
+}
+
+/// A frame layout as sealed in a segment: one JSON line of its fields, then its tile hashes.
+enum FrameBody {
+    static func encode(_ frame: FrameManifest) -> Data {
+        let header: JSONValue = .object([
+            ("hash", .string(frame.hash)), ("width", .int(Int64(frame.width))), ("height", .int(Int64(frame.height))),
+            ("tile_size", .int(Int64(frame.tileSize))), ("grabbed_ns", .int(Int64(clamping: frame.grabbedNs))),
+            ("reason", .string(frame.reason.rawValue)),
+        ])
+        return Data((header.serialized + "\n").utf8) + frame.tileBytes
+    }
+
+    static func decode(_ data: Data) -> FrameManifest? {
+        guard let newline = data.firstIndex(of: 0x0A),
+              let header = try? JSONValue.parse(data[data.startIndex..<newline]),
+              let hash = header["hash"]?.stringValue, let width = header["width"]?.intValue, let height = header["height"]?.intValue,
+              let tileSize = header["tile_size"]?.intValue, let grabbed = header["grabbed_ns"]?.intValue,
+              let reason = header["reason"]?.stringValue.flatMap(FrameReason.init(rawValue:))
+        else { return nil }
+        return FrameManifest(hash: hash, width: Int(width), height: Int(height), tileSize: Int(tileSize), grabbedNs: UInt64(max(0, grabbed)),
+                             reason: reason, tiles: FrameManifest.tiles(from: Data(data[(newline + 1)...])))
+    }
+}

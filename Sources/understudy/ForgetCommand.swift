@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import UnderstudyModel
+import Vault
+
+struct ForgetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget",
+        abstract: "Delete recorded segments for good.",
+        discussion: """
+            A segment (about a minute of capture) is the unit you delete. Forgetting destroys \
+            the segment's key and removes its files, and the database keeps no copy of either: \
+            deleted rows are overwritten with zeros and the database log is emptied. \
+            `understudy vault segments` lists the segments.
+
+            TIME is RFC 3339 (2026-11-23T10:00:00Z), `now`, or a duration ago (15m, 2h, 7d). \
+            --from/--to forget every segment with anything in that range.
+            """
+    )
+
+    @OptionGroup var vaultOptions: VaultOptions
+
+    @Option(help: ArgumentHelp("Forget this segment (repeat for more).", valueName: "id"))
+    var segment: [String] = []
+
+    @Option(help: ArgumentHelp("Forget segments with anything from this time on.", valueName: "time"))
+    var from: TimeArgument?
+
+    @Option(help: ArgumentHelp("…up to this time (default: now).", valueName: "time"))
+    var to: TimeArgument?
+
+    @Flag(help: "Forget everything in the vault.")
+    var all = false
+
+    func validate() throws {
+        let chosen = [!segment.isEmpty, from != nil || to != nil, all].filter { $0 }.count
+        guard chosen == 1 else { throw ValidationError("say what to forget: --segment ID, --from TIME [--to TIME], or --all (exactly one)") }
+        if to != nil, from == nil { throw ValidationError("--to needs --from") }
+    }
+
+    func run() throws {
+        let vault = try Vault(at: vaultOptions.directory, create: false)
+        let selection: Vault.ForgetSelection = all ? .all
+            : segment.isEmpty ? .range(from: from!.date, to: to?.date ?? Date()) : .segments(segment)
+        let outcome = try vault.forget(selection)
+        let events = outcome.forgotten.reduce(0) { $0 + $1.events }
+        let frames = outcome.forgotten.reduce(0) { $0 + $1.frames }
+        print("Forgot \(outcome.forgotten.count) segment\(outcome.forgotten.count == 1 ? "" : "s") (\(events) events, \(frames) frames).")
+        for kept in outcome.beingRecorded {
+            warn("\(kept.label) is still being recorded; it is sealed within a minute: run forget again then, or stop the recorder first")
+        }
+        if !outcome.beingRecorded.isEmpty { throw ExitCode(2) }
+    }
+}

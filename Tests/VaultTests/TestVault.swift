@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import UnderstudyModel
+@testable import Vault
+
+/// A vault in a temporary folder with its key in another temporary folder, removed at the end.
+struct TestVault: ~Copyable {
+    let directory: URL
+    let keys: KeyFileStore
+
+    init() {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-vault-\(UUID().uuidString)")
+        directory = base.appendingPathComponent("vault")
+        keys = KeyFileStore(directory: base.appendingPathComponent("keys"))
+    }
+
+    /// A vault on a file system of its own (for disk-full tests).
+    init(directory: URL) {
+        self.directory = directory.appendingPathComponent("vault")
+        keys = KeyFileStore(directory: FileManager.default.temporaryDirectory.appendingPathComponent("understudy-keys-\(UUID().uuidString)"))
+    }
+
+    func open(create: Bool = true, encrypted: Bool = true) throws -> Vault {
+        try Vault(at: directory, create: create, keyStore: keys, encrypted: encrypted)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory.deletingLastPathComponent())
+        try? FileManager.default.removeItem(at: keys.directory)
+    }
+
+    static func session(startedAt: Date = Date(timeIntervalSince1970: 1_795_000_000)) -> Session {
+        Session(startedAt: startedAt, backend: "test", display: ":9",
+                screen: ScreenGeometry(width: 1920, height: 1080, monitors: [Monitor(name: "VGA-1", x: 0, y: 0, width: 1920, height: 1080, primary: true)]))
+    }
+
+    /// Every file under the vault folder, with its bytes (database, log, patches, lock files).
+    func allFiles() throws -> [(path: String, bytes: Data)] {
+        var files: [(String, Data)] = []
+        let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey])
+        while let url = walker?.nextObject() as? URL {
+            guard (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true else { continue }
+            files.append((url.path, try Data(contentsOf: url)))
+        }
+        return files
+    }
+
+    /// The files under the vault folder that contain `needle` anywhere.
+    func filesContaining(_ needle: Data) throws -> [String] {
+        try allFiles().filter { $0.bytes.range(of: needle) != nil }.map(\.path)
+    }
+}
+
+/// Writes events (and optionally frames) through a real writer.
+func record(_ vault: Vault, session: Session = TestVault.session(), events: [CapturedEvent],
+            patches: [(TilePatch, FrameManifest)] = []) async throws {
+    let writer = try await VaultWriter(vault: vault, session: session)
+    await writer.append(events)
+    for (patch, frame) in patches {
+        await writer.append(patch: patch)
+        await writer.append(frame: frame)
+    }
+    try await writer.close(endedAt: session.startedAt.addingTimeInterval(60))
+}
