@@ -87,8 +87,9 @@ public actor VaultWriter {
 
     private func add(_ item: Item, tNs: UInt64, bytes: Int64) {
         latestNs = max(latestNs, tNs)
-        if gap != nil {
-            gap?.toNs = max(gap!.toNs, tNs)
+        if var lost = gap {
+            lost.toNs = max(lost.toNs, tNs)
+            gap = lost
             return
         }
         pending.append(item)

@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+import UnderstudyModel
+@testable import Vault
+
+/// A small tmpfs, mounted for one test (root only), to fill a file system for real.
+final class SmallFileSystem {
+    let directory: URL
+
+    static var available: Bool { geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/bin/mount") }
+
+    init(megabytes: Int) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-tmpfs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Self.run("/bin/mount", "-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", directory.path)
+    }
+
+    deinit {
+        try? Self.run("/bin/umount", directory.path)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    var freeBytes: Int64 { StorageBudget.freeBytes(at: directory.path) ?? 0 }
+
+    /// Writes a filler file that leaves about `leaving` bytes free.
+    func fill(leaving: Int64) throws -> URL {
+        let filler = directory.appendingPathComponent("filler")
+        try Data(count: Int(max(0, freeBytes - leaving))).write(to: filler)
+        return filler
+    }
+
+    private static func run(_ tool: String, _ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
+    }
+}
+
+/// Feeds a writer 64 KB frames with a few events each until it stops storing (or `limit` rounds pass).
+/// Returns every event appended and how many rounds it took.
+func feedUntilStopped(_ writer: VaultWriter, startNs: UInt64 = 0, limit: Int = 400) async throws -> (events: [CapturedEvent], rounds: Int) {
+    var appended: [CapturedEvent] = []
+    for round in 0..<limit {
+        let t = startNs + UInt64(round) * 50_000_000
+        let tile = TileHash(high: t, low: 7)
+        let events = (0..<5).map { CapturedEvent(tNs: t + UInt64($0) * 1_000_000, body: .pointerMove(x: round, y: $0)) }
+        await writer.append(events)
+        appended += events
+        await writer.append(patch: TilePatch(hash: "\(t)", codec: .png, tileSize: 8, tiles: [tile], data: Data((0..<65536).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ round) })))
+        await writer.append(frame: FrameManifest(hash: "f\(t)", width: 8, height: 8, tileSize: 8, grabbedNs: t, reason: .periodic, tiles: [tile]))
+        try await writer.flush()
+        if await writer.storageState != .storing { return (appended, round + 1) }
+    }
+    return (appended, limit)
+}
+
+/// Every appended event is either stored or inside a `gap` event with reason `quota`; seq has no holes.
+func expectNothingSilentlyDropped(_ vault: Vault, appended: [CapturedEvent]) throws -> [Event] {
+    let (events, warnings) = try readAll(vault)
+    #expect(warnings.isEmpty)
+    #expect(events.map(\.seq) == Array(0..<Int64(events.count)))
+    let gaps = events.compactMap { event -> (UInt64, UInt64)? in
+        if case let .gap(.quota, from, to) = event.body { return (from, to) }
+        return nil
+    }
+    let stored = Set(events.map(\.tNs))
+    let lost = appended.filter { !stored.contains($0.tNs) }
+    #expect(lost.allSatisfy { event in gaps.contains { $0.0 <= event.tNs && event.tNs <= $0.1 } }, "\(lost.count) events lost outside any gap")
+    return events
+}
+
+@Suite("Vault quota and disk space", .serialized)
+struct VaultQuotaTests {
+    @Test("At the quota the writer stops storing, says why, and resumes by itself when the quota is raised, leaving a quota gap event")
+    func quota() async throws {
+        let test = TestVault()
+        let vault = try test.open()
+        var settings = try vault.settings()
+        settings.quotaBytes = StorageBudget(settings: settings, vault: vault).usedBytes + 600_000
+        settings.minFreeBytes = 0
+        try vault.save(settings)
+        let writer = try await VaultWriter(vault: vault, session: TestVault.session())
+        var (appended, rounds) = try await feedUntilStopped(writer)
+        #expect(rounds < 20)
+        guard case .stopped(.quota(settings.quotaBytes), _) = await writer.storageState else {
+            Issue.record("expected a quota stop, got \(await writer.storageState)")
+            return
+        }
+        // Still full: more capture is dropped, and accounted for.
+        let during = sampleEvents(20, from: 10_000, stepNs: 1_000_000)
+        await writer.append(during)
+        appended += during
+        try await writer.flush()
+        #expect(await writer.storageState != .storing)
+
+        settings.quotaBytes = 2_000_000_000
+        try vault.save(settings)
+        try await Task.sleep(for: .milliseconds(1100))
+        try await writer.flush()
+        #expect(await writer.storageState == .storing)
+        let after = sampleEvents(10, from: 20_000, stepNs: 1_000_000)
+        await writer.append(after)
+        appended += after
+        try await writer.close(endedAt: Date())
+
+        let events = try expectNothingSilentlyDropped(vault, appended: appended)
+        let gap = try #require(events.first { $0.kind == "gap" })
+        guard case let .gap(.quota, from, to) = gap.body else { Issue.record("not a quota gap"); return }
+        #expect(to >= during.last!.tNs && from <= during.first!.tNs)
+        #expect(events.filter { $0.tNs >= after.first!.tNs && $0.kind == "pointer.move" }.count == 5)
+        #expect(try vault.check().isHealthy)
+    }
+
+    @Test("Under the free-disk floor on a nearly full file system, storing stops, and resumes once space is freed",
+          .enabled(if: SmallFileSystem.available, "needs root to mount a small tmpfs"))
+    func diskFloor() async throws {
+        let fs = try SmallFileSystem(megabytes: 16)
+        let test = TestVault(directory: fs.directory)
+        let vault = try test.open()
+        var settings = try vault.settings()
+        settings.minFreeBytes = 4_000_000
+        try vault.save(settings)
+        let filler = try fs.fill(leaving: 6_000_000)
+        let writer = try await VaultWriter(vault: vault, session: TestVault.session())
+        var (appended, _) = try await feedUntilStopped(writer)
+        guard case .stopped(.diskFloor(_, 4_000_000), _) = await writer.storageState else {
+            Issue.record("expected a disk-floor stop, got \(await writer.storageState)")
+            return
+        }
+        #expect(fs.freeBytes >= 3_000_000)
+        try FileManager.default.removeItem(at: filler)
+        try await Task.sleep(for: .milliseconds(1100))
+        try await writer.flush()
+        #expect(await writer.storageState == .storing)
+        let after = sampleEvents(10, from: 90_000, stepNs: 1_000_000)
+        await writer.append(after)
+        appended += after
+        try await writer.close(endedAt: Date())
+        let events = try expectNothingSilentlyDropped(vault, appended: appended)
+        #expect(events.contains { $0.kind == "gap" })
+        #expect(try vault.check().isHealthy)
+    }
+
+    @Test("When the disk fills up mid-write (no floor), nothing is corrupted: the vault checks clean and storing resumes when space returns",
+          .enabled(if: SmallFileSystem.available, "needs root to mount a small tmpfs"))
+    func diskFull() async throws {
+        let fs = try SmallFileSystem(megabytes: 16)
+        let test = TestVault(directory: fs.directory)
+        let vault = try test.open()
+        var settings = try vault.settings()
+        settings.minFreeBytes = -1_000_000_000 // no floor at all: the writes themselves must hit ENOSPC
+        try vault.save(settings)
+        let filler = try fs.fill(leaving: 1_500_000)
+        let writer = try await VaultWriter(vault: vault, session: TestVault.session())
+        var (appended, _) = try await feedUntilStopped(writer)
+        guard case .stopped(.diskFull, _) = await writer.storageState else {
+            Issue.record("expected a disk-full stop, got \(await writer.storageState)")
+            return
+        }
+        #expect(try test.open(create: false).check().isHealthy)
+        try FileManager.default.removeItem(at: filler)
+        try await Task.sleep(for: .milliseconds(1100))
+        try await writer.flush()
+        #expect(await writer.storageState == .storing)
+        let after = sampleEvents(10, from: 90_000, stepNs: 1_000_000)
+        await writer.append(after)
+        appended += after
+        try await writer.close(endedAt: Date())
+        _ = try expectNothingSilentlyDropped(vault, appended: appended)
+        #expect(try vault.check().isHealthy)
+    }
+}
