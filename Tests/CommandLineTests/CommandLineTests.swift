@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnderstudyModel
+import Vault
 import XTestSupport
 
 /// Runs the `understudy` binary built next to the tests, as a user would.
@@ -17,11 +18,18 @@ struct Understudy {
         var stderr: String
     }
 
+    /// Vault keys of the tests' vaults go here, not into the user's config directory.
+    static let configHome = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-cli-config-\(UUID().uuidString)")
+
+    static var keyStore: KeyFileStore { KeyFileStore(directory: configHome.appendingPathComponent("understudy/keys")) }
+
     static func start(_ arguments: [String], environment: [String: String]? = nil) throws -> (Process, Pipe, Pipe) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        if let environment { process.environment = environment }
+        var environment = environment ?? ProcessInfo.processInfo.environment
+        environment["XDG_CONFIG_HOME"] = environment["XDG_CONFIG_HOME"] ?? configHome.path
+        process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -140,7 +148,7 @@ struct CommandLineTests {
         #expect(log.stdout.contains(#""kind":"pointer.move","x":30,"y":40"#))
     }
 
-    private func waitUntilRecording(_ vault: String) async throws {
+    func waitUntilRecording(_ vault: String) async throws {
         for _ in 0..<100 {
             let status = try Understudy.run("status", "--vault", vault, "--json")
             if status.stdout.contains(#""state":"recording""#) { return }
