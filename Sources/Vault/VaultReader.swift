@@ -34,24 +34,31 @@ extension Vault {
                 continue
             }
             try read { db in
-                let cursor = try Row.fetchCursor(db, sql: "SELECT seq, payload FROM event WHERE segment_id = ? ORDER BY seq", arguments: [segment.id])
+                let cursor = try Row.fetchCursor(db, sql: "SELECT first_seq, last_seq, payload FROM event_chunk WHERE segment_id = ? ORDER BY first_seq",
+                                                 arguments: [segment.id])
                 while let row = try cursor.next() {
-                    let seq: Int64 = row["seq"]
-                    guard let event = Self.openEvent(row["payload"], keys: keys, session: segment.session, seq: seq) else {
-                        damaged("session \(segment.session) event \(seq) (in \(segment.label)) does not decrypt: it was altered or damaged")
+                    let first: Int64 = row["first_seq"], last: Int64 = row["last_seq"]
+                    guard let events = Self.openEvents(row["payload"], keys: keys, session: segment.session, first: first, last: last) else {
+                        damaged("session \(segment.session) events \(first)-\(last) (in \(segment.label)) do not decrypt: they were altered or damaged")
                         continue
                     }
-                    try body(segment.session, event)
+                    for event in events { try body(segment.session, event) }
                 }
             }
         }
     }
 
-    static func openEvent(_ payload: Data, keys: SegmentKeys, session: String, seq: Int64) -> Event? {
-        guard let plain = try? keys.open(payload, context: OpenSegment.eventContext(session: session, seq: seq)),
-              let json = try? JSONValue.parse(plain), let event = try? Event(json: json), event.seq == seq
-        else { return nil }
-        return event
+    /// The events of one sealed chunk, or nil when it does not open or does not hold exactly `first...last`.
+    static func openEvents(_ payload: Data, keys: SegmentKeys, session: String, first: Int64, last: Int64) -> [Event]? {
+        guard let plain = try? keys.open(payload, context: OpenSegment.eventsContext(session: session, first: first, last: last)) else { return nil }
+        var events: [Event] = []
+        for line in plain.split(separator: 0x0A) {
+            guard let json = try? JSONValue.parse(Data(line)), let event = try? Event(json: json),
+                  event.seq == first + Int64(events.count)
+            else { return nil }
+            events.append(event)
+        }
+        return events.count == Int(last - first + 1) ? events : nil
     }
 
     /// A stored frame and the segment holding it, found by the frame's content hash.

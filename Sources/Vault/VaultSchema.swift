@@ -94,14 +94,16 @@ enum VaultSchema {
                 t.uniqueKey(["session_id", "idx"])
             }
             try db.create(index: "segment_wall", on: "segment", columns: ["wall_to_ms"])
-            try db.create(table: "event") { t in
+            // Events are sealed in chunks (one per flush): seq first_seq...last_seq, as JSON lines.
+            try db.create(table: "event_chunk") { t in
                 t.column("session_id", .text).notNull()
-                t.column("seq", .integer).notNull()
+                t.column("first_seq", .integer).notNull()
+                t.column("last_seq", .integer).notNull()
                 t.column("segment_id", .text).notNull().references("segment", onDelete: .cascade)
                 t.column("payload", .blob).notNull()
-                t.primaryKey(["session_id", "seq"])
+                t.primaryKey(["session_id", "first_seq"])
             }
-            try db.create(index: "event_segment", on: "event", columns: ["segment_id", "seq"])
+            try db.create(index: "event_chunk_segment", on: "event_chunk", columns: ["segment_id", "first_seq"])
             try db.create(table: "frame") { t in
                 t.column("segment_id", .text).notNull().references("segment", onDelete: .cascade)
                 t.column("key", .blob).notNull()

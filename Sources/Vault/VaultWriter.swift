@@ -47,6 +47,7 @@ public actor VaultWriter {
     private var gap: Gap?
     private var latestNs: UInt64 = 0
     private var keyframeWanted = false
+    private var nonces = NonceSequence()
     /// Events committed so far.
     public private(set) var written = 0
     /// Frames not stored because a tile they use was lost in a gap (until the next keyframe).
@@ -177,7 +178,9 @@ public actor VaultWriter {
             current = nil
         }
         var segment = try current ?? OpenSegment(vault: vault, index: nextSegmentIndex)
-        var batch = Batch(sessionID: session.id, startedAt: session.startedAt, firstSeq: nextSeq)
+        var batch = Batch(sessionID: session.id, startedAt: session.startedAt, firstSeq: nextSeq, nonces: nonces)
+        // Nonces used by a failed write are never used again.
+        defer { nonces = batch.nonces }
         var waiting: [Item] = []
         do {
             for case let .patch(patch) in items { try batch.add(patch, to: &segment, vault: vault, budget: &budget) }
@@ -199,6 +202,7 @@ public actor VaultWriter {
                 if !segment.inDatabase { try? FileManager.default.removeItem(at: segment.directory) }
                 return waiting
             }
+            try batch.sealEvents(in: &segment)
             if !batch.files.isEmpty { try DurableFile.syncFolder(segment.directory.path) }
             let committed = segment
             try vault.database.write { db in try batch.commit(committed, db: db) }
@@ -210,7 +214,7 @@ public actor VaultWriter {
         segment.inDatabase = true
         current = segment
         nextSeq = batch.nextSeq
-        written += batch.events.count
+        written += batch.eventCount
         return waiting
     }
 
@@ -273,15 +277,20 @@ private struct Batch {
     let sessionID: String
     let startedAtMs: Int64
     var nextSeq: Int64
-    var events: [(seq: Int64, payload: Data)] = []
+    var nonces: NonceSequence
+    /// This flush's events as JSON lines; sealed as one chunk when the batch is committed.
+    var eventLines = ""
+    var eventCount = 0
+    var chunk: (first: Int64, last: Int64, payload: Data)?
     var frames: [(key: Data, body: Data)] = []
     var patches: [(name: Int, codec: String, tileSize: Int, tileCount: Int, bytes: Int)] = []
     var tiles: [(key: Data, patch: Int, idx: Int)] = []
     var files: [String] = []
-    var isEmpty: Bool { events.isEmpty && frames.isEmpty && patches.isEmpty }
+    var isEmpty: Bool { eventCount == 0 && frames.isEmpty && patches.isEmpty }
 
-    init(sessionID: String, startedAt: Date, firstSeq: Int64) {
+    init(sessionID: String, startedAt: Date, firstSeq: Int64, nonces: NonceSequence) {
         self.sessionID = sessionID
+        self.nonces = nonces
         startedAtMs = Int64((startedAt.timeIntervalSince1970 * 1000).rounded())
         nextSeq = firstSeq
     }
@@ -290,12 +299,12 @@ private struct Batch {
         let seq = nextSeq
         nextSeq += 1
         let event = Event(seq: seq, tNs: captured.tNs, wall: startedAt.addingTimeInterval(Double(captured.tNs) / 1e9), body: captured.body)
-        let payload = try segment.keys.seal(Data(event.json.serialized.utf8), context: OpenSegment.eventContext(session: sessionID, seq: seq))
-        events.append((seq, payload))
+        eventLines += event.json.serialized
+        eventLines += "\n"
+        eventCount += 1
         segment.cover(captured.tNs)
         segment.firstSeq = segment.firstSeq ?? seq
         segment.events += 1
-        segment.bytes += Int64(payload.count)
         segment.kinds[event.kind, default: 0] += 1
     }
 
@@ -315,7 +324,7 @@ private struct Batch {
             try place(data, info: info, in: &segment, vault: vault, budget: &budget)
         }
         let key = segment.keys.lookupKey(Data(frame.hash.utf8))
-        let body = try segment.keys.seal(FrameBody.encode(frame), context: OpenSegment.frameContext(segment: segment.id, key: key))
+        let body = try segment.keys.seal(FrameBody.encode(frame), context: OpenSegment.frameContext(segment: segment.id, key: key), nonces: &nonces)
         frames.append((key, body))
         segment.cover(frame.grabbedNs)
         segment.frames += 1
@@ -327,7 +336,7 @@ private struct Batch {
                                 budget: inout StorageBudget) throws {
         let name = segment.nextPatch
         segment.nextPatch += 1
-        let sealed = try segment.keys.seal(data, context: OpenSegment.patchContext(segment: segment.id, name: name))
+        let sealed = try segment.keys.seal(data, context: OpenSegment.patchContext(segment: segment.id, name: name), nonces: &nonces)
         let path = vault.patchURL(segment: segment.id, name: name).path
         try DurableFile.replace(path, contents: sealed)
         files.append(path)
@@ -339,6 +348,17 @@ private struct Batch {
         }
         segment.patches[name] = info
         segment.bytes += Int64(sealed.count)
+    }
+
+    /// Seals this flush's events as one chunk: one seal per flush, not per event, keeps
+    /// encryption a small part of the write path.
+    mutating func sealEvents(in segment: inout OpenSegment) throws {
+        guard eventCount > 0 else { return }
+        let first = nextSeq - Int64(eventCount), last = nextSeq - 1
+        let payload = try segment.keys.seal(Data(eventLines.utf8), context: OpenSegment.eventsContext(session: sessionID, first: first, last: last),
+                                            nonces: &nonces)
+        chunk = (first, last, payload)
+        segment.bytes += Int64(payload.count)
     }
 
     func commit(_ segment: OpenSegment, db: Database) throws {
@@ -353,8 +373,10 @@ private struct Batch {
             """, arguments: [segment.id, sessionID, segment.index, segment.wrappedKey, Int64(clamping: segment.fromNs ?? 0),
                              Int64(clamping: segment.toNs), wallMs(segment.fromNs ?? 0), wallMs(segment.toNs), segment.firstSeq ?? nextSeq,
                              segment.events, segment.frames, segment.nextPatch, segment.bytes, segment.kindsJSON])
-        let insertEvent = try db.cachedStatement(sql: "INSERT INTO event (session_id, seq, segment_id, payload) VALUES (?, ?, ?, ?)")
-        for event in events { try insertEvent.execute(arguments: [sessionID, event.seq, segment.id, event.payload]) }
+        if let chunk {
+            try db.execute(sql: "INSERT INTO event_chunk (session_id, first_seq, last_seq, segment_id, payload) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [sessionID, chunk.first, chunk.last, segment.id, chunk.payload])
+        }
         let insertFrame = try db.cachedStatement(sql: "INSERT OR IGNORE INTO frame (segment_id, key, body) VALUES (?, ?, ?)")
         for frame in frames { try insertFrame.execute(arguments: [segment.id, frame.key, frame.body]) }
         let insertPatch = try db.cachedStatement(sql: "INSERT INTO patch (segment_id, name, codec, tile_size, tile_count, bytes) VALUES (?, ?, ?, ?, ?, ?)")

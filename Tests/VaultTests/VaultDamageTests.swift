@@ -35,23 +35,22 @@ func readAll(_ vault: Vault) throws -> (events: [Event], warnings: [String]) {
 
 @Suite("Vault damage is reported, not spread")
 struct VaultDamageTests {
-    @Test("A flipped byte in one sealed event: check names the segment and seq, the reader skips that event and keeps the rest")
+    @Test("A flipped byte in sealed events: check names the segment and the seq range, the reader skips that chunk and keeps the rest")
     func flippedEventByte() async throws {
         let test = TestVault()
         let (vault, segments) = try await damageableVault(test)
         try vault.write { db in
-            let payload = try Data.fetchOne(db, sql: "SELECT payload FROM event WHERE seq = 150")!
-            var flipped = payload
-            flipped[20] ^= 0x01
-            try db.execute(sql: "UPDATE event SET payload = ? WHERE seq = 150", arguments: [flipped])
+            var payload = try Data.fetchOne(db, sql: "SELECT payload FROM event_chunk WHERE first_seq = 100")!
+            payload[20] ^= 0x01
+            try db.execute(sql: "UPDATE event_chunk SET payload = ? WHERE first_seq = 100", arguments: [payload])
         }
         let report = try vault.check()
-        #expect(report.problems.contains { $0.contains(segments[1].id) && $0.contains("do not decrypt (seq 150)") })
+        #expect(report.problems.contains { $0.contains(segments[1].id) && $0.contains("events do not decrypt (seq 100-199)") })
         #expect(report.problems.contains { $0.contains(segments[1].id) && $0.contains("no longer matches the digest") })
         #expect(!report.problems.contains { $0.contains(segments[0].id) || $0.contains(segments[2].id) })
         let (events, warnings) = try readAll(vault)
-        #expect(events.count == 299 && !events.contains { $0.seq == 150 })
-        #expect(warnings.count == 1 && warnings[0].contains("event 150"))
+        #expect(events.map(\.seq) == Array(0..<100) + Array(200..<300))
+        #expect(warnings.count == 1 && warnings[0].contains("events 100-199"))
     }
 
     @Test("A truncated patch file is named by check; reading that frame fails with the file's name; all events stay readable")
@@ -101,9 +100,9 @@ struct VaultDamageTests {
     func removedRows() async throws {
         let test = TestVault()
         let (vault, segments) = try await damageableVault(test)
-        try vault.write { db in try db.execute(sql: "DELETE FROM event WHERE seq BETWEEN 110 AND 119") }
+        try vault.write { db in try db.execute(sql: "DELETE FROM event_chunk WHERE first_seq = 100") }
         let report = try vault.check()
-        #expect(report.problems.contains { $0.contains(segments[1].id) && $0.contains("holds 90 events but recorded 100") })
+        #expect(report.problems.contains { $0.contains(segments[1].id) && $0.contains("holds 0 events but recorded 100") })
         #expect(report.problems.contains { $0.contains(segments[1].id) && $0.contains("no longer matches the digest") })
     }
 
@@ -125,7 +124,7 @@ struct VaultForgetTests {
         let (vault, segments) = try await damageableVault(test)
         let (wrappedKey, payload) = try vault.read { db in
             (try Data.fetchOne(db, sql: "SELECT wrapped_key FROM segment WHERE id = ?", arguments: [segments[1].id])!,
-             try Data.fetchOne(db, sql: "SELECT payload FROM event WHERE seq = 150")!)
+             try Data.fetchOne(db, sql: "SELECT payload FROM event_chunk WHERE first_seq = 100")!)
         }
         #expect(try !test.filesContaining(wrappedKey).isEmpty, "the search must see the key before it is forgotten")
         let outcome = try vault.forget(.segments([segments[1].id]))

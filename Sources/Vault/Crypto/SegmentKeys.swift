@@ -26,15 +26,19 @@ struct SegmentKeys: @unchecked Sendable {
     }
 
     /// Nonce, ciphertext and tag, or `plaintext` itself when encryption is off.
-    func seal(_ plaintext: Data, context: String) throws -> Data {
+    ///
+    /// The nonce comes from the writer's ``NonceSequence``: a data key belongs to one segment
+    /// and one writer, and the sequence never goes back (not even when a write fails), so no
+    /// nonce repeats under a key; it also spares a system call per item.
+    func seal(_ plaintext: Data, context: Data, nonces: inout NonceSequence) throws -> Data {
         guard encrypts else { return plaintext }
-        return try AES.GCM.seal(plaintext, using: content, authenticating: Data(context.utf8)).combined!
+        return try AES.GCM.seal(plaintext, using: content, nonce: nonces.next(), authenticating: context).combined!
     }
 
-    /// The plaintext of ``seal(_:context:)``; throws when the bytes or the context differ.
-    func open(_ sealed: Data, context: String) throws -> Data {
+    /// The plaintext of ``seal(_:context:nonces:)``; throws when the bytes or the context differ.
+    func open(_ sealed: Data, context: Data) throws -> Data {
         guard encrypts else { return sealed }
-        return try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: content, authenticating: Data(context.utf8))
+        return try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: content, authenticating: context)
     }
 
     /// A 16-byte keyed hash that stands in for a tile or frame hash in the database.
@@ -49,6 +53,20 @@ struct SegmentKeys: @unchecked Sendable {
 
     /// Bytes a seal adds to each item: a 12-byte nonce and a 16-byte tag.
     var overhead: Int { encrypts ? 28 : 0 }
+}
+
+/// Nonces for one writer: 4 random bytes, then a 64-bit counter.
+struct NonceSequence {
+    private let prefix = UInt32.random(in: .min ... .max)
+    private var counter: UInt64 = 0
+
+    mutating func next() -> AES.GCM.Nonce {
+        counter += 1
+        var bytes = [UInt8](repeating: 0, count: 12)
+        withUnsafeBytes(of: prefix.bigEndian) { bytes.replaceSubrange(0..<4, with: $0) }
+        withUnsafeBytes(of: counter.bigEndian) { bytes.replaceSubrange(4..<12, with: $0) }
+        return try! AES.GCM.Nonce(data: bytes) // 12 bytes is always a valid GCM nonce
+    }
 }
 
 /// The vault key: it wraps each segment's data key, so destroying a segment's wrapped key

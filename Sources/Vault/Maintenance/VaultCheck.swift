@@ -65,23 +65,30 @@ extension Vault {
     }
 
     private func checkEvents(_ segment: SegmentInfo, keys: SegmentKeys, into report: inout VaultCheckReport) throws(VaultError) {
-        var bad: [Int64] = []
-        var seqs: [Int64] = []
+        var bad: [String] = []
+        var count = 0
+        var holes = false
+        var expected: Int64?
         try read { db in
-            let cursor = try Row.fetchCursor(db, sql: "SELECT seq, payload FROM event WHERE segment_id = ? ORDER BY seq", arguments: [segment.id])
+            let cursor = try Row.fetchCursor(db, sql: "SELECT first_seq, last_seq, payload FROM event_chunk WHERE segment_id = ? ORDER BY first_seq",
+                                             arguments: [segment.id])
             while let row = try cursor.next() {
-                let seq: Int64 = row["seq"]
-                seqs.append(seq)
-                if Self.openEvent(row["payload"], keys: keys, session: segment.session, seq: seq) == nil { bad.append(seq) }
+                let first: Int64 = row["first_seq"], last: Int64 = row["last_seq"]
+                count += Int(last - first + 1)
+                if let expected, expected != first { holes = true }
+                expected = last + 1
+                if Self.openEvents(row["payload"], keys: keys, session: segment.session, first: first, last: last) == nil {
+                    bad.append(first == last ? "\(first)" : "\(first)-\(last)")
+                }
             }
         }
-        report.events += seqs.count
+        report.events += count
         if !bad.isEmpty {
-            report.problems.append("\(segment.label): \(bad.count) event(s) do not decrypt (seq \(Self.ranges(bad)))")
+            report.problems.append("\(segment.label): events do not decrypt (seq \(bad.prefix(10).joined(separator: ", ")))")
         }
-        if seqs.count != segment.events {
-            report.problems.append("\(segment.label): holds \(seqs.count) events but recorded \(segment.events)")
-        } else if let first = seqs.first, seqs.last! - first + 1 != Int64(seqs.count) {
+        if count != segment.events {
+            report.problems.append("\(segment.label): holds \(count) events but recorded \(segment.events)")
+        } else if holes {
             report.problems.append("\(segment.label): its seq numbers have holes")
         }
     }
@@ -112,18 +119,5 @@ extension Vault {
                 report.problems.append("\(segment.label): patch file \(url.path) does not decrypt (altered or damaged)")
             }
         }
-    }
-
-    /// `3-7, 12` for [3, 4, 5, 6, 7, 12].
-    static func ranges(_ numbers: [Int64]) -> String {
-        var parts: [String] = []
-        var start = numbers.first, last = numbers.first
-        for n in numbers.dropFirst() + [Int64.min] {
-            if let l = last, n == l + 1 { last = n; continue }
-            if let s = start, let l = last { parts.append(s == l ? "\(s)" : "\(s)-\(l)") }
-            start = n
-            last = n
-        }
-        return parts.prefix(10).joined(separator: ", ") + (parts.count > 10 ? ", …" : "")
     }
 }

@@ -75,9 +75,20 @@ struct OpenSegment {
         JSONValue.object(kinds.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) }).serialized
     }
 
-    static func eventContext(session: String, seq: Int64) -> String { "event \(session) \(seq)" }
-    static func frameContext(segment: String, key: Data) -> String { "frame \(segment) \(key.base64EncodedString())" }
-    static func patchContext(segment: String, name: Int) -> String { "patch \(segment) \(name)" }
+    /// What each sealed item is bound to: its kind, where it belongs, and its number or key.
+    static func eventsContext(session: String, first: Int64, last: Int64) -> Data {
+        var data = Data("events \(session)".utf8)
+        withUnsafeBytes(of: (first.bigEndian, last.bigEndian)) { data.append(contentsOf: $0) }
+        return data
+    }
+    static func frameContext(segment: String, key: Data) -> Data { Data("frame \(segment) ".utf8) + key }
+    static func patchContext(segment: String, name: Int) -> Data { context("patch \(segment)", Int64(name)) }
+
+    private static func context(_ prefix: String, _ number: Int64) -> Data {
+        var data = Data(prefix.utf8)
+        withUnsafeBytes(of: number.bigEndian) { data.append(contentsOf: $0) }
+        return data
+    }
 }
 
 /// A frame layout as sealed in a segment: one JSON line of its fields, then its tile hashes.

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// The content hash recorded when a segment is sealed: SHA-256 over every stored byte of
-/// the segment (sealed events, frame layouts, tile index and patch files) in a fixed order.
+/// the segment (sealed event chunks, frame layouts, tile index and patch files) in a fixed order.
 ///
 /// It is computed from what is stored, by sealing, by recovery after a crash and by
 /// `understudy vault check`, so all three agree by construction. It detects bit rot and
@@ -25,9 +25,11 @@ enum SegmentDigest {
             withUnsafeBytes(of: number.bigEndian) { hasher.update(bufferPointer: $0) }
         }
         add(Data("understudy segment v1 \(segment)".utf8))
-        let events = try Row.fetchCursor(db, sql: "SELECT seq, payload FROM event WHERE segment_id = ? ORDER BY seq", arguments: [segment])
-        while let row = try events.next() {
-            add(row["seq"] as Int64)
+        let chunks = try Row.fetchCursor(db, sql: "SELECT first_seq, last_seq, payload FROM event_chunk WHERE segment_id = ? ORDER BY first_seq",
+                                         arguments: [segment])
+        while let row = try chunks.next() {
+            add(row["first_seq"] as Int64)
+            add(row["last_seq"] as Int64)
             add(row["payload"] as Data)
         }
         let frames = try Row.fetchCursor(db, sql: "SELECT key, body FROM frame WHERE segment_id = ? ORDER BY key", arguments: [segment])
