@@ -94,6 +94,11 @@ enum VaultSchema {
                 t.uniqueKey(["session_id", "idx"])
             }
             try db.create(index: "segment_wall", on: "segment", columns: ["wall_to_ms"])
+            // The owner's request that a running recorder drop the segment it is writing.
+            try db.create(table: "forget_request") { t in
+                t.primaryKey("segment_id", .text)
+                t.column("up_to_ms", .integer).notNull()
+            }
             // Events are sealed in chunks (one per flush): seq first_seq...last_seq, as JSON lines.
             try db.create(table: "event_chunk") { t in
                 t.column("session_id", .text).notNull()

@@ -54,6 +54,8 @@ public actor VaultWriter {
     public private(set) var framesDropped = 0
     /// Segments sealed so far.
     public private(set) var sealed = 0
+    /// Segments dropped while being written, at the owner's request.
+    public private(set) var forgotten = 0
 
     public init(vault: Vault, session: Session) async throws(VaultError) {
         self.vault = vault
@@ -112,6 +114,7 @@ public actor VaultWriter {
 
     /// Stores everything buffered, or, when there is no room, stops storing until there is.
     public func flush() throws(VaultError) {
+        try honorForgetRequest()
         if gap != nil { resumeIfRoom() }
         guard gap == nil, !pending.isEmpty else { return }
         if let refusal = budget.refusal(adding: pendingBytes) {
@@ -231,6 +234,25 @@ public actor VaultWriter {
         } catch {
             // Retention is retried at the next seal and by `vault prune`; storing goes on.
         }
+    }
+
+    // MARK: Forgetting while recording
+
+    /// Drops the segment being written when its owner asked to forget it (`understudy
+    /// forget`), together with buffered events up to the end of the request.
+    private func honorForgetRequest() throws(VaultError) {
+        guard let segment = current, segment.inDatabase, let upToMs = try vault.forgetRequest(for: segment.id) else { return }
+        try vault.destroy([segment.id], keepingSession: session.id)
+        current = nil
+        // The tiles of later frames may have been in the forgotten segment (or the one before it).
+        previous = nil
+        keyframeWanted = true
+        let startedMs = session.startedAt.timeIntervalSince1970 * 1000
+        pending.removeAll { item in
+            guard case let .event(event) = item else { return false }
+            return startedMs + Double(event.tNs) / 1e6 <= Double(upToMs)
+        }
+        forgotten += 1
     }
 
     // MARK: Quota

@@ -11,7 +11,9 @@ struct ForgetCommand: ParsableCommand {
             A segment (about a minute of capture) is the unit you delete. Forgetting destroys \
             the segment's key and removes its files, and the database keeps no copy of either: \
             deleted rows are overwritten with zeros and the database log is emptied. \
-            `understudy vault segments` lists the segments.
+            `understudy vault segments` lists the segments. The segment a running recorder is \
+            writing is dropped by the recorder itself, with what it still buffers, and it goes on \
+            recording into a new segment.
 
             TIME is RFC 3339 (2026-11-23T10:00:00Z), `now`, or a duration ago (15m, 2h, 7d). \
             --from/--to forget every segment with anything in that range.
@@ -47,7 +49,7 @@ struct ForgetCommand: ParsableCommand {
         let frames = outcome.forgotten.reduce(0) { $0 + $1.frames }
         print("Forgot \(outcome.forgotten.count) segment\(outcome.forgotten.count == 1 ? "" : "s") (\(events) events, \(frames) frames).")
         for kept in outcome.beingRecorded {
-            warn("\(kept.label) is still being recorded; it is sealed within a minute: run forget again then, or stop the recorder first")
+            warn("\(kept.label) is being recorded and the recorder did not drop it within 5 s; stop the recorder and run forget again")
         }
         if !outcome.beingRecorded.isEmpty { throw ExitCode(2) }
     }

@@ -98,6 +98,24 @@ struct VaultCommandTests {
         #expect(try Understudy.run("vault", "check", "--vault", vault).status == 0)
     }
 
+    @Test("forget --all while recording takes the segment being written too, and recording goes on")
+    func forgetWhileRecording() async throws {
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        let recorder = try await startSynthetic(vault, eventsPerSecond: 200, frames: 5)
+        try await Task.sleep(for: .milliseconds(800))
+        let forgotAt = Date()
+        let result = try Understudy.run("forget", "--vault", vault, "--all")
+        #expect(result.status == 0 && result.stdout.hasPrefix("Forgot 1 segment"), "\(result.stdout)\(result.stderr)")
+        try await Task.sleep(for: .milliseconds(800))
+        kill(recorder.0.processIdentifier, SIGINT)
+        #expect(Understudy.finish(recorder).status == 0)
+        let events = try Understudy.run("log", "--vault", vault, "--json").stdout.split(separator: "\n")
+            .map { try Event(json: try JSONValue.parse(Data($0.utf8))) }
+        #expect(!events.isEmpty && events.allSatisfy { $0.wall > forgotAt.addingTimeInterval(-0.3) })
+        #expect(try Understudy.run("vault", "check", "--vault", vault).status == 0)
+    }
+
     @Test("forget without saying what, or with an unknown segment, fails with one clear line")
     func forgetBadInput() async throws {
         let vault = temporaryVault()

@@ -26,17 +26,21 @@ extension Vault {
         case all
     }
 
-    /// What ``forget(_:)`` did.
+    /// What ``forget(_:waitForRecorder:)`` did.
     public struct ForgetOutcome: Sendable, Equatable {
         public var forgotten: [SegmentInfo]
-        /// Segments a running recorder is still writing: they are sealed within a minute and can be forgotten then.
+        /// Segments a running recorder was asked to drop but did not within the wait.
         public var beingRecorded: [SegmentInfo]
     }
 
     /// Deletes segments for good: their rows, wrapped keys and patch files. Deleted rows are
     /// overwritten with zeros (`secure_delete`) and the write-ahead log is checkpointed and
     /// truncated, so neither the keys nor the ciphertext stay behind in the database files.
-    public func forget(_ selection: ForgetSelection) throws(VaultError) -> ForgetOutcome {
+    ///
+    /// The segment a running recorder is writing is not deleted from under it: the recorder
+    /// is asked (through the database) to drop it, with whatever it still buffers up to the
+    /// end of the selection, and does so at its next flush; this waits up to `wait` for that.
+    public func forget(_ selection: ForgetSelection, waitForRecorder wait: Duration = .seconds(5)) throws(VaultError) -> ForgetOutcome {
         let all = try segments()
         let chosen: [SegmentInfo]
         switch selection {
@@ -55,7 +59,38 @@ extension Vault {
         let busy = chosen.filter { !$0.sealed && $0.session == recording }
         let doomed = chosen.filter { !busy.contains($0) }
         try destroy(doomed.map(\.id), keepingSession: recording)
-        return ForgetOutcome(forgotten: doomed, beingRecorded: busy)
+        guard !busy.isEmpty else { return ForgetOutcome(forgotten: doomed, beingRecorded: []) }
+        let upTo: Date = if case let .range(_, to) = selection { to } else { Date() }
+        let left = try askRecorderToForget(busy, upTo: upTo, wait: wait)
+        return ForgetOutcome(forgotten: doomed + busy.filter { !left.contains($0) }, beingRecorded: left)
+    }
+
+    /// Files forget requests for segments a recorder is writing and waits for them to go.
+    /// Returns the segments still there after `wait`.
+    private func askRecorderToForget(_ segments: [SegmentInfo], upTo: Date, wait: Duration) throws(VaultError) -> [SegmentInfo] {
+        try write { db in
+            for segment in segments {
+                try db.execute(sql: "INSERT OR REPLACE INTO forget_request (segment_id, up_to_ms) VALUES (?, ?)",
+                               arguments: [segment.id, Int64((upTo.timeIntervalSince1970 * 1000).rounded())])
+            }
+        }
+        let deadline = ContinuousClock.now + wait
+        var left = segments
+        while true {
+            let present = try Set(self.segments().map(\.id))
+            left = left.filter { present.contains($0.id) }
+            if left.isEmpty || ContinuousClock.now >= deadline { break }
+            usleep(50_000)
+        }
+        try write { db in
+            for segment in left { try db.execute(sql: "DELETE FROM forget_request WHERE segment_id = ?", arguments: [segment.id]) }
+        }
+        return left
+    }
+
+    /// The end (wall ms) of a pending forget request for `segment`, if the owner filed one.
+    func forgetRequest(for segment: String) throws(VaultError) -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT up_to_ms FROM forget_request WHERE segment_id = ?", arguments: [segment]) }
     }
 
     /// Forgets sealed segments that ended before the retention period. Returns them.
@@ -70,10 +105,13 @@ extension Vault {
         return old
     }
 
-    private func destroy(_ ids: [String], keepingSession recording: String?) throws(VaultError) {
+    func destroy(_ ids: [String], keepingSession recording: String?) throws(VaultError) {
         guard !ids.isEmpty else { return }
         try write { db in
-            for id in ids { try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id]) }
+            for id in ids {
+                try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM forget_request WHERE segment_id = ?", arguments: [id])
+            }
             // A session with nothing left says nothing worth keeping (unless it is being recorded).
             try db.execute(sql: "DELETE FROM session WHERE id NOT IN (SELECT session_id FROM segment) AND id IS NOT ?",
                            arguments: [recording])
