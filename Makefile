@@ -1,4 +1,4 @@
-# Entry points: make build | test | demo | bench | clean
+# Entry points: make build | test | demo | bench | soak | clean
 # Swift lives in /opt/swift on our machines; use it when swift is not on PATH.
 ifeq ($(shell command -v swift),)
 export PATH := /opt/swift/usr/bin:$(PATH)
@@ -9,7 +9,7 @@ endif
 # cores they starve each other. Serially the suite takes about 90 s.
 SWIFT_TEST ?= swift build --product understudy && swift test --no-parallel
 
-.PHONY: build test demo bench clean
+.PHONY: build test demo bench soak clean
 
 build:
 	bash scripts/setup.sh
@@ -26,6 +26,12 @@ bench:
 	bash scripts/setup.sh bench
 	swift build -c release --product understudy
 	bash bench/run.sh
+
+# The crash test of `make test` with 100 SIGKILLs instead of 20 (a few minutes).
+soak:
+	bash scripts/setup.sh
+	swift build --product understudy
+	UNDERSTUDY_CRASH_KILLS=100 swift test --no-parallel --filter crashLoop
 
 clean:
 	rm -rf .build-demo .build-bench*

@@ -7,6 +7,11 @@ measure.py run --pidfile P --out JSON -- CMD...
     os.wait4, i.e. the child's own user+sys CPU and peak RSS. A SIGINT/SIGTERM
     to this process is forwarded to the child.
 
+measure.py vault --rates JSON --ours DIR
+    Prints the vault's write rates with encryption on and off (from
+    `understudy bench-vault`, measured alternating in one run) and the vault's
+    bytes per hour on the standard workload (DIR/bytes over DIR/seconds).
+
 measure.py report --sent sent.json --ours DIR --baseline DIR
     Prints the comparison table. Each DIR holds measure.json, stats.json,
     captured.json (events counted from the store) and bytes (bytes on disk).
@@ -154,6 +159,21 @@ def codecs(args):
         print(f"  recorder CPU s with {name:<24}{fmt(cpu)}")
 
 
+def vault(args):
+    """The vault write path: encryption's cost, and how fast the vault grows."""
+    rates = load(os.path.dirname(args.rates), os.path.basename(args.rates)) or {}
+    print()
+    print("vault write path (same run, alternating)    encrypted     plain         enc/plain   target")
+    for label, key in (("events per second", "events_per_s"), ("frame MB per second", "frame_mb_per_s")):
+        a, b = rates.get(f"{key}_encrypted"), rates.get(f"{key}_plain")
+        r = a / b if a and b else None
+        verdict = "n/a" if r is None else "met" if r >= 0.90 else "NOT met"
+        print(f"  {label:<42}{fmt(a):<14}{fmt(b):<14}{fmt(r):<12}cost < 10%: {verdict}")
+    size, seconds = load(args.ours, "bytes"), load(args.ours, "seconds")
+    if size and seconds:
+        print(f"  vault bytes per hour, standard workload  {fmt(size / seconds * 3600 / 1e6)} MB ({size} bytes in {fmt(seconds)} s)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="what", required=True)
@@ -165,12 +185,17 @@ def main():
     p.add_argument("--sent", required=True)
     p.add_argument("--ours", required=True)
     p.add_argument("--baseline", required=True)
+    v = sub.add_parser("vault")
+    v.add_argument("--rates", required=True)
+    v.add_argument("--ours", required=True)
     c = sub.add_parser("codecs")
     c.add_argument("--png", required=True)
     c.add_argument("--webp", required=True)
     args = ap.parse_args()
     if args.what == "codecs":
         return codecs(args)
+    if args.what == "vault":
+        return vault(args)
     if args.what == "run":
         if args.cmd and args.cmd[0] == "--":
             args.cmd = args.cmd[1:]

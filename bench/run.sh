@@ -9,6 +9,8 @@ out=$PWD/.build-bench
 # UNDERSTUDY=/path/to/binary overrides the release build.
 bin=${UNDERSTUDY:-$PWD/.build/release/understudy}
 venv_py=$PWD/.build-bench-venv/bin/python
+# The bench vaults' keys stay with the bench, not in the user's config directory.
+export XDG_CONFIG_HOME=$out/config
 
 cleanup() {
   local d
@@ -97,6 +99,7 @@ run_side() {
   echo "bench: $name: workload took $((($(date +%s%N) - t0) / 1000000)) ms"
   sleep 1  # let events still in flight reach the recorder before stopping it
   stop_side "$name" "$mpid"
+  python3 -c "print(($(date +%s%N) - $t0) / 1e9)" >"$dir/seconds"
   du -sb "$dir/store" | cut -f1 >"$dir/bytes"
 }
 
@@ -119,6 +122,11 @@ fi
 
 echo
 python3 bench/measure.py report --sent "$out/sent.json" --ours "$out/ours" --baseline "$out/baseline"
+if [[ -x $bin ]]; then
+  echo "bench: vault write rates, encryption on and off"
+  "$bin" bench-vault --scratch "$out" >"$out/vault-rates.json" || echo "bench: bench-vault failed" >&2
+  python3 bench/measure.py vault --rates "$out/vault-rates.json" --ours "$out/ours"
+fi
 if [[ -f $out/ours/stats.json && -f $out/ours-png/stats.json ]]; then
   python3 bench/measure.py codecs --png "$out/ours-png" --webp "$out/ours"
 fi

@@ -8,6 +8,9 @@ command -v swift >/dev/null || PATH=/opt/swift/usr/bin:$PATH
 out=.build-demo
 vault=$out/vault
 export XSESSION_STATE=$PWD/$out/xsession.env
+# The demo vault's key lives beside it in the demo folder (never inside the vault itself);
+# a real vault's key is in ~/.config/understudy/keys.
+export XDG_CONFIG_HOME=$PWD/$out/config
 rec_pid=""
 
 stop_recorder() {
@@ -28,7 +31,7 @@ if [[ -z ${UNDERSTUDY:-} ]]; then
   UNDERSTUDY=.build/release/understudy
 fi
 bin=$UNDERSTUDY
-rm -rf "$vault"
+rm -rf "$vault" "$XDG_CONFIG_HOME"
 mkdir -p "$out"
 
 set -a; eval "$(bash scripts/xsession.sh start)"; set +a
@@ -57,3 +60,11 @@ echo "vault: $PWD/$vault ($(du -sh "$vault" | cut -f1))"
 echo
 echo "== first 15 events (understudy log)"
 { "$bin" log --vault "$vault" || true; } | head -n 15
+echo
+echo "== segments (understudy vault segments): the unit you review and forget"
+"$bin" vault segments --vault "$vault"
+echo
+echo "== understudy vault check"
+"$bin" vault check --vault "$vault"
+echo
+echo "key: $(ls "$XDG_CONFIG_HOME"/understudy/keys/*.key) (the vault is unreadable without it)"

@@ -66,3 +66,6 @@ struct ByteSizeArgument: ExpressibleByArgument, Sendable {
         self.bytes = bytes
     }
 }
+
+/// `1 segment`, `3 segments`.
+func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }

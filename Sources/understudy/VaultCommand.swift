@@ -23,7 +23,7 @@ struct VaultCommand: ParsableCommand {
             let report = try vault.check()
             for problem in report.problems { print("DAMAGED: \(problem)") }
             for note in report.notes { print("note: \(note)") }
-            print("\(report.isHealthy ? "OK" : "DAMAGED"): \(report.segments) segments, \(report.events) events, \(report.frames) frames, \(report.patches) patch files checked in \(vault.directory.path)")
+            print("\(report.isHealthy ? "OK" : "DAMAGED"): \(count(report.segments, "segment")), \(count(report.events, "event")), \(count(report.frames, "frame")), \(count(report.patches, "patch file")) checked in \(vault.directory.path)")
             if !report.isHealthy { throw ExitCode.failure }
         }
     }
