@@ -52,12 +52,33 @@ struct EventJSONTests {
         }
     }
 
-    @Test("Durations read as people type them", arguments: [("90s", 90_000), ("15m", 900_000), ("2h", 7_200_000), ("500ms", 500), ("1.5s", 1500)])
+    @Test("Durations read as people type them", arguments: [("90s", 90_000), ("15m", 900_000), ("2h", 7_200_000), ("7d", 604_800_000), ("500ms", 500), ("1.5s", 1500)])
     func durations(text: String, ms: Int64) {
         #expect(DurationText.parse(text) == .milliseconds(ms))
     }
 
-    @Test("Durations without a unit or with a negative value are refused", arguments: ["90", "-1s", "s", "abc", "1d"])
+    @Test("Sizes read as people type them, decimal and binary", arguments: [("2GB", 2_000_000_000), ("500MB", 500_000_000), ("64MiB", 67_108_864),
+                                                                           ("1.5 GB", 1_500_000_000), ("4096", 4096), ("10kb", 10_000)])
+    func sizes(text: String, bytes: Int64) {
+        #expect(ByteSizeText.parse(text) == bytes)
+    }
+
+    @Test("Sizes that are not sizes are refused", arguments: ["", "GB", "-1MB", "two GB", "1XB"])
+    func badSizes(text: String) {
+        #expect(ByteSizeText.parse(text) == nil)
+    }
+
+    @Test("Sizes and whole-second durations print as people read them")
+    func printing() {
+        #expect(ByteSizeText.string(2_000_000_000) == "2 GB")
+        #expect(ByteSizeText.string(1_536_000) == "1.5 MB")
+        #expect(ByteSizeText.string(512) == "512 bytes")
+        #expect(DurationText.string(seconds: 604_800) == "7d")
+        #expect(DurationText.string(seconds: 5400) == "90m")
+        #expect(DurationText.string(seconds: 45) == "45s")
+    }
+
+    @Test("Durations without a unit or with a negative value are refused", arguments: ["90", "-1s", "s", "abc", "1w"])
     func badDurations(text: String) {
         #expect(DurationText.parse(text) == nil)
     }
