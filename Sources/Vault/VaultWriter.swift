@@ -48,6 +48,7 @@ public actor VaultWriter {
     private var latestNs: UInt64 = 0
     private var keyframeWanted = false
     private var nonces = NonceSequence()
+    private var flushes = 0
     /// Events committed so far.
     public private(set) var written = 0
     /// Frames not stored because a tile they use was lost in a gap (until the next keyframe).
@@ -241,7 +242,10 @@ public actor VaultWriter {
     /// Drops the segment being written when its owner asked to forget it (`understudy
     /// forget`), together with buffered events up to the end of the request.
     private func honorForgetRequest() throws(VaultError) {
-        guard let segment = current, segment.inDatabase, let upToMs = try vault.forgetRequest(for: segment.id) else { return }
+        // Looked up every fourth flush (once a second on the recorder's timer): `forget` waits for it.
+        flushes += 1
+        guard flushes % 4 == 0, let segment = current, segment.inDatabase,
+              let upToMs = try vault.forgetRequest(for: segment.id) else { return }
         try vault.destroy([segment.id], keepingSession: session.id)
         current = nil
         // The tiles of later frames may have been in the forgotten segment (or the one before it).

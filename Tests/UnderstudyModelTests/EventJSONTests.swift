@@ -52,6 +52,24 @@ struct EventJSONTests {
         }
     }
 
+    @Test("RFC 3339 times print as Foundation's ISO 8601 formatter does, rounded to the millisecond, and read back exactly")
+    func rfc3339() throws {
+        var random = SystemRandomNumberGenerator()
+        // Foundation's formatter truncates fractions, so compare the whole seconds with it and the milliseconds by hand.
+        let reference = Date.ISO8601FormatStyle(timeZone: .gmt)
+        let fixed: [Int64] = [0, 951_782_400_000, 1_795_000_000_123, 4_107_542_399_999, 1_709_164_800_000] // 1970, 2000-02-29, 2026, 2100, 2024-02-29
+        for ms in fixed + (0..<2000).map({ _ in Int64.random(in: 0...4_102_444_800_000, using: &random) }) {
+            let date = Date(timeIntervalSince1970: Double(ms) / 1000)
+            let text = RFC3339.string(from: date)
+            let expected = Date(timeIntervalSince1970: Double(ms / 1000)).formatted(reference).dropLast() + String(format: ".%03lldZ", ms % 1000)
+            #expect(text == expected, "\(ms)")
+            #expect(RFC3339.date(from: text).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } == ms)
+        }
+        #expect(RFC3339.string(from: Date(timeIntervalSince1970: 1.2346)) == "1970-01-01T00:00:01.235Z")
+        #expect(RFC3339.date(from: "2026-11-23T10:00:00Z") == Date(timeIntervalSince1970: 1_795_428_000))
+        #expect(RFC3339.date(from: "2026-13-23T10:00:00.000Z") == nil)
+    }
+
     @Test("Durations read as people type them", arguments: [("90s", 90_000), ("15m", 900_000), ("2h", 7_200_000), ("7d", 604_800_000), ("500ms", 500), ("1.5s", 1500)])
     func durations(text: String, ms: Int64) {
         #expect(DurationText.parse(text) == .milliseconds(ms))

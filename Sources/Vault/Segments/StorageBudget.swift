@@ -28,12 +28,15 @@ public enum StorageRefusal: Sendable, Equatable, CustomStringConvertible {
 ///
 /// Checking happens before every flush, so it must be cheap: the size of the segment files
 /// is tracked as they are written and measured exactly (a directory walk) only when a
-/// segment is sealed or while storing is stopped; the database files are `stat`ed each time.
+/// segment is sealed or while storing is stopped. The database files and the free space are
+/// looked up at most once a second, or at once when the bytes written since could reach a
+/// limit.
 struct StorageBudget {
     var settings: VaultSettings
     let vault: Vault
     private(set) var segmentBytes: Int64 = 0
     private var measuredAtNs: UInt64 = 0
+    private var looked: (atNs: UInt64, databaseBytes: Int64, freeBytes: Int64?, segmentBytes: Int64) = (0, 0, nil, 0)
 
     init(settings: VaultSettings, vault: Vault) {
         self.settings = settings
@@ -45,10 +48,13 @@ struct StorageBudget {
     mutating func measure() {
         segmentBytes = Int64(Vault.diskUsage(of: vault.segmentsDirectory))
         measuredAtNs = Self.nowNs()
+        looked.atNs = 0
     }
 
     /// Whether the last measurement is older than `ageNs`: time to measure again.
-    func isStale(ageNs: UInt64) -> Bool { Self.nowNs() &- measuredAtNs >= ageNs }
+    func isStale(ageNs: UInt64) -> Bool { isStale(ageNs: ageNs, since: measuredAtNs) }
+
+    private func isStale(ageNs: UInt64, since: UInt64) -> Bool { Self.nowNs() &- since >= ageNs }
 
     /// Accounts a file just written (rounded up to whole 4 KiB blocks, as file systems allocate).
     mutating func added(fileBytes: Int) {
@@ -56,17 +62,26 @@ struct StorageBudget {
     }
 
     /// The vault's current size on disk.
-    var usedBytes: Int64 {
-        segmentBytes + ["vault.sqlite", "vault.sqlite-wal", "vault.sqlite-shm"].reduce(0) { total, name in
+    var usedBytes: Int64 { segmentBytes + databaseBytes() }
+
+    private func databaseBytes() -> Int64 {
+        ["vault.sqlite", "vault.sqlite-wal", "vault.sqlite-shm"].reduce(0) { total, name in
             var info = stat()
             return total + (lstat(vault.directory.appendingPathComponent(name).path, &info) == 0 ? Int64(info.st_blocks) * 512 : 0)
         }
     }
 
     /// Why `adding` more bytes may not be written now, or nil when they fit.
-    func refusal(adding: Int64) -> StorageRefusal? {
-        if usedBytes + adding > settings.quotaBytes { return .quota(limit: settings.quotaBytes) }
-        let free = Self.freeBytes(at: vault.directory.path)
+    mutating func refusal(adding: Int64) -> StorageRefusal? {
+        let writtenSince = segmentBytes - looked.segmentBytes
+        let margin = writtenSince + adding + 1 << 20
+        let near = looked.databaseBytes + segmentBytes + margin > settings.quotaBytes
+            || (looked.freeBytes.map { $0 - margin < settings.minFreeBytes } ?? true)
+        if near || isStale(ageNs: 1_000_000_000, since: looked.atNs) {
+            looked = (Self.nowNs(), databaseBytes(), Self.freeBytes(at: vault.directory.path), segmentBytes)
+        }
+        if looked.databaseBytes + segmentBytes + adding > settings.quotaBytes { return .quota(limit: settings.quotaBytes) }
+        let free = looked.freeBytes.map { $0 - (segmentBytes - looked.segmentBytes) }
         if let free, free - adding < settings.minFreeBytes { return .diskFloor(free: free, floor: settings.minFreeBytes) }
         return nil
     }
