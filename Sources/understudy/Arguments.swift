@@ -25,6 +25,9 @@ struct VaultOptions: ParsableArguments {
     var vault: String?
 
     var directory: URL { vault.map { URL(fileURLWithPath: $0) } ?? Vault.defaultDirectory }
+
+    /// Opens the vault, which must exist: reading commands never create one.
+    func open() throws -> Vault { try Vault(at: directory, create: false) }
 }
 
 /// Writes one line to standard error.

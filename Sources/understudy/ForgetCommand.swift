@@ -41,7 +41,7 @@ struct ForgetCommand: ParsableCommand {
     }
 
     func run() throws {
-        let vault = try Vault(at: vaultOptions.directory, create: false)
+        let vault = try vaultOptions.open()
         let selection: Vault.ForgetSelection = all ? .all
             : segment.isEmpty ? .range(from: from!.date, to: to?.date ?? Date()) : .segments(segment)
         let outcome = try vault.forget(selection)

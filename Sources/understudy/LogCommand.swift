@@ -19,7 +19,7 @@ struct LogCommand: ParsableCommand {
     var session: String?
 
     func run() throws {
-        let vault = try Vault(at: vaultOptions.directory, create: false)
+        let vault = try vaultOptions.open()
         var output = BufferedOutput()
         try vault.forEachEvent(session: session, damaged: { warn("skipped a damaged event: \($0)") }) { _, event in
             output.write(json ? event.json.serialized : Self.line(for: event))

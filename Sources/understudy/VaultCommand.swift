@@ -19,7 +19,7 @@ struct VaultCommand: ParsableCommand {
         @OptionGroup var vaultOptions: VaultOptions
 
         func run() throws {
-            let vault = try Vault(at: vaultOptions.directory, create: false)
+            let vault = try vaultOptions.open()
             let report = try vault.check()
             for problem in report.problems { print("DAMAGED: \(problem)") }
             for note in report.notes { print("note: \(note)") }
@@ -37,7 +37,7 @@ struct VaultCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let vault = try Vault(at: vaultOptions.directory, create: false)
+            let vault = try vaultOptions.open()
             var output = BufferedOutput()
             for s in try vault.segments() {
                 if json {
@@ -63,7 +63,7 @@ struct VaultCommand: ParsableCommand {
         @OptionGroup var vaultOptions: VaultOptions
 
         func run() throws {
-            let vault = try Vault(at: vaultOptions.directory, create: false)
+            let vault = try vaultOptions.open()
             if let lock = RecorderLock.ifFree(vault: vault) {
                 let recovery = try vault.recover()
                 lock.release()
@@ -105,7 +105,7 @@ struct VaultCommand: ParsableCommand {
         }
 
         func run() throws {
-            let vault = try Vault(at: vaultOptions.directory, create: false)
+            let vault = try vaultOptions.open()
             var settings = try vault.settings()
             if let quota { settings.quotaBytes = quota.bytes }
             if let minFree { settings.minFreeBytes = minFree.bytes }

@@ -160,6 +160,28 @@ struct VaultCommandTests {
         #expect(try Understudy.run("vault", "check", "--vault", vault).status == 0)
     }
 
+    @Test("Without its key, a vault still says what it is: status names the missing key, log and record fail with one line")
+    func missingKey() async throws {
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        let recorder = try await startSynthetic(vault, eventsPerSecond: 50, frames: 0)
+        kill(recorder.0.processIdentifier, SIGINT)
+        _ = Understudy.finish(recorder)
+        let keyPath = Understudy.keyStore.location(vaultID: try openVault(vault).id)
+        let key = try Data(contentsOf: URL(fileURLWithPath: keyPath))
+        try FileManager.default.removeItem(atPath: keyPath)
+        defer { try? key.write(to: URL(fileURLWithPath: keyPath)) }
+
+        let status = try Understudy.run("status", "--vault", vault)
+        #expect(status.status == 0 && status.stdout.contains("The vault key is missing (expected at \(keyPath))"))
+        let log = try Understudy.run("log", "--vault", vault)
+        #expect(log.status != 0 && log.stderr.contains("the vault key is missing") && log.stderr.split(separator: "\n").count == 1)
+        let record = try Understudy.run("record", "--vault", vault, "--synthetic-events", "10", "--for", "1s")
+        #expect(record.status != 0 && record.stderr.contains("the vault key is missing"))
+        let check = try Understudy.run("vault", "check", "--vault", vault)
+        #expect(check.status == 1 && check.stdout.contains("the vault key is missing"))
+    }
+
     @Test("vault check names damage and exits 1; a vault from a newer version is refused with one line")
     func checkCommand() async throws {
         let vault = temporaryVault()

@@ -114,23 +114,38 @@ struct VaultQuotaTests {
         #expect(try vault.check().isHealthy)
     }
 
-    @Test("Under the free-disk floor on a nearly full file system, storing stops, and resumes once space is freed",
-          .enabled(if: SmallFileSystem.available, "needs root to mount a small tmpfs"))
-    func diskFloor() async throws {
+    /// The two ways a file system runs out: under the vault's floor, or full with no floor
+    /// at all, so that the writes themselves fail with ENOSPC in the middle of a flush.
+    enum FullDisk: String, CaseIterable, CustomTestStringConvertible {
+        case underTheFloor, fullWithoutAFloor
+        var testDescription: String { rawValue }
+        var minFree: Int64 { self == .underTheFloor ? 4_000_000 : -1_000_000_000 }
+        var leaving: Int64 { self == .underTheFloor ? 6_000_000 : 1_500_000 }
+
+        func matches(_ state: VaultWriter.StorageState) -> Bool {
+            switch (self, state) {
+            case (.underTheFloor, .stopped(.diskFloor(_, 4_000_000), _)), (.fullWithoutAFloor, .stopped(.diskFull, _)): true
+            default: false
+            }
+        }
+    }
+
+    @Test("On a nearly full file system (under the floor, or full with real ENOSPC mid-write) storing stops without corrupting anything, and resumes once space is freed",
+          .enabled(if: SmallFileSystem.available, "needs root to mount a small tmpfs"), arguments: FullDisk.allCases)
+    func fullDisk(_ disk: FullDisk) async throws {
         let fs = try SmallFileSystem(megabytes: 16)
         let test = TestVault(directory: fs.directory)
         let vault = try test.open()
         var settings = try vault.settings()
-        settings.minFreeBytes = 4_000_000
+        settings.minFreeBytes = disk.minFree
         try vault.save(settings)
-        let filler = try fs.fill(leaving: 6_000_000)
+        let filler = try fs.fill(leaving: disk.leaving)
         let writer = try await VaultWriter(vault: vault, session: TestVault.session())
         var (appended, _) = try await feedUntilStopped(writer)
-        guard case .stopped(.diskFloor(_, 4_000_000), _) = await writer.storageState else {
-            Issue.record("expected a disk-floor stop, got \(await writer.storageState)")
-            return
-        }
-        #expect(fs.freeBytes >= 3_000_000)
+        let stopped = await writer.storageState
+        #expect(disk.matches(stopped), "stopped with \(stopped)")
+        #expect(try test.open(create: false).check().isHealthy, "the vault must be consistent while storing is stopped")
+
         try FileManager.default.removeItem(at: filler)
         try await Task.sleep(for: .milliseconds(1100))
         try await writer.flush()
@@ -141,35 +156,6 @@ struct VaultQuotaTests {
         try await writer.close(endedAt: Date())
         let events = try expectNothingSilentlyDropped(vault, appended: appended)
         #expect(events.contains { $0.kind == "gap" })
-        #expect(try vault.check().isHealthy)
-    }
-
-    @Test("When the disk fills up mid-write (no floor), nothing is corrupted: the vault checks clean and storing resumes when space returns",
-          .enabled(if: SmallFileSystem.available, "needs root to mount a small tmpfs"))
-    func diskFull() async throws {
-        let fs = try SmallFileSystem(megabytes: 16)
-        let test = TestVault(directory: fs.directory)
-        let vault = try test.open()
-        var settings = try vault.settings()
-        settings.minFreeBytes = -1_000_000_000 // no floor at all: the writes themselves must hit ENOSPC
-        try vault.save(settings)
-        let filler = try fs.fill(leaving: 1_500_000)
-        let writer = try await VaultWriter(vault: vault, session: TestVault.session())
-        var (appended, _) = try await feedUntilStopped(writer)
-        guard case .stopped(.diskFull, _) = await writer.storageState else {
-            Issue.record("expected a disk-full stop, got \(await writer.storageState)")
-            return
-        }
-        #expect(try test.open(create: false).check().isHealthy)
-        try FileManager.default.removeItem(at: filler)
-        try await Task.sleep(for: .milliseconds(1100))
-        try await writer.flush()
-        #expect(await writer.storageState == .storing)
-        let after = sampleEvents(10, from: 90_000, stepNs: 1_000_000)
-        await writer.append(after)
-        appended += after
-        try await writer.close(endedAt: Date())
-        _ = try expectNothingSilentlyDropped(vault, appended: appended)
         #expect(try vault.check().isHealthy)
     }
 }

@@ -17,13 +17,10 @@ extension Vault {
     /// ``RecorderLock``, so no writer is at work.
     public func recover() throws(VaultError) -> Recovery {
         var recovery = Recovery()
-        let open = try segments().filter { !$0.sealed }
-        if !open.isEmpty || encrypted == false || key != nil {
-            for segment in open {
-                guard let keys = try? keys(of: segment.id) else { continue } // `vault check` names it
-                try seal(segment: segment.id, keys: keys)
-                recovery.sealed.append(segment.id)
-            }
+        for segment in try segments() where !segment.sealed {
+            guard let keys = try? keys(of: segment.id) else { continue } // no key: `vault check` names it
+            try seal(segment: segment.id, keys: keys)
+            recovery.sealed.append(segment.id)
         }
         try write { db in
             try db.execute(sql: """
