@@ -6,7 +6,7 @@ endif
 
 # The command-line tests run the built binary, which `swift test` alone does not relink.
 # --no-parallel: each X test runs its own Xvfb, window manager and apps; side by side on two
-# cores they starve each other. Serially the suite takes about 90 s.
+# cores they starve each other. Serially the suite takes about 2½ minutes.
 SWIFT_TEST ?= swift build --product understudy && swift test --no-parallel
 
 .PHONY: build test demo bench soak clean

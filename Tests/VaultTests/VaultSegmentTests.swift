@@ -128,4 +128,33 @@ struct VaultSegmentTests {
         #expect(try vault.frame(session: session.id, hash: "early") != nil)
         #expect(await writer.framesDropped == 0)
     }
+
+    @Test("Recovery seals the segment a killed recorder left open, ends its session, and removes files it never committed")
+    func recovery() async throws {
+        let test = TestVault()
+        let vault = try test.open()
+        let session = TestVault.session()
+        let writer = try await VaultWriter(vault: vault, session: session)
+        await writer.append(sampleEvents(50))
+        try await writer.flush()
+        // The writer is abandoned here, as a SIGKILL would leave it; plus a patch it wrote but never committed.
+        let open = try #require(try vault.segments().first)
+        #expect(!open.sealed)
+        let stray = vault.segmentDirectory(open.id).appendingPathComponent("7.patch")
+        try Data("half".utf8).write(to: stray)
+        try FileManager.default.createDirectory(at: vault.segmentDirectory("orphan"), withIntermediateDirectories: true)
+        let before = try vault.check()
+        #expect(before.isHealthy && before.notes.count == 2, "\(before.notes)")
+
+        let lock = try RecorderLock(vault: vault)
+        let recovery = try vault.recover()
+        lock.release()
+        #expect(recovery.sealed == [open.id] && recovery.strayFiles == 2)
+        #expect(!FileManager.default.fileExists(atPath: stray.path))
+        #expect(try vault.segments().allSatisfy { $0.sealed })
+        #expect(try vault.sessions().first?.endedAt != nil)
+        let after = try vault.check()
+        #expect(after.isHealthy && after.notes.isEmpty)
+        #expect(try readAll(vault).events.count == 50)
+    }
 }
