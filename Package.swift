@@ -35,6 +35,7 @@ let package = Package(
             dependencies: [
                 "UnderstudyModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
