@@ -38,6 +38,7 @@ struct VaultCommandTests {
         defer { try? FileManager.default.removeItem(atPath: vault) }
         let load = SyntheticBackend.Load(eventsPerSecond: 2000, framesPerSecond: 20, frameBytes: 65536)
         var generator = SystemRandomNumberGenerator()
+        var worstLoss = 0.0
         for round in 0..<Self.kills {
             let recorder = try await startSynthetic(vault)
             try await Task.sleep(for: .milliseconds(Int.random(in: 200...1200, using: &generator)))
@@ -56,10 +57,12 @@ struct VaultCommandTests {
                 break
             }
             let newest = events.last?.wall ?? session.startedAt
+            worstLoss = max(worstLoss, killedAt.timeIntervalSince(newest))
             #expect(newest >= killedAt.addingTimeInterval(-1), "round \(round): the newest event is \(killedAt.timeIntervalSince(newest)) s older than the kill")
             let frames = try opened.segments(session: session.id).reduce(0) { $0 + $1.frames }
             #expect(frames > 0 || killedAt.timeIntervalSince(session.startedAt) < 1, "round \(round): no frames stored")
         }
+        print("crash loop: \(Self.kills) SIGKILLs; the most capture lost to one was \(Int(worstLoss * 1000)) ms")
         // The next start finishes what the killed recorders left.
         let prune = try Understudy.run("vault", "prune", "--vault", vault)
         #expect(prune.status == 0)
