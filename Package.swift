@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Module map and dependency direction: see ../shared/DESIGN.md. Arrows point down only:
-// understudy → Vault, Capture → UnderstudyModel; C libraries only below Capture.
+// understudy → Vault, Capture, Privacy → UnderstudyModel; C libraries only below Capture.
 let package = Package(
     name: "Understudy",
     platforms: [.macOS(.v15)],
@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .target(name: "UnderstudyModel"),
@@ -38,16 +39,26 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(
+            name: "Privacy",
+            dependencies: [
+                "UnderstudyModel",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("catalog.yaml")]
+        ),
         .executableTarget(
             name: "understudy",
             dependencies: [
-                "UnderstudyModel", "Capture", "Vault",
+                "UnderstudyModel", "Capture", "Vault", "Privacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // A private Xvfb with a window manager and real apps, for tests that drive a display.
         .target(name: "XTestSupport", path: "Tests/XTestSupport"),
         .testTarget(name: "UnderstudyModelTests", dependencies: ["UnderstudyModel"]),
+        .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "UnderstudyModel"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "XTestSupport"]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the built `understudy` binary as a user would.

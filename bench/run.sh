@@ -28,6 +28,8 @@ trap 'exit 130' INT TERM
 
 rm -rf "$out"
 mkdir -p "$out"/ours "$out"/ours-png "$out"/baseline
+# Recording needs consent to the policy in force (the built-in default here).
+[[ -x $bin ]] && "$bin" consent accept --quiet >/dev/null
 python3 bench/workload.py "$out" >/dev/null
 echo "bench: workload sends $(tr -d '\n ' <"$out/sent.json")"
 

@@ -34,6 +34,9 @@ bin=$UNDERSTUDY
 rm -rf "$vault" "$XDG_CONFIG_HOME"
 mkdir -p "$out"
 
+echo "== consent: the contributor reads what the policy captures and accepts it"
+"$bin" consent accept | sed -n '1,12p'
+echo "   …"
 set -a; eval "$(bash scripts/xsession.sh start)"; set +a
 echo "demo: X session on $DISPLAY"
 # Background jobs of a script get SIGINT ignored, and that would be inherited;

@@ -42,7 +42,7 @@ public enum PauseCause: String, Sendable, Codable { case user, policy, exemption
 public enum GapReason: String, Sendable, Codable {
     case excludedApp = "excluded-app", sensitiveField = "sensitive-field", quota, error
 }
-public enum RedactionKind: String, Sendable, Codable {
+public enum RedactionKind: String, Sendable, Codable, CaseIterable {
     case email, phone, creditCard = "credit_card", iban, ssn, secret, password, custom
 }
 

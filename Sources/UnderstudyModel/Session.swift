@@ -42,11 +42,16 @@ public struct Session: Sendable, Equatable, Codable {
     /// The display it recorded, e.g. `:1`.
     public var display: String
     public var screen: ScreenGeometry
-    /// Hash of the policy the session ran under; nil until policies exist.
+    /// SHA-256 of the policy document the session ran under.
     public var policyHash: String?
+    /// True when the policy was not signed and the recorder ran with `--unsigned-policy`.
+    public var policyUnsigned: Bool
+    /// When the contributor consented to the policy (or the wider one it narrows).
+    public var consentedAt: Date?
 
     public init(id: String = UUID().uuidString.lowercased(), startedAt: Date, endedAt: Date? = nil,
-                backend: String, display: String, screen: ScreenGeometry, policyHash: String? = nil) {
+                backend: String, display: String, screen: ScreenGeometry, policyHash: String? = nil,
+                policyUnsigned: Bool = false, consentedAt: Date? = nil) {
         self.id = id
         self.startedAt = startedAt
         self.endedAt = endedAt
@@ -54,5 +59,7 @@ public struct Session: Sendable, Equatable, Codable {
         self.display = display
         self.screen = screen
         self.policyHash = policyHash
+        self.policyUnsigned = policyUnsigned
+        self.consentedAt = consentedAt
     }
 }

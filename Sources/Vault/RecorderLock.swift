@@ -14,14 +14,21 @@ public final class RecorderLock: Sendable {
         /// Set while the recorder is not storing what it captures: why, in plain words.
         public var notStoring: String?
         public var notStoringSince: Date?
+        /// Set while the contributor paused recording.
+        public var pausedUntil: Date?
+        /// The policy in force: its name and version.
+        public var policy: String?
 
-        public init(pid: Int32, session: String, display: String, startedAt: Date, notStoring: String? = nil, notStoringSince: Date? = nil) {
+        public init(pid: Int32, session: String, display: String, startedAt: Date, notStoring: String? = nil, notStoringSince: Date? = nil,
+                    pausedUntil: Date? = nil, policy: String? = nil) {
             self.pid = pid
             self.session = session
             self.display = display
             self.startedAt = startedAt
             self.notStoring = notStoring
             self.notStoringSince = notStoringSince
+            self.pausedUntil = pausedUntil
+            self.policy = policy
         }
     }
 

@@ -15,7 +15,8 @@ extension Vault {
                     ?? ScreenGeometry(width: 0, height: 0, monitors: [])
                 return Session(id: row["id"], startedAt: RFC3339.date(from: row["started_at"]) ?? Date(timeIntervalSince1970: 0),
                                endedAt: (row["ended_at"] as String?).flatMap(RFC3339.date(from:)), backend: row["backend"],
-                               display: row["display"], screen: screen, policyHash: row["policy_hash"])
+                               display: row["display"], screen: screen, policyHash: row["policy_hash"],
+                               policyUnsigned: row["policy_unsigned"], consentedAt: (row["consented_at"] as String?).flatMap(RFC3339.date(from:)))
             }
         }
     }

@@ -132,6 +132,12 @@ enum VaultSchema {
                 t.primaryKey(["segment_id", "key"])
             }
         }
+        migrator.registerMigration("v3: policy and consent of a session") { db in
+            try db.alter(table: "session") { t in
+                t.add(column: "policy_unsigned", .boolean).notNull().defaults(to: false)
+                t.add(column: "consented_at", .text)
+            }
+        }
         return migrator
     }
 

@@ -66,8 +66,10 @@ public actor VaultWriter {
         _ = try vault.requireWritable()
         let screen = String(decoding: (try? JSONEncoder().encode(session.screen)) ?? Data(), as: UTF8.self)
         try vault.write { db in
-            try db.execute(sql: "INSERT INTO session (id, started_at, backend, display, screen, policy_hash) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [session.id, RFC3339.string(from: session.startedAt), session.backend, session.display, screen, session.policyHash])
+            try db.execute(sql: """
+                INSERT INTO session (id, started_at, backend, display, screen, policy_hash, policy_unsigned, consented_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [session.id, RFC3339.string(from: session.startedAt), session.backend, session.display, screen, session.policyHash,
+                                 session.policyUnsigned, session.consentedAt.map(RFC3339.string(from:))])
         }
     }
 

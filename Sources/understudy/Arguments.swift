@@ -72,3 +72,9 @@ struct ByteSizeArgument: ExpressibleByArgument, Sendable {
 
 /// `1 segment`, `3 segments`.
 func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
+/// A command that cannot go on, with one line saying why (no usage text: the input was well formed).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Foundation
+import Privacy
 import UnderstudyModel
 import Vault
 
@@ -18,6 +19,8 @@ struct RecordCommand: AsyncParsableCommand {
     var display: String?
 
     @OptionGroup var vaultOptions: VaultOptions
+
+    @OptionGroup var policyOptions: PolicyOptions
 
     @Option(name: .customLong("for"), help: ArgumentHelp("Stop after this long, e.g. 90s, 15m, 2h.", valueName: "duration"))
     var duration: DurationArgument?
@@ -42,26 +45,62 @@ struct RecordCommand: AsyncParsableCommand {
     func run() async throws {
         // Everything the recorder creates (database, WAL, frames) is for its owner only.
         umask(0o077)
-        var settings = X11CaptureSettings(display: display)
-        settings.frames.periodic = framePeriod.duration
-        settings.frames.enabled = !noFrames
+        let (policy, unsigned) = try policyOptions.load()
+        let consent = try Self.consent(to: policy)
+        let rules = WindowRules(policy: policy.policy, exemptions: try ExemptionStore().load().exemptions)
+        let gate = PolicyGate(rules: rules, clock: { MonotonicClock.nowNs() })
+        var settings = X11CaptureSettings(display: display, policy: gate)
+        // The policy sets the cadence; --frame-period can only make frames rarer.
+        settings.frames.periodic = max(framePeriod.duration, .milliseconds(Int64(policy.policy.capture.framePeriodSeconds * 1000)))
+        settings.frames.enabled = !noFrames && policy.policy.capture.frames
         settings.frames.codec = codec
         settings.frames.codecLevel = 1 // zlib level 1 for PNG, method 1 for WebP: the README has the figures
         let vault = try Vault(at: vaultOptions.directory, create: true)
         let lock = try RecorderLock(vault: vault)
+        try Self.apply(policy.policy, to: vault)
         try Self.tidy(vault)
         let backend: any CaptureBackend = try syntheticEvents.map {
             SyntheticBackend(load: .init(eventsPerSecond: $0, framesPerSecond: syntheticFrames, frameBytes: syntheticFrameBytes))
         } ?? X11Backend(settings: settings)
-        let recorder = Recorder(backend: backend, vault: vault, lock: lock)
+        let recorder = Recorder(backend: backend, vault: vault, lock: lock, policy: policy, policyUnsigned: unsigned, consent: consent, gate: gate)
         let report = try await recorder.run(limit: duration?.duration)
         warn("recorded \(report.events) events and \(report.framesStored) frames from \(backend.display) into \(vault.directory.path)")
         if let stats { try report.json.write(to: URL(fileURLWithPath: stats)) }
         if let error = report.captureError { throw error }
+        if report.consentWithdrawn { throw ExitCode(3) }
     }
 }
 
 extension RecordCommand {
+    /// The consent this recording runs under: to this policy, or to one it only narrows.
+    /// Asks on the terminal when there is one; otherwise says how to consent.
+    static func consent(to policy: PolicyDocument) throws -> ConsentRecord {
+        let store = ConsentStore()
+        switch try store.decision(for: policy) {
+        case let .consented(record), let .narrows(record):
+            return record
+        case let .needed(reasons):
+            guard isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1 else {
+                let option = policy.source.hasPrefix("built-in") ? "" : " --policy \(policy.source)"
+                throw CommandFailure("consent is needed before recording under \(policy.source): \(reasons.joined(separator: "; ")); read `understudy policy explain\(policy.source.hasPrefix("built-in") ? " --default" : " " + policy.source)`, then run `understudy consent accept\(option)`")
+            }
+            FileHandle.standardError.write(Data((PolicyExplanation.text(policy) + "\n\nConsent is needed: \(reasons.joined(separator: "; ")).\nType yes to consent and start recording: ").utf8))
+            guard readLine()?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
+                throw CommandFailure("no consent given; nothing was recorded")
+            }
+            return try store.accept(policy)
+        }
+    }
+
+    /// The vault keeps data no longer than the policy allows.
+    static func apply(_ policy: Policy, to vault: Vault) throws {
+        var settings = try vault.settings()
+        let retention = Int64(policy.retentionSeconds)
+        guard settings.retentionSeconds > retention else { return }
+        settings.retentionSeconds = retention
+        try vault.save(settings)
+    }
+
     /// Before recording: finish what a killed recorder left, and apply retention.
     static func tidy(_ vault: Vault) throws {
         let recovery = try vault.recover()

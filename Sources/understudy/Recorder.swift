@@ -1,6 +1,8 @@
 import Capture
 import Dispatch
 import Foundation
+import Privacy
+import Synchronization
 import UnderstudyModel
 import Vault
 
@@ -10,6 +12,11 @@ struct Recorder {
     let backend: any CaptureBackend
     let vault: Vault
     let lock: RecorderLock
+    /// The policy in force, with its gate (which filters events and answers capture).
+    let policy: PolicyDocument
+    let policyUnsigned: Bool
+    let consent: ConsentRecord
+    let gate: PolicyGate
     var flushInterval: Duration = .milliseconds(250)
 
     struct Report {
@@ -18,6 +25,7 @@ struct Recorder {
         var segmentsSealed = 0
         var pipeline = FramePipelineStats()
         var captureError: Error?
+        var consentWithdrawn = false
         var events: Int { eventsByKind.values.reduce(0, +) }
 
         var json: Data {
@@ -47,22 +55,36 @@ struct Recorder {
     func run(limit: Duration?) async throws -> Report {
         let elapsed = Double(MonotonicClock.nowNs() &- backend.originNs) / 1e9
         let session = Session(startedAt: Date().addingTimeInterval(-elapsed), backend: backend.name,
-                              display: backend.display, screen: backend.screen)
+                              display: backend.display, screen: backend.screen, policyHash: policy.hash,
+                              policyUnsigned: policyUnsigned, consentedAt: consent.acceptedAt)
+        gate.begin(originNs: backend.originNs, originWall: session.startedAt)
         let writer = try await VaultWriter(vault: vault, session: session)
-        let published = RecorderLock.State(pid: getpid(), session: session.id, display: backend.display, startedAt: session.startedAt)
+        let published = RecorderLock.State(pid: getpid(), session: session.id, display: backend.display, startedAt: session.startedAt,
+                                           policy: "\(policy.policy.name) v\(policy.policy.version)")
         try lock.publish(published)
+        let control = try ControlSocket.Server(vault: vault.directory) { [gate] request in Self.answer(request, gate: gate) }
         let stopper = StopSignals { [backend] in backend.stop() }
         let timer = limit.map { limit in Task { [backend] in
             try await Task.sleep(for: limit)
             backend.stop()
         } }
-        let flusher = Task { [flushInterval, backend, lock] in
+        let watcher = ConsentWatcher(policy: policy)
+        let withdrawn = Mutex(false)
+        let flusher = Task { [flushInterval, backend, lock, gate] in
             var state = published
             while !Task.isCancelled {
                 try? await Task.sleep(for: flushInterval)
+                await writer.append(gate.tick())
+                if let exemptions = watcher.changedExemptions() { gate.update(exemptions: exemptions) }
+                if watcher.consentGone() {
+                    warn("consent was withdrawn: recording stops")
+                    gate.stop()
+                    withdrawn.withLock { $0 = true }
+                    backend.stop()
+                }
                 do { try await writer.flush() } catch { warn("\(error) (will retry)") }
                 if await writer.takeKeyframeRequest() { backend.requestKeyframe() }
-                state = await Self.publish(writer.storageState, over: state, lock: lock)
+                state = await Self.publish(writer.storageState, paused: gate.pausedUntil, over: state, lock: lock)
             }
         }
         var report = Report()
@@ -75,19 +97,44 @@ struct Recorder {
         }
         flusher.cancel()
         _ = await flusher.result
+        control.close()
         timer?.cancel()
         stopper.cancel()
+        await writer.append(gate.finish())
         try await writer.close(endedAt: Date())
         lock.release()
         report.pipeline = backend.pipelineStats()
         report.segmentsSealed = await writer.sealed
+        report.consentWithdrawn = withdrawn.withLock { $0 }
         return report
     }
 
+    /// Answers `understudy pause`, `resume` and `status` on the control socket.
+    private static func answer(_ request: JSONValue, gate: PolicyGate) -> JSONValue {
+        let cap = PolicyComparison.seconds(gate.policy.pauseCapSeconds)
+        switch request["command"]?.stringValue {
+        case "pause":
+            let asked = request["seconds"]?.doubleValue
+            let until = gate.pause(seconds: asked)
+            let capped = (asked ?? .infinity) > gate.policy.pauseCapSeconds
+            let note = capped ? " (the policy caps a pause at \(cap); it resumes by itself)" : " (it resumes by itself)"
+            return .object([("ok", .bool(true)), ("paused_until", .string(RFC3339.string(from: until))),
+                            ("message", .string("Paused until \(clockTime(until))\(note)."))])
+        case "resume":
+            let resumed = gate.resume()
+            return .object([("ok", .bool(true)), ("message", .string(resumed ? "Recording again." : "Recording was not paused."))])
+        case "status":
+            return .object([("ok", .bool(true)), ("paused_until", gate.pausedUntil.map { .string(RFC3339.string(from: $0)) } ?? .null)])
+        default:
+            return .object([("ok", .bool(false)), ("message", .string("unknown command"))])
+        }
+    }
+
     /// Tells `understudy status` (through the lock's state file) when storing stops or resumes.
-    private static func publish(_ storage: VaultWriter.StorageState, over state: RecorderLock.State,
+    private static func publish(_ storage: VaultWriter.StorageState, paused: Date?, over state: RecorderLock.State,
                                 lock: RecorderLock) -> RecorderLock.State {
         var next = state
+        next.pausedUntil = paused
         switch storage {
         case .storing:
             (next.notStoring, next.notStoringSince) = (nil, nil)
@@ -95,7 +142,9 @@ struct Recorder {
             (next.notStoring, next.notStoringSince) = (refusal.description, since)
         }
         guard next != state else { return state }
-        if next.notStoring != nil { warn("not storing: \(next.notStoring!)") } else { warn("storing again") }
+        if next.notStoring != state.notStoring {
+            if next.notStoring != nil { warn("not storing: \(next.notStoring!)") } else { warn("storing again") }
+        }
         do { try lock.publish(next) } catch { warn("\(error)") }
         return next
     }
@@ -103,8 +152,9 @@ struct Recorder {
     private func store(_ record: CaptureRecord, in writer: VaultWriter, report: inout Report) async {
         switch record {
         case let .events(events):
-            await writer.append(events)
-            for event in events { report.eventsByKind[event.body.kind, default: 0] += 1 }
+            let allowed = gate.filter(events)
+            await writer.append(allowed)
+            for event in allowed { report.eventsByKind[event.body.kind, default: 0] += 1 }
         case let .frame(manifest):
             report.framesStored += 1
             await writer.append(frame: manifest)
@@ -112,6 +162,53 @@ struct Recorder {
             await writer.append(patch: patch)
         }
     }
+}
+
+/// Notices, from their files' modification times, when the contributor changes exemptions
+/// or withdraws consent while recording.
+final class ConsentWatcher: @unchecked Sendable {
+    private let policy: PolicyDocument
+    private let consents = ConsentStore()
+    private let exemptions = ExemptionStore()
+    private var consentModified: Date?
+    private var exemptionsModified: Date?
+
+    init(policy: PolicyDocument) {
+        self.policy = policy
+        consentModified = consents.modified
+        exemptionsModified = exemptions.modified
+    }
+
+    /// The exemptions, when their file changed since the last call.
+    func changedExemptions() -> [Exemption]? {
+        let modified = exemptions.modified
+        guard modified != exemptionsModified else { return nil }
+        exemptionsModified = modified
+        do {
+            return try exemptions.load().exemptions
+        } catch {
+            warn("\(error); the exemptions in force stay as they were")
+            return nil
+        }
+    }
+
+    /// True when the consent this recording runs under is gone.
+    func consentGone() -> Bool {
+        let modified = consents.modified
+        guard modified != consentModified else { return false }
+        consentModified = modified
+        switch try? consents.decision(for: policy) {
+        case .consented, .narrows: return false
+        default: return true
+        }
+    }
+}
+
+/// `14:05:09` in local time, for messages.
+func clockTime(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "HH:mm:ss"
+    return formatter.string(from: date)
 }
 
 /// Turns SIGINT and SIGTERM into a call, once, instead of ending the process: the recorder

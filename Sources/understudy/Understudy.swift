@@ -10,6 +10,7 @@ struct Understudy: AsyncParsableCommand {
             recorder is running, and everything it captured stays in your vault until you decide.
             """,
         version: "0.1.0",
-        subcommands: [RecordCommand.self, LogCommand.self, StatusCommand.self, ForgetCommand.self, VaultCommand.self, VaultBenchCommand.self]
+        subcommands: [RecordCommand.self, LogCommand.self, StatusCommand.self, ForgetCommand.self, VaultCommand.self, PolicyCommand.self, ConsentCommand.self,
+                      PauseCommand.self, ResumeCommand.self, ExemptCommand.self, VaultBenchCommand.self]
     )
 }

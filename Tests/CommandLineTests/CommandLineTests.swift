@@ -23,7 +23,14 @@ struct Understudy {
 
     static var keyStore: KeyFileStore { KeyFileStore(directory: configHome.appendingPathComponent("understudy/keys")) }
 
-    static func start(_ arguments: [String], environment: [String: String]? = nil) throws -> (Process, Pipe, Pipe) {
+    /// Recording needs consent: the tests consent to the default policy once, as a contributor would.
+    static let consentedToDefault: Bool = {
+        let started = try? start(["consent", "accept", "--quiet"], consenting: false)
+        return started.map { finish($0).status == 0 } ?? false
+    }()
+
+    static func start(_ arguments: [String], environment: [String: String]? = nil, consenting: Bool = true) throws -> (Process, Pipe, Pipe) {
+        if consenting, arguments.first == "record", !arguments.contains("--policy") { _ = consentedToDefault }
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments

@@ -15,7 +15,11 @@ final class FrameScheduler {
     private let damage: DamageWatcher
     private let differ: FrameDiffer
     private let encoder: TileEncoder
+    private let policy: (any CapturePolicy)?
+    private let masks: WindowMasks?
     var originNs: UInt64 = 0
+    /// The focused window, kept by the capture loop: no frame is stored while the policy excludes it.
+    var focused: WindowContext?
 
     private var lastDamageNs: UInt64 = 0
     private var damagePendingSince: UInt64?
@@ -25,14 +29,20 @@ final class FrameScheduler {
     private var scrollDue: UInt64?
     private var focusDue: UInt64?
 
-    init(display: X11Display, settings: FrameSettings, shared: X11CaptureLoop.Shared) throws(CaptureError) {
+    init(display: X11Display, settings: FrameSettings, policy: (any CapturePolicy)?, shared: X11CaptureLoop.Shared) throws(CaptureError) {
         self.settings = settings
         self.shared = shared
-        grabber = try ScreenGrabber(display: display)
+        self.policy = policy
+        let grabber = try ScreenGrabber(display: display)
+        self.grabber = grabber
         damage = try DamageWatcher(display: display)
         differ = FrameDiffer(width: grabber.width, height: grabber.height, tileSize: settings.tileSize)
         encoder = TileEncoder(codec: settings.codec, level: settings.codecLevel)
+        masks = policy.map { WindowMasks(display: display, policy: $0, width: grabber.width, height: grabber.height) }
     }
+
+    /// The window structure, focus or a title changed: masks are worked out again before the next grab.
+    func windowsChanged() { masks?.invalidate() }
 
     func isDamageEvent(_ type: Int32) -> Bool { damage.isDamageNotify(type) }
 
@@ -111,8 +121,13 @@ final class FrameScheduler {
     @discardableResult
     private func grab() -> ScreenGrabber.Slot {
         let slot = grabber.slots.min { ($0.isEmpty ? 0 : $0.grabbedNs) < ($1.isEmpty ? 0 : $1.grabbedNs) }!
+        // Regions that start or stop being masked must be hashed again, as if damaged.
+        if let masks, let changed = masks.update(now: MonotonicClock.nowNs()) {
+            differ.markDamaged(changed.map { ($0.x, $0.y, $0.w, $0.h) })
+        }
         let start = MonotonicClock.nowNs()
         if grabber.grab(into: slot, generation: differ.generation) {
+            masks?.apply(to: slot.mutablePixels, stride: slot.stride)
             let ms = Double(slot.grabbedNs - start) / 1e6
             shared.stats.withLock { $0.grabMs.append(ms) }
         }
@@ -129,7 +144,7 @@ final class FrameScheduler {
     }
 
     private func store(_ slot: ScreenGrabber.Slot, reason: FrameReason, ordering: inout EventOrdering) {
-        guard !slot.isEmpty else { return }
+        guard !slot.isEmpty, mayStore else { return }
         let now = MonotonicClock.nowNs() &- originNs
         let requested = shared.keyframeRequested.exchange(false, ordering: .sequentiallyConsistent)
         if requested || now.since(keyframeStartedNs) >= settings.keyframeInterval.ns || keyframeStartedNs == 0 {
@@ -169,6 +184,15 @@ final class FrameScheduler {
                 shared.stats.withLock { $0.encodeFailures += 1 }
             }
         }
+    }
+}
+
+extension FrameScheduler {
+    /// No frame while paused, or while the focused window is excluded.
+    private var mayStore: Bool {
+        guard let policy else { return true }
+        guard policy.framesAllowed else { return false }
+        return focused.map { policy.treatment(of: $0) != .exclude } ?? true
     }
 }
 

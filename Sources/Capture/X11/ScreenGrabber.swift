@@ -20,7 +20,9 @@ final class ScreenGrabber {
             self.info = info
         }
 
-        var pixels: UnsafePointer<UInt8> { UnsafePointer(UnsafeMutableRawPointer(image.pointee.data).assumingMemoryBound(to: UInt8.self)) }
+        var pixels: UnsafePointer<UInt8> { UnsafePointer(mutablePixels) }
+        /// For masking: regions the policy keeps out of frames are filled right after the grab.
+        var mutablePixels: UnsafeMutablePointer<UInt8> { UnsafeMutableRawPointer(image.pointee.data).assumingMemoryBound(to: UInt8.self) }
         var stride: Int { Int(image.pointee.bytes_per_line) }
     }
 

@@ -24,7 +24,8 @@ final class WindowTracker {
         wmName = display.atom("WM_NAME")
         netWMPid = display.atom("_NET_WM_PID")
         wmState = display.atom("WM_STATE")
-        XSelectInput(display.handle, display.root, PropertyChangeMask)
+        // Structure changes of top-level windows also move the regions masked in frames.
+        XSelectInput(display.handle, display.root, PropertyChangeMask | SubstructureNotifyMask)
     }
 
     /// Re-reads the active window. Returns its context when it differs from the last one seen.

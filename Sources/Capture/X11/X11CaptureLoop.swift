@@ -60,7 +60,7 @@ final class X11CaptureLoop {
         keys = KeyTranslator(display: control)
         windows = WindowTracker(display: control)
         clock = ServerClock(display: control)
-        frames = settings.frames.enabled ? try FrameScheduler(display: control, settings: settings.frames, shared: shared) : nil
+        frames = settings.frames.enabled ? try FrameScheduler(display: control, settings: settings.frames, policy: settings.policy, shared: shared) : nil
         input = try RecordInput(control: control, displayName: settings.display)
         originNs = MonotonicClock.nowNs()
         ordering = EventOrdering(window: settings.reorderWindow.ns)
@@ -68,7 +68,10 @@ final class X11CaptureLoop {
     }
 
     func run() {
-        if let context = windows.refresh() { ordering.add(0, .focus(context)) }
+        if let context = windows.refresh() {
+            ordering.add(0, .focus(context))
+            frames?.focused = context
+        }
         frames?.start(ordering: &ordering)
         while !shared.stopRequested.load(ordering: .sequentiallyConsistent), !connectionLost {
             waitForActivity()
@@ -196,6 +199,8 @@ final class X11CaptureLoop {
                 if windows.isRelevant(window: p.window, atom: p.atom) { focusAt = relative(serverMs: UInt32(truncatingIfNeeded: p.time)) }
             case MappingNotify:
                 keys.keymapChanged(&event)
+            case CreateNotify, DestroyNotify, MapNotify, UnmapNotify, ConfigureNotify, ReparentNotify, CirculateNotify:
+                frames?.windowsChanged()
             case _ where keys.isKeyboardEvent(event.type):
                 keys.keymapChanged(&event)
             case _ where frames?.isDamageEvent(event.type) == true:
@@ -212,6 +217,8 @@ final class X11CaptureLoop {
         }
         if let focusAt, let context = windows.refresh() {
             ordering.add(focusAt, .focus(context))
+            frames?.focused = context
+            frames?.windowsChanged()
             frames?.focusChanged(now: relativeNow)
         }
     }

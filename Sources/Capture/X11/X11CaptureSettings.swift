@@ -8,10 +8,14 @@ public struct X11CaptureSettings: Sendable {
     /// How long events wait to be put in time order: RECORD delivers input in batches up to
     /// ~80 ms late, while focus changes arrive at once.
     public var reorderWindow: Duration = .milliseconds(300)
+    /// Which windows are masked in frames, and when frames may not be stored at all; nil
+    /// stores everything.
+    public var policy: (any CapturePolicy)?
 
-    public init(display: String? = nil, frames: FrameSettings = FrameSettings()) {
+    public init(display: String? = nil, frames: FrameSettings = FrameSettings(), policy: (any CapturePolicy)? = nil) {
         self.display = display
         self.frames = frames
+        self.policy = policy
     }
 }
 

@@ -1,0 +1,80 @@
+import Foundation
+import UnderstudyModel
+
+/// A contributor's own narrowing of capture: an app, site or title pattern that is excluded
+/// for them, whatever the policy says. No one's approval is needed.
+public struct Exemption: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case app, site, title
+    }
+
+    public var id: String
+    public var kind: Kind
+    public var value: String
+    public var addedAt: Date
+
+    public init(id: String = String(UUID().uuidString.prefix(8)).lowercased(), kind: Kind, value: String, addedAt: Date = Date()) {
+        self.id = id
+        self.kind = kind
+        self.value = kind == .site ? value.lowercased() : value
+        self.addedAt = addedAt
+    }
+
+    /// `app` is the `WM_CLASS` (case-insensitive); `site` a host and its subdomains; `title`
+    /// a pattern with `*`/`?`, or else a substring, case-insensitive.
+    public func matches(_ window: WindowContext) -> Bool {
+        switch kind {
+        case .app: window.app.caseInsensitiveCompare(value) == .orderedSame
+        case .site: WindowHosts.hosts(of: window).contains { WindowHosts.host($0, isWithin: value) }
+        case .title: value.contains("*") || value.contains("?") ? Glob.matches(value, window.title)
+            : window.title.lowercased().contains(value.lowercased())
+        }
+    }
+}
+
+/// A request for an exemption that needs an officer's approval (for everyone in the
+/// organisation, say), kept on the device until it can be sent to the collector.
+public struct ExemptionRequest: Sendable, Equatable, Codable {
+    public var id: String
+    public var kind: Exemption.Kind
+    public var value: String
+    public var reason: String
+    public var requestedAt: Date
+    /// Set once the collector has it.
+    public var sentAt: Date?
+
+    public init(id: String, kind: Exemption.Kind, value: String, reason: String, requestedAt: Date, sentAt: Date?) {
+        self.id = id
+        self.kind = kind
+        self.value = value
+        self.reason = reason
+        self.requestedAt = requestedAt
+        self.sentAt = sentAt
+    }
+}
+
+/// The exemptions file: `$XDG_CONFIG_HOME/understudy/exemptions.json`, owner-only. The
+/// running recorder reloads it when it changes, so an exemption applies within a moment.
+public struct ExemptionStore: Sendable {
+    public struct Contents: Sendable, Equatable, Codable {
+        public var exemptions: [Exemption] = []
+        public var requests: [ExemptionRequest] = []
+    }
+
+    public let url: URL
+
+    public init(directory: URL = ConfigDirectory.url) {
+        url = directory.appendingPathComponent("exemptions.json")
+    }
+
+    public func load() throws(PrivacyStoreError) -> Contents {
+        try JSONStore.load(Contents.self, from: url) ?? Contents()
+    }
+
+    public func save(_ contents: Contents) throws(PrivacyStoreError) {
+        try JSONStore.save(contents, to: url)
+    }
+
+    /// When the file last changed, for cheap reload checks.
+    public var modified: Date? { JSONStore.modified(url) }
+}

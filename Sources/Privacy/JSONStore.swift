@@ -1,0 +1,69 @@
+import Foundation
+
+/// The contributor's own configuration folder: `$XDG_CONFIG_HOME/understudy`, else
+/// `~/.config/understudy`. Consent, exemptions and trusted policy keys live here.
+public enum ConfigDirectory {
+    public static var url: URL {
+        let env = ProcessInfo.processInfo.environment
+        let base = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".config")
+        return base.appendingPathComponent("understudy", isDirectory: true)
+    }
+}
+
+/// Why a consent, exemption or key file could not be read or written.
+public enum PrivacyStoreError: Error, Equatable, CustomStringConvertible {
+    case unreadable(String, String)
+    case unwritable(String, String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason): "cannot read \(path): \(reason)"
+        case let .unwritable(path, reason): "cannot write \(path): \(reason)"
+        }
+    }
+}
+
+/// Small owner-only JSON files, replaced atomically so a crash leaves the old or the new one.
+enum JSONStore {
+    static func load<T: Decodable>(_ type: T.Type, from url: URL) throws(PrivacyStoreError) -> T? {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+        do {
+            return try decoder.decode(T.self, from: data)
+        } catch {
+            throw .unreadable(url.path, "it is damaged (\(error)); move it away to start afresh")
+        }
+    }
+
+    static func save<T: Encodable>(_ value: T, to url: URL) throws(PrivacyStoreError) {
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            let data = try encoder.encode(value)
+            let temporary = url.appendingPathExtension("tmp")
+            guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+                throw CocoaError(.fileWriteNoPermission)
+            }
+            guard rename(temporary.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        } catch {
+            throw .unwritable(url.path, "\(error.localizedDescription)")
+        }
+    }
+
+    static func modified(_ url: URL) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+    }
+
+    private static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return e
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }()
+}

@@ -1,0 +1,77 @@
+import Foundation
+import UnderstudyModel
+
+/// Decides how a window may appear: the policy's rules (the most restrictive matching rule
+/// wins; the default action when none matches), the safety floor, and the contributor's own
+/// exemptions, which can only narrow.
+public struct WindowRules: Sendable {
+    /// Categories excluded whatever a policy says: private browsing windows and password
+    /// prompts are never anyone's training data.
+    public static let floorCategories = ["private-browsing", "authentication"]
+
+    public let policy: Policy
+    public let catalog: Catalog
+    public var exemptions: [Exemption]
+
+    public init(policy: Policy, catalog: Catalog = .shared, exemptions: [Exemption] = []) {
+        self.policy = policy
+        self.catalog = catalog
+        self.exemptions = exemptions
+    }
+
+    public func treatment(of window: WindowContext) -> WindowTreatment {
+        explain(window).treatment
+    }
+
+    /// The treatment and the rule that decided it, in words.
+    public func explain(_ window: WindowContext) -> (treatment: WindowTreatment, because: String) {
+        let categories = catalog.categories(of: window)
+        if let floor = Self.floorCategories.first(where: categories.contains) {
+            return (.exclude, "always excluded (\(floor))")
+        }
+        if let exemption = exemptions.first(where: { $0.matches(window) }) {
+            return (.exclude, "your exemption \(exemption.kind.rawValue) \(exemption.value)")
+        }
+        let matched = policy.rules.filter { rule in matches(rule.match, window, categories) }
+        guard let strictest = matched.max(by: { $0.action < $1.action }) else {
+            return (policy.defaultAction, "the policy's default action")
+        }
+        return (strictest.action, "the policy's rule for \(strictest.match)")
+    }
+
+    private func matches(_ match: Policy.Match, _ window: WindowContext, _ categories: Set<String>) -> Bool {
+        switch match {
+        case let .app(app): window.app.caseInsensitiveCompare(app) == .orderedSame
+        case let .title(pattern): Glob.matches(pattern, window.title)
+        case let .site(site): WindowHosts.hosts(of: window).contains { WindowHosts.host($0, isWithin: site) }
+        case let .category(category): categories.contains(category)
+        }
+    }
+}
+
+/// Shell-style patterns on titles: `*` any run of characters, `?` one; case-insensitive.
+enum Glob {
+    static func matches(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern.lowercased()), t = Array(text.lowercased())
+        var pi = 0, ti = 0
+        var star: Int?, mark = 0
+        while ti < t.count {
+            if pi < p.count, p[pi] == "?" || p[pi] == t[ti] {
+                pi += 1
+                ti += 1
+            } else if pi < p.count, p[pi] == "*" {
+                star = pi
+                mark = ti
+                pi += 1
+            } else if let s = star {
+                pi = s + 1
+                mark += 1
+                ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count, p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}

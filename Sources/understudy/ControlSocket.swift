@@ -1,0 +1,119 @@
+import Foundation
+import UnderstudyModel
+
+/// The running recorder's control socket, `<vault>/control.sock`: `pause`, `resume` and
+/// `status` talk to it. One JSON line in, one JSON line out. The socket file is owner-only,
+/// and the recorder also checks each caller's uid (SO_PEERCRED), so only the same user can
+/// pause or resume.
+enum ControlSocket {
+    static func path(vault: URL) -> String { vault.appendingPathComponent("control.sock").path }
+
+    enum Failure: Error, CustomStringConvertible {
+        case notRunning(String)
+        case failed(String)
+
+        var description: String {
+            switch self {
+            case let .notRunning(vault): "no recorder is running on \(vault) (start one with `understudy record`)"
+            case let .failed(reason): "the recorder did not answer: \(reason)"
+            }
+        }
+    }
+
+    /// Sends one request to the recorder of `vault` and returns its answer.
+    static func send(_ request: JSONValue, vault: URL) throws(Failure) -> JSONValue {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw .failed(String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        guard connect(fd, path(vault: vault)) == 0 else { throw .notRunning(vault.path) }
+        let line = Data((request.serialized + "\n").utf8)
+        guard line.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == line.count else { throw .failed("could not send") }
+        guard let answer = readLine(fd), let json = try? JSONValue.parse(answer) else { throw .failed("no answer") }
+        return json
+    }
+
+    /// Accepts requests on a thread of its own until ``Server/close()``.
+    final class Server: @unchecked Sendable {
+        private let fd: Int32
+        private let path: String
+        private let handle: @Sendable (JSONValue) -> JSONValue
+
+        init(vault: URL, handle: @escaping @Sendable (JSONValue) -> JSONValue) throws {
+            path = ControlSocket.path(vault: vault)
+            self.handle = handle
+            unlink(path) // a killed recorder's socket; the recorder lock says no other one runs
+            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0, ControlSocket.bind(fd, path) == 0, listen(fd, 8) == 0 else {
+                throw Failure.failed("cannot listen on \(path): \(String(cString: strerror(errno)))")
+            }
+            chmod(path, 0o600)
+            let thread = Thread { [self] in serve() }
+            thread.name = "understudy control socket"
+            thread.start()
+        }
+
+        func close() {
+            shutdown(fd, Int32(SHUT_RDWR))
+            unlink(path)
+        }
+
+        private func serve() {
+            while true {
+                let client = accept(fd, nil, nil)
+                guard client >= 0 else {
+                    if errno == EINTR { continue }
+                    return
+                }
+                defer { Foundation.close(client) }
+                guard Self.sameUser(client) else { continue }
+                var timeout = timeval(tv_sec: 2, tv_usec: 0)
+                setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                let request = ControlSocket.readLine(client).flatMap { try? JSONValue.parse($0) } ?? .object([])
+                let answer = Data((handle(request).serialized + "\n").utf8)
+                _ = answer.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+            }
+        }
+
+        private static func sameUser(_ client: Int32) -> Bool {
+            // struct ucred { pid_t pid; uid_t uid; gid_t gid; } (glibc hides the type without _GNU_SOURCE)
+            var credentials = [Int32](repeating: -1, count: 3)
+            var length = socklen_t(MemoryLayout<Int32>.size * 3)
+            guard getsockopt(client, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { return false }
+            return UInt32(bitPattern: credentials[1]) == getuid()
+        }
+    }
+
+    private static func readLine(_ fd: Int32) -> Data? {
+        var data = Data()
+        var byte: UInt8 = 0
+        while data.count < 65536 {
+            let n = read(fd, &byte, 1)
+            guard n == 1 else { return data.isEmpty ? nil : data }
+            if byte == 0x0A { return data }
+            data.append(byte)
+        }
+        return data
+    }
+
+    private static func withAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8.prefix(107)) + [0]
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+        }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
+
+    fileprivate static func bind(_ fd: Int32, _ path: String) -> Int32 {
+        withAddress(path) { Glibc.bind(fd, $0, $1) }
+    }
+
+    fileprivate static func connect(_ fd: Int32, _ path: String) -> Int32 {
+        withAddress(path) { Glibc.connect(fd, $0, $1) }
+    }
+}
