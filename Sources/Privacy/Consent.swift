@@ -19,6 +19,7 @@ public struct ConsentRecord: Sendable, Equatable, Codable {
 public struct ConsentStore: Sendable {
     public struct Contents: Sendable, Equatable, Codable {
         public var accepted: [ConsentRecord] = []
+        /// Set by a withdrawal, cleared by the next acceptance.
         public var withdrawnAt: Date?
     }
 
@@ -45,9 +46,8 @@ public struct ConsentStore: Sendable {
     /// The consent in force: the latest acceptance, unless withdrawn since.
     public func current() throws(PrivacyStoreError) -> ConsentRecord? {
         let contents = try load()
-        guard let last = contents.accepted.last else { return nil }
-        if let withdrawn = contents.withdrawnAt, withdrawn >= last.acceptedAt { return nil }
-        return last
+        guard contents.withdrawnAt == nil else { return nil }
+        return contents.accepted.last
     }
 
     public func decision(for document: PolicyDocument) throws(PrivacyStoreError) -> Decision {
@@ -66,9 +66,9 @@ public struct ConsentStore: Sendable {
     public func accept(_ document: PolicyDocument, at date: Date = Date()) throws(PrivacyStoreError) -> ConsentRecord {
         var contents = try load()
         let record = ConsentRecord(policyHash: document.hash, name: document.policy.name, version: document.policy.version,
-                                   acceptedAt: max(date, contents.withdrawnAt.map { $0.addingTimeInterval(0.001) } ?? date),
-                                   document: document.text)
+                                   acceptedAt: date, document: document.text)
         contents.accepted.append(record)
+        contents.withdrawnAt = nil
         try JSONStore.save(contents, to: url)
         return record
     }

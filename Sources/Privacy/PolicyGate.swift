@@ -182,7 +182,7 @@ public final class PolicyGate: CapturePolicy, Sendable {
                 s.pause = nil
                 s.markers.removeAll()
             }
-            return out
+            return out.enumerated().sorted { ($0.element.tNs, $0.offset) < ($1.element.tNs, $1.offset) }.map(\.element)
         }
     }
 

@@ -22,6 +22,9 @@ struct YAMLFields {
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
+        } catch let YamlError.duplicatedKeysInMapping(duplicates, context) {
+            let key = duplicates.sorted().first ?? ""
+            throw DocumentError(file: file, line: Self.secondLine(of: key, in: text) ?? context.mark.line, reason: "'\(key)' is given twice")
         } catch let error as YamlError {
             throw DocumentError(file: file, line: Self.line(of: error), reason: "not valid YAML: \(Self.problem(of: error))")
         } catch {
@@ -110,6 +113,19 @@ struct YAMLFields {
     func mapping(_ key: String) throws(DocumentError) -> YAMLFields? {
         guard let (node, _) = node(key) else { return nil }
         return try YAMLFields(node, file: file, what: "'\(key)'")
+    }
+
+    /// The line where `key:` appears a second time at the indentation of its first appearance.
+    private static func secondLine(of key: String, in text: String) -> Int? {
+        var indentation: Int?
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.drop { $0 == " " }
+            guard trimmed.hasPrefix("\(key):") else { continue }
+            let indent = line.count - trimmed.count
+            if indentation == indent { return index + 1 }
+            indentation = indentation ?? indent
+        }
+        return nil
     }
 
     private static func line(of error: YamlError) -> Int {

@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+import UnderstudyModel
+@testable import Privacy
+
+/// A complete, valid policy; tests change one thing at a time.
+let basePolicy = """
+    understudy-policy: 1
+    name: acme-engineering
+    version: 3
+    organisation: ACME Corp
+    audience: the ACME ML data team
+    contact: privacy@acme.example
+    capture:
+      pointer: true
+      keys: true
+      text: true
+      frames: true
+      frame-period: 5s
+    rules:
+      - category: banking
+        action: exclude
+      - app: KeePassXC
+        action: exclude
+      - title: "*payroll*"
+        action: structure-only
+      - site: github.com
+        action: capture
+    default-action: capture
+    pause-cap: 30m
+    review-window: 24h
+    retention: 7d
+    redaction: [email, phone, credit_card, iban, ssn, secret, password]
+
+    """
+
+func policy(_ text: String) throws -> Policy { try PolicyDocument(text: text, source: "test.yaml").policy }
+
+@Suite("Policy documents")
+struct PolicyDocumentTests {
+    @Test("A complete policy reads into exactly what it says")
+    func reads() throws {
+        let p = try policy(basePolicy)
+        #expect(p.name == "acme-engineering" && p.version == 3 && p.organisation == "ACME Corp")
+        #expect(p.rules == [
+            .init(match: .category("banking"), action: .exclude), .init(match: .app("KeePassXC"), action: .exclude),
+            .init(match: .title("*payroll*"), action: .structureOnly), .init(match: .site("github.com"), action: .capture),
+        ])
+        #expect(p.pauseCapSeconds == 1800 && p.reviewWindowSeconds == 86400 && p.retentionSeconds == 604_800)
+        #expect(p.capture.framePeriodSeconds == 5 && p.redaction.count == 7)
+    }
+
+    /// (the policy, the line the error must name, words the reason must contain)
+    static let malformedCases: [(String, Int, String)] = {
+        func edit(_ from: String, _ to: String) -> String { basePolicy.replacingOccurrences(of: from, with: to) }
+        return [
+            ("colour: red\n" + basePolicy, 1, "unknown field 'colour'"),
+            (edit("action: structure-only", "action: maybe"), 19, "'maybe' is not an action"),
+            (edit("  - site: github.com\n", "  - site: github.com\n    app: Code\n"), 20, "exactly one of app, title, site, category"),
+            (edit("category: banking", "category: bankz"), 14, "unknown category 'bankz'"),
+            (edit("pause-cap: 30m", "pause-cap: soon"), 23, "'soon' is not a duration"),
+            (edit("site: github.com", "site: https://github.com/x"), 20, "is not a host name"),
+            (edit("pointer: true", "pointer: sometimes"), 8, "must be true or false"),
+            (edit("  keys: true", "  keys: [true"), 10, "not valid YAML"),
+            (edit("name: acme-engineering\n", ""), 1, "'name' is missing"),
+            (edit("version: 3\n", "version: 3\nversion: 4\n"), 4, "'version' is given twice"),
+            (edit("pause-cap: 30m", "pause-cap: 10s"), 23, "at least 1m"),
+            (edit("ssn, secret", "ssn, secrets"), 26, "unknown recognizer 'secrets'"),
+            (edit("understudy-policy: 1", "understudy-policy: 2"), 1, "must be 1"),
+            (edit("  text: true", "  colour: blue"), 10, "unknown field 'colour' in 'capture'"),
+        ]
+    }()
+
+    @Test("Each malformed policy is refused with the line and the reason", arguments: malformedCases)
+    func malformed(text: String, line: Int, reason: String) throws {
+        do {
+            _ = try PolicyDocument(text: text, source: "test.yaml")
+            Issue.record("accepted: \(reason)")
+        } catch {
+            #expect(error.line == line, "\(error)")
+            #expect(error.reason.contains(reason), "\(error)")
+            #expect(error.description.hasPrefix("test.yaml:\(line): "))
+        }
+    }
+
+    @Test("The built-in default policy is valid, excludes every sensitive catalog category, and explains itself")
+    func defaultPolicy() throws {
+        let document = DefaultPolicy.document
+        let excluded = Set(document.policy.rules.filter { $0.action == .exclude }.compactMap { rule -> String? in
+            if case let .category(c) = rule.match { c } else { nil }
+        })
+        #expect(excluded.union(WindowRules.floorCategories) == Set(Catalog.shared.sensitiveCategories))
+        #expect(document.policy.pauseCapSeconds == 1800 && document.policy.capture.text && document.policy.redaction.count == 7)
+        let text = PolicyExplanation.text(document)
+        for phrase in ["records", "never records", "Who can see it", "How long it is kept", "understudy pause", "banking and payments"] {
+            #expect(text.contains(phrase), "\(phrase)")
+        }
+    }
+}
+
+@Suite("App and site catalog")
+struct CatalogTests {
+    @Test("The catalog holds at least 200 apps and sites, in every category the issue names")
+    func size() {
+        let catalog = Catalog.shared
+        #expect(catalog.entries.count >= 200)
+        for category in ["password-manager", "banking", "health", "hr-payroll", "legal", "personal-email", "personal-messaging", "dating",
+                         "communication", "office", "developer-tools", "browser", "design", "authentication", "private-browsing"] {
+            #expect(catalog.entries.contains { $0.category == category }, "\(category)")
+        }
+    }
+
+    @Test("Windows are matched by WM_CLASS, by a host in the title or URL (subdomains too), and by title words")
+    func matching() {
+        let catalog = Catalog.shared
+        func window(_ app: String, _ title: String, url: String? = nil) -> WindowContext {
+            WindowContext(app: app, title: title, pid: nil, window: 1, rect: [0, 0, 1, 1], url: url)
+        }
+        #expect(catalog.categories(of: window("keepassxc", "Passwords.kdbx")).contains("password-manager"))
+        #expect(catalog.categories(of: window("firefox", "Sign in — secure.chase.com — Mozilla Firefox")).contains("banking"))
+        #expect(catalog.categories(of: window("firefox", "Account", url: "https://www.paypal.com/myaccount")).contains("banking"))
+        #expect(catalog.categories(of: window("Navigator", "Mozilla Firefox Private Browsing")).contains("private-browsing"))
+        #expect(catalog.categories(of: window("firefox", "notchase.com — Firefox")).contains("banking") == false)
+        #expect(catalog.categories(of: window("XTerm", "vim notes.txt")).contains("banking") == false)
+    }
+}
+
+@Suite("Window rules")
+struct WindowRulesTests {
+    let rules = WindowRules(policy: try! policy(basePolicy))
+
+    func window(_ app: String, _ title: String) -> WindowContext { WindowContext(app: app, title: title, pid: nil, window: 1, rect: [0, 0, 1, 1]) }
+
+    @Test("The most restrictive matching rule wins; no match gets the default action")
+    func mostRestrictive() {
+        #expect(rules.treatment(of: window("KeePassXC", "db")) == .exclude)
+        #expect(rules.treatment(of: window("firefox", "Q3 Payroll run - github.com")) == .structureOnly)
+        #expect(rules.treatment(of: window("firefox", "Pull request - github.com")) == .capture)
+        #expect(rules.treatment(of: window("XTerm", "bash")) == .capture)
+    }
+
+    @Test("Private browsing and password prompts are excluded whatever the policy says")
+    func floor() throws {
+        let permissive = WindowRules(policy: try policy(basePolicy.replacingOccurrences(of: "app: KeePassXC\n    action: exclude", with: "app: Navigator\n    action: capture")))
+        #expect(permissive.treatment(of: window("Navigator", "Private Browsing - Mozilla Firefox")) == .exclude)
+        #expect(permissive.treatment(of: window("Pinentry-gtk-2", "Enter passphrase")) == .exclude)
+    }
+
+    @Test("A personal exemption excludes, even what a rule captures")
+    func exemption() {
+        var mine = rules
+        mine.exemptions = [Exemption(kind: .site, value: "GitHub.com")]
+        #expect(mine.treatment(of: window("firefox", "Pull request - github.com")) == .exclude)
+        mine.exemptions = [Exemption(kind: .title, value: "diary")]
+        #expect(mine.treatment(of: window("gedit", "My Diary.txt")) == .exclude)
+        #expect(mine.treatment(of: window("gedit", "notes.txt")) == .capture)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Synchronization
+import Testing
+import UnderstudyModel
+@testable import Privacy
+
+/// A clock the test moves by hand.
+final class TestClock: Sendable {
+    private let ns = Mutex<UInt64>(0)
+    var now: UInt64 { ns.withLock { $0 } }
+    func set(seconds: Double) { ns.withLock { $0 = UInt64(seconds * 1e9) } }
+}
+
+@Suite("Policy gate")
+struct PolicyGateTests {
+    let clock = TestClock()
+    let origin = Date(timeIntervalSince1970: 1_795_000_000)
+
+    func gate(_ text: String = basePolicy, exemptions: [Exemption] = []) throws -> PolicyGate {
+        let gate = PolicyGate(rules: WindowRules(policy: try policy(text), exemptions: exemptions), clock: { [clock] in clock.now })
+        gate.begin(originNs: 0, originWall: origin)
+        return gate
+    }
+
+    static func at(_ seconds: Double, _ body: EventBody) -> CapturedEvent { CapturedEvent(tNs: UInt64(seconds * 1e9), body: body) }
+    static func focus(_ app: String, _ title: String = "window") -> EventBody {
+        .focus(WindowContext(app: app, title: title, pid: 1, window: 2, rect: [0, 0, 10, 10]))
+    }
+    static func key(_ c: String) -> EventBody { .keyDown(key: c, keycode: 38, mods: [], text: c) }
+
+    @Test("While an excluded app has focus nothing passes, not even its focus event; one gap covers the span")
+    func exclusion() throws {
+        let gate = try gate()
+        let out = gate.filter([
+            Self.at(1, Self.focus("XTerm")), Self.at(1.1, Self.key("a")),
+            Self.at(2, Self.focus("KeePassXC", "Passwords")), Self.at(2.1, Self.key("s")), Self.at(2.2, .pointerDown(x: 1, y: 1, button: .left)),
+            Self.at(2.3, .frame(frame: "f", w: 1, h: 1, reason: .action)),
+            Self.at(3, Self.focus("XTerm")), Self.at(3.1, Self.key("b")),
+        ])
+        #expect(out.map(\.body) == [Self.focus("XTerm"), Self.key("a"), .gap(reason: .excludedApp, fromNs: 2_000_000_000, toNs: 3_000_000_000),
+                                   Self.focus("XTerm"), Self.key("b")])
+        #expect(gate.treatment(of: WindowContext(app: "KeePassXC", title: "", pid: nil, window: 1, rect: [])) == .exclude)
+    }
+
+    @Test("A structure-only window keeps timing but loses key names, text and its title")
+    func structureOnly() throws {
+        let out = try gate().filter([Self.at(1, Self.focus("firefox", "Payroll run")), Self.at(1.1, Self.key("4")),
+                                     Self.at(1.2, .keyUp(key: "4", keycode: 13, mods: [])), Self.at(1.3, .pointerMove(x: 5, y: 6))])
+        #expect(out.map(\.body) == [Self.focus("firefox", ""), .keyDown(key: "", keycode: 0, mods: [], text: nil),
+                                   .keyUp(key: "", keycode: 0, mods: []), .pointerMove(x: 5, y: 6)])
+    }
+
+    @Test("A pause drops everything from the moment it is asked, ends at the policy's cap even when longer was asked, and is marked in order")
+    func pauseCap() throws {
+        let gate = try gate(basePolicy.replacingOccurrences(of: "pause-cap: 30m", with: "pause-cap: 2m"))
+        clock.set(seconds: 10)
+        let until = gate.pause(seconds: 3600)
+        #expect(until == origin.addingTimeInterval(130))
+        #expect(!gate.framesAllowed && gate.pausedUntil == until)
+        // Typed before the pause, delivered after it: kept.
+        var out = gate.filter([Self.at(9.9, Self.key("a")), Self.at(10.5, Self.key("s")), Self.at(100, Self.key("t"))])
+        clock.set(seconds: 131)
+        #expect(gate.framesAllowed && gate.pausedUntil == nil)
+        out += gate.filter([Self.at(130.5, Self.key("b"))])
+        #expect(out.map(\.body) == [Self.key("a"), .pause(until: until, by: .user), .resume(by: .policy), Self.key("b")])
+        #expect(out.map(\.tNs) == [9_900_000_000, 10_000_000_000, 130_000_000_000, 130_500_000_000])
+    }
+
+    @Test("resume ends a pause at once; a pause that runs out is marked by the timer when no event comes")
+    func resumeAndTick() throws {
+        let gate = try gate()
+        clock.set(seconds: 5)
+        gate.pause(seconds: 60)
+        clock.set(seconds: 7)
+        #expect(gate.resume())
+        #expect(!gate.resume())
+        clock.set(seconds: 8)
+        #expect(gate.tick().map(\.body) == [.pause(until: origin.addingTimeInterval(65), by: .user), .resume(by: .user)])
+        clock.set(seconds: 20)
+        gate.pause(seconds: 5)
+        clock.set(seconds: 26)
+        #expect(gate.tick().map(\.tNs) == [20_000_000_000, 25_000_000_000])
+    }
+
+    @Test("An exemption added while its app has focus applies to the next event")
+    func exemptionNow() throws {
+        let gate = try gate()
+        var out = gate.filter([Self.at(1, Self.focus("XTerm")), Self.at(1.1, Self.key("a"))])
+        gate.update(exemptions: [Exemption(kind: .app, value: "xterm")])
+        out += gate.filter([Self.at(1.2, Self.key("b")), Self.at(2, Self.focus("Code")), Self.at(2.1, Self.key("c"))])
+        #expect(out.map(\.body) == [Self.focus("XTerm"), Self.key("a"), .gap(reason: .excludedApp, fromNs: 1_200_000_000, toNs: 2_000_000_000),
+                                   Self.focus("Code"), Self.key("c")])
+    }
+
+    @Test("A policy without text capture keeps key timing and non-printing keys only")
+    func noText() throws {
+        let gate = try gate(basePolicy.replacingOccurrences(of: "  text: true", with: "  text: false"))
+        let out = gate.filter([Self.at(1, Self.key("x")), Self.at(1.1, .keyDown(key: "Return", keycode: 36, mods: [], text: nil))])
+        #expect(out.map(\.body) == [.keyDown(key: "", keycode: 0, mods: [], text: nil), .keyDown(key: "Return", keycode: 36, mods: [], text: nil)])
+    }
+
+    @Test("At the end, an open exclusion gets its gap and an open pause its resume")
+    func finish() throws {
+        let gate = try gate()
+        _ = gate.filter([Self.at(1, Self.focus("KeePassXC"))])
+        clock.set(seconds: 3)
+        gate.pause(seconds: 60)
+        clock.set(seconds: 4)
+        #expect(gate.finish().map(\.body) == [.gap(reason: .excludedApp, fromNs: 1_000_000_000, toNs: 4_000_000_000),
+                                              .pause(until: origin.addingTimeInterval(63), by: .user), .resume(by: .user)])
+    }
+}
