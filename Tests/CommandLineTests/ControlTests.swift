@@ -1,0 +1,259 @@
+import Capture
+import Foundation
+import Testing
+import UnderstudyModel
+import Vault
+import XTestSupport
+
+/// A contributor's own config folder (keys, consent, exemptions, trusted policy keys), so a
+/// test's consent or exemption never leaks into another test.
+struct Contributor {
+    let config = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-contributor-\(UUID().uuidString)")
+    var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["XDG_CONFIG_HOME"] = config.path
+        return env
+    }
+
+    func run(_ arguments: String...) throws -> Understudy.Result { try run(arguments) }
+
+    func run(_ arguments: [String]) throws -> Understudy.Result {
+        Understudy.finish(try Understudy.start(arguments, environment: environment))
+    }
+
+    func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+        try Understudy.start(arguments, environment: environment)
+    }
+
+    /// Writes `yaml`, signs it with a new organisation key this contributor trusts, and consents to it.
+    func signedPolicy(_ yaml: String, consent: Bool = true) throws -> String {
+        let folder = config.appendingPathComponent("org-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("policy.yaml").path
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: file))
+        let key = folder.appendingPathComponent("org").path
+        #expect(try run("policy", "keygen", key).status == 0)
+        #expect(try run("policy", "trust", key + ".pub").status == 0)
+        #expect(try run("policy", "sign", "--key", key + ".key", file).status == 0)
+        if consent { #expect(try run("consent", "accept", "--quiet", "--policy", file).status == 0) }
+        return file
+    }
+
+    func openVault(_ path: String) throws -> Vault {
+        try Vault(at: URL(fileURLWithPath: path), create: false, keyStore: KeyFileStore(directory: config.appendingPathComponent("understudy/keys")))
+    }
+
+    func waitUntilRecording(_ vault: String, _ recorder: (Process, Pipe, Pipe)) async throws {
+        try await waitForRecorder(vault, process: recorder.0)
+        try await Task.sleep(for: .milliseconds(300)) // the first frame and focus event
+    }
+}
+
+func policyText(rules: String, extra: String = "") -> String {
+    """
+    understudy-policy: 1
+    name: test-policy
+    version: 1
+    organisation: Test Org
+    audience: the test team
+    contact: test@example.com
+    rules:
+    \(rules)
+    \(extra)
+    """
+}
+
+/// The typed text of a session, from `understudy log --json`.
+func typed(_ events: [Event]) -> String {
+    events.compactMap { if case let .keyDown(_, _, _, text) = $0.body { text } else { nil } }.joined()
+}
+
+func logEvents(_ contributor: Contributor, _ vault: String) throws -> [Event] {
+    try contributor.run("log", "--vault", vault, "--json").stdout.split(separator: "\n").map { try Event(json: try JSONValue.parse(Data($0.utf8))) }
+}
+
+@Suite("Contributor control on a real X server", .serialized)
+struct ControlTests {
+    @Test("Typing into an excluded app stores no key, focus or frame, only a gap; its window is blanked in every frame, focused or not, and the window beside it is not")
+    func excludedApp() async throws {
+        let x = try XSession()
+        try x.startApps()
+        let me = Contributor()
+        let policy = try me.signedPolicy(policyText(rules: "  - app: XCalc\n    action: exclude"))
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        let recorder = try me.start(["record", "--display", x.display, "--vault", vault, "--policy", policy])
+        try await me.waitUntilRecording(vault, recorder)
+        let term = try x.window(class: "UnderstudyTerm"), calc = try x.window(class: "XCalc")
+        try x.xdotool("windowactivate --sync \(term)\ntype ab\nsleep 0.6\nwindowactivate --sync \(calc)\ntype 12\nsleep 0.6\nwindowactivate --sync \(term)\ntype cd\nsleep 0.8")
+        kill(recorder.0.processIdentifier, SIGINT)
+        #expect(Understudy.finish(recorder).status == 0)
+
+        let events = try logEvents(me, vault)
+        #expect(typed(events) == "abcd")
+        let gaps = events.compactMap { e -> (UInt64, UInt64)? in if case let .gap(.excludedApp, from, to) = e.body { (from, to) } else { nil } }
+        #expect(gaps.count == 1)
+        #expect(!events.contains { if case let .focus(w) = $0.body { w.app == "XCalc" } else { false } })
+        if let (from, to) = gaps.first {
+            #expect(!events.contains { $0.tNs > from && $0.tNs < to && $0.kind != "gap" }, "something was stored while XCalc had focus")
+        }
+
+        // Every stored frame has XCalc's client area filled and the terminal's not.
+        // xwininfo's absolute position (xdotool's is off by the frame under a reparenting window manager).
+        let geometry = { (window: String) throws -> [Int] in
+            let info = try x.output("xwininfo", "-id", window)
+            func value(_ label: String) -> Int {
+                info.split(separator: "\n").first { $0.contains(label) }.flatMap { Int($0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) } ?? 0
+            }
+            return [value("Absolute upper-left X"), value("Absolute upper-left Y"), value("Width"), value("Height")]
+        }
+        let calcRect = try geometry(calc), termRect = try geometry(term)
+        let opened = try me.openVault(vault)
+        let session = try #require(try opened.sessions().first)
+        let frames = events.compactMap { e -> String? in if case let .frame(hash, _, _, _) = e.body { hash } else { nil } }
+        #expect(frames.count >= 2)
+        for hash in frames {
+            let (segment, manifest) = try #require(try opened.frame(session: session.id, hash: hash))
+            let pixels = try FrameAssembler.pixels(of: manifest) { tile in
+                try opened.tilePatch(segment: segment, tile: tile).map { found in
+                    .init(patchID: found.patch, codec: found.codec, index: found.index) { found.data }
+                }
+            }
+            func filled(_ rect: [Int]) -> Int {
+                var count = 0
+                for y in rect[1]..<(rect[1] + rect[3]) {
+                    for x in rect[0]..<(rect[0] + rect[2]) {
+                        let i = (y * manifest.width + x) * 4
+                        if pixels[i] == 0x30, pixels[i + 1] == 0x30, pixels[i + 2] == 0x30 { count += 1 }
+                    }
+                }
+                return count
+            }
+            #expect(filled(calcRect) == calcRect[2] * calcRect[3], "frame \(hash): XCalc is not fully blanked")
+            #expect(filled(termRect) < termRect[2] * termRect[3] / 2, "frame \(hash): the terminal is blanked")
+        }
+    }
+
+    @Test("During a pause nothing typed is stored; a pause longer than the cap is capped; status says paused until when; resume resumes")
+    func pause() async throws {
+        let x = try XSession()
+        try x.startApps()
+        let me = Contributor()
+        #expect(try me.run("consent", "accept", "--quiet").status == 0)
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        let recorder = try me.start(["record", "--display", x.display, "--vault", vault])
+        try await me.waitUntilRecording(vault, recorder)
+        let term = try x.window(class: "UnderstudyTerm")
+        try x.xdotool("windowactivate --sync \(term)\ntype ab\nsleep 0.6")
+        let paused = try me.run("pause", "2h", "--vault", vault)
+        #expect(paused.status == 0 && paused.stdout.contains("caps a pause at 30m"), "\(paused.stdout)\(paused.stderr)")
+        let status = try me.run("status", "--vault", vault)
+        #expect(status.stdout.contains("PAUSED until"), "\(status.stdout)")
+        try x.xdotool("type zz\nsleep 0.6")
+        #expect(try me.run("resume", "--vault", vault).stdout.contains("Recording again"))
+        try x.xdotool("type cd\nsleep 0.8")
+        kill(recorder.0.processIdentifier, SIGINT)
+        #expect(Understudy.finish(recorder).status == 0)
+
+        let events = try logEvents(me, vault)
+        #expect(typed(events) == "abcd")
+        let pause = try #require(events.first { $0.kind == "pause" })
+        guard case let .pause(until?, .user) = pause.body else { Issue.record("\(pause)"); return }
+        #expect(abs(until.timeIntervalSince(pause.wall) - 1800) < 1)
+        #expect(events.contains { $0.kind == "resume" && $0.tNs > pause.tNs })
+        #expect(try me.run("pause", "--vault", vault).stderr.contains("no recorder is running"))
+    }
+
+    @Test("An exemption added while recording applies at once, and removing it brings capture back")
+    func exemptionWhileRecording() async throws {
+        let x = try XSession()
+        try x.startApps()
+        let me = Contributor()
+        #expect(try me.run("consent", "accept", "--quiet").status == 0)
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        let recorder = try me.start(["record", "--display", x.display, "--vault", vault])
+        try await me.waitUntilRecording(vault, recorder)
+        let term = try x.window(class: "UnderstudyTerm")
+        try x.xdotool("windowactivate --sync \(term)\ntype ab\nsleep 0.6")
+        let added = try me.run("exempt", "add", "--app", "UnderstudyTerm")
+        let id = try #require(added.stdout.split(separator: "id ").last?.prefix(8)).description
+        try await Task.sleep(for: .milliseconds(600))
+        try x.xdotool("type cd\nsleep 0.6")
+        #expect(try me.run("exempt", "remove", id).status == 0)
+        try await Task.sleep(for: .milliseconds(600))
+        try x.xdotool("type ef\nsleep 0.8")
+        kill(recorder.0.processIdentifier, SIGINT)
+        #expect(Understudy.finish(recorder).status == 0)
+        let events = try logEvents(me, vault)
+        #expect(typed(events) == "abef")
+        #expect(events.contains { if case .gap(.excludedApp, _, _) = $0.body { true } else { false } })
+    }
+}
+
+@Suite("Policy commands", .serialized)
+struct PolicyCommandTests {
+    @Test("A tampered policy is refused; a wider one needs fresh consent; a narrower one applies at once and the session records its hash")
+    func signaturesAndConsent() async throws {
+        let me = Contributor()
+        let base = policyText(rules: "  - app: XCalc\n    action: exclude")
+        let policy = try me.signedPolicy(base)
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        func record(_ file: String, _ extra: String...) throws -> Understudy.Result {
+            try me.run(["record", "--vault", vault, "--policy", file, "--synthetic-events", "20", "--for", "500ms"] + extra)
+        }
+        #expect(try record(policy).status == 0)
+
+        try Data((base + "retention: 5d\n").utf8).write(to: URL(fileURLWithPath: policy)) // changed after signing
+        let tampered = try record(policy)
+        #expect(tampered.status != 0 && tampered.stderr.contains("does not match its signature"))
+        #expect(try record(policy, "--unsigned-policy").status == 0, "development override")
+
+        let wider = try me.signedPolicy(base + "retention: 30d\n", consent: false)
+        let refused = try record(wider)
+        #expect(refused.status != 0 && refused.stderr.contains("consent is needed") && refused.stderr.contains("data is kept longer (30d instead of 7d)"))
+
+        let narrower = try me.signedPolicy(base.replacingOccurrences(of: "action: exclude", with: "action: exclude\n  - category: social\n    action: exclude") + "retention: 3d\n", consent: false)
+        #expect(try record(narrower).status == 0)
+        let sessions = try me.openVault(vault).sessions()
+        let checked = try me.run("policy", "check", narrower).stdout
+        let narrowerHash = try #require(checked.range(of: "sha256 ").map { String(checked[$0.upperBound...].prefix(64)) })
+        #expect(sessions.last?.policyHash == narrowerHash)
+        #expect(sessions.count == 3 && sessions[1].policyUnsigned && !sessions[2].policyUnsigned)
+        #expect(try me.openVault(vault).settings().retentionSeconds == 3 * 86400, "the vault keeps data no longer than the policy allows")
+    }
+
+    @Test("policy check names the line of each mistake; explain reads as plain words")
+    func checkAndExplain() throws {
+        let me = Contributor()
+        let file = me.config.appendingPathComponent("bad.yaml")
+        try FileManager.default.createDirectory(at: me.config, withIntermediateDirectories: true)
+        try Data(policyText(rules: "  - app: XCalc\n    action: exclued").utf8).write(to: file)
+        let check = try me.run("policy", "check", file.path)
+        #expect(check.status != 0 && check.stderr.contains("\(file.path):9: 'action': 'exclued' is not an action"), "\(check.stderr)")
+        #expect(check.stderr.split(separator: "\n").count == 1)
+        let explain = try me.run("policy", "explain", "--default")
+        #expect(explain.status == 0 && explain.stdout.contains("It never records") && explain.stdout.contains("understudy pause"))
+        let noConsent = try me.run("record", "--vault", temporaryVault(), "--synthetic-events", "10", "--for", "1s")
+        #expect(noConsent.status != 0 && noConsent.stderr.contains("consent is needed"))
+    }
+
+    @Test("Withdrawing consent stops a running recorder within a second")
+    func withdraw() async throws {
+        let me = Contributor()
+        #expect(try me.run("consent", "accept", "--quiet").status == 0)
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        let recorder = try me.start(["record", "--vault", vault, "--synthetic-events", "100"])
+        try await waitForRecorder(vault, process: recorder.0)
+        let withdrawnAt = Date()
+        #expect(try me.run("consent", "withdraw").status == 0)
+        let result = Understudy.finish(recorder)
+        #expect(Date().timeIntervalSince(withdrawnAt) < 2.5)
+        #expect(result.status == 3 && result.stderr.contains("consent was withdrawn"))
+        let newest = try #require(try logEvents(me, vault).last)
+        #expect(newest.wall < withdrawnAt.addingTimeInterval(1))
+    }
+}
