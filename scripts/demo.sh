@@ -34,14 +34,18 @@ bin=$UNDERSTUDY
 rm -rf "$vault" "$XDG_CONFIG_HOME"
 mkdir -p "$out"
 
-echo "== consent: the contributor reads what the policy captures and accepts it"
-"$bin" consent accept | sed -n '1,12p'
-echo "   …"
+echo "== policy: the organisation signs it; the contributor trusts its key, reads it and consents"
+cp scripts/demo-policy.yaml "$out/policy.yaml"
+"$bin" policy keygen "$out/org" >/dev/null
+"$bin" policy sign --key "$out/org.key" "$out/policy.yaml"
+"$bin" policy trust "$out/org.pub"
+"$bin" consent accept --policy "$out/policy.yaml" | sed -n '1,20p'
+echo "   … (the whole text: understudy policy explain $out/policy.yaml)"
 set -a; eval "$(bash scripts/xsession.sh start)"; set +a
 echo "demo: X session on $DISPLAY"
 # Background jobs of a script get SIGINT ignored, and that would be inherited;
 # `trap - INT` in the subshell restores it so SIGINT can stop the recorder.
-(trap - INT; exec "$bin" record --display "$DISPLAY" --vault "$vault" --for 60s) &
+(trap - INT; exec "$bin" record --display "$DISPLAY" --vault "$vault" --policy "$out/policy.yaml" --for 90s) &
 rec_pid=$!
 
 for i in $(seq 150); do  # up to 30 s
@@ -51,8 +55,16 @@ for i in $(seq 150); do  # up to 30 s
   sleep 0.2
 done
 
-echo "demo: playing scripted session (~30 s)"
+echo "demo: playing scripted session (~30 s); what it types into xcalc is excluded by the policy"
 xdotool - <scripts/demo-workload.xdo >/dev/null  # stdout: ids printed by `search`
+echo "demo: pausing for 3 s, typing 'typed during the pause', then typing after it resumed by itself"
+"$bin" pause 3s --vault "$vault"
+"$bin" status --vault "$vault" | grep PAUSED || true
+xdotool windowactivate --sync "$(xdotool search --class UnderstudyTerm | head -1)" type --delay 30 "typed during the pause"
+sleep 3.5
+xdotool type --delay 30 "after the pause"
+xdotool key Return
+sleep 1
 stop_recorder
 
 echo
@@ -63,6 +75,12 @@ echo "vault: $PWD/$vault ($(du -sh "$vault" | cut -f1))"
 echo
 echo "== first 15 events (understudy log)"
 { "$bin" log --vault "$vault" || true; } | head -n 15
+echo
+echo "== exclusion and pause, as the log shows them"
+"$bin" log --vault "$vault" | grep -E " (gap|pause|resume) " || true
+echo
+echo "== the newest frame, as stored: xcalc (excluded) is blanked, the terminal is not"
+"$bin" vault frame --vault "$vault" --out "$out/last-frame.png"
 echo
 echo "== segments (understudy vault segments): the unit you review and forget"
 "$bin" vault segments --vault "$vault"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Capture
 import Foundation
 import UnderstudyModel
 import Vault
@@ -7,7 +8,7 @@ struct VaultCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vault",
         abstract: "Check, list, prune and configure a vault.",
-        subcommands: [Check.self, Segments.self, Prune.self, Config.self]
+        subcommands: [Check.self, Segments.self, Frame.self, Prune.self, Config.self]
     )
 
     struct Check: ParsableCommand {
@@ -51,6 +52,45 @@ struct VaultCommand: ParsableCommand {
                 }
             }
             output.flush()
+        }
+    }
+
+    struct Frame: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a stored frame as a PNG, to see exactly what was kept (masked windows included).",
+            discussion: "Without --hash, the newest frame of the newest session."
+        )
+
+        @OptionGroup var vaultOptions: VaultOptions
+
+        @Option(help: ArgumentHelp("The frame's content hash, as `understudy log` shows it.", valueName: "hash"))
+        var hash: String?
+
+        @Option(help: ArgumentHelp("The PNG file to write.", valueName: "file"))
+        var out: String
+
+        func run() throws {
+            let vault = try vaultOptions.open()
+            guard let session = try vault.sessions().last else { throw CommandFailure("the vault holds no session") }
+            var wanted = hash
+            if wanted == nil {
+                try vault.forEachEvent(session: session.id, damaged: { warn("skipped: \($0)") }) { _, event in
+                    if case let .frame(frame, _, _, _) = event.body { wanted = frame }
+                }
+            }
+            guard let wanted, let (segment, manifest) = try vault.frame(session: session.id, hash: wanted) else {
+                throw CommandFailure("no such frame in session \(session.id)")
+            }
+            let pixels = try FrameAssembler.pixels(of: manifest) { tile in
+                try vault.tilePatch(segment: segment, tile: tile).map { found in
+                    .init(patchID: found.patch, codec: found.codec, index: found.index) { found.data }
+                }
+            }
+            let png = try pixels.withUnsafeBytes {
+                try PixelCodec.encode($0.baseAddress!, width: manifest.width, height: manifest.height, stride: manifest.width * 4, codec: .png, level: 6)
+            }
+            try png.write(to: URL(fileURLWithPath: out))
+            print("Wrote frame \(wanted) (\(manifest.width)x\(manifest.height), \(manifest.reason.rawValue)) to \(out).")
         }
     }
 
