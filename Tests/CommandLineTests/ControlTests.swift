@@ -49,6 +49,34 @@ struct Contributor {
     }
 }
 
+/// An X session with the terminal and xcalc, and a recorder (default policy, consented) into a
+/// fresh vault, with "ab" already typed in the terminal.
+struct TypingSession {
+    let x: XSession
+    let me = Contributor()
+    let vault = temporaryVault()
+    let recorder: (Process, Pipe, Pipe)
+    let term: String
+
+    init() async throws {
+        x = try XSession()
+        try x.startApps()
+        #expect(try me.run("consent", "accept", "--quiet").status == 0)
+        recorder = try me.start(["record", "--display", x.display, "--vault", vault])
+        try await me.waitUntilRecording(vault, recorder)
+        term = try x.window(class: "UnderstudyTerm")
+        try x.xdotool("windowactivate --sync \(term)\ntype ab\nsleep 0.6")
+    }
+
+    /// Stops the recorder and returns what the vault holds.
+    func stop() throws -> [Event] {
+        kill(recorder.0.processIdentifier, SIGINT)
+        #expect(Understudy.finish(recorder).status == 0)
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        return try logEvents(me, vault)
+    }
+}
+
 func policyText(rules: String, extra: String = "") -> String {
     """
     understudy-policy: 1
@@ -136,16 +164,8 @@ struct ControlTests {
 
     @Test("During a pause nothing typed is stored; a pause longer than the cap is capped; status says paused until when; resume resumes")
     func pause() async throws {
-        let x = try XSession()
-        try x.startApps()
-        let me = Contributor()
-        #expect(try me.run("consent", "accept", "--quiet").status == 0)
-        let vault = temporaryVault()
-        defer { try? FileManager.default.removeItem(atPath: vault) }
-        let recorder = try me.start(["record", "--display", x.display, "--vault", vault])
-        try await me.waitUntilRecording(vault, recorder)
-        let term = try x.window(class: "UnderstudyTerm")
-        try x.xdotool("windowactivate --sync \(term)\ntype ab\nsleep 0.6")
+        let session = try await TypingSession()
+        let (me, vault, x) = (session.me, session.vault, session.x)
         let paused = try me.run("pause", "2h", "--vault", vault)
         #expect(paused.status == 0 && paused.stdout.contains("caps a pause at 30m"), "\(paused.stdout)\(paused.stderr)")
         let status = try me.run("status", "--vault", vault)
@@ -153,10 +173,8 @@ struct ControlTests {
         try x.xdotool("type zz\nsleep 0.6")
         #expect(try me.run("resume", "--vault", vault).stdout.contains("Recording again"))
         try x.xdotool("type cd\nsleep 0.8")
-        kill(recorder.0.processIdentifier, SIGINT)
-        #expect(Understudy.finish(recorder).status == 0)
+        let events = try session.stop()
 
-        let events = try logEvents(me, vault)
         #expect(typed(events) == "abcd")
         let pause = try #require(events.first { $0.kind == "pause" })
         guard case let .pause(until?, .user) = pause.body else { Issue.record("\(pause)"); return }
@@ -167,26 +185,15 @@ struct ControlTests {
 
     @Test("An exemption added while recording applies at once, and removing it brings capture back")
     func exemptionWhileRecording() async throws {
-        let x = try XSession()
-        try x.startApps()
-        let me = Contributor()
-        #expect(try me.run("consent", "accept", "--quiet").status == 0)
-        let vault = temporaryVault()
-        defer { try? FileManager.default.removeItem(atPath: vault) }
-        let recorder = try me.start(["record", "--display", x.display, "--vault", vault])
-        try await me.waitUntilRecording(vault, recorder)
-        let term = try x.window(class: "UnderstudyTerm")
-        try x.xdotool("windowactivate --sync \(term)\ntype ab\nsleep 0.6")
-        let added = try me.run("exempt", "add", "--app", "UnderstudyTerm")
+        let session = try await TypingSession()
+        let added = try session.me.run("exempt", "add", "--app", "UnderstudyTerm")
         let id = try #require(added.stdout.split(separator: "id ").last?.prefix(8)).description
         try await Task.sleep(for: .milliseconds(600))
-        try x.xdotool("type cd\nsleep 0.6")
-        #expect(try me.run("exempt", "remove", id).status == 0)
+        try session.x.xdotool("type cd\nsleep 0.6")
+        #expect(try session.me.run("exempt", "remove", id).status == 0)
         try await Task.sleep(for: .milliseconds(600))
-        try x.xdotool("type ef\nsleep 0.8")
-        kill(recorder.0.processIdentifier, SIGINT)
-        #expect(Understudy.finish(recorder).status == 0)
-        let events = try logEvents(me, vault)
+        try session.x.xdotool("type ef\nsleep 0.8")
+        let events = try session.stop()
         #expect(typed(events) == "abef")
         #expect(events.contains { if case .gap(.excludedApp, _, _) = $0.body { true } else { false } })
     }
