@@ -61,9 +61,11 @@ struct Recorder {
         let writer = try await VaultWriter(vault: vault, session: session)
         let published = RecorderLock.State(pid: getpid(), session: session.id, display: backend.display, startedAt: session.startedAt,
                                            policy: "\(policy.policy.name) v\(policy.policy.version)")
-        try lock.publish(published)
-        let control = try ControlSocket.Server(vault: vault.directory) { [gate] request in Self.answer(request, gate: gate) }
+        // Signals are handled before the state file says a recorder runs: a SIGINT sent as
+        // soon as `status` shows it must stop the recorder, not be lost.
         let stopper = StopSignals { [backend] in backend.stop() }
+        let control = try ControlSocket.Server(vault: vault.directory) { [gate] request in Self.answer(request, gate: gate) }
+        try lock.publish(published)
         let timer = limit.map { limit in Task { [backend] in
             try await Task.sleep(for: limit)
             backend.stop()
