@@ -62,7 +62,8 @@ struct RecordCommand: AsyncParsableCommand {
         let backend: any CaptureBackend = try syntheticEvents.map {
             SyntheticBackend(load: .init(eventsPerSecond: $0, framesPerSecond: syntheticFrames, frameBytes: syntheticFrameBytes))
         } ?? X11Backend(settings: settings)
-        let recorder = Recorder(backend: backend, vault: vault, lock: lock, policy: policy, policyUnsigned: unsigned, consent: consent, gate: gate)
+        let recorder = Recorder(backend: backend, vault: vault, lock: lock, policy: policy, policyUnsigned: unsigned, consent: consent, gate: gate,
+                                keystrokes: KeystrokeRedactor(kinds: policy.policy.redaction))
         let report = try await recorder.run(limit: duration?.duration)
         warn("recorded \(report.events) events and \(report.framesStored) frames from \(backend.display) into \(vault.directory.path)")
         if let stats { try report.json.write(to: URL(fileURLWithPath: stats)) }

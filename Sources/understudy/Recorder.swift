@@ -17,6 +17,8 @@ struct Recorder {
     let policyUnsigned: Bool
     let consent: ConsentRecord
     let gate: PolicyGate
+    /// Scrubs typed text before key events are stored.
+    let keystrokes: KeystrokeRedactor
     var flushInterval: Duration = .milliseconds(250)
 
     struct Report {
@@ -72,11 +74,12 @@ struct Recorder {
         } }
         let watcher = ConsentWatcher(policy: policy)
         let withdrawn = Mutex(false)
-        let flusher = Task { [flushInterval, backend, lock, gate] in
+        let flusher = Task { [flushInterval, backend, lock, gate, keystrokes] in
             var state = published
             while !Task.isCancelled {
                 try? await Task.sleep(for: flushInterval)
-                await writer.append(gate.tick())
+                let now = MonotonicClock.nowNs() &- backend.originNs
+                await writer.append(keystrokes.process(gate.tick()) + keystrokes.tick(nowNs: now))
                 if let exemptions = watcher.changedExemptions() { gate.update(exemptions: exemptions) }
                 if watcher.consentGone() {
                     warn("consent was withdrawn: recording stops")
@@ -102,7 +105,8 @@ struct Recorder {
         control.close()
         timer?.cancel()
         stopper.cancel()
-        await writer.append(gate.finish())
+        // Held keystrokes are scrubbed and written now; a crash would have lost them, never stored them.
+        await writer.append(keystrokes.process(gate.finish()) + keystrokes.finish())
         try await writer.close(endedAt: Date())
         lock.release()
         report.pipeline = backend.pipelineStats()
@@ -154,7 +158,7 @@ struct Recorder {
     private func store(_ record: CaptureRecord, in writer: VaultWriter, report: inout Report) async {
         switch record {
         case let .events(events):
-            let allowed = gate.filter(events)
+            let allowed = keystrokes.process(gate.filter(events))
             await writer.append(allowed)
             for event in allowed { report.eventsByKind[event.body.kind, default: 0] += 1 }
         case let .frame(manifest):

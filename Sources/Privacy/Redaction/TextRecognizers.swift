@@ -1,0 +1,193 @@
+import Foundation
+import UnderstudyModel
+
+/// A piece of text a recognizer found: where (in Unicode scalars, as Python indexes
+/// strings), what kind (the `redacted` event's `what`), and which recognizer.
+public struct TextSpan: Sendable, Equatable {
+    public var start: Int
+    public var end: Int
+    public var what: RedactionKind
+    public var recognizer: String
+
+    public init(start: Int, end: Int, what: RedactionKind, recognizer: String) {
+        self.start = start
+        self.end = end
+        self.what = what
+        self.recognizer = recognizer
+    }
+}
+
+/// One recognizer: a pattern that proposes candidates, and a validator that keeps only real
+/// ones (a checksum, a range check, entropy), so precision stays high.
+struct TextRecognizer: @unchecked Sendable {
+    let id: String
+    let what: RedactionKind
+    let pattern: NSRegularExpression
+    /// The capture group that is the sensitive part (0: the whole match).
+    let group: Int
+    let validate: @Sendable (String) -> Bool
+
+    init(_ id: String, _ what: RedactionKind, _ pattern: String, group: Int = 0, options: NSRegularExpression.Options = [],
+         validate: @escaping @Sendable (String) -> Bool = { _ in true }) {
+        self.id = id
+        self.what = what
+        self.pattern = try! NSRegularExpression(pattern: pattern, options: options) // literals below; a test compiles every one
+        self.group = group
+        self.validate = validate
+    }
+
+    /// Matches as UTF-16 ranges of `text`.
+    func find(in text: String, utf16 range: NSRange) -> [NSRange] {
+        pattern.matches(in: text, range: range).compactMap { match in
+            let found = match.range(at: group)
+            guard found.location != NSNotFound, let r = Range(found, in: text), validate(String(text[r])) else { return nil }
+            return found
+        }
+    }
+}
+
+/// The recognizers, documented one by one: what each matches and what it deliberately does not.
+enum TextRecognizers {
+    static let all: [TextRecognizer] = [
+        // Email: local@domain.tld. Not: "user@localhost", "@handles", a dot at either end of the local part.
+        TextRecognizer("email", .email, #"(?<![\w.+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"#,
+                       validate: { !$0.contains("..") }),
+        // Payment cards: 13-19 digits, optionally in groups split by one space or dash, Luhn-valid,
+        // with a known issuer prefix and length. Not: order numbers, bad checksums, unknown prefixes.
+        TextRecognizer("credit_card", .creditCard, #"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])"#, validate: Validators.paymentCard),
+        // IBAN: country code, two check digits, then the country's length; mod-97 must give 1.
+        TextRecognizer("iban", .iban, #"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}(?![A-Za-z0-9])"#, validate: Validators.iban),
+        // US SSN, dashed or spaced: not area 000, 666 or 900-999, group 00, serial 0000.
+        TextRecognizer("us_ssn", .ssn, #"(?<![\d-])(\d{3})[- ](\d{2})[- ](\d{4})(?![\d-])"#, validate: Validators.ssn),
+        // UK National Insurance number: two letters (not D, F, I, Q, U, V; second not O; not BG, GB,
+        // NK, KN, TN, NT, ZZ), six digits, a suffix A-D; optionally spaced.
+        TextRecognizer("uk_nino", .ssn, #"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"#),
+        // Phones: E.164 (+ and 8-15 digits, groups allowed) and national forms: US (415) 555-2671,
+        // 415-555-2671, 415.555.2671; UK 020 7946 0958, 07700 900123; FR 06 12 34 56 78. Not: dates,
+        // ISBNs, version or build numbers, prices (the validator checks digit counts and shapes).
+        TextRecognizer("phone_e164", .phone, #"(?<![\w+])\+[1-9](?:[ .-]?\(?\d{1,4}\)?){2,6}(?![\w-])"#, validate: Validators.e164),
+        TextRecognizer("phone_us", .phone, #"(?<![\w.-])(?:\(\d{3}\) ?|\d{3}[-.])\d{3}[-.]\d{4}(?![\w-]|\.\d)"#, validate: Validators.nanp),
+        TextRecognizer("phone_uk", .phone, #"(?<![\w.-])0(?:\d{2} \d{4} \d{4}|\d{3} \d{3} \d{4}|\d{4} ?\d{6}|\d{4} \d{3} \d{3})(?![\w-]|\.\d)"#),
+        TextRecognizer("phone_fr", .phone, #"(?<![\w.-])0[1-9](?:[ .]\d{2}){4}(?![\w-]|\.\d)"#),
+        // IP addresses (reported as `custom`): dotted quads 0-255, not inside longer dotted numbers
+        // (1.2.3.4.5, version strings); IPv6 when the system's parser accepts it.
+        TextRecognizer("ipv4", .custom, #"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)"#),
+        TextRecognizer("ipv6", .custom, #"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"#, validate: Validators.ipv6),
+        // Secrets with a recognisable shape.
+        TextRecognizer("aws_access_key_id", .secret, #"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"#),
+        TextRecognizer("aws_secret_access_key", .secret, #"(?i:aws)[\w .-]{0,30}?(?i:secret|key)[\w .-]{0,20}?["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#, group: 1),
+        TextRecognizer("github_token", .secret, #"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])"#),
+        TextRecognizer("gitlab_token", .secret, #"(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20,}"#),
+        TextRecognizer("slack_token", .secret, #"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"#),
+        TextRecognizer("stripe_key", .secret, #"(?<![A-Za-z0-9_])(?:sk|rk|pk|whsec)_(?:live|test)_[A-Za-z0-9]{16,}"#),
+        TextRecognizer("openai_key", .secret, #"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"#, validate: Validators.mixed),
+        TextRecognizer("jwt", .secret, #"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#),
+        TextRecognizer("pem_private_key", .secret, #"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)"#),
+        TextRecognizer("url_credentials", .secret, #"(?<![\w+.-])[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\s/:@]+:[^\s/@]+@[^\s/?#]+[^\s]*"#),
+        // Generic: a high-entropy value right after key/token/secret/password-like words and = or :.
+        // Not: "the password reset link expired" (no = or :), short or dictionary-like values.
+        TextRecognizer("keyword_secret", .secret,
+                       #"(?i)(?:api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?key|auth[_-]?token|token|passwd|password|pwd|private[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?([^\s"',;]{8,})"#,
+                       group: 1, validate: Validators.highEntropy),
+    ]
+}
+
+/// Checksums and ranges that turn pattern matches into findings.
+enum Validators {
+    static func digits(_ s: String) -> [Int] { s.compactMap(\.wholeNumberValue) }
+
+    static func luhn(_ d: [Int]) -> Bool {
+        var sum = 0
+        for (i, digit) in d.reversed().enumerated() {
+            let v = i % 2 == 1 ? digit * 2 : digit
+            sum += v > 9 ? v - 9 : v
+        }
+        return sum % 10 == 0
+    }
+
+    @Sendable static func paymentCard(_ s: String) -> Bool {
+        // One kind of separator, in groups of 4 (or 4-6-5 for Amex), or none.
+        let separators = Set(s.filter { $0 == " " || $0 == "-" })
+        guard separators.count <= 1 else { return false }
+        if let sep = separators.first {
+            let groups = s.split(separator: sep).map(\.count)
+            guard groups.allSatisfy({ $0 >= 4 }), groups == [4, 6, 5] || groups.dropLast().allSatisfy({ $0 == 4 }) else { return false }
+        }
+        let d = digits(s)
+        guard luhn(d), !Set(d).isEmpty, Set(d).count > 1 else { return false }
+        let n = d.count
+        let p2 = d[0] * 10 + d[1], p4 = d.prefix(4).reduce(0) { $0 * 10 + $1 }, p6 = d.prefix(6).reduce(0) { $0 * 10 + $1 }
+        switch d[0] {
+        case 4: return [13, 16, 19].contains(n)                                            // Visa
+        case 5: return (51...55).contains(p2) && n == 16                                  // Mastercard
+        case 2: return (222_100...272_099).contains(p6) && n == 16                        // Mastercard 2-series
+        case 3: return ([34, 37].contains(p2) && n == 15) || ((3528...3589).contains(p4) && (16...19).contains(n))
+            || ([36, 38, 39].contains(p2) && (14...19).contains(n)) || ((300...305).contains(p4 / 10) && (14...19).contains(n))
+        case 6: return (p4 == 6011 || p2 == 65 || (644...649).contains(p4 / 10) || p2 == 62) && (16...19).contains(n)
+        default: return false
+        }
+    }
+
+    static let ibanLengths: [String: Int] = [
+        "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "CH": 21, "CR": 22,
+        "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22,
+        "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "JO": 30,
+        "KW": 30, "KZ": 20, "LB": 28, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27,
+        "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24,
+        "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TN": 24, "TR": 26, "UA": 29, "VG": 24, "XK": 20,
+    ]
+
+    @Sendable static func iban(_ s: String) -> Bool {
+        let compact = s.filter { $0 != " " }
+        guard let length = ibanLengths[String(compact.prefix(2))], compact.count == length else { return false }
+        let rearranged = compact.dropFirst(4) + compact.prefix(4)
+        var remainder = 0
+        for ch in rearranged {
+            guard let v = ch.isNumber ? ch.wholeNumberValue : (ch.isUppercase ? Int(ch.asciiValue! - 55) : nil) else { return false }
+            for digit in String(v) { remainder = (remainder * 10 + digit.wholeNumberValue!) % 97 }
+        }
+        return remainder == 1
+    }
+
+    @Sendable static func ssn(_ s: String) -> Bool {
+        let d = digits(s)
+        guard d.count == 9 else { return false }
+        let area = d[0] * 100 + d[1] * 10 + d[2], group = d[3] * 10 + d[4], serial = d[5...].reduce(0) { $0 * 10 + $1 }
+        // Also not the same separator missing on one side only: "123-45 6789" is odd but harmless to accept.
+        return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
+    }
+
+    @Sendable static func e164(_ s: String) -> Bool {
+        let n = digits(s).count
+        return (8...15).contains(n)
+    }
+
+    /// North American numbers: area and exchange codes start with 2-9.
+    @Sendable static func nanp(_ s: String) -> Bool {
+        let d = digits(s)
+        return d.count == 10 && d[0] >= 2 && d[3] >= 2
+    }
+
+    @Sendable static func ipv6(_ s: String) -> Bool {
+        // inet_pton rejects times (10:04:05) and MAC addresses (six groups, no ::).
+        var address = in6_addr()
+        return inet_pton(AF_INET6, s, &address) == 1 && s.contains(where: \.isHexDigit) && s != "::"
+    }
+
+    /// Letters and digits both present, as real keys have; words like "task-list-items" do not.
+    @Sendable static func mixed(_ s: String) -> Bool {
+        s.contains(where: \.isNumber) && s.contains(where: \.isLetter)
+    }
+
+    /// At least 3 bits of entropy per character, and two kinds of characters.
+    @Sendable static func highEntropy(_ s: String) -> Bool {
+        let classes = [s.contains(where: \.isLowercase), s.contains(where: \.isUppercase), s.contains(where: \.isNumber),
+                       s.contains { !$0.isLetter && !$0.isNumber }].filter { $0 }.count
+        guard classes >= 2, !s.allSatisfy({ $0 == "*" || $0 == "•" }) else { return false }
+        var counts: [Character: Int] = [:]
+        for ch in s { counts[ch, default: 0] += 1 }
+        let n = Double(s.count)
+        let entropy = counts.values.reduce(0.0) { $0 - Double($1) / n * log2(Double($1) / n) }
+        return entropy >= 3.0
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import UnderstudyModel
+
+/// Finds personal data and secrets in text and removes them.
+///
+/// Every recognizer (``TextRecognizers``) runs over the whole text; overlapping findings are
+/// merged (the longer one wins, then the earlier recognizer), and each finding is replaced by
+/// a marker such as `[EMAIL]`. Offsets are in Unicode scalars, as Python indexes strings.
+public struct TextRedactor: Sendable {
+    /// The kinds a policy turned on.
+    public let kinds: Set<RedactionKind>
+    private let recognizers: [TextRecognizer]
+
+    public init(kinds: Set<RedactionKind> = Set(RedactionKind.allCases)) {
+        self.kinds = kinds
+        recognizers = TextRecognizers.all.filter { kinds.contains($0.what) }
+    }
+
+    /// The ids of the recognizers in use, for `understudy redact --list`.
+    public var recognizerIDs: [String] { recognizers.map(\.id) }
+
+    public func spans(in text: String) -> [TextSpan] {
+        let whole = NSRange(text.startIndex..., in: text)
+        var found: [(range: NSRange, what: RedactionKind, id: String)] = []
+        for recognizer in recognizers {
+            for range in recognizer.find(in: text, utf16: whole) { found.append((range, recognizer.what, recognizer.id)) }
+        }
+        // Longest first, then in recognizer order; drop what overlaps something already kept.
+        found.sort { $0.range.length > $1.range.length }
+        var kept: [(range: NSRange, what: RedactionKind, id: String)] = []
+        for candidate in found where !kept.contains(where: { NSIntersectionRange($0.range, candidate.range).length > 0 }) {
+            kept.append(candidate)
+        }
+        kept.sort { $0.range.location < $1.range.location }
+        let scalars = ScalarOffsets(text)
+        return kept.map { TextSpan(start: scalars.offset(utf16: $0.range.location), end: scalars.offset(utf16: NSMaxRange($0.range)),
+                                   what: $0.what, recognizer: $0.id) }
+    }
+
+    /// The text with every finding replaced by `[KIND]`, and the findings (offsets into the original).
+    public func redact(_ text: String) -> (text: String, spans: [TextSpan]) {
+        let spans = spans(in: text)
+        let scalars = Array(text.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var position = 0
+        for span in spans {
+            out.append(contentsOf: scalars[position..<span.start])
+            out.append(contentsOf: "[\(span.what.rawValue.uppercased())]".unicodeScalars)
+            position = span.end
+        }
+        out.append(contentsOf: scalars[position...])
+        return (String(out), spans)
+    }
+}
+
+/// Converts UTF-16 offsets (NSRange) to Unicode scalar offsets.
+struct ScalarOffsets {
+    private var utf16ToScalar: [Int]
+
+    init(_ text: String) {
+        utf16ToScalar = []
+        utf16ToScalar.reserveCapacity(text.utf16.count + 1)
+        var index = 0
+        for scalar in text.unicodeScalars {
+            for _ in 0..<scalar.utf16.count { utf16ToScalar.append(index) }
+            index += 1
+        }
+        utf16ToScalar.append(index)
+    }
+
+    func offset(utf16: Int) -> Int { utf16ToScalar[min(utf16, utf16ToScalar.count - 1)] }
+}
