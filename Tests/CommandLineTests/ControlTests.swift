@@ -199,6 +199,41 @@ struct ControlTests {
     }
 }
 
+@Suite("Typed text is redacted before storage", .serialized)
+struct TypedRedactionTests {
+    @Test("A card number, an email and an AWS key typed in a real terminal leave no trace in the log, only redacted events; so does a password typed after sudo")
+    func typedSecrets() async throws {
+        let session = try await TypingSession()
+        let planted = ["4111 1111 1111 1111", "jane.doe@example.org", "AKIAIOSFODNN7EXAMPLE", "Wh1sper-Quiet-77"]
+        try session.x.xdotool("""
+            type --delay 20 "card \(planted[0]) mail \(planted[1]) key \(planted[2])"
+            key Return
+            sleep 0.3
+            type --delay 20 "sudo true"
+            key Return
+            sleep 0.3
+            type --delay 20 "\(planted[3])"
+            key Return
+            sleep 0.3
+            type --delay 20 "done"
+            key Return
+            sleep 2
+            """)
+        let events = try session.stop()
+        let log = events.map(\.json.serialized).joined(separator: "\n") // exactly `understudy log --json`
+        #expect(typed(events).hasPrefix("abcard  mail  key sudo truedone"), "\(typed(events))")
+        let redacted = events.compactMap { e -> RedactionKind? in if case let .redacted(what, _) = e.body { what } else { nil } }
+        #expect(redacted == [.creditCard, .email, .secret, .password])
+        // No planted value, nor any run of its digits or letters, in any form.
+        for value in planted {
+            #expect(!log.contains(value))
+            for run in value.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) where run.count >= 4 {
+                #expect(!log.contains("\"\(run)\"") && !log.contains(String(run)), "\(run) leaked")
+            }
+        }
+    }
+}
+
 @Suite("Policy commands", .serialized)
 struct PolicyCommandTests {
     @Test("A tampered policy is refused; a wider one needs fresh consent; a narrower one applies at once and the session records its hash")
