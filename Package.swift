@@ -19,6 +19,7 @@ let package = Package(
         .target(name: "UnderstudyModel"),
         .systemLibrary(name: "CX11", pkgConfig: "x11", providers: [.apt(["libx11-dev", "libxtst-dev", "libxext-dev", "libxdamage-dev", "libxfixes-dev", "libxrandr-dev"])]),
         .systemLibrary(name: "CXKBCommon", pkgConfig: "xkbcommon", providers: [.apt(["libxkbcommon-dev"])]),
+        .systemLibrary(name: "CTesseract", pkgConfig: "tesseract", providers: [.apt(["libtesseract-dev", "libleptonica-dev", "tesseract-ocr-eng"])]),
         .target(
             name: "CFrameCodec",
             cSettings: [.unsafeFlags(["-I/usr/include/libpng16"])],
@@ -42,7 +43,7 @@ let package = Package(
         .target(
             name: "Privacy",
             dependencies: [
-                "UnderstudyModel",
+                "UnderstudyModel", "CTesseract",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

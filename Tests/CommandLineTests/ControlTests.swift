@@ -234,6 +234,41 @@ struct TypedRedactionTests {
     }
 }
 
+@Suite("Screen text is redacted by OCR", .serialized)
+struct ImageRedactionTests {
+    @Test("A screen showing a planted email and card has exactly their words filled, and its other words are still readable by OCR")
+    func redactImage() async throws {
+        let session = try await TypingSession()
+        try session.x.xdotool("""
+            type --delay 5 "hello world, write to jane.doe@example.org about invoice 4411"
+            key Return
+            type --delay 5 "card 4111 1111 1111 1111 and the quarterly report"
+            key Return
+            sleep 2
+            """)
+        let me = session.me
+        let folder = me.config
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let frame = folder.appendingPathComponent("frame.png").path, redacted = folder.appendingPathComponent("redacted.png").path
+        #expect(try me.run("vault", "frame", "--vault", session.vault, "--out", frame).status == 0)
+        _ = try session.stop()
+
+        let first = try me.run("redact-image", frame, redacted, "--json")
+        #expect(first.status == 0, "\(first.stderr)")
+        let answer = try JSONValue.parse(Data(first.stdout.utf8))
+        func array(_ value: JSONValue?) -> [JSONValue] { if case let .array(items)? = value { items } else { [] } }
+        let kinds = Set(array(answer["boxes"]).compactMap { $0["what"]?.stringValue })
+        #expect(kinds == ["email", "credit_card"])
+        let before = array(answer["lines"]).compactMap(\.stringValue)
+        #expect(before.contains { $0.contains("quarterly report") }, "OCR must read the planted screen: \(before)")
+
+        let second = try JSONValue.parse(Data(try me.run("redact-image", redacted, folder.appendingPathComponent("again.png").path, "--json").stdout.utf8))
+        let after = array(second["lines"]).compactMap(\.stringValue).joined(separator: "\n")
+        #expect(!after.contains("@") && !after.contains("4111") && !after.contains("jane"), "\(after)")
+        #expect(after.contains("hello world") && after.contains("quarterly report") && after.contains("invoice 4411"), "\(after)")
+    }
+}
+
 @Suite("Policy commands", .serialized)
 struct PolicyCommandTests {
     @Test("A tampered policy is refused; a wider one needs fresh consent; a narrower one applies at once and the session records its hash")

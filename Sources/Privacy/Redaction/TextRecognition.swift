@@ -1,0 +1,102 @@
+import CTesseract
+import Foundation
+
+/// Words read from an image by Tesseract, with their boxes, grouped in lines.
+///
+/// One engine is started once (start-up costs ~0.2 s) and reused; OpenMP is held to one
+/// thread (several fight on two cores: see shared/notes/ocr.md). Not thread-safe: one caller
+/// at a time. This file is the only place that talks to Tesseract's C API.
+public final class TextRecognition: @unchecked Sendable {
+    public struct Word: Sendable, Equatable {
+        public var text: String
+        /// x, y, width, height in the image's pixels.
+        public var box: [Int]
+        public var confidence: Float
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case cannotStart(String)
+        public var description: String {
+            switch self {
+            case let .cannotStart(reason): "cannot start Tesseract OCR: \(reason) (install tesseract-ocr-eng)"
+            }
+        }
+    }
+
+    private let api: OpaquePointer
+    /// Small screen fonts read far better enlarged: images are scaled by this before OCR.
+    public let scale: Int
+
+    /// Defaults measured on xterm's 6x13 font: 2x with page segmentation 6 (one block of text)
+    /// reads whole lines; sparse-text segmentation (11) breaks them into fragments.
+    public init(language: String = "eng", scale: Int = 2, pageSegmentation: Int = 6) throws(Failure) {
+        setenv("OMP_THREAD_LIMIT", "1", 0)
+        guard let api = TessBaseAPICreate() else { throw .cannotStart("TessBaseAPICreate failed") }
+        guard TessBaseAPIInit3(api, nil, language) == 0 else {
+            TessBaseAPIDelete(api)
+            throw .cannotStart("no '\(language)' language data")
+        }
+        TessBaseAPISetPageSegMode(api, TessPageSegMode(UInt32(pageSegmentation)))
+        TessBaseAPISetVariable(api, "user_defined_dpi", "300")
+        self.api = api
+        self.scale = max(1, scale)
+    }
+
+    deinit {
+        TessBaseAPIEnd(api)
+        TessBaseAPIDelete(api)
+    }
+
+    /// The lines of words in a region of a 4-byte-per-pixel image (BGRA or RGBA; OCR reads grey).
+    public func lines(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+                      region: (x: Int, y: Int, w: Int, h: Int)? = nil) -> [[Word]] {
+        let r = region ?? (0, 0, width, height)
+        guard r.w > 0, r.h > 0 else { return [] }
+        // Grey copy of the region, enlarged with linear interpolation: Tesseract reads small,
+        // hard-edged UI fonts badly at 1x and blocky enlargements only a little better.
+        let sw = r.w * scale, sh = r.h * scale
+        let base = pixels.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var source = [Float](repeating: 255, count: r.w * r.h)
+        for y in 0..<r.h {
+            let row = base + (r.y + y) * stride + r.x * 4
+            for x in 0..<r.w {
+                let p = row + x * 4
+                source[y * r.w + x] = (Float(p[0]) * 29 + Float(p[1]) * 150 + Float(p[2]) * 77) / 256
+            }
+        }
+        var grey = [UInt8](repeating: 255, count: sw * sh)
+        let inverse = 1 / Float(scale)
+        for y in 0..<sh {
+            let fy = max(0, (Float(y) + 0.5) * inverse - 0.5), y0 = min(Int(fy), r.h - 1), y1 = min(y0 + 1, r.h - 1), wy = fy - Float(y0)
+            for x in 0..<sw {
+                let fx = max(0, (Float(x) + 0.5) * inverse - 0.5), x0 = min(Int(fx), r.w - 1), x1 = min(x0 + 1, r.w - 1), wx = fx - Float(x0)
+                let top = source[y0 * r.w + x0] * (1 - wx) + source[y0 * r.w + x1] * wx
+                let bottom = source[y1 * r.w + x0] * (1 - wx) + source[y1 * r.w + x1] * wx
+                grey[y * sw + x] = UInt8(max(0, min(255, top * (1 - wy) + bottom * wy)))
+            }
+        }
+        return grey.withUnsafeBufferPointer { buffer -> [[Word]] in
+            TessBaseAPISetImage(api, buffer.baseAddress, Int32(sw), Int32(sh), 1, Int32(sw))
+            guard TessBaseAPIRecognize(api, nil) == 0, let iterator = TessBaseAPIGetIterator(api) else { return [] }
+            defer {
+                TessResultIteratorDelete(iterator)
+                TessBaseAPIClear(api)
+            }
+            var lines: [[Word]] = []
+            let page = TessResultIteratorGetPageIterator(iterator)
+            repeat {
+                guard let cText = TessResultIteratorGetUTF8Text(iterator, RIL_WORD) else { continue }
+                defer { TessDeleteText(cText) }
+                var left: Int32 = 0, top: Int32 = 0, right: Int32 = 0, bottom: Int32 = 0
+                guard TessPageIteratorBoundingBox(page, RIL_WORD, &left, &top, &right, &bottom) != 0 else { continue }
+                let word = Word(text: String(cString: cText),
+                                box: [r.x + Int(left) / scale, r.y + Int(top) / scale,
+                                      (Int(right) + scale - 1) / scale - Int(left) / scale, (Int(bottom) + scale - 1) / scale - Int(top) / scale],
+                                confidence: TessResultIteratorConfidence(iterator, RIL_WORD))
+                if TessPageIteratorIsAtBeginningOf(page, RIL_TEXTLINE) != 0 || lines.isEmpty { lines.append([]) }
+                lines[lines.count - 1].append(word)
+            } while TessResultIteratorNext(iterator, RIL_WORD) != 0
+            return lines
+        }
+    }
+}

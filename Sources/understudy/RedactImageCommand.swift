@@ -1,0 +1,49 @@
+import ArgumentParser
+import Capture
+import Foundation
+import Privacy
+import UnderstudyModel
+
+struct RedactImageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redact-image",
+        abstract: "Redact personal data and secrets in an image (PNG or WebP): OCR, the text recognizers, filled boxes.",
+        discussion: "Writes the redacted image to OUT (PNG) and prints the boxes; with --json, one object with the boxes and the words OCR read."
+    )
+
+    @Argument(help: ArgumentHelp("The image to redact.", valueName: "in"))
+    var input: String
+
+    @Argument(help: ArgumentHelp("Where to write the redacted PNG.", valueName: "out"))
+    var output: String
+
+    @Flag(help: "Print the boxes and the words read as JSON.")
+    var json = false
+
+    // For tuning OCR on new kinds of screens.
+    @Option(help: .hidden) var scale = 2
+    @Option(help: .hidden) var psm = 6
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: input) else { throw CommandFailure("cannot read \(input)") }
+        let codec: TileCodec = data.starts(with: [0x89, 0x50, 0x4E, 0x47]) ? .png : .webp
+        var image = try PixelCodec.decode(data, codec: codec)
+        let ocr = try TextRecognition(scale: scale, pageSegmentation: psm)
+        let redactor = ImageRedactor()
+        let stride = image.width * 4
+        let (boxes, lines) = image.pixels.withUnsafeBytes { redactor.boxes(in: $0, width: image.width, height: image.height, stride: stride, ocr: ocr) }
+        image.pixels.withUnsafeMutableBytes { ImageRedactor.fill(boxes, in: $0, stride: stride) }
+        let png = try image.pixels.withUnsafeBytes {
+            try PixelCodec.encode($0.baseAddress!, width: image.width, height: image.height, stride: stride, codec: .png, level: 6)
+        }
+        try png.write(to: URL(fileURLWithPath: output))
+        if json {
+            print(JSONValue.object([
+                ("boxes", .array(boxes.map { .object([("what", .string($0.what.rawValue)), ("box", .array($0.box.map { .int(Int64($0)) }))]) })),
+                ("lines", .array(lines.map { .string($0.map(\.text).joined(separator: " ")) })),
+            ]).serialized)
+        } else {
+            for box in boxes { print("\(box.what.rawValue) \(box.box.map(String.init).joined(separator: " "))") }
+        }
+    }
+}
