@@ -48,6 +48,8 @@ public actor VaultWriter {
     private var latestNs: UInt64 = 0
     private var keyframeWanted = false
     private var nonces = NonceSequence()
+    /// Events up to here were forgotten while recording; any that arrive late are dropped too.
+    private var forgottenUpToNs: UInt64?
     private var flushes = 0
     /// Events committed so far.
     public private(set) var written = 0
@@ -93,6 +95,8 @@ public actor VaultWriter {
 
     private func add(_ item: Item, tNs: UInt64, bytes: Int64) {
         latestNs = max(latestNs, tNs)
+        // Captured before a forget that covered it, but still upstream then (held for redaction, reordering).
+        if let cutoff = forgottenUpToNs, tNs <= cutoff, !Self.isPatch(item) { return }
         if var lost = gap {
             lost.toNs = max(lost.toNs, tNs)
             gap = lost
@@ -254,9 +258,11 @@ public actor VaultWriter {
         previous = nil
         keyframeWanted = true
         let startedMs = session.startedAt.timeIntervalSince1970 * 1000
+        let cutoff = UInt64(max(0, (Double(upToMs) - startedMs) * 1e6))
+        forgottenUpToNs = max(forgottenUpToNs ?? 0, cutoff)
         pending.removeAll { item in
             guard case let .event(event) = item else { return false }
-            return startedMs + Double(event.tNs) / 1e6 <= Double(upToMs)
+            return event.tNs <= cutoff
         }
         forgotten += 1
     }
@@ -293,6 +299,10 @@ public actor VaultWriter {
         settings = (try? vault.settings()) ?? settings
         budget.settings = settings
         budget.measure()
+    }
+
+    private static func isPatch(_ item: Item) -> Bool {
+        if case .patch = item { true } else { false }
     }
 
     private static func gapEvent(_ gap: Gap, toNs: UInt64) -> CapturedEvent {

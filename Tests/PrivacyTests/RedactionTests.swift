@@ -40,6 +40,14 @@ struct RecognizerTests {
         ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "secret:-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"),
         ("clone https://bob:s3cr3t@git.example.com/repo.git", "secret:https://bob:s3cr3t@git.example.com/repo.git"),
         ("password: Tr0ub4dor&3xq", "secret:Tr0ub4dor&3xq"),
+        ("password=@-!2%92T@~J3CBeL", "secret:@-!2%92T@~J3CBeL"),
+        ("key: 86a258320390c610bb424ae94206d772", "secret:86a258320390c610bb424ae94206d772"),
+        ("SSN (no dashes): 274514050", "ssn:274514050"),
+        ("call back 1-619-796-8680 today", "phone:1-619-796-8680"),
+        ("Handy 0171 30900496", "phone:0171 30900496"),
+        ("push to https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/o/r.git now", "secret:https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/o/r.git"),
+        ("cache redis://:s3cretPass@cache.internal:6379/0", "secret:redis://:s3cretPass@cache.internal:6379/0"),
+        ("IBAN DE89370400440532013000 STRIPE_PAYOUT", "iban:DE89370400440532013000"),
     ])
     func positives(text: String, expected: String) {
         #expect(found(text) == [expected])
@@ -62,6 +70,10 @@ struct RecognizerTests {
         "999.1.1.1 is not an address",
         "password: ********",
         "meeting at 10:04:05, mac 00:1a:2b:3c:4d:5e",
+        "logo icon@2x.png and sprite@3x.webp",
+        "api_key=${API_KEY} token: os.environ['TOKEN'] password=get_token(client)",
+        "clone ssh://git@github.com/org/repo.git",
+        "order 274514050 shipped",
     ])
     func negatives(text: String) {
         #expect(found(text) == [], "\(text)")

@@ -29,14 +29,18 @@ public final class XSession: @unchecked Sendable {
         guard windowManager else { return }
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-openbox-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: log) }
-        try launch("/usr/bin/openbox", errors: log)
         var last = ""
-        do {
-            try waitFor {
-                last = (try? self.output("xprop", "-root", "_NET_SUPPORTING_WM_CHECK")) ?? "xprop failed"
-                return last.contains("window id")
-            }
-        } catch {
+        // Rarely openbox exits at once, silently, on a fresh server; a second start has always worked.
+        for attempt in 1...2 {
+            try launch("/usr/bin/openbox", errors: log)
+            do {
+                try waitFor {
+                    last = (try? self.output("xprop", "-root", "_NET_SUPPORTING_WM_CHECK")) ?? "xprop failed"
+                    return last.contains("window id") || !(self.processes.last?.isRunning ?? false)
+                }
+                if last.contains("window id") { return }
+            } catch {}
+            guard attempt == 2 else { continue }
             let said = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             throw XSessionError.windowManagerDidNotStart(display: display, running: processes.last?.isRunning ?? false, xprop: last, openbox: said)
         }

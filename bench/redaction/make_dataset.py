@@ -370,7 +370,7 @@ class Gen:
             return "+61 2 9%s %s" % (self.digits(3), self.digits(4))
         if which == 1:
             return "+91 9%s %s" % (self.digits(4), self.digits(5))
-        return "+81 3-%s-%s" % (self.digits(4), self.digits(4))
+        return "+81 3-%s%s-%s" % (self.pick("3456"), self.digits(3), self.digits(4))
 
     # -- credit cards
     def card_digits(self, brand=None):

@@ -8,7 +8,7 @@ import UnderstudyModel
 /// rebuilt from them (characters, BackSpace). The held events are committed — scrubbed — at a
 /// boundary: Return or Tab, a pause in typing of ``quietNs``, a click or scroll, a focus change,
 /// cursor movement (arrows, Home, End, Delete, shortcuts: where the next characters go is then
-/// unknown, so the text so far is judged on its own), or ``maxHeld`` characters. The key events
+/// unknown, so the text so far is judged on its own), ``maxHeld`` characters, or ``maxHoldNs``. The key events
 /// that typed a detected span are replaced by one `redacted` event (`what`, `count` =
 /// characters). Everything else that happened meanwhile is held too, so the stored order stays
 /// the capture order. Held events live only in memory: a crash loses them, never writes them.
@@ -19,12 +19,15 @@ import UnderstudyModel
 public final class KeystrokeRedactor: Sendable {
     public static let quietNs: UInt64 = 1_500_000_000
     public static let maxHeld = 512
+    /// Nothing is held longer than this, even while typing goes on without a pause.
+    public static let maxHoldNs: UInt64 = 10_000_000_000
 
     private struct State {
         var held: [CapturedEvent] = []
         /// The rebuilt text: each character with the index of its key.down in `held`.
         var typed: [(text: String, event: Int)] = []
         var lastKeyNs: UInt64 = 0
+        var firstHeldNs: UInt64 = 0
         var passwordWindow = false
         var passwordLine = false
     }
@@ -50,7 +53,7 @@ public final class KeystrokeRedactor: Sendable {
     /// Commits what is held once typing has paused long enough.
     public func tick(nowNs: UInt64) -> [CapturedEvent] {
         state.withLock { s in
-            guard !s.held.isEmpty, nowNs &- s.lastKeyNs >= Self.quietNs else { return [] }
+            guard !s.held.isEmpty, nowNs &- s.lastKeyNs >= Self.quietNs || nowNs &- s.firstHeldNs >= Self.maxHoldNs else { return [] }
             return release(&s)
         }
     }
@@ -70,6 +73,7 @@ public final class KeystrokeRedactor: Sendable {
         case let .keyDown(key, _, mods, text):
             s.lastKeyNs = event.tNs
             if let text, !text.isEmpty, !mods.contains(.ctrl), !mods.contains(.alt), !mods.contains(.super) {
+                if s.held.isEmpty { s.firstHeldNs = event.tNs }
                 s.held.append(event)
                 s.typed.append((text, s.held.count - 1))
                 if s.typed.count >= Self.maxHeld { out += release(&s) }

@@ -26,22 +26,29 @@ struct TextRecognizer: @unchecked Sendable {
     /// The capture group that is the sensitive part (0: the whole match).
     let group: Int
     let validate: @Sendable (String) -> Bool
+    /// Trims a match to the part that is the finding: how many UTF-16 units to keep, or nil to drop it.
+    let refine: @Sendable (String) -> Int?
 
     init(_ id: String, _ what: RedactionKind, _ pattern: String, group: Int = 0, options: NSRegularExpression.Options = [],
-         validate: @escaping @Sendable (String) -> Bool = { _ in true }) {
+         validate: @escaping @Sendable (String) -> Bool = { _ in true }, refine: (@Sendable (String) -> Int?)? = nil) {
         self.id = id
         self.what = what
         self.pattern = try! NSRegularExpression(pattern: pattern, options: options) // literals below; a test compiles every one
         self.group = group
         self.validate = validate
+        self.refine = refine ?? { $0.utf16.count }
     }
 
     /// Matches as UTF-16 ranges of `text`.
     func find(in text: String, utf16 range: NSRange) -> [NSRange] {
         pattern.matches(in: text, range: range).compactMap { match in
             let found = match.range(at: group)
-            guard found.location != NSNotFound, let r = Range(found, in: text), validate(String(text[r])) else { return nil }
-            return found
+            guard found.location != NSNotFound, let r = Range(found, in: text) else { return nil }
+            let candidate = String(text[r])
+            guard let length = refine(candidate), length > 0 else { return nil }
+            let kept = NSRange(location: found.location, length: length)
+            guard let k = Range(kept, in: text), validate(String(text[k])) else { return nil }
+            return kept
         }
     }
 }
@@ -50,15 +57,18 @@ struct TextRecognizer: @unchecked Sendable {
 enum TextRecognizers {
     static let all: [TextRecognizer] = [
         // Email: local@domain.tld. Not: "user@localhost", "@handles", a dot at either end of the local part.
-        TextRecognizer("email", .email, #"(?<![\w.+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"#,
-                       validate: { !$0.contains("..") }),
+        TextRecognizer("email", .email, #"(?<![\w.+/-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"#,
+                       validate: Validators.email),
         // Payment cards: 13-19 digits, optionally in groups split by one space or dash, Luhn-valid,
         // with a known issuer prefix and length. Not: order numbers, bad checksums, unknown prefixes.
         TextRecognizer("credit_card", .creditCard, #"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])"#, validate: Validators.paymentCard),
         // IBAN: country code, two check digits, then the country's length; mod-97 must give 1.
-        TextRecognizer("iban", .iban, #"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}(?![A-Za-z0-9])"#, validate: Validators.iban),
+        TextRecognizer("iban", .iban, #"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}"#, validate: Validators.iban,
+                       refine: Validators.ibanLength),
         // US SSN, dashed or spaced: not area 000, 666 or 900-999, group 00, serial 0000.
         TextRecognizer("us_ssn", .ssn, #"(?<![\d-])(\d{3})[- ](\d{2})[- ](\d{4})(?![\d-])"#, validate: Validators.ssn),
+        // Bare nine digits only right after "SSN" or "social security (number)": elsewhere they are ids.
+        TextRecognizer("us_ssn_context", .ssn, #"(?i)\b(?:ssn|social security(?: number| no\.?)?)\b[^\d\n]{0,24}?(?<!\d)(\d{9})(?!\d)"#, group: 1, validate: Validators.ssn),
         // UK National Insurance number: two letters (not D, F, I, Q, U, V; second not O; not BG, GB,
         // NK, KN, TN, NT, ZZ), six digits, a suffix A-D; optionally spaced.
         TextRecognizer("uk_nino", .ssn, #"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"#),
@@ -66,7 +76,9 @@ enum TextRecognizers {
         // 415-555-2671, 415.555.2671; UK 020 7946 0958, 07700 900123; FR 06 12 34 56 78. Not: dates,
         // ISBNs, version or build numbers, prices (the validator checks digit counts and shapes).
         TextRecognizer("phone_e164", .phone, #"(?<![\w+])\+[1-9](?:[ .-]?\(?\d{1,4}\)?){2,6}(?![\w-])"#, validate: Validators.e164),
-        TextRecognizer("phone_us", .phone, #"(?<![\w.-])(?:\(\d{3}\) ?|\d{3}[-.])\d{3}[-.]\d{4}(?![\w-]|\.\d)"#, validate: Validators.nanp),
+        TextRecognizer("phone_us", .phone, #"(?<![\w.-])(?:1[-. ])?(?:\(\d{3}\) ?|\d{3}[-.])\d{3}[-.]\d{4}(?![\w-]|\.\d)"#, validate: Validators.nanp),
+        // German national numbers: trunk 0, area or mobile prefix, a space, the subscriber number.
+        TextRecognizer("phone_de", .phone, #"(?<![\w.-])0[1-9]\d{1,4} \d{5,8}(?![\w-]|\.\d)"#, validate: { (10...12).contains(Validators.digits($0).count) }),
         TextRecognizer("phone_uk", .phone, #"(?<![\w.-])0(?:\d{2} \d{4} \d{4}|\d{3} \d{3} \d{4}|\d{4} ?\d{6}|\d{4} \d{3} \d{3})(?![\w-]|\.\d)"#),
         TextRecognizer("phone_fr", .phone, #"(?<![\w.-])0[1-9](?:[ .]\d{2}){4}(?![\w-]|\.\d)"#),
         // IP addresses (reported as `custom`): dotted quads 0-255, not inside longer dotted numbers
@@ -83,12 +95,15 @@ enum TextRecognizers {
         TextRecognizer("openai_key", .secret, #"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"#, validate: Validators.mixed),
         TextRecognizer("jwt", .secret, #"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#),
         TextRecognizer("pem_private_key", .secret, #"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)"#),
-        TextRecognizer("url_credentials", .secret, #"(?<![\w+.-])[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\s/:@]+:[^\s/@]+@[^\s/?#]+[^\s]*"#),
+        // URLs with a password (`user:pass@`, `:pass@`) or a token as the user name (`ghp_…@`); the
+        // whole URL goes. Not: `ssh://git@host` (a plain user name).
+        TextRecognizer("url_credentials", .secret, #"(?<![\w+.-])[A-Za-z][A-Za-z0-9+.-]{1,15}://(?:[^\s/:@]*:[^\s/@]+|[^\s/:@]{16,})@[^\s/?#]+[^\s"'<>)\]]*"#,
+                       validate: Validators.credentialURL),
         // Generic: a high-entropy value right after key/token/secret/password-like words and = or :.
         // Not: "the password reset link expired" (no = or :), short or dictionary-like values.
         TextRecognizer("keyword_secret", .secret,
-                       #"(?i)(?:api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?key|auth[_-]?token|token|passwd|password|pwd|private[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?([^\s"',;]{8,})"#,
-                       group: 1, validate: Validators.highEntropy),
+                       #"(?i)(?:\bkey|api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?key|auth[_-]?token|token|passwd|password|pwd|private[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?([^\s"',;]{8,})"#,
+                       group: 1, validate: { Validators.highEntropy($0) && !Validators.placeholder($0) }),
     ]
 }
 
@@ -149,6 +164,42 @@ enum Validators {
         return remainder == 1
     }
 
+    /// Not file names (`icon@2x.png`) or code (`obj@attr.name`): the top-level domain is not a file type.
+    @Sendable static func email(_ s: String) -> Bool {
+        guard !s.contains(".."), let tld = s.split(separator: ".").last?.lowercased() else { return false }
+        let fileTypes: Set<String> = ["png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "js", "ts", "css", "py", "rb", "go", "rs",
+                                      "swift", "java", "json", "yaml", "yml", "txt", "md", "html", "htm", "xml", "pdf", "zip", "gz", "tar",
+                                      "so", "dll", "exe", "sh", "c", "h", "cpp", "kt", "php", "lock", "log", "csv"]
+        return !fileTypes.contains(tld)
+    }
+
+    /// The number of UTF-16 units of an IBAN at the start of `s`: the country's length in letters and digits.
+    @Sendable static func ibanLength(_ s: String) -> Int? {
+        guard let length = ibanLengths[String(s.prefix(2))] else { return nil }
+        var count = 0, units = 0
+        for ch in s {
+            if ch != " " { count += 1 }
+            units += ch.utf16.count
+            if count == length { return units }
+        }
+        return nil
+    }
+
+    /// A user name that is a token (prefix or letters and digits mixed), or any password.
+    @Sendable static func credentialURL(_ s: String) -> Bool {
+        guard let scheme = s.range(of: "://"), let at = s.range(of: "@", range: scheme.upperBound..<s.endIndex) else { return false }
+        let userinfo = s[scheme.upperBound..<at.lowerBound]
+        return userinfo.contains(":") || mixed(String(userinfo))
+    }
+
+    /// `${API_KEY}`, `$TOKEN`, `{{ secret }}`, `<your-key-here>`, `%(password)s`, `os.environ[...]`,
+    /// `get_token(client)`: names of secrets, not secrets. Real passwords with `$`, `%` or `@` inside are kept.
+    @Sendable static func placeholder(_ s: String) -> Bool {
+        let patterns = [#"^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$"#, #"^\{\{.*\}\}$"#, #"^<[^>]*>$"#, #"^%\(?[A-Za-z_]+\)?s?%?$"#,
+                        #"^[A-Za-z_][\w.]*\(.*\)?$"#, #"^[A-Za-z_][\w.]*\["#, #"^(?:os\.environ|process\.env|ENV\[|getenv)"#]
+        return patterns.contains { s.range(of: $0, options: .regularExpression) != nil }
+    }
+
     @Sendable static func ssn(_ s: String) -> Bool {
         let d = digits(s)
         guard d.count == 9 else { return false }
@@ -162,9 +213,10 @@ enum Validators {
         return (8...15).contains(n)
     }
 
-    /// North American numbers: area and exchange codes start with 2-9.
+    /// North American numbers: area and exchange codes start with 2-9 (after an optional country code 1).
     @Sendable static func nanp(_ s: String) -> Bool {
-        let d = digits(s)
+        var d = digits(s)
+        if d.count == 11, d[0] == 1 { d.removeFirst() }
         return d.count == 10 && d[0] >= 2 && d[3] >= 2
     }
 
