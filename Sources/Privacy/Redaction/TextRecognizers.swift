@@ -28,8 +28,29 @@ struct TextRecognizer: @unchecked Sendable {
     let validate: @Sendable (String) -> Bool
     /// Trims a match to the part that is the finding: how many UTF-16 units to keep, or nil to drop it.
     let refine: @Sendable (String) -> Int?
+    /// Something the text must contain for the pattern to be worth running (most text has no `@`).
+    let trigger: Trigger
 
-    init(_ id: String, _ what: RedactionKind, _ pattern: String, group: Int = 0, options: NSRegularExpression.Options = [],
+    enum Trigger: Sendable {
+        case always
+        case digit
+        /// Any of these, exactly.
+        case any([String])
+        /// Any of these, ignoring case (lowercase here).
+        case anyIgnoringCase([String])
+
+        func fires(_ text: TriggerText) -> Bool {
+            switch self {
+            case .always: true
+            case .digit: text.hasDigit
+            case let .any(words): words.contains { text.text.contains($0) }
+            case let .anyIgnoringCase(words): words.contains { text.lowercased.contains($0) }
+            }
+        }
+    }
+
+    init(_ id: String, _ what: RedactionKind, _ pattern: String, trigger: Trigger = .always, group: Int = 0,
+         options: NSRegularExpression.Options = [],
          validate: @escaping @Sendable (String) -> Bool = { _ in true }, refine: (@Sendable (String) -> Int?)? = nil) {
         self.id = id
         self.what = what
@@ -37,6 +58,7 @@ struct TextRecognizer: @unchecked Sendable {
         self.group = group
         self.validate = validate
         self.refine = refine ?? { $0.utf16.count }
+        self.trigger = trigger
     }
 
     /// Matches as UTF-16 ranges of `text`.
@@ -53,56 +75,69 @@ struct TextRecognizer: @unchecked Sendable {
     }
 }
 
+/// The text a recognizer's trigger looks at, with what every trigger needs worked out once.
+struct TriggerText {
+    let text: String
+    let lowercased: String
+    let hasDigit: Bool
+
+    init(_ text: String) {
+        self.text = text
+        lowercased = text.lowercased()
+        hasDigit = text.utf8.contains { $0 >= 48 && $0 <= 57 }
+    }
+}
+
 /// The recognizers, documented one by one: what each matches and what it deliberately does not.
 enum TextRecognizers {
     static let all: [TextRecognizer] = [
         // Email: local@domain.tld. Not: "user@localhost", "@handles", a dot at either end of the local part.
-        TextRecognizer("email", .email, #"(?<![\w.+/-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"#,
+        TextRecognizer("email", .email, #"(?<![\w.+/-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"#, trigger: .any(["@"]), 
                        validate: Validators.email),
         // Payment cards: 13-19 digits, optionally in groups split by one space or dash, Luhn-valid,
         // with a known issuer prefix and length. Not: order numbers, bad checksums, unknown prefixes.
-        TextRecognizer("credit_card", .creditCard, #"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])"#, validate: Validators.paymentCard),
+        TextRecognizer("credit_card", .creditCard, #"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])"#, trigger: .digit, validate: Validators.paymentCard),
         // IBAN: country code, two check digits, then the country's length; mod-97 must give 1.
-        TextRecognizer("iban", .iban, #"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}"#, validate: Validators.iban,
+        TextRecognizer("iban", .iban, #"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}"#, trigger: .digit, validate: Validators.iban,
                        refine: Validators.ibanLength),
         // US SSN, dashed or spaced: not area 000, 666 or 900-999, group 00, serial 0000.
-        TextRecognizer("us_ssn", .ssn, #"(?<![\d-])(\d{3})[- ](\d{2})[- ](\d{4})(?![\d-])"#, validate: Validators.ssn),
+        TextRecognizer("us_ssn", .ssn, #"(?<![\d-])(\d{3})[- ](\d{2})[- ](\d{4})(?![\d-])"#, trigger: .digit, validate: Validators.ssn),
         // Bare nine digits only right after "SSN" or "social security (number)": elsewhere they are ids.
-        TextRecognizer("us_ssn_context", .ssn, #"(?i)\b(?:ssn|social security(?: number| no\.?)?)\b[^\d\n]{0,24}?(?<!\d)(\d{9})(?!\d)"#, group: 1, validate: Validators.ssn),
+        TextRecognizer("us_ssn_context", .ssn, #"(?i)\b(?:ssn|social security(?: number| no\.?)?)\b[^\d\n]{0,24}?(?<!\d)(\d{9})(?!\d)"#, trigger: .anyIgnoringCase(["ssn", "social security"]), group: 1, validate: Validators.ssn),
         // UK National Insurance number: two letters (not D, F, I, Q, U, V; second not O; not BG, GB,
         // NK, KN, TN, NT, ZZ), six digits, a suffix A-D; optionally spaced.
-        TextRecognizer("uk_nino", .ssn, #"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"#),
+        TextRecognizer("uk_nino", .ssn, #"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"#, trigger: .digit),
         // Phones: E.164 (+ and 8-15 digits, groups allowed) and national forms: US (415) 555-2671,
         // 415-555-2671, 415.555.2671; UK 020 7946 0958, 07700 900123; FR 06 12 34 56 78. Not: dates,
         // ISBNs, version or build numbers, prices (the validator checks digit counts and shapes).
-        TextRecognizer("phone_e164", .phone, #"(?<![\w+])\+[1-9](?:[ .-]?\(?\d{1,4}\)?){2,6}(?![\w-])"#, validate: Validators.e164),
-        TextRecognizer("phone_us", .phone, #"(?<![\w.-])(?:1[-. ])?(?:\(\d{3}\) ?|\d{3}[-.])\d{3}[-.]\d{4}(?![\w-]|\.\d)"#, validate: Validators.nanp),
+        TextRecognizer("phone_e164", .phone, #"(?<![\w+])\+[1-9](?:[ .-]?\(?\d{1,4}\)?){2,6}(?![\w-])"#, trigger: .any(["+"]), validate: Validators.e164),
+        TextRecognizer("phone_us", .phone, #"(?<![\w.-])(?:1[-. ])?(?:\(\d{3}\) ?|\d{3}[-.])\d{3}[-.]\d{4}(?![\w-]|\.\d)"#, trigger: .digit, validate: Validators.nanp),
         // German national numbers: trunk 0, area or mobile prefix, a space, the subscriber number.
-        TextRecognizer("phone_de", .phone, #"(?<![\w.-])0[1-9]\d{1,4} \d{5,8}(?![\w-]|\.\d)"#, validate: { (10...12).contains(Validators.digits($0).count) }),
-        TextRecognizer("phone_uk", .phone, #"(?<![\w.-])0(?:\d{2} \d{4} \d{4}|\d{3} \d{3} \d{4}|\d{4} ?\d{6}|\d{4} \d{3} \d{3})(?![\w-]|\.\d)"#),
-        TextRecognizer("phone_fr", .phone, #"(?<![\w.-])0[1-9](?:[ .]\d{2}){4}(?![\w-]|\.\d)"#),
+        TextRecognizer("phone_de", .phone, #"(?<![\w.-])0[1-9]\d{1,4} \d{5,8}(?![\w-]|\.\d)"#, trigger: .digit, validate: { (10...12).contains(Validators.digits($0).count) }),
+        TextRecognizer("phone_uk", .phone, #"(?<![\w.-])0(?:\d{2} \d{4} \d{4}|\d{3} \d{3} \d{4}|\d{4} ?\d{6}|\d{4} \d{3} \d{3})(?![\w-]|\.\d)"#, trigger: .digit),
+        TextRecognizer("phone_fr", .phone, #"(?<![\w.-])0[1-9](?:[ .]\d{2}){4}(?![\w-]|\.\d)"#, trigger: .digit),
         // IP addresses (reported as `custom`): dotted quads 0-255, not inside longer dotted numbers
         // (1.2.3.4.5, version strings); IPv6 when the system's parser accepts it.
-        TextRecognizer("ipv4", .custom, #"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)"#),
-        TextRecognizer("ipv6", .custom, #"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"#, validate: Validators.ipv6),
+        TextRecognizer("ipv4", .custom, #"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)"#, trigger: .digit),
+        TextRecognizer("ipv6", .custom, #"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"#, trigger: .any([":"]), validate: Validators.ipv6),
         // Secrets with a recognisable shape.
-        TextRecognizer("aws_access_key_id", .secret, #"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"#),
-        TextRecognizer("aws_secret_access_key", .secret, #"(?i:aws)[\w .-]{0,30}?(?i:secret|key)[\w .-]{0,20}?["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#, group: 1),
-        TextRecognizer("github_token", .secret, #"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])"#),
-        TextRecognizer("gitlab_token", .secret, #"(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20,}"#),
-        TextRecognizer("slack_token", .secret, #"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"#),
-        TextRecognizer("stripe_key", .secret, #"(?<![A-Za-z0-9_])(?:sk|rk|pk|whsec)_(?:live|test)_[A-Za-z0-9]{16,}"#),
-        TextRecognizer("openai_key", .secret, #"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"#, validate: Validators.mixed),
-        TextRecognizer("jwt", .secret, #"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#),
-        TextRecognizer("pem_private_key", .secret, #"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)"#),
+        TextRecognizer("aws_access_key_id", .secret, #"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"#, trigger: .any(["AKIA", "ASIA", "ABIA", "ACCA"])),
+        TextRecognizer("aws_secret_access_key", .secret, #"(?i:aws)[\w .-]{0,30}?(?i:secret|key)[\w .-]{0,20}?["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#, trigger: .anyIgnoringCase(["aws"]), group: 1),
+        TextRecognizer("github_token", .secret, #"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])"#, trigger: .any(["gh", "github_pat_"])),
+        TextRecognizer("gitlab_token", .secret, #"(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20,}"#, trigger: .any(["glpat-"])),
+        TextRecognizer("slack_token", .secret, #"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"#, trigger: .any(["xox"])),
+        TextRecognizer("stripe_key", .secret, #"(?<![A-Za-z0-9_])(?:sk|rk|pk|whsec)_(?:live|test)_[A-Za-z0-9]{16,}"#, trigger: .any(["_live_", "_test_"])),
+        TextRecognizer("openai_key", .secret, #"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"#, trigger: .any(["sk-"]), validate: Validators.mixed),
+        TextRecognizer("jwt", .secret, #"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#, trigger: .any(["eyJ"])),
+        TextRecognizer("pem_private_key", .secret, #"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)"#, trigger: .any(["-----BEGIN"])),
         // URLs with a password (`user:pass@`, `:pass@`) or a token as the user name (`ghp_…@`); the
         // whole URL goes. Not: `ssh://git@host` (a plain user name).
-        TextRecognizer("url_credentials", .secret, #"(?<![\w+.-])[A-Za-z][A-Za-z0-9+.-]{1,15}://(?:[^\s/:@]*:[^\s/@]+|[^\s/:@]{16,})@[^\s/?#]+[^\s"'<>)\]]*"#,
+        TextRecognizer("url_credentials", .secret, #"(?<![\w+.-])[A-Za-z][A-Za-z0-9+.-]{1,15}://(?:[^\s/:@]*:[^\s/@]+|[^\s/:@]{16,})@[^\s/?#]+[^\s"'<>)\]]*"#, trigger: .any(["://"]), 
                        validate: Validators.credentialURL),
         // Generic: a high-entropy value right after key/token/secret/password-like words and = or :.
         // Not: "the password reset link expired" (no = or :), short or dictionary-like values.
         TextRecognizer("keyword_secret", .secret,
-                       #"(?i)(?:\bkey|api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?key|auth[_-]?token|token|passwd|password|pwd|private[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?([^\s"',;]{8,})"#,
+                       #"(?i)(?:\bkey|api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?key|auth[_-]?token|token|passwd|password|pwd|private[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?([^\s"',;]{8,})"#, trigger: .any(["=", ":"]), 
                        group: 1, validate: { Validators.highEntropy($0) && !Validators.placeholder($0) }),
     ]
 }

@@ -22,13 +22,18 @@ public struct TextRedactor: Sendable {
     public func spans(in text: String) -> [TextSpan] {
         let whole = NSRange(text.startIndex..., in: text)
         var found: [(range: NSRange, what: RedactionKind, id: String)] = []
-        for recognizer in recognizers {
+        let trigger = TriggerText(text)
+        for recognizer in recognizers where recognizer.trigger.fires(trigger) {
             for range in recognizer.find(in: text, utf16: whole) { found.append((range, recognizer.what, recognizer.id)) }
         }
         // Longest first, then in recognizer order; drop what overlaps something already kept.
-        found.sort { $0.range.length > $1.range.length }
+        found = found.enumerated().sorted { ($1.element.range.length, $0.offset) < ($0.element.range.length, $1.offset) }.map(\.element)
+        var taken = [Bool](repeating: false, count: text.utf16.count)
         var kept: [(range: NSRange, what: RedactionKind, id: String)] = []
-        for candidate in found where !kept.contains(where: { NSIntersectionRange($0.range, candidate.range).length > 0 }) {
+        for candidate in found {
+            let indices = candidate.range.location..<NSMaxRange(candidate.range)
+            guard !indices.contains(where: { taken[$0] }) else { continue }
+            for i in indices { taken[i] = true }
             kept.append(candidate)
         }
         kept.sort { $0.range.location < $1.range.location }
