@@ -71,7 +71,8 @@ struct TypingSession {
     /// Stops the recorder and returns what the vault holds.
     func stop() throws -> [Event] {
         kill(recorder.0.processIdentifier, SIGINT)
-        #expect(Understudy.finish(recorder).status == 0)
+        let result = Understudy.finish(recorder)
+        #expect(result.status == 0, "the recorder failed: \(result.stderr.suffix(4000))")
         defer { try? FileManager.default.removeItem(atPath: vault) }
         return try logEvents(me, vault)
     }
