@@ -193,3 +193,12 @@ extension Vault {
     /// Whether captured data can be read: the vault is unencrypted or its key is present.
     public var canDecrypt: Bool { !encrypted || key != nil }
 }
+
+extension Vault {
+    /// Copies the write-ahead log into the database, empties it and closes every connection,
+    /// as SQLite does when the last connection of a process closes normally.
+    public func close() {
+        _ = try? database.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        try? database.close()
+    }
+}

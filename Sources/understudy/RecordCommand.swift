@@ -71,6 +71,7 @@ struct RecordCommand: AsyncParsableCommand {
         // Everything is written, synced and closed. Leave without running global destructors:
         // on Linux they can race with a runtime worker thread still winding down, and crash an
         // exit that has nothing left to do (seen once in eight runs of the exemption test).
+        vault.close()
         fflush(nil) // every open output stream
         _exit(report.consentWithdrawn ? 3 : 0)
     }
