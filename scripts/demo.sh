@@ -82,6 +82,9 @@ echo
 echo "== the newest frame, as stored: xcalc (excluded) is blanked, the terminal is not"
 "$bin" vault frame --vault "$vault" --out "$out/last-frame.png"
 echo
+echo "== typed text is redacted before it is stored; the same recognizers, on a sample (understudy redact)"
+echo "mail jane.doe@example.org, card 4111 1111 1111 1111, key AKIAIOSFODNN7EXAMPLE, order 1234-5678" | "$bin" redact
+echo
 echo "== segments (understudy vault segments): the unit you review and forget"
 "$bin" vault segments --vault "$vault"
 echo
