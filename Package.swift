@@ -19,7 +19,8 @@ let package = Package(
         .target(name: "UnderstudyModel"),
         .systemLibrary(name: "CX11", pkgConfig: "x11", providers: [.apt(["libx11-dev", "libxtst-dev", "libxext-dev", "libxdamage-dev", "libxfixes-dev", "libxrandr-dev"])]),
         .systemLibrary(name: "CXKBCommon", pkgConfig: "xkbcommon", providers: [.apt(["libxkbcommon-dev"])]),
-        .systemLibrary(name: "CTesseract", pkgConfig: "tesseract", providers: [.apt(["libtesseract-dev", "libleptonica-dev", "tesseract-ocr-eng"])]),
+        // Tesseract's headers only: ocr.c loads the library with dlopen on first use.
+        .target(name: "COCR"),
         .target(
             name: "CFrameCodec",
             cSettings: [.unsafeFlags(["-I/usr/include/libpng16"])],
@@ -43,7 +44,7 @@ let package = Package(
         .target(
             name: "Privacy",
             dependencies: [
-                "UnderstudyModel", "CTesseract",
+                "UnderstudyModel", "COCR",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -1,11 +1,12 @@
-import CTesseract
+import COCR
 import Foundation
 
 /// Words read from an image by Tesseract, with their boxes, grouped in lines.
 ///
 /// One engine is started once (start-up costs ~0.2 s) and reused; OpenMP is held to one
 /// thread (several fight on two cores: see shared/notes/ocr.md). Not thread-safe: one caller
-/// at a time. This file is the only place that talks to Tesseract's C API.
+/// at a time. Tesseract is loaded on first use (`COCR`, through dlopen), so programs that
+/// never read pixels do not carry it.
 public final class TextRecognition: @unchecked Sendable {
     public struct Word: Sendable, Equatable {
         public var text: String
@@ -23,7 +24,7 @@ public final class TextRecognition: @unchecked Sendable {
         }
     }
 
-    private let api: OpaquePointer
+    private let engine: OpaquePointer
     /// Small screen fonts read far better enlarged: images are scaled by this before OCR.
     public let scale: Int
 
@@ -31,21 +32,15 @@ public final class TextRecognition: @unchecked Sendable {
     /// reads whole lines; sparse-text segmentation (11) breaks them into fragments.
     public init(language: String = "eng", scale: Int = 2, pageSegmentation: Int = 6) throws(Failure) {
         setenv("OMP_THREAD_LIMIT", "1", 0)
-        guard let api = TessBaseAPICreate() else { throw .cannotStart("TessBaseAPICreate failed") }
-        guard TessBaseAPIInit3(api, nil, language) == 0 else {
-            TessBaseAPIDelete(api)
-            throw .cannotStart("no '\(language)' language data")
+        var reason: UnsafePointer<CChar>?
+        guard let engine = ocr_create(language, Int32(pageSegmentation), &reason) else {
+            throw .cannotStart(reason.map { String(cString: $0) } ?? "unknown reason")
         }
-        TessBaseAPISetPageSegMode(api, TessPageSegMode(UInt32(pageSegmentation)))
-        TessBaseAPISetVariable(api, "user_defined_dpi", "300")
-        self.api = api
+        self.engine = engine
         self.scale = max(1, scale)
     }
 
-    deinit {
-        TessBaseAPIEnd(api)
-        TessBaseAPIDelete(api)
-    }
+    deinit { ocr_destroy(engine) }
 
     /// The lines of words in a region of a 4-byte-per-pixel image (BGRA or RGBA; OCR reads grey).
     public func lines(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
@@ -75,28 +70,19 @@ public final class TextRecognition: @unchecked Sendable {
                 grey[y * sw + x] = UInt8(max(0, min(255, top * (1 - wy) + bottom * wy)))
             }
         }
-        return grey.withUnsafeBufferPointer { buffer -> [[Word]] in
-            TessBaseAPISetImage(api, buffer.baseAddress, Int32(sw), Int32(sh), 1, Int32(sw))
-            guard TessBaseAPIRecognize(api, nil) == 0, let iterator = TessBaseAPIGetIterator(api) else { return [] }
-            defer {
-                TessResultIteratorDelete(iterator)
-                TessBaseAPIClear(api)
-            }
-            var lines: [[Word]] = []
-            let page = TessResultIteratorGetPageIterator(iterator)
-            repeat {
-                guard let cText = TessResultIteratorGetUTF8Text(iterator, RIL_WORD) else { continue }
-                defer { TessDeleteText(cText) }
-                var left: Int32 = 0, top: Int32 = 0, right: Int32 = 0, bottom: Int32 = 0
-                guard TessPageIteratorBoundingBox(page, RIL_WORD, &left, &top, &right, &bottom) != 0 else { continue }
-                let word = Word(text: String(cString: cText),
-                                box: [r.x + Int(left) / scale, r.y + Int(top) / scale,
-                                      (Int(right) + scale - 1) / scale - Int(left) / scale, (Int(bottom) + scale - 1) / scale - Int(top) / scale],
-                                confidence: TessResultIteratorConfidence(iterator, RIL_WORD))
-                if TessPageIteratorIsAtBeginningOf(page, RIL_TEXTLINE) != 0 || lines.isEmpty { lines.append([]) }
-                lines[lines.count - 1].append(word)
-            } while TessResultIteratorNext(iterator, RIL_WORD) != 0
-            return lines
+        var found: UnsafeMutablePointer<ocr_word>?
+        let count = grey.withUnsafeBufferPointer { ocr_read(engine, $0.baseAddress, Int32(sw), Int32(sh), &found) }
+        guard count > 0, let found else { return [] }
+        defer { ocr_free_words(found, count) }
+        var lines: [[Word]] = []
+        for w in UnsafeBufferPointer(start: found, count: Int(count)) {
+            let word = Word(text: String(cString: w.text),
+                            box: [r.x + Int(w.left) / scale, r.y + Int(w.top) / scale,
+                                  (Int(w.right) + scale - 1) / scale - Int(w.left) / scale, (Int(w.bottom) + scale - 1) / scale - Int(w.top) / scale],
+                            confidence: w.confidence)
+            if w.starts_line != 0 || lines.isEmpty { lines.append([]) }
+            lines[lines.count - 1].append(word)
         }
+        return lines
     }
 }

@@ -1,2 +1,0 @@
-// Tesseract's C API (Debian: libtesseract-dev). Only Privacy's OCR wrapper includes it.
-#include <tesseract/capi.h>
