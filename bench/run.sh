@@ -156,6 +156,22 @@ s = (int(sys.argv[3]) - int(sys.argv[2])) / 1e9
 print(f"  recognizer throughput: {len(texts)} documents, {mb:.1f} MB of text in {s:.2f} s = {mb / s:.2f} MB/s, {len(texts) / s:.0f} documents/s")
 PY
 fi
+if [[ -x $bin && -d $out/ours/store ]]; then
+  echo
+  echo "bench: OCR per stored frame of the standard workload, changed regions against whole frames"
+  "$bin" bench-ocr --vault "$out/ours/store" --frames 12 >"$out/ocr.json" || echo "bench: bench-ocr failed" >&2
+  python3 - "$out/ocr.json" <<'PY'
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    sys.exit(0)
+ratio = r["full_frame_ms_total"] / r["changed_region_ms_total"] if r["changed_region_ms_total"] else float("nan")
+print(f"  {r['frames']} frames: changed regions {r['changed_region_ms_median']:.0f} ms median ({r['changed_area_share_median'] * 100:.0f}% of the screen), "
+      f"whole frame {r['full_frame_ms_median']:.0f} ms median; whole/changed over all frames {ratio:.1f}x "
+      f"(target >= 5x on typing): {'met' if ratio >= 5 else 'NOT met'}")
+PY
+fi
 if [[ -f $out/ours/stats.json && -f $out/ours-png/stats.json ]]; then
   python3 bench/measure.py codecs --png "$out/ours-png" --webp "$out/ours"
 fi
