@@ -36,11 +36,7 @@ struct OCRBenchCommand: ParsableCommand {
             guard let (segment, manifest) = try vault.frame(session: session.id, hash: hash) else { continue }
             defer { previous = manifest }
             guard picks.contains(index), let before = previous, before.tiles.count == manifest.tiles.count else { continue }
-            let pixels = try FrameAssembler.pixels(of: manifest) { tile in
-                try vault.tilePatch(segment: segment, tile: tile).map { found in
-                    .init(patchID: found.patch, codec: found.codec, index: found.index) { found.data }
-                }
-            }
+            let pixels = try vault.pixels(of: manifest, segment: segment)
             let regions = Self.changedBands(before, manifest)
             let stride = manifest.width * 4
             changedMs.append(Self.milliseconds {

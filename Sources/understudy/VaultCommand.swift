@@ -81,11 +81,7 @@ struct VaultCommand: ParsableCommand {
             guard let wanted, let (segment, manifest) = try vault.frame(session: session.id, hash: wanted) else {
                 throw CommandFailure("no such frame in session \(session.id)")
             }
-            let pixels = try FrameAssembler.pixels(of: manifest) { tile in
-                try vault.tilePatch(segment: segment, tile: tile).map { found in
-                    .init(patchID: found.patch, codec: found.codec, index: found.index) { found.data }
-                }
-            }
+            let pixels = try vault.pixels(of: manifest, segment: segment)
             let png = try pixels.withUnsafeBytes {
                 try PixelCodec.encode($0.baseAddress!, width: manifest.width, height: manifest.height, stride: manifest.width * 4, codec: .png, level: 6)
             }
