@@ -24,6 +24,15 @@ public actor VaultWriter {
         case event(CapturedEvent)
         case frame(FrameManifest)
         case patch(TilePatch)
+
+        /// When it was captured; a patch carries no time of its own.
+        var tNs: UInt64? {
+            switch self {
+            case let .event(event): event.tNs
+            case let .frame(frame): frame.grabbedNs
+            case .patch: nil
+            }
+        }
     }
 
     /// Time lost while storing is stopped.
@@ -96,7 +105,7 @@ public actor VaultWriter {
     private func add(_ item: Item, tNs: UInt64, bytes: Int64) {
         latestNs = max(latestNs, tNs)
         // Captured before a forget that covered it, but still upstream then (held for redaction, reordering).
-        if let cutoff = forgottenUpToNs, tNs <= cutoff, !Self.isPatch(item) { return }
+        if let cutoff = forgottenUpToNs, item.tNs != nil, tNs <= cutoff { return }
         if var lost = gap {
             lost.toNs = max(lost.toNs, tNs)
             gap = lost
@@ -175,13 +184,7 @@ public actor VaultWriter {
     /// over before its tiles are encoded, so a frame whose tiles have not arrived yet stays
     /// buffered (for up to ``frameWaitNs``) instead of being stored incomplete.
     private func store(_ items: [Item]) throws -> [Item] {
-        let newestNs = items.reduce(UInt64(0)) { newest, item in
-            switch item {
-            case let .event(event): max(newest, event.tNs)
-            case let .frame(frame): max(newest, frame.grabbedNs)
-            case .patch: newest
-            }
-        }
+        let newestNs = items.compactMap(\.tNs).max() ?? 0
         if let segment = current, segment.isDue(newestNs: newestNs, settings: settings) {
             try seal(segment)
             previous = segment
@@ -270,13 +273,7 @@ public actor VaultWriter {
     // MARK: Quota
 
     private func stopStoring(_ refusal: StorageRefusal) {
-        let times = pending.compactMap { item -> UInt64? in
-            switch item {
-            case let .event(event): event.tNs
-            case let .frame(frame): frame.grabbedNs
-            case .patch: nil
-            }
-        }
+        let times = pending.compactMap(\.tNs)
         let fromNs = times.min() ?? latestNs
         gap = Gap(refusal: refusal, since: Date(), fromNs: fromNs, toNs: max(times.max() ?? fromNs, fromNs))
         pending.removeAll()
@@ -299,10 +296,6 @@ public actor VaultWriter {
         settings = (try? vault.settings()) ?? settings
         budget.settings = settings
         budget.measure()
-    }
-
-    private static func isPatch(_ item: Item) -> Bool {
-        if case .patch = item { true } else { false }
     }
 
     private static func gapEvent(_ gap: Gap, toNs: UInt64) -> CapturedEvent {
