@@ -42,11 +42,9 @@ final class WindowMasks {
     }
 
     private let display: X11Display
+    private let tree: WindowTree
     private let policy: any CapturePolicy
     private let screen: Rect
-    private let wmState: Atom
-    private let netWMName: Atom
-    private let wmName: Atom
     private var stale = true
     private var revision: UInt64 = .max
     private var readAtNs: UInt64 = 0
@@ -57,10 +55,8 @@ final class WindowMasks {
     init(display: X11Display, policy: any CapturePolicy, width: Int, height: Int) {
         self.display = display
         self.policy = policy
+        tree = WindowTree(display: display)
         screen = Rect(x: 0, y: 0, w: width, h: height)
-        wmState = display.atom("WM_STATE")
-        netWMName = display.atom("_NET_WM_NAME")
-        wmName = display.atom("WM_NAME")
     }
 
     /// Something in the window structure changed: read the tree before the next grab.
@@ -105,16 +101,16 @@ final class WindowMasks {
 
     /// Viewable children of the root, bottom to top, each with its client's WM_CLASS and title.
     private func topLevels() -> [TopLevel] {
-        guard let tree = children(of: display.root) else { return [] }
+        guard let root = tree.query(display.root) else { return [] }
         var result: [TopLevel] = []
         var alive: [Window: Window] = [:]
-        for window in tree {
+        for window in root.children {
             var attributes = XWindowAttributes()
             guard XGetWindowAttributes(display.handle, window, &attributes) != 0, attributes.map_state == IsViewable else { continue }
             let border = Int(attributes.border_width)
             let rect = Rect(x: Int(attributes.x), y: Int(attributes.y), w: Int(attributes.width) + 2 * border, h: Int(attributes.height) + 2 * border)
             // A frame can be mapped a moment before its client is reparented into it: only found clients are remembered.
-            let client = clients[window] ?? clientWindow(in: window, depth: 3) ?? 0
+            let client = clients[window] ?? tree.client(in: window, depth: 3) ?? 0
             if client != 0 { alive[window] = client }
             result.append(TopLevel(window: window, rect: rect, context: client == 0 ? nil : describe(client, rect: rect)))
         }
@@ -123,32 +119,6 @@ final class WindowMasks {
     }
 
     private func describe(_ client: Window, rect: Rect) -> WindowContext {
-        var hint = XClassHint()
-        var app = ""
-        if XGetClassHint(display.handle, client, &hint) != 0 {
-            app = hint.res_class.map { String(cString: $0) } ?? ""
-            if let name = hint.res_name { XFree(name) }
-            if let cls = hint.res_class { XFree(cls) }
-        }
-        let title = display.text(client, netWMName, utf8: true) ?? display.text(client, wmName, utf8: false) ?? ""
-        return WindowContext(app: app, title: title, pid: nil, window: UInt64(client), rect: [rect.x, rect.y, rect.w, rect.h])
-    }
-
-    private func children(of window: Window) -> [Window]? {
-        var root: Window = 0, parent: Window = 0
-        var list: UnsafeMutablePointer<Window>?
-        var count: UInt32 = 0
-        guard XQueryTree(display.handle, window, &root, &parent, &list, &count) != 0 else { return nil }
-        defer { if let list { XFree(list) } }
-        return list.map { Array(UnsafeBufferPointer(start: $0, count: Int(count))) } ?? []
-    }
-
-    private func clientWindow(in window: Window, depth: Int) -> Window? {
-        if let found = display.property(window, wmState) {
-            XFree(found.bytes)
-            return window
-        }
-        guard depth > 0, let kids = children(of: window) else { return nil }
-        return kids.lazy.compactMap { self.clientWindow(in: $0, depth: depth - 1) }.first
+        WindowContext(app: tree.className(client), title: tree.title(client), pid: nil, window: UInt64(client), rect: [rect.x, rect.y, rect.w, rect.h])
     }
 }

@@ -6,11 +6,9 @@ import UnderstudyModel
 /// event needs a round trip to know its window.
 final class WindowTracker {
     private let display: X11Display
+    private let tree: WindowTree
     private let netActiveWindow: Atom
-    private let netWMName: Atom
-    private let wmName: Atom
     private let netWMPid: Atom
-    private let wmState: Atom
     private(set) var active: Window = 0
     private(set) var current: WindowContext?
     /// Whether a window manager publishes `_NET_ACTIVE_WINDOW`. Without one nothing announces
@@ -19,11 +17,9 @@ final class WindowTracker {
 
     init(display: X11Display) {
         self.display = display
+        tree = WindowTree(display: display)
         netActiveWindow = display.atom("_NET_ACTIVE_WINDOW")
-        netWMName = display.atom("_NET_WM_NAME")
-        wmName = display.atom("WM_NAME")
         netWMPid = display.atom("_NET_WM_PID")
-        wmState = display.atom("WM_STATE")
         // Structure changes of top-level windows also move the regions masked in frames.
         XSelectInput(display.handle, display.root, PropertyChangeMask | SubstructureNotifyMask)
     }
@@ -45,7 +41,7 @@ final class WindowTracker {
     /// Whether a PropertyNotify on `window` for `atom` can change what ``refresh()`` reports.
     func isRelevant(window: Window, atom: Atom) -> Bool {
         if window == display.root { return atom == netActiveWindow }
-        return window == active && (atom == netWMName || atom == wmName)
+        return window == active && tree.isTitle(atom)
     }
 
     func isActiveWindow(_ window: Window) -> Bool { window == active && window != 0 }
@@ -61,32 +57,17 @@ final class WindowTracker {
         var revert: Int32 = 0
         XGetInputFocus(display.handle, &focus, &revert)
         let top = topLevel(of: focus)
-        return top == 0 ? 0 : clientWindow(in: top, depth: 3) ?? top
-    }
-
-    private func children(of window: Window) -> (parent: Window, root: Window, children: [Window])? {
-        var root: Window = 0, parent: Window = 0
-        var list: UnsafeMutablePointer<Window>?
-        var count: UInt32 = 0
-        guard XQueryTree(display.handle, window, &root, &parent, &list, &count) != 0 else { return nil }
-        defer { if let list { XFree(list) } }
-        return (parent, root, list.map { Array(UnsafeBufferPointer(start: $0, count: Int(count))) } ?? [])
+        return top == 0 ? 0 : tree.client(in: top, depth: 3) ?? top
     }
 
     private func topLevel(of window: Window) -> Window {
         var current = window
         while current > 1, current != display.root {
-            guard let tree = children(of: current) else { return 0 }
-            if tree.parent == tree.root { return current }
-            current = tree.parent
+            guard let node = tree.query(current) else { return 0 }
+            if node.parent == node.root { return current }
+            current = node.parent
         }
         return 0
-    }
-
-    private func clientWindow(in window: Window, depth: Int) -> Window? {
-        if display.property(window, wmState).map({ XFree($0.bytes) }) != nil { return window }
-        guard depth > 0, let tree = children(of: window) else { return nil }
-        return tree.children.lazy.compactMap { self.clientWindow(in: $0, depth: depth - 1) }.first
     }
 
     private func describe(_ window: Window) -> WindowContext? {
@@ -96,19 +77,8 @@ final class WindowTracker {
         var x: Int32 = 0, y: Int32 = 0
         var child: Window = 0
         XTranslateCoordinates(display.handle, window, display.root, 0, 0, &x, &y, &child)
-        let title = display.text(window, netWMName, utf8: true) ?? display.text(window, wmName, utf8: false) ?? ""
         return WindowContext(
-            app: className(window), title: title, pid: display.cardinal(window, netWMPid).map { Int($0) },
+            app: tree.className(window), title: tree.title(window), pid: display.cardinal(window, netWMPid).map { Int($0) },
             window: UInt64(window), rect: [Int(x), Int(y), Int(attributes.width), Int(attributes.height)])
-    }
-
-    private func className(_ window: Window) -> String {
-        var hint = XClassHint()
-        guard XGetClassHint(display.handle, window, &hint) != 0 else { return "" }
-        defer {
-            if let name = hint.res_name { XFree(name) }
-            if let cls = hint.res_class { XFree(cls) }
-        }
-        return hint.res_class.map { String(cString: $0) } ?? ""
     }
 }
