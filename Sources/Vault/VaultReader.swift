@@ -128,16 +128,18 @@ extension Vault {
 
     /// Bytes the directory occupies on disk: allocated blocks of its files and folders, as `du` counts.
     static func diskUsage(of directory: URL) -> Int {
-        func allocated(_ path: String) -> Int {
-            var info = stat()
-            return lstat(path, &info) == 0 ? Int(info.st_blocks) * 512 : 0
-        }
         var total = allocated(directory.path)
         guard let walker = FileManager.default.enumerator(atPath: directory.path) else { return total }
         for case let relative as String in walker {
             total += allocated(directory.appendingPathComponent(relative).path)
         }
         return total
+    }
+
+    /// Bytes a file or folder occupies on disk (its allocated blocks), 0 when it is missing.
+    static func allocated(_ path: String) -> Int {
+        var info = stat()
+        return lstat(path, &info) == 0 ? Int(info.st_blocks) * 512 : 0
     }
 
     func read<T>(_ body: (Database) throws -> T) throws(VaultError) -> T {

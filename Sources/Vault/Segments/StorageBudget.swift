@@ -66,8 +66,7 @@ struct StorageBudget {
 
     private func databaseBytes() -> Int64 {
         ["vault.sqlite", "vault.sqlite-wal", "vault.sqlite-shm"].reduce(0) { total, name in
-            var info = stat()
-            return total + (lstat(vault.directory.appendingPathComponent(name).path, &info) == 0 ? Int64(info.st_blocks) * 512 : 0)
+            total + Int64(Vault.allocated(vault.directory.appendingPathComponent(name).path))
         }
     }
 
