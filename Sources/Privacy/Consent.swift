@@ -35,7 +35,7 @@ public struct ConsentStore: Sendable {
 
     public let url: URL
 
-    public init(directory: URL = ConfigDirectory.url) {
+    public init(directory: URL = UserDirectories.config) {
         url = directory.appendingPathComponent("consent.json")
     }
 

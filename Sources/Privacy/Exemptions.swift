@@ -63,7 +63,7 @@ public struct ExemptionStore: Sendable {
 
     public let url: URL
 
-    public init(directory: URL = ConfigDirectory.url) {
+    public init(directory: URL = UserDirectories.config) {
         url = directory.appendingPathComponent("exemptions.json")
     }
 

@@ -1,15 +1,5 @@
 import Foundation
-
-/// The contributor's own configuration folder: `$XDG_CONFIG_HOME/understudy`, else
-/// `~/.config/understudy`. Consent, exemptions and trusted policy keys live here.
-public enum ConfigDirectory {
-    public static var url: URL {
-        let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".config")
-        return base.appendingPathComponent("understudy", isDirectory: true)
-    }
-}
+import UnderstudyModel
 
 /// Why a consent, exemption or key file could not be read or written.
 public enum PrivacyStoreError: Error, Equatable, CustomStringConvertible {

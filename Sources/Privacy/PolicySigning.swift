@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import UnderstudyModel
 
 /// Ed25519 signatures over a policy's exact bytes, in a detached `FILE.sig` next to it.
 ///
@@ -89,14 +90,14 @@ public enum PolicySigning {
     }
 
     /// The trusted public keys in `<config>/trusted-keys/`.
-    public static func trustedKeys(in directory: URL = ConfigDirectory.url) -> [Curve25519.Signing.PublicKey] {
+    public static func trustedKeys(in directory: URL = UserDirectories.config) -> [Curve25519.Signing.PublicKey] {
         let folder = directory.appendingPathComponent("trusted-keys")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         return names.filter { $0.hasSuffix(".pub") }.compactMap { try? publicKey(folder.appendingPathComponent($0)) }
     }
 
     /// Adds a public key to the trusted keys. Returns its fingerprint.
-    public static func trust(_ url: URL, in directory: URL = ConfigDirectory.url) throws(Failure) -> String {
+    public static func trust(_ url: URL, in directory: URL = UserDirectories.config) throws(Failure) -> String {
         let key = try publicKey(url)
         let print = fingerprint(key)
         let folder = directory.appendingPathComponent("trusted-keys")

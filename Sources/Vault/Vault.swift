@@ -58,12 +58,7 @@ public final class Vault: Sendable {
     }
 
     /// The per-user default: `$XDG_DATA_HOME/understudy/vault`, else `~/.local/share/understudy/vault`.
-    public static var defaultDirectory: URL {
-        let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share")
-        return base.appendingPathComponent("understudy/vault", isDirectory: true)
-    }
+    public static var defaultDirectory: URL { UserDirectories.data.appendingPathComponent("vault", isDirectory: true) }
 
     /// The vault key, or the error that says why there is none.
     func requireKey() throws(VaultError) -> VaultKey {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import UnderstudyModel
 
 /// Where a vault's key lives. The key is never inside the vault directory, so a copy of the
 /// vault (a backup, a stolen disk image of the data folder) reveals nothing without it.
@@ -26,12 +27,7 @@ public struct KeyFileStore: VaultKeyStore {
     }
 
     /// `$XDG_CONFIG_HOME/understudy/keys`, else `~/.config/understudy/keys`.
-    public static var defaultDirectory: URL {
-        let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".config")
-        return base.appendingPathComponent("understudy/keys", isDirectory: true)
-    }
+    public static var defaultDirectory: URL { UserDirectories.config.appendingPathComponent("keys", isDirectory: true) }
 
     private static let header = "understudy-vault-key-v1 "
 
