@@ -22,11 +22,7 @@ struct OCRBenchCommand: ParsableCommand {
 
     func run() throws {
         let vault = try vaultOptions.open()
-        guard let session = try vault.sessions().last else { throw CommandFailure("the vault holds no session") }
-        var hashes: [String] = []
-        try vault.forEachEvent(session: session.id) { _, event in
-            if case let .frame(hash, _, _, _) = event.body { hashes.append(hash) }
-        }
+        let (session, hashes) = try vault.newestSessionFrames()
         guard hashes.count >= 2 else { throw CommandFailure("the session has fewer than two frames") }
         let ocr = try TextRecognition()
         let picks = Set(stride(from: 1, to: hashes.count, by: max(1, hashes.count / frames)).prefix(frames))

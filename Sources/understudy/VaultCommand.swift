@@ -71,13 +71,8 @@ struct VaultCommand: ParsableCommand {
 
         func run() throws {
             let vault = try vaultOptions.open()
-            guard let session = try vault.sessions().last else { throw CommandFailure("the vault holds no session") }
-            var wanted = hash
-            if wanted == nil {
-                try vault.forEachEvent(session: session.id, damaged: { warn("skipped: \($0)") }) { _, event in
-                    if case let .frame(frame, _, _, _) = event.body { wanted = frame }
-                }
-            }
+            let (session, frames) = try vault.newestSessionFrames()
+            let wanted = hash ?? frames.last
             guard let wanted, let (segment, manifest) = try vault.frame(session: session.id, hash: wanted) else {
                 throw CommandFailure("no such frame in session \(session.id)")
             }
