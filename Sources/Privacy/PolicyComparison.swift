@@ -12,7 +12,7 @@ import UnderstudyModel
 /// - every rule of A has a rule in B with the same match and an action at least as restrictive;
 /// - every rule of B whose match A has no rule for is at least as restrictive as A's default;
 /// - B's pause cap is no shorter, its review window no shorter, its retention no longer;
-/// - B turns off no redaction recognizer A has on;
+/// - B turns off no redaction recognizer A has on, and drops no fewer kinds of frames;
 /// - B names the same organisation and the same audience (who can see the data).
 public enum PolicyComparison {
     /// The ways `new` widens `old`, in words; empty when it does not.
@@ -48,6 +48,9 @@ public enum PolicyComparison {
         }
         for kind in old.redaction.subtracting(new.redaction).sorted(by: { $0.rawValue < $1.rawValue }) {
             found.append("\(kind.rawValue) is no longer redacted")
+        }
+        for kind in old.dropFrames.intersection(new.redaction).subtracting(new.dropFrames).sorted(by: { $0.rawValue < $1.rawValue }) {
+            found.append("screens showing \(kind.rawValue) are stored with it filled instead of not at all")
         }
         if new.organisation != old.organisation { found.append("the organisation changed (\(new.organisation))") }
         if new.audience != old.audience { found.append("who can see the data changed (\(new.audience))") }

@@ -47,16 +47,40 @@ public struct PolicyDocument: Sendable, Equatable {
         if let cap = try duration(doc, "pause-cap") { policy.pauseCapSeconds = cap }
         if let review = try duration(doc, "review-window") { policy.reviewWindowSeconds = review }
         if let retention = try duration(doc, "retention") { policy.retentionSeconds = retention }
-        if let kinds = try doc.strings("redaction") {
-            policy.redaction = Set(try kinds.map { kind throws(DocumentError) in
-                guard let known = RedactionKind(rawValue: kind) else {
-                    throw doc.error("redaction", "unknown recognizer '\(kind)' (known: \(RedactionKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-                }
-                return known
-            })
-        }
+        try parseRedaction(doc, into: &policy)
         guard policy.pauseCapSeconds >= 60 else { throw doc.error("pause-cap", "must be at least 1m: contributors must be able to pause") }
         return policy
+    }
+
+    /// `redaction` is a list of recognizers (frames showing a finding are stored with it
+    /// filled), or a mapping from recognizer to `redact` or `drop-frame` (frames showing one
+    /// are not stored at all). Recognizers not named are off.
+    private static func parseRedaction(_ doc: YAMLFields, into policy: inout Policy) throws(DocumentError) {
+        guard let (node, _) = doc.node("redaction") else { return }
+        func kind(_ name: String, _ fields: YAMLFields) throws(DocumentError) -> RedactionKind {
+            guard let known = RedactionKind(rawValue: name) else {
+                throw fields.error("redaction", "unknown recognizer '\(name)' (known: \(RedactionKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return known
+        }
+        if node.sequence != nil {
+            policy.redaction = Set(try (doc.strings("redaction") ?? []).map { name throws(DocumentError) in try kind(name, doc) })
+            return
+        }
+        guard let choices = try? doc.mapping("redaction") else {
+            throw doc.error("redaction", "must be a list of recognizers, or a mapping from recognizer to redact or drop-frame")
+        }
+        policy.redaction = []
+        for name in choices.keys {
+            let known = try kind(name, doc)
+            switch try choices.string(name) {
+            case "redact": policy.redaction.insert(known)
+            case "drop-frame":
+                policy.redaction.insert(known)
+                policy.dropFrames.insert(known)
+            default: throw choices.error(name, "must be redact or drop-frame")
+            }
+        }
     }
 
     private static func parseCapture(_ fields: YAMLFields) throws(DocumentError) -> Policy.Capture {

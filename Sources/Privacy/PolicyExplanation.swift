@@ -19,6 +19,13 @@ public enum PolicyExplanation {
         }
         if p.capture.frames {
             lines.append("  - pictures of your screen when you click, type, scroll or switch windows, and every \(PolicyComparison.seconds(p.capture.framePeriodSeconds)) at most while it changes;")
+            if !p.redaction.isEmpty {
+                lines.append("    text on them is read on this computer first, and \(redacted(p)) are blacked out before a picture is stored;")
+            }
+            let dropped = RedactionKind.allCases.filter(p.dropFrames.contains)
+            if !dropped.isEmpty {
+                lines.append("    a picture showing \(redacted(dropped)) is not stored at all;")
+            }
         }
         lines.append("  - which app and window title are in front.")
         lines.append("")
@@ -63,11 +70,15 @@ public enum PolicyExplanation {
     }
 
     private static func redacted(_ p: Policy) -> String {
+        redacted(RedactionKind.allCases.filter(p.redaction.contains))
+    }
+
+    private static func redacted(_ kinds: [RedactionKind]) -> String {
         let names: [RedactionKind: String] = [
             .email: "email addresses", .phone: "phone numbers", .creditCard: "card numbers", .iban: "bank account numbers (IBAN)",
             .ssn: "social security numbers", .secret: "passwords, keys and tokens", .password: "passwords you type", .custom: "your organisation's own patterns",
         ]
-        let on = RedactionKind.allCases.filter(p.redaction.contains).compactMap { names[$0] }
+        let on = kinds.compactMap { names[$0] }
         return on.isEmpty ? "nothing (redaction is off in this policy)" : on.joined(separator: ", ")
     }
 

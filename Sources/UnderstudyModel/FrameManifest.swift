@@ -37,10 +37,15 @@ public struct FrameManifest: Sendable, Equatable {
     /// Nanoseconds since session start at which the pixels were grabbed.
     public var grabbedNs: UInt64
     public var reason: FrameReason
-    /// Row-major, `columns * rows` entries.
+    /// Row-major, `columns * rows` entries; empty when the frame is withheld.
     public var tiles: [TileHash]
+    /// The boxes filled before the frame was stored, and what each one hid.
+    public var redactions: [FrameRedaction]
+    /// Set when the frame's pixels were not stored at all, and why.
+    public var withheld: FrameWithholding?
 
-    public init(hash: String, width: Int, height: Int, tileSize: Int, grabbedNs: UInt64, reason: FrameReason, tiles: [TileHash]) {
+    public init(hash: String, width: Int, height: Int, tileSize: Int, grabbedNs: UInt64, reason: FrameReason, tiles: [TileHash],
+                redactions: [FrameRedaction] = [], withheld: FrameWithholding? = nil) {
         self.hash = hash
         self.width = width
         self.height = height
@@ -48,16 +53,115 @@ public struct FrameManifest: Sendable, Equatable {
         self.grabbedNs = grabbedNs
         self.reason = reason
         self.tiles = tiles
+        self.redactions = redactions
+        self.withheld = withheld
     }
 
     public var columns: Int { (width + tileSize - 1) / tileSize }
     public var rows: Int { (height + tileSize - 1) / tileSize }
+
+    /// Where tile `index` (row-major) lies in a frame; tiles on the right and bottom edges are cut short.
+    public static func tileRect(_ index: Int, width: Int, height: Int, tileSize: Int) -> (x: Int, y: Int, w: Int, h: Int) {
+        let columns = (width + tileSize - 1) / tileSize
+        let x = (index % columns) * tileSize, y = (index / columns) * tileSize
+        return (x, y, min(tileSize, width - x), min(tileSize, height - y))
+    }
+
+    public func tileRect(_ index: Int) -> (x: Int, y: Int, w: Int, h: Int) {
+        Self.tileRect(index, width: width, height: height, tileSize: tileSize)
+    }
 
     /// The tile hashes as bytes, 16 per tile, for storage.
     public var tileBytes: Data { Data(tiles.flatMap(\.bytes)) }
 
     public static func tiles(from data: Data) -> [TileHash] {
         stride(from: 0, to: data.count - 15, by: 16).compactMap { TileHash(bytes: data[data.startIndex + $0 ..< data.startIndex + $0 + 16]) }
+    }
+}
+
+/// One filled box of a frame: what it hid and where (`box` is x, y, width, height in pixels).
+public struct FrameRedaction: Sendable, Equatable, Hashable {
+    public var what: RedactionKind
+    public var box: [Int]
+
+    public init(what: RedactionKind, box: [Int]) {
+        self.what = what
+        self.box = box
+    }
+
+    public var json: JSONValue { .object([("what", .string(what.rawValue)), ("box", .array(box.map { .int(Int64($0)) }))]) }
+
+    /// What a filled pixel is: opaque black, distinct from the grey of masked windows.
+    public static let fillPixel: UInt32 = 0xFF00_0000
+
+    /// Fills each box (clipped to `width` × `height`) in an image of 4-byte pixels.
+    public static func fill(_ boxes: [FrameRedaction], in pixels: UnsafeMutableRawPointer, width: Int, height: Int, stride: Int) {
+        for b in boxes {
+            let x0 = max(0, b.box[0]), y0 = max(0, b.box[1])
+            let x1 = min(width, b.box[0] + b.box[2]), y1 = min(height, b.box[1] + b.box[3])
+            guard x1 > x0, y1 > y0 else { continue }
+            for y in y0..<y1 {
+                (pixels + y * stride + x0 * 4).assumingMemoryBound(to: UInt32.self).update(repeating: fillPixel, count: x1 - x0)
+            }
+        }
+    }
+
+    /// This box moved by (`dx`, `dy`) and cut to the rectangle `clip` (x, y, w, h); nil when nothing is left.
+    public func shifted(dx: Int, dy: Int, clippedTo clip: (x: Int, y: Int, w: Int, h: Int)) -> FrameRedaction? {
+        let x0 = max(box[0] + dx, clip.x), y0 = max(box[1] + dy, clip.y)
+        let x1 = min(box[0] + box[2] + dx, clip.x + clip.w), y1 = min(box[1] + box[3] + dy, clip.y + clip.h)
+        guard x1 > x0, y1 > y0 else { return nil }
+        return FrameRedaction(what: what, box: [x0, y0, x1 - x0, y1 - y0])
+    }
+
+    /// Joins boxes of the same kind that share a whole edge (a box cut up by tiles becomes one again).
+    public static func merged(_ boxes: [FrameRedaction]) -> [FrameRedaction] {
+        var out = Array(Set(boxes))
+        var joined = true
+        while joined {
+            joined = false
+            search: for i in out.indices {
+                for j in out.indices where j != i && out[i].what == out[j].what {
+                    let a = out[i].box, b = out[j].box
+                    let sideways = a[1] == b[1] && a[3] == b[3] && a[0] + a[2] == b[0]
+                    let downwards = a[0] == b[0] && a[2] == b[2] && a[1] + a[3] == b[1]
+                    guard sideways || downwards else { continue }
+                    out[i].box = sideways ? [a[0], a[1], a[2] + b[2], a[3]] : [a[0], a[1], a[2], a[3] + b[3]]
+                    out.remove(at: j)
+                    joined = true
+                    break search
+                }
+            }
+        }
+        return out.sorted { ($0.box[1], $0.box[0]) < ($1.box[1], $1.box[0]) }
+    }
+}
+
+/// Why a frame's pixels were not stored (its `frame` event and layout record stay, without tiles).
+public enum FrameWithholding: Sendable, Equatable, CustomStringConvertible {
+    /// It showed something of a kind the policy drops whole frames for.
+    case showed(RedactionKind)
+    /// OCR could not read it, so it could not be checked: frames are not stored unchecked.
+    case unreadable
+    /// It used tiles of a withheld frame, before the keyframe that replaces them.
+    case followsWithheld
+
+    public var description: String {
+        switch self {
+        case let .showed(kind): kind.rawValue
+        case .unreadable: "ocr-failed"
+        case .followsWithheld: "follows-withheld"
+        }
+    }
+
+    public init?(_ text: String) {
+        switch text {
+        case "ocr-failed": self = .unreadable
+        case "follows-withheld": self = .followsWithheld
+        default:
+            guard let kind = RedactionKind(rawValue: text) else { return nil }
+            self = .showed(kind)
+        }
     }
 }
 

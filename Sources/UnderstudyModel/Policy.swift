@@ -33,6 +33,17 @@ public protocol CapturePolicy: Sendable {
     var revision: UInt64 { get }
 }
 
+/// Finds personal data and secrets in the pixels of a frame, so capture can fill them before
+/// the frame is hashed, encoded or stored. Implemented above capture (OCR and the text
+/// recognizers); capture calls it from one queue, one call at a time.
+public protocol FrameTextScanner: Sendable {
+    /// The boxes to fill in `region` (x, y, width, height) of a 4-byte-per-pixel image, in the
+    /// image's coordinates. Throws when the region could not be read: capture then stores
+    /// nothing of the frame, since it could not be checked.
+    func redactions(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+                    region: (x: Int, y: Int, w: Int, h: Int)) throws -> [FrameRedaction]
+}
+
 /// An organisation's capture policy, as validated from its YAML document.
 public struct Policy: Sendable, Equatable {
     /// What kinds of capture are on.
@@ -97,6 +108,9 @@ public struct Policy: Sendable, Equatable {
     public var retentionSeconds: Double = 7 * 86400
     /// Redaction recognizers that are on.
     public var redaction: Set<RedactionKind> = Set(RedactionKind.allCases)
+    /// Kinds for which a frame showing one is not stored at all, rather than stored with the
+    /// value filled (a subset of `redaction`).
+    public var dropFrames: Set<RedactionKind> = []
 
     public init(name: String, version: Int, organisation: String, audience: String, contact: String) {
         self.name = name

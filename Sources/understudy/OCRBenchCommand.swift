@@ -35,13 +35,13 @@ struct OCRBenchCommand: ParsableCommand {
             let pixels = try vault.pixels(of: manifest, segment: segment)
             let regions = Self.changedBands(before, manifest)
             let stride = manifest.width * 4
-            changedMs.append(Self.milliseconds {
-                pixels.withUnsafeBytes { raw in
-                    for r in regions { _ = ocr.lines(in: raw, width: manifest.width, height: manifest.height, stride: stride, region: r) }
+            changedMs.append(try Self.milliseconds {
+                try pixels.withUnsafeBytes { raw in
+                    for r in regions { _ = try ocr.lines(in: raw, width: manifest.width, height: manifest.height, stride: stride, region: r) }
                 }
             })
-            fullMs.append(Self.milliseconds {
-                pixels.withUnsafeBytes { _ = ocr.lines(in: $0, width: manifest.width, height: manifest.height, stride: stride) }
+            fullMs.append(try Self.milliseconds {
+                _ = try pixels.withUnsafeBytes { try ocr.lines(in: $0, width: manifest.width, height: manifest.height, stride: stride) }
             })
             changedShare.append(Double(regions.reduce(0) { $0 + $1.w * $1.h }) / Double(manifest.width * manifest.height))
         }
@@ -74,9 +74,9 @@ struct OCRBenchCommand: ParsableCommand {
         return bands
     }
 
-    static func milliseconds(_ body: () -> Void) -> Double {
+    static func milliseconds(_ body: () throws -> Void) rethrows -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
-        body()
+        try body()
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
     }
 }

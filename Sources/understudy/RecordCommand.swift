@@ -55,6 +55,13 @@ struct RecordCommand: AsyncParsableCommand {
         settings.frames.enabled = !noFrames && policy.policy.capture.frames
         settings.frames.codec = codec
         settings.frames.codecLevel = 1 // zlib level 1 for PNG, method 1 for WebP: the README has the figures
+        if settings.frames.enabled, !policy.policy.redaction.isEmpty {
+            let scanner = ScreenTextScanner(kinds: policy.policy.redaction)
+            if let problem = scanner.startupProblem {
+                warn("\(problem): no frame will be stored (frames are never stored unchecked)")
+            }
+            settings.redaction = FrameRedactionSettings(scanner: scanner, dropFrames: policy.policy.dropFrames)
+        }
         let vault = try Vault(at: vaultOptions.directory, create: true)
         let lock = try RecorderLock(vault: vault)
         try Self.apply(policy.policy, to: vault)
@@ -65,7 +72,8 @@ struct RecordCommand: AsyncParsableCommand {
         let recorder = Recorder(backend: backend, vault: vault, lock: lock, policy: policy, policyUnsigned: unsigned, consent: consent, gate: gate,
                                 keystrokes: KeystrokeRedactor(kinds: policy.policy.redaction))
         let report = try await recorder.run(limit: duration?.duration)
-        warn("recorded \(report.events) events and \(report.framesStored) frames from \(backend.display) into \(vault.directory.path)")
+        let withheld = report.framesWithheld > 0 ? " (and \(report.framesWithheld) withheld by redaction)" : ""
+        warn("recorded \(report.events) events and \(report.framesStored) frames\(withheld) from \(backend.display) into \(vault.directory.path)")
         if let stats { try report.json.write(to: URL(fileURLWithPath: stats)) }
         if let error = report.captureError { throw error }
         // Everything is written, synced and closed. Leave without running global destructors:

@@ -24,6 +24,7 @@ struct Recorder {
     struct Report {
         var eventsByKind: [String: Int] = [:]
         var framesStored = 0
+        var framesWithheld = 0
         var segmentsSealed = 0
         var pipeline = FramePipelineStats()
         var captureError: Error?
@@ -39,6 +40,7 @@ struct Recorder {
             let object: JSONValue = .object([
                 ("events", .object(eventsByKind.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
                 ("frames_stored", .int(Int64(framesStored))),
+                ("frames_withheld", .int(Int64(framesWithheld))),
                 ("segments_sealed", .int(Int64(segmentsSealed))),
                 ("pipeline", .object([
                     ("grab_ms", summary(pipeline.grabMs)),
@@ -48,6 +50,10 @@ struct Recorder {
                     ("grabs", .int(Int64(pipeline.grabMs.count))),
                     ("identical_skipped", .int(Int64(pipeline.identicalSkipped))),
                     ("missed_observations", .int(Int64(pipeline.missedObservations))),
+                    ("redact_ms", summary(pipeline.redactMs)),
+                    ("read_share", summary(pipeline.readShare)),
+                    ("redaction_boxes", .int(Int64(pipeline.redactionBoxes))),
+                    ("busy_skipped", .int(Int64(pipeline.busySkipped))),
                 ])),
             ])
             return Data((object.serialized + "\n").utf8)
@@ -74,12 +80,13 @@ struct Recorder {
         } }
         let watcher = ConsentWatcher(policy: policy)
         let withdrawn = Mutex(false)
+        let tally = EventTally()
         let flusher = Task { [flushInterval, backend, lock, gate, keystrokes] in
             var state = published
             while !Task.isCancelled {
                 try? await Task.sleep(for: flushInterval)
                 let now = MonotonicClock.nowNs() &- backend.originNs
-                await writer.append(keystrokes.process(gate.tick()) + keystrokes.tick(nowNs: now))
+                await writer.append(tally.count(keystrokes.process(gate.tick()) + keystrokes.tick(nowNs: now)))
                 if let exemptions = watcher.changedExemptions() { gate.update(exemptions: exemptions) }
                 if watcher.consentGone() {
                     warn("consent was withdrawn: recording stops")
@@ -95,7 +102,7 @@ struct Recorder {
         var report = Report()
         do {
             for try await record in backend.records {
-                await store(record, in: writer, report: &report)
+                await store(record, in: writer, tally: tally, report: &report)
             }
         } catch {
             report.captureError = error
@@ -106,7 +113,8 @@ struct Recorder {
         timer?.cancel()
         stopper.cancel()
         // Held keystrokes are scrubbed and written now; a crash would have lost them, never stored them.
-        await writer.append(keystrokes.process(gate.finish()) + keystrokes.finish())
+        await writer.append(tally.count(keystrokes.process(gate.finish()) + keystrokes.finish()))
+        report.eventsByKind = tally.byKind
         try await writer.close(endedAt: Date())
         lock.release()
         report.pipeline = backend.pipelineStats()
@@ -155,19 +163,30 @@ struct Recorder {
         return next
     }
 
-    private func store(_ record: CaptureRecord, in writer: VaultWriter, report: inout Report) async {
+    private func store(_ record: CaptureRecord, in writer: VaultWriter, tally: EventTally, report: inout Report) async {
         switch record {
         case let .events(events):
-            let allowed = keystrokes.process(gate.filter(events))
-            await writer.append(allowed)
-            for event in allowed { report.eventsByKind[event.body.kind, default: 0] += 1 }
+            await writer.append(tally.count(keystrokes.process(gate.filter(events))))
         case let .frame(manifest):
-            report.framesStored += 1
+            if manifest.withheld == nil { report.framesStored += 1 } else { report.framesWithheld += 1 }
             await writer.append(frame: manifest)
         case let .tiles(patch):
             await writer.append(patch: patch)
         }
     }
+}
+
+/// Counts the events handed to the writer, by kind, for the end-of-session report.
+final class EventTally: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    /// Counts `events` and returns them.
+    func count(_ events: [CapturedEvent]) -> [CapturedEvent] {
+        counts.withLock { for event in events { $0[event.body.kind, default: 0] += 1 } }
+        return events
+    }
+
+    var byKind: [String: Int] { counts.withLock { $0 } }
 }
 
 /// Notices, from their files' modification times, when the contributor changes exemptions

@@ -31,15 +31,15 @@ struct RedactImageCommand: ParsableCommand {
         let ocr = try TextRecognition(scale: scale, pageSegmentation: psm)
         let redactor = ImageRedactor()
         let stride = image.width * 4
-        let (boxes, lines) = image.pixels.withUnsafeBytes { redactor.boxes(in: $0, width: image.width, height: image.height, stride: stride, ocr: ocr) }
-        image.pixels.withUnsafeMutableBytes { ImageRedactor.fill(boxes, in: $0, stride: stride) }
+        let (boxes, lines) = try image.pixels.withUnsafeBytes { try redactor.boxes(in: $0, width: image.width, height: image.height, stride: stride, ocr: ocr) }
+        image.pixels.withUnsafeMutableBytes { FrameRedaction.fill(boxes, in: $0.baseAddress!, width: image.width, height: image.height, stride: stride) }
         let png = try image.pixels.withUnsafeBytes {
             try PixelCodec.encode($0.baseAddress!, width: image.width, height: image.height, stride: stride, codec: .png, level: 6)
         }
         try png.write(to: URL(fileURLWithPath: output))
         if json {
             print(JSONValue.object([
-                ("boxes", .array(boxes.map { .object([("what", .string($0.what.rawValue)), ("box", .array($0.box.map { .int(Int64($0)) }))]) })),
+                ("boxes", .array(boxes.map(\.json))),
                 ("lines", .array(lines.map { .string($0.map(\.text).joined(separator: " ")) })),
             ]).serialized)
         } else {

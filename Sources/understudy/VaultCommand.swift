@@ -69,6 +69,9 @@ struct VaultCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The PNG file to write.", valueName: "file"))
         var out: String
 
+        @Flag(help: "Print the frame's record as JSON: its size, why it was taken, and the boxes redaction filled.")
+        var json = false
+
         func run() throws {
             let vault = try vaultOptions.open()
             let (session, frames) = try vault.newestSessionFrames()
@@ -76,11 +79,23 @@ struct VaultCommand: ParsableCommand {
             guard let wanted, let (segment, manifest) = try vault.frame(session: session.id, hash: wanted) else {
                 throw CommandFailure("no such frame in session \(session.id)")
             }
+            if let withheld = manifest.withheld {
+                throw CommandFailure("frame \(wanted) was withheld (\(withheld)): its pixels were never stored")
+            }
             let pixels = try vault.pixels(of: manifest, segment: segment)
             let png = try pixels.withUnsafeBytes {
                 try PixelCodec.encode($0.baseAddress!, width: manifest.width, height: manifest.height, stride: manifest.width * 4, codec: .png, level: 6)
             }
             try png.write(to: URL(fileURLWithPath: out))
+            if json {
+                print(JSONValue.object([
+                    ("frame", .string(wanted)), ("width", .int(Int64(manifest.width))), ("height", .int(Int64(manifest.height))),
+                    ("reason", .string(manifest.reason.rawValue)), ("redactions", .array(manifest.redactions.map(\.json))),
+                ]).serialized)
+                return
+            }
+            let kinds = Set(manifest.redactions.map(\.what.rawValue)).sorted()
+            if !kinds.isEmpty { print("Redaction filled \(manifest.redactions.count) box(es) in it: \(kinds.joined(separator: ", ")).") }
             print("Wrote frame \(wanted) (\(manifest.width)x\(manifest.height), \(manifest.reason.rawValue)) to \(out).")
         }
     }

@@ -45,8 +45,7 @@ public enum FrameAssembler {
                 }
             }
             let strip = decoded[source.patchID]!
-            let x = (index % frame.columns) * size, y = (index / frame.columns) * size
-            let w = min(size, frame.width - x), h = min(size, frame.height - y)
+            let (x, y, w, h) = frame.tileRect(index)
             for line in 0..<h {
                 let from = (source.index * size + line) * size * 4
                 guard from + w * 4 <= strip.count else { throw Failure.unreadablePatch(source.patchID, "tile \(source.index) is outside the patch") }

@@ -21,11 +21,15 @@ final class FrameDiffer {
     private var storedGeneration: UInt64 = 0
     private var known: Set<TileHash> = []
     private var tileBuffer: [UInt8]
+    /// Mixed into frame hashes, so a frame's id cannot confirm a guess of the unredacted screen.
+    private let salt = Data((0..<16).map { _ in UInt8.random(in: 0...255) })
 
     /// What ``diff(_:forceAll:)`` found.
     struct Result {
         var tiles: [TileHash]
         var frameHash: String
+        /// Tiles that differ from the last stored frame (all of them for the first frame).
+        var changed: [Int]
         var newTiles: [TileHash]
         /// New tiles' pixels, stacked, each `tileSize` square.
         var newPixels: [UInt8]
@@ -73,13 +77,17 @@ final class FrameDiffer {
         var newTiles: [TileHash] = []
         var newPixels: [UInt8] = []
         var fresh: Set<TileHash> = []
+        var changedTiles: [Int] = []
         // A grab older than the stored frame (a late click's observation) may differ anywhere.
         let everyTile = forceAll || known.isEmpty || slot.generation < storedGeneration
         for index in 0..<(columns * rows) {
             let dirty = everyTile || stored[index] == nil || damagedAt[index] > storedGeneration
             guard dirty else { continue }
             let hash = copyTile(index, from: slot)
-            if hash != stored[index] { changed = true }
+            if hash != stored[index] {
+                changed = true
+                changedTiles.append(index)
+            }
             tiles[index] = hash
             if !known.contains(hash), fresh.insert(hash).inserted {
                 newTiles.append(hash)
@@ -91,37 +99,51 @@ final class FrameDiffer {
         known.formUnion(newTiles)
         stored = tiles
         storedGeneration = slot.generation
-        return Result(tiles: tiles, frameHash: frameHash(tiles), newTiles: newTiles, newPixels: newPixels)
+        return Result(tiles: tiles, frameHash: frameHash(tiles), changed: changedTiles, newTiles: newTiles, newPixels: newPixels)
     }
 
     /// Notes that a grab was identical to what is stored, so its damage is accounted for.
     func acceptUnchanged(_ slot: ScreenGrabber.Slot) { storedGeneration = max(storedGeneration, slot.generation) }
 
-    /// Copies tile `index` into `tileBuffer` (padded to a full square with zeros, pixel
-    /// padding byte set to 0xFF) and hashes it.
+    /// Copies tile `index` into `tileBuffer` and hashes it.
     private func copyTile(_ index: Int, from slot: ScreenGrabber.Slot) -> TileHash {
-        let column = index % columns, row = index / columns
-        let x = column * tileSize, y = row * tileSize
-        let w = min(tileSize, width - x), h = min(tileSize, height - y)
-        let stride = slot.stride
-        tileBuffer.withUnsafeMutableBytes { out in
-            if w < tileSize || h < tileSize { out.initializeMemory(as: UInt8.self, repeating: 0) }
-            let dst = out.baseAddress!.assumingMemoryBound(to: UInt32.self)
-            let src = UnsafeRawPointer(slot.pixels)
-            for line in 0..<h {
-                let from = (src + (y + line) * stride + x * 4).assumingMemoryBound(to: UInt32.self)
-                let to = dst + line * tileSize
-                for i in 0..<w { to[i] = from[i] | 0xFF00_0000 }
-            }
-        }
-        let digest = SHA256.hash(data: tileBuffer)
-        return digest.withUnsafeBytes { TileHash(bytes: $0)! }
+        let (x, y, w, h) = tileRect(index)
+        TileCut.copy(from: UnsafeRawPointer(slot.pixels) + y * slot.stride + x * 4, stride: slot.stride, w: w, h: h, size: tileSize, into: &tileBuffer)
+        return TileCut.hash(tileBuffer)
+    }
+
+    /// Where tile `index` lies in the frame (edge tiles are cut short).
+    func tileRect(_ index: Int) -> (x: Int, y: Int, w: Int, h: Int) {
+        FrameManifest.tileRect(index, width: width, height: height, tileSize: tileSize)
     }
 
     private func frameHash(_ tiles: [TileHash]) -> String {
         var hasher = SHA256()
         withUnsafeBytes(of: (UInt32(width), UInt32(height), UInt32(tileSize))) { hasher.update(bufferPointer: $0) }
+        hasher.update(data: salt)
         for tile in tiles { hasher.update(data: tile.bytes) }
         return hasher.finalize().prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Cutting one tile out of a frame the way every tile hash is computed, so the differ and the
+/// redaction stage agree on what a tile's hash is.
+enum TileCut {
+    /// Copies `w`×`h` pixels from rows starting at `source` into `buffer` (`size`² pixels, stride
+    /// `size * 4`): the rest padded with zeros, each pixel's padding byte set to 0xFF.
+    static func copy(from source: UnsafeRawPointer, stride: Int, w: Int, h: Int, size: Int, into buffer: inout [UInt8]) {
+        buffer.withUnsafeMutableBytes { out in
+            if w < size || h < size { out.initializeMemory(as: UInt8.self, repeating: 0) }
+            let dst = out.baseAddress!.assumingMemoryBound(to: UInt32.self)
+            for line in 0..<h {
+                let from = (source + line * stride).assumingMemoryBound(to: UInt32.self)
+                let to = dst + line * size
+                for i in 0..<w { to[i] = from[i] | 0xFF00_0000 }
+            }
+        }
+    }
+
+    static func hash(_ buffer: [UInt8]) -> TileHash {
+        SHA256.hash(data: buffer).withUnsafeBytes { TileHash(bytes: $0)! }
     }
 }

@@ -11,6 +11,14 @@ public struct FramePipelineStats: Sendable, Codable {
     /// Pointer-downs with no grab finished before them (the screen had never been grabbed).
     public var missedObservations = 0
     public var encodeFailures = 0
+    /// Time OCR and filling took per stored frame (redaction on), and the share of each frame read.
+    public var redactMs: [Double] = []
+    public var readShare: [Double] = []
+    public var redactionBoxes = 0
+    /// Frames kept without pixels: they showed a kind the policy drops frames for, OCR failed, or they followed one.
+    public var framesWithheld = 0
+    /// Frames not taken because the output queue was still busy with earlier ones.
+    public var busySkipped = 0
 
     public init() {}
 

@@ -14,7 +14,8 @@ final class FrameScheduler {
     private let grabber: ScreenGrabber
     private let damage: DamageWatcher
     private let differ: FrameDiffer
-    private let encoder: TileEncoder
+    private let output: FrameOutput
+    private let redaction: FrameRedactionSettings?
     private let policy: (any CapturePolicy)?
     private let masks: WindowMasks?
     var originNs: UInt64 = 0
@@ -29,15 +30,18 @@ final class FrameScheduler {
     private var scrollDue: UInt64?
     private var focusDue: UInt64?
 
-    init(display: X11Display, settings: FrameSettings, policy: (any CapturePolicy)?, shared: X11CaptureLoop.Shared) throws(CaptureError) {
+    init(display: X11Display, settings: FrameSettings, policy: (any CapturePolicy)?, redaction: FrameRedactionSettings?,
+         shared: X11CaptureLoop.Shared) throws(CaptureError) {
         self.settings = settings
+        self.redaction = redaction
         self.shared = shared
         self.policy = policy
         let grabber = try ScreenGrabber(display: display)
         self.grabber = grabber
         damage = try DamageWatcher(display: display)
         differ = FrameDiffer(width: grabber.width, height: grabber.height, tileSize: settings.tileSize)
-        encoder = TileEncoder(codec: settings.codec, level: settings.codecLevel)
+        output = FrameOutput(codec: settings.codec, level: settings.codecLevel,
+                             redaction: redaction.map { FrameRedactionStage(scanner: $0.scanner, dropFrames: $0.dropFrames) }, shared: shared)
         masks = policy.map { WindowMasks(display: display, policy: $0, width: grabber.width, height: grabber.height) }
     }
 
@@ -51,7 +55,7 @@ final class FrameScheduler {
         store(grab(), reason: .focus, ordering: &ordering)
     }
 
-    func finish() { encoder.drain() }
+    func finish() { output.drain() }
 
     // MARK: What happened
 
@@ -145,9 +149,15 @@ final class FrameScheduler {
 
     private func store(_ slot: ScreenGrabber.Slot, reason: FrameReason, ordering: inout EventOrdering) {
         guard !slot.isEmpty, mayStore else { return }
+        // OCR is slow; while it is behind, the next frame taken covers what changed meanwhile.
+        if let redaction, output.backlog >= redaction.maxBacklog {
+            shared.stats.withLock { $0.busySkipped += 1 }
+            return
+        }
         let now = MonotonicClock.nowNs() &- originNs
         let requested = shared.keyframeRequested.exchange(false, ordering: .sequentiallyConsistent)
-        if requested || now.since(keyframeStartedNs) >= settings.keyframeInterval.ns || keyframeStartedNs == 0 {
+        let keyframe = requested || now.since(keyframeStartedNs) >= settings.keyframeInterval.ns || keyframeStartedNs == 0
+        if keyframe {
             differ.startKeyframe()
             keyframeStartedNs = max(now, 1)
         }
@@ -159,6 +169,11 @@ final class FrameScheduler {
             shared.stats.withLock { $0.identicalSkipped += 1 }
             return
         }
+        let scan = redaction.map { _ in
+            let everything = shared.rescanRequested.exchange(false, ordering: .sequentiallyConsistent)
+            return ScanArea(changed: everything ? Array(result.tiles.indices) : result.changed, of: slot,
+                            width: differ.width, height: differ.height, tileSize: differ.tileSize)
+        }
         let diffMs = Double(MonotonicClock.nowNs() - start) / 1e6
         lastStoredNs = now
         let grabbed = slot.grabbedNs &- originNs
@@ -169,21 +184,8 @@ final class FrameScheduler {
             $0.framesStored += 1
         }
         ordering.add(max(grabbed, ordering.floor), .frame(frame: manifest.hash, w: manifest.width, h: manifest.height, reason: reason))
-        shared.continuation.yield(.frame(manifest))
-        guard !result.newTiles.isEmpty else { return }
-        let shared = shared
-        encoder.submit(.init(tiles: result.newTiles, pixels: result.newPixels, tileSize: differ.tileSize)) { outcome, ms in
-            switch outcome {
-            case let .success(patch):
-                shared.stats.withLock {
-                    $0.encodeMs.append(ms)
-                    $0.bytesPerFrame.append(patch.data.count)
-                }
-                shared.continuation.yield(.tiles(patch))
-            case .failure:
-                shared.stats.withLock { $0.encodeFailures += 1 }
-            }
-        }
+        output.submit(FrameJob(manifest: manifest, keyframe: keyframe,
+                               strip: TileStrip(tiles: result.newTiles, pixels: result.newPixels, tileSize: differ.tileSize), scan: scan))
     }
 }
 

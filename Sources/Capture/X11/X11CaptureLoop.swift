@@ -12,6 +12,8 @@ final class X11CaptureLoop {
         let stopRequested = Atomic<Bool>(false)
         /// Set by the recorder when the vault lost tiles: the next stored frame carries all of its tiles.
         let keyframeRequested = Atomic<Bool>(false)
+        /// Set when OCR failed on a frame: the next stored frame is read whole.
+        let rescanRequested = Atomic<Bool>(false)
         let stats = Mutex(FramePipelineStats())
         let wake: (read: Int32, write: Int32)
 
@@ -60,7 +62,8 @@ final class X11CaptureLoop {
         keys = KeyTranslator(display: control)
         windows = WindowTracker(display: control)
         clock = ServerClock(display: control)
-        frames = settings.frames.enabled ? try FrameScheduler(display: control, settings: settings.frames, policy: settings.policy, shared: shared) : nil
+        frames = settings.frames.enabled ? try FrameScheduler(display: control, settings: settings.frames, policy: settings.policy,
+                                                                     redaction: settings.redaction, shared: shared) : nil
         input = try RecordInput(control: control, displayName: settings.display)
         originNs = MonotonicClock.nowNs()
         ordering = EventOrdering(window: settings.reorderWindow.ns)

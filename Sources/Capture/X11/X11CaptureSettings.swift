@@ -11,11 +11,29 @@ public struct X11CaptureSettings: Sendable {
     /// Which windows are masked in frames, and when frames may not be stored at all; nil
     /// stores everything.
     public var policy: (any CapturePolicy)?
+    /// How personal data and secrets are found and filled in frames; nil stores frames as grabbed.
+    public var redaction: FrameRedactionSettings?
 
-    public init(display: String? = nil, frames: FrameSettings = FrameSettings(), policy: (any CapturePolicy)? = nil) {
+    public init(display: String? = nil, frames: FrameSettings = FrameSettings(), policy: (any CapturePolicy)? = nil,
+                redaction: FrameRedactionSettings? = nil) {
         self.display = display
         self.frames = frames
         self.policy = policy
+        self.redaction = redaction
+    }
+}
+
+/// Redaction of frame pixels: what finds the text to fill, and which kinds withhold a frame whole.
+public struct FrameRedactionSettings: Sendable {
+    public var scanner: any FrameTextScanner
+    /// A frame showing one of these is not stored at all (its layout is kept, marked withheld).
+    public var dropFrames: Set<RedactionKind>
+    /// Frames waiting for OCR beyond this are not taken (the next one covers what changed).
+    public var maxBacklog = 4
+
+    public init(scanner: any FrameTextScanner, dropFrames: Set<RedactionKind> = []) {
+        self.scanner = scanner
+        self.dropFrames = dropFrames
     }
 }
 

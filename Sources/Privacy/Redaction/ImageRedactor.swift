@@ -1,19 +1,10 @@
 import Foundation
+import Synchronization
 import UnderstudyModel
 
 /// Finds personal data and secrets in pixels: OCR reads the lines of text in a region, the
 /// text recognizers run on each line, and the boxes of the words a finding touches are filled.
 public struct ImageRedactor: Sendable {
-    /// One filled box, for the frame's record (and exports later).
-    public struct Box: Sendable, Equatable {
-        public var what: RedactionKind
-        /// x, y, width, height in pixels.
-        public var box: [Int]
-    }
-
-    /// Fill for redacted boxes (opaque black), distinct from the window-mask grey.
-    public static let fill: UInt32 = 0xFF00_0000
-
     private let text: TextRedactor
 
     public init(kinds: Set<RedactionKind> = Set(RedactionKind.allCases)) {
@@ -22,9 +13,10 @@ public struct ImageRedactor: Sendable {
 
     /// The boxes to fill in a region (the whole image when nil).
     public func boxes(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
-                      region: (x: Int, y: Int, w: Int, h: Int)? = nil, ocr: TextRecognition) -> (boxes: [Box], lines: [[TextRecognition.Word]]) {
-        let lines = ocr.lines(in: pixels, width: width, height: height, stride: stride, region: region)
-        var boxes: [Box] = []
+                      region: (x: Int, y: Int, w: Int, h: Int)? = nil, ocr: TextRecognition) throws(TextRecognition.Failure)
+        -> (boxes: [FrameRedaction], lines: [[TextRecognition.Word]]) {
+        let lines = try ocr.lines(in: pixels, width: width, height: height, stride: stride, region: region)
+        var boxes: [FrameRedaction] = []
         for line in lines {
             // The line as text, remembering where each word starts (in Unicode scalars).
             var joined = ""
@@ -45,7 +37,7 @@ public struct ImageRedactor: Sendable {
                 // A little margin: OCR boxes hug the ink, and anti-aliased edges must go too.
                 let pad = 2
                 let box = [max(0, x0 - pad), max(0, y0 - pad), min(width, x1 + pad) - max(0, x0 - pad), min(height, y1 + pad) - max(0, y0 - pad)]
-                boxes.append(Box(what: span.what, box: box))
+                boxes.append(FrameRedaction(what: span.what, box: box))
             }
         }
         return (boxes, lines)
@@ -61,14 +53,32 @@ public struct ImageRedactor: Sendable {
             chars[i] == "," && i > 0 && i + 1 < chars.count && chars[i - 1].isLetter && chars[i + 1].isLetter ? "." : chars[i]
         })
     }
+}
 
-    /// Fills boxes in a 4-byte-per-pixel image.
-    public static func fill(_ boxes: [Box], in pixels: UnsafeMutableRawBufferPointer, stride: Int) {
-        for box in boxes {
-            for y in box.box[1]..<(box.box[1] + box.box[3]) {
-                let row = (pixels.baseAddress! + y * stride + box.box[0] * 4).assumingMemoryBound(to: UInt32.self)
-                row.update(repeating: fill, count: box.box[2])
-            }
+/// OCR and the text recognizers as capture's ``FrameTextScanner``. Tesseract starts on the
+/// first frame; when it cannot start, every frame fails, so none is stored unchecked.
+public final class ScreenTextScanner: FrameTextScanner {
+    private let redactor: ImageRedactor
+    private let engine: Mutex<TextRecognition?>
+    /// Why Tesseract could not start, when it could not (it is tried again on each frame).
+    public let startupProblem: String?
+
+    public init(kinds: Set<RedactionKind>) {
+        redactor = ImageRedactor(kinds: kinds)
+        do {
+            engine = Mutex(try TextRecognition())
+            startupProblem = nil
+        } catch {
+            engine = Mutex(nil)
+            startupProblem = error.description
+        }
+    }
+
+    public func redactions(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+                           region: (x: Int, y: Int, w: Int, h: Int)) throws -> [FrameRedaction] {
+        try engine.withLock { engine throws(TextRecognition.Failure) in
+            if engine == nil { engine = try TextRecognition() }
+            return try redactor.boxes(in: pixels, width: width, height: height, stride: stride, region: region, ocr: engine!).boxes
         }
     }
 }

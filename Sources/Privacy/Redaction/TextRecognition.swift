@@ -17,9 +17,11 @@ public final class TextRecognition: @unchecked Sendable {
 
     public enum Failure: Error, CustomStringConvertible {
         case cannotStart(String)
+        case readFailed
         public var description: String {
             switch self {
             case let .cannotStart(reason): "cannot start Tesseract OCR: \(reason) (install tesseract-ocr-eng)"
+            case .readFailed: "Tesseract could not read the image"
             }
         }
     }
@@ -44,7 +46,7 @@ public final class TextRecognition: @unchecked Sendable {
 
     /// The lines of words in a region of a 4-byte-per-pixel image (BGRA or RGBA; OCR reads grey).
     public func lines(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
-                      region: (x: Int, y: Int, w: Int, h: Int)? = nil) -> [[Word]] {
+                      region: (x: Int, y: Int, w: Int, h: Int)? = nil) throws(Failure) -> [[Word]] {
         let r = region ?? (0, 0, width, height)
         guard r.w > 0, r.h > 0 else { return [] }
         // Grey copy of the region, enlarged with linear interpolation: Tesseract reads small,
@@ -72,6 +74,7 @@ public final class TextRecognition: @unchecked Sendable {
         }
         var found: UnsafeMutablePointer<ocr_word>?
         let count = grey.withUnsafeBufferPointer { ocr_read(engine, $0.baseAddress, Int32(sw), Int32(sh), &found) }
+        guard count >= 0 else { throw .readFailed }
         guard count > 0, let found else { return [] }
         defer { ocr_free_words(found, count) }
         var lines: [[Word]] = []

@@ -98,6 +98,8 @@ enum FrameBody {
             ("hash", .string(frame.hash)), ("width", .int(Int64(frame.width))), ("height", .int(Int64(frame.height))),
             ("tile_size", .int(Int64(frame.tileSize))), ("grabbed_ns", .int(Int64(clamping: frame.grabbedNs))),
             ("reason", .string(frame.reason.rawValue)),
+            ("redactions", .array(frame.redactions.map(\.json))),
+            ("withheld", frame.withheld.map { .string($0.description) } ?? .null),
         ])
         return Data((header.serialized + "\n").utf8) + frame.tileBytes
     }
@@ -109,7 +111,14 @@ enum FrameBody {
               let tileSize = header["tile_size"]?.intValue, let grabbed = header["grabbed_ns"]?.intValue,
               let reason = header["reason"]?.stringValue.flatMap(FrameReason.init(rawValue:))
         else { return nil }
+        // Frames stored before redaction boxes were recorded have neither field.
+        let redactions = header["redactions"]?.arrayValue?.compactMap { item -> FrameRedaction? in
+            guard let what = item["what"]?.stringValue.flatMap(RedactionKind.init(rawValue:)),
+                  let box = item["box"]?.arrayValue?.compactMap(\.intValue), box.count == 4 else { return nil }
+            return FrameRedaction(what: what, box: box.map { Int($0) })
+        } ?? []
         return FrameManifest(hash: hash, width: Int(width), height: Int(height), tileSize: Int(tileSize), grabbedNs: UInt64(max(0, grabbed)),
-                             reason: reason, tiles: FrameManifest.tiles(from: Data(data[(newline + 1)...])))
+                             reason: reason, tiles: FrameManifest.tiles(from: Data(data[(newline + 1)...])),
+                             redactions: redactions, withheld: header["withheld"]?.stringValue.flatMap(FrameWithholding.init))
     }
 }

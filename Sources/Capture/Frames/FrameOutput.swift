@@ -1,0 +1,140 @@
+import CFrameCodec
+import UnderstudyModel
+import Crypto
+import Foundation
+import Synchronization
+
+/// Lossless encode and decode of BGRX pixel rows, wrapping libpng and libwebp.
+public enum PixelCodec {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Encodes `height` rows of `width` BGRX pixels.
+    public static func encode(_ pixels: UnsafeRawPointer, width: Int, height: Int, stride: Int, codec: TileCodec, level: Int) throws(Failure) -> Data {
+        var buffer = fc_buffer()
+        let bytes = pixels.assumingMemoryBound(to: UInt8.self)
+        let status = switch codec {
+        case .png: fc_encode_png(bytes, Int32(width), Int32(height), Int32(stride), Int32(level), 0x10, &buffer)
+        case .webp: fc_encode_webp_lossless(bytes, Int32(width), Int32(height), Int32(stride), Int32(level), &buffer)
+        }
+        guard status == 0, let data = buffer.data else { throw Failure(description: "\(codec) encoder failed (\(status))") }
+        defer { fc_buffer_free(&buffer) }
+        return Data(bytes: data, count: buffer.size)
+    }
+
+    /// Decoded BGRX pixels (stride `width * 4`) of an encoded image.
+    public static func decode(_ data: Data, codec: TileCodec) throws(Failure) -> (pixels: [UInt8], width: Int, height: Int) {
+        var pixels: UnsafeMutablePointer<UInt8>?
+        var width: Int32 = 0, height: Int32 = 0
+        let status = data.withUnsafeBytes { raw in
+            let bytes = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            return switch codec {
+            case .png: fc_decode_png(bytes, raw.count, &pixels, &width, &height)
+            case .webp: fc_decode_webp(bytes, raw.count, &pixels, &width, &height)
+            }
+        }
+        guard status == 0, let pixels else { throw Failure(description: "not a readable \(codec) image (\(status))") }
+        defer { fc_free(pixels) }
+        return (Array(UnsafeBufferPointer(start: pixels, count: Int(width) * Int(height) * 4)), Int(width), Int(height))
+    }
+}
+
+/// New tiles' pixels stacked top to bottom, each `tileSize` square, BGRX, stride `tileSize * 4`.
+struct TileStrip: Sendable {
+    var tiles: [TileHash]
+    var pixels: [UInt8]
+    var tileSize: Int
+}
+
+/// What the capture thread hands to the output queue for one stored frame.
+struct FrameJob: Sendable {
+    /// The layout over the grab's own tiles; its hash is the frame's id.
+    var manifest: FrameManifest
+    /// Whether the frame carries all of its tiles (a keyframe).
+    var keyframe: Bool
+    var strip: TileStrip
+    /// What to read for redaction; nil when frames are not redacted.
+    var scan: ScanArea?
+}
+
+/// The second half of the frame pipeline, off the capture thread: each stored frame is
+/// redacted (when a scanner is set), its new tiles encoded, and its layout and tiles handed
+/// on, one frame at a time in capture order.
+final class FrameOutput: @unchecked Sendable {
+    // `redaction` is touched only on `queue`; everything else is immutable or atomic.
+    private let queue = DispatchQueue(label: "understudy.frame-output", qos: .utility)
+    private let codec: TileCodec
+    private let level: Int
+    private let redaction: FrameRedactionStage?
+    private let shared: X11CaptureLoop.Shared
+    private let waiting = Atomic<Int>(0)
+
+    init(codec: TileCodec, level: Int, redaction: FrameRedactionStage?, shared: X11CaptureLoop.Shared) {
+        self.codec = codec
+        self.level = level
+        self.redaction = redaction
+        self.shared = shared
+    }
+
+    /// Frames submitted and not yet handed on.
+    var backlog: Int { waiting.load(ordering: .relaxed) }
+
+    func submit(_ job: FrameJob) {
+        waiting.add(1, ordering: .relaxed)
+        queue.async { [self] in
+            defer { waiting.subtract(1, ordering: .relaxed) }
+            process(job)
+        }
+    }
+
+    /// Waits until every submitted frame is handed on.
+    func drain() { queue.sync {} }
+
+    private func process(_ job: FrameJob) {
+        var frame = job.manifest, strip = job.strip
+        if let redaction {
+            let start = MonotonicClock.nowNs()
+            let outcome = redaction.process(job)
+            let ms = Double(MonotonicClock.nowNs() - start) / 1e6
+            shared.stats.withLock {
+                $0.redactMs.append(ms)
+                $0.readShare.append(job.scan?.readShare(width: frame.width, height: frame.height) ?? 0)
+            }
+            switch outcome {
+            case let .store(redacted, tiles):
+                frame = redacted
+                strip = tiles
+                shared.stats.withLock { $0.redactionBoxes += redacted.redactions.count }
+            case let .withhold(withheld, rescan):
+                shared.stats.withLock { $0.framesWithheld += 1 }
+                shared.keyframeRequested.store(true, ordering: .sequentiallyConsistent)
+                if rescan { shared.rescanRequested.store(true, ordering: .sequentiallyConsistent) }
+                shared.continuation.yield(.frame(withheld))
+                return
+            }
+        }
+        shared.continuation.yield(.frame(frame))
+        guard !strip.tiles.isEmpty else { return }
+        let start = MonotonicClock.nowNs()
+        do {
+            let patch = try encode(strip)
+            shared.stats.withLock {
+                $0.encodeMs.append(Double(MonotonicClock.nowNs() - start) / 1e6)
+                $0.bytesPerFrame.append(patch.data.count)
+            }
+            shared.continuation.yield(.tiles(patch))
+        } catch {
+            shared.stats.withLock { $0.encodeFailures += 1 }
+        }
+    }
+
+    private func encode(_ strip: TileStrip) throws -> TilePatch {
+        let data = try strip.pixels.withUnsafeBytes { raw in
+            try PixelCodec.encode(raw.baseAddress!, width: strip.tileSize, height: strip.tileSize * strip.tiles.count,
+                                  stride: strip.tileSize * 4, codec: codec, level: level)
+        }
+        let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        return TilePatch(hash: hash, codec: codec, tileSize: strip.tileSize, tiles: strip.tiles, data: data)
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import UnderstudyModel
+
+/// Rows of a grabbed frame copied for OCR, taken on the capture thread while the grab is at hand.
+///
+/// What is read is what changed since the last stored frame: for each run of tile rows with a
+/// changed tile, a band the full width of the screen (a line of text, or a token being typed,
+/// may run far to either side of the tile that changed) and ``margin`` pixels taller on each
+/// side (so a line crossing a tile edge is read whole). Around each band, whole tile rows are
+/// copied, so every tile a box may reach can be cut out again and filled.
+struct ScanArea: Sendable {
+    struct Band: Sendable {
+        /// The first frame row of `pixels`; rows are full width, stride `width * 4`.
+        var top: Int
+        var rows: Int
+        var pixels: [UInt8]
+        /// The part to read, in frame coordinates.
+        var read: PixelRect
+    }
+
+    var bands: [Band]
+
+    /// Pixels above and below the changed tile rows that are read too.
+    static let margin = 24
+
+    /// The bands over the changed tiles (`changed`: tile indexes, row-major) of a grab.
+    init(changed: [Int], of slot: ScreenGrabber.Slot, width: Int, height: Int, tileSize: Int) {
+        let columns = (width + tileSize - 1) / tileSize, lastRow = (height - 1) / tileSize
+        var runs: [(first: Int, last: Int)] = []
+        for row in Set(changed.map { $0 / columns }).sorted() {
+            // Runs whose copies would touch are read as one band.
+            if let run = runs.last, row - run.last <= 3 { runs[runs.count - 1].last = row } else { runs.append((row, row)) }
+        }
+        bands = runs.map { run in
+            let readTop = max(0, run.first * tileSize - Self.margin), readBottom = min(height, (run.last + 1) * tileSize + Self.margin)
+            let firstRow = readTop / tileSize, endRow = min(lastRow, (readBottom - 1) / tileSize) + 1
+            let top = firstRow * tileSize, rows = min(height, endRow * tileSize) - top
+            var pixels = [UInt8](repeating: 0, count: rows * width * 4)
+            pixels.withUnsafeMutableBytes { out in
+                for line in 0..<rows {
+                    (out.baseAddress! + line * width * 4).copyMemory(from: UnsafeRawPointer(slot.pixels) + (top + line) * slot.stride, byteCount: width * 4)
+                }
+            }
+            return Band(top: top, rows: rows, pixels: pixels, read: PixelRect(x: 0, y: readTop, w: width, h: readBottom - readTop))
+        }
+    }
+
+    /// The share of the frame's pixels that is read.
+    func readShare(width: Int, height: Int) -> Double {
+        Double(bands.reduce(0) { $0 + $1.read.w * $1.read.h }) / Double(max(1, width * height))
+    }
+}
+
+/// A rectangle of pixels: x, y, width, height.
+struct PixelRect: Sendable, Equatable {
+    var x: Int, y: Int, w: Int, h: Int
+    var tuple: (x: Int, y: Int, w: Int, h: Int) { (x, y, w, h) }
+}
+
+/// Fills the personal data and secrets OCR finds in a stored frame, before it is encoded.
+///
+/// Runs on the output queue, one frame at a time, in capture order. It reads the frame's
+/// ``ScanArea`` with the scanner and fills the boxes found. A box may reach into tiles that did
+/// not change (stored earlier, unfilled, when what they show was not yet recognisable: half an
+/// address), so every tile a box touches gets a filled *variant* with its own hash, and from
+/// then on that tile's content is replaced by its variant in every frame of the session — also
+/// after a keyframe, when only changed tiles are read again.
+///
+/// A frame is withheld (its layout kept, no pixels) when it shows a kind the policy drops
+/// frames for, or when OCR fails on it: frames are never stored unchecked. A withheld frame's
+/// new tiles were never stored, so later frames are withheld too until the keyframe capture
+/// is then asked for; after an OCR failure the next frame is read whole.
+final class FrameRedactionStage {
+    enum Outcome {
+        case store(FrameManifest, TileStrip)
+        case withhold(FrameManifest, rescan: Bool)
+    }
+
+    private struct Variant {
+        var hash: TileHash
+        /// Boxes in the tile's own coordinates.
+        var boxes: [FrameRedaction]
+    }
+
+    private let scanner: any FrameTextScanner
+    private let dropFrames: Set<RedactionKind>
+    private var variants: [TileHash: Variant] = [:]
+    /// Variant tiles stored since the last keyframe.
+    private var emitted: Set<TileHash> = []
+    private var awaitingKeyframe = false
+    private var buffer: [UInt8] = []
+
+    init(scanner: any FrameTextScanner, dropFrames: Set<RedactionKind>) {
+        self.scanner = scanner
+        self.dropFrames = dropFrames
+    }
+
+    func process(_ job: FrameJob) -> Outcome {
+        var frame = job.manifest
+        if job.keyframe {
+            emitted.removeAll(keepingCapacity: true)
+            awaitingKeyframe = false
+        }
+        guard !awaitingKeyframe else { return withhold(frame, .followsWithheld) }
+        var fresh: [TileHash: [UInt8]] = [:]
+        if let area = job.scan {
+            do {
+                fresh = try scan(area, frame: frame)
+            } catch {
+                return withhold(frame, .unreadable, rescan: true)
+            }
+        }
+        var redactions: [FrameRedaction] = []
+        var uses: Set<TileHash> = []
+        for index in frame.tiles.indices {
+            guard let variant = variants[frame.tiles[index]] else { continue }
+            if let dropped = variant.boxes.first(where: { dropFrames.contains($0.what) }) {
+                return withhold(frame, .showed(dropped.what))
+            }
+            frame.tiles[index] = variant.hash
+            uses.insert(variant.hash)
+            let rect = frame.tileRect(index)
+            redactions += variant.boxes.compactMap { $0.shifted(dx: rect.x, dy: rect.y, clippedTo: rect) }
+        }
+        frame.redactions = FrameRedaction.merged(redactions)
+        guard let strip = output(job, uses: uses, fresh: fresh) else { return withhold(frame, .followsWithheld) }
+        return .store(frame, strip)
+    }
+
+    /// Reads each band, fills what is found, and makes the variants of the tiles it touched.
+    /// Returns the pixels of variants made now, by variant hash.
+    private func scan(_ area: ScanArea, frame: FrameManifest) throws -> [TileHash: [UInt8]] {
+        var fresh: [TileHash: [UInt8]] = [:]
+        let width = frame.width, size = frame.tileSize
+        for var band in area.bands {
+            let found = try band.pixels.withUnsafeBytes { raw in
+                try scanner.redactions(in: raw, width: width, height: band.rows, stride: width * 4,
+                                       region: (0, band.read.y - band.top, width, band.read.h))
+            }
+            guard !found.isEmpty else { continue }
+            band.pixels.withUnsafeMutableBytes { FrameRedaction.fill(found, in: $0.baseAddress!, width: width, height: band.rows, stride: width * 4) }
+            let touched = Set(found.flatMap { tiles(under: $0, bandTop: band.top, frame: frame) })
+            for index in touched.sorted() {
+                let raw = frame.tiles[index], rect = frame.tileRect(index)
+                var variant = variants[raw] ?? Variant(hash: raw, boxes: [])
+                let local = found.compactMap { $0.shifted(dx: -rect.x, dy: band.top - rect.y, clippedTo: (0, 0, rect.w, rect.h)) }
+                variant.boxes = Array(Set(variant.boxes + local))
+                buffer = [UInt8](repeating: 0, count: size * size * 4)
+                band.pixels.withUnsafeBytes { raw in
+                    TileCut.copy(from: raw.baseAddress! + (rect.y - band.top) * width * 4 + rect.x * 4, stride: width * 4,
+                                 w: rect.w, h: rect.h, size: size, into: &buffer)
+                }
+                // Boxes found for this content in earlier frames are filled too.
+                buffer.withUnsafeMutableBytes { FrameRedaction.fill(variant.boxes, in: $0.baseAddress!, width: rect.w, height: rect.h, stride: size * 4) }
+                variant.hash = TileCut.hash(buffer)
+                variants[raw] = variant
+                fresh[variant.hash] = buffer
+            }
+        }
+        return fresh
+    }
+
+    /// The tiles to store: new tiles (filled where their content has a variant) and the
+    /// variants the frame uses that were not stored since the keyframe. Nil when such a
+    /// variant's pixels are not at hand.
+    private func output(_ job: FrameJob, uses: Set<TileHash>, fresh: [TileHash: [UInt8]]) -> TileStrip? {
+        let size = job.strip.tileSize, tileBytes = size * size * 4
+        var strip = TileStrip(tiles: [], pixels: [], tileSize: size)
+        for (i, raw) in job.strip.tiles.enumerated() {
+            var pixels = Array(job.strip.pixels[(i * tileBytes)..<((i + 1) * tileBytes)])
+            guard let variant = variants[raw] else {
+                strip.append(raw, pixels)
+                continue
+            }
+            guard emitted.insert(variant.hash).inserted else { continue }
+            pixels.withUnsafeMutableBytes { FrameRedaction.fill(variant.boxes, in: $0.baseAddress!, width: size, height: size, stride: size * 4) }
+            strip.append(variant.hash, pixels)
+        }
+        for hash in uses where !emitted.contains(hash) {
+            guard let pixels = fresh[hash] else { return nil }
+            emitted.insert(hash)
+            strip.append(hash, pixels)
+        }
+        return strip
+    }
+
+    private func withhold(_ frame: FrameManifest, _ reason: FrameWithholding, rescan: Bool = false) -> Outcome {
+        awaitingKeyframe = true
+        var frame = frame
+        frame.tiles = []
+        frame.redactions = []
+        frame.withheld = reason
+        return .withhold(frame, rescan: rescan)
+    }
+
+    /// Indexes of the tiles a box (in band coordinates) overlaps.
+    private func tiles(under box: FrameRedaction, bandTop: Int, frame: FrameManifest) -> [Int] {
+        let x0 = max(0, box.box[0]), x1 = min(frame.width, box.box[0] + box.box[2])
+        let y0 = max(0, box.box[1] + bandTop), y1 = min(frame.height, box.box[1] + bandTop + box.box[3])
+        guard x1 > x0, y1 > y0 else { return [] }
+        let size = frame.tileSize
+        return ((y0 / size)...((y1 - 1) / size)).flatMap { row in ((x0 / size)...((x1 - 1) / size)).map { row * frame.columns + $0 } }
+    }
+}
+
+extension TileStrip {
+    /// Adds one tile (`tileSize`² pixels) at the bottom.
+    mutating func append(_ tile: TileHash, _ pixels: [UInt8]) {
+        tiles.append(tile)
+        self.pixels += pixels
+    }
+}

@@ -1,0 +1,107 @@
+import Capture
+import Foundation
+import Testing
+import UnderstudyModel
+import XTestSupport
+
+/// A scanner that needs no OCR, so the stage's bookkeeping can be checked exactly: red pixels
+/// count as an email address, but only while green pixels are in the same region — like half an
+/// address that becomes recognisable once the rest is typed somewhere else on its line.
+struct ColourScanner: FrameTextScanner {
+    var fails = false
+
+    struct Unreadable: Error {}
+
+    func redactions(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+                    region: (x: Int, y: Int, w: Int, h: Int)) throws -> [FrameRedaction] {
+        if fails { throw Unreadable() }
+        var red: (x0: Int, y0: Int, x1: Int, y1: Int)?
+        var green = false
+        for y in region.y..<(region.y + region.h) {
+            for x in region.x..<(region.x + region.w) {
+                let p = y * stride + x * 4
+                let (b, g, r) = (pixels[p], pixels[p + 1], pixels[p + 2])
+                if r == 255, g == 0, b == 0 {
+                    red = red.map { (min($0.x0, x), min($0.y0, y), max($0.x1, x), max($0.y1, y)) } ?? (x, y, x, y)
+                }
+                if r == 0, g == 255, b == 0 { green = true }
+            }
+        }
+        guard green, let red else { return [] }
+        return [FrameRedaction(what: .email, box: [red.x0, red.y0, red.x1 - red.x0 + 1, red.y1 - red.y0 + 1])]
+    }
+}
+
+@Suite("Frame redaction", .serialized)
+struct FrameRedactionTests {
+    /// A red block at +100+100 and, later, a green one on the same rows at +500+100.
+    private func colourBlock(_ x: XSession, _ colour: String, at position: String) throws {
+        try x.launch("/usr/bin/xterm", "-class", "Block\(colour)", "-fg", "#\(colour)", "-bg", "#\(colour)", "-cr", "#\(colour)",
+                     "-geometry", "20x6\(position)", "-e", "cat")
+        try x.waitForWindow(class: "Block\(colour)")
+    }
+
+    private func redPixels(_ frame: FrameManifest, _ captured: Captured) throws -> Int {
+        let pixels = try FrameAssembler.pixels(of: frame) { captured.tileSource($0) }
+        return stride(from: 0, to: pixels.count, by: 4).count { pixels[$0] == 0 && pixels[$0 + 1] == 0 && pixels[$0 + 2] == 255 }
+    }
+
+    @Test("A box that reaches into tiles stored before is filled in that frame and in every later one, keyframes included")
+    func variantsOutliveTheirFrame() async throws {
+        let x = try XSession(width: 1000, height: 700)
+        let captured = try await capture(x, period: .seconds(1), redaction: FrameRedactionSettings(scanner: ColourScanner()),
+                                     keyframeInterval: .seconds(2)) {
+            try colourBlock(x, "ff0000", at: "+100+100")
+            Thread.sleep(forTimeInterval: 0.8)
+            try colourBlock(x, "00ff00", at: "+500+100")
+            Thread.sleep(forTimeInterval: 0.8)
+            // The green block leaves the red one's rows: nothing there is found any more.
+            try x.xdotool("search --class Block00ff00 windowmove %@ 500 450\nsleep 1.3\nsearch --class Block00ff00 windowmove %@ 600 500\nsleep 1.3\n"
+                           + "search --class Block00ff00 windowmove %@ 700 550\nsleep 1.3")
+        }
+        let frames = captured.manifests.filter { $0.withheld == nil }
+        let firstRedacted = try #require(frames.firstIndex { !$0.redactions.isEmpty }, "no frame was redacted")
+        #expect(firstRedacted > 0, "the red block alone is not sensitive, so the frames before the green one are stored as they are")
+        #expect(try redPixels(frames[firstRedacted - 1], captured) > 5000)
+        #expect(frames.count - firstRedacted >= 3, "frames after the green block moved away: \(frames.count - firstRedacted)")
+        for (i, frame) in frames.enumerated().dropFirst(firstRedacted) {
+            #expect(try redPixels(frame, captured) < 50, "frame \(i) shows the red block")
+            #expect(frame.redactions.contains { $0.what == .email && $0.box[0] <= 110 && $0.box[2] >= 100 }, "frame \(i) records no box over it")
+        }
+        #expect(captured.stats.framesWithheld == 0)
+        #expect(captured.stats.encodeFailures == 0)
+    }
+
+    @Test("A frame showing a kind the policy drops frames for is withheld, pixels and all, and so is every later frame showing it")
+    func dropFrameKinds() async throws {
+        let x = try XSession(width: 1000, height: 700)
+        let settings = FrameRedactionSettings(scanner: ColourScanner(), dropFrames: [.email])
+        let captured = try await capture(x, period: .seconds(1), redaction: settings) {
+            try colourBlock(x, "ff0000", at: "+100+100")
+            Thread.sleep(forTimeInterval: 0.8)
+            try colourBlock(x, "00ff00", at: "+500+100")
+            Thread.sleep(forTimeInterval: 0.8)
+            try x.xdotool("search --class Block00ff00 windowmove %@ 500 450\nsleep 1.3")
+        }
+        let withheld = captured.manifests.filter { $0.withheld != nil }
+        #expect(withheld.count >= 2, "withheld: \(withheld.count) of \(captured.manifests.count)")
+        #expect(withheld.allSatisfy { $0.tiles.isEmpty && $0.redactions.isEmpty })
+        #expect(withheld.first?.withheld == .showed(.email))
+        // What was stored is from before the green block: no stored tile shows both.
+        let stored = captured.manifests.filter { $0.withheld == nil }
+        #expect(!stored.isEmpty)
+        #expect(captured.manifests.last?.withheld != nil, "the last frame still shows the red block and must be withheld")
+    }
+
+    @Test("When OCR fails, no frame is stored: each is withheld as unreadable")
+    func unreadableFrames() async throws {
+        let x = try XSession(width: 1000, height: 700)
+        let captured = try await capture(x, redaction: FrameRedactionSettings(scanner: ColourScanner(fails: true))) {
+            try colourBlock(x, "ff0000", at: "+100+100")
+            Thread.sleep(forTimeInterval: 0.8)
+        }
+        #expect(!captured.manifests.isEmpty)
+        #expect(captured.manifests.allSatisfy { $0.withheld == .unreadable && $0.tiles.isEmpty })
+        #expect(captured.patches.isEmpty, "tiles were stored from frames that were never checked")
+    }
+}
