@@ -23,6 +23,8 @@ struct RedactImageCommand: ParsableCommand {
     // For tuning OCR on new kinds of screens.
     @Option(help: .hidden) var scale = 2
     @Option(help: .hidden) var psm = 6
+    /// Reads only x,y,w,h, as the recorder reads a band of a frame.
+    @Option(help: .hidden) var region: String?
 
     func run() throws {
         guard let data = FileManager.default.contents(atPath: input) else { throw CommandFailure("cannot read \(input)") }
@@ -31,7 +33,14 @@ struct RedactImageCommand: ParsableCommand {
         let ocr = try TextRecognition(scale: scale, pageSegmentation: psm)
         let redactor = ImageRedactor()
         let stride = image.width * 4
-        let (boxes, lines) = try image.pixels.withUnsafeBytes { try redactor.boxes(in: $0, width: image.width, height: image.height, stride: stride, ocr: ocr) }
+        let area = try region.map { text in
+            let v = text.split(separator: ",").compactMap { Int($0) }
+            guard v.count == 4 else { throw CommandFailure("--region takes x,y,w,h") }
+            return (v[0], v[1], v[2], v[3])
+        }
+        let (boxes, lines) = try image.pixels.withUnsafeBytes {
+            try redactor.boxes(in: $0, width: image.width, height: image.height, stride: stride, region: area, ocr: ocr)
+        }
         image.pixels.withUnsafeMutableBytes { FrameRedaction.fill(boxes, in: $0.baseAddress!, width: image.width, height: image.height, stride: stride) }
         let png = try image.pixels.withUnsafeBytes {
             try PixelCodec.encode($0.baseAddress!, width: image.width, height: image.height, stride: stride, codec: .png, level: 6)

@@ -9,9 +9,12 @@ import XTestSupport
 /// test's consent or exemption never leaks into another test.
 struct Contributor {
     let config = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-contributor-\(UUID().uuidString)")
+    /// Set on top of the test's own environment.
+    var extraEnvironment: [String: String] = [:]
     var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["XDG_CONFIG_HOME"] = config.path
+        env.merge(extraEnvironment) { $1 }
         return env
     }
 
@@ -49,32 +52,43 @@ struct Contributor {
     }
 }
 
-/// An X session with the terminal and xcalc, and a recorder (default policy, consented) into a
-/// fresh vault, with "ab" already typed in the terminal.
+/// An X session with the terminal and xcalc, and a recorder (consented; the default policy
+/// unless `policy` gives YAML to sign) into a fresh vault, with "ab" already typed in the terminal.
 struct TypingSession {
     let x: XSession
-    let me = Contributor()
+    let me: Contributor
     let vault = temporaryVault()
     let recorder: (Process, Pipe, Pipe)
     let term: String
 
-    init() async throws {
+    init(policy: String? = nil, environment: [String: String] = [:]) async throws {
         x = try XSession()
         try x.startApps()
-        #expect(try me.run("consent", "accept", "--quiet").status == 0)
-        recorder = try me.start(["record", "--display", x.display, "--vault", vault])
+        me = Contributor(extraEnvironment: environment)
+        var arguments = ["record", "--display", x.display, "--vault", vault]
+        if let policy {
+            arguments += ["--policy", try me.signedPolicy(policy)]
+        } else {
+            #expect(try me.run("consent", "accept", "--quiet").status == 0)
+        }
+        recorder = try me.start(arguments)
         try await me.waitUntilRecording(vault, recorder)
         term = try x.window(class: "UnderstudyTerm")
         try x.xdotool("windowactivate --sync \(term)\ntype ab\nsleep 0.6")
     }
 
-    /// Stops the recorder and returns what the vault holds.
+    /// Stops the recorder and returns what the vault holds (the vault is then removed).
     func stop() throws -> [Event] {
+        try stop(keepVault: false).events
+    }
+
+    /// Stops the recorder; returns what the vault holds and what the recorder said.
+    func stop(keepVault: Bool) throws -> (events: [Event], stderr: String) {
         kill(recorder.0.processIdentifier, SIGINT)
         let result = Understudy.finish(recorder)
         #expect(result.status == 0, "the recorder failed: \(result.stderr.suffix(4000))")
-        defer { try? FileManager.default.removeItem(atPath: vault) }
-        return try logEvents(me, vault)
+        defer { if !keepVault { try? FileManager.default.removeItem(atPath: vault) } }
+        return (try logEvents(me, vault), result.stderr)
     }
 }
 
@@ -244,36 +258,94 @@ struct TypedRedactionTests {
 
 @Suite("Screen text is redacted by OCR", .serialized)
 struct ImageRedactionTests {
-    @Test("A screen showing a planted email and card has exactly their words filled, and its other words are still readable by OCR")
-    func redactImage() async throws {
+    private static let plantedScreen = """
+        type --delay 5 "hello world, write to jane.doe@example.org about invoice 4411"
+        key Return
+        type --delay 5 "card 4111 1111 1111 1111 and the quarterly report"
+        key Return
+        sleep 2
+        """
+
+    private func array(_ value: JSONValue?) -> [JSONValue] { if case let .array(items)? = value { items } else { [] } }
+
+    @Test("A frame the recorder stores of a screen showing a planted email and card has their words filled and records the boxes; its other words are still readable by OCR")
+    func storedFrame() async throws {
         let session = try await TypingSession()
-        try session.x.xdotool("""
-            type --delay 5 "hello world, write to jane.doe@example.org about invoice 4411"
-            key Return
-            type --delay 5 "card 4111 1111 1111 1111 and the quarterly report"
-            key Return
-            sleep 2
-            """)
+        try session.x.xdotool(Self.plantedScreen)
         let me = session.me
-        let folder = me.config
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let frame = folder.appendingPathComponent("frame.png").path, redacted = folder.appendingPathComponent("redacted.png").path
+        try FileManager.default.createDirectory(at: me.config, withIntermediateDirectories: true)
+        let frame = me.config.appendingPathComponent("frame.png").path
+        let stored = try me.run("vault", "frame", "--vault", session.vault, "--out", frame, "--json")
+        #expect(stored.status == 0, "\(stored.stderr)")
+        _ = try session.stop()
+        let record = try JSONValue.parse(Data(stored.stdout.utf8))
+        let kinds = Set(array(record["redactions"]).compactMap { $0["what"]?.stringValue })
+        #expect(kinds == ["email", "credit_card"], "\(stored.stdout)")
+
+        // Reading the stored frame again: the values are gone, everything around them is not.
+        let again = try JSONValue.parse(Data(try me.run("redact-image", frame, me.config.appendingPathComponent("again.png").path, "--json").stdout.utf8))
+        #expect(array(again["boxes"]).isEmpty, "OCR still finds something to redact in the stored frame: \(again.serialized)")
+        let lines = array(again["lines"]).compactMap(\.stringValue).joined(separator: "\n")
+        #expect(!lines.contains("@") && !lines.contains("4111") && !lines.contains("jane"), "\(lines)")
+        #expect(lines.contains("hello world") && lines.contains("quarterly report") && lines.contains("invoice 4411"), "\(lines)")
+    }
+
+    @Test("redact-image fills exactly the planted words of an unredacted screenshot, and leaves the rest readable")
+    func redactImage() async throws {
+        // Frame redaction off, so the stored frame is the screen as it was.
+        let session = try await TypingSession(policy: policyText(rules: "  - app: NoSuchApp\n    action: exclude", extra: "redaction: []"))
+        try session.x.xdotool(Self.plantedScreen)
+        let me = session.me
+        let frame = me.config.appendingPathComponent("frame.png").path, redacted = me.config.appendingPathComponent("redacted.png").path
         #expect(try me.run("vault", "frame", "--vault", session.vault, "--out", frame).status == 0)
         _ = try session.stop()
 
         let first = try me.run("redact-image", frame, redacted, "--json")
         #expect(first.status == 0, "\(first.stderr)")
         let answer = try JSONValue.parse(Data(first.stdout.utf8))
-        func array(_ value: JSONValue?) -> [JSONValue] { if case let .array(items)? = value { items } else { [] } }
         let kinds = Set(array(answer["boxes"]).compactMap { $0["what"]?.stringValue })
         #expect(kinds == ["email", "credit_card"])
         let before = array(answer["lines"]).compactMap(\.stringValue)
         #expect(before.contains { $0.contains("quarterly report") }, "OCR must read the planted screen: \(before)")
 
-        let second = try JSONValue.parse(Data(try me.run("redact-image", redacted, folder.appendingPathComponent("again.png").path, "--json").stdout.utf8))
+        let second = try JSONValue.parse(Data(try me.run("redact-image", redacted, me.config.appendingPathComponent("again.png").path, "--json").stdout.utf8))
         let after = array(second["lines"]).compactMap(\.stringValue).joined(separator: "\n")
         #expect(!after.contains("@") && !after.contains("4111") && !after.contains("jane"), "\(after)")
         #expect(after.contains("hello world") && after.contains("quarterly report") && after.contains("invoice 4411"), "\(after)")
+    }
+
+    @Test("With card numbers set to drop-frame, a screen showing one is withheld whole: its frame event stays, its pixels were never stored")
+    func dropFrame() async throws {
+        let yaml = policyText(rules: "  - app: NoSuchApp\n    action: exclude", extra: "redaction:\n  email: redact\n  credit_card: drop-frame")
+        let session = try await TypingSession(policy: yaml)
+        try session.x.xdotool(Self.plantedScreen)
+        let me = session.me
+        let frame = me.config.appendingPathComponent("frame.png").path
+        let newest = try me.run("vault", "frame", "--vault", session.vault, "--out", frame)
+        let (events, _) = try session.stop(keepVault: true)
+        defer { try? FileManager.default.removeItem(atPath: session.vault) }
+        #expect(newest.status != 0)
+        #expect(newest.stderr.contains("withheld (credit_card)"), "\(newest.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: frame))
+        let frames = events.compactMap { e -> String? in if case let .frame(hash, _, _, _) = e.body { hash } else { nil } }
+        #expect(frames.count >= 2)
+        // The frame before the card was typed is stored, with the email filled.
+        let first = try me.run("vault", "frame", "--vault", session.vault, "--hash", frames[0], "--out", frame, "--json")
+        #expect(first.status == 0, "\(first.stderr)")
+    }
+
+    @Test("When Tesseract cannot start, the recorder says so and stores no frame's pixels, only withheld frames")
+    func noOCR() async throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("no-tessdata-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let session = try await TypingSession(environment: ["TESSDATA_PREFIX": empty.path])
+        let me = session.me
+        let newest = try me.run("vault", "frame", "--vault", session.vault, "--out", me.config.appendingPathComponent("f.png").path)
+        let (events, stderr) = try session.stop(keepVault: false)
+        #expect(stderr.contains("cannot start Tesseract OCR") && stderr.contains("no frame will be stored"), "\(stderr)")
+        #expect(newest.stderr.contains("withheld (ocr-failed)"), "\(newest.stderr)")
+        #expect(events.contains { if case .frame = $0.body { true } else { false } })
     }
 }
 

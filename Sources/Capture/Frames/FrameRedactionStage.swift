@@ -6,16 +6,18 @@ import UnderstudyModel
 /// What is read is what changed since the last stored frame: for each run of tile rows with a
 /// changed tile, a band the full width of the screen (a line of text, or a token being typed,
 /// may run far to either side of the tile that changed) and ``margin`` pixels taller on each
-/// side (so a line crossing a tile edge is read whole). Around each band, whole tile rows are
-/// copied, so every tile a box may reach can be cut out again and filled.
+/// side (so a line crossing a tile edge is read whole). The band is read window by window
+/// (the visible part of each window in it), since OCR joins text of windows side by side into
+/// one garbled line. Around each band, whole tile rows are copied, so every tile a box may
+/// reach can be cut out again and filled.
 struct ScanArea: Sendable {
     struct Band: Sendable {
         /// The first frame row of `pixels`; rows are full width, stride `width * 4`.
         var top: Int
         var rows: Int
         var pixels: [UInt8]
-        /// The part to read, in frame coordinates.
-        var read: PixelRect
+        /// The parts to read, in frame coordinates.
+        var reads: [PixelRect]
     }
 
     var bands: [Band]
@@ -23,8 +25,9 @@ struct ScanArea: Sendable {
     /// Pixels above and below the changed tile rows that are read too.
     static let margin = 24
 
-    /// The bands over the changed tiles (`changed`: tile indexes, row-major) of a grab.
-    init(changed: [Int], of slot: ScreenGrabber.Slot, width: Int, height: Int, tileSize: Int) {
+    /// The bands over the changed tiles (`changed`: tile indexes, row-major) of a grab, read
+    /// in the parts that fall in `windows` (the whole band when none is known).
+    init(changed: [Int], of slot: ScreenGrabber.Slot, width: Int, height: Int, tileSize: Int, windows: [PixelRect]) {
         let columns = (width + tileSize - 1) / tileSize, lastRow = (height - 1) / tileSize
         var runs: [(first: Int, last: Int)] = []
         for row in Set(changed.map { $0 / columns }).sorted() {
@@ -41,20 +44,27 @@ struct ScanArea: Sendable {
                     (out.baseAddress! + line * width * 4).copyMemory(from: UnsafeRawPointer(slot.pixels) + (top + line) * slot.stride, byteCount: width * 4)
                 }
             }
-            return Band(top: top, rows: rows, pixels: pixels, read: PixelRect(x: 0, y: readTop, w: width, h: readBottom - readTop))
+            let band = PixelRect(x: 0, y: readTop, w: width, h: readBottom - readTop)
+            // Slivers too small to hold a line of text are not worth an OCR call.
+            let parts = windows.compactMap { $0.intersection(band) }.filter { $0.w >= 8 && $0.h >= 8 }
+            return Band(top: top, rows: rows, pixels: pixels, reads: windows.isEmpty ? [band] : parts)
         }
     }
 
     /// The share of the frame's pixels that is read.
     func readShare(width: Int, height: Int) -> Double {
-        Double(bands.reduce(0) { $0 + $1.read.w * $1.read.h }) / Double(max(1, width * height))
+        Double(bands.reduce(0) { $0 + $1.reads.reduce(0) { $0 + $1.w * $1.h } }) / Double(max(1, width * height))
     }
 }
 
 /// A rectangle of pixels: x, y, width, height.
 struct PixelRect: Sendable, Equatable {
     var x: Int, y: Int, w: Int, h: Int
-    var tuple: (x: Int, y: Int, w: Int, h: Int) { (x, y, w, h) }
+
+    func intersection(_ o: PixelRect) -> PixelRect? {
+        let x0 = max(x, o.x), y0 = max(y, o.y), x1 = min(x + w, o.x + o.w), y1 = min(y + h, o.y + o.h)
+        return x1 > x0 && y1 > y0 ? PixelRect(x: x0, y: y0, w: x1 - x0, h: y1 - y0) : nil
+    }
 }
 
 /// Fills the personal data and secrets OCR finds in a stored frame, before it is encoded.
@@ -134,8 +144,10 @@ final class FrameRedactionStage {
         let width = frame.width, size = frame.tileSize
         for var band in area.bands {
             let found = try band.pixels.withUnsafeBytes { raw in
-                try scanner.redactions(in: raw, width: width, height: band.rows, stride: width * 4,
-                                       region: (0, band.read.y - band.top, width, band.read.h))
+                try band.reads.flatMap { read in
+                    try scanner.redactions(in: raw, width: width, height: band.rows, stride: width * 4,
+                                           region: (read.x, read.y - band.top, read.w, read.h))
+                }
             }
             guard !found.isEmpty else { continue }
             band.pixels.withUnsafeMutableBytes { FrameRedaction.fill(found, in: $0.baseAddress!, width: width, height: band.rows, stride: width * 4) }

@@ -51,6 +51,9 @@ final class WindowMasks {
     private var clients: [Window: Window] = [:]
     /// The regions filled in every grab until the tree is read again.
     private(set) var regions: [Rect] = []
+    /// The visible parts of the windows that are not masked: redaction reads text window by
+    /// window, since a line read across two windows side by side comes out garbled.
+    private(set) var textAreas: [Rect] = []
 
     init(display: X11Display, policy: any CapturePolicy, width: Int, height: Int) {
         self.display = display
@@ -69,7 +72,8 @@ final class WindowMasks {
         stale = false
         revision = policy.revision
         readAtNs = now
-        let fresh = computeRegions()
+        let (fresh, areas) = computeRegions()
+        textAreas = areas
         guard fresh != regions else { return nil }
         defer { regions = fresh }
         return regions + fresh
@@ -85,18 +89,18 @@ final class WindowMasks {
         }
     }
 
-    private func computeRegions() -> [Rect] {
+    /// The visible parts of masked windows, and of the others.
+    private func computeRegions() -> (masked: [Rect], shown: [Rect]) {
         let windows = topLevels()
-        var masked: [Rect] = []
+        var masked: [Rect] = [], shown: [Rect] = []
         for (index, window) in windows.enumerated() {
-            guard let context = window.context, policy.treatment(of: context) != .capture else { continue }
             var visible = [window.rect.intersection(screen)].filter { !$0.isEmpty }
             for above in windows[(index + 1)...] {
                 visible = visible.flatMap { $0.subtracting(above.rect) }
             }
-            masked += visible
+            if let context = window.context, policy.treatment(of: context) != .capture { masked += visible } else { shown += visible }
         }
-        return masked
+        return (masked, shown)
     }
 
     /// Viewable children of the root, bottom to top, each with its client's WM_CLASS and title.
