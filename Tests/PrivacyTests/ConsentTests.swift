@@ -13,6 +13,8 @@ struct WideningTests {
             return basePolicy.replacingOccurrences(of: from, with: to)
         }
         let noPointer = edit("pointer: true", "pointer: false")
+        let all = "redaction: [email, phone, credit_card, iban, ssn, secret, password]"
+        let dropCards = edit(all, "redaction:\n  email: redact\n  phone: redact\n  credit_card: drop-frame\n  iban: redact\n  ssn: redact\n  secret: redact\n  password: redact")
         return [
             ("the same policy, renamed and re-versioned", edit("version: 3", "version: 4").replacingOccurrences(of: "name: acme-engineering", with: "name: acme-eng"), false),
             ("a new contact", edit("privacy@acme.example", "dpo@acme.example"), false),
@@ -34,6 +36,8 @@ struct WideningTests {
             ("longer retention", edit("retention: 7d", "retention: 30d"), true),
             ("shorter retention", edit("retention: 7d", "retention: 1d"), false),
             ("a recognizer turned off", edit("email, phone, ", "phone, "), true),
+            ("frames showing a card dropped instead of redacted", dropCards, false),
+            ("frames showing a card redacted instead of dropped", "FROM:" + dropCards, true),
             ("a wider audience", edit("the ACME ML data team", "all of ACME"), true),
             ("another organisation", edit("organisation: ACME Corp", "organisation: Initech"), true),
             // Widening from a narrower consented policy: the base policy without pointer capture.

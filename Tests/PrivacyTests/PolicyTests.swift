@@ -50,6 +50,19 @@ struct PolicyDocumentTests {
         #expect(p.capture.framePeriodSeconds == 5 && p.redaction.count == 7)
     }
 
+    @Test("Redaction may name, per recognizer, whether a frame showing a finding is redacted or dropped whole")
+    func redactionChoices() throws {
+        let p = try policy(basePolicy.replacingOccurrences(of: "redaction: [email, phone, credit_card, iban, ssn, secret, password]",
+                                                           with: "redaction:\n  email: redact\n  credit_card: drop-frame\n  secret: drop-frame"))
+        #expect(p.redaction == [.email, .creditCard, .secret])
+        #expect(p.dropFrames == [.creditCard, .secret])
+        #expect(try policy(basePolicy).dropFrames.isEmpty)
+        let text = PolicyExplanation.text(try PolicyDocument(text: basePolicy.replacingOccurrences(of: "[email, phone,", with: "{email: redact, phone: drop-frame,")
+            .replacingOccurrences(of: "secret, password]", with: "secret: redact}").replacingOccurrences(of: "credit_card, iban, ssn,", with: "credit_card: redact,"),
+                                                                  source: "test.yaml"))
+        #expect(text.contains("a picture showing phone numbers is not stored at all"), "\(text)")
+    }
+
     /// (the policy, the line the error must name, words the reason must contain)
     static let malformedCases: [(String, Int, String)] = {
         func edit(_ from: String, _ to: String) -> String { basePolicy.replacingOccurrences(of: from, with: to) }
@@ -66,6 +79,9 @@ struct PolicyDocumentTests {
             (edit("version: 3\n", "version: 3\nversion: 4\n"), 4, "'version' is given twice"),
             (edit("pause-cap: 30m", "pause-cap: 10s"), 23, "at least 1m"),
             (edit("ssn, secret", "ssn, secrets"), 26, "unknown recognizer 'secrets'"),
+            (edit("redaction: [email, phone, credit_card, iban, ssn, secret, password]", "redaction:\n  email: redact\n  credit_card: hide"), 28,
+             "'credit_card': must be redact or drop-frame"),
+            (edit("redaction: [email, phone, credit_card, iban, ssn, secret, password]", "redaction: email"), 26, "must be a list of recognizers, or a mapping"),
             (edit("understudy-policy: 1", "understudy-policy: 2"), 1, "must be 1"),
             (edit("  text: true", "  colour: blue"), 10, "unknown field 'colour' in 'capture'"),
         ]
