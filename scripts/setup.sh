@@ -11,7 +11,7 @@ PKGS=(xvfb xdotool x11-utils x11-xkb-utils x11-xserver-utils openbox xterm x11-a
       tesseract-ocr tesseract-ocr-eng libtesseract-dev libleptonica-dev)
 # pynput pulls in evdev, which pip builds from source (no wheel): needs a C
 # compiler and the kernel input headers.
-BENCH_PKGS=(python3-venv python3-dev gcc linux-libc-dev)
+BENCH_PKGS=(python3-venv python3-dev gcc linux-libc-dev xfonts-base fonts-dejavu-core)
 
 want=("${PKGS[@]}")
 [[ "${1:-}" == bench ]] && want+=("${BENCH_PKGS[@]}")

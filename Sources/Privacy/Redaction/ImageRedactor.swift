@@ -18,29 +18,54 @@ public struct ImageRedactor: Sendable {
         let lines = try ocr.lines(in: pixels, width: width, height: height, stride: stride, region: region)
         var boxes: [FrameRedaction] = []
         for line in lines {
-            // The line as text, remembering where each word starts (in Unicode scalars).
-            var joined = ""
-            var starts: [Int] = []
-            for word in line {
-                if !joined.isEmpty { joined += " " }
-                starts.append(joined.unicodeScalars.count)
-                joined += Self.undoOCRConfusions(word.text)
-            }
-            for span in text.spans(in: joined) {
-                let touched = line.indices.filter { i in
-                    let start = starts[i], end = start + line[i].text.unicodeScalars.count
-                    return start < span.end && end > span.start
+            // OCR splits tokens at punctuation (`postgresql ://admin: 7ed…@git .hooli.dev`): the
+            // line is also read with words whose boxes nearly touch joined up again.
+            for reading in Set([false, true].map { Joined(Self.text(of: line, joiningClose: $0)) }) {
+                for span in text.spans(in: reading.text) {
+                    let touched = line.indices.filter { i in
+                        let start = reading.starts[i], end = start + line[i].text.unicodeScalars.count
+                        return start < span.end && end > span.start
+                    }
+                    guard !touched.isEmpty else { continue }
+                    boxes.append(Self.box(around: touched.map { line[$0].box }, what: span.what, width: width, height: height))
                 }
-                guard !touched.isEmpty else { continue }
-                let x0 = touched.map { line[$0].box[0] }.min()!, y0 = touched.map { line[$0].box[1] }.min()!
-                let x1 = touched.map { line[$0].box[0] + line[$0].box[2] }.max()!, y1 = touched.map { line[$0].box[1] + line[$0].box[3] }.max()!
-                // A little margin: OCR boxes hug the ink, and anti-aliased edges must go too.
-                let pad = 2
-                let box = [max(0, x0 - pad), max(0, y0 - pad), min(width, x1 + pad) - max(0, x0 - pad), min(height, y1 + pad) - max(0, y0 - pad)]
-                boxes.append(FrameRedaction(what: span.what, box: box))
             }
         }
-        return (boxes, lines)
+        return (Array(Set(boxes)).sorted { ($0.box[1], $0.box[0]) < ($1.box[1], $1.box[0]) }, lines)
+    }
+
+    private struct Joined: Hashable {
+        var text: String
+        var starts: [Int]
+        init(_ pair: (String, [Int])) { (text, starts) = pair }
+    }
+
+    /// A line's words as text, and where each word starts (in Unicode scalars). Words are
+    /// separated by a space, or by nothing when `joiningClose` and the gap between their boxes
+    /// is under half a character: too narrow for the space a monospace screen font draws.
+    static func text(of line: [TextRecognition.Word], joiningClose: Bool) -> (String, [Int]) {
+        var joined = ""
+        var starts: [Int] = []
+        for (i, word) in line.enumerated() {
+            if i > 0 {
+                let before = line[i - 1]
+                let charWidth = Double(before.box[2]) / Double(max(1, before.text.count))
+                let gap = Double(word.box[0] - before.box[0] - before.box[2])
+                if !(joiningClose && gap < charWidth * 0.5) { joined += " " }
+            }
+            starts.append(joined.unicodeScalars.count)
+            joined += undoOCRConfusions(word.text)
+        }
+        return (joined, starts)
+    }
+
+    /// The box around some words' boxes, with a little margin: OCR boxes hug the ink, and
+    /// anti-aliased edges must go too.
+    private static func box(around words: [[Int]], what: RedactionKind, width: Int, height: Int) -> FrameRedaction {
+        let pad = 2
+        let x0 = max(0, words.map { $0[0] }.min()! - pad), y0 = max(0, words.map { $0[1] }.min()! - pad)
+        let x1 = min(width, words.map { $0[0] + $0[2] }.max()! + pad), y1 = min(height, words.map { $0[1] + $0[3] }.max()! + pad)
+        return FrameRedaction(what: what, box: [x0, y0, x1 - x0, y1 - y0])
     }
 
     /// OCR of small screen fonts reads the dots of an address as commas (`jane,doe@example,org`):
