@@ -7,8 +7,8 @@ import UnderstudyModel
 /// changed tile, a band the full width of the screen (a line of text, or a token being typed,
 /// may run far to either side of the tile that changed) and ``margin`` pixels taller on each
 /// side (so a line crossing a tile edge is read whole). The band is read window by window
-/// (the visible part of each window in it), since OCR joins text of windows side by side into
-/// one garbled line. Around each band, whole tile rows are copied, so every tile a box may
+/// (the visible part of each window in it that has a changed tile), since OCR joins text of
+/// windows side by side into one garbled line. Around each band, whole tile rows are copied, so every tile a box may
 /// reach can be cut out again and filled.
 struct ScanArea: Sendable {
     struct Band: Sendable {
@@ -45,8 +45,14 @@ struct ScanArea: Sendable {
                 }
             }
             let band = PixelRect(x: 0, y: readTop, w: width, h: readBottom - readTop)
-            // Slivers too small to hold a line of text are not worth an OCR call.
-            let parts = windows.compactMap { $0.intersection(band) }.filter { $0.w >= 8 && $0.h >= 8 }
+            let changedRects = changed.filter { (run.first...run.last).contains($0 / columns) }.map { index in
+                let r = FrameManifest.tileRect(index, width: width, height: height, tileSize: tileSize)
+                return PixelRect(x: r.x, y: r.y, w: r.w, h: r.h)
+            }
+            // A window with nothing changed in the band was read when it last changed; slivers
+            // too small to hold a line of text are not worth an OCR call.
+            let parts = windows.compactMap { $0.intersection(band) }
+                .filter { part in part.w >= 8 && part.h >= 8 && changedRects.contains { part.intersection($0) != nil } }
             return Band(top: top, rows: rows, pixels: pixels, reads: windows.isEmpty ? [band] : parts)
         }
     }
