@@ -42,10 +42,7 @@ struct RedactImageCommand: ParsableCommand {
             try redactor.boxes(in: $0, width: image.width, height: image.height, stride: stride, region: area, ocr: ocr)
         }
         image.pixels.withUnsafeMutableBytes { FrameRedaction.fill(boxes, in: $0.baseAddress!, width: image.width, height: image.height, stride: stride) }
-        let png = try image.pixels.withUnsafeBytes {
-            try PixelCodec.encode($0.baseAddress!, width: image.width, height: image.height, stride: stride, codec: .png, level: 6)
-        }
-        try png.write(to: URL(fileURLWithPath: output))
+        try ImageFile.write(image.pixels, width: image.width, height: image.height, to: output)
         if json {
             print(JSONValue.object([
                 ("boxes", .array(boxes.map(\.json))),

@@ -83,10 +83,7 @@ struct VaultCommand: ParsableCommand {
                 throw CommandFailure("frame \(wanted) was withheld (\(withheld)): its pixels were never stored")
             }
             let pixels = try vault.pixels(of: manifest, segment: segment)
-            let image = out.hasSuffix(".ppm") ? Self.ppm(pixels, width: manifest.width, height: manifest.height) : try pixels.withUnsafeBytes {
-                try PixelCodec.encode($0.baseAddress!, width: manifest.width, height: manifest.height, stride: manifest.width * 4, codec: .png, level: 6)
-            }
-            try image.write(to: URL(fileURLWithPath: out))
+            try ImageFile.write(pixels, width: manifest.width, height: manifest.height, to: out)
             if json {
                 print(JSONValue.object([
                     ("frame", .string(wanted)), ("width", .int(Int64(manifest.width))), ("height", .int(Int64(manifest.height))),
@@ -97,14 +94,6 @@ struct VaultCommand: ParsableCommand {
             let kinds = Set(manifest.redactions.map(\.what.rawValue)).sorted()
             if !kinds.isEmpty { print("Redaction filled \(manifest.redactions.count) box(es) in it: \(kinds.joined(separator: ", ")).") }
             print("Wrote frame \(wanted) (\(manifest.width)x\(manifest.height), \(manifest.reason.rawValue)) to \(out).")
-        }
-
-        /// BGRX rows as a binary PPM (RGB), which scripts read without an image library.
-        static func ppm(_ pixels: [UInt8], width: Int, height: Int) -> Data {
-            var data = Data("P6\n\(width) \(height)\n255\n".utf8)
-            data.reserveCapacity(data.count + width * height * 3)
-            for i in stride(from: 0, to: width * height * 4, by: 4) { data.append(contentsOf: [pixels[i + 2], pixels[i + 1], pixels[i]]) }
-            return data
         }
     }
 

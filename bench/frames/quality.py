@@ -32,6 +32,7 @@ FONTS = [
     ("DejaVu Sans Mono 12pt", ["-fa", "DejaVu Sans Mono", "-fs", "12"]),
 ]
 WHITE, FILL = (255, 255, 255), (0, 0, 0)
+SCREENS_PER_FONT = 2
 
 
 def screens(dataset, count, seed):
@@ -97,12 +98,35 @@ def measure(image, geometry, lines):
     return per_kind, words, readable, not_shown
 
 
+def tune(args, stored, frame, geometry):
+    """Redacts the `stored` frame into `frame` with redact-image over the window; returns what OCR read."""
+    x0, y0, w, h = geometry
+    out = subprocess.run([args.bin, "redact-image", stored, frame, "--json", "--region", f"{x0},{y0},{w},{h}", *args.tune.split()],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def print_misses(frame, geometry, lines, read):
+    image = read_ppm(frame)
+    for row, doc in enumerate(lines):
+        for span in doc["spans"]:
+            single = {"text": doc["text"], "spans": [span]}
+            kinds, _, _, _ = measure(image, geometry, [{"text": "", "spans": []}] * row + [single])
+            if any(v[0] < v[1] for v in kinds.values()):
+                value = doc["text"][span["start"]:span["end"]]
+                near = [l for l in read.get("lines", []) if value[:4] in l or value[-4:] in l]
+                print(f"    missed {span['what']}: {value!r}  OCR read: {near}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
     ap.add_argument("--dataset", required=True)
     ap.add_argument("--out", required=True, help="a scratch folder for the vault, screens and frames")
     ap.add_argument("--json-out")
+    ap.add_argument("--tune", nargs="?", const="", metavar="ARGS",
+                    help="store frames unredacted, then run `redact-image --region` (with these extra arguments in one string, e.g. "
+                         "--scale 3) on each, printing what OCR read on the lines of missed values: for tuning OCR")
     args = ap.parse_args()
     env = dict(os.environ)
     vault = os.path.join(args.out, "store")
@@ -110,7 +134,8 @@ def main():
     policy = os.path.join(args.out, "all-recognizers.yaml")
     with open(policy, "w") as f:
         f.write("understudy-policy: 1\nname: frame-quality-bench\nversion: 1\norganisation: the bench\naudience: nobody\n"
-                "contact: bench@example.com\nredaction: [email, phone, credit_card, iban, ssn, secret, password, custom]\n")
+                "contact: bench@example.com\nredaction: "
+                + ("[]" if args.tune is not None else "[email, phone, credit_card, iban, ssn, secret, password, custom]") + "\n")
     subprocess.run([args.bin, "consent", "accept", "--quiet", "--unsigned-policy", "--policy", policy], env=env, check=True, stdout=subprocess.DEVNULL)
     recorder = subprocess.Popen([args.bin, "record", "--vault", vault, "--policy", policy, "--unsigned-policy", "--frame-period", "60s"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.out, "recorder.log"), "w"))
@@ -123,7 +148,7 @@ def main():
         else:
             sys.exit("bench: the recorder did not start, see " + os.path.join(args.out, "recorder.log"))
         results = []
-        for (name, font), lines in zip(FONTS, screens(args.dataset, len(FONTS), seed=7)):
+        for (name, font), lines in zip(FONTS * SCREENS_PER_FONT, screens(args.dataset, len(FONTS) * SCREENS_PER_FONT, seed=7)):
             text = os.path.join(args.out, "screen.txt")
             with open(text, "w") as f:
                 f.write("\n".join(d["text"] for d in lines) + "\n")
@@ -134,8 +159,15 @@ def main():
                                     capture_output=True, text=True, check=True).stdout.split()[0]
             time.sleep(5)  # focus settle, OCR of the whole window, the vault's next flush
             frame = os.path.join(args.out, f"frame{len(results)}.ppm")
-            subprocess.run([args.bin, "vault", "frame", "--vault", vault, "--out", frame], env=env, check=True, stdout=subprocess.DEVNULL)
-            per_kind, words, readable, not_shown = measure(read_ppm(frame), window_geometry(env, window), lines)
+            stored = frame[:-4] + ".png" if args.tune is not None else frame
+            subprocess.run([args.bin, "vault", "frame", "--vault", vault, "--out", stored], env=env, check=True, stdout=subprocess.DEVNULL)
+            geometry = window_geometry(env, window)
+            read = {}
+            if args.tune is not None:
+                read = tune(args, stored, frame, geometry)
+            per_kind, words, readable, not_shown = measure(read_ppm(frame), geometry, lines)
+            if args.tune is not None:
+                print_misses(frame, geometry, lines, read)
             term.kill()
             term.wait()
             covered = sum(k[0] for k in per_kind.values())

@@ -26,12 +26,34 @@ public struct ImageRedactor: Sendable {
                         let start = reading.starts[i], end = start + line[i].text.unicodeScalars.count
                         return start < span.end && end > span.start
                     }
-                    guard !touched.isEmpty else { continue }
-                    boxes.append(Self.box(around: touched.map { line[$0].box }, what: span.what, width: width, height: height))
+                    guard let first = touched.first, let last = touched.last else { continue }
+                    var words = touched.map { line[$0].box }
+                    // A value inside a longer word (`nino=HX996580C`, `passwd=…`): the box starts
+                    // or ends inside the word, a character early or late to be safe.
+                    let from = span.start - reading.starts[first], to = span.end - reading.starts[last]
+                    if touched.count == 1 {
+                        words[0] = Self.trim(line[first], from: from, to: to)
+                    } else {
+                        words[0] = Self.trim(line[first], from: from, to: nil)
+                        words[words.count - 1] = Self.trim(line[last], from: nil, to: to)
+                    }
+                    boxes.append(Self.box(around: words, what: span.what, width: width, height: height))
                 }
             }
         }
         return (Array(Set(boxes)).sorted { ($0.box[1], $0.box[0]) < ($1.box[1], $1.box[0]) }, lines)
+    }
+
+    /// The part of a word's box from character `from` (or its start) to character `to` (or its
+    /// end), one character wider on each cut side; characters are taken as equally wide.
+    static func trim(_ word: TextRecognition.Word, from: Int?, to: Int?) -> [Int] {
+        let count = max(1, word.text.unicodeScalars.count)
+        let charWidth = Double(word.box[2]) / Double(count)
+        let start = from.map { max(0, $0 - 1) } ?? 0, end = to.map { min(count, $0 + 1) } ?? count
+        guard start < end else { return word.box }
+        let x0 = word.box[0] + Int((Double(start) * charWidth).rounded(.down))
+        let x1 = word.box[0] + Int((Double(end) * charWidth).rounded(.up))
+        return [x0, word.box[1], min(x1, word.box[0] + word.box[2]) - x0, word.box[3]]
     }
 
     private struct Joined: Hashable {
@@ -42,7 +64,8 @@ public struct ImageRedactor: Sendable {
 
     /// A line's words as text, and where each word starts (in Unicode scalars). Words are
     /// separated by a space, or by nothing when `joiningClose` and the gap between their boxes
-    /// is under half a character: too narrow for the space a monospace screen font draws.
+    /// is under 0.9 of a character: too narrow for the space a monospace screen font draws
+    /// (a space plus the glyphs' own side bearings is more than a whole cell).
     static func text(of line: [TextRecognition.Word], joiningClose: Bool) -> (String, [Int]) {
         var joined = ""
         var starts: [Int] = []
@@ -51,7 +74,7 @@ public struct ImageRedactor: Sendable {
                 let before = line[i - 1]
                 let charWidth = Double(before.box[2]) / Double(max(1, before.text.count))
                 let gap = Double(word.box[0] - before.box[0] - before.box[2])
-                if !(joiningClose && gap < charWidth * 0.5) { joined += " " }
+                if !(joiningClose && gap < charWidth * 0.9) { joined += " " }
             }
             starts.append(joined.unicodeScalars.count)
             joined += undoOCRConfusions(word.text)
