@@ -174,13 +174,21 @@ def main():
             total = sum(k[1] for k in per_kind.values())
             results.append({"font": name, "covered": covered, "planted": total, "words": words, "readable": readable,
                             "not_shown": not_shown, "per_kind": per_kind})
-            missed = ", ".join(f"{k} {v[1] - v[0]}" for k, v in sorted(per_kind.items()) if v[0] < v[1]) or "none"
-            print(f"  {name:24} box recall {covered}/{total} = {covered / max(1, total):6.1%}   readable words "
-                  f"{readable}/{words} = {readable / max(1, words):6.1%}   missed: {missed}")
             time.sleep(1)
     finally:
         recorder.send_signal(2)
         recorder.wait(timeout=60)
+    for name, _ in FONTS:
+        mine = [r for r in results if r["font"] == name]
+        per_kind = {}
+        for r in mine:
+            for k, (c, t) in r["per_kind"].items():
+                per_kind[k] = [per_kind.get(k, [0, 0])[0] + c, per_kind.get(k, [0, 0])[1] + t]
+        covered, total = sum(r["covered"] for r in mine), sum(r["planted"] for r in mine)
+        readable, words = sum(r["readable"] for r in mine), sum(r["words"] for r in mine)
+        missed = ", ".join(f"{k} {v[1] - v[0]}" for k, v in sorted(per_kind.items()) if v[0] < v[1]) or "none"
+        print(f"  {name:24} box recall {covered}/{total} = {covered / max(1, total):6.1%}   readable words "
+              f"{readable}/{words} = {readable / max(1, words):6.1%}   missed: {missed}")
     covered = sum(r["covered"] for r in results)
     planted = sum(r["planted"] for r in results)
     words = sum(r["words"] for r in results)
