@@ -64,7 +64,9 @@ xdotool windowactivate --sync "$(xdotool search --class UnderstudyTerm | head -1
 sleep 3.5
 xdotool type --delay 30 "after the pause"
 xdotool key Return
-sleep 1
+xdotool type --delay 30 "mail jane.doe@example.org card 4111 1111 1111 1111 thanks"
+xdotool key Return
+sleep 2  # the frame at the typing pause is read by OCR before it is stored
 stop_recorder
 
 echo
@@ -79,8 +81,9 @@ echo
 echo "== exclusion and pause, as the log shows them"
 "$bin" log --vault "$vault" | grep -E " (gap|pause|resume) " || true
 echo
-echo "== the newest frame, as stored: xcalc (excluded) is blanked, the terminal is not"
+echo "== the newest frame, as stored: xcalc (excluded) is blanked; in the terminal, the email and card are filled"
 "$bin" vault frame --vault "$vault" --out "$out/last-frame.png"
+"$bin" vault frame --vault "$vault" --out "$out/last-frame.png" --json
 echo
 echo "== typed text is redacted before it is stored; the same recognizers, on a sample (understudy redact)"
 echo "mail jane.doe@example.org, card 4111 1111 1111 1111, key AKIAIOSFODNN7EXAMPLE, order 1234-5678" | "$bin" redact

@@ -114,9 +114,16 @@ public struct FrameRedaction: Sendable, Equatable, Hashable {
         return FrameRedaction(what: what, box: [x0, y0, x1 - x0, y1 - y0])
     }
 
-    /// Joins boxes of the same kind that share a whole edge (a box cut up by tiles becomes one again).
+    /// Joins boxes of the same kind that share a whole edge (a box cut up by tiles becomes one
+    /// again), and drops boxes inside another of the same kind.
     public static func merged(_ boxes: [FrameRedaction]) -> [FrameRedaction] {
-        var out = Array(Set(boxes))
+        let unique = Array(Set(boxes))
+        var out = unique.filter { b in
+            !unique.contains { o in
+                o != b && o.what == b.what && o.box[0] <= b.box[0] && o.box[1] <= b.box[1]
+                    && o.box[0] + o.box[2] >= b.box[0] + b.box[2] && o.box[1] + o.box[3] >= b.box[1] + b.box[3]
+            }
+        }
         var joined = true
         while joined {
             joined = false

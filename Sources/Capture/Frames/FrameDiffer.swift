@@ -21,6 +21,8 @@ final class FrameDiffer {
     private var storedGeneration: UInt64 = 0
     private var known: Set<TileHash> = []
     private var tileBuffer: [UInt8]
+    /// Damage rectangles not yet covered by a stored frame, with their generation.
+    private var damageLog: [(generation: UInt64, rect: PixelRect)] = []
     /// Mixed into frame hashes, so a frame's id cannot confirm a guess of the unredacted screen.
     private let salt = Data((0..<16).map { _ in UInt8.random(in: 0...255) })
 
@@ -30,6 +32,9 @@ final class FrameDiffer {
         var frameHash: String
         /// Tiles that differ from the last stored frame (all of them for the first frame).
         var changed: [Int]
+        /// The damage since the last stored frame, when it accounts for every change (nil
+        /// for the first frame, and for a grab older than the stored frame).
+        var damage: [PixelRect]?
         var newTiles: [TileHash]
         /// New tiles' pixels, stacked, each `tileSize` square.
         var newPixels: [UInt8]
@@ -53,11 +58,19 @@ final class FrameDiffer {
             let x0 = max(0, r.x), y0 = max(0, r.y)
             let x1 = min(width, r.x + r.w), y1 = min(height, r.y + r.h)
             guard x1 > x0, y1 > y0 else { continue }
+            damageLog.append((generation, PixelRect(x: x0, y: y0, w: x1 - x0, h: y1 - y0)))
             for row in (y0 / tileSize)...((y1 - 1) / tileSize) {
                 for column in (x0 / tileSize)...((x1 - 1) / tileSize) {
                     damagedAt[row * columns + column] = generation
                 }
             }
+        }
+        // A long run of damage without a stored frame: one rectangle around it all will do.
+        if damageLog.count > 4096 {
+            let all = damageLog.map(\.rect)
+            let x0 = all.map(\.x).min()!, y0 = all.map(\.y).min()!
+            let x1 = all.map { $0.x + $0.w }.max()!, y1 = all.map { $0.y + $0.h }.max()!
+            damageLog = [(generation, PixelRect(x: x0, y: y0, w: x1 - x0, h: y1 - y0))]
         }
     }
 
@@ -80,6 +93,7 @@ final class FrameDiffer {
         var changedTiles: [Int] = []
         // A grab older than the stored frame (a late click's observation) may differ anywhere.
         let everyTile = forceAll || known.isEmpty || slot.generation < storedGeneration
+        let damageAccounts = !forceAll && slot.generation >= storedGeneration && !stored.contains(nil)
         for index in 0..<(columns * rows) {
             let dirty = everyTile || stored[index] == nil || damagedAt[index] > storedGeneration
             guard dirty else { continue }
@@ -98,12 +112,17 @@ final class FrameDiffer {
         guard changed else { return nil }
         known.formUnion(newTiles)
         stored = tiles
+        let damage = damageAccounts ? damageLog.filter { $0.generation > storedGeneration }.map(\.rect) : nil
         storedGeneration = slot.generation
-        return Result(tiles: tiles, frameHash: frameHash(tiles), changed: changedTiles, newTiles: newTiles, newPixels: newPixels)
+        damageLog.removeAll { $0.generation <= storedGeneration }
+        return Result(tiles: tiles, frameHash: frameHash(tiles), changed: changedTiles, damage: damage, newTiles: newTiles, newPixels: newPixels)
     }
 
     /// Notes that a grab was identical to what is stored, so its damage is accounted for.
-    func acceptUnchanged(_ slot: ScreenGrabber.Slot) { storedGeneration = max(storedGeneration, slot.generation) }
+    func acceptUnchanged(_ slot: ScreenGrabber.Slot) {
+        storedGeneration = max(storedGeneration, slot.generation)
+        damageLog.removeAll { $0.generation <= storedGeneration }
+    }
 
     /// Copies tile `index` into `tileBuffer` and hashes it.
     private func copyTile(_ index: Int, from slot: ScreenGrabber.Slot) -> TileHash {

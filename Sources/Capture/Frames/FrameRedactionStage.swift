@@ -26,8 +26,10 @@ struct ScanArea: Sendable {
     static let margin = 24
 
     /// The bands over the changed tiles (`changed`: tile indexes, row-major) of a grab, read
-    /// in the parts that fall in `windows` (the whole band when none is known).
-    init(changed: [Int], of slot: ScreenGrabber.Slot, width: Int, height: Int, tileSize: Int, windows: [PixelRect]) {
+    /// in the parts that fall in `windows` (the whole band when none is known) and, when the
+    /// `damage` since the last stored frame is known, only in the rows near it: one typed
+    /// character damages one line of text, not the 128 rows of its tiles.
+    init(changed: [Int], damage: [PixelRect]?, of slot: ScreenGrabber.Slot, width: Int, height: Int, tileSize: Int, windows: [PixelRect]) {
         let columns = (width + tileSize - 1) / tileSize, lastRow = (height - 1) / tileSize
         var runs: [(first: Int, last: Int)] = []
         for row in Set(changed.map { $0 / columns }).sorted() {
@@ -53,7 +55,22 @@ struct ScanArea: Sendable {
             // too small to hold a line of text are not worth an OCR call.
             let parts = windows.compactMap { $0.intersection(band) }
                 .filter { part in part.w >= 8 && part.h >= 8 && changedRects.contains { part.intersection($0) != nil } }
-            return Band(top: top, rows: rows, pixels: pixels, reads: windows.isEmpty ? [band] : parts)
+            let reads = windows.isEmpty ? [band] : parts
+            return Band(top: top, rows: rows, pixels: pixels, reads: damage.map { Self.nearDamage(reads, $0) } ?? reads)
+        }
+    }
+
+    /// Each part cut to the rows within ``margin`` of damage in it (a part with no damage in it
+    /// is read whole: the damage does not explain its change).
+    static func nearDamage(_ parts: [PixelRect], _ damage: [PixelRect]) -> [PixelRect] {
+        parts.flatMap { part -> [PixelRect] in
+            let spans = damage.compactMap { $0.intersection(part) }.map { ($0.y - margin, $0.y + $0.h + margin) }.sorted { $0.0 < $1.0 }
+            guard !spans.isEmpty else { return [part] }
+            var merged: [(Int, Int)] = []
+            for span in spans {
+                if let last = merged.last, span.0 <= last.1 { merged[merged.count - 1].1 = max(last.1, span.1) } else { merged.append(span) }
+            }
+            return merged.compactMap { part.intersection(PixelRect(x: part.x, y: $0.0, w: part.w, h: $0.1 - $0.0)) }
         }
     }
 
