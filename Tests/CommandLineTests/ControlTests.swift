@@ -256,6 +256,21 @@ struct TypedRedactionTests {
     }
 }
 
+/// `understudy vault frame` on the newest frame, asked again each second (up to 15 s) until
+/// `done` says the frame wanted has arrived.
+func newestFrame(_ me: Contributor, _ vault: String, out: String, until done: (Understudy.Result) -> Bool) async throws -> Understudy.Result {
+    func ask() throws -> Understudy.Result {
+        try? FileManager.default.removeItem(atPath: out) // what is left is the answer's own
+        return try me.run("vault", "frame", "--vault", vault, "--out", out, "--json")
+    }
+    var result = try ask()
+    for _ in 0..<15 where !done(result) {
+        try await Task.sleep(for: .seconds(1))
+        result = try ask()
+    }
+    return result
+}
+
 @Suite("Screen text is redacted by OCR", .serialized)
 struct ImageRedactionTests {
     private static let plantedScreen = """
@@ -275,7 +290,8 @@ struct ImageRedactionTests {
         let me = session.me
         try FileManager.default.createDirectory(at: me.config, withIntermediateDirectories: true)
         let frame = me.config.appendingPathComponent("frame.png").path
-        let stored = try me.run("vault", "frame", "--vault", session.vault, "--out", frame, "--json")
+        // The frame at the typing pause reaches the vault once OCR has read it: wait for it.
+        let stored = try await newestFrame(me, session.vault, out: frame) { $0.stdout.contains("credit_card") }
         #expect(stored.status == 0, "\(stored.stderr)")
         _ = try session.stop()
         let record = try JSONValue.parse(Data(stored.stdout.utf8))
@@ -321,7 +337,7 @@ struct ImageRedactionTests {
         try session.x.xdotool(Self.plantedScreen)
         let me = session.me
         let frame = me.config.appendingPathComponent("frame.png").path
-        let newest = try me.run("vault", "frame", "--vault", session.vault, "--out", frame)
+        let newest = try await newestFrame(me, session.vault, out: frame) { $0.stderr.contains("withheld") }
         let (events, _) = try session.stop(keepVault: true)
         defer { try? FileManager.default.removeItem(atPath: session.vault) }
         #expect(newest.status != 0)

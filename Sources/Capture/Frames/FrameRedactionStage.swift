@@ -24,6 +24,10 @@ struct ScanArea: Sendable {
 
     /// Pixels above and below the changed tile rows that are read too.
     static let margin = 24
+    /// Pixels above and below damage that are read too: damage covers whole glyph cells, so
+    /// this only has to catch descenders and anti-aliased edges. Each extra line read costs OCR
+    /// time, which grows with the text read.
+    static let damageMargin = 8
 
     /// The bands over the changed tiles (`changed`: tile indexes, row-major) of a grab, read
     /// in the parts that fall in `windows` (the whole band when none is known) and, when the
@@ -60,11 +64,11 @@ struct ScanArea: Sendable {
         }
     }
 
-    /// Each part cut to the rows within ``margin`` of damage in it (a part with no damage in it
+    /// Each part cut to the rows within ``damageMargin`` of damage in it (a part with no damage in it
     /// is read whole: the damage does not explain its change).
     static func nearDamage(_ parts: [PixelRect], _ damage: [PixelRect]) -> [PixelRect] {
         parts.flatMap { part -> [PixelRect] in
-            let spans = damage.compactMap { $0.intersection(part) }.map { ($0.y - margin, $0.y + $0.h + margin) }.sorted { $0.0 < $1.0 }
+            let spans = damage.compactMap { $0.intersection(part) }.map { ($0.y - damageMargin, $0.y + $0.h + damageMargin) }.sorted { $0.0 < $1.0 }
             guard !spans.isEmpty else { return [part] }
             var merged: [(Int, Int)] = []
             for span in spans {
