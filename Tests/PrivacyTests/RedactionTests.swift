@@ -163,3 +163,35 @@ struct KeystrokeRedactionTests {
         #expect(Self.text(redactor.finish()) == "world")
     }
 }
+
+@Suite("Reading OCR lines")
+struct OCRReadingTests {
+    private func word(_ text: String, x: Int, charWidth: Int = 6) -> TextRecognition.Word {
+        TextRecognition.Word(text: text, box: [x, 10, text.count * charWidth, 13], confidence: 90)
+    }
+
+    @Test("Words whose boxes nearly touch are joined in the tight reading; a real space is kept")
+    func tightReading() {
+        // `postgresql ://admin:` as OCR splits it: a 2-pixel gap, then a whole cell of space.
+        let line = [word("postgresql", x: 0), word("://admin:", x: 62), word("origin", x: 122)]
+        #expect(ImageRedactor.text(of: line, joiningClose: false).0 == "postgresql ://admin: origin")
+        let (tight, starts) = ImageRedactor.text(of: line, joiningClose: true)
+        #expect(tight == "postgresql://admin: origin")
+        #expect(starts == [0, 10, 20])
+    }
+
+    @Test("Look-alike characters are read as their run suggests, one for one; other runs are left alone")
+    func lookalikes() {
+        let cases = [
+            ("nino=Hx996580C", "nino=HX996580C"),
+            ("card 4111 11l1 1lll 1111", "card 4111 1111 1lll 1111"),
+            ("ssn 123-45-67B9", "ssn 123-45-6789"),
+            ("the DEBUG log in README lab0", "the DEBUG log in README lab0"),
+            ("café 2O24", "café 2024"),
+        ]
+        for (ocr, read) in cases {
+            #expect(ImageRedactor.lookalikes(ocr) == read, "\(ocr)")
+            #expect(ImageRedactor.lookalikes(ocr).unicodeScalars.count == ocr.unicodeScalars.count)
+        }
+    }
+}

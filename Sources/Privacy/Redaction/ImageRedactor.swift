@@ -19,8 +19,11 @@ public struct ImageRedactor: Sendable {
         var boxes: [FrameRedaction] = []
         for line in lines {
             // OCR splits tokens at punctuation (`postgresql ://admin: 7ed…@git .hooli.dev`): the
-            // line is also read with words whose boxes nearly touch joined up again.
-            for reading in Set([false, true].map { Joined(Self.text(of: line, joiningClose: $0)) }) {
+            // line is also read with words whose boxes nearly touch joined up again, and that
+            // once more with look-alike characters read as their token suggests.
+            let spaced = Joined(Self.text(of: line, joiningClose: false)), tight = Joined(Self.text(of: line, joiningClose: true))
+            let lookalike = Joined((Self.lookalikes(tight.text), tight.starts))
+            for reading in Set([spaced, tight, lookalike]) {
                 for span in text.spans(in: reading.text) {
                     let touched = line.indices.filter { i in
                         let start = reading.starts[i], end = start + line[i].text.unicodeScalars.count
@@ -89,6 +92,43 @@ public struct ImageRedactor: Sendable {
         let x0 = max(0, words.map { $0[0] }.min()! - pad), y0 = max(0, words.map { $0[1] }.min()! - pad)
         let x1 = min(width, words.map { $0[0] + $0[2] }.max()! + pad), y1 = min(height, words.map { $0[1] + $0[3] }.max()! + pad)
         return FrameRedaction(what: what, box: [x0, y0, x1 - x0, y1 - y0])
+    }
+
+    /// `text` with look-alike characters read the way the run of letters and digits around
+    /// them suggests: in a run of four or more, mostly digits, `O o D Q` are 0, `l I i |` are 1,
+    /// `S s` 5, `B` 8, `Z z` 2, `G` 6; then, in a run of six or more mostly of capitals and
+    /// digits, small letters are capitals (`Hx996580C` is a NINO). One scalar for one, so
+    /// offsets hold.
+    static func lookalikes(_ text: String) -> String {
+        var scalars = Array(text.unicodeScalars)
+        var start = 0
+        while start < scalars.count {
+            guard isAlphanumeric(scalars[start]) else { start += 1; continue }
+            var end = start
+            while end < scalars.count, isAlphanumeric(scalars[end]) { end += 1 }
+            let count = end - start
+            func digits() -> Int { scalars[start..<end].count { ("0"..."9").contains($0) } }
+            if count >= 4, digits() >= 2, Double(digits()) >= 0.6 * Double(count) {
+                for i in start..<end { scalars[i] = digitLookalikes[scalars[i]] ?? scalars[i] }
+            }
+            let capitals = scalars[start..<end].count { ("A"..."Z").contains($0) }
+            if count >= 6, Double(digits() + capitals) >= 0.7 * Double(count) {
+                for i in start..<end where ("a"..."z").contains(scalars[i]) { scalars[i] = Unicode.Scalar(scalars[i].value - 32)! }
+            }
+            start = end
+        }
+        var out = String.UnicodeScalarView()
+        out.append(contentsOf: scalars)
+        return String(out)
+    }
+
+    private static let digitLookalikes: [Unicode.Scalar: Unicode.Scalar] = [
+        "O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1", "|": "1",
+        "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2", "G": "6",
+    ]
+
+    private static func isAlphanumeric(_ s: Unicode.Scalar) -> Bool {
+        ("0"..."9").contains(s) || ("A"..."Z").contains(s) || ("a"..."z").contains(s) || s == "|"
     }
 
     /// OCR of small screen fonts reads the dots of an address as commas (`jane,doe@example,org`):
