@@ -82,6 +82,10 @@ ocr_engine *ocr_create(const char *language, int psm, const char **error) {
     return engine;
 }
 
+void ocr_set_page_segmentation(ocr_engine *engine, int psm) {
+    engine->api.set_psm(engine->handle, (TessPageSegMode)psm);
+}
+
 int ocr_read(ocr_engine *engine, const unsigned char *grey, int width, int height, ocr_word **words) {
     tess_api *api = &engine->api;
     *words = NULL;

@@ -18,6 +18,9 @@ ocr_engine *ocr_create(const char *language, int psm, const char **error);
 
 // Reads an 8-bit grey image. Returns the number of words, stored in *words (free them with
 // ocr_free_words), or -1 when recognition failed.
+// Changes how the next images are segmented (Tesseract's page segmentation mode).
+void ocr_set_page_segmentation(ocr_engine *engine, int psm);
+
 int ocr_read(ocr_engine *engine, const unsigned char *grey, int width, int height, ocr_word **words);
 
 void ocr_free_words(ocr_word *words, int count);

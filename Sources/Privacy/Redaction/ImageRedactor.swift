@@ -18,34 +18,66 @@ public struct ImageRedactor: Sendable {
         let lines = try ocr.lines(in: pixels, width: width, height: height, stride: stride, region: region)
         var boxes: [FrameRedaction] = []
         for line in lines {
-            // OCR splits tokens at punctuation (`postgresql ://admin: 7ed…@git .hooli.dev`): the
-            // line is also read with words whose boxes nearly touch joined up again, and that
-            // once more with look-alike characters read as their token suggests.
-            let spaced = Joined(Self.text(of: line, joiningClose: false)), tight = Joined(Self.text(of: line, joiningClose: true))
-            let lookalike = Joined((Self.lookalikes(tight.text), tight.starts))
-            for reading in Set([spaced, tight, lookalike]) {
-                for span in text.spans(in: reading.text) {
-                    let touched = line.indices.filter { i in
-                        let start = reading.starts[i], end = start + line[i].text.unicodeScalars.count
-                        return start < span.end && end > span.start
-                    }
-                    guard let first = touched.first, let last = touched.last else { continue }
-                    var words = touched.map { line[$0].box }
-                    // A value inside a longer word (`nino=HX996580C`, `passwd=…`): the box starts
-                    // or ends inside the word, a character early or late to be safe.
-                    let from = span.start - reading.starts[first], to = span.end - reading.starts[last]
-                    if touched.count == 1 {
-                        words[0] = Self.trim(line[first], from: from, to: to)
-                    } else {
-                        words[0] = Self.trim(line[first], from: from, to: nil)
-                        words[words.count - 1] = Self.trim(line[last], from: nil, to: to)
-                    }
-                    boxes.append(Self.box(around: words, what: span.what, width: width, height: height))
+            var found = self.boxes(in: line, width: width, height: height)
+            // A line that looks like it should hold a value but gave none is read once more,
+            // alone and larger: OCR misreads a character or two of small fonts (`AKIA?YY6…`).
+            if found.isEmpty, !line.isEmpty, Self.mayHoldValue(line) {
+                let x0 = max(0, line.map { $0.box[0] }.min()! - 4), y0 = max(0, line.map { $0.box[1] }.min()! - 3)
+                let x1 = min(width, line.map { $0.box[0] + $0.box[2] }.max()! + 4)
+                let y1 = min(height, line.map { $0.box[1] + $0.box[3] }.max()! + 3)
+                for again in try ocr.line(in: pixels, width: width, height: height, stride: stride, region: (x0, y0, x1 - x0, y1 - y0), scale: 3) {
+                    found += self.boxes(in: again, width: width, height: height)
                 }
             }
+            boxes += found
         }
         return (Array(Set(boxes)).sorted { ($0.box[1], $0.box[0]) < ($1.box[1], $1.box[0]) }, lines)
     }
+
+    /// The boxes of the values found in one line of words.
+    private func boxes(in line: [TextRecognition.Word], width: Int, height: Int) -> [FrameRedaction] {
+        var boxes: [FrameRedaction] = []
+        // OCR splits tokens at punctuation (`postgresql ://admin: 7ed…@git .hooli.dev`): the
+        // line is also read with words whose boxes nearly touch joined up again, and that
+        // once more with look-alike characters read as their token suggests.
+        let spaced = Joined(Self.text(of: line, joiningClose: false)), tight = Joined(Self.text(of: line, joiningClose: true))
+        let lookalike = Joined((Self.lookalikes(tight.text), tight.starts))
+        for reading in Set([spaced, tight, lookalike]) {
+            for span in text.spans(in: reading.text) {
+                let touched = line.indices.filter { i in
+                    let start = reading.starts[i], end = start + line[i].text.unicodeScalars.count
+                    return start < span.end && end > span.start
+                }
+                guard let first = touched.first, let last = touched.last else { continue }
+                var words = touched.map { line[$0].box }
+                // A value inside a longer word (`nino=HX996580C`, `passwd=…`): the box starts
+                // or ends inside the word, a character early or late to be safe.
+                let from = span.start - reading.starts[first], to = span.end - reading.starts[last]
+                if touched.count == 1 {
+                    words[0] = Self.trim(line[first], from: from, to: to)
+                } else {
+                    words[0] = Self.trim(line[first], from: from, to: nil)
+                    words[words.count - 1] = Self.trim(line[last], from: nil, to: to)
+                }
+                boxes.append(Self.box(around: words, what: span.what, width: width, height: height))
+            }
+        }
+        return boxes
+    }
+
+    /// Whether a line shows a sign of a value: an `@`, a run of eight digits (spaces and dashes
+    /// allowed), dotted or colon-separated groups like an address, a country code and check
+    /// digits, a key id prefix, or a word like key, token, secret or password. Such a line with
+    /// no finding is read a second time.
+    static func mayHoldValue(_ line: [TextRecognition.Word]) -> Bool {
+        let text = line.map(\.text).joined(separator: " ")
+        return text.contains("@") || text.firstMatch(of: valueShape) != nil || text.firstMatch(of: valueWord) != nil
+    }
+
+    nonisolated(unsafe) private static let valueShape =
+        #/\d[\d \-]{6,}\d|\d{1,3}[.,]\d{1,3}[.,]\d{1,3}|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{0,4}){3,}|\b[A-Z]{2}\d{2}|AKIA|ASIA/#
+    nonisolated(unsafe) private static let valueWord =
+        #/(?i)\b(api[_ ]?key|key|token|secret|passw\w*|pwd|bearer|iban|sk-|ghp_|glpat|xox[abp]|eyj)/#
 
     /// The part of a word's box from character `from` (or its start) to character `to` (or its
     /// end), one character wider on each cut side; characters are taken as equally wide.

@@ -29,6 +29,7 @@ public final class TextRecognition: @unchecked Sendable {
     private let engine: OpaquePointer
     /// Small screen fonts read far better enlarged: images are scaled by this before OCR.
     public let scale: Int
+    private let pageSegmentation: Int
 
     /// Defaults measured on xterm's 6x13 font: 2x with page segmentation 6 (one block of text)
     /// reads whole lines; sparse-text segmentation (11) breaks them into fragments.
@@ -40,6 +41,7 @@ public final class TextRecognition: @unchecked Sendable {
         }
         self.engine = engine
         self.scale = max(1, scale)
+        self.pageSegmentation = pageSegmentation
     }
 
     deinit { ocr_destroy(engine) }
@@ -47,6 +49,19 @@ public final class TextRecognition: @unchecked Sendable {
     /// The lines of words in a region of a 4-byte-per-pixel image (BGRA or RGBA; OCR reads grey).
     public func lines(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
                       region: (x: Int, y: Int, w: Int, h: Int)? = nil) throws(Failure) -> [[Word]] {
+        try lines(in: pixels, width: width, height: height, stride: stride, region: region, scale: scale)
+    }
+
+    /// One line of text read again, enlarged `scale` times and segmented as a single line.
+    public func line(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+                     region: (x: Int, y: Int, w: Int, h: Int), scale: Int) throws(Failure) -> [[Word]] {
+        ocr_set_page_segmentation(engine, 7) // one line of text
+        defer { ocr_set_page_segmentation(engine, Int32(pageSegmentation)) }
+        return try lines(in: pixels, width: width, height: height, stride: stride, region: region, scale: scale)
+    }
+
+    private func lines(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+                       region: (x: Int, y: Int, w: Int, h: Int)?, scale: Int) throws(Failure) -> [[Word]] {
         let r = region ?? (0, 0, width, height)
         guard r.w > 0, r.h > 0 else { return [] }
         // Grey copy of the region, enlarged with linear interpolation: Tesseract reads small,
