@@ -50,6 +50,7 @@ let package = Package(
             ],
             resources: [.copy("catalog.yaml")]
         ),
+        .target(name: "Datasets", dependencies: ["UnderstudyModel"]),
         .executableTarget(
             name: "understudy",
             dependencies: [
@@ -60,6 +61,7 @@ let package = Package(
         // A private Xvfb with a window manager and real apps, for tests that drive a display.
         .target(name: "XTestSupport", path: "Tests/XTestSupport"),
         .testTarget(name: "UnderstudyModelTests", dependencies: ["UnderstudyModel"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "UnderstudyModel"]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "UnderstudyModel"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "XTestSupport"]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -49,3 +49,11 @@ public enum ByteSizeText {
         return "\(bytes) bytes"
     }
 }
+
+extension Duration {
+    /// Whole nanoseconds (zero for negative durations), for arithmetic on `t_ns` clocks.
+    public var ns: UInt64 {
+        let (seconds, attoseconds) = components
+        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+    }
+}

@@ -64,11 +64,3 @@ public struct FrameSettings: Sendable {
 
     public init() {}
 }
-
-extension Duration {
-    /// Whole nanoseconds.
-    var ns: UInt64 {
-        let (seconds, attoseconds) = components
-        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
-    }
-}

@@ -1,0 +1,146 @@
+import Foundation
+import UnderstudyModel
+
+/// One training step's action: the verbs of OSWorld's computer_13, each with the pyautogui
+/// call that performs it (DESIGN.md, "Action").
+public enum Action: Sendable, Equatable {
+    case click(x: Int, y: Int, button: PointerButton, clicks: Int)
+    case drag(from: [Int], to: [Int], button: PointerButton)
+    /// `dy` > 0 scrolls down, `dx` > 0 right, in notches (the event contract's sign).
+    case scroll(x: Int, y: Int, dx: Int, dy: Int)
+    case type(text: String)
+    /// pyautogui key names, modifiers first.
+    case hotkey(keys: [String])
+    /// One pyautogui key name.
+    case key(String)
+    case move(x: Int, y: Int)
+    case wait(seconds: Double)
+    case done
+
+    /// The contract's `type` string.
+    public var verb: String {
+        switch self {
+        case .click: "click"
+        case .drag: "drag"
+        case .scroll: "scroll"
+        case .type: "type"
+        case .hotkey: "hotkey"
+        case .key: "key"
+        case .move: "move"
+        case .wait: "wait"
+        case .done: "done"
+        }
+    }
+
+    /// The pyautogui code that performs this action.
+    public var pyautogui: String {
+        switch self {
+        case let .click(x, y, button, clicks):
+            let extra = (clicks > 1 ? ", clicks=\(clicks)" : "") + (button == .left ? "" : ", button='\(button.rawValue)'")
+            return "pyautogui.click(x=\(x), y=\(y)\(extra))"
+        case let .drag(from, to, button):
+            return "pyautogui.moveTo(\(from[0]), \(from[1])); pyautogui.dragTo(\(to[0]), \(to[1]), button='\(button.rawValue)')"
+        case let .scroll(x, y, dx, dy):
+            // pyautogui scrolls up for positive clicks; the contract's dy > 0 is down.
+            var calls: [String] = []
+            if dy != 0 { calls.append("pyautogui.scroll(\(-dy), x=\(x), y=\(y))") }
+            if dx != 0 { calls.append("pyautogui.hscroll(\(dx), x=\(x), y=\(y))") }
+            return calls.joined(separator: "; ")
+        case let .type(text):
+            return "pyautogui.write(\(Self.pythonString(text)))"
+        case let .hotkey(keys):
+            return "pyautogui.hotkey(\(keys.map(Self.pythonString).joined(separator: ", ")))"
+        case let .key(key):
+            return "pyautogui.press(\(Self.pythonString(key)))"
+        case let .move(x, y):
+            return "pyautogui.moveTo(\(x), \(y))"
+        case let .wait(seconds):
+            return "time.sleep(\(String(format: "%.2f", seconds)))"
+        case .done:
+            return "pass  # done"
+        }
+    }
+
+    /// The action as the contract's JSON object, with coordinates also normalised to the screen.
+    public func json(screen: ScreenGeometry) -> JSONValue {
+        func normal(_ v: Int, _ size: Int) -> JSONValue { .double((Double(v) / Double(max(1, size)) * 10000).rounded() / 10000) }
+        func point(_ key: String, _ p: [Int]) -> [(String, JSONValue)] {
+            [(key, .array(p.map { .int(Int64($0)) })), ("n" + key, .array([normal(p[0], screen.width), normal(p[1], screen.height)]))]
+        }
+        var fields: [(String, JSONValue)] = [("type", .string(verb))]
+        switch self {
+        case let .click(x, y, button, clicks):
+            fields += [("x", .int(Int64(x))), ("y", .int(Int64(y))), ("nx", normal(x, screen.width)), ("ny", normal(y, screen.height)),
+                       ("button", .string(button.rawValue)), ("clicks", .int(Int64(clicks)))]
+        case let .drag(from, to, button):
+            fields += point("from", from) + point("to", to) + [("button", .string(button.rawValue))]
+        case let .scroll(x, y, dx, dy):
+            fields += [("x", .int(Int64(x))), ("y", .int(Int64(y))), ("nx", normal(x, screen.width)), ("ny", normal(y, screen.height)),
+                       ("dx", .int(Int64(dx))), ("dy", .int(Int64(dy)))]
+        case let .type(text):
+            fields.append(("text", .string(text)))
+        case let .hotkey(keys):
+            fields.append(("keys", .array(keys.map { .string($0) })))
+        case let .key(key):
+            fields.append(("key", .string(key)))
+        case let .move(x, y):
+            fields += [("x", .int(Int64(x))), ("y", .int(Int64(y))), ("nx", normal(x, screen.width)), ("ny", normal(y, screen.height))]
+        case let .wait(seconds):
+            fields.append(("seconds", .double(seconds)))
+        case .done:
+            break
+        }
+        return .object(fields)
+    }
+
+    /// A Python string literal (single-quoted, escaped) of `text`.
+    static func pythonString(_ text: String) -> String {
+        var out = "'"
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "'": out += "\\'"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    out += String(format: "\\x%02x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "'"
+    }
+}
+
+/// X keysym names as pyautogui names them.
+enum PyautoguiKeys {
+    static func name(_ keysym: String) -> String {
+        if let known = names[keysym] { return known }
+        if keysym.count == 1 { return keysym.lowercased() }
+        if keysym.hasPrefix("F"), let n = Int(keysym.dropFirst()), (1...24).contains(n) { return "f\(n)" }
+        return keysym.lowercased()
+    }
+
+    static let modifiers: Set<String> = ["Shift_L", "Shift_R", "Control_L", "Control_R", "Alt_L", "Alt_R", "Meta_L", "Meta_R",
+                                         "Super_L", "Super_R", "ISO_Level3_Shift", "Caps_Lock", "Num_Lock"]
+
+    static func name(_ modifier: Modifier) -> String {
+        switch modifier {
+        case .shift: "shift"
+        case .ctrl: "ctrl"
+        case .alt: "alt"
+        case .super: "win"
+        }
+    }
+
+    private static let names: [String: String] = [
+        "Return": "enter", "KP_Enter": "enter", "Tab": "tab", "ISO_Left_Tab": "tab", "Escape": "esc", "BackSpace": "backspace",
+        "Delete": "delete", "Insert": "insert", "Home": "home", "End": "end", "Prior": "pageup", "Next": "pagedown",
+        "Left": "left", "Right": "right", "Up": "up", "Down": "down", "space": "space", "Print": "printscreen",
+        "Menu": "apps", "minus": "-", "equal": "=", "comma": ",", "period": ".", "slash": "/", "semicolon": ";",
+        "apostrophe": "'", "bracketleft": "[", "bracketright": "]", "backslash": "\\", "grave": "`",
+    ]
+}

@@ -1,0 +1,132 @@
+import Datasets
+import Foundation
+import Testing
+import UnderstudyModel
+
+/// Builds an event stream the way capture delivers it: time in milliseconds, seq in order.
+private struct Script {
+    var events: [Event] = []
+    var ms: UInt64 = 0
+
+    mutating func at(_ ms: UInt64, _ body: EventBody) {
+        self.ms = ms
+        events.append(Event(seq: Int64(events.count), tNs: ms * 1_000_000, wall: Date(timeIntervalSince1970: 0), body: body))
+    }
+
+    mutating func click(_ x: Int, _ y: Int, at ms: UInt64, button: PointerButton = .left) {
+        at(ms, .pointerDown(x: x, y: y, button: button))
+        at(ms + 60, .pointerUp(x: x, y: y, button: button))
+    }
+
+    mutating func type(_ text: String, from ms: UInt64) {
+        for (i, c) in text.enumerated() {
+            at(ms + UInt64(i) * 80, .keyDown(key: String(c), keycode: 0, mods: [], text: String(c)))
+            at(ms + UInt64(i) * 80 + 30, .keyUp(key: String(c), keycode: 0, mods: []))
+        }
+    }
+
+    mutating func key(_ key: String, at ms: UInt64, mods: [Modifier] = []) {
+        at(ms, .keyDown(key: key, keycode: 0, mods: mods, text: nil))
+        at(ms + 30, .keyUp(key: key, keycode: 0, mods: mods))
+    }
+
+    var actions: [Action] { ActionCompiler().compile(events).map(\.action) }
+}
+
+@Suite("Action compiler")
+struct ActionCompilerTests {
+    @Test("Clicks close in time and place count up to a triple click; a fourth starts a new click; right clicks stay apart")
+    func clickCounts() {
+        var s = Script()
+        s.click(100, 100, at: 0)
+        s.click(101, 100, at: 200)
+        s.click(100, 101, at: 400)
+        s.click(100, 100, at: 600)
+        s.click(400, 300, at: 2000)
+        s.click(400, 300, at: 2200, button: .right)
+        s.click(400, 300, at: 3000)
+        #expect(s.actions == [
+            .click(x: 100, y: 100, button: .left, clicks: 3), .click(x: 100, y: 100, button: .left, clicks: 1),
+            .click(x: 400, y: 300, button: .left, clicks: 1), .click(x: 400, y: 300, button: .right, clicks: 1),
+            .click(x: 400, y: 300, button: .left, clicks: 1), .done,
+        ])
+    }
+
+    @Test("Moving past the threshold while pressed is a drag from the press to the release; the motion leading to a step and during it is its path")
+    func dragAndPath() {
+        var s = Script()
+        s.at(0, .pointerMove(x: 10, y: 10))
+        s.at(20, .pointerMove(x: 50, y: 40))
+        s.at(40, .pointerDown(x: 50, y: 40, button: .left))
+        s.at(100, .pointerMove(x: 80, y: 40))
+        s.at(160, .pointerMove(x: 200, y: 90))
+        s.at(200, .pointerUp(x: 200, y: 90, button: .left))
+        s.at(900, .pointerMove(x: 203, y: 92))
+        s.click(203, 92, at: 1000)
+        let steps = ActionCompiler().compile(s.events)
+        #expect(steps.map(\.action) == [.drag(from: [50, 40], to: [200, 90], button: .left), .click(x: 203, y: 92, button: .left, clicks: 1), .done])
+        #expect(steps[0].path.map { [$0[0], $0[1]] } == [[10, 10], [50, 40], [80, 40], [200, 90]])
+        #expect(steps[1].path.map { [$0[0], $0[1]] } == [[203, 92]])
+        #expect(steps[0].startNs == 40_000_000 && steps[0].endNs == 200_000_000)
+    }
+
+    @Test("Scroll notches at one place are summed; a pause or another place starts a new scroll")
+    func scrolls() {
+        var s = Script()
+        for i in 0..<5 { s.at(UInt64(i) * 100, .scroll(x: 300, y: 300, dx: 0, dy: 1)) }
+        s.at(600, .scroll(x: 302, y: 301, dx: 0, dy: -1))
+        s.at(2000, .scroll(x: 300, y: 300, dx: 1, dy: 0))
+        s.at(2100, .scroll(x: 900, y: 300, dx: 0, dy: 2))
+        #expect(s.actions == [.scroll(x: 300, y: 300, dx: 0, dy: 4), .scroll(x: 300, y: 300, dx: 1, dy: 0), .scroll(x: 900, y: 300, dx: 0, dy: 2), .done])
+    }
+
+    @Test("Typing is one type action with the text produced: BackSpace inside the run corrects it, a redacted value shows its kind")
+    func typing() {
+        var s = Script()
+        s.type("helo", from: 0)
+        s.key("BackSpace", at: 400)
+        s.type("lo wrld", from: 500)
+        s.at(1200, .redacted(what: .email, count: 20))
+        s.type(" ok", from: 1300)
+        s.key("Return", at: 1700)
+        s.key("BackSpace", at: 1800)
+        #expect(s.actions == [.type(text: "hello wrld[EMAIL] ok"), .key("enter"), .key("backspace"), .done])
+    }
+
+    @Test("Chords with Ctrl, Alt or Super are hotkeys in pyautogui names; Shift alone types; modifier presses are not steps")
+    func hotkeys() {
+        var s = Script()
+        s.key("Control_L", at: 0)
+        s.key("c", at: 10, mods: [.ctrl])
+        s.key("Shift_L", at: 200)
+        s.at(210, .keyDown(key: "T", keycode: 0, mods: [.shift], text: "T"))
+        s.key("t", at: 300, mods: [.ctrl, .shift])
+        s.key("F5", at: 400)
+        s.key("Tab", at: 500, mods: [.alt])
+        #expect(s.actions == [.hotkey(keys: ["ctrl", "c"]), .type(text: "T"), .hotkey(keys: ["shift", "ctrl", "t"]), .key("f5"),
+                              .hotkey(keys: ["alt", "tab"]), .done])
+    }
+
+    @Test("Input stopping for the idle threshold becomes a wait; typing after a focus change is a new run")
+    func waitsAndRuns() {
+        var s = Script()
+        s.type("ab", from: 0)
+        s.at(500, .focus(WindowContext(app: "XTerm", title: "t", pid: nil, window: 1, rect: [0, 0, 10, 10])))
+        s.type("cd", from: 600)
+        s.click(10, 10, at: 5000)
+        #expect(s.actions == [.type(text: "ab"), .type(text: "cd"), .wait(seconds: 4.3), .click(x: 10, y: 10, button: .left, clicks: 1), .done])
+    }
+
+    @Test("Each action has the pyautogui call that performs it, and its JSON carries normalised coordinates")
+    func pyautogui() {
+        let screen = ScreenGeometry(width: 1920, height: 1080, monitors: [])
+        #expect(Action.click(x: 512, y: 300, button: .left, clicks: 1).pyautogui == "pyautogui.click(x=512, y=300)")
+        #expect(Action.click(x: 5, y: 6, button: .right, clicks: 2).pyautogui == "pyautogui.click(x=5, y=6, clicks=2, button='right')")
+        #expect(Action.scroll(x: 1, y: 2, dx: 0, dy: 3).pyautogui == "pyautogui.scroll(-3, x=1, y=2)")
+        #expect(Action.type(text: "it's a\\b\n").pyautogui == #"pyautogui.write('it\'s a\\b\n')"#)
+        #expect(Action.hotkey(keys: ["ctrl", "c"]).pyautogui == "pyautogui.hotkey('ctrl', 'c')")
+        #expect(Action.drag(from: [1, 2], to: [3, 4], button: .left).pyautogui == "pyautogui.moveTo(1, 2); pyautogui.dragTo(3, 4, button='left')")
+        let json = Action.click(x: 512, y: 300, button: .left, clicks: 1).json(screen: screen)
+        #expect(json["nx"]?.doubleValue == 0.2667 && json["ny"]?.doubleValue == 0.2778 && json["type"]?.stringValue == "click")
+    }
+}
