@@ -36,10 +36,10 @@ public enum Action: Sendable, Equatable {
     public var pyautogui: String {
         switch self {
         case let .click(x, y, button, clicks):
-            let extra = (clicks > 1 ? ", clicks=\(clicks)" : "") + (button == .left ? "" : ", button='\(button.rawValue)'")
+            let extra = (clicks > 1 ? ", clicks=\(clicks)" : "") + (button == .left ? "" : ", button=\(Self.pythonString(button.rawValue))")
             return "pyautogui.click(x=\(x), y=\(y)\(extra))"
         case let .drag(from, to, button):
-            return "pyautogui.moveTo(\(from[0]), \(from[1])); pyautogui.dragTo(\(to[0]), \(to[1]), button='\(button.rawValue)')"
+            return "pyautogui.moveTo(\(from[0]), \(from[1])); pyautogui.dragTo(\(to[0]), \(to[1]), button=\(Self.pythonString(button.rawValue)))"
         case let .scroll(x, y, dx, dy):
             // pyautogui scrolls up for positive clicks; the contract's dy > 0 is down.
             var calls: [String] = []
@@ -93,26 +93,8 @@ public enum Action: Sendable, Equatable {
         return .object(fields)
     }
 
-    /// A Python string literal (single-quoted, escaped) of `text`.
-    static func pythonString(_ text: String) -> String {
-        var out = "'"
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\\": out += "\\\\"
-            case "'": out += "\\'"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += String(format: "\\x%02x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "'"
-    }
+    /// A Python string literal of `text`: a JSON string is one (its escapes are Python's too).
+    static func pythonString(_ text: String) -> String { JSONValue.string(text).serialized }
 }
 
 /// X keysym names as pyautogui names them.

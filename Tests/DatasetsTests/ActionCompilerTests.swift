@@ -121,11 +121,11 @@ struct ActionCompilerTests {
     func pyautogui() {
         let screen = ScreenGeometry(width: 1920, height: 1080, monitors: [])
         #expect(Action.click(x: 512, y: 300, button: .left, clicks: 1).pyautogui == "pyautogui.click(x=512, y=300)")
-        #expect(Action.click(x: 5, y: 6, button: .right, clicks: 2).pyautogui == "pyautogui.click(x=5, y=6, clicks=2, button='right')")
+        #expect(Action.click(x: 5, y: 6, button: .right, clicks: 2).pyautogui == #"pyautogui.click(x=5, y=6, clicks=2, button="right")"#)
         #expect(Action.scroll(x: 1, y: 2, dx: 0, dy: 3).pyautogui == "pyautogui.scroll(-3, x=1, y=2)")
-        #expect(Action.type(text: "it's a\\b\n").pyautogui == #"pyautogui.write('it\'s a\\b\n')"#)
-        #expect(Action.hotkey(keys: ["ctrl", "c"]).pyautogui == "pyautogui.hotkey('ctrl', 'c')")
-        #expect(Action.drag(from: [1, 2], to: [3, 4], button: .left).pyautogui == "pyautogui.moveTo(1, 2); pyautogui.dragTo(3, 4, button='left')")
+        #expect(Action.type(text: "it's \"a\"\\b\n").pyautogui == #"pyautogui.write("it's \"a\"\\b\n")"#)
+        #expect(Action.hotkey(keys: ["ctrl", "c"]).pyautogui == #"pyautogui.hotkey("ctrl", "c")"#)
+        #expect(Action.drag(from: [1, 2], to: [3, 4], button: .left).pyautogui == #"pyautogui.moveTo(1, 2); pyautogui.dragTo(3, 4, button="left")"#)
         let json = Action.click(x: 512, y: 300, button: .left, clicks: 1).json(screen: screen)
         #expect(json["nx"]?.doubleValue == 0.2667 && json["ny"]?.doubleValue == 0.2778 && json["type"]?.stringValue == "click")
     }

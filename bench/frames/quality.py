@@ -18,8 +18,9 @@ import os
 import random
 import re
 import subprocess
-import sys
 import time
+
+import recording
 
 COLS, ROWS = 100, 23
 BORDER = 2  # xterm's internal border
@@ -137,16 +138,9 @@ def main():
                 "contact: bench@example.com\nredaction: "
                 + ("[]" if args.tune is not None else "[email, phone, credit_card, iban, ssn, secret, password, custom]") + "\n")
     subprocess.run([args.bin, "consent", "accept", "--quiet", "--unsigned-policy", "--policy", policy], env=env, check=True, stdout=subprocess.DEVNULL)
-    recorder = subprocess.Popen([args.bin, "record", "--vault", vault, "--policy", policy, "--unsigned-policy", "--frame-period", "60s"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.out, "recorder.log"), "w"))
+    recorder = recording.start(args.bin, vault, ["--policy", policy, "--unsigned-policy", "--frame-period", "60s"], env,
+                               os.path.join(args.out, "recorder.log"))
     try:
-        for _ in range(100):
-            status = subprocess.run([args.bin, "status", "--vault", vault, "--json"], env=env, capture_output=True, text=True)
-            if '"state":"recording"' in status.stdout:
-                break
-            time.sleep(0.2)
-        else:
-            sys.exit("bench: the recorder did not start, see " + os.path.join(args.out, "recorder.log"))
         results = []
         for (name, font), lines in zip(FONTS * SCREENS_PER_FONT, screens(args.dataset, len(FONTS) * SCREENS_PER_FONT, seed=7)):
             text = os.path.join(args.out, "screen.txt")

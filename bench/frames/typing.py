@@ -11,8 +11,9 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import time
+
+import recording
 
 LINE = "line {} of the notes: the meeting moved to thursday, bring the draft and the numbers"
 
@@ -24,16 +25,7 @@ def main():
     args = ap.parse_args()
     env = dict(os.environ)
     vault, stats = os.path.join(args.out, "store"), os.path.join(args.out, "stats.json")
-    recorder = subprocess.Popen([args.bin, "record", "--vault", vault, "--stats", stats], env=env,
-                                stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.out, "recorder.log"), "w"))
-    for _ in range(100):
-        status = subprocess.run([args.bin, "status", "--vault", vault, "--json"], env=env, capture_output=True, text=True)
-        if '"state":"recording"' in status.stdout:
-            break
-        time.sleep(0.2)
-    else:
-        recorder.kill()
-        sys.exit("bench: the recorder did not start, see " + os.path.join(args.out, "recorder.log"))
+    recorder = recording.start(args.bin, vault, ["--stats", stats], env, os.path.join(args.out, "recorder.log"))
     terminal = subprocess.run(["xdotool", "search", "--class", "UnderstudyTerm"], env=env, capture_output=True, text=True).stdout.split()[0]
     subprocess.run(["xdotool", "windowactivate", "--sync", terminal], env=env, check=True)
     for i in range(1, 16):
