@@ -41,7 +41,8 @@ struct ActionGroundTruthTests {
             sleep 1.6
             """)
         let events = try session.stop()
-        let actions = ActionCompiler().compile(events).map(\.action)
+        let steps = ActionCompiler().compile(events)
+        let actions = steps.map(\.action)
         #expect(actions == [
             .type(text: "ab"),
             .click(x: 200, y: 200, button: .left, clicks: 1),
@@ -55,5 +56,13 @@ struct ActionGroundTruthTests {
             .hotkey(keys: ["ctrl", "e"]),
             .done,
         ], "\(actions)")
+        // Every step but `done` was decided on a frame taken before its first input.
+        for (step, observation) in zip(steps, Observations.align(steps, events: events)).dropLast() {
+            guard case let .success(seen) = observation else {
+                Issue.record("\(step.action.verb) has no observation: \(observation)")
+                continue
+            }
+            #expect(seen.frameNs < step.startNs)
+        }
     }
 }

@@ -130,3 +130,26 @@ struct ActionCompilerTests {
         #expect(json["nx"]?.doubleValue == 0.2667 && json["ny"]?.doubleValue == 0.2778 && json["type"]?.stringValue == "click")
     }
 }
+
+@Suite("Observations")
+struct ObservationTests {
+    @Test("Each step's observation is the last frame strictly before its first input; none before, or too old, is said so")
+    func alignment() {
+        var s = Script()
+        s.click(10, 10, at: 100)
+        s.at(500, .frame(frame: "f1", w: 10, h: 10, reason: .action))
+        s.click(20, 20, at: 1000)
+        s.at(1200, .frame(frame: "f2", w: 10, h: 10, reason: .action))
+        s.at(1300, .frame(frame: "f3", w: 10, h: 10, reason: .periodic))
+        s.click(30, 30, at: 1300)
+        s.click(40, 40, at: 20_000)
+        let steps = ActionCompiler().compile(s.events)
+        let observed = Observations.align(steps, events: s.events)
+        #expect(steps.map(\.action.verb) == ["click", "click", "click", "wait", "click", "done"])
+        #expect(observed[0] == .failure(.none))
+        #expect(observed[1] == .success(.init(frame: "f1", frameNs: 500_000_000, ageNs: 500_000_000)))
+        // f3 was taken in the same instant as the press: not before it.
+        #expect(observed[2] == .success(.init(frame: "f2", frameNs: 1_200_000_000, ageNs: 100_000_000)))
+        #expect(observed[4] == .failure(.stale(frame: "f3", ageNs: 18_700_000_000)))
+    }
+}
