@@ -153,3 +153,33 @@ struct ObservationTests {
         #expect(observed[4] == .failure(.stale(frame: "f3", ageNs: 18_700_000_000)))
     }
 }
+
+@Suite("Episodes without task markers")
+struct EpisodeTests {
+    private func focus(_ app: String) -> EventBody {
+        .focus(WindowContext(app: app, title: app, pid: nil, window: 1, rect: [0, 0, 10, 10]))
+    }
+
+    @Test("A long idle or a switch to another app after a pause starts a new episode; waits at the edges go, each ends with done")
+    func split() {
+        var s = Script()
+        s.at(0, focus("XTerm"))
+        s.type("ls", from: 100)
+        s.key("Return", at: 400)
+        s.click(10, 10, at: 30_000)             // 30 s later, same app: same episode (with a wait)
+        s.at(100_000, focus("Firefox"))
+        s.click(20, 20, at: 100_500)            // another app after 70 s: a new episode
+        s.click(30, 30, at: 101_000)
+        s.at(102_000, focus("XTerm"))
+        s.click(40, 40, at: 102_500)            // another app, no pause: same episode
+        s.click(50, 50, at: 500_000)            // 6.6 min idle: a new episode
+        let steps = ActionCompiler().compile(s.events)
+        let episodes = Episodes.split(steps, events: s.events)
+        #expect(episodes.map { $0.steps.map(\.action.verb) } == [
+            ["type", "key", "wait", "click", "done"],
+            ["click", "click", "click", "done"],
+            ["click", "done"],
+        ])
+        #expect(episodes.map(\.apps) == [["XTerm"], ["Firefox", "XTerm"], ["XTerm"]])
+    }
+}
