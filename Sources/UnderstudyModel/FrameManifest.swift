@@ -79,6 +79,22 @@ public struct FrameManifest: Sendable, Equatable {
     }
 }
 
+/// Filling rectangles of an image with one pixel value: redaction boxes and masked windows.
+public enum PixelFill {
+    /// Fills each rectangle (x, y, width, height; clipped to `width` × `height`) in an image of
+    /// 4-byte pixels with `pixel`.
+    public static func fill(_ rects: [(x: Int, y: Int, w: Int, h: Int)], with pixel: UInt32, in pixels: UnsafeMutableRawPointer,
+                            width: Int, height: Int, stride: Int) {
+        for r in rects {
+            let x0 = max(0, r.x), y0 = max(0, r.y), x1 = min(width, r.x + r.w), y1 = min(height, r.y + r.h)
+            guard x1 > x0, y1 > y0 else { continue }
+            for y in y0..<y1 {
+                (pixels + y * stride + x0 * 4).assumingMemoryBound(to: UInt32.self).update(repeating: pixel, count: x1 - x0)
+            }
+        }
+    }
+}
+
 /// One filled box of a frame: what it hid and where (`box` is x, y, width, height in pixels).
 public struct FrameRedaction: Sendable, Equatable, Hashable {
     public var what: RedactionKind
@@ -96,14 +112,7 @@ public struct FrameRedaction: Sendable, Equatable, Hashable {
 
     /// Fills each box (clipped to `width` × `height`) in an image of 4-byte pixels.
     public static func fill(_ boxes: [FrameRedaction], in pixels: UnsafeMutableRawPointer, width: Int, height: Int, stride: Int) {
-        for b in boxes {
-            let x0 = max(0, b.box[0]), y0 = max(0, b.box[1])
-            let x1 = min(width, b.box[0] + b.box[2]), y1 = min(height, b.box[1] + b.box[3])
-            guard x1 > x0, y1 > y0 else { continue }
-            for y in y0..<y1 {
-                (pixels + y * stride + x0 * 4).assumingMemoryBound(to: UInt32.self).update(repeating: fillPixel, count: x1 - x0)
-            }
-        }
+        PixelFill.fill(boxes.map { ($0.box[0], $0.box[1], $0.box[2], $0.box[3]) }, with: fillPixel, in: pixels, width: width, height: height, stride: stride)
     }
 
     /// This box moved by (`dx`, `dy`) and cut to the rectangle `clip` (x, y, w, h); nil when nothing is left.

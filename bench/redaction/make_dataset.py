@@ -176,6 +176,15 @@ def nino_ok(s):
 
 # ---------------------------------------------------------------- generator
 
+PICKED_FILLERS = {
+    "last": LAST, "day": DAYS, "module": MODULES, "subject": SUBJECTS, "word": WORDS, "emoji": EMOJI,
+    "uni": UNICODE_BITS, "level": ["INFO", "WARN", "ERROR", "DEBUG"],
+    "bic": ["DEUTDEFF", "COBADEFFXXX", "BNPAFRPP", "INGBNL2A", "NWBKGB2L", "UBSWCHZH80A", "CAIXESBB", "BCITITMM"],
+    "region": ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2"],
+}
+HEX_FILLERS = {"hash7": 7, "hash40": 40, "hex16": 16, "hex32": 32}
+
+
 class Gen:
     def __init__(self, seed):
         self.r = random.Random(seed)
@@ -199,39 +208,22 @@ class Gen:
     def ascii_name(self, s):
         return re.sub(r"[^a-z]", "", s.lower().translate(ASCII_FOLD))
 
-    # -- fillers (never sensitive)
+    # -- fillers (never sensitive): a name not handled below picks from its list in
+    # PICKED_FILLERS, or is that many hex digits (HEX_FILLERS)
     def filler(self, name):
         r = self.r
         if name == "first":
             return self.pick(FIRST)
         if name == "first_lower":
             return self.ascii_name(self.pick(FIRST)) or "sam"
-        if name == "last":
-            return self.pick(LAST)
         if name == "full":
             return self.pick(FIRST) + " " + self.pick(LAST)
-        if name == "day":
-            return self.pick(DAYS)
-        if name == "module":
-            return self.pick(MODULES)
-        if name == "subject":
-            return self.pick(SUBJECTS)
-        if name == "word":
-            return self.pick(WORDS)
-        if name == "emoji":
-            return self.pick(EMOJI)
-        if name == "uni":
-            return self.pick(UNICODE_BITS)
-        if name == "hash7":
-            return self.chars(HEX, 7)
-        if name == "hash40":
-            return self.chars(HEX, 40)
-        if name == "hex16":
-            return self.chars(HEX, 16)
-        if name == "hex32":
-            return self.chars(HEX, 32)
-        if name == "uuid":
-            return self.neg("uuid")
+        if name in PICKED_FILLERS:
+            return self.pick(PICKED_FILLERS[name])
+        if name in HEX_FILLERS:
+            return self.chars(HEX, HEX_FILLERS[name])
+        if name in ("uuid", "iso_ts", "price"):
+            return self.neg(name)
         if name == "int":
             return str(r.randint(2, 9999))
         if name == "port":
@@ -244,29 +236,18 @@ class Gen:
             return "%02d:%02d" % (r.randint(0, 23), r.randint(0, 59))
         if name == "time12":
             return "%d:%02d %s" % (r.randint(1, 12), r.randint(0, 59), self.pick(["AM", "PM"]))
-        if name == "iso_ts":
-            return self.neg("iso_ts")
         if name == "gitdate":
             return "%s Nov %d %02d:%02d:%02d 2026 +0100" % (
                 self.pick(["Mon", "Tue", "Wed", "Thu", "Fri"]), r.randint(1, 28),
                 r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
-        if name == "level":
-            return self.pick(["INFO", "WARN", "ERROR", "DEBUG"])
         if name == "mm":
             return "%02d" % r.randint(1, 12)
         if name == "yy":
             return "%02d" % r.randint(26, 32)
         if name == "cvc":
             return self.digits(3)
-        if name == "bic":
-            return self.pick(["DEUTDEFF", "COBADEFFXXX", "BNPAFRPP", "INGBNL2A",
-                              "NWBKGB2L", "UBSWCHZH80A", "CAIXESBB", "BCITITMM"])
-        if name == "price":
-            return self.neg("price")
         if name == "ver":
             return "%d.%d.%d" % (r.randint(1, 22), r.randint(0, 20), r.randint(0, 30))
-        if name == "region":
-            return self.pick(["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2"])
         raise KeyError(name)
 
     # -- emails

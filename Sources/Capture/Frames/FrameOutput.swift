@@ -47,6 +47,14 @@ struct TileStrip: Sendable {
     var tileSize: Int
 }
 
+extension TileStrip {
+    /// Adds one tile (`tileSize`² pixels) at the bottom.
+    mutating func append(_ tile: TileHash, _ pixels: [UInt8]) {
+        tiles.append(tile)
+        self.pixels += pixels
+    }
+}
+
 /// What the capture thread hands to the output queue for one stored frame.
 struct FrameJob: Sendable {
     /// The layout over the grab's own tiles; its hash is the frame's id.

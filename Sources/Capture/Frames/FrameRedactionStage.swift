@@ -91,16 +91,6 @@ struct ScanArea: Sendable {
     }
 }
 
-/// A rectangle of pixels: x, y, width, height.
-struct PixelRect: Sendable, Equatable {
-    var x: Int, y: Int, w: Int, h: Int
-
-    func intersection(_ o: PixelRect) -> PixelRect? {
-        let x0 = max(x, o.x), y0 = max(y, o.y), x1 = min(x + w, o.x + o.w), y1 = min(y + h, o.y + o.h)
-        return x1 > x0 && y1 > y0 ? PixelRect(x: x0, y: y0, w: x1 - x0, h: y1 - y0) : nil
-    }
-}
-
 /// Fills the personal data and secrets OCR finds in a stored frame, before it is encoded.
 ///
 /// Runs on the output queue, one frame at a time, in capture order. It reads the frame's
@@ -132,7 +122,6 @@ final class FrameRedactionStage {
     /// Variant tiles stored since the last keyframe.
     private var emitted: Set<TileHash> = []
     private var awaitingKeyframe = false
-    private var buffer: [UInt8] = []
 
     init(scanner: any FrameTextScanner, dropFrames: Set<RedactionKind>) {
         self.scanner = scanner
@@ -191,7 +180,7 @@ final class FrameRedactionStage {
                 var variant = variants[raw] ?? Variant(hash: raw, boxes: [])
                 let local = found.compactMap { $0.shifted(dx: -rect.x, dy: band.top - rect.y, clippedTo: (0, 0, rect.w, rect.h)) }
                 variant.boxes = Array(Set(variant.boxes + local))
-                buffer = [UInt8](repeating: 0, count: size * size * 4)
+                var buffer = [UInt8](repeating: 0, count: size * size * 4)
                 band.pixels.withUnsafeBytes { raw in
                     TileCut.copy(from: raw.baseAddress! + (rect.y - band.top) * width * 4 + rect.x * 4, stride: width * 4,
                                  w: rect.w, h: rect.h, size: size, into: &buffer)
@@ -213,12 +202,14 @@ final class FrameRedactionStage {
         let size = job.strip.tileSize, tileBytes = size * size * 4
         var strip = TileStrip(tiles: [], pixels: [], tileSize: size)
         for (i, raw) in job.strip.tiles.enumerated() {
-            var pixels = Array(job.strip.pixels[(i * tileBytes)..<((i + 1) * tileBytes)])
+            let range = (i * tileBytes)..<((i + 1) * tileBytes)
             guard let variant = variants[raw] else {
-                strip.append(raw, pixels)
+                strip.tiles.append(raw)
+                strip.pixels += job.strip.pixels[range]
                 continue
             }
             guard emitted.insert(variant.hash).inserted else { continue }
+            var pixels = Array(job.strip.pixels[range])
             pixels.withUnsafeMutableBytes { FrameRedaction.fill(variant.boxes, in: $0.baseAddress!, width: size, height: size, stride: size * 4) }
             strip.append(variant.hash, pixels)
         }
@@ -246,13 +237,5 @@ final class FrameRedactionStage {
         guard x1 > x0, y1 > y0 else { return [] }
         let size = frame.tileSize
         return ((y0 / size)...((y1 - 1) / size)).flatMap { row in ((x0 / size)...((x1 - 1) / size)).map { row * frame.columns + $0 } }
-    }
-}
-
-extension TileStrip {
-    /// Adds one tile (`tileSize`² pixels) at the bottom.
-    mutating func append(_ tile: TileHash, _ pixels: [UInt8]) {
-        tiles.append(tile)
-        self.pixels += pixels
     }
 }

@@ -171,9 +171,8 @@ final class FrameScheduler {
         }
         let scan = redaction.map { _ in
             let everything = shared.rescanRequested.exchange(false, ordering: .sequentiallyConsistent)
-            let windows = (masks?.textAreas ?? []).map { PixelRect(x: $0.x, y: $0.y, w: $0.w, h: $0.h) }
             return ScanArea(changed: everything ? Array(result.tiles.indices) : result.changed, damage: everything ? nil : result.damage, of: slot,
-                            width: differ.width, height: differ.height, tileSize: differ.tileSize, windows: windows)
+                            width: differ.width, height: differ.height, tileSize: differ.tileSize, windows: masks?.textAreas ?? [])
         }
         let diffMs = Double(MonotonicClock.nowNs() - start) / 1e6
         lastStoredNs = now

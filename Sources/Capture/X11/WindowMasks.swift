@@ -14,52 +14,31 @@ final class WindowMasks {
     /// Pixel value written over masked regions (opaque dark grey).
     static let fill: UInt32 = 0xFF30_3030
 
-    struct Rect: Equatable {
-        var x, y, w, h: Int
-        var isEmpty: Bool { w <= 0 || h <= 0 }
-
-        func intersection(_ o: Rect) -> Rect {
-            let x0 = max(x, o.x), y0 = max(y, o.y)
-            return Rect(x: x0, y: y0, w: min(x + w, o.x + o.w) - x0, h: min(y + h, o.y + o.h) - y0)
-        }
-
-        /// This rectangle without `o`: up to four rectangles.
-        func subtracting(_ o: Rect) -> [Rect] {
-            let cut = intersection(o)
-            guard !cut.isEmpty else { return [self] }
-            return [Rect(x: x, y: y, w: w, h: cut.y - y),                                  // above
-                    Rect(x: x, y: cut.y + cut.h, w: w, h: y + h - cut.y - cut.h),          // below
-                    Rect(x: x, y: cut.y, w: cut.x - x, h: cut.h),                          // left
-                    Rect(x: cut.x + cut.w, y: cut.y, w: x + w - cut.x - cut.w, h: cut.h)]  // right
-                .filter { !$0.isEmpty }
-        }
-    }
-
     private struct TopLevel {
         var window: Window
-        var rect: Rect
+        var rect: PixelRect
         var context: WindowContext?
     }
 
     private let display: X11Display
     private let tree: WindowTree
     private let policy: any CapturePolicy
-    private let screen: Rect
+    private let screen: PixelRect
     private var stale = true
     private var revision: UInt64 = .max
     private var readAtNs: UInt64 = 0
     private var clients: [Window: Window] = [:]
     /// The regions filled in every grab until the tree is read again.
-    private(set) var regions: [Rect] = []
+    private(set) var regions: [PixelRect] = []
     /// The visible parts of the windows that are not masked: redaction reads text window by
     /// window, since a line read across two windows side by side comes out garbled.
-    private(set) var textAreas: [Rect] = []
+    private(set) var textAreas: [PixelRect] = []
 
     init(display: X11Display, policy: any CapturePolicy, width: Int, height: Int) {
         self.display = display
         self.policy = policy
         tree = WindowTree(display: display)
-        screen = Rect(x: 0, y: 0, w: width, h: height)
+        screen = PixelRect(x: 0, y: 0, w: width, h: height)
     }
 
     /// Something in the window structure changed: read the tree before the next grab.
@@ -67,7 +46,7 @@ final class WindowMasks {
 
     /// Brings ``regions`` up to date. Returns the old and new regions when they changed, so
     /// the caller can mark them damaged (tiles there must be hashed again).
-    func update(now: UInt64) -> [Rect]? {
+    func update(now: UInt64) -> [PixelRect]? {
         guard stale || policy.revision != revision || now &- readAtNs >= 2_000_000_000 else { return nil }
         stale = false
         revision = policy.revision
@@ -81,20 +60,16 @@ final class WindowMasks {
 
     /// Writes the fill over every masked region of a grab.
     func apply(to pixels: UnsafeMutablePointer<UInt8>, stride: Int) {
-        for region in regions {
-            for row in region.y..<(region.y + region.h) {
-                let line = UnsafeMutableRawPointer(pixels + row * stride + region.x * 4).assumingMemoryBound(to: UInt32.self)
-                line.update(repeating: Self.fill, count: region.w)
-            }
-        }
+        PixelFill.fill(regions.map { ($0.x, $0.y, $0.w, $0.h) }, with: Self.fill, in: UnsafeMutableRawPointer(pixels),
+                       width: screen.w, height: screen.h, stride: stride)
     }
 
     /// The visible parts of masked windows, and of the others.
-    private func computeRegions() -> (masked: [Rect], shown: [Rect]) {
+    private func computeRegions() -> (masked: [PixelRect], shown: [PixelRect]) {
         let windows = topLevels()
-        var masked: [Rect] = [], shown: [Rect] = []
+        var masked: [PixelRect] = [], shown: [PixelRect] = []
         for (index, window) in windows.enumerated() {
-            var visible = [window.rect.intersection(screen)].filter { !$0.isEmpty }
+            var visible = window.rect.intersection(screen).map { [$0] } ?? []
             for above in windows[(index + 1)...] {
                 visible = visible.flatMap { $0.subtracting(above.rect) }
             }
@@ -112,7 +87,7 @@ final class WindowMasks {
             var attributes = XWindowAttributes()
             guard XGetWindowAttributes(display.handle, window, &attributes) != 0, attributes.map_state == IsViewable else { continue }
             let border = Int(attributes.border_width)
-            let rect = Rect(x: Int(attributes.x), y: Int(attributes.y), w: Int(attributes.width) + 2 * border, h: Int(attributes.height) + 2 * border)
+            let rect = PixelRect(x: Int(attributes.x), y: Int(attributes.y), w: Int(attributes.width) + 2 * border, h: Int(attributes.height) + 2 * border)
             // A frame can be mapped a moment before its client is reparented into it: only found clients are remembered.
             let client = clients[window] ?? tree.client(in: window, depth: 3) ?? 0
             if client != 0 { alive[window] = client }
@@ -122,7 +97,7 @@ final class WindowMasks {
         return result
     }
 
-    private func describe(_ client: Window, rect: Rect) -> WindowContext {
+    private func describe(_ client: Window, rect: PixelRect) -> WindowContext {
         WindowContext(app: tree.className(client), title: tree.title(client), pid: nil, window: UInt64(client), rect: [rect.x, rect.y, rect.w, rect.h])
     }
 }
