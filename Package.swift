@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Module map and dependency direction: see ../shared/DESIGN.md. Arrows point down only:
-// understudy → Vault, Capture, Privacy → UnderstudyModel; C libraries only below Capture.
+// understudy → Vault, Capture, Privacy, Datasets → UnderstudyModel; C libraries only below Capture.
 let package = Package(
     name: "Understudy",
     platforms: [.macOS(.v15)],
@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "understudy",
             dependencies: [
-                "UnderstudyModel", "Capture", "Vault", "Privacy",
+                "UnderstudyModel", "Capture", "Vault", "Privacy", "Datasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -42,6 +42,8 @@ public enum CaptureError: Error, Equatable, CustomStringConvertible {
     case missingExtension(String)
     case recordFailed(String)
     case badScript(line: Int, reason: String)
+    /// Replay asked for a key or character no key of the display's keyboard can produce.
+    case cannotInput(String)
 
     public var description: String {
         switch self {
@@ -53,6 +55,8 @@ public enum CaptureError: Error, Equatable, CustomStringConvertible {
             "X RECORD failed: \(reason)"
         case let .badScript(line, reason):
             "capture script line \(line): \(reason)"
+        case let .cannotInput(what):
+            "cannot input \(what) on this display: no key produces it"
         }
     }
 }

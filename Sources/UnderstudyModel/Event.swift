@@ -42,6 +42,9 @@ public enum PauseCause: String, Sendable, Codable { case user, policy, exemption
 public enum GapReason: String, Sendable, Codable {
     case excludedApp = "excluded-app", sensitiveField = "sensitive-field", quota, error
 }
+/// How a task the contributor marked ended: `understudy task end` or `task end --failed`.
+public enum TaskOutcome: String, Sendable, Codable { case done, failed }
+
 public enum RedactionKind: String, Sendable, Codable, CaseIterable {
     case email, phone, creditCard = "credit_card", iban, ssn, secret, password, custom
 }
@@ -62,6 +65,11 @@ public enum EventBody: Sendable, Equatable {
     case resume(by: PauseCause)
     case gap(reason: GapReason, fromNs: UInt64, toNs: UInt64)
     case redacted(what: RedactionKind, count: Int)
+    /// `understudy task start "INSTRUCTION"`: an episode with this instruction begins (the
+    /// instruction has been through text redaction).
+    case taskStart(instruction: String)
+    /// `understudy task end [--failed]`: the open task's episode ends.
+    case taskEnd(outcome: TaskOutcome)
 
     /// The contract's `kind` string.
     public var kind: String {
@@ -78,13 +86,15 @@ public enum EventBody: Sendable, Equatable {
         case .resume: "resume"
         case .gap: "gap"
         case .redacted: "redacted"
+        case .taskStart: "task.start"
+        case .taskEnd: "task.end"
         }
     }
 
     /// Every kind the contract defines, in the order the table in DESIGN.md lists them.
     public static let allKinds = [
         "pointer.move", "pointer.down", "pointer.up", "scroll", "key.down", "key.up",
-        "focus", "frame", "pause", "resume", "gap", "redacted",
+        "focus", "frame", "pause", "resume", "gap", "redacted", "task.start", "task.end",
     ]
 }
 

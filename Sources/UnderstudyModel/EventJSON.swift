@@ -69,6 +69,10 @@ extension EventBody {
             return [("reason", .string(reason.rawValue)), ("from_ns", .int(Int64(clamping: from))), ("to_ns", .int(Int64(clamping: to)))]
         case let .redacted(what, count):
             return [("what", .string(what.rawValue)), ("count", .int(Int64(count)))]
+        case let .taskStart(instruction):
+            return [("instruction", .string(instruction))]
+        case let .taskEnd(outcome):
+            return [("outcome", .string(outcome.rawValue))]
         }
     }
 
@@ -102,6 +106,8 @@ extension EventBody {
         case "gap":
             self = .gap(reason: try r.enumValue("reason"), fromNs: UInt64(try r.int("from_ns")), toNs: UInt64(try r.int("to_ns")))
         case "redacted": self = .redacted(what: try r.enumValue("what"), count: try r.int("count"))
+        case "task.start": self = .taskStart(instruction: try r.string("instruction"))
+        case "task.end": self = .taskEnd(outcome: try r.enumValue("outcome"))
         default: throw EventDecodingError.unknownKind(kind)
         }
     }

@@ -47,6 +47,7 @@ public enum JSONValue: Sendable, Equatable {
         default: nil
         }
     }
+    public var boolValue: Bool? { if case let .bool(b) = self { b } else { nil } }
     public var arrayValue: [JSONValue]? { if case let .array(a) = self { a } else { nil } }
 
     /// Compact JSON text, keys in their stored order.
@@ -54,6 +55,47 @@ public enum JSONValue: Sendable, Equatable {
         var out = ""
         write(to: &out)
         return out
+    }
+
+    /// JSON text indented two spaces per level, for files people read (manifests); arrays
+    /// of plain values stay on one line.
+    public var serializedPretty: String {
+        var out = ""
+        writePretty(to: &out, indent: "")
+        return out
+    }
+
+    private func writePretty(to out: inout String, indent: String) {
+        let inner = indent + "  "
+        switch self {
+        case let .object(members) where !members.isEmpty:
+            out += "{\n"
+            for (i, (key, value)) in members.enumerated() {
+                out += inner
+                Self.quote(key, into: &out)
+                out += ": "
+                value.writePretty(to: &out, indent: inner)
+                out += i + 1 < members.count ? ",\n" : "\n"
+            }
+            out += indent + "}"
+        case let .array(items) where items.contains(where: \.isContainer):
+            out += "[\n"
+            for (i, item) in items.enumerated() {
+                out += inner
+                item.writePretty(to: &out, indent: inner)
+                out += i + 1 < items.count ? ",\n" : "\n"
+            }
+            out += indent + "]"
+        default:
+            write(to: &out)
+        }
+    }
+
+    private var isContainer: Bool {
+        switch self {
+        case .object, .array: true
+        default: false
+        }
     }
 
     private func write(to out: inout String) {

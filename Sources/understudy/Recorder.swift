@@ -72,7 +72,10 @@ struct Recorder {
         // Signals are handled before the state file says a recorder runs: a SIGINT sent as
         // soon as `status` shows it must stop the recorder, not be lost.
         let stopper = StopSignals { [backend] in backend.stop() }
-        let control = try ControlSocket.Server(vault: vault.directory) { [gate] request in Self.answer(request, gate: gate) }
+        let tasks = TaskMarkers(redactor: TextRedactor(kinds: policy.policy.redaction), originNs: backend.originNs)
+        let control = try ControlSocket.Server(vault: vault.directory) { [gate] request in
+            Self.answer(request, gate: gate, tasks: tasks)
+        }
         try lock.publish(published)
         let timer = limit.map { limit in Task { [backend] in
             try await Task.sleep(for: limit)
@@ -86,7 +89,7 @@ struct Recorder {
             while !Task.isCancelled {
                 try? await Task.sleep(for: flushInterval)
                 let now = MonotonicClock.nowNs() &- backend.originNs
-                await writer.append(tally.count(keystrokes.process(gate.tick()) + keystrokes.tick(nowNs: now)))
+                await writer.append(tally.count(keystrokes.process(gate.tick()) + keystrokes.tick(nowNs: now) + tasks.take()))
                 if let exemptions = watcher.changedExemptions() { gate.update(exemptions: exemptions) }
                 if watcher.consentGone() {
                     warn("consent was withdrawn: recording stops")
@@ -113,7 +116,7 @@ struct Recorder {
         timer?.cancel()
         stopper.cancel()
         // Held keystrokes are scrubbed and written now; a crash would have lost them, never stored them.
-        await writer.append(tally.count(keystrokes.process(gate.finish()) + keystrokes.finish()))
+        await writer.append(tally.count(keystrokes.process(gate.finish()) + keystrokes.finish() + tasks.take()))
         report.eventsByKind = tally.byKind
         try await writer.close(endedAt: Date())
         lock.release()
@@ -123,8 +126,8 @@ struct Recorder {
         return report
     }
 
-    /// Answers `understudy pause`, `resume` and `status` on the control socket.
-    private static func answer(_ request: JSONValue, gate: PolicyGate) -> JSONValue {
+    /// Answers `understudy pause`, `resume`, `status` and `task` on the control socket.
+    private static func answer(_ request: JSONValue, gate: PolicyGate, tasks: TaskMarkers) -> JSONValue {
         let cap = PolicyComparison.seconds(gate.policy.pauseCapSeconds)
         switch request["command"]?.stringValue {
         case "pause":
@@ -138,7 +141,12 @@ struct Recorder {
             let resumed = gate.resume()
             return .object([("ok", .bool(true)), ("message", .string(resumed ? "Recording again." : "Recording was not paused."))])
         case "status":
-            return .object([("ok", .bool(true)), ("paused_until", gate.pausedUntil.map { .string(RFC3339.string(from: $0)) } ?? .null)])
+            return .object([("ok", .bool(true)), ("paused_until", gate.pausedUntil.map { .string(RFC3339.string(from: $0)) } ?? .null),
+                            ("task", tasks.open.map { .string($0) } ?? .null)])
+        case "task.start":
+            return tasks.start(request["instruction"]?.stringValue ?? "")
+        case "task.end":
+            return tasks.end(failed: request["failed"]?.boolValue ?? false)
         default:
             return .object([("ok", .bool(false)), ("message", .string("unknown command"))])
         }
@@ -173,6 +181,63 @@ struct Recorder {
         case let .tiles(patch):
             await writer.append(patch: patch)
         }
+    }
+}
+
+/// Task boundaries from `understudy task start|end`, held until the flusher stores them.
+/// One task is open at a time; its instruction is redacted like typed text before it is kept.
+final class TaskMarkers: Sendable {
+    private struct State {
+        var open: String?
+        var pending: [CapturedEvent] = []
+    }
+
+    private let state = Mutex(State())
+    private let redactor: TextRedactor
+    private let originNs: UInt64
+
+    init(redactor: TextRedactor, originNs: UInt64) {
+        self.redactor = redactor
+        self.originNs = originNs
+    }
+
+    /// The open task's (redacted) instruction.
+    var open: String? { state.withLock { $0.open } }
+
+    func start(_ instruction: String) -> JSONValue {
+        let text = redactor.redact(instruction.trimmingCharacters(in: .whitespacesAndNewlines)).text
+        guard !text.isEmpty else { return Self.answer(false, "Say what the task is: understudy task start \"INSTRUCTION\".") }
+        let now = MonotonicClock.nowNs() &- originNs
+        return state.withLock {
+            if let open = $0.open {
+                return Self.answer(false, "A task is already open (\"\(open)\"): end it first with `understudy task end`.")
+            }
+            $0.open = text
+            $0.pending.append(CapturedEvent(tNs: now, body: .taskStart(instruction: text)))
+            return Self.answer(true, "Task started: \(text)")
+        }
+    }
+
+    func end(failed: Bool) -> JSONValue {
+        let now = MonotonicClock.nowNs() &- originNs
+        return state.withLock {
+            guard let open = $0.open else { return Self.answer(false, "No task is open (start one with `understudy task start`).") }
+            $0.open = nil
+            $0.pending.append(CapturedEvent(tNs: now, body: .taskEnd(outcome: failed ? .failed : .done)))
+            return Self.answer(true, "Task \(failed ? "ended as failed" : "done"): \(open)")
+        }
+    }
+
+    /// The markers not yet stored, in order.
+    func take() -> [CapturedEvent] {
+        state.withLock { state in
+            defer { state.pending = [] }
+            return state.pending
+        }
+    }
+
+    private static func answer(_ ok: Bool, _ message: String) -> JSONValue {
+        .object([("ok", .bool(ok)), ("message", .string(message))])
     }
 }
 

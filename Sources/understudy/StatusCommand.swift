@@ -23,21 +23,24 @@ struct StatusCommand: ParsableCommand {
         }
         let vault = try Vault(at: directory, create: false)
         var recorder = RecorderLock.running(in: vault)
+        var task: String?
         // The recorder itself knows best whether it is paused (its state file lags by up to 250 ms).
         if recorder != nil, let live = try? ControlSocket.send(.object([("command", .string("status"))]), vault: directory) {
             recorder?.pausedUntil = live["paused_until"]?.stringValue.flatMap(RFC3339.date(from:))
+            task = live["task"]?.stringValue
         }
         let summary = try vault.summary()
-        print(json ? Self.json(recorder, summary, vault).serialized : Self.text(recorder, summary, vault))
+        print(json ? Self.json(recorder, task: task, summary, vault).serialized : Self.text(recorder, task: task, summary, vault))
     }
 
-    static func json(_ recorder: RecorderLock.State?, _ s: Vault.Summary, _ vault: Vault) -> JSONValue {
+    static func json(_ recorder: RecorderLock.State?, task: String?, _ s: Vault.Summary, _ vault: Vault) -> JSONValue {
         var members: [(String, JSONValue)] = [("state", .string(recorder == nil ? "idle" : "recording"))]
         if let recorder {
             members += [("pid", .int(Int64(recorder.pid))), ("session", .string(recorder.session)),
                         ("display", .string(recorder.display)), ("since", .string(RFC3339.string(from: recorder.startedAt))),
                         ("storing", .bool(recorder.notStoring == nil)), ("policy", recorder.policy.map { .string($0) } ?? .null),
-                        ("paused_until", recorder.pausedUntil.map { .string(RFC3339.string(from: $0)) } ?? .null)]
+                        ("paused_until", recorder.pausedUntil.map { .string(RFC3339.string(from: $0)) } ?? .null),
+                        ("task", task.map { .string($0) } ?? .null)]
             if let reason = recorder.notStoring {
                 members += [("not_storing", .string(reason)),
                             ("not_storing_since", .string(RFC3339.string(from: recorder.notStoringSince ?? recorder.startedAt)))]
@@ -53,10 +56,11 @@ struct StatusCommand: ParsableCommand {
         ])
     }
 
-    static func text(_ recorder: RecorderLock.State?, _ s: Vault.Summary, _ vault: Vault) -> String {
+    static func text(_ recorder: RecorderLock.State?, task: String?, _ s: Vault.Summary, _ vault: Vault) -> String {
         var state = recorder.map {
             "Recording display \($0.display) since \(RFC3339.string(from: $0.startedAt)) (pid \($0.pid), session \($0.session))."
         } ?? "Not recording."
+        if let task { state += "\nTask: \(task)" }
         if let recorder, let policy = recorder.policy { state += "\nPolicy: \(policy)." }
         if let recorder, let until = recorder.pausedUntil {
             state += "\nPAUSED until \(clockTime(until)) (\(RFC3339.string(from: until))): nothing is recorded; `understudy resume` resumes now."

@@ -3,36 +3,6 @@ import Foundation
 import Testing
 import UnderstudyModel
 
-/// Builds an event stream the way capture delivers it: time in milliseconds, seq in order.
-private struct Script {
-    var events: [Event] = []
-    var ms: UInt64 = 0
-
-    mutating func at(_ ms: UInt64, _ body: EventBody) {
-        self.ms = ms
-        events.append(Event(seq: Int64(events.count), tNs: ms * 1_000_000, wall: Date(timeIntervalSince1970: 0), body: body))
-    }
-
-    mutating func click(_ x: Int, _ y: Int, at ms: UInt64, button: PointerButton = .left) {
-        at(ms, .pointerDown(x: x, y: y, button: button))
-        at(ms + 60, .pointerUp(x: x, y: y, button: button))
-    }
-
-    mutating func type(_ text: String, from ms: UInt64) {
-        for (i, c) in text.enumerated() {
-            at(ms + UInt64(i) * 80, .keyDown(key: String(c), keycode: 0, mods: [], text: String(c)))
-            at(ms + UInt64(i) * 80 + 30, .keyUp(key: String(c), keycode: 0, mods: []))
-        }
-    }
-
-    mutating func key(_ key: String, at ms: UInt64, mods: [Modifier] = []) {
-        at(ms, .keyDown(key: key, keycode: 0, mods: mods, text: nil))
-        at(ms + 30, .keyUp(key: key, keycode: 0, mods: mods))
-    }
-
-    var actions: [Action] { ActionCompiler().compile(events).map(\.action) }
-}
-
 @Suite("Action compiler")
 struct ActionCompilerTests {
     @Test("Clicks close in time and place count up to a triple click; a fourth starts a new click; right clicks stay apart")
@@ -133,7 +103,7 @@ struct ActionCompilerTests {
 
 @Suite("Observations")
 struct ObservationTests {
-    @Test("Each step's observation is the last frame strictly before its first input; none before, or too old, is said so")
+    @Test("Each step's observation is the last frame strictly before its first input, however old while capture ran; none before, a pause since, or past the age limit is said so")
     func alignment() {
         var s = Script()
         s.click(10, 10, at: 100)
@@ -144,13 +114,21 @@ struct ObservationTests {
         s.click(30, 30, at: 1300)
         s.click(40, 40, at: 20_000)
         let steps = ActionCompiler().compile(s.events)
-        let observed = Observations.align(steps, events: s.events)
+        let frames = Observations.frames(in: s.events)
+        let observed = Observations.align(steps, frames: frames, maxAge: .seconds(10))
         #expect(steps.map(\.action.verb) == ["click", "click", "click", "wait", "click", "done"])
         #expect(observed[0] == .failure(.none))
         #expect(observed[1] == .success(.init(frame: "f1", frameNs: 500_000_000, ageNs: 500_000_000)))
         // f3 was taken in the same instant as the press: not before it.
         #expect(observed[2] == .success(.init(frame: "f2", frameNs: 1_200_000_000, ageNs: 100_000_000)))
         #expect(observed[4] == .failure(.stale(frame: "f3", ageNs: 18_700_000_000)))
+        // The recorder stores a frame whenever the screen changes: an old frame is the screen as it is…
+        let unchanged = Observations.align(steps, frames: frames)
+        #expect(unchanged[4] == .success(.init(frame: "f3", frameNs: 1_300_000_000, ageNs: 18_700_000_000)))
+        // …unless recording paused (or stopped storing frames) after it.
+        let paused = Observations.align(steps, frames: frames, interruptions: [(from: 5_000_000_000, to: 9_000_000_000)])
+        #expect(paused[4] == .failure(.stale(frame: "f3", ageNs: 18_700_000_000)))
+        #expect(paused[2] == unchanged[2])
     }
 }
 

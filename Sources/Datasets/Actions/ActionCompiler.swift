@@ -102,7 +102,7 @@ public struct ActionCompiler: Sendable {
             case let .redacted(what, _):
                 noteInput(t)
                 appendText("[\(what.rawValue.uppercased())]", t: t)
-            case .focus, .pause, .resume, .gap:
+            case .focus, .pause, .resume, .gap, .taskStart, .taskEnd:
                 openRun = nil
             case .keyUp, .frame:
                 break

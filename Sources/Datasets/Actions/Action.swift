@@ -15,7 +15,10 @@ public enum Action: Sendable, Equatable {
     case key(String)
     case move(x: Int, y: Int)
     case wait(seconds: Double)
+    /// The task was achieved: the last step of an episode.
     case done
+    /// The contributor ended the task as failed (`understudy task end --failed`): the last step.
+    case fail
 
     /// The contract's `type` string.
     public var verb: String {
@@ -29,35 +32,44 @@ public enum Action: Sendable, Equatable {
         case .move: "move"
         case .wait: "wait"
         case .done: "done"
+        case .fail: "fail"
         }
     }
 
-    /// The pyautogui code that performs this action.
-    public var pyautogui: String {
+    /// True for the verbs that end an episode.
+    public var isTerminal: Bool { self == .done || self == .fail }
+
+    /// The pyautogui code that performs this action, statements joined by "; ".
+    public var pyautogui: String { pyautoguiStatements.joined(separator: "; ") }
+
+    /// The pyautogui statements that perform this action, in order.
+    public var pyautoguiStatements: [String] {
         switch self {
         case let .click(x, y, button, clicks):
             let extra = (clicks > 1 ? ", clicks=\(clicks)" : "") + (button == .left ? "" : ", button=\(Self.pythonString(button.rawValue))")
-            return "pyautogui.click(x=\(x), y=\(y)\(extra))"
+            return ["pyautogui.click(x=\(x), y=\(y)\(extra))"]
         case let .drag(from, to, button):
-            return "pyautogui.moveTo(\(from[0]), \(from[1])); pyautogui.dragTo(\(to[0]), \(to[1]), button=\(Self.pythonString(button.rawValue)))"
+            return ["pyautogui.moveTo(\(from[0]), \(from[1]))", "pyautogui.dragTo(\(to[0]), \(to[1]), button=\(Self.pythonString(button.rawValue)))"]
         case let .scroll(x, y, dx, dy):
             // pyautogui scrolls up for positive clicks; the contract's dy > 0 is down.
             var calls: [String] = []
             if dy != 0 { calls.append("pyautogui.scroll(\(-dy), x=\(x), y=\(y))") }
             if dx != 0 { calls.append("pyautogui.hscroll(\(dx), x=\(x), y=\(y))") }
-            return calls.joined(separator: "; ")
+            return calls
         case let .type(text):
-            return "pyautogui.write(\(Self.pythonString(text)))"
+            return ["pyautogui.write(\(Self.pythonString(text)))"]
         case let .hotkey(keys):
-            return "pyautogui.hotkey(\(keys.map(Self.pythonString).joined(separator: ", ")))"
+            return ["pyautogui.hotkey(\(keys.map(Self.pythonString).joined(separator: ", ")))"]
         case let .key(key):
-            return "pyautogui.press(\(Self.pythonString(key)))"
+            return ["pyautogui.press(\(Self.pythonString(key)))"]
         case let .move(x, y):
-            return "pyautogui.moveTo(\(x), \(y))"
+            return ["pyautogui.moveTo(\(x), \(y))"]
         case let .wait(seconds):
-            return "time.sleep(\(String(format: "%.2f", seconds)))"
+            return ["time.sleep(\(String(format: "%.2f", seconds)))"]
         case .done:
-            return "pass  # done"
+            return ["pass  # done"]
+        case .fail:
+            return ["pass  # fail"]
         }
     }
 
@@ -87,7 +99,7 @@ public enum Action: Sendable, Equatable {
             fields += [("x", .int(Int64(x))), ("y", .int(Int64(y))), ("nx", normal(x, screen.width)), ("ny", normal(y, screen.height))]
         case let .wait(seconds):
             fields.append(("seconds", .double(seconds)))
-        case .done:
+        case .done, .fail:
             break
         }
         return .object(fields)
@@ -118,11 +130,19 @@ enum PyautoguiKeys {
         }
     }
 
-    private static let names: [String: String] = [
-        "Return": "enter", "KP_Enter": "enter", "Tab": "tab", "ISO_Left_Tab": "tab", "Escape": "esc", "BackSpace": "backspace",
-        "Delete": "delete", "Insert": "insert", "Home": "home", "End": "end", "Prior": "pageup", "Next": "pagedown",
-        "Left": "left", "Right": "right", "Up": "up", "Down": "down", "space": "space", "Print": "printscreen",
-        "Menu": "apps", "minus": "-", "equal": "=", "comma": ",", "period": ".", "slash": "/", "semicolon": ";",
-        "apostrophe": "'", "bracketleft": "[", "bracketright": "]", "backslash": "\\", "grave": "`",
+    /// X keysyms whose pyautogui name is not their own lowercased. When two keysyms share a name
+    /// (Return and KP_Enter), the plain key is listed first.
+    static let namedKeys: [(keysym: String, name: String)] = [
+        ("Return", "enter"), ("KP_Enter", "enter"), ("Tab", "tab"), ("ISO_Left_Tab", "tab"), ("Escape", "esc"),
+        ("BackSpace", "backspace"), ("Delete", "delete"), ("Insert", "insert"), ("Home", "home"), ("End", "end"),
+        ("Prior", "pageup"), ("Next", "pagedown"), ("Left", "left"), ("Right", "right"), ("Up", "up"), ("Down", "down"),
+        ("space", "space"), ("Print", "printscreen"), ("Menu", "apps"), ("minus", "-"), ("equal", "="), ("comma", ","),
+        ("period", "."), ("slash", "/"), ("semicolon", ";"), ("apostrophe", "'"), ("bracketleft", "["), ("bracketright", "]"),
+        ("backslash", "\\"), ("grave", "`"), ("exclam", "!"), ("at", "@"), ("numbersign", "#"), ("dollar", "$"),
+        ("percent", "%"), ("asciicircum", "^"), ("ampersand", "&"), ("asterisk", "*"), ("parenleft", "("), ("parenright", ")"),
+        ("underscore", "_"), ("plus", "+"), ("braceleft", "{"), ("braceright", "}"), ("bar", "|"), ("colon", ":"),
+        ("quotedbl", "\""), ("less", "<"), ("greater", ">"), ("question", "?"), ("asciitilde", "~"),
     ]
+
+    private static let names = Dictionary(namedKeys.map { ($0.keysym, $0.name) }, uniquingKeysWith: { first, _ in first })
 }

@@ -22,11 +22,8 @@ public enum Episodes {
     }
 
     public static func split(_ steps: [ActionCompiler.Step], events: [Event], settings: Settings = Settings()) -> [Episode] {
-        // The focused app at each moment, from focus events.
-        let focus = events.compactMap { e -> (t: UInt64, app: String)? in
-            if case let .focus(window) = e.body { (e.tNs, window.app) } else { nil }
-        }
-        func app(at t: UInt64) -> String? { focus.last { $0.t <= t }?.app }
+        let focus = FocusTimeline(events)
+        func app(at t: UInt64) -> String? { focus.window(at: t)?.app }
 
         var episodes: [[ActionCompiler.Step]] = [[]]
         var previous: ActionCompiler.Step?
@@ -41,13 +38,17 @@ public enum Episodes {
             previous = step
         }
         return episodes.compactMap { steps in
-            var trimmed = steps
-            while let first = trimmed.first, case .wait = first.action { trimmed.removeFirst() }
-            while let last = trimmed.last, case .wait = last.action { trimmed.removeLast() }
+            let trimmed = trimmingWaits(steps)
             guard let end = trimmed.last?.endNs else { return nil }
-            var apps: [String] = []
-            for step in trimmed { if let name = app(at: step.startNs), !apps.contains(name) { apps.append(name) } }
+            let apps = focus.apps(at: trimmed.map(\.startNs))
             return Episode(steps: trimmed + [ActionCompiler.Step(action: .done, startNs: end, endNs: end, path: [])], apps: apps)
         }
+    }
+
+    /// `steps` without the waits at their start and end: an episode begins and ends with an action.
+    static func trimmingWaits(_ steps: [ActionCompiler.Step]) -> [ActionCompiler.Step] {
+        func isWait(_ step: ActionCompiler.Step) -> Bool { if case .wait = step.action { true } else { false } }
+        guard let first = steps.firstIndex(where: { !isWait($0) }), let last = steps.lastIndex(where: { !isWait($0) }) else { return [] }
+        return Array(steps[first...last])
     }
 }

@@ -1,0 +1,67 @@
+import Foundation
+import UnderstudyModel
+
+/// `manifest.json`: what went into an export and under which rules: its episodes, their
+/// sessions, the policies those ran under and the consents to them, the filters and settings
+/// used, and the counts. An erasure request finds every export holding a person's sessions here.
+struct ExportManifest {
+    let options: ExportOptions
+    let settings: EpisodeBuilder.Settings
+    let lineage: Lineage
+    let episodes: [Episode]
+    let summary: ExportSummary
+
+    var json: JSONValue {
+        var sessions: [Session] = []
+        for episode in episodes where !sessions.contains(where: { $0.id == episode.session.id }) { sessions.append(episode.session) }
+        let policies = Set(sessions.compactMap(\.policyHash))
+        return .object([
+            ("understudy_export", .int(1)), ("format", .string(options.format.rawValue)),
+            ("created", .string(RFC3339.string(from: Date()))), ("generator", .string(lineage.generator)),
+            ("vault", .string(lineage.vault)),
+            ("filters", .object([
+                ("min_actions", .int(Int64(options.filter.minActions))),
+                ("max_redacted_share", .double(options.filter.maxRedactedShare)),
+                ("max_interrupted_share", .double(options.filter.maxInterruptedShare)),
+                ("episodes", options.episodes.map { .array($0.sorted().map { .string($0) }) } ?? .null),
+            ])),
+            ("settings", settingsJSON),
+            ("counts", .object([
+                ("episodes_found", .int(Int64(summary.episodesFound))), ("episodes", .int(Int64(summary.episodes))),
+                ("dropped", .object(summary.dropped.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
+                ("steps", .int(Int64(summary.steps))), ("steps_without_observation", .int(Int64(summary.stepsWithoutObservation))),
+                ("frames", .int(Int64(summary.frames))),
+            ])),
+            ("episodes", .array(episodes.map { e in
+                .object([("id", .string(e.id)), ("session", .string(e.session.id)), ("instruction", e.instruction.map { .string($0) } ?? .null),
+                         ("outcome", .string(e.outcome.rawValue)), ("steps", .int(Int64(e.steps.count)))])
+            })),
+            ("sessions", .array(sessions.map { s in
+                .object([("id", .string(s.id)), ("started", .string(RFC3339.string(from: s.startedAt))),
+                         ("ended", s.endedAt.map { .string(RFC3339.string(from: $0)) } ?? .null),
+                         ("policy_hash", s.policyHash.map { .string($0) } ?? .null), ("policy_unsigned", .bool(s.policyUnsigned)),
+                         ("consented_at", s.consentedAt.map { .string(RFC3339.string(from: $0)) } ?? .null)])
+            })),
+            ("policies", .array(policies.sorted().map { .string($0) })),
+            ("consents", .array(lineage.consents.filter { policies.contains($0.policyHash) }.map { c in
+                .object([("policy_hash", .string(c.policyHash)), ("name", .string(c.name)), ("version", .int(Int64(c.version))),
+                         ("accepted_at", .string(RFC3339.string(from: c.acceptedAt)))])
+            })),
+            ("files", .array(summary.files.map { .string($0) })),
+        ])
+    }
+
+    private var settingsJSON: JSONValue {
+        let c = settings.compiler
+        func seconds(_ d: Duration) -> JSONValue { .double(Double(d.ns) / 1e9) }
+        return .object([
+            ("multi_click_interval_s", seconds(c.multiClickInterval)), ("multi_click_distance_px", .int(Int64(c.multiClickDistance))),
+            ("drag_threshold_px", .int(Int64(c.dragThreshold))), ("scroll_coalesce_s", seconds(c.scrollCoalesce)),
+            ("scroll_distance_px", .int(Int64(c.scrollDistance))), ("typing_break_s", seconds(c.typingBreak)),
+            ("idle_wait_s", seconds(c.idleWait)), ("episode_idle_gap_s", seconds(settings.segmentation.idleGap)),
+            ("episode_switch_pause_s", seconds(settings.segmentation.switchPause)),
+            ("max_observation_age_s", seconds(settings.maxObservationAge)), ("png_level", .int(Int64(options.pngLevel))),
+            ("shard_size", .int(options.shardSize)),
+        ])
+    }
+}

@@ -1,0 +1,133 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Privacy
+import UnderstudyModel
+import Vault
+
+extension ExportFormat: ExpressibleByArgument {}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write the vault's episodes as training data: JSON lines, WebDataset shards, pyautogui scripts, or pages to look through.",
+        discussion: """
+            jsonl: a folder per episode with episode.json, steps.jsonl and the frames as PNG.
+            webdataset: shard-000000.tar, … with samples {episode}/{step:05d}.png and .json; they load with \
+            the webdataset package and with Hugging Face datasets (load_dataset("webdataset", data_files=...)).
+            pyautogui: a runnable script per episode.
+            html: index.html and a page per episode showing each step's action on the screen it was decided on.
+
+            Every export has a manifest.json naming its episodes, sessions, policies, consents, filters and \
+            counts. The folder appears only once the export is complete; an existing folder must be empty.
+            """
+    )
+
+    @OptionGroup var vaultOptions: VaultOptions
+
+    @Option(help: ArgumentHelp("jsonl, webdataset, pyautogui or html.", valueName: "format"))
+    var format: ExportFormat
+
+    @Option(help: ArgumentHelp("The folder to write (new, or empty).", valueName: "dir"))
+    var out: String
+
+    @Option(name: .customLong("episode"), help: ArgumentHelp("Export only this episode (repeatable).", valueName: "id"))
+    var episodes: [String] = []
+
+    @Option(help: ArgumentHelp("Leave out episodes with fewer actions than this (waits and done not counted).", valueName: "n"))
+    var minActions = QualityFilter().minActions
+
+    @Option(help: ArgumentHelp("Leave out episodes in which more than this share of steps hold a redacted value.", valueName: "share"))
+    var maxRedactedShare = QualityFilter().maxRedactedShare
+
+    @Option(help: ArgumentHelp("Leave out episodes paused or in a gap for more than this share of their time.", valueName: "share"))
+    var maxInterruptedShare = QualityFilter().maxInterruptedShare
+
+    @Option(help: ArgumentHelp("Start a new WebDataset shard before one passes this size.", valueName: "size"))
+    var shardSize = ByteSizeArgument(argument: "1GB")!
+
+    @OptionGroup var segmentation: SegmentationOptions
+
+    @Flag(help: "Print what was written as one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard (0...1).contains(maxRedactedShare), (0...1).contains(maxInterruptedShare) else {
+            throw ValidationError("--max-redacted-share and --max-interrupted-share are shares between 0 and 1")
+        }
+        guard shardSize.bytes >= 1 << 20 else { throw ValidationError("--shard-size must be at least 1MiB") }
+    }
+
+    func run() throws {
+        let vault = try vaultOptions.open()
+        var options = ExportOptions(format: format)
+        options.filter.minActions = minActions
+        options.filter.maxRedactedShare = maxRedactedShare
+        options.filter.maxInterruptedShare = maxInterruptedShare
+        options.episodes = episodes.isEmpty ? nil : Set(episodes)
+        options.shardSize = shardSize.bytes
+        let source = VaultRecordingSource(vault: vault, pngLevel: options.pngLevel)
+        let started = Date()
+        var bar = ProgressBar(label: "exporting")
+        let summary = try Exporter(options: options, builder: segmentation.builder)
+            .run(source: source, to: URL(fileURLWithPath: out), lineage: lineage(vault)) { bar.update($0.steps, of: $0.totalSteps, bytes: $0.bytes) }
+        bar.finish()
+        let seconds = Date().timeIntervalSince(started)
+        if json {
+            print(JSONValue.object([
+                ("out", .string(URL(fileURLWithPath: out).standardizedFileURL.path)), ("format", .string(format.rawValue)),
+                ("episodes", .int(Int64(summary.episodes))), ("episodes_found", .int(Int64(summary.episodesFound))),
+                ("steps", .int(Int64(summary.steps))), ("steps_without_observation", .int(Int64(summary.stepsWithoutObservation))),
+                ("frames", .int(Int64(summary.frames))), ("bytes", .int(summary.bytes)), ("seconds", .double((seconds * 1000).rounded() / 1000)),
+                ("dropped", .object(summary.dropped.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
+                ("files", .array(summary.files.map { .string($0) })),
+            ]).serialized)
+            return
+        }
+        let left = summary.dropped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        print("Exported \(summary.episodes) of \(summary.episodesFound) episode(s), \(summary.steps) steps, \(summary.frames) frames, "
+              + "\(ByteSizeText.string(summary.bytes)) as \(format.rawValue) in \(String(format: "%.1f", seconds)) s.")
+        if !left.isEmpty { print("Left out: \(left).") }
+        if summary.stepsWithoutObservation > 0 { print("\(summary.stepsWithoutObservation) step(s) without an observation are not in the shards.") }
+        let index = format == .html ? "/index.html" : "/manifest.json"
+        print("Wrote \(URL(fileURLWithPath: out).standardizedFileURL.path)\(index)")
+    }
+
+    /// The vault and the contributor's consents, for the manifest.
+    private func lineage(_ vault: Vault) -> Lineage {
+        var consents: [Lineage.Consent] = []
+        do {
+            consents = try ConsentStore().load().accepted.map {
+                Lineage.Consent(policyHash: $0.policyHash, name: $0.name, version: $0.version, acceptedAt: $0.acceptedAt)
+            }
+        } catch {
+            warn("the consent records could not be read, so the manifest lists none: \(error)")
+        }
+        return Lineage(vault: vault.id, generator: "understudy \(Understudy.configuration.version)", consents: consents)
+    }
+}
+
+/// A one-line progress bar on standard error, shown only on a terminal and only once the work
+/// has taken a second: short exports print nothing extra.
+struct ProgressBar {
+    let label: String
+    private let started = Date()
+    private let enabled = isatty(2) == 1
+    private var shown = false
+    private var lastDraw = Date.distantPast
+
+    init(label: String) { self.label = label }
+
+    mutating func update(_ done: Int, of total: Int, bytes: Int64) {
+        guard enabled, Date().timeIntervalSince(started) >= 1, Date().timeIntervalSince(lastDraw) >= 0.1 || done == total else { return }
+        lastDraw = Date()
+        shown = true
+        let width = 30, filled = total > 0 ? width * done / total : width
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) \(bar) \(done)/\(total) steps, \(ByteSizeText.string(bytes))\u{1B}[K".utf8))
+    }
+
+    func finish() {
+        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
