@@ -195,6 +195,12 @@ PY
     XSESSION_STATE=$out/frames-xsession.env bash scripts/xsession.sh stop
   ) || echo "bench: frame quality failed, see $out/frames" >&2
 fi
+if [[ -x $bin && -d $out/ours/store ]]; then
+  echo
+  echo "bench: export throughput on the standard workload's recording (median of 3 runs per format)"
+  python3 bench/exports/throughput.py --bin "$bin" --vault "$out/ours/store" --json-out "$out/exports.json" ||
+    echo "bench: export throughput failed" >&2
+fi
 if [[ -f $out/ours/stats.json && -f $out/ours-png/stats.json ]]; then
   python3 bench/measure.py codecs --png "$out/ours-png" --webp "$out/ours"
 fi

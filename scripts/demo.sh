@@ -55,8 +55,10 @@ for i in $(seq 150); do  # up to 30 s
   sleep 0.2
 done
 
-echo "demo: playing scripted session (~30 s); what it types into xcalc is excluded by the policy"
+echo "demo: playing scripted session (~30 s) as one marked task; what it types into xcalc is excluded by the policy"
+"$bin" task start "Write two lines in the terminal, paste the first again, scroll, then use the calculator" --vault "$vault"
 xdotool - <scripts/demo-workload.xdo >/dev/null  # stdout: ids printed by `search`
+"$bin" task end --vault "$vault"
 echo "demo: pausing for 3 s, typing 'typed during the pause', then typing after it resumed by itself"
 "$bin" pause 3s --vault "$vault"
 "$bin" status --vault "$vault" | grep PAUSED || true
@@ -95,3 +97,28 @@ echo "== understudy vault check"
 "$bin" vault check --vault "$vault"
 echo
 echo "key: $(ls "$XDG_CONFIG_HOME"/understudy/keys/*.key) (the vault is unreadable without it)"
+echo
+echo "== episodes (understudy episodes): the marked task, then the typing around the pause"
+"$bin" episodes --vault "$vault"
+exports=$out/exports
+rm -rf "$exports"
+mkdir -p "$exports"
+for format in jsonl webdataset pyautogui html; do
+  echo
+  echo "== understudy export --format $format"
+  "$bin" export --vault "$vault" --format "$format" --out "$exports/$format" --min-actions 1
+done
+task=$("$bin" episodes --vault "$vault" --json | head -1 | .build-py/bin/python -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+echo
+echo "== the first steps of $task (jsonl)"
+head -n 3 "$exports/jsonl/$task/steps.jsonl" | cut -c1-300
+echo
+echo "== the shards load with Hugging Face datasets, no glue:"
+cat <<PY | tee "$out/load.py"
+from datasets import load_dataset
+ds = load_dataset("webdataset", data_files={"train": "$exports/webdataset/shard-*.tar"}, split="train")
+print(ds, ds[0]["json"]["pyautogui"], ds[0]["png"].size)
+PY
+HF_DATASETS_OFFLINE=1 HF_HOME=$PWD/$out/hf .build-py/bin/python "$out/load.py" 2>/dev/null
+echo
+echo "episode viewer: $PWD/$exports/html/index.html"

@@ -84,6 +84,32 @@ struct FrameRedactionTests {
         #expect(captured.stats.encodeFailures == 0)
     }
 
+    @Test("A box stays filled when new content appears elsewhere in its tile and only the new content's rows are read again")
+    func boxesCarriedIntoChangedTiles() async throws {
+        let x = try XSession(width: 1000, height: 700)
+        let captured = try await capture(x, period: .seconds(1), redaction: FrameRedactionSettings(scanner: ColourScanner())) {
+            try colourBlock(x, "ff0000", at: "+100+100")
+            Thread.sleep(forTimeInterval: 0.8)
+            try colourBlock(x, "00ff00", at: "+500+100")
+            Thread.sleep(forTimeInterval: 0.8)
+            // The green block leaves: the red one is no longer recognisable when read again…
+            try x.xdotool("search --class Block00ff00 windowmove %@ 500 450\nsleep 1.3")
+            // …and a blue block appears right beside it, in the tiles the red one reaches into.
+            try colourBlock(x, "0000ff", at: "+236+100")
+            Thread.sleep(forTimeInterval: 1.3)
+        }
+        let frames = captured.manifests.filter { $0.withheld == nil }
+        let firstRedacted = try #require(frames.firstIndex { !$0.redactions.isEmpty }, "no frame was redacted")
+        let blue = try #require(frames.lastIndex { frame in
+            let pixels = (try? FrameAssembler.pixels(of: frame) { captured.tileSource($0) }) ?? []
+            return stride(from: 0, to: pixels.count, by: 4).contains { pixels[$0] == 255 && pixels[$0 + 1] == 0 && pixels[$0 + 2] == 0 }
+        }, "no frame shows the blue block")
+        #expect(blue > firstRedacted)
+        for (i, frame) in frames.enumerated().dropFirst(firstRedacted) {
+            #expect(try redPixels(frame, captured) < 50, "frame \(i) shows the red block")
+        }
+    }
+
     @Test("A frame showing a kind the policy drops frames for is withheld, pixels and all, and so is every later frame showing it")
     func dropFrameKinds() async throws {
         let x = try XSession(width: 1000, height: 700)

@@ -21,6 +21,9 @@ struct ScanArea: Sendable {
     }
 
     var bands: [Band]
+    /// The X damage since the last stored frame, when it accounts for every change (nil: the
+    /// changed tiles are read whole).
+    var damage: [PixelRect]?
 
     /// Pixels above and below the changed tile rows that are read too.
     static let margin = 24
@@ -38,6 +41,7 @@ struct ScanArea: Sendable {
     /// `damage` since the last stored frame is known, only in the rows near it: one typed
     /// character damages one line of text, not the 128 rows of its tiles.
     init(changed: [Int], damage: [PixelRect]?, of slot: ScreenGrabber.Slot, width: Int, height: Int, tileSize: Int, windows: [PixelRect]) {
+        self.damage = damage
         let columns = (width + tileSize - 1) / tileSize, lastRow = (height - 1) / tileSize
         var runs: [(first: Int, last: Int)] = []
         for row in Set(changed.map { $0 / columns }).sorted() {
@@ -122,6 +126,8 @@ final class FrameRedactionStage {
     /// Variant tiles stored since the last keyframe.
     private var emitted: Set<TileHash> = []
     private var awaitingKeyframe = false
+    /// The boxes of the last stored frame, in frame coordinates.
+    private var onScreen: [FrameRedaction] = []
 
     init(scanner: any FrameTextScanner, dropFrames: Set<RedactionKind>) {
         self.scanner = scanner
@@ -157,6 +163,7 @@ final class FrameRedactionStage {
         }
         frame.redactions = FrameRedaction.merged(redactions)
         guard let strip = output(job, uses: uses, fresh: fresh) else { return withhold(frame, .followsWithheld) }
+        onScreen = frame.redactions
         return .store(frame, strip)
     }
 
@@ -165,13 +172,15 @@ final class FrameRedactionStage {
     private func scan(_ area: ScanArea, frame: FrameManifest) throws -> [TileHash: [UInt8]] {
         var fresh: [TileHash: [UInt8]] = [:]
         let width = frame.width, size = frame.tileSize
+        let carried = carriedBoxes(area)
         for var band in area.bands {
-            let found = try band.pixels.withUnsafeBytes { raw in
+            let read = try band.pixels.withUnsafeBytes { raw in
                 try band.reads.flatMap { read in
                     try scanner.redactions(in: raw, width: width, height: band.rows, stride: width * 4,
                                            region: (read.x, read.y - band.top, read.w, read.h))
                 }
             }
+            let found = read + carried.compactMap { $0.shifted(dx: 0, dy: -band.top, clippedTo: (0, 0, width, band.rows)) }
             guard !found.isEmpty else { continue }
             band.pixels.withUnsafeMutableBytes { FrameRedaction.fill(found, in: $0.baseAddress!, width: width, height: band.rows, stride: width * 4) }
             let touched = Set(found.flatMap { tiles(under: $0, bandTop: band.top, frame: frame) })
@@ -221,8 +230,25 @@ final class FrameRedactionStage {
         return strip
     }
 
+    /// Boxes of the last stored frame that still cover a value: a changed tile around them (new
+    /// content elsewhere in it) must be filled there too, though only damaged rows are read
+    /// again. A box inside the damage is dropped (what it covered was redrawn, and is read
+    /// again); one that damage only grazes is kept, so a miss on re-reading leaks nothing.
+    /// Nil damage means everything changed is read whole.
+    private func carriedBoxes(_ area: ScanArea) -> [FrameRedaction] {
+        guard let damage = area.damage else { return [] }
+        let margin = ScanArea.damageMargin
+        return onScreen.filter { box in
+            let rect = PixelRect(x: box.box[0], y: box.box[1], w: box.box[2], h: box.box[3])
+            return !damage.contains { d in
+                PixelRect(x: d.x - margin, y: d.y - margin, w: d.w + 2 * margin, h: d.h + 2 * margin).intersection(rect) == rect
+            }
+        }
+    }
+
     private func withhold(_ frame: FrameManifest, _ reason: FrameWithholding, rescan: Bool = false) -> Outcome {
         awaitingKeyframe = true
+        onScreen = []
         var frame = frame
         frame.tiles = []
         frame.redactions = []

@@ -66,6 +66,10 @@ final class FrameScheduler {
     }
 
     func typed(now: UInt64) { typingDue = now + settings.typingPause.ns }
+    /// Keys were typed and the typing pause has not come yet.
+    var isTyping: Bool { typingDue != nil }
+    /// Scroll notches came and the scroll end has not come yet.
+    var isScrolling: Bool { scrollDue != nil }
     func scrolled(now: UInt64) { scrollDue = now + settings.scrollEnd.ns }
     func focusChanged(now: UInt64) { focusDue = now + settings.focusSettle.ns }
 

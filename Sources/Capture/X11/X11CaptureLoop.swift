@@ -147,6 +147,8 @@ final class X11CaptureLoop {
         case .buttonPress:
             lastPointer = (raw.x, raw.y)
             if let scroll = Self.scroll(button: raw.detail) {
+                // The first notch of a burst begins a step: keep the screen from before it.
+                if let frames, !frames.isScrolling { frames.beforeInput(at: t, ordering: &ordering) }
                 ordering.add(t, .scroll(x: x, y: y, dx: scroll.dx, dy: scroll.dy))
                 frames?.scrolled(now: relativeNow)
             } else if let button = Self.button(raw.detail) {
@@ -158,6 +160,9 @@ final class X11CaptureLoop {
             ordering.add(t, .pointerUp(x: x, y: y, button: button))
         case .keyPress:
             let key = keys.translate(keycode: raw.detail, state: raw.state)
+            if let frames, Self.beginsStep(key.name, mods: key.mods, text: key.text, typing: frames.isTyping) {
+                frames.beforeInput(at: t, ordering: &ordering)
+            }
             ordering.add(t, .keyDown(key: key.name, keycode: Int(raw.detail), mods: key.mods, text: key.text))
             frames?.typed(now: relativeNow)
         case .keyRelease:
@@ -166,6 +171,18 @@ final class X11CaptureLoop {
         case .keymapChange:
             keys.remap(firstKeycode: raw.detail, keysyms: raw.keysyms)
         }
+    }
+
+    /// Whether a key press begins a training step and so needs the screen as it was before it:
+    /// the first character of a typing run, a key such as Return or Tab, a chord. Characters
+    /// and BackSpace inside a run, and modifiers pressed alone, continue what is under way.
+    static func beginsStep(_ name: String, mods: [Modifier], text: String?, typing: Bool) -> Bool {
+        if name.hasSuffix("_L") || name.hasSuffix("_R") || ["Caps_Lock", "Num_Lock", "ISO_Level3_Shift", "Mode_switch"].contains(name) {
+            return false
+        }
+        if mods.contains(where: { $0 != .shift }) { return true }
+        if let text, !text.isEmpty, text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) { return !typing }
+        return !(typing && name == "BackSpace")
     }
 
     private static func button(_ detail: UInt8) -> PointerButton? {

@@ -120,7 +120,7 @@ struct HTMLWriter: EpisodeWriter {
         code { background: #f2f2f2; padding: 0 .3em; word-break: break-all; }
         .frame { position: relative; border: 1px solid #ccc; } .frame img { width: 100%; display: block; }
         .frame svg { position: absolute; inset: 0; width: 100%; height: 100%; }
-        .banner { position: absolute; left: 1em; top: 1em; background: rgba(224,36,94,.9); color: #fff; padding: .3em .7em; border-radius: 4px; white-space: pre-wrap; }
+        .banner { position: absolute; left: 1em; bottom: 1em; background: rgba(224,36,94,.9); color: #fff; padding: .3em .7em; border-radius: 4px; white-space: pre-wrap; }
         .missing { padding: 3em; background: #eee; color: #555; text-align: center; }
         circle.click { fill: none; stroke: #e0245e; stroke-width: 5; } line.drag { stroke: #e0245e; stroke-width: 6; }
         polyline.path { fill: none; stroke: rgba(29,161,242,.7); stroke-width: 3; }
