@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Module map and dependency direction: see ../shared/DESIGN.md. Arrows point down only:
-// understudy → Vault, Capture, Privacy, Datasets → UnderstudyModel; C libraries only below Capture.
+// understudy → Collector, Sync, Vault, Capture, Privacy, Datasets → UnderstudyModel; C libraries only below Capture.
 let package = Package(
     name: "Understudy",
     platforms: [.macOS(.v15)],
@@ -14,6 +14,12 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
     ],
     targets: [
         .target(name: "UnderstudyModel"),
@@ -51,10 +57,38 @@ let package = Package(
             resources: [.copy("catalog.yaml")]
         ),
         .target(name: "Datasets", dependencies: ["UnderstudyModel"]),
+        // The organisation's collector: routes, auth, audit log, storage, keys.
+        .target(
+            name: "Collector",
+            dependencies: [
+                "UnderstudyModel", "Privacy",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            resources: [.copy("openapi.yaml")]
+        ),
+        // The device's side: enrolment credential, signed requests, uploads after the review window.
+        .target(
+            name: "Sync",
+            dependencies: [
+                "UnderstudyModel", "Vault",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "understudy",
             dependencies: [
-                "UnderstudyModel", "Capture", "Vault", "Privacy", "Datasets",
+                "UnderstudyModel", "Capture", "Vault", "Privacy", "Datasets", "Collector", "Sync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,6 +96,7 @@ let package = Package(
         .target(name: "XTestSupport", path: "Tests/XTestSupport"),
         .testTarget(name: "UnderstudyModelTests", dependencies: ["UnderstudyModel"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "UnderstudyModel"]),
+        .testTarget(name: "CollectorTests", dependencies: ["Collector", "UnderstudyModel", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "UnderstudyModel"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "XTestSupport"]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -56,14 +56,21 @@ public enum PolicySigning {
     /// Returns the signing key's fingerprint.
     public static func verify(_ data: Data, of policy: URL, trusted: [Curve25519.Signing.PublicKey]) throws(Failure) -> String {
         guard let text = try? String(contentsOf: signatureURL(policy), encoding: .utf8) else { throw .unsigned(policy.path) }
+        return try verify(data, signature: text, named: policy.path, trusted: trusted)
+    }
+
+    /// Checks `data` against the text of a `.sig` file and the trusted keys (`name` is for
+    /// messages). Returns the signing key's fingerprint.
+    public static func verify(_ data: Data, signature text: String, named name: String,
+                              trusted: [Curve25519.Signing.PublicKey]) throws(Failure) -> String {
         let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
         guard parts.count == 3, "\(parts[0]) " == signatureHeader, let keyBytes = Data(base64Encoded: String(parts[1])),
               let signature = Data(base64Encoded: String(parts[2])),
               let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes)
-        else { throw .tampered(policy.path) }
-        guard key.isValidSignature(signature, for: data) else { throw .tampered(policy.path) }
+        else { throw .tampered(name) }
+        guard key.isValidSignature(signature, for: data) else { throw .tampered(name) }
         guard trusted.contains(where: { $0.rawRepresentation == key.rawRepresentation }) else {
-            throw .untrusted(policy.path, key: fingerprint(key))
+            throw .untrusted(name, key: fingerprint(key))
         }
         return fingerprint(key)
     }

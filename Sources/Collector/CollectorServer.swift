@@ -1,0 +1,107 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOSSL
+import ServiceLifecycle
+import UnderstudyModel
+
+/// The collector: where consented, scrubbed segments go after the contributor's review
+/// window. Built from its config; run under swift-service-lifecycle, so SIGTERM stops it
+/// gracefully (requests in flight, uploads included, finish first).
+public struct CollectorServer: Sendable {
+    public let state: CollectorState
+
+    public enum Failure: Error, CustomStringConvertible {
+        case insecure(String)
+        case tls(String)
+
+        public var description: String {
+            switch self {
+            case let .insecure(host):
+                "refusing plain HTTP on \(host), which is not a loopback address: configure tls (certificate and key) or set allow_insecure_http: true"
+            case let .tls(reason): "TLS: \(reason)"
+            }
+        }
+    }
+
+    /// Opens (creating when absent) the embedded stores under `config.data`, and the key-encryption key.
+    public static func embedded(_ config: CollectorConfig, environment: [String: String], logger: Logger) throws -> CollectorServer {
+        try FileManager.default.createDirectory(at: config.data, withIntermediateDirectories: true)
+        chmod(config.data.path, 0o700)
+        let metadata = try SQLiteMetadataStore(path: config.data.appendingPathComponent("collector.sqlite").path)
+        let blobs = try DirectoryBlobStore(root: config.data.appendingPathComponent("blobs", isDirectory: true))
+        let kek = try LocalKeyEncryptionKey.load(file: config.kekFile, environment: environment, create: true)
+        return CollectorServer(state: CollectorState(metadata: metadata, blobs: blobs, keys: kek, config: config, logger: logger))
+    }
+
+    public init(state: CollectorState) {
+        self.state = state
+    }
+
+    /// The first admin: created on first start, its key written beside the data, owner-only.
+    /// Returns the key file when it was created now.
+    public func bootstrapAdmin() async throws -> URL? {
+        guard try await state.metadata.users().isEmpty else { return nil }
+        let key = Secret.make(bytes: 32)
+        try await state.metadata.createUser(StaffUser(name: "admin", role: .admin, keyHash: Secret.hash(key), createdAt: state.now()))
+        let file = state.config.data.appendingPathComponent("admin.key")
+        guard FileManager.default.createFile(atPath: file.path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw StoreError.io("cannot write \(file.path)")
+        }
+        try await state.audit("system", "user_created", .object([("user", .string("admin")), ("role", .string("admin"))]))
+        return file
+    }
+
+    public func router() -> Router<CollectorContext> {
+        let router = Router(context: CollectorContext.self)
+        router.add(middleware: Authentication(state: state))
+        router.get("/health") { _, _ in JSONResponse.make(.object([("ok", .bool(true))])) }
+        router.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.data)))
+        }
+        StaffRoutes(state: state).add(to: router)
+        DeviceRoutes(state: state).add(to: router)
+        SegmentRoutes(state: state).add(to: router)
+        return router
+    }
+
+    /// Serves until SIGTERM or SIGINT. `onReady` is called with the address once it listens.
+    public func run(onReady: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+        let config = state.config
+        let tls = try tlsConfiguration()
+        guard tls != nil || config.isLoopback || config.allowInsecureHTTP else { throw Failure.insecure(config.host) }
+        let scheme = tls == nil ? "http" : "https"
+        let app = Application(
+            router: router(),
+            server: try tls.map { try HTTPServerBuilder.tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "understudy-collector"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? config.port
+                onReady("\(scheme)://\(config.host):\(port)")
+            },
+            logger: state.logger
+        )
+        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: state.logger))
+        try await services.run()
+    }
+
+    private func tlsConfiguration() throws -> TLSConfiguration? {
+        guard let certificate = state.config.tlsCertificate, let key = state.config.tlsKey else { return nil }
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+            return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        } catch {
+            throw Failure.tls("cannot load \(certificate) and \(key): \(error)")
+        }
+    }
+}
+
+/// The OpenAPI 3.1 description of this API, served at `/openapi.yaml`.
+enum OpenAPIDocument {
+    static let data: Data = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) else { return Data() }
+        return data
+    }()
+}

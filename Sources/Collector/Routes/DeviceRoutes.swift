@@ -1,0 +1,92 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Privacy
+import UnderstudyModel
+
+/// Enrolment, consent and policies: between a contributor's device and the organisation.
+struct DeviceRoutes {
+    let state: CollectorState
+
+    func add(to router: Router<CollectorContext>) {
+        router.post("/v1/enrol", use: enrol)
+        router.post("/v1/consents", use: consent)
+        router.get("/v1/policies", use: listPolicies)
+        router.post("/v1/policies", use: publishPolicy)
+        router.get("/v1/me/audit", use: myAudit)
+    }
+
+    /// Turns a one-time code into a device credential: the device keeps its private key,
+    /// the server stores the public half.
+    @Sendable func enrol(_ request: Request, context: CollectorContext) async throws -> Response {
+        let body = try await request.jsonObject(context)
+        let code = try body.required("code"), name = body["name"]?.stringValue ?? "device"
+        guard let keyBytes = Data(base64Encoded: try body.required("public_key")),
+              (try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes)) != nil
+        else { throw APIError.badRequest("'public_key' must be a base64 Ed25519 public key (32 bytes)") }
+        guard let redeemed = try await state.metadata.redeemCode(hash: Secret.hash(code), now: state.now()) else {
+            let known = try await state.metadata.code(hash: Secret.hash(code))
+            try await state.audit("anonymous", "enrol_refused", subject: known?.contributor)
+            if known?.usedAt != nil { throw APIError(.forbidden, "code_used", "this enrolment code was used already: ask for a new one") }
+            if known != nil { throw APIError(.forbidden, "code_expired", "this enrolment code has expired: ask for a new one") }
+            throw APIError(.forbidden, "code_unknown", "no such enrolment code")
+        }
+        _ = try await state.dataKey(of: redeemed.contributor)
+        let device = Device(id: "dev-" + Secret.make(bytes: 10), contributor: redeemed.contributor, publicKey: keyBytes,
+                            name: String(name.prefix(64)), enrolledAt: state.now())
+        try await state.metadata.addDevice(device)
+        try await state.audit("device:\(device.id)", "device_enrolled", subject: device.contributor, .object([("name", .string(device.name))]))
+        return JSONResponse.make(.object([("device", .string(device.id)), ("contributor", .string(device.contributor))]), status: .created)
+    }
+
+    @Sendable func consent(_ request: Request, context: CollectorContext) async throws -> Response {
+        let device = try context.requireDevice()
+        let body = try await request.jsonObject(context)
+        let hash = try body.required("policy_hash")
+        guard let accepted = RFC3339.date(from: try body.required("accepted_at")) else { throw APIError.badRequest("'accepted_at' must be an RFC 3339 time") }
+        guard try await state.metadata.policy(hash: hash) != nil else {
+            throw APIError(.unprocessableContent, "policy_unknown", "policy \(hash.prefix(16)) was not published by this organisation")
+        }
+        try await state.metadata.recordConsent(contributor: device.contributor, policyHash: hash, acceptedAt: accepted)
+        try await state.audit(context.actor, "consent_recorded", subject: device.contributor, .object([("policy", .string(hash))]))
+        return JSONResponse.make(.object([("policy_hash", .string(hash)), ("recorded", .bool(true))]))
+    }
+
+    @Sendable func listPolicies(_ request: Request, context: CollectorContext) async throws -> Response {
+        guard context.staff != nil || context.device != nil else { throw APIError.unauthenticated }
+        return JSONResponse.make(.array(try await state.metadata.policies().map { p in
+            .object([("hash", .string(p.hash)), ("name", .string(p.name)), ("version", .int(Int64(p.version))),
+                     ("document", .string(String(decoding: p.document, as: UTF8.self))), ("signature", .string(String(decoding: p.signature, as: UTF8.self))),
+                     ("published_at", .string(RFC3339.string(from: p.publishedAt)))])
+        }))
+    }
+
+    /// A privacy officer publishes a policy signed with a key the server trusts (`policy_keys`).
+    @Sendable func publishPolicy(_ request: Request, context: CollectorContext) async throws -> Response {
+        let officer = try context.requireStaff([.privacyOfficer], to: "publish policies")
+        let body = try await request.jsonObject(context, limit: 1 << 20)
+        let text = try body.required("document"), signature = try body.required("signature")
+        let document: PolicyDocument
+        do { document = try PolicyDocument(text: text, source: "the published policy") } catch {
+            throw APIError(.unprocessableContent, "policy_invalid", "\(error)")
+        }
+        let trusted = state.config.policyKeys.compactMap { try? PolicySigning.publicKey(URL(fileURLWithPath: $0)) }
+        do {
+            _ = try PolicySigning.verify(Data(text.utf8), signature: signature, named: "the published policy", trusted: trusted)
+        } catch {
+            throw APIError(.unprocessableContent, "policy_signature", "\(error) (the server trusts the keys in its policy_keys setting)")
+        }
+        try await state.metadata.publish(PublishedPolicy(hash: document.hash, name: document.policy.name, version: document.policy.version,
+                                                         document: Data(text.utf8), signature: Data(signature.utf8),
+                                                         publishedAt: state.now(), publishedBy: officer.name))
+        try await state.audit("user:\(officer.name)", "policy_published", .object([("policy", .string(document.hash)), ("name", .string(document.policy.name)),
+                                                                                   ("version", .int(Int64(document.policy.version)))]))
+        return JSONResponse.make(.object([("hash", .string(document.hash)), ("name", .string(document.policy.name)),
+                                          ("version", .int(Int64(document.policy.version)))]), status: .created)
+    }
+
+    @Sendable func myAudit(_ request: Request, context: CollectorContext) async throws -> Response {
+        let device = try context.requireDevice()
+        return JSONResponse.make(.array(try await state.metadata.auditRecords(subject: device.contributor).map(\.json)))
+    }
+}

@@ -1,0 +1,121 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import UnderstudyModel
+
+/// Uploads of sealed segments, and a contributor's own segments.
+///
+/// `PUT /v1/segments/{id}` is idempotent on the segment id and content hash: a repeat is
+/// acknowledged (200) and not stored twice; the same id with other content is a conflict
+/// (409). The body streams through SHA-256 and the contributor's cipher into the blob store;
+/// the answer (201) comes only once the blob and its record are durable.
+struct SegmentRoutes {
+    let state: CollectorState
+    static let policyHeader = HTTPField.Name("X-Understudy-Policy")!
+
+    func add(to router: Router<CollectorContext>) {
+        router.put("/v1/segments/{id}", use: upload)
+        router.get("/v1/me/segments", use: list)
+        router.get("/v1/me/segments/{id}", use: download)
+    }
+
+    @Sendable func upload(_ request: Request, context: CollectorContext) async throws -> Response {
+        let device = try context.requireDevice()
+        let id = try context.parameters.require("id")
+        guard id.count <= 80, id.allSatisfy({ $0.isHexDigit || $0 == "-" }) else { throw APIError.badRequest("segment ids are hex digits and '-'") }
+        guard let hash = context.signedContentSHA256, hash != RequestSigning.emptySHA256 else {
+            throw APIError.badRequest("an upload signs its body's SHA-256 in \(RequestSigning.contentHeader)")
+        }
+        guard let policy = request.headers[Self.policyHeader], !policy.isEmpty else {
+            throw APIError.badRequest("an upload names its session's policy hash in X-Understudy-Policy")
+        }
+        if let existing = try await state.metadata.segment(id) { return try await repeated(existing, hash: hash, context) }
+        try await checkPolicy(policy, device: device, segment: id)
+
+        let blob = "\(device.contributor)-\(id)"
+        let key = try await state.dataKey(of: device.contributor)
+        let writer = try await state.blobs.create(blob)
+        var sealer = ContentSealer(key: key, context: blob)
+        var hasher = SHA256()
+        var bytes: Int64 = 0
+        do {
+            for try await buffer in request.body {
+                let chunk = Data(buffer.readableBytesView)
+                bytes += Int64(chunk.count)
+                guard bytes <= state.config.maxSegmentBytes else {
+                    throw APIError(.contentTooLarge, "too_large", "segments larger than \(state.config.maxSegmentBytes) bytes are refused")
+                }
+                hasher.update(data: chunk)
+                try await writer.write(try sealer.feed(chunk))
+            }
+            try await writer.write(try sealer.finish())
+            guard hasher.finalize().map({ String(format: "%02x", $0) }).joined() == hash else {
+                throw APIError(.badRequest, "hash_mismatch", "the body's SHA-256 is not the one signed: the upload was damaged or altered")
+            }
+            try await writer.commit()
+        } catch {
+            await writer.abort()
+            throw error
+        }
+        let record = StoredSegment(id: id, contributor: device.contributor, device: device.id, sha256: hash, bytes: bytes,
+                                   policyHash: policy, receivedAt: state.now(), blob: blob)
+        if case let .exists(other) = try await state.metadata.insertSegment(record) {
+            // Another upload of the same id won the race; ours was written to the same blob key only if identical.
+            return try await repeated(other, hash: hash, context)
+        }
+        try await state.audit(context.actor, "segment_stored", subject: device.contributor,
+                              .object([("segment", .string(id)), ("bytes", .int(bytes)), ("policy", .string(policy))]))
+        return JSONResponse.make(.object([("segment", .string(id)), ("status", .string("stored")), ("sha256", .string(hash))]), status: .created)
+    }
+
+    private func repeated(_ existing: StoredSegment, hash: String, _ context: CollectorContext) async throws -> Response {
+        guard existing.sha256 == hash, existing.contributor == context.device?.contributor else {
+            throw APIError(.conflict, "segment_conflict", "segment \(existing.id) is stored already with other content")
+        }
+        return JSONResponse.make(.object([("segment", .string(existing.id)), ("status", .string("already_stored")), ("sha256", .string(hash))]))
+    }
+
+    /// The segment's policy must be one the organisation published, and its contributor must have consented to it.
+    private func checkPolicy(_ policy: String, device: Device, segment: String) async throws {
+        guard try await state.metadata.policy(hash: policy) != nil else {
+            try await state.audit("device:\(device.id)", "upload_refused", subject: device.contributor,
+                                  .object([("segment", .string(segment)), ("reason", .string("policy_unknown")), ("policy", .string(policy))]))
+            throw APIError(.unprocessableContent, "policy_unknown", "the segment was recorded under policy \(policy.prefix(16)), which this organisation did not publish")
+        }
+        guard try await state.metadata.hasConsent(contributor: device.contributor, policyHash: policy) else {
+            try await state.audit("device:\(device.id)", "upload_refused", subject: device.contributor,
+                                  .object([("segment", .string(segment)), ("reason", .string("no_consent")), ("policy", .string(policy))]))
+            throw APIError(.unprocessableContent, "no_consent", "the contributor has not consented to policy \(policy.prefix(16)) here: sync sends consents first")
+        }
+    }
+
+    @Sendable func list(_ request: Request, context: CollectorContext) async throws -> Response {
+        let device = try context.requireDevice()
+        return JSONResponse.make(.array(try await state.metadata.segments(contributor: device.contributor).map { s in
+            .object([("id", .string(s.id)), ("sha256", .string(s.sha256)), ("bytes", .int(s.bytes)), ("policy_hash", .string(s.policyHash)),
+                     ("received_at", .string(RFC3339.string(from: s.receivedAt))), ("device", .string(s.device))])
+        }))
+    }
+
+    /// A contributor downloads one of their segments, decrypted: exactly the bundle uploaded.
+    @Sendable func download(_ request: Request, context: CollectorContext) async throws -> Response {
+        let device = try context.requireDevice()
+        let id = try context.parameters.require("id")
+        guard let segment = try await state.metadata.segment(id), segment.contributor == device.contributor else {
+            throw APIError.notFound("segment \(id)")
+        }
+        let key = try await state.dataKey(of: segment.contributor)
+        try await state.audit(context.actor, "segment_read", subject: segment.contributor, .object([("segment", .string(id))]))
+        let stream = try await state.blobs.read(segment.blob)
+        var opener = ContentOpener(key: key, context: segment.blob)
+        var plain = Data()
+        for try await chunk in stream { plain.append(try opener.feed(chunk)) }
+        guard opener.finished else { throw APIError(.internalServerError, "damaged", "segment \(id) is damaged on the server") }
+        return Response(status: .ok, headers: [.contentType: "application/x-tar", Self.shaHeader: segment.sha256],
+                        body: .init(byteBuffer: ByteBuffer(bytes: plain)))
+    }
+
+    static let shaHeader = HTTPField.Name("X-Understudy-Content-SHA256")!
+}

@@ -1,0 +1,221 @@
+import Foundation
+
+/// Roles of the organisation's people. Contributors are not users: they act through their
+/// enrolled devices and see only their own data.
+public enum StaffRole: String, Sendable, Codable, CaseIterable {
+    case admin
+    case privacyOfficer = "privacy_officer"
+    case reviewer
+    case scientist
+}
+
+public struct StaffUser: Sendable, Equatable {
+    public var name: String
+    public var role: StaffRole
+    /// SHA-256 of the user's key, hex: the key itself is shown once and never stored.
+    public var keyHash: String
+    public var createdAt: Date
+
+    public init(name: String, role: StaffRole, keyHash: String, createdAt: Date) {
+        self.name = name
+        self.role = role
+        self.keyHash = keyHash
+        self.createdAt = createdAt
+    }
+}
+
+public struct Contributor: Sendable, Equatable {
+    /// A pseudonymous id the organisation chose at enrolment.
+    public var id: String
+    public var createdAt: Date
+    /// The contributor's data key, wrapped by the key-encryption key; nil once erased.
+    public var wrappedKey: Data?
+    public var erasedAt: Date?
+
+    public init(id: String, createdAt: Date, wrappedKey: Data? = nil, erasedAt: Date? = nil) {
+        self.id = id
+        self.createdAt = createdAt
+        self.wrappedKey = wrappedKey
+        self.erasedAt = erasedAt
+    }
+}
+
+public struct EnrolmentCode: Sendable, Equatable {
+    /// SHA-256 of the code, hex.
+    public var codeHash: String
+    public var contributor: String
+    public var expiresAt: Date
+    public var createdBy: String
+    public var usedAt: Date?
+
+    public init(codeHash: String, contributor: String, expiresAt: Date, createdBy: String, usedAt: Date? = nil) {
+        self.codeHash = codeHash
+        self.contributor = contributor
+        self.expiresAt = expiresAt
+        self.createdBy = createdBy
+        self.usedAt = usedAt
+    }
+}
+
+public struct Device: Sendable, Equatable {
+    public var id: String
+    public var contributor: String
+    /// The device's Ed25519 public key (raw 32 bytes).
+    public var publicKey: Data
+    public var name: String
+    public var enrolledAt: Date
+    public var revokedAt: Date?
+
+    public init(id: String, contributor: String, publicKey: Data, name: String, enrolledAt: Date, revokedAt: Date? = nil) {
+        self.id = id
+        self.contributor = contributor
+        self.publicKey = publicKey
+        self.name = name
+        self.enrolledAt = enrolledAt
+        self.revokedAt = revokedAt
+    }
+}
+
+public struct PublishedPolicy: Sendable, Equatable {
+    /// SHA-256 of the policy document, hex: what sessions name as their policy.
+    public var hash: String
+    public var name: String
+    public var version: Int
+    public var document: Data
+    public var signature: Data
+    public var publishedAt: Date
+    public var publishedBy: String
+
+    public init(hash: String, name: String, version: Int, document: Data, signature: Data, publishedAt: Date, publishedBy: String) {
+        self.hash = hash
+        self.name = name
+        self.version = version
+        self.document = document
+        self.signature = signature
+        self.publishedAt = publishedAt
+        self.publishedBy = publishedBy
+    }
+}
+
+public struct StoredSegment: Sendable, Equatable {
+    public var id: String
+    public var contributor: String
+    public var device: String
+    /// SHA-256 of the uploaded bundle, hex.
+    public var sha256: String
+    public var bytes: Int64
+    public var policyHash: String
+    public var receivedAt: Date
+    /// Where its (encrypted) bundle is in the blob store.
+    public var blob: String
+
+    public init(id: String, contributor: String, device: String, sha256: String, bytes: Int64, policyHash: String, receivedAt: Date, blob: String) {
+        self.id = id
+        self.contributor = contributor
+        self.device = device
+        self.sha256 = sha256
+        self.bytes = bytes
+        self.policyHash = policyHash
+        self.receivedAt = receivedAt
+        self.blob = blob
+    }
+}
+
+/// One append-only audit record. `hash` chains it to the record before it.
+public struct AuditRecord: Sendable, Equatable {
+    public var seq: Int64
+    public var at: Date
+    /// Who acted: `user:NAME`, `device:ID`, `system`.
+    public var actor: String
+    public var action: String
+    /// The contributor whose data it concerns, if any.
+    public var subject: String?
+    public var detail: String
+    public var previousHash: String
+    public var hash: String
+}
+
+/// What happened to an upload's metadata row.
+public enum SegmentInsertion: Sendable, Equatable {
+    case inserted
+    /// A segment with this id was already stored (with this hash or another).
+    case exists(StoredSegment)
+}
+
+/// Everything the collector keeps besides content: people, devices, policies, consents,
+/// segment records and the audit log. One contract (``MetadataStoreContract`` in the tests)
+/// says what every backend must do; SQLite is the embedded one.
+public protocol MetadataStore: Sendable {
+    func createUser(_ user: StaffUser) async throws
+    func user(named name: String) async throws -> StaffUser?
+    func users() async throws -> [StaffUser]
+    func createSession(tokenHash: String, user: String, expiresAt: Date) async throws
+    /// The user a session token belongs to, while it has not expired.
+    func sessionUser(tokenHash: String, now: Date) async throws -> StaffUser?
+
+    /// Creates the contributor with its wrapped data key unless it exists; returns the stored one.
+    func ensureContributor(_ contributor: Contributor) async throws -> Contributor
+    func contributor(_ id: String) async throws -> Contributor?
+
+    func createCode(_ code: EnrolmentCode) async throws
+    /// Marks the code used and returns it, if it exists, is unused and has not expired; nil otherwise.
+    func redeemCode(hash: String, now: Date) async throws -> EnrolmentCode?
+    func code(hash: String) async throws -> EnrolmentCode?
+
+    func addDevice(_ device: Device) async throws
+    func device(_ id: String) async throws -> Device?
+    func devices() async throws -> [Device]
+    func revokeDevice(_ id: String, at: Date) async throws -> Bool
+
+    /// Records a request nonce; false when the device used it before (a replayed request).
+    func useNonce(device: String, nonce: String, expiresAt: Date, now: Date) async throws -> Bool
+
+    func publish(_ policy: PublishedPolicy) async throws
+    func policy(hash: String) async throws -> PublishedPolicy?
+    func policies() async throws -> [PublishedPolicy]
+    func recordConsent(contributor: String, policyHash: String, acceptedAt: Date) async throws
+    func hasConsent(contributor: String, policyHash: String) async throws -> Bool
+
+    /// Inserts the segment unless one with its id exists, atomically.
+    func insertSegment(_ segment: StoredSegment) async throws -> SegmentInsertion
+    func segment(_ id: String) async throws -> StoredSegment?
+    func segments(contributor: String) async throws -> [StoredSegment]
+
+    /// Appends a record to the audit log, chained to the last one, atomically.
+    func appendAudit(at: Date, actor: String, action: String, subject: String?, detail: String) async throws -> AuditRecord
+    /// The audit log in order; only the records about `subject` when given.
+    func auditRecords(subject: String?) async throws -> [AuditRecord]
+}
+
+/// Where the collector keeps content: encrypted segment bundles, by key. Writes become
+/// visible only when committed, and are durable then.
+public protocol BlobStore: Sendable {
+    /// Starts writing a blob; nothing is visible under `key` until ``BlobWriter/commit()``.
+    func create(_ key: String) async throws -> any BlobWriter
+    /// The blob's bytes, chunk by chunk.
+    func read(_ key: String) async throws -> AsyncThrowingStream<Data, any Error>
+    func exists(_ key: String) async throws -> Bool
+    func delete(_ key: String) async throws
+}
+
+public protocol BlobWriter: Sendable {
+    func write(_ data: Data) async throws
+    /// Makes the blob durable and visible.
+    func commit() async throws
+    /// Drops what was written.
+    func abort() async
+}
+
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case duplicate(String)
+    case notFound(String)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case let .duplicate(what): "\(what) exists already"
+        case let .notFound(what): "\(what) does not exist"
+        case let .io(reason): "storage failed: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import UnderstudyModel
+
+/// Talks to a collector: JSON requests signed by the device or carrying a staff token, and
+/// uploads streamed from a file. Errors carry the server's code and message.
+public final class CollectorClient: Sendable {
+    public let server: URL
+    private let http: HTTPClient
+    private let timeout: TimeAmount
+
+    public init(server: URL, timeout: TimeAmount = .seconds(60)) {
+        self.server = server
+        self.timeout = timeout
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(10), read: timeout)
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public func shutdown() async { try? await http.shutdown() }
+
+    /// Who a request is from.
+    public enum Identity: Sendable {
+        case anonymous
+        case device(DeviceCredential)
+        case staff(token: String)
+    }
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        /// The server answered with an error.
+        case refused(status: Int, code: String, message: String)
+        /// No answer: connection refused, reset, timed out.
+        case unreachable(String)
+
+        public var description: String {
+            switch self {
+            case let .refused(status, code, message): "the server refused (\(status) \(code)): \(message)"
+            case let .unreachable(reason): "cannot reach the server: \(reason)"
+            }
+        }
+
+        /// Worth trying again later: no answer, or a server-side failure.
+        public var isTransient: Bool {
+            switch self {
+            case .unreachable: true
+            case let .refused(status, _, _): status >= 500 || status == 429
+            }
+        }
+    }
+
+    public struct Answer: Sendable {
+        public var status: Int
+        public var body: Data
+        public var json: JSONValue? { try? JSONValue.parse(body) }
+    }
+
+    /// A request with an optional JSON body; fails on any status of 400 or more.
+    public func send(_ method: String, _ path: String, json: JSONValue? = nil, as identity: Identity) async throws(Failure) -> Answer {
+        let body = json.map { Data($0.serialized.utf8) } ?? Data()
+        var request = HTTPClientRequest(url: server.absoluteString.trimmingSlash + path)
+        request.method = .init(rawValue: method)
+        if json != nil { request.headers.add(name: "Content-Type", value: "application/json") }
+        try sign(&request, method: method, path: path, sha256: Self.hex(SHA256.hash(data: body)), as: identity)
+        if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
+        return try await execute(request)
+    }
+
+    /// Uploads a file as the request body, streamed, with `sha256` (its hash) signed.
+    public func upload(_ method: String, _ path: String, file: URL, sha256: String, headers: [(String, String)], as identity: Identity) async throws(Failure) -> Answer {
+        var request = HTTPClientRequest(url: server.absoluteString.trimmingSlash + path)
+        request.method = .init(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.headers.add(name: "Content-Type", value: "application/x-tar")
+        try sign(&request, method: method, path: path, sha256: sha256, as: identity)
+        guard let handle = FileHandle(forReadingAtPath: file.path) else { throw .unreachable("cannot read \(file.path)") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+        let chunks = AsyncStream<ByteBuffer> { continuation in
+            while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { continuation.yield(ByteBuffer(bytes: chunk)) }
+            try? handle.close()
+            continuation.finish()
+        }
+        request.body = .stream(chunks, length: .known(Int64(size)))
+        return try await execute(request)
+    }
+
+    private func sign(_ request: inout HTTPClientRequest, method: String, path: String, sha256: String, as identity: Identity) throws(Failure) {
+        switch identity {
+        case .anonymous:
+            break
+        case let .staff(token):
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        case let .device(credential):
+            do {
+                for (name, value) in try credential.headers(method: method, target: path, contentSHA256: sha256) { request.headers.add(name: name, value: value) }
+            } catch {
+                throw .unreachable("cannot sign the request: \(error)")
+            }
+        }
+    }
+
+    private func execute(_ request: HTTPClientRequest) async throws(Failure) -> Answer {
+        do {
+            let response = try await http.execute(request, timeout: timeout)
+            let body = try await response.body.collect(upTo: 1 << 30)
+            let answer = Answer(status: Int(response.status.code), body: Data(body.readableBytesView))
+            guard answer.status < 400 else {
+                throw Failure.refused(status: answer.status, code: answer.json?["code"]?.stringValue ?? "http_\(answer.status)",
+                                      message: answer.json?["message"]?.stringValue ?? String(decoding: answer.body.prefix(300), as: UTF8.self))
+            }
+            return answer
+        } catch let error as Failure {
+            throw error
+        } catch {
+            throw .unreachable("\(error)")
+        }
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+}
+
+private extension String {
+    var trimmingSlash: String { hasSuffix("/") ? String(dropLast()) : self }
+}

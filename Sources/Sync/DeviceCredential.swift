@@ -1,0 +1,78 @@
+import Crypto
+import Foundation
+import UnderstudyModel
+
+/// This device's enrolment with a collector: the server, the ids it gave, and the Ed25519
+/// private key that signs every request. The key file is owner-only and never leaves the device.
+public struct DeviceCredential: Sendable {
+    public var server: URL
+    public var device: String
+    public var contributor: String
+    /// The private key's raw bytes (`Curve25519.Signing.PrivateKey` is not `Sendable`).
+    private let keyBytes: Data
+    public var key: Curve25519.Signing.PrivateKey { try! Curve25519.Signing.PrivateKey(rawRepresentation: keyBytes) }
+
+    public static func folder(config: URL = UserDirectories.config) -> URL {
+        config.appendingPathComponent("device", isDirectory: true)
+    }
+
+    public init(server: URL, device: String, contributor: String, key: Curve25519.Signing.PrivateKey) {
+        self.server = server
+        self.device = device
+        self.contributor = contributor
+        keyBytes = key.rawRepresentation
+    }
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case notEnrolled(String)
+        case damaged(String)
+
+        public var description: String {
+            switch self {
+            case let .notEnrolled(folder): "this device is not enrolled (no credential in \(folder)): run `understudy enroll --server URL --code CODE`"
+            case let .damaged(reason): "the device credential is unusable: \(reason)"
+            }
+        }
+    }
+
+    public static func load(from folder: URL = folder()) throws(Failure) -> DeviceCredential {
+        let info = folder.appendingPathComponent("device.json"), keyFile = folder.appendingPathComponent("device.key")
+        guard let data = FileManager.default.contents(atPath: info.path) else { throw .notEnrolled(folder.path) }
+        guard let json = try? JSONValue.parse(data), let server = json["server"]?.stringValue.flatMap(URL.init(string:)),
+              let device = json["device"]?.stringValue, let contributor = json["contributor"]?.stringValue
+        else { throw .damaged("\(info.path) is not a device record") }
+        let mode = (try? FileManager.default.attributesOfItem(atPath: keyFile.path)[.posixPermissions] as? Int) ?? 0
+        guard mode & 0o077 == 0 else { throw .damaged("\(keyFile.path) is readable by others: chmod 600 it") }
+        guard let text = try? String(contentsOf: keyFile, encoding: .utf8), let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
+              let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+        else { throw .damaged("\(keyFile.path) holds no Ed25519 key") }
+        return DeviceCredential(server: server, device: device, contributor: contributor, key: key)
+    }
+
+    /// Writes the record and the key (owner-only), replacing an earlier enrolment.
+    public func save(to folder: URL = folder()) throws(Failure) {
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let keyFile = folder.appendingPathComponent("device.key")
+            try? FileManager.default.removeItem(at: keyFile)
+            guard FileManager.default.createFile(atPath: keyFile.path, contents: Data((key.rawRepresentation.base64EncodedString() + "\n").utf8),
+                                                 attributes: [.posixPermissions: 0o600]) else { throw Failure.damaged("cannot write \(keyFile.path)") }
+            let record: JSONValue = .object([("server", .string(server.absoluteString)), ("device", .string(device)), ("contributor", .string(contributor))])
+            try Data((record.serializedPretty + "\n").utf8).write(to: folder.appendingPathComponent("device.json"))
+        } catch let error as Failure {
+            throw error
+        } catch {
+            throw .damaged("cannot save: \(error.localizedDescription)")
+        }
+    }
+
+    /// The signature headers for a request (``RequestSigning``).
+    public func headers(method: String, target: String, contentSHA256: String, now: Date = Date()) throws -> [(String, String)] {
+        let date = Int64(now.timeIntervalSince1970)
+        let nonce = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let signature = try key.signature(for: RequestSigning.message(method: method, target: target, date: date, nonce: nonce, contentSHA256: contentSHA256))
+        return [("Authorization", "\(RequestSigning.scheme) \(device)"), (RequestSigning.dateHeader, String(date)),
+                (RequestSigning.nonceHeader, nonce), (RequestSigning.contentHeader, contentSHA256),
+                (RequestSigning.signatureHeader, signature.base64EncodedString())]
+    }
+}

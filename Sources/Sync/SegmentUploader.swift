@@ -1,0 +1,118 @@
+import Foundation
+import UnderstudyModel
+import Vault
+
+/// Uploads the vault's sealed segments once their review window has passed, one at a time,
+/// and deletes each local copy only after the server has acknowledged it. A repeat is safe:
+/// the server acknowledges a segment it holds without storing it twice. Failures without an
+/// answer (network down, server restarting) are retried with growing pauses; a refusal is
+/// reported and the segment kept.
+public struct SegmentUploader {
+    public struct Settings: Sendable {
+        /// Sealed segments wait this long after their end before upload (the policy's review window).
+        public var reviewWindow: TimeInterval = 86400
+        public var attempts = 8
+        public var firstPause: Duration = .milliseconds(250)
+        public var longestPause: Duration = .seconds(15)
+
+        public init() {}
+    }
+
+    public struct Report: Sendable, Equatable {
+        public var uploaded: [String] = []
+        /// Acknowledged as already held (uploaded before, the local copy not yet deleted).
+        public var alreadyHeld: [String] = []
+        public var refused: [(segment: String, reason: String)] = []
+        public var waiting = 0
+        public var retries = 0
+
+        public static func == (a: Report, b: Report) -> Bool {
+            a.uploaded == b.uploaded && a.alreadyHeld == b.alreadyHeld && a.refused.map(\.segment) == b.refused.map(\.segment) && a.waiting == b.waiting
+        }
+    }
+
+    public let vault: Vault
+    public let client: CollectorClient
+    public let credential: DeviceCredential
+    public var settings: Settings
+    public var progress: @Sendable (String) -> Void = { _ in }
+
+    public init(vault: Vault, client: CollectorClient, credential: DeviceCredential, settings: Settings) {
+        self.vault = vault
+        self.client = client
+        self.credential = credential
+        self.settings = settings
+    }
+
+    /// Sends the consents first (uploads under a policy need one), then every due segment.
+    public func run(consents: [(policyHash: String, acceptedAt: Date)], now: Date = Date()) async throws -> Report {
+        for consent in consents {
+            do {
+                _ = try await retrying {
+                    try await client.send("POST", "/v1/consents", json: .object([("policy_hash", .string(consent.policyHash)),
+                                                                               ("accepted_at", .string(RFC3339.string(from: consent.acceptedAt)))]),
+                                          as: .device(credential))
+                }
+            } catch let failure as CollectorClient.Failure where !failure.isTransient {
+                continue // a policy this organisation did not publish: uploads under it are refused, and reported then
+            }
+        }
+        var report = Report()
+        let sessions = Dictionary(uniqueKeysWithValues: try vault.sessions().map { ($0.id, $0) })
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-sync-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        for segment in try vault.segments() where segment.sealed {
+            guard segment.to.addingTimeInterval(settings.reviewWindow) <= now else {
+                report.waiting += 1
+                continue
+            }
+            guard let policy = sessions[segment.session]?.policyHash else {
+                report.refused.append((segment.id, "recorded without a policy: not uploaded"))
+                continue
+            }
+            let file = scratch.appendingPathComponent("\(segment.id).tar")
+            let bundle = try vault.writeBundle(segment: segment.id, to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            do {
+                var tries = 0
+                let answer = try await retrying(counting: &tries) {
+                    try await client.upload("PUT", "/v1/segments/\(segment.id)", file: file, sha256: bundle.sha256,
+                                            headers: [("X-Understudy-Policy", policy)], as: .device(credential))
+                }
+                report.retries += tries
+                // Acknowledged: only now is the local copy deleted.
+                _ = try vault.forget(.segments([segment.id]))
+                if answer.status == 201 { report.uploaded.append(segment.id) } else { report.alreadyHeld.append(segment.id) }
+                progress("\(segment.id): \(answer.status == 201 ? "uploaded" : "already held by the server"), \(bundle.bytes) bytes")
+            } catch let failure as CollectorClient.Failure {
+                guard !failure.isTransient else { throw failure }
+                report.refused.append((segment.id, failure.description))
+            }
+        }
+        return report
+    }
+
+    private func retrying<T>(_ body: () async throws -> T) async throws -> T {
+        var tries = 0
+        return try await retrying(counting: &tries, body)
+    }
+
+    /// Runs `body`, again after a growing pause while it fails without an answer.
+    private func retrying<T>(counting tries: inout Int, _ body: () async throws -> T) async throws -> T {
+        var pause = settings.firstPause
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch let failure as CollectorClient.Failure {
+                guard failure.isTransient, attempt < settings.attempts else { throw failure }
+                attempt += 1
+                tries += 1
+                progress("no answer (\(failure)); trying again in \(pause)")
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, settings.longestPause)
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import Collector
+import Foundation
+import Sync
+import UnderstudyModel
+
+/// How an admin command reaches the collector and signs in.
+struct StaffOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The collector.", valueName: "url"))
+    var server = "http://127.0.0.1:7341"
+
+    @Option(help: ArgumentHelp("The member of staff signing in.", valueName: "name"))
+    var user = "admin"
+
+    @Option(help: ArgumentHelp("The file holding the user's key (the first admin's is DATA/admin.key).", discussion: "Defaults to $UNDERSTUDY_STAFF_KEY_FILE.", valueName: "file"))
+    var keyFile: String?
+
+    /// Signs in and runs `body` with a client and the session token.
+    func session<T>(_ body: (CollectorClient, CollectorClient.Identity) async throws -> T) async throws -> T {
+        guard let url = URL(string: server), url.scheme != nil else { throw ValidationError("--server must be a URL such as http://127.0.0.1:7341") }
+        guard let path = keyFile ?? ProcessInfo.processInfo.environment["UNDERSTUDY_STAFF_KEY_FILE"] else {
+            throw ValidationError("give --key-file (or set UNDERSTUDY_STAFF_KEY_FILE)")
+        }
+        guard let key = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) else {
+            throw CommandFailure("cannot read the key file \(path)")
+        }
+        let client = CollectorClient(server: url)
+        do {
+            let login = try await client.send("POST", "/v1/login", json: .object([("user", .string(user)), ("key", .string(key))]), as: .anonymous)
+            guard let token = login.json?["token"]?.stringValue else { throw CommandFailure("the server gave no session token") }
+            let result = try await body(client, .staff(token: token))
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+}
+
+struct AdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin",
+        abstract: "The organisation's side of the collector: people, enrolment codes, devices, policies, the audit log.",
+        subcommands: [AddUser.self, EnrollCode.self, Devices.self, Revoke.self, PublishPolicy.self, Audit.self]
+    )
+
+    struct AddUser: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add-user", abstract: "Create a member of staff and print their key (shown once).")
+        @Argument(help: "Their name.") var name: String
+        @Option(help: "admin, privacy_officer, reviewer or scientist.") var role: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let answer = try await staff.session { client, me in
+                try await client.send("POST", "/v1/users", json: .object([("name", .string(name)), ("role", .string(role))]), as: me)
+            }
+            print(answer.json?["key"]?.stringValue ?? "")
+        }
+    }
+
+    struct EnrollCode: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "enroll-code", abstract: "A one-time enrolment code for a contributor's device (expires in 24 h by default).")
+        @Option(help: ArgumentHelp("The contributor's pseudonymous id.", valueName: "id")) var contributor: String
+        @Flag(help: "Print the answer as JSON.") var json = false
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let answer = try await staff.session { client, me in
+                try await client.send("POST", "/v1/enrolment-codes", json: .object([("contributor", .string(contributor))]), as: me)
+            }
+            if json { print(answer.json?.serialized ?? "") } else {
+                print("\(answer.json?["code"]?.stringValue ?? "") (for \(contributor), until \(answer.json?["expires_at"]?.stringValue ?? "?"))")
+            }
+        }
+    }
+
+    struct Devices: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "devices", abstract: "List enrolled devices.")
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let answer = try await staff.session { client, me in try await client.send("GET", "/v1/devices", as: me) }
+            for device in answer.json?.arrayValue ?? [] {
+                let revoked = device["revoked_at"]?.stringValue.map { "  revoked \($0)" } ?? ""
+                print("\(device["id"]?.stringValue ?? "")  \(device["contributor"]?.stringValue ?? "")  \(device["name"]?.stringValue ?? "")  enrolled \(device["enrolled_at"]?.stringValue ?? "")\(revoked)")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a device: its requests, uploads included, are refused from now on.")
+        @Argument(help: "The device id.") var device: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            _ = try await staff.session { client, me in try await client.send("POST", "/v1/devices/\(device)/revoke", as: me) }
+            print("Revoked \(device).")
+        }
+    }
+
+    struct PublishPolicy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "publish-policy", abstract: "Publish a signed policy (FILE and FILE.sig); a privacy officer's act.")
+        @Argument(help: "The policy file; its signature is FILE.sig.") var file: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            guard let document = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandFailure("cannot read \(file)") }
+            guard let signature = try? String(contentsOfFile: file + ".sig", encoding: .utf8) else { throw CommandFailure("\(file) is not signed (no \(file).sig)") }
+            let answer = try await staff.session { client, me in
+                try await client.send("POST", "/v1/policies", json: .object([("document", .string(document)), ("signature", .string(signature))]), as: me)
+            }
+            print("Published \(answer.json?["name"]?.stringValue ?? "") v\(answer.json?["version"]?.intValue ?? 0) (\(answer.json?["hash"]?.stringValue?.prefix(16) ?? "")).")
+        }
+    }
+
+    struct Audit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "audit", abstract: "Read the audit log, or verify its hash chain.",
+                                                        subcommands: [Verify.self, List.self], defaultSubcommand: List.self)
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Print the audit log, one JSON record per line.")
+            @OptionGroup var staff: StaffOptions
+
+            func run() async throws {
+                let answer = try await staff.session { client, me in try await client.send("GET", "/v1/audit", as: me) }
+                for record in answer.json?.arrayValue ?? [] { print(record.serialized) }
+            }
+        }
+
+        struct Verify: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Check that no audit record was removed or edited: exits 1 naming the first break.")
+            @OptionGroup var staff: StaffOptions
+
+            func run() async throws {
+                let answer = try await staff.session { client, me in try await client.send("GET", "/v1/audit", as: me) }
+                let records = (answer.json?.arrayValue ?? []).compactMap(AuditRecord.init(json:))
+                guard records.count == answer.json?.arrayValue?.count else { throw CommandFailure("the server's audit log has malformed records") }
+                if let broken = AuditChain.firstBreak(in: records) {
+                    print("BROKEN: the audit log does not hold together at record \(broken.seq) (\(broken.action)): a record was removed or edited.")
+                    throw ExitCode.failure
+                }
+                print("OK: \(records.count) audit records, hash chain intact (last \(records.last?.hash.prefix(16) ?? "none")).")
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import Sync
+import UnderstudyModel
+
+struct EnrollCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enroll",
+        abstract: "Enrol this device with your organisation's collector, using the one-time code you were given.",
+        discussion: "A key pair is made here; the server keeps only its public half, and every request this device sends is signed with the private half (in $XDG_CONFIG_HOME/understudy/device, owner-only)."
+    )
+
+    @Option(help: ArgumentHelp("The collector.", valueName: "url")) var server: String
+    @Option(help: ArgumentHelp("The enrolment code.", valueName: "code")) var code: String
+    @Option(help: ArgumentHelp("A name for this device, for the admin's list.", valueName: "name")) var name = ProcessInfo.processInfo.hostName
+
+    func run() async throws {
+        guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else { throw ValidationError("--server must be an http(s) URL") }
+        let key = Curve25519.Signing.PrivateKey()
+        let client = CollectorClient(server: url)
+        defer { Task { await client.shutdown() } }
+        let answer = try await client.send("POST", "/v1/enrol", json: .object([
+            ("code", .string(code)), ("public_key", .string(key.publicKey.rawRepresentation.base64EncodedString())), ("name", .string(name)),
+        ]), as: .anonymous)
+        guard let device = answer.json?["device"]?.stringValue, let contributor = answer.json?["contributor"]?.stringValue else {
+            throw CommandFailure("the server's answer names no device")
+        }
+        try DeviceCredential(server: url, device: device, contributor: contributor, key: key).save()
+        await client.shutdown()
+        print("Enrolled as device \(device) of contributor \(contributor) with \(url.absoluteString).")
+    }
+}
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Upload sealed segments whose review window has passed, then delete them here.",
+        discussion: """
+            Until the window passes you can review and forget segments (`understudy forget`). The window is \
+            your policy's review-window (24 h by default). Each upload is acknowledged by the server before \
+            the local copy is deleted; uploading one twice stores it once. Without an answer, sync tries \
+            again with growing pauses.
+            """
+    )
+
+    @OptionGroup var vaultOptions: VaultOptions
+
+    @Option(help: ArgumentHelp("Override the review window (0s uploads every sealed segment now).", valueName: "duration"))
+    var reviewWindow: DurationArgument?
+
+    func run() async throws {
+        let credential = try DeviceCredential.load()
+        let vault = try vaultOptions.open()
+        let consents = try ConsentRecords.all()
+        var settings = SegmentUploader.Settings()
+        settings.reviewWindow = reviewWindow.map { Double($0.duration.ns) / 1e9 } ?? consents.reviewWindow
+        let client = CollectorClient(server: credential.server)
+        var uploader = SegmentUploader(vault: vault, client: client, credential: credential, settings: settings)
+        uploader.progress = { print($0) }
+        let report: SegmentUploader.Report
+        do {
+            report = try await uploader.run(consents: consents.records)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+        print("Uploaded \(report.uploaded.count) segment(s)\(report.alreadyHeld.isEmpty ? "" : ", \(report.alreadyHeld.count) already held")"
+              + "\(report.waiting > 0 ? "; \(report.waiting) still in their review window" : "").")
+        for (segment, reason) in report.refused { warn("\(segment) not uploaded: \(reason)") }
+        if !report.refused.isEmpty { throw ExitCode.failure }
+    }
+}

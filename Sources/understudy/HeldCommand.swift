@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Privacy
+import Sync
+import UnderstudyModel
+
+/// The consents to send before uploading, and the review window of the policy in force.
+enum ConsentRecords {
+    static func all() throws -> (records: [(policyHash: String, acceptedAt: Date)], reviewWindow: TimeInterval) {
+        let store = ConsentStore()
+        let contents = try store.load()
+        let current = try store.current()
+        let window = current.flatMap { try? PolicyDocument(text: $0.document, source: "consent") }?.policy.reviewWindowSeconds ?? 86400
+        return (contents.withdrawnAt == nil ? contents.accepted.map { ($0.policyHash, $0.acceptedAt) } : [], window)
+    }
+}
+
+struct HeldCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "held",
+        abstract: "What your organisation's collector holds about you: list it, download it, read its audit records.",
+        subcommands: [List.self, Download.self, Audit.self],
+        defaultSubcommand: List.self
+    )
+
+    /// Runs `body` with a client signing as this device.
+    static func device<T>(_ body: (CollectorClient, CollectorClient.Identity) async throws -> T) async throws -> T {
+        let credential = try DeviceCredential.load()
+        let client = CollectorClient(server: credential.server)
+        do {
+            let result = try await body(client, .device(credential))
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Your segments on the server.")
+        @Flag(help: "One JSON object per segment.") var json = false
+
+        func run() async throws {
+            let answer = try await HeldCommand.device { client, me in try await client.send("GET", "/v1/me/segments", as: me) }
+            for segment in answer.json?.arrayValue ?? [] {
+                print(json ? segment.serialized : "\(segment["id"]?.stringValue ?? "")  \(segment["bytes"]?.intValue ?? 0) bytes  received \(segment["received_at"]?.stringValue ?? "")")
+            }
+        }
+    }
+
+    struct Download: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Download every segment the server holds about you, as the bundles uploaded (tar).")
+        @Option(help: ArgumentHelp("The folder to write {segment}.tar into.", valueName: "dir")) var out: String
+
+        func run() async throws {
+            let folder = URL(fileURLWithPath: out)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let count = try await HeldCommand.device { client, me in
+                let list = try await client.send("GET", "/v1/me/segments", as: me).json?.arrayValue ?? []
+                for segment in list {
+                    guard let id = segment["id"]?.stringValue else { continue }
+                    let bundle = try await client.send("GET", "/v1/me/segments/\(id)", as: me)
+                    try bundle.body.write(to: folder.appendingPathComponent("\(id).tar"))
+                }
+                return list.count
+            }
+            print("Downloaded \(count) segment(s) to \(folder.path).")
+        }
+    }
+
+    struct Audit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The audit records about your data: every read, upload and enrolment.")
+
+        func run() async throws {
+            let answer = try await HeldCommand.device { client, me in try await client.send("GET", "/v1/me/audit", as: me) }
+            for record in answer.json?.arrayValue ?? [] { print(record.serialized) }
+        }
+    }
+}

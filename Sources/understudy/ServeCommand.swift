@@ -1,0 +1,50 @@
+import ArgumentParser
+import Collector
+import Foundation
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the collector: the organisation's server that devices upload to after the review window.",
+        discussion: """
+            With no options it listens on 127.0.0.1:7341 and keeps its data in $XDG_DATA_HOME/understudy/server \
+            (SQLite for metadata, a directory for encrypted blobs). Settings come from --config (YAML), then \
+            UNDERSTUDY_SERVER_HOST, _PORT and _DATA, then these flags. Content is encrypted with each \
+            contributor's data key, wrapped by the key-encryption key in UNDERSTUDY_KEK (base64) or kek_file \
+            (default $XDG_CONFIG_HOME/understudy/server.kek, created on first start). On first start an admin \
+            is created and its key written to DATA/admin.key. SIGTERM stops it after the requests in flight.
+            """
+    )
+
+    @Option(help: ArgumentHelp("A YAML config file.", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("The address to listen on.", valueName: "addr"))
+    var host: String?
+
+    @Option(help: ArgumentHelp("The port to listen on (0: any free one).", valueName: "n"))
+    var port: Int?
+
+    @Option(help: ArgumentHelp("The data directory.", valueName: "dir"))
+    var data: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var settings = try CollectorConfig.load(file: config.map { URL(fileURLWithPath: $0) }, environment: environment)
+        if let host { settings.host = host }
+        if let port { settings.port = port }
+        if let data { settings.data = URL(fileURLWithPath: data) }
+        var logger = Logger(label: "understudy.collector")
+        logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        let server = try CollectorServer.embedded(settings, environment: environment, logger: logger)
+        if let keyFile = try await server.bootstrapAdmin() {
+            print("Created the first admin; its key is in \(keyFile.path) (owner-only). Sign in with `understudy admin --key-file \(keyFile.path) ...`.")
+        }
+        let folder = settings.data.path
+        try await server.run { address in
+            // One write, so a reader of the pipe sees the whole line at once.
+            FileHandle.standardOutput.write(Data("Collector listening on \(address), data in \(folder)\n".utf8))
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import Collector
+import Crypto
+import Foundation
+import Testing
+
+/// What every metadata and blob store must do. Each backend runs this same suite; the
+/// embedded one (SQLite and a directory) here, PostgreSQL and S3 when they come.
+enum StoreContract {
+    static func metadata(_ store: any MetadataStore) async throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        // People and sessions.
+        try await store.createUser(StaffUser(name: "ana", role: .privacyOfficer, keyHash: "k1", createdAt: now))
+        await #expect(throws: StoreError.self) { try await store.createUser(StaffUser(name: "ana", role: .admin, keyHash: "k2", createdAt: now)) }
+        #expect(try await store.user(named: "ana")?.role == .privacyOfficer)
+        try await store.createSession(tokenHash: "t1", user: "ana", expiresAt: now.addingTimeInterval(60))
+        #expect(try await store.sessionUser(tokenHash: "t1", now: now)?.name == "ana")
+        #expect(try await store.sessionUser(tokenHash: "t1", now: now.addingTimeInterval(61)) == nil)
+
+        // A contributor is created once; a second creation returns the first.
+        let first = try await store.ensureContributor(Contributor(id: "c1", createdAt: now, wrappedKey: Data([1]), erasedAt: nil))
+        let again = try await store.ensureContributor(Contributor(id: "c1", createdAt: now, wrappedKey: Data([2]), erasedAt: nil))
+        #expect(first.wrappedKey == Data([1]) && again.wrappedKey == Data([1]))
+
+        // Codes are redeemed once, and not after they expire.
+        try await store.createCode(EnrolmentCode(codeHash: "h1", contributor: "c1", expiresAt: now.addingTimeInterval(60), createdBy: "admin"))
+        try await store.createCode(EnrolmentCode(codeHash: "h2", contributor: "c1", expiresAt: now.addingTimeInterval(60), createdBy: "admin"))
+        #expect(try await store.redeemCode(hash: "h1", now: now)?.contributor == "c1")
+        #expect(try await store.redeemCode(hash: "h1", now: now) == nil)
+        #expect(try await store.redeemCode(hash: "h2", now: now.addingTimeInterval(61)) == nil)
+        #expect(try await store.code(hash: "h1")?.usedAt != nil)
+
+        // Devices are revoked once.
+        try await store.addDevice(Device(id: "d1", contributor: "c1", publicKey: Data(repeating: 7, count: 32), name: "laptop", enrolledAt: now))
+        #expect(try await store.revokeDevice("d1", at: now))
+        #expect(try await !store.revokeDevice("d1", at: now))
+        #expect(try await store.device("d1")?.revokedAt != nil)
+
+        // A nonce is used once within its window.
+        #expect(try await store.useNonce(device: "d1", nonce: "n", expiresAt: now.addingTimeInterval(600), now: now))
+        #expect(try await !store.useNonce(device: "d1", nonce: "n", expiresAt: now.addingTimeInterval(600), now: now))
+        #expect(try await store.useNonce(device: "d2", nonce: "n", expiresAt: now.addingTimeInterval(600), now: now))
+
+        // Policies and consent.
+        try await store.publish(PublishedPolicy(hash: "p1", name: "org", version: 1, document: Data("doc".utf8), signature: Data("sig".utf8),
+                                                publishedAt: now, publishedBy: "ana"))
+        #expect(try await store.policy(hash: "p1")?.document == Data("doc".utf8))
+        #expect(try await !store.hasConsent(contributor: "c1", policyHash: "p1"))
+        try await store.recordConsent(contributor: "c1", policyHash: "p1", acceptedAt: now)
+        #expect(try await store.hasConsent(contributor: "c1", policyHash: "p1"))
+
+        // A segment id is inserted once; the second insertion sees the first.
+        let segment = StoredSegment(id: "s1", contributor: "c1", device: "d1", sha256: "aa", bytes: 10, policyHash: "p1", receivedAt: now, blob: "b1")
+        #expect(try await store.insertSegment(segment) == .inserted)
+        var other = segment
+        other.sha256 = "bb"
+        #expect(try await store.insertSegment(other) == .exists(segment))
+        #expect(try await store.segments(contributor: "c1") == [segment])
+
+        // The audit log is a chain; editing a record breaks it there.
+        for n in 0..<3 { _ = try await store.appendAudit(at: now.addingTimeInterval(Double(n)), actor: "system", action: "a\(n)", subject: n == 1 ? "c1" : nil, detail: "{}") }
+        let log = try await store.auditRecords(subject: nil)
+        #expect(log.map(\.seq) == [1, 2, 3] && AuditChain.firstBreak(in: log) == nil)
+        #expect(try await store.auditRecords(subject: "c1").map(\.action) == ["a1"])
+        var edited = log
+        edited[1].detail = "{\"changed\":true}"
+        #expect(AuditChain.firstBreak(in: edited)?.seq == 2)
+        #expect(AuditChain.firstBreak(in: [log[0], log[2]])?.seq == 3)
+    }
+
+    static func blobs(_ store: any BlobStore) async throws {
+        let writer = try await store.create("blob-1")
+        try await writer.write(Data("hello ".utf8))
+        #expect(try await !store.exists("blob-1"), "a blob is invisible until committed")
+        try await writer.write(Data("world".utf8))
+        try await writer.commit()
+        var read = Data()
+        for try await chunk in try await store.read("blob-1") { read.append(chunk) }
+        #expect(read == Data("hello world".utf8))
+        let dropped = try await store.create("blob-2")
+        try await dropped.write(Data("partial".utf8))
+        await dropped.abort()
+        #expect(try await !store.exists("blob-2"))
+        try await store.delete("blob-1")
+        #expect(try await !store.exists("blob-1"))
+        await #expect(throws: StoreError.self) { try await store.read("blob-1") }
+        await #expect(throws: StoreError.self) { try await store.create("../escape") }
+    }
+}
+
+@Suite("Collector storage")
+struct StorageContractTests {
+    private func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test("The embedded metadata store (SQLite) keeps the metadata contract")
+    func sqlite() async throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await StoreContract.metadata(try SQLiteMetadataStore(path: dir.appendingPathComponent("m.sqlite").path))
+    }
+
+    @Test("The embedded blob store (a directory) keeps the blob contract")
+    func directory() async throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await StoreContract.blobs(try DirectoryBlobStore(root: dir))
+    }
+}
+
+@Suite("Collector keys")
+struct KeyTests {
+    @Test("Content sealed in chunks opens only with its key and context, whole, in order")
+    func sealing() throws {
+        let key = SymmetricKey(size: .bits256)
+        let plain = Data((0..<(ContentSealer.chunkSize * 2 + 1234)).map { UInt8(truncatingIfNeeded: $0 * 7) })
+        var sealer = ContentSealer(key: key, context: "c1-s1")
+        var sealed = Data()
+        for part in stride(from: 0, to: plain.count, by: 70_000) { sealed.append(try sealer.feed(plain[part..<min(plain.count, part + 70_000)])) }
+        sealed.append(try sealer.finish())
+        #expect(sealed.range(of: plain.prefix(64)) == nil, "plaintext is visible in the sealed blob")
+
+        var opener = ContentOpener(key: key, context: "c1-s1")
+        var opened = Data()
+        for part in stride(from: 0, to: sealed.count, by: 50_000) { opened.append(try opener.feed(sealed[part..<min(sealed.count, part + 50_000)])) }
+        #expect(opened == plain && opener.finished)
+
+        var wrongContext = ContentOpener(key: key, context: "c1-s2")
+        #expect(throws: (any Error).self) { _ = try wrongContext.feed(sealed) }
+        var wrongKey = ContentOpener(key: SymmetricKey(size: .bits256), context: "c1-s1")
+        #expect(throws: (any Error).self) { _ = try wrongKey.feed(sealed) }
+        // Cut short before the final chunk: never `finished`.
+        var truncated = ContentOpener(key: key, context: "c1-s1")
+        _ = try truncated.feed(sealed.prefix(sealed.count - 100))
+        #expect(!truncated.finished)
+    }
+
+    @Test("A data key wrapped for one contributor unwraps only for them, and only with the same key-encryption key")
+    func wrapping() throws {
+        let kek = LocalKeyEncryptionKey(SymmetricKey(size: .bits256))
+        let dataKey = SymmetricKey(size: .bits256)
+        let wrapped = try kek.wrap(dataKey, contributor: "c1")
+        #expect(try kek.unwrap(wrapped, contributor: "c1") == dataKey)
+        #expect(throws: KeyError.unwrapFailed("c2")) { try kek.unwrap(wrapped, contributor: "c2") }
+        #expect(throws: KeyError.unwrapFailed("c1")) { try LocalKeyEncryptionKey(SymmetricKey(size: .bits256)).unwrap(wrapped, contributor: "c1") }
+    }
+
+    @Test("The key-encryption key file is created owner-only, and one others can read is refused")
+    func kekFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-kek-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("server.kek")
+        #expect(throws: KeyError.missingKEK(file.path)) { try LocalKeyEncryptionKey.load(file: file, environment: [:], create: false) }
+        let created = try LocalKeyEncryptionKey.load(file: file, environment: [:], create: true)
+        #expect(try LocalKeyEncryptionKey.load(file: file, environment: [:], create: false).fingerprint == created.fingerprint)
+        chmod(file.path, 0o644)
+        #expect(throws: KeyError.self) { try LocalKeyEncryptionKey.load(file: file, environment: [:], create: false) }
+        let fromEnvironment = try LocalKeyEncryptionKey.load(file: file, environment: ["UNDERSTUDY_KEK": Data(repeating: 1, count: 32).base64EncodedString()], create: false)
+        #expect(fromEnvironment.fingerprint != created.fingerprint)
+    }
+}
