@@ -21,6 +21,8 @@ public struct CollectorConfig: Sendable, Equatable {
     public var maxSegmentBytes: Int64 = 1 << 30
     public var enrolmentCodeLifetime: TimeInterval = 86400
     public var sessionLifetime: TimeInterval = 8 * 3600
+    /// How often segments past their policy's retention are looked for and erased.
+    public var sweepInterval: TimeInterval = 3600
 
     public init() {}
 
@@ -37,7 +39,7 @@ public struct CollectorConfig: Sendable, Equatable {
     }
 
     static let fields: Set<String> = ["host", "port", "data", "kek_file", "tls", "allow_insecure_http", "policy_keys",
-                                      "max_segment_size", "enrolment_code_lifetime", "session_lifetime"]
+                                      "max_segment_size", "enrolment_code_lifetime", "session_lifetime", "sweep_interval"]
 
     /// The config of `file` (when given), with `UNDERSTUDY_SERVER_*` variables over it.
     public static func load(file: URL?, environment: [String: String]) throws(Failure) -> CollectorConfig {
@@ -92,7 +94,8 @@ public struct CollectorConfig: Sendable, Equatable {
             }
             maxSegmentBytes = bytes
         } else if let size = map["max_segment_size"] as? Int { maxSegmentBytes = Int64(size) }
-        for (name, keyPath) in [("enrolment_code_lifetime", \CollectorConfig.enrolmentCodeLifetime), ("session_lifetime", \CollectorConfig.sessionLifetime)] {
+        for (name, keyPath) in [("enrolment_code_lifetime", \CollectorConfig.enrolmentCodeLifetime), ("session_lifetime", \CollectorConfig.sessionLifetime),
+                                ("sweep_interval", \CollectorConfig.sweepInterval)] {
             guard let value = map[name] else { continue }
             guard let text = value as? String, let duration = DurationText.parse(text) else { throw .invalid("'\(name)' must be a duration such as 24h") }
             self[keyPath: keyPath] = Double(duration.ns) / 1e9

@@ -83,7 +83,8 @@ public struct CollectorServer: Sendable {
             },
             logger: state.logger
         )
-        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: state.logger))
+        let sweeper = RetentionSweeper(state: state, interval: .milliseconds(Int64(config.sweepInterval * 1000)))
+        let services = ServiceGroup(configuration: .init(services: [app, sweeper], gracefulShutdownSignals: [.sigterm, .sigint], logger: state.logger))
         try await services.run()
     }
 

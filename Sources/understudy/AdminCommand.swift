@@ -42,7 +42,7 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
         abstract: "The organisation's side of the collector: people, enrolment codes, devices, policies, the audit log.",
-        subcommands: [AddUser.self, EnrollCode.self, Devices.self, Revoke.self, PublishPolicy.self, Audit.self]
+        subcommands: [AddUser.self, EnrollCode.self, Devices.self, Revoke.self, PublishPolicy.self, Erase.self, Audit.self]
     )
 
     struct AddUser: AsyncParsableCommand {
@@ -96,6 +96,17 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             _ = try await staff.session { client, me in try await client.send("POST", "/v1/devices/\(device)/revoke", as: me) }
             print("Revoked \(device).")
+        }
+    }
+
+    struct Erase: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Erase a contributor (a privacy officer's act): data key destroyed first, then their segments; a tombstone and an audit record remain.")
+        @Argument(help: "The contributor's id.") var contributor: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let answer = try await staff.session { client, me in try await client.send("POST", "/v1/contributors/\(contributor)/erase", as: me) }
+            print("Erased \(contributor): \(answer.json?["segments"]?.intValue ?? 0) segment(s) deleted, data key destroyed.")
         }
     }
 

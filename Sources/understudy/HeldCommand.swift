@@ -19,7 +19,7 @@ struct HeldCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "held",
         abstract: "What your organisation's collector holds about you: list it, download it, read its audit records.",
-        subcommands: [List.self, Download.self, Audit.self],
+        subcommands: [List.self, Download.self, Audit.self, Erase.self],
         defaultSubcommand: List.self
     )
 
@@ -66,6 +66,20 @@ struct HeldCommand: AsyncParsableCommand {
                 return list.count
             }
             print("Downloaded \(count) segment(s) to \(folder.path).")
+        }
+    }
+
+    struct Erase: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Erase everything the collector holds about you, for good.",
+            discussion: "Your data key is destroyed first, so no copy (backups included) opens again; then your segments are deleted and your devices revoked. What stays: your pseudonymous id with the time of erasure, and the audit records."
+        )
+        @Flag(help: "Confirm: nothing can be recovered afterwards.") var yes = false
+
+        func run() async throws {
+            guard yes else { throw ValidationError("erasure cannot be undone: add --yes to confirm") }
+            let answer = try await HeldCommand.device { client, me in try await client.send("DELETE", "/v1/me", as: me) }
+            print("Erased: \(answer.json?["segments"]?.intValue ?? 0) segment(s) deleted, your data key destroyed, your devices revoked.")
         }
     }
 

@@ -56,6 +56,21 @@ enum StoreContract {
         #expect(try await store.insertSegment(other) == .exists(segment))
         #expect(try await store.segments(contributor: "c1") == [segment])
 
+        // Retention finds old segments by policy; erasure shreds the key first and leaves a tombstone.
+        #expect(try await store.segments(policyHash: "p1", receivedBefore: now) == [])
+        #expect(try await store.segments(policyHash: "p1", receivedBefore: now.addingTimeInterval(1)) == [segment])
+        try await store.addDevice(Device(id: "d3", contributor: "c1", publicKey: Data(repeating: 8, count: 32), name: "desktop", enrolledAt: now))
+        #expect(try await store.shredContributor("c1", at: now) == [segment])
+        let tombstone = try await store.contributor("c1")
+        #expect(tombstone?.wrappedKey == nil && tombstone?.erasedAt == now)
+        #expect(try await store.device("d3")?.revokedAt == now)
+        #expect(try await !store.hasConsent(contributor: "c1", policyHash: "p1"))
+        let recreated = try await store.ensureContributor(Contributor(id: "c1", createdAt: now, wrappedKey: Data([3]), erasedAt: nil))
+        #expect(recreated.wrappedKey == nil, "an erased contributor does not get a new key")
+        try await store.deleteSegment("s1")
+        #expect(try await store.segment("s1") == nil)
+        await #expect(throws: StoreError.self) { try await store.shredContributor("nobody", at: now) }
+
         // The audit log is a chain; editing a record breaks it there.
         for n in 0..<3 { _ = try await store.appendAudit(at: now.addingTimeInterval(Double(n)), actor: "system", action: "a\(n)", subject: n == 1 ? "c1" : nil, detail: "{}") }
         let log = try await store.auditRecords(subject: nil)

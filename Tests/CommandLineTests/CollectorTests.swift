@@ -65,49 +65,87 @@ final class RunningCollector: @unchecked Sendable {
     }
 }
 
-@Suite("The collector, over real HTTP", .serialized)
-struct CollectorCommandTests {
-    @Test("Enrol, record under Xvfb, sync, and download exactly what was recorded; a repeat upload is held once; content is unreadable on the server's disk; a revoked device is refused")
-    func enrolRecordSyncDownload() async throws {
-        let me = Contributor()
-        let policy = try me.signedPolicy(policyText(rules: "  - app: NoSuchApp\n    action: exclude", extra: "review-window: 0s"))
-        let orgKey = URL(fileURLWithPath: policy).deletingLastPathComponent().appendingPathComponent("org.pub").path
-        let collector = try RunningCollector(config: "policy_keys: [\(orgKey)]\n")
+/// An organisation with a running collector, a published signed policy, and one contributor
+/// whose device is enrolled.
+struct Organisation {
+    let me = Contributor()
+    let collector: RunningCollector
+    let policy: String
+    let admin: [String]
+    let officer: [String]
 
-        // The organisation: a privacy officer publishes the policy; the admin makes an enrolment code.
-        let admin = ["--server", collector.url, "--key-file", collector.adminKey]
+    init(policyExtra: String = "review-window: 0s", config: String = "") throws {
+        policy = try me.signedPolicy(policyText(rules: "  - app: NoSuchApp\n    action: exclude", extra: policyExtra))
+        let orgKey = URL(fileURLWithPath: policy).deletingLastPathComponent().appendingPathComponent("org.pub").path
+        collector = try RunningCollector(config: "policy_keys: [\(orgKey)]\n" + config)
+        admin = ["--server", collector.url, "--key-file", collector.adminKey]
         let officerKey = try me.run(["admin", "add-user", "olivia", "--role", "privacy_officer"] + admin)
         #expect(officerKey.status == 0, "\(officerKey.stderr)")
         let officerFile = me.config.appendingPathComponent("olivia.key")
         try Data(officerKey.stdout.utf8).write(to: officerFile)
-        let published = try me.run(["admin", "publish-policy", policy, "--server", collector.url, "--user", "olivia", "--key-file", officerFile.path])
+        officer = ["--server", collector.url, "--user", "olivia", "--key-file", officerFile.path]
+        let published = try me.run(["admin", "publish-policy", policy] + officer)
         #expect(published.status == 0, "\(published.stderr)")
-        let code = try me.run(["admin", "enroll-code", "--contributor", "alice", "--json"] + admin)
-        let codeValue = try JSONValue.parse(Data(code.stdout.utf8))["code"]?.stringValue ?? ""
-        #expect(!codeValue.isEmpty, "\(code.stderr)")
+    }
 
-        // The contributor enrols, records a session, and syncs.
+    /// A fresh enrolment code for `contributor`.
+    func code(for contributor: String = "alice") throws -> String {
+        let code = try me.run(["admin", "enroll-code", "--contributor", contributor, "--json"] + admin)
+        return try JSONValue.parse(Data(code.stdout.utf8))["code"]?.stringValue ?? ""
+    }
+
+    func enrol(_ contributor: String = "alice") throws {
+        let enrolled = try me.run("enroll", "--server", collector.url, "--code", try code(for: contributor))
+        #expect(enrolled.status == 0 && enrolled.stdout.contains("contributor \(contributor)"), "\(enrolled.stderr)")
+    }
+
+    var deviceID: String {
+        (try? JSONValue.parse(Data(contentsOf: me.config.appendingPathComponent("understudy/device/device.json"))))?["device"]?.stringValue ?? ""
+    }
+
+    /// Records `text` typed into the terminal of a fresh X session, under the policy; returns the vault.
+    func record(typing text: String) async throws -> String {
+        let x = try XSession()
+        defer { x.killServer() }
+        try x.startApps()
+        let vault = temporaryVault()
+        let recorder = try me.start(["record", "--display", x.display, "--vault", vault, "--policy", policy])
+        try await me.waitUntilRecording(vault, recorder)
+        try x.xdotool("windowactivate --sync \(try x.window(class: "UnderstudyTerm"))\ntype --delay 30 \"\(text)\"\nkey Return\nsleep 1.5")
+        kill(recorder.0.processIdentifier, SIGINT)
+        #expect(Understudy.finish(recorder).status == 0)
+        return vault
+    }
+
+    /// Records `seconds` of the synthetic load (no X server) under the policy; returns the vault.
+    func recordSynthetic(seconds: Int, frames: Int = 5, frameBytes: Int = 65536) throws -> String {
+        let vault = temporaryVault()
+        let recorded = try me.run(["record", "--vault", vault, "--policy", policy, "--for", "\(seconds)s", "--synthetic-events", "500",
+                                   "--synthetic-frames", "\(frames)", "--synthetic-frame-bytes", "\(frameBytes)"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        return vault
+    }
+}
+
+@Suite("The collector, over real HTTP", .serialized)
+struct CollectorCommandTests {
+    @Test("Enrol, record under Xvfb, sync, and download exactly what was recorded; a repeat upload is held once; content is unreadable on the server's disk; a revoked device is refused")
+    func enrolRecordSyncDownload() async throws {
+        let org = try Organisation()
+        let me = org.me, collector = org.collector, admin = org.admin
+        let codeValue = try org.code()
         let enrolled = try me.run("enroll", "--server", collector.url, "--code", codeValue)
         #expect(enrolled.status == 0 && enrolled.stdout.contains("contributor alice"), "\(enrolled.stderr)")
         let reused = try me.run("enroll", "--server", collector.url, "--code", codeValue)
         #expect(reused.status != 0 && reused.stderr.contains("code_used"), "\(reused.stderr)")
 
-        let x = try XSession()
-        defer { x.killServer() }
-        try x.startApps()
-        let vault = temporaryVault()
+        let vault = try await org.record(typing: "zebra quokka marmalade")
         defer { try? FileManager.default.removeItem(atPath: vault) }
-        let recorder = try me.start(["record", "--display", x.display, "--vault", vault, "--policy", policy])
-        try await me.waitUntilRecording(vault, recorder)
-        try x.xdotool("windowactivate --sync \(try x.window(class: "UnderstudyTerm"))\ntype --delay 30 \"zebra quokka marmalade\"\nkey Return\nsleep 1.5")
-        kill(recorder.0.processIdentifier, SIGINT)
-        #expect(Understudy.finish(recorder).status == 0)
         let recorded = try me.run("log", "--vault", vault, "--json").stdout
         #expect(recorded.contains("\"text\":\"z\""))
         let copy = vault + "-copy"
         try FileManager.default.copyItem(atPath: vault, toPath: copy)
         defer { try? FileManager.default.removeItem(atPath: copy) }
-
         let synced = try me.run("sync", "--vault", vault)
         #expect(synced.status == 0, "\(synced.stdout)\(synced.stderr)")
         #expect(synced.stdout.contains("Uploaded "), "\(synced.stdout)")
@@ -144,11 +182,88 @@ struct CollectorCommandTests {
         #expect(!mine.contains("\"login\""), "records about staff are not the contributor's")
 
         // A revoked device is refused.
-        let device = try JSONValue.parse(Data(contentsOf: me.config.appendingPathComponent("understudy/device/device.json")))["device"]?.stringValue ?? ""
-        #expect(try me.run(["admin", "revoke", device] + admin).status == 0)
+        #expect(try me.run(["admin", "revoke", org.deviceID] + admin).status == 0)
         let refused = try me.run("held", "list")
         #expect(refused.status != 0 && refused.stderr.contains("device_revoked"), "\(refused.stderr)")
 
         #expect(collector.stop() == 0, "SIGTERM stops the collector cleanly")
+    }
+
+    @Test("Erasure destroys the contributor's data key first: afterwards no byte under the server's storage holds that key or what they typed, a tombstone and an audit record remain, and their device is refused")
+    func erasure() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let vault = try await org.record(typing: "okapi pangolin")
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        #expect(try org.me.run("sync", "--vault", vault).status == 0)
+        let database = org.collector.data.appendingPathComponent("collector.sqlite").path
+        let wrapped = try Python.sqlite(database, "SELECT hex(wrapped_key) FROM contributor WHERE id = 'alice'")
+        #expect(wrapped.count == 2 * 60, "a wrapped 32-byte key (nonce, key, tag): \(wrapped)")
+        #expect(try !org.me.run("held", "list").stdout.isEmpty)
+
+        let refusedWithoutYes = try org.me.run("held", "erase")
+        #expect(refusedWithoutYes.status != 0 && refusedWithoutYes.stderr.contains("--yes"))
+        let erased = try org.me.run("held", "erase", "--yes")
+        #expect(erased.status == 0 && erased.stdout.contains("Erased: 1 segment(s)") || erased.stdout.contains("segment(s) deleted"), "\(erased.stdout)\(erased.stderr)")
+
+        let key = Data(hexString: wrapped)
+        for (path, bytes) in try org.collector.storedBytes() {
+            #expect(bytes.range(of: key) == nil, "the destroyed data key is still in \(path)")
+            #expect(bytes.range(of: Data("pangolin".utf8)) == nil, "plaintext in \(path)")
+        }
+        #expect(try Python.sqlite(database, "SELECT count(*) FROM segment") == "0")
+        #expect(try Python.sqlite(database, "SELECT wrapped_key IS NULL AND erased_at IS NOT NULL FROM contributor WHERE id = 'alice'") == "1")
+        let audit = try org.me.run(["admin", "audit"] + org.officer).stdout
+        #expect(audit.contains("\"contributor_erased\""))
+        let after = try org.me.run("held", "list")
+        #expect(after.status != 0 && after.stderr.contains("device_revoked"), "\(after.stderr)")
+        // A new enrolment for an erased contributor does not bring a new key.
+        let again = try org.me.run("enroll", "--server", org.collector.url, "--code", try org.code())
+        #expect(again.status != 0 && again.stderr.contains("erased"), "\(again.stderr)")
+        #expect(org.collector.stop() == 0)
+    }
+
+    @Test("Segments older than their policy's retention are erased by the sweeper and audited")
+    func retention() async throws {
+        let org = try Organisation(policyExtra: "review-window: 0s\nretention: 3s", config: "sweep_interval: 1s\n")
+        try org.enrol()
+        let vault = try org.recordSynthetic(seconds: 1)
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        #expect(try org.me.run("sync", "--vault", vault).status == 0)
+        #expect(try !org.me.run("held", "list").stdout.isEmpty)
+        var listed = "?"
+        for _ in 0..<20 where !listed.isEmpty {
+            try await Task.sleep(for: .milliseconds(500))
+            listed = try org.me.run("held", "list").stdout
+        }
+        #expect(listed.isEmpty, "still held after 10 s: \(listed)")
+        #expect(try org.me.run("held", "audit").stdout.contains("\"retention_erased\""))
+        #expect(try org.collector.storedBytes().filter { $0.0.contains("/blobs/") && !$0.0.contains("/tmp/") }.isEmpty)
+    }
+}
+
+extension Python {
+    /// One value of a query on an SQLite file, through Python's sqlite3.
+    static func sqlite(_ path: String, _ query: String) throws -> String {
+        let process = Process(), out = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])", path, query]
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+extension Data {
+    init(hexString: String) {
+        var bytes: [UInt8] = []
+        var index = hexString.startIndex
+        while let next = hexString.index(index, offsetBy: 2, limitedBy: hexString.endIndex), index < hexString.endIndex {
+            bytes.append(UInt8(hexString[index..<next], radix: 16) ?? 0)
+            index = next
+        }
+        self.init(bytes)
     }
 }

@@ -19,6 +19,23 @@ struct SegmentRoutes {
         router.put("/v1/segments/{id}", use: upload)
         router.get("/v1/me/segments", use: list)
         router.get("/v1/me/segments/{id}", use: download)
+        router.delete("/v1/me", use: eraseMe)
+        router.post("/v1/contributors/{id}/erase", use: eraseContributor)
+    }
+
+    /// A contributor erases everything the server holds about them.
+    @Sendable func eraseMe(_ request: Request, context: CollectorContext) async throws -> Response {
+        let device = try context.requireDevice()
+        let count = try await Erasure(state: state).erase(device.contributor, by: context.actor)
+        return JSONResponse.make(.object([("contributor", .string(device.contributor)), ("erased", .bool(true)), ("segments", .int(Int64(count)))]))
+    }
+
+    /// The privacy officer erases a contributor (an erasure request made to the organisation).
+    @Sendable func eraseContributor(_ request: Request, context: CollectorContext) async throws -> Response {
+        _ = try context.requireStaff([.privacyOfficer], to: "erase contributors")
+        let id = try context.parameters.require("id")
+        let count = try await Erasure(state: state).erase(id, by: context.actor)
+        return JSONResponse.make(.object([("contributor", .string(id)), ("erased", .bool(true)), ("segments", .int(Int64(count)))]))
     }
 
     @Sendable func upload(_ request: Request, context: CollectorContext) async throws -> Response {

@@ -180,6 +180,16 @@ public protocol MetadataStore: Sendable {
     func insertSegment(_ segment: StoredSegment) async throws -> SegmentInsertion
     func segment(_ id: String) async throws -> StoredSegment?
     func segments(contributor: String) async throws -> [StoredSegment]
+    /// Segments recorded under `policyHash` and received before `cutoff` (retention).
+    func segments(policyHash: String, receivedBefore cutoff: Date) async throws -> [StoredSegment]
+    func deleteSegment(_ id: String) async throws
+
+    /// Crypto-shredding: destroys the contributor's wrapped data key (so nothing sealed with
+    /// it opens again, backups included), leaves a tombstone (the id and when), revokes their
+    /// devices and drops their codes, consents and nonces, atomically. Returns their segments,
+    /// whose blobs and rows the caller deletes next. Deleted bytes must not linger in the
+    /// store's files.
+    func shredContributor(_ id: String, at: Date) async throws -> [StoredSegment]
 
     /// Appends a record to the audit log, chained to the last one, atomically.
     func appendAudit(at: Date, actor: String, action: String, subject: String?, detail: String) async throws -> AuditRecord

@@ -9,6 +9,8 @@ public final class SQLiteMetadataStore: MetadataStore {
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // Deleted rows are overwritten, so a destroyed data key cannot be read back from free pages.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
         do {
             database = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(database)
@@ -287,6 +289,37 @@ public final class SQLiteMetadataStore: MetadataStore {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM segment WHERE contributor = ? ORDER BY received_at, id", arguments: [contributor]).map(Self.segment)
         }
+    }
+
+    public func segments(policyHash: String, receivedBefore cutoff: Date) async throws -> [StoredSegment] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM segment WHERE policy_hash = ? AND received_at < ? ORDER BY received_at",
+                             arguments: [policyHash, cutoff.timeIntervalSince1970]).map(Self.segment)
+        }
+    }
+
+    public func deleteSegment(_ id: String) async throws {
+        try await write { db in try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id]) }
+    }
+
+    public func shredContributor(_ id: String, at: Date) async throws -> [StoredSegment] {
+        let segments = try await write { db -> [StoredSegment] in
+            try db.execute(sql: "UPDATE contributor SET wrapped_key = NULL, erased_at = ? WHERE id = ?", arguments: [at.timeIntervalSince1970, id])
+            guard db.changesCount == 1 else { throw StoreError.notFound("contributor \(id)") }
+            try db.execute(sql: "UPDATE device SET revoked_at = ? WHERE contributor = ? AND revoked_at IS NULL", arguments: [at.timeIntervalSince1970, id])
+            try db.execute(sql: "DELETE FROM nonce WHERE device IN (SELECT id FROM device WHERE contributor = ?)", arguments: [id])
+            try db.execute(sql: "DELETE FROM enrolment_code WHERE contributor = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM consent WHERE contributor = ?", arguments: [id])
+            return try Row.fetchAll(db, sql: "SELECT * FROM segment WHERE contributor = ?", arguments: [id]).map(Self.segment)
+        }
+        try await checkpoint()
+        return segments
+    }
+
+    /// Moves the write-ahead log into the database and truncates it, so overwritten pages do
+    /// not survive in the log either.
+    private func checkpoint() async throws {
+        do { _ = try await database.writeWithoutTransaction { try $0.checkpoint(.truncate) } } catch { throw StoreError.io("checkpoint: \(error)") }
     }
 
     private static func segment(_ row: Row) -> StoredSegment {
