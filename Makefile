@@ -27,11 +27,12 @@ bench:
 	swift build -c release --product understudy
 	bash bench/run.sh
 
-# The crash test of `make test` with 100 SIGKILLs instead of 20 (a few minutes).
+# The crash tests of `make test` with more SIGKILLs: 100 of the recorder instead of 20, 50
+# of the collector during uploads instead of 20 (a few minutes).
 soak:
 	bash scripts/setup.sh
 	swift build --product understudy
-	UNDERSTUDY_CRASH_KILLS=100 swift test --no-parallel --filter crashLoop
+	UNDERSTUDY_CRASH_KILLS=100 UNDERSTUDY_SERVER_KILLS=50 swift test --no-parallel --filter 'crashLoop|killedDuringUpload' 
 
 clean:
 	rm -rf .build-demo .build-bench*

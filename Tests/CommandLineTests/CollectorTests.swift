@@ -12,16 +12,42 @@ final class RunningCollector: @unchecked Sendable {
     let url: String
     private let output: Pipe
 
-    init(config: String = "") throws {
+    /// A loopback port nothing listens on now.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A collector again on `previous`'s data, key and port (after it was killed).
+    convenience init(restarting previous: RunningCollector) throws {
+        try self.init(base: previous.data.deletingLastPathComponent(), port: previous.port, config: nil)
+    }
+
+    convenience init(config: String = "", port: Int = 0) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-collector-\(UUID().uuidString)")
+        try self.init(base: base, port: port, config: config)
+    }
+
+    let port: Int
+    private let ownsFolder: Bool
+
+    private init(base: URL, port requested: Int, config: String?) throws {
+        ownsFolder = config != nil
         data = base.appendingPathComponent("data")
         kek = base.appendingPathComponent("server.kek")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         let configFile = base.appendingPathComponent("collector.yaml")
-        try Data(config.utf8).write(to: configFile)
+        if let config { try Data(config.utf8).write(to: configFile) }
         process = Process()
         process.executableURL = Understudy.binary
-        process.arguments = ["serve", "--port", "0", "--data", data.path] + (config.isEmpty ? [] : ["--config", configFile.path])
+        process.arguments = ["serve", "--port", "\(requested)", "--data", data.path, "--config", configFile.path]
         var environment = ProcessInfo.processInfo.environment
         environment["UNDERSTUDY_KEK_FILE"] = kek.path
         environment["XDG_CONFIG_HOME"] = base.appendingPathComponent("config").path
@@ -42,6 +68,7 @@ final class RunningCollector: @unchecked Sendable {
               let address = line.dropFirst("Collector listening on ".count).split(separator: ",").first
         else { throw CommandFailureForTests("the collector did not start: \(text)") }
         url = String(address)
+        port = Int(url.split(separator: ":").last ?? "") ?? requested
     }
 
     var adminKey: String { data.appendingPathComponent("admin.key").path }
@@ -59,9 +86,18 @@ final class RunningCollector: @unchecked Sendable {
         return try files.filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }.map { ($0.path, try Data(contentsOf: $0)) }
     }
 
+    /// SIGKILL: no chance to finish anything.
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Removes the data, key and config (once no restart will need them).
+    func removeFiles() { try? FileManager.default.removeItem(at: data.deletingLastPathComponent()) }
+
     deinit {
         if process.isRunning { process.terminate() }
-        try? FileManager.default.removeItem(at: data.deletingLastPathComponent())
+        if ownsFolder { removeFiles() }
     }
 }
 
@@ -74,10 +110,10 @@ struct Organisation {
     let admin: [String]
     let officer: [String]
 
-    init(policyExtra: String = "review-window: 0s", config: String = "") throws {
+    init(policyExtra: String = "review-window: 0s", config: String = "", port: Int = 0) throws {
         policy = try me.signedPolicy(policyText(rules: "  - app: NoSuchApp\n    action: exclude", extra: policyExtra))
         let orgKey = URL(fileURLWithPath: policy).deletingLastPathComponent().appendingPathComponent("org.pub").path
-        collector = try RunningCollector(config: "policy_keys: [\(orgKey)]\n" + config)
+        collector = try RunningCollector(config: "policy_keys: [\(orgKey)]\n" + config, port: port)
         admin = ["--server", collector.url, "--key-file", collector.adminKey]
         let officerKey = try me.run(["admin", "add-user", "olivia", "--role", "privacy_officer"] + admin)
         #expect(officerKey.status == 0, "\(officerKey.stderr)")

@@ -13,6 +13,11 @@ public struct DirectoryBlobStore: BlobStore {
             throw StoreError.io("cannot create \(root.path): \(error.localizedDescription)")
         }
         chmod(root.path, 0o700)
+        // Writes a crash interrupted were never committed: nothing refers to them.
+        let temporary = root.appendingPathComponent("tmp")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? [] {
+            try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))
+        }
     }
 
     private func url(_ key: String) throws -> URL {

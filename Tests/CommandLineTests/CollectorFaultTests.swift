@@ -1,0 +1,262 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Sync
+import Testing
+import UnderstudyModel
+import Yams
+
+/// The collector's OpenAPI document, as it serves it: every answer a test gets is checked to
+/// be one it documents, with the fields it requires.
+struct OpenAPIContract {
+    let paths: [String: Any]
+    let components: [String: Any]
+
+    init(server: String) async throws {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: server + "/openapi.yaml")!)
+        let document = try Yams.load(yaml: String(decoding: data, as: UTF8.self)) as? [String: Any] ?? [:]
+        #expect(document["openapi"] as? String == "3.1.0")
+        paths = document["paths"] as? [String: Any] ?? [:]
+        components = document["components"] as? [String: Any] ?? [:]
+    }
+
+    /// Checks that `status` is documented for `method path` (a template such as
+    /// `/v1/segments/{id}`), and that a JSON body has the fields its schema requires.
+    func check(_ method: String, _ path: String, _ status: Int, _ body: Data) {
+        guard let operation = (paths[path] as? [String: Any])?[method.lowercased()] as? [String: Any] else {
+            Issue.record("\(method) \(path) is not in the OpenAPI document")
+            return
+        }
+        guard var response = (operation["responses"] as? [String: Any])?[String(status)] as? [String: Any] else {
+            Issue.record("\(method) \(path) answered \(status), which the OpenAPI document does not list")
+            return
+        }
+        if let ref = response["$ref"] as? String { response = resolve(ref) }
+        guard var schema = ((response["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any] else { return }
+        if let ref = schema["$ref"] as? String { schema = resolve(ref) }
+        guard let json = try? JSONValue.parse(body) else {
+            Issue.record("\(method) \(path) \(status): the body is not JSON")
+            return
+        }
+        let object = schema["type"] as? String == "array" ? json.arrayValue?.first : json
+        guard let object else { return }
+        for field in schema["required"] as? [String] ?? (((schema["items"] as? [String: Any]).map { items in
+            (items["$ref"] as? String).map { resolve($0)["required"] as? [String] ?? [] } ?? items["required"] as? [String] ?? []
+        }) ?? []) where object[field] == nil {
+            Issue.record("\(method) \(path) \(status): the required field '\(field)' is missing in \(String(decoding: body, as: UTF8.self))")
+        }
+    }
+
+    private func resolve(_ ref: String) -> [String: Any] {
+        var node: Any = ["components": components]
+        for part in ref.dropFirst(2).split(separator: "/") { node = (node as? [String: Any])?[String(part)] ?? [:] }
+        return node as? [String: Any] ?? [:]
+    }
+}
+
+/// Raw HTTP requests, to send what the command line never would.
+struct RawClient {
+    let server: String
+    let contract: OpenAPIContract
+
+    struct Answer {
+        var status: Int
+        var body: Data
+        var code: String? { (try? JSONValue.parse(body))?["code"]?.stringValue }
+    }
+
+    /// Sends a request; `template` names its path in the OpenAPI document.
+    @discardableResult
+    func send(_ method: String, _ path: String, template: String? = nil, body: Data = Data(), headers: [(String, String)] = []) async throws -> Answer {
+        var request = URLRequest(url: URL(string: server + path)!)
+        request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if !body.isEmpty { request.httpBody = body }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        contract.check(method, template ?? path, status, data)
+        return Answer(status: status, body: data)
+    }
+
+    /// The signature headers of this device for a request.
+    static func signed(_ credential: DeviceCredential, _ method: String, _ path: String, body: Data) throws -> [(String, String)] {
+        try credential.headers(method: method, target: path, contentSHA256: body.sha256Hex)
+    }
+}
+
+extension Data {
+    var sha256Hex: String {
+        let process = Process(), input = Pipe(), output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["sha256sum"]
+        process.standardInput = input
+        process.standardOutput = output
+        try? process.run()
+        input.fileHandleForWriting.write(self)
+        try? input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return String(text.prefix(64))
+    }
+}
+
+@Suite("The collector under bad input and faults", .serialized)
+struct CollectorFaultTests {
+    @Test("Malformed JSON, a wrong content hash, an oversized body, an unknown segment, a replayed request, an expired code, a bad signature: each gets its documented 4xx and JSON error, never a 5xx")
+    func badInput() async throws {
+        let org = try Organisation(config: "max_segment_size: 1MB\nenrolment_code_lifetime: 1s\n")
+        try org.enrol()
+        let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
+        let credential = try DeviceCredential.load(from: org.me.config.appendingPathComponent("understudy/device"))
+        let key = try String(contentsOfFile: org.collector.adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let login = try await raw.send("POST", "/v1/login", body: Data("{\"user\":\"admin\",\"key\":\"\(key)\"}".utf8))
+        let token = try JSONValue.parse(login.body)["token"]?.stringValue ?? ""
+        let staff = [("Authorization", "Bearer \(token)")]
+
+        // Malformed JSON, and a body over the JSON limit.
+        #expect(try await raw.send("POST", "/v1/enrolment-codes", body: Data("{not json".utf8), headers: staff).code == "bad_request")
+        #expect(try await raw.send("POST", "/v1/login", body: Data(repeating: 0x20, count: 70_000)).status == 413)
+        #expect(try await raw.send("POST", "/v1/login", body: Data("{\"user\":\"admin\",\"key\":\"wrong\"}".utf8)).code == "bad_credentials")
+        #expect(try await raw.send("GET", "/v1/devices").code == "unauthenticated")
+        #expect(try await raw.send("GET", "/v1/devices", headers: [("Authorization", "Bearer nosuchtoken")]).code == "session_expired")
+
+        // A consent, so uploads under the policy get as far as their body.
+        let policy = try JSONValue.parse(try await raw.send("GET", "/v1/policies", headers: staff).body).arrayValue?.first?["hash"]?.stringValue ?? ""
+        let consent = Data("{\"policy_hash\":\"\(policy)\",\"accepted_at\":\"2026-11-23T00:00:00.000Z\"}".utf8)
+        #expect(try await raw.send("POST", "/v1/consents", body: consent, headers: RawClient.signed(credential, "POST", "/v1/consents", body: consent)).status == 200)
+
+        // A body other than the one whose hash was signed.
+        let signedBody = Data("the bundle that was signed".utf8), sentBody = Data("another bundle entirely".utf8)
+        var headers = try RawClient.signed(credential, "PUT", "/v1/segments/00aa", body: signedBody) + [("X-Understudy-Policy", policy)]
+        #expect(try await raw.send("PUT", "/v1/segments/00aa", template: "/v1/segments/{id}", body: sentBody, headers: headers).code == "hash_mismatch")
+        // Too big for max_segment_size.
+        let big = Data(repeating: 7, count: 1_200_000)
+        headers = try RawClient.signed(credential, "PUT", "/v1/segments/00bb", body: big) + [("X-Understudy-Policy", policy)]
+        #expect(try await raw.send("PUT", "/v1/segments/00bb", template: "/v1/segments/{id}", body: big, headers: headers).status == 413)
+        // Under a policy the organisation never published.
+        let small = Data("small".utf8)
+        headers = try RawClient.signed(credential, "PUT", "/v1/segments/00cc", body: small) + [("X-Understudy-Policy", String(repeating: "ab", count: 32))]
+        #expect(try await raw.send("PUT", "/v1/segments/00cc", template: "/v1/segments/{id}", body: small, headers: headers).code == "policy_unknown")
+        // Nothing of those was stored.
+        let mine = try RawClient.signed(credential, "GET", "/v1/me/segments", body: Data())
+        #expect(try await raw.send("GET", "/v1/me/segments", headers: mine).body == Data("[]\n".utf8))
+
+        // A segment that does not exist; the same signed request again; a tampered signature.
+        let unknown = try RawClient.signed(credential, "GET", "/v1/me/segments/ffff", body: Data())
+        #expect(try await raw.send("GET", "/v1/me/segments/ffff", template: "/v1/me/segments/{id}", headers: unknown).code == "not_found")
+        #expect(try await raw.send("GET", "/v1/me/segments/ffff", template: "/v1/me/segments/{id}", headers: unknown).code == "replayed_request")
+        var forged = try RawClient.signed(credential, "GET", "/v1/me/segments", body: Data())
+        forged[forged.count - 1].1 = Data(repeating: 1, count: 64).base64EncodedString()
+        #expect(try await raw.send("GET", "/v1/me/segments", headers: forged).code == "bad_signature")
+        var late = try credential.headers(method: "GET", target: "/v1/me/segments", contentSHA256: RequestSigning.emptySHA256, now: Date().addingTimeInterval(-900))
+        late.append(("X-Extra", "1"))
+        #expect(try await raw.send("GET", "/v1/me/segments", headers: late).code == "clock_skew")
+
+        // An expired enrolment code.
+        let code = try org.code(for: "bob")
+        try await Task.sleep(for: .milliseconds(1300))
+        let expired = Data("{\"code\":\"\(code)\",\"public_key\":\"\(Data(repeating: 9, count: 32).base64EncodedString())\"}".utf8)
+        #expect(try await raw.send("POST", "/v1/enrol", body: expired).code == "code_expired")
+        #expect(try await raw.send("POST", "/v1/enrol", body: Data("{\"code\":\"x\",\"public_key\":\"short\"}".utf8)).code == "bad_request")
+    }
+
+    @Test("Every endpoint refuses every identity its role does not allow (401 or 403), and lets the allowed ones through")
+    func roleMatrix() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
+        let credential = try DeviceCredential.load(from: org.me.config.appendingPathComponent("understudy/device"))
+        func token(_ user: String, _ key: String) async throws -> [(String, String)] {
+            let login = try await raw.send("POST", "/v1/login", body: Data("{\"user\":\"\(user)\",\"key\":\"\(key)\"}".utf8))
+            return [("Authorization", "Bearer \(try JSONValue.parse(login.body)["token"]?.stringValue ?? "")")]
+        }
+        let admin = try await token("admin", try String(contentsOfFile: org.collector.adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        var staff: [String: [(String, String)]] = ["admin": admin]
+        for role in ["privacy_officer", "reviewer", "scientist"] {
+            let made = try await raw.send("POST", "/v1/users", body: Data("{\"name\":\"m-\(role)\",\"role\":\"\(role)\"}".utf8), headers: admin)
+            staff[role] = try await token("m-\(role)", try JSONValue.parse(made.body)["key"]?.stringValue ?? "")
+        }
+        let identities = ["anonymous", "device", "admin", "privacy_officer", "reviewer", "scientist"]
+        // Endpoint, template, body, and who may call it. Bodies are valid enough to pass authorization.
+        let endpoints: [(String, String, String?, String, Set<String>)] = [
+            ("POST", "/v1/users", nil, "{\"name\":\"x\",\"role\":\"nope\"}", ["admin"]),
+            ("POST", "/v1/enrolment-codes", nil, "{\"contributor\":\"carol\"}", ["admin"]),
+            ("GET", "/v1/devices", nil, "", ["admin"]),
+            ("POST", "/v1/devices/none/revoke", "/v1/devices/{id}/revoke", "", ["admin"]),
+            ("GET", "/v1/audit", nil, "", ["admin", "privacy_officer"]),
+            ("POST", "/v1/policies", nil, "{\"document\":\"x\",\"signature\":\"y\"}", ["privacy_officer"]),
+            ("GET", "/v1/policies", nil, "", ["device", "admin", "privacy_officer", "reviewer", "scientist"]),
+            ("POST", "/v1/consents", nil, "{\"policy_hash\":\"00\",\"accepted_at\":\"2026-11-23T00:00:00.000Z\"}", ["device"]),
+            ("PUT", "/v1/segments/00dd", "/v1/segments/{id}", "bundle", ["device"]),
+            ("GET", "/v1/me/segments", nil, "", ["device"]),
+            ("GET", "/v1/me/segments/ffff", "/v1/me/segments/{id}", "", ["device"]),
+            ("GET", "/v1/me/audit", nil, "", ["device"]),
+            ("POST", "/v1/contributors/nobody/erase", "/v1/contributors/{id}/erase", "", ["privacy_officer"]),
+        ]
+        for (method, path, template, body, allowed) in endpoints {
+            for identity in identities {
+                let data = Data(body.utf8)
+                var headers: [(String, String)]
+                switch identity {
+                case "anonymous": headers = []
+                case "device": headers = try RawClient.signed(credential, method, path, body: data) + [("X-Understudy-Policy", "00")]
+                default: headers = staff[identity] ?? []
+                }
+                let answer = try await raw.send(method, path, template: template, body: data, headers: headers)
+                if allowed.contains(identity) {
+                    #expect(answer.status != 401 && answer.status != 403, "\(identity) was refused \(method) \(path): \(answer.status) \(answer.code ?? "")")
+                } else {
+                    #expect(answer.status == 401 || answer.status == 403, "\(identity) was let through \(method) \(path): \(answer.status)")
+                }
+                #expect(answer.status < 500, "\(method) \(path) as \(identity): \(answer.status)")
+            }
+        }
+    }
+
+    @Test("Killing the collector during uploads again and again loses nothing and stores nothing twice: the device retries until every segment is acknowledged")
+    func killedDuringUpload() async throws {
+        let kills = Int(ProcessInfo.processInfo.environment["UNDERSTUDY_SERVER_KILLS"] ?? "") ?? 20
+        let org = try Organisation(config: "", port: RunningCollector.freePort())
+        try org.enrol()
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        // Many segments of about 1 MB: short segments (set once the vault exists), frames of 64 KB.
+        #expect(try org.me.run(["record", "--vault", vault, "--policy", org.policy, "--for", "1s", "--synthetic-events", "10"]).status == 0)
+        #expect(try org.me.run("vault", "config", "--vault", vault, "--segment-duration", "1s").status == 0)
+        let recorded = try org.me.run(["record", "--vault", vault, "--policy", org.policy, "--for", "6s", "--synthetic-events", "300",
+                                       "--synthetic-frames", "16", "--synthetic-frame-bytes", "65536"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let events = try org.me.run("log", "--vault", vault, "--json").stdout.split(separator: "\n").map(String.init)
+        let segments = try org.me.run("vault", "segments", "--vault", vault, "--json").stdout.split(separator: "\n").count
+        #expect(segments >= 4, "segments: \(segments)")
+
+        var collector = org.collector
+        var syncs: [(Process, Pipe, Pipe)] = []
+        for kill in 0..<kills {
+            if syncs.last.map({ !$0.0.isRunning }) ?? true { syncs.append(try org.me.start(["sync", "--vault", vault])) }
+            try await Task.sleep(for: .milliseconds(UInt64.random(in: 30...250)))
+            collector.kill()
+            collector = try RunningCollector(restarting: org.collector)
+            _ = kill
+        }
+        for sync in syncs { _ = Understudy.finish(sync) }
+        let last = try org.me.run("sync", "--vault", vault)
+        #expect(last.status == 0, "\(last.stdout)\(last.stderr)")
+        #expect(try org.me.run("vault", "segments", "--vault", vault, "--json").stdout.isEmpty, "every local copy was acknowledged and deleted")
+
+        // The server holds each segment once, and together they hold every event exactly once.
+        let held = try org.me.run("held", "list", "--json").stdout.split(separator: "\n")
+        #expect(held.count == segments)
+        let downloads = org.me.config.appendingPathComponent("downloads")
+        #expect(try org.me.run("held", "download", "--out", downloads.path).status == 0)
+        var downloaded: [String] = []
+        for bundle in try FileManager.default.contentsOfDirectory(atPath: downloads.path) {
+            let members = TarFormat.members(of: try Data(contentsOf: downloads.appendingPathComponent(bundle))) ?? []
+            downloaded += (members.first { $0.name == "events.jsonl" }.map { String(decoding: $0.data, as: UTF8.self) } ?? "").split(separator: "\n").map(String.init)
+        }
+        #expect(downloaded.count == events.count && Set(downloaded) == Set(events), "\(downloaded.count) events held, \(events.count) recorded")
+        _ = collector.stop()
+        org.collector.removeFiles()
+    }
+}
