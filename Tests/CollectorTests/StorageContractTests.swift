@@ -20,6 +20,12 @@ enum StoreContract {
         let first = try await store.ensureContributor(Contributor(id: "c1", createdAt: now, wrappedKey: Data([1]), erasedAt: nil))
         let again = try await store.ensureContributor(Contributor(id: "c1", createdAt: now, wrappedKey: Data([2]), erasedAt: nil))
         #expect(first.wrappedKey == Data([1]) && again.wrappedKey == Data([1]))
+        // Rotation rewraps every key, or none when one fails.
+        struct Refused: Error {}
+        await #expect(throws: (any Error).self) { try await store.rewrapDataKeys { _, _ in throw Refused() } }
+        #expect(try await store.contributor("c1")?.wrappedKey == Data([1]))
+        #expect(try await store.rewrapDataKeys { _, old in old + Data([9]) } == 1)
+        #expect(try await store.contributor("c1")?.wrappedKey == Data([1, 9]))
 
         // Codes are redeemed once, and not after they expire.
         try await store.createCode(EnrolmentCode(codeHash: "h1", contributor: "c1", expiresAt: now.addingTimeInterval(60), createdBy: "admin"))

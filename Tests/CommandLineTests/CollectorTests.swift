@@ -259,6 +259,38 @@ struct CollectorCommandTests {
         #expect(org.collector.stop() == 0)
     }
 
+    @Test("Rotating the key-encryption key rewraps every data key: with the new key the contributor's data opens, with the old one it no longer does")
+    func keyRotation() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let vault = try org.recordSynthetic(seconds: 1)
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        #expect(try org.me.run("sync", "--vault", vault).status == 0)
+        #expect(org.collector.stop() == 0)
+
+        let base = org.collector.data.deletingLastPathComponent()
+        let old = base.appendingPathComponent("old.kek"), new = base.appendingPathComponent("new.kek")
+        try FileManager.default.copyItem(at: org.collector.kek, to: old)
+        let rotated = try org.me.run("rotate-kek", "--data", org.collector.data.path, "--kek-file", org.collector.kek.path, "--new-kek-file", new.path)
+        #expect(rotated.status == 0 && rotated.stdout.contains("Rewrapped 1 data key"), "\(rotated.stdout)\(rotated.stderr)")
+
+        // The collector with the new key (in place of the old): the data opens.
+        try FileManager.default.removeItem(at: org.collector.kek)
+        try FileManager.default.copyItem(at: new, to: org.collector.kek)
+        let restarted = try RunningCollector(restarting: org.collector)
+        let downloads = org.me.config.appendingPathComponent("downloads")
+        #expect(try org.me.run("held", "download", "--out", downloads.path).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: downloads.path).count == 1)
+        _ = restarted.stop()
+
+        // With the old key, nothing opens any more.
+        try FileManager.default.removeItem(at: org.collector.kek)
+        try FileManager.default.copyItem(at: old, to: org.collector.kek)
+        let stale = try RunningCollector(restarting: org.collector)
+        #expect(try org.me.run("held", "download", "--out", downloads.path + "-old").status != 0)
+        _ = stale.stop()
+    }
+
     @Test("Segments older than their policy's retention are erased by the sweeper and audited")
     func retention() async throws {
         let org = try Organisation(policyExtra: "review-window: 0s\nretention: 3s", config: "sweep_interval: 1s\n")

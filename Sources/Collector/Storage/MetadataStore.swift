@@ -191,6 +191,10 @@ public protocol MetadataStore: Sendable {
     /// store's files.
     func shredContributor(_ id: String, at: Date) async throws -> [StoredSegment]
 
+    /// Replaces every contributor's wrapped data key with `rewrap(id, wrapped)`, all or none
+    /// (key rotation). Returns how many were rewrapped.
+    func rewrapDataKeys(_ rewrap: @escaping @Sendable (String, Data) throws -> Data) async throws -> Int
+
     /// Appends a record to the audit log, chained to the last one, atomically.
     func appendAudit(at: Date, actor: String, action: String, subject: String?, detail: String) async throws -> AuditRecord
     /// The audit log in order; only the records about `subject` when given.

@@ -166,6 +166,19 @@ public final class SQLiteMetadataStore: MetadataStore {
                     erasedAt: (row["erased_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
+    public func rewrapDataKeys(_ rewrap: @escaping @Sendable (String, Data) throws -> Data) async throws -> Int {
+        let count = try await write { db -> Int in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, wrapped_key FROM contributor WHERE wrapped_key IS NOT NULL")
+            for row in rows {
+                let id: String = row["id"]
+                try db.execute(sql: "UPDATE contributor SET wrapped_key = ? WHERE id = ?", arguments: [try rewrap(id, row["wrapped_key"]), id])
+            }
+            return rows.count
+        }
+        try await checkpoint()
+        return count
+    }
+
     // MARK: Enrolment and devices
 
     public func createCode(_ code: EnrolmentCode) async throws {
