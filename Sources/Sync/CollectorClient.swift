@@ -21,6 +21,20 @@ public final class CollectorClient: Sendable {
 
     public func shutdown() async { try? await http.shutdown() }
 
+    /// Runs `body` with a client for `server`, shut down afterwards whatever happens.
+    public static func with<T>(_ server: URL, timeout: Duration = .seconds(60), _ body: (CollectorClient) async throws -> T) async throws -> T {
+        let (seconds, attoseconds) = timeout.components
+        let client = CollectorClient(server: server, timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+        do {
+            let result = try await body(client)
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
     /// Who a request is from.
     public enum Identity: Sendable {
         case anonymous

@@ -66,6 +66,13 @@ public struct DeviceCredential: Sendable {
         }
     }
 
+    /// A new key pair, not yet enrolled: the credential (with placeholder ids) and the public key in base64.
+    public static func generate() -> (credential: DeviceCredential, publicKey: String) {
+        let key = Curve25519.Signing.PrivateKey()
+        return (DeviceCredential(server: URL(string: "http://unenrolled")!, device: "", contributor: "", key: key),
+                key.publicKey.rawRepresentation.base64EncodedString())
+    }
+
     /// The signature headers for a request (``RequestSigning``).
     public func headers(method: String, target: String, contentSHA256: String, now: Date = Date()) throws -> [(String, String)] {
         let date = Int64(now.timeIntervalSince1970)

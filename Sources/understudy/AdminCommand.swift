@@ -24,16 +24,10 @@ struct StaffOptions: ParsableArguments {
         guard let key = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) else {
             throw CommandFailure("cannot read the key file \(path)")
         }
-        let client = CollectorClient(server: url)
-        do {
+        return try await CollectorClient.with(url) { client in
             let login = try await client.send("POST", "/v1/login", json: .object([("user", .string(user)), ("key", .string(key))]), as: .anonymous)
             guard let token = login.json?["token"]?.stringValue else { throw CommandFailure("the server gave no session token") }
-            let result = try await body(client, .staff(token: token))
-            await client.shutdown()
-            return result
-        } catch {
-            await client.shutdown()
-            throw error
+            return try await body(client, .staff(token: token))
         }
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Crypto
 import Foundation
 import Sync
 import UnderstudyModel
@@ -17,17 +16,16 @@ struct EnrollCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else { throw ValidationError("--server must be an http(s) URL") }
-        let key = Curve25519.Signing.PrivateKey()
-        let client = CollectorClient(server: url)
-        defer { Task { await client.shutdown() } }
-        let answer = try await client.send("POST", "/v1/enrol", json: .object([
-            ("code", .string(code)), ("public_key", .string(key.publicKey.rawRepresentation.base64EncodedString())), ("name", .string(name)),
-        ]), as: .anonymous)
+        let (fresh, publicKey) = DeviceCredential.generate()
+        let answer = try await CollectorClient.with(url) { client in
+            try await client.send("POST", "/v1/enrol", json: .object([
+                ("code", .string(code)), ("public_key", .string(publicKey)), ("name", .string(name)),
+            ]), as: .anonymous)
+        }
         guard let device = answer.json?["device"]?.stringValue, let contributor = answer.json?["contributor"]?.stringValue else {
             throw CommandFailure("the server's answer names no device")
         }
-        try DeviceCredential(server: url, device: device, contributor: contributor, key: key).save()
-        await client.shutdown()
+        try DeviceCredential(server: url, device: device, contributor: contributor, key: fresh.key).save()
         print("Enrolled as device \(device) of contributor \(contributor) with \(url.absoluteString).")
     }
 }
@@ -49,23 +47,20 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Override the review window (0s uploads every sealed segment now).", valueName: "duration"))
     var reviewWindow: DurationArgument?
 
+    @Option(help: ArgumentHelp("Give up on a request that gets no answer for this long (it is then tried again).", valueName: "duration"))
+    var timeout = DurationArgument(argument: "60s")!
+
     func run() async throws {
         let credential = try DeviceCredential.load()
         let vault = try vaultOptions.open()
         let consents = try ConsentRecords.all()
         var settings = SegmentUploader.Settings()
         settings.reviewWindow = reviewWindow.map { Double($0.duration.ns) / 1e9 } ?? consents.reviewWindow
-        let client = CollectorClient(server: credential.server)
-        var uploader = SegmentUploader(vault: vault, client: client, credential: credential, settings: settings)
-        uploader.progress = { print($0) }
-        let report: SegmentUploader.Report
-        do {
-            report = try await uploader.run(consents: consents.records)
-        } catch {
-            await client.shutdown()
-            throw error
+        let report = try await CollectorClient.with(credential.server, timeout: timeout.duration) { client in
+            var uploader = SegmentUploader(vault: vault, client: client, credential: credential, settings: settings)
+            uploader.progress = { print($0) }
+            return try await uploader.run(consents: consents.records)
         }
-        await client.shutdown()
         print("Uploaded \(report.uploaded.count) segment(s)\(report.alreadyHeld.isEmpty ? "" : ", \(report.alreadyHeld.count) already held")"
               + "\(report.waiting > 0 ? "; \(report.waiting) still in their review window" : "").")
         for (segment, reason) in report.refused { warn("\(segment) not uploaded: \(reason)") }

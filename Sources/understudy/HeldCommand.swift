@@ -26,15 +26,7 @@ struct HeldCommand: AsyncParsableCommand {
     /// Runs `body` with a client signing as this device.
     static func device<T>(_ body: (CollectorClient, CollectorClient.Identity) async throws -> T) async throws -> T {
         let credential = try DeviceCredential.load()
-        let client = CollectorClient(server: credential.server)
-        do {
-            let result = try await body(client, .device(credential))
-            await client.shutdown()
-            return result
-        } catch {
-            await client.shutdown()
-            throw error
-        }
+        return try await CollectorClient.with(credential.server) { client in try await body(client, .device(credential)) }
     }
 
     struct List: AsyncParsableCommand {

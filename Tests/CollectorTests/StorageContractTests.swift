@@ -61,6 +61,8 @@ enum StoreContract {
         other.sha256 = "bb"
         #expect(try await store.insertSegment(other) == .exists(segment))
         #expect(try await store.segments(contributor: "c1") == [segment])
+        let totals = try await store.totals()
+        #expect(totals.contributors == 1 && totals.segments == 1 && totals.bytes == 10)
 
         // Retention finds old segments by policy; erasure shreds the key first and leaves a tombstone.
         #expect(try await store.segments(policyHash: "p1", receivedBefore: now) == [])

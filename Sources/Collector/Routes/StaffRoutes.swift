@@ -13,6 +13,23 @@ struct StaffRoutes {
         router.get("/v1/devices", use: listDevices)
         router.post("/v1/devices/{id}/revoke", use: revokeDevice)
         router.get("/v1/audit", use: auditLog)
+        router.get("/v1/stats", use: stats)
+    }
+
+    /// Fewer contributors than this and totals could single a person out.
+    static let minimumContributors = 5
+
+    /// Totals over all contributors, only when there are enough of them that no one stands out.
+    /// There is no endpoint reporting one person's activity to anyone but that person.
+    @Sendable func stats(_ request: Request, context: CollectorContext) async throws -> Response {
+        _ = try context.requireStaff(Set(StaffRole.allCases), to: "read statistics")
+        let totals = try await state.metadata.totals()
+        guard totals.contributors >= Self.minimumContributors else {
+            throw APIError(.forbidden, "too_few_contributors",
+                           "statistics cover at least \(Self.minimumContributors) contributors with data, so that none stands out; there are \(totals.contributors)")
+        }
+        return JSONResponse.make(.object([("contributors", .int(Int64(totals.contributors))), ("segments", .int(Int64(totals.segments))),
+                                          ("bytes", .int(totals.bytes))]))
     }
 
     @Sendable func login(_ request: Request, context: CollectorContext) async throws -> Response {

@@ -191,6 +191,9 @@ public protocol MetadataStore: Sendable {
     /// store's files.
     func shredContributor(_ id: String, at: Date) async throws -> [StoredSegment]
 
+    /// Totals over everyone: contributors holding at least one segment, segments, bytes.
+    func totals() async throws -> (contributors: Int, segments: Int, bytes: Int64)
+
     /// Replaces every contributor's wrapped data key with `rewrap(id, wrapped)`, all or none
     /// (key rotation). Returns how many were rewrapped.
     func rewrapDataKeys(_ rewrap: @escaping @Sendable (String, Data) throws -> Data) async throws -> Int

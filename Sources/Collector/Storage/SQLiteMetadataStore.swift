@@ -166,6 +166,13 @@ public final class SQLiteMetadataStore: MetadataStore {
                     erasedAt: (row["erased_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
+    public func totals() async throws -> (contributors: Int, segments: Int, bytes: Int64) {
+        try await read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT count(DISTINCT contributor) AS c, count(*) AS s, coalesce(sum(bytes), 0) AS b FROM segment")
+            return (row?["c"] ?? 0, row?["s"] ?? 0, row?["b"] ?? 0)
+        }
+    }
+
     public func rewrapDataKeys(_ rewrap: @escaping @Sendable (String, Data) throws -> Data) async throws -> Int {
         let count = try await write { db -> Int in
             let rows = try Row.fetchAll(db, sql: "SELECT id, wrapped_key FROM contributor WHERE wrapped_key IS NOT NULL")
