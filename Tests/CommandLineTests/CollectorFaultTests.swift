@@ -249,6 +249,41 @@ struct CollectorFaultTests {
         #expect(downloaded.count == events.count && Set(downloaded) == Set(events))
     }
 
+    @Test("SIGTERM lets an upload in flight finish: the server acknowledges it, then exits cleanly")
+    func gracefulShutdown() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let credential = try DeviceCredential.load(from: org.me.config.appendingPathComponent("understudy/device"))
+        let policy = try Data(contentsOf: URL(fileURLWithPath: org.policy)).sha256Hex
+        let consent = Data("{\"policy_hash\":\"\(policy)\",\"accepted_at\":\"2026-11-23T00:00:00.000Z\"}".utf8)
+        let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
+        #expect(try await raw.send("POST", "/v1/consents", body: consent, headers: RawClient.signed(credential, "POST", "/v1/consents", body: consent)).status == 200)
+
+        // An upload sent slowly, by hand: SIGTERM arrives when a third of it is through.
+        let body = Data(repeating: 42, count: 3_000_000)
+        let headers = try RawClient.signed(credential, "PUT", "/v1/segments/00ff", body: body) + [("X-Understudy-Policy", policy)]
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = FaultProxy.address(org.collector.port)
+        #expect(withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0)
+        let head = "PUT /v1/segments/00ff HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.count)\r\nContent-Type: application/x-tar\r\n"
+            + headers.map { "\($0.0): \($0.1)\r\n" }.joined() + "\r\n"
+        func send(_ data: Data) { _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
+        send(Data(head.utf8))
+        let chunk = body.count / 10
+        for n in 0..<10 {
+            send(body[(n * chunk)..<((n + 1) * chunk)])
+            if n == 3 { kill(org.collector.process.processIdentifier, SIGTERM) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        var answer = [UInt8](repeating: 0, count: 4096)
+        let n = read(fd, &answer, answer.count)
+        let text = String(decoding: answer.prefix(max(0, n)), as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 201"), "\(text)")
+        org.collector.process.waitUntilExit()
+        #expect(org.collector.process.terminationStatus == 0)
+    }
+
     @Test("Statistics are totals over at least 5 contributors with data, refused below that")
     func statistics() async throws {
         let org = try Organisation()
