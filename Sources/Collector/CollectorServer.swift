@@ -64,6 +64,7 @@ public struct CollectorServer: Sendable {
         StaffRoutes(state: state).add(to: router)
         DeviceRoutes(state: state).add(to: router)
         SegmentRoutes(state: state).add(to: router)
+        ExemptionRoutes(state: state).add(to: router)
         return router
     }
 

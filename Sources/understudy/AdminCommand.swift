@@ -36,7 +36,7 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
         abstract: "The organisation's side of the collector: people, enrolment codes, devices, policies, the audit log.",
-        subcommands: [AddUser.self, EnrollCode.self, Devices.self, Revoke.self, PublishPolicy.self, Erase.self, Audit.self]
+        subcommands: [AddUser.self, EnrollCode.self, Devices.self, Revoke.self, PublishPolicy.self, Exemptions.self, Erase.self, Audit.self]
     )
 
     struct AddUser: AsyncParsableCommand {
@@ -90,6 +90,57 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             _ = try await staff.session { client, me in try await client.send("POST", "/v1/devices/\(device)/revoke", as: me) }
             print("Revoked \(device).")
+        }
+    }
+
+    struct Exemptions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Contributors' exemption requests, and the privacy officer's decisions on them.",
+            subcommands: [List.self, Approve.self, Deny.self], defaultSubcommand: List.self
+        )
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "The requests (pending ones unless --all).")
+            @Flag(help: "Decided requests too.") var all = false
+            @OptionGroup var staff: StaffOptions
+
+            func run() async throws {
+                let answer = try await staff.session { client, me in
+                    try await client.send("GET", "/v1/exemption-requests" + (all ? "" : "?status=pending"), as: me)
+                }
+                for r in answer.json?.arrayValue ?? [] {
+                    print("\(r["contributor"]?.stringValue ?? "") \(r["id"]?.stringValue ?? "")  \(r["kind"]?.stringValue ?? "") \(r["value"]?.stringValue ?? "")  \(r["status"]?.stringValue ?? "") — \(r["reason"]?.stringValue ?? "")")
+                }
+            }
+        }
+
+        struct Approve: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Approve a request: the device applies it on its next sync.")
+            @Argument(help: "The contributor.") var contributor: String
+            @Argument(help: "The request id.") var id: String
+            @Option(help: "A note for the contributor.") var note: String?
+            @OptionGroup var staff: StaffOptions
+
+            func run() async throws { try await Exemptions.decide(contributor, id, approve: true, note: note, staff) }
+        }
+
+        struct Deny: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Deny a request.")
+            @Argument(help: "The contributor.") var contributor: String
+            @Argument(help: "The request id.") var id: String
+            @Option(help: "A note for the contributor.") var note: String?
+            @OptionGroup var staff: StaffOptions
+
+            func run() async throws { try await Exemptions.decide(contributor, id, approve: false, note: note, staff) }
+        }
+
+        static func decide(_ contributor: String, _ id: String, approve: Bool, note: String?, _ staff: StaffOptions) async throws {
+            var body: [(String, JSONValue)] = [("approve", .bool(approve))]
+            if let note { body.append(("note", .string(note))) }
+            _ = try await staff.session { client, me in
+                try await client.send("POST", "/v1/exemption-requests/\(contributor)/\(id)/decision", json: .object(body), as: me)
+            }
+            print("\(approve ? "Approved" : "Denied") request \(id) of \(contributor).")
         }
     }
 

@@ -57,9 +57,15 @@ struct SyncCommand: AsyncParsableCommand {
         var settings = SegmentUploader.Settings()
         settings.reviewWindow = reviewWindow.map { Double($0.duration.ns) / 1e9 } ?? consents.reviewWindow
         let report = try await CollectorClient.with(credential.server, timeout: timeout.duration) { client in
+            let organisation = OrganisationSync(client: client, credential: credential)
+            let sent = try await organisation.sendRequests()
+            if sent > 0 { print("Sent \(sent) exemption request(s) to your organisation.") }
             var uploader = SegmentUploader(vault: vault, client: client, credential: credential, settings: settings)
             uploader.progress = { print($0) }
-            return try await uploader.run(consents: consents.records)
+            let report = try await uploader.run(consents: consents.records)
+            for message in try await organisation.applyDecisions() { print(message) }
+            if let notice = try await organisation.fetchPolicy(consented: Set(consents.records.map(\.policyHash))) { print(notice) }
+            return report
         }
         print("Uploaded \(report.uploaded.count) segment(s)\(report.alreadyHeld.isEmpty ? "" : ", \(report.alreadyHeld.count) already held")"
               + "\(report.waiting > 0 ? "; \(report.waiting) still in their review window" : "").")

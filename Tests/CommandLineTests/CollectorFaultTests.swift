@@ -194,6 +194,10 @@ struct CollectorFaultTests {
             ("GET", "/v1/me/audit", nil, "", ["device"]),
             ("POST", "/v1/contributors/nobody/erase", "/v1/contributors/{id}/erase", "", ["privacy_officer"]),
             ("GET", "/v1/stats", nil, "", ["admin", "privacy_officer", "reviewer", "scientist"]),
+            ("POST", "/v1/exemption-requests", nil, "{\"id\":\"r1\",\"kind\":\"app\",\"value\":\"Gimp\",\"requested_at\":\"2026-11-23T00:00:00.000Z\"}", ["device"]),
+            ("GET", "/v1/exemption-requests", nil, "", ["privacy_officer"]),
+            ("POST", "/v1/exemption-requests/nobody/r9/decision", "/v1/exemption-requests/{contributor}/{id}/decision", "{\"approve\":true}", ["privacy_officer"]),
+            ("GET", "/v1/me/exemptions", nil, "", ["device"]),
         ]
         for (method, path, template, body, allowed) in endpoints {
             for identity in identities {

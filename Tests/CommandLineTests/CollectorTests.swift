@@ -291,6 +291,33 @@ struct CollectorCommandTests {
         _ = stale.stop()
     }
 
+    @Test("An exemption request goes out on sync; the privacy officer's approval comes back on the next sync as an exemption, a denial as a message; both audited")
+    func exemptionRequests() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let asked = try org.me.run("exempt", "request", "--app", "Gimp", "--reason", "personal photos")
+        #expect(asked.status == 0, "\(asked.stderr)")
+        #expect(try org.me.run("exempt", "request", "--app", "XCalc", "--reason", "bank sums").status == 0)
+        let vault = try org.recordSynthetic(seconds: 1)
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        let first = try org.me.run("sync", "--vault", vault)
+        #expect(first.status == 0 && first.stdout.contains("Sent 2 exemption request(s)"), "\(first.stdout)\(first.stderr)")
+
+        let pending = try org.me.run(["admin", "exemptions"] + org.officer).stdout.split(separator: "\n")
+        #expect(pending.count == 2, "\(pending)")
+        func id(of app: String) -> String { pending.first { $0.contains(app) }.map { String($0.split(separator: " ")[1]) } ?? "" }
+        #expect(try org.me.run(["admin", "exemptions", "approve", "alice", id(of: "Gimp"), "--note", "fine"] + org.officer).status == 0)
+        #expect(try org.me.run(["admin", "exemptions", "deny", "alice", id(of: "XCalc")] + org.officer).status == 0)
+        #expect(try org.me.run(["admin", "exemptions", "approve", "alice", id(of: "XCalc")] + org.officer).status != 0, "decided once")
+
+        let second = try org.me.run("sync", "--vault", vault)
+        #expect(second.stdout.contains("approved exempting app Gimp (fine)") && second.stdout.contains("denied exempting app XCalc"), "\(second.stdout)")
+        let listed = try org.me.run("exempt", "list").stdout
+        #expect(listed.contains("org-") && listed.contains("Gimp") && !listed.contains("request "), "\(listed)")
+        let audit = try org.me.run("held", "audit").stdout
+        #expect(audit.contains("\"exemption_requested\"") && audit.contains("\"exemption_decided\""))
+    }
+
     @Test("Segments older than their policy's retention are erased by the sweeper and audited")
     func retention() async throws {
         let org = try Organisation(policyExtra: "review-window: 0s\nretention: 3s", config: "sweep_interval: 1s\n")

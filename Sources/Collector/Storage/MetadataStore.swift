@@ -121,6 +121,37 @@ public struct StoredSegment: Sendable, Equatable {
     }
 }
 
+/// A contributor's request for an exemption, and the privacy officer's decision on it.
+public struct ExemptionDecision: Sendable, Equatable {
+    public enum Status: String, Sendable { case pending, approved, denied }
+    public var contributor: String
+    /// The device's id for the request.
+    public var id: String
+    /// `app`, `site` or `title`.
+    public var kind: String
+    public var value: String
+    public var reason: String
+    public var requestedAt: Date
+    public var status: Status = .pending
+    public var decidedAt: Date?
+    public var decidedBy: String?
+    public var note: String?
+
+    public init(contributor: String, id: String, kind: String, value: String, reason: String, requestedAt: Date, status: Status = .pending,
+                decidedAt: Date? = nil, decidedBy: String? = nil, note: String? = nil) {
+        self.contributor = contributor
+        self.id = id
+        self.kind = kind
+        self.value = value
+        self.reason = reason
+        self.requestedAt = requestedAt
+        self.status = status
+        self.decidedAt = decidedAt
+        self.decidedBy = decidedBy
+        self.note = note
+    }
+}
+
 /// One append-only audit record. `hash` chains it to the record before it.
 public struct AuditRecord: Sendable, Equatable {
     public var seq: Int64
@@ -190,6 +221,13 @@ public protocol MetadataStore: Sendable {
     /// whose blobs and rows the caller deletes next. Deleted bytes must not linger in the
     /// store's files.
     func shredContributor(_ id: String, at: Date) async throws -> [StoredSegment]
+
+    /// Records a request unless the contributor sent one with this id before (a repeated sync).
+    func addExemptionRequest(_ request: ExemptionDecision) async throws
+    /// Requests of one contributor, or of everyone; only those in `status` when given.
+    func exemptionRequests(contributor: String?, status: ExemptionDecision.Status?) async throws -> [ExemptionDecision]
+    /// Decides a pending request; false when there is no such pending request.
+    func decideExemption(contributor: String, id: String, approved: Bool, by: String, note: String?, at: Date) async throws -> Bool
 
     /// Totals over everyone: contributors holding at least one segment, segments, bytes.
     func totals() async throws -> (contributors: Int, segments: Int, bytes: Int64)

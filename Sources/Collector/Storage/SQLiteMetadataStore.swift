@@ -98,6 +98,21 @@ public final class SQLiteMetadataStore: MetadataStore {
             }
             try db.create(index: "audit_subject", on: "audit", columns: ["subject"])
         }
+        migrator.registerMigration("v2: exemption requests") { db in
+            try db.create(table: "exemption_request") { t in
+                t.column("contributor", .text).notNull()
+                t.column("id", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("value", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.column("requested_at", .double).notNull()
+                t.column("status", .text).notNull()
+                t.column("decided_at", .double)
+                t.column("decided_by", .text)
+                t.column("note", .text)
+                t.primaryKey(["contributor", "id"])
+            }
+        }
         return migrator
     }
 
@@ -164,6 +179,39 @@ public final class SQLiteMetadataStore: MetadataStore {
     private static func contributor(_ row: Row) -> Contributor {
         Contributor(id: row["id"], createdAt: Date(timeIntervalSince1970: row["created_at"]), wrappedKey: row["wrapped_key"],
                     erasedAt: (row["erased_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+    }
+
+    public func addExemptionRequest(_ r: ExemptionDecision) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO exemption_request (contributor, id, kind, value, reason, requested_at, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')
+                """, arguments: [r.contributor, r.id, r.kind, r.value, r.reason, r.requestedAt.timeIntervalSince1970])
+        }
+    }
+
+    public func exemptionRequests(contributor: String?, status: ExemptionDecision.Status?) async throws -> [ExemptionDecision] {
+        try await read { db in
+            var conditions: [String] = [], arguments: [any DatabaseValueConvertible] = []
+            if let contributor { conditions.append("contributor = ?"); arguments.append(contributor) }
+            if let status { conditions.append("status = ?"); arguments.append(status.rawValue) }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return try Row.fetchAll(db, sql: "SELECT * FROM exemption_request \(filter) ORDER BY requested_at, contributor, id",
+                                    arguments: StatementArguments(arguments)).map { row in
+                ExemptionDecision(contributor: row["contributor"], id: row["id"], kind: row["kind"], value: row["value"], reason: row["reason"],
+                                  requestedAt: Date(timeIntervalSince1970: row["requested_at"]),
+                                  status: ExemptionDecision.Status(rawValue: row["status"]) ?? .pending,
+                                  decidedAt: (row["decided_at"] as Double?).map(Date.init(timeIntervalSince1970:)), decidedBy: row["decided_by"], note: row["note"])
+            }
+        }
+    }
+
+    public func decideExemption(contributor: String, id: String, approved: Bool, by: String, note: String?, at: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE exemption_request SET status = ?, decided_at = ?, decided_by = ?, note = ? WHERE contributor = ? AND id = ? AND status = 'pending'
+                """, arguments: [approved ? "approved" : "denied", at.timeIntervalSince1970, by, note, contributor, id])
+            return db.changesCount == 1
+        }
     }
 
     public func totals() async throws -> (contributors: Int, segments: Int, bytes: Int64) {
@@ -330,6 +378,7 @@ public final class SQLiteMetadataStore: MetadataStore {
             try db.execute(sql: "DELETE FROM nonce WHERE device IN (SELECT id FROM device WHERE contributor = ?)", arguments: [id])
             try db.execute(sql: "DELETE FROM enrolment_code WHERE contributor = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM consent WHERE contributor = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM exemption_request WHERE contributor = ?", arguments: [id])
             return try Row.fetchAll(db, sql: "SELECT * FROM segment WHERE contributor = ?", arguments: [id]).map(Self.segment)
         }
         try await checkpoint()

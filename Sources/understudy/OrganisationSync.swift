@@ -1,0 +1,66 @@
+import Foundation
+import Privacy
+import Sync
+import UnderstudyModel
+
+/// What `understudy sync` exchanges besides segments: exemption requests going out, the
+/// privacy officer's decisions coming back (an approval becomes an exemption the running
+/// recorder picks up within a moment), and the organisation's current policy.
+struct OrganisationSync {
+    let client: CollectorClient
+    let credential: DeviceCredential
+    let exemptions = ExemptionStore()
+
+    /// Sends the requests not sent yet; returns how many.
+    func sendRequests() async throws -> Int {
+        var contents = try exemptions.load()
+        var sent = 0
+        for index in contents.requests.indices where contents.requests[index].sentAt == nil {
+            let request = contents.requests[index]
+            _ = try await client.send("POST", "/v1/exemption-requests", json: .object([
+                ("id", .string(request.id)), ("kind", .string(request.kind.rawValue)), ("value", .string(request.value)),
+                ("reason", .string(request.reason)), ("requested_at", .string(RFC3339.string(from: request.requestedAt))),
+            ]), as: .device(credential))
+            contents.requests[index].sentAt = Date()
+            sent += 1
+        }
+        if sent > 0 { try exemptions.save(contents) }
+        return sent
+    }
+
+    /// Applies decided requests: approved ones become exemptions, and both leave the pending list.
+    func applyDecisions() async throws -> [String] {
+        let answer = try await client.send("GET", "/v1/me/exemptions", as: .device(credential))
+        var contents = try exemptions.load()
+        var messages: [String] = []
+        for decision in answer.json?.arrayValue ?? [] {
+            guard let id = decision["id"]?.stringValue, let status = decision["status"]?.stringValue, status != "pending",
+                  let index = contents.requests.firstIndex(where: { $0.id == id })
+            else { continue }
+            let request = contents.requests.remove(at: index)
+            let note = decision["note"]?.stringValue.map { " (\($0))" } ?? ""
+            if status == "approved" {
+                contents.exemptions.append(Exemption(id: "org-\(request.id)", kind: request.kind, value: request.value))
+                messages.append("Your organisation approved exempting \(request.kind.rawValue) \(request.value)\(note): it applies now.")
+            } else {
+                messages.append("Your organisation denied exempting \(request.kind.rawValue) \(request.value)\(note).")
+            }
+        }
+        if !messages.isEmpty { try exemptions.save(contents) }
+        return messages
+    }
+
+    /// Saves the newest published policy beside the consents, and says whether it needs consent.
+    func fetchPolicy(consented: Set<String>) async throws -> String? {
+        let policies = try await client.send("GET", "/v1/policies", as: .device(credential)).json?.arrayValue ?? []
+        guard let newest = policies.last, let hash = newest["hash"]?.stringValue, let document = newest["document"]?.stringValue,
+              let signature = newest["signature"]?.stringValue
+        else { return nil }
+        let file = UserDirectories.config.appendingPathComponent("organisation-policy.yaml")
+        try Data(document.utf8).write(to: file)
+        try Data(signature.utf8).write(to: PolicySigning.signatureURL(file))
+        let name = "\(newest["name"]?.stringValue ?? "?") v\(newest["version"]?.intValue ?? 0)"
+        if consented.contains(hash) { return nil }
+        return "Your organisation's current policy is \(name), which you have not consented to: read it with `understudy policy explain \(file.path)`, then `understudy consent accept --policy \(file.path)` to record under it."
+    }
+}
