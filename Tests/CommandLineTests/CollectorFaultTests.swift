@@ -79,6 +79,12 @@ struct RawClient {
         return Answer(status: status, body: data)
     }
 
+    /// Signs a member of staff in; the header their requests carry.
+    func login(_ user: String, key: String) async throws -> [(String, String)] {
+        let answer = try await send("POST", "/v1/login", body: Data("{\"user\":\"\(user)\",\"key\":\"\(key)\"}".utf8))
+        return [("Authorization", "Bearer \((try JSONValue.parse(answer.body))["token"]?.stringValue ?? "")")]
+    }
+
     /// The signature headers of this device for a request.
     static func signed(_ credential: DeviceCredential, _ method: String, _ path: String, body: Data) throws -> [(String, String)] {
         try credential.headers(method: method, target: path, contentSHA256: body.sha256Hex)
@@ -110,9 +116,7 @@ struct CollectorFaultTests {
         let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
         let credential = try DeviceCredential.load(from: org.me.config.appendingPathComponent("understudy/device"))
         let key = try String(contentsOfFile: org.collector.adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let login = try await raw.send("POST", "/v1/login", body: Data("{\"user\":\"admin\",\"key\":\"\(key)\"}".utf8))
-        let token = try JSONValue.parse(login.body)["token"]?.stringValue ?? ""
-        let staff = [("Authorization", "Bearer \(token)")]
+        let staff = try await raw.login("admin", key: key)
 
         // Malformed JSON, and a body over the JSON limit.
         #expect(try await raw.send("POST", "/v1/enrolment-codes", body: Data("{not json".utf8), headers: staff).code == "bad_request")
@@ -167,15 +171,11 @@ struct CollectorFaultTests {
         try org.enrol()
         let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
         let credential = try DeviceCredential.load(from: org.me.config.appendingPathComponent("understudy/device"))
-        func token(_ user: String, _ key: String) async throws -> [(String, String)] {
-            let login = try await raw.send("POST", "/v1/login", body: Data("{\"user\":\"\(user)\",\"key\":\"\(key)\"}".utf8))
-            return [("Authorization", "Bearer \(try JSONValue.parse(login.body)["token"]?.stringValue ?? "")")]
-        }
-        let admin = try await token("admin", try String(contentsOfFile: org.collector.adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        let admin = try await raw.login("admin", key: try String(contentsOfFile: org.collector.adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
         var staff: [String: [(String, String)]] = ["admin": admin]
         for role in ["privacy_officer", "reviewer", "scientist"] {
             let made = try await raw.send("POST", "/v1/users", body: Data("{\"name\":\"m-\(role)\",\"role\":\"\(role)\"}".utf8), headers: admin)
-            staff[role] = try await token("m-\(role)", try JSONValue.parse(made.body)["key"]?.stringValue ?? "")
+            staff[role] = try await raw.login("m-\(role)", key: try JSONValue.parse(made.body)["key"]?.stringValue ?? "")
         }
         let identities = ["anonymous", "device", "admin", "privacy_officer", "reviewer", "scientist"]
         // Endpoint, template, body, and who may call it. Bodies are valid enough to pass authorization.
@@ -243,13 +243,7 @@ struct CollectorFaultTests {
         #expect(try org.me.run("vault", "segments", "--vault", vault, "--json").stdout.isEmpty)
         let held = try org.me.run("held", "list", "--json").stdout.split(separator: "\n")
         #expect(held.count == segments)
-        let downloads = org.me.config.appendingPathComponent("downloads")
-        #expect(try org.me.run("held", "download", "--out", downloads.path).status == 0)
-        var downloaded: [String] = []
-        for bundle in try FileManager.default.contentsOfDirectory(atPath: downloads.path) {
-            let members = TarFormat.members(of: try Data(contentsOf: downloads.appendingPathComponent(bundle))) ?? []
-            downloaded += (members.first { $0.name == "events.jsonl" }.map { String(decoding: $0.data, as: UTF8.self) } ?? "").split(separator: "\n").map(String.init)
-        }
+        let downloaded = try org.downloadedEvents()
         #expect(downloaded.count == events.count && Set(downloaded) == Set(events))
     }
 
@@ -293,8 +287,7 @@ struct CollectorFaultTests {
         let org = try Organisation()
         let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
         let key = try String(contentsOfFile: org.collector.adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let login = try await raw.send("POST", "/v1/login", body: Data("{\"user\":\"admin\",\"key\":\"\(key)\"}".utf8))
-        let admin = [("Authorization", "Bearer \(try JSONValue.parse(login.body)["token"]?.stringValue ?? "")")]
+        let admin = try await raw.login("admin", key: key)
         let policy = try JSONValue.parse(try await raw.send("GET", "/v1/policies", headers: admin).body).arrayValue?.first?["hash"]?.stringValue ?? ""
         for n in 1...5 {
             #expect(try await raw.send("GET", "/v1/stats", headers: admin).code == "too_few_contributors")
@@ -349,13 +342,7 @@ struct CollectorFaultTests {
         // The server holds each segment once, and together they hold every event exactly once.
         let held = try org.me.run("held", "list", "--json").stdout.split(separator: "\n")
         #expect(held.count == segments)
-        let downloads = org.me.config.appendingPathComponent("downloads")
-        #expect(try org.me.run("held", "download", "--out", downloads.path).status == 0)
-        var downloaded: [String] = []
-        for bundle in try FileManager.default.contentsOfDirectory(atPath: downloads.path) {
-            let members = TarFormat.members(of: try Data(contentsOf: downloads.appendingPathComponent(bundle))) ?? []
-            downloaded += (members.first { $0.name == "events.jsonl" }.map { String(decoding: $0.data, as: UTF8.self) } ?? "").split(separator: "\n").map(String.init)
-        }
+        let downloaded = try org.downloadedEvents()
         #expect(downloaded.count == events.count && Set(downloaded) == Set(events), "\(downloaded.count) events held, \(events.count) recorded")
         _ = collector.stop()
         org.collector.removeFiles()

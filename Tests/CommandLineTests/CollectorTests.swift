@@ -16,9 +16,7 @@ final class RunningCollector: @unchecked Sendable {
     static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var address = FaultProxy.address(0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
@@ -135,6 +133,20 @@ struct Organisation {
         #expect(enrolled.status == 0 && enrolled.stdout.contains("contributor \(contributor)"), "\(enrolled.stderr)")
     }
 
+    /// `understudy held download`, then the event lines of every bundle downloaded.
+    func downloadedEvents() throws -> [String] {
+        let downloads = me.config.appendingPathComponent("downloads-\(UUID().uuidString.prefix(6))")
+        let downloaded = try me.run("held", "download", "--out", downloads.path)
+        #expect(downloaded.status == 0, "\(downloaded.stderr)")
+        var events: [String] = []
+        for bundle in try FileManager.default.contentsOfDirectory(atPath: downloads.path).sorted() {
+            let members = TarFormat.members(of: try Data(contentsOf: downloads.appendingPathComponent(bundle))) ?? []
+            let lines = members.first { $0.name == "events.jsonl" }.map { String(decoding: $0.data, as: UTF8.self) } ?? ""
+            events += lines.split(separator: "\n").map(String.init)
+        }
+        return events
+    }
+
     var deviceID: String {
         (try? JSONValue.parse(Data(contentsOf: me.config.appendingPathComponent("understudy/device/device.json"))))?["device"]?.stringValue ?? ""
     }
@@ -191,16 +203,7 @@ struct CollectorCommandTests {
         #expect(repeatSync.status == 0 && repeatSync.stdout.contains("already held"), "\(repeatSync.stdout) / \(repeatSync.stderr)")
 
         // The contributor downloads what the server holds: exactly the events recorded.
-        let downloads = me.config.appendingPathComponent("downloads")
-        let downloaded = try me.run("held", "download", "--out", downloads.path)
-        #expect(downloaded.status == 0, "\(downloaded.stderr)")
-        let bundles = try FileManager.default.contentsOfDirectory(atPath: downloads.path).sorted()
-        var events: [String] = []
-        for bundle in bundles {
-            let members = TarFormat.members(of: try Data(contentsOf: downloads.appendingPathComponent(bundle))) ?? []
-            let lines = members.first { $0.name == "events.jsonl" }.map { String(decoding: $0.data, as: UTF8.self) } ?? ""
-            events += lines.split(separator: "\n").map(String.init)
-        }
+        let events = try org.downloadedEvents()
         let recordedEvents = recorded.split(separator: "\n").map(String.init)
         let sortKey: (String) -> Int64 = { (try? JSONValue.parse(Data($0.utf8)))?["seq"]?.intValue ?? -1 }
         #expect(events.sorted { sortKey($0) < sortKey($1) } == recordedEvents, "\(events.count) events downloaded, \(recordedEvents.count) recorded")

@@ -52,12 +52,8 @@ public enum Observations {
 
     /// The last frame taken strictly before `t`, if any.
     public static func last(before t: UInt64, in frames: [FrameMark]) -> FrameMark? {
-        var low = 0, high = frames.count
-        while low < high {
-            let mid = (low + high) / 2
-            if frames[mid].tNs < t { low = mid + 1 } else { high = mid }
-        }
-        return low > 0 ? frames[low - 1] : nil
+        let end = frames.countInTime(upTo: t, including: false) { $0.tNs }
+        return end > 0 ? frames[end - 1] : nil
     }
 
     /// For each step, its observation, or why there is none.
@@ -84,5 +80,18 @@ public enum Observations {
     /// ``align(_:frames:maxAge:withheld:)`` with the frames of `events`.
     public static func align(_ steps: [ActionCompiler.Step], events: [Event], maxAge: Duration = .seconds(600)) -> [Result<Observation, Missing>] {
         align(steps, frames: frames(in: events), maxAge: maxAge)
+    }
+}
+
+extension Array {
+    /// How many leading elements (in time order) come before `t`, or at it when `including`:
+    /// the index just past the last of them, found by bisection.
+    func countInTime(upTo t: UInt64, including: Bool, _ time: (Element) -> UInt64) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if time(self[mid]) < t || (including && time(self[mid]) == t) { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 }

@@ -39,12 +39,8 @@ struct FocusTimeline {
 
     /// The focused window at `t` (the last focus change at or before it).
     func window(at t: UInt64) -> WindowContext? {
-        var low = 0, high = changes.count
-        while low < high {
-            let mid = (low + high) / 2
-            if changes[mid].t <= t { low = mid + 1 } else { high = mid }
-        }
-        return low > 0 ? changes[low - 1].window : nil
+        let end = changes.countInTime(upTo: t, including: true) { $0.t }
+        return end > 0 ? changes[end - 1].window : nil
     }
 
     /// The apps in focus at these times, each once, in order of first appearance.

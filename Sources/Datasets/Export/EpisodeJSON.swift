@@ -40,7 +40,7 @@ extension EpisodeStep {
         var fields: [(String, JSONValue)] = [
             ("episode", .string(episode.id)), ("step", .int(Int64(index))), ("t_ns", .int(Int64(clamping: startNs))),
             ("wall", .string(episode.wall(startNs))),
-            ("observation", observationFile.map { .string($0) } ?? .null),
+            ("observation", .text(observationFile)),
         ]
         switch observation {
         case let .success(seen): fields.append(("observation_age_ms", .int(Int64(seen.ageNs / 1_000_000))))
@@ -48,7 +48,7 @@ extension EpisodeStep {
         }
         fields += [
             ("screen", episode.screenJSON), ("action", action.json(screen: episode.screen)), ("pyautogui", .string(action.pyautogui)),
-            ("app", window.map { .string($0.app) } ?? .null), ("title", window.map { .string($0.title) } ?? .null),
+            ("app", .text(window?.app)), ("title", .text(window?.title)),
             ("redactions", .array(redactions.map(\.json))), ("path", .array(path.map { .array($0.map { .int($0) }) })),
         ]
         return .object(fields)

@@ -33,14 +33,13 @@ struct ExportManifest {
                 ("frames", .int(Int64(summary.frames))),
             ])),
             ("episodes", .array(episodes.map { e in
-                .object([("id", .string(e.id)), ("session", .string(e.session.id)), ("instruction", e.instruction.map { .string($0) } ?? .null),
+                .object([("id", .string(e.id)), ("session", .string(e.session.id)), ("instruction", .text(e.instruction)),
                          ("outcome", .string(e.outcome.rawValue)), ("steps", .int(Int64(e.steps.count)))])
             })),
             ("sessions", .array(sessions.map { s in
                 .object([("id", .string(s.id)), ("started", .string(RFC3339.string(from: s.startedAt))),
-                         ("ended", s.endedAt.map { .string(RFC3339.string(from: $0)) } ?? .null),
-                         ("policy_hash", s.policyHash.map { .string($0) } ?? .null), ("policy_unsigned", .bool(s.policyUnsigned)),
-                         ("consented_at", s.consentedAt.map { .string(RFC3339.string(from: $0)) } ?? .null)])
+                         ("ended", .time(s.endedAt)), ("policy_hash", .text(s.policyHash)), ("policy_unsigned", .bool(s.policyUnsigned)),
+                         ("consented_at", .time(s.consentedAt))])
             })),
             ("policies", .array(policies.sorted().map { .string($0) })),
             ("consents", .array(lineage.consents.filter { policies.contains($0.policyHash) }.map { c in
