@@ -65,6 +65,8 @@ public struct CollectorServer: Sendable {
         DeviceRoutes(state: state).add(to: router)
         SegmentRoutes(state: state).add(to: router)
         ExemptionRoutes(state: state).add(to: router)
+        ReviewRoutes(state: state).add(to: router)
+        DatasetRoutes(state: state).add(to: router)
         return router
     }
 

@@ -49,5 +49,5 @@ enum Secret {
 
     static func hash(_ text: String) -> String { hash(Data(text.utf8)) }
 
-    static func hash(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+    static func hash(_ data: Data) -> String { SHA256.hash(data: data).hexDigits }
 }

@@ -12,7 +12,7 @@ public struct PolicyDocument: Sendable, Equatable {
     /// SHA-256 of the exact bytes, hex: what sessions record and consent is bound to.
     public var hash: String { Self.hash(Data(text.utf8)) }
 
-    static func hash(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+    static func hash(_ data: Data) -> String { SHA256.hash(data: data).hexDigits }
 
     /// Validates `text`; every problem names its line.
     public init(text: String, source: String, catalog: Catalog = .shared) throws(DocumentError) {

@@ -79,7 +79,7 @@ public enum PolicySigning {
 
     /// A short name for a public key: the first 16 hex digits of its SHA-256.
     public static func fingerprint(_ key: Curve25519.Signing.PublicKey) -> String {
-        SHA256.hash(data: key.rawRepresentation).prefix(8).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: key.rawRepresentation).prefix(8).hexDigits
     }
 
     public static func publicKey(_ url: URL) throws(Failure) -> Curve25519.Signing.PublicKey {

@@ -131,7 +131,7 @@ public final class CollectorClient: Sendable {
         }
     }
 
-    static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+    static func hex(_ digest: SHA256.Digest) -> String { digest.hexDigits }
 }
 
 private extension String {

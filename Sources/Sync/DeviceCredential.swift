@@ -76,7 +76,7 @@ public struct DeviceCredential: Sendable {
     /// The signature headers for a request (``RequestSigning``).
     public func headers(method: String, target: String, contentSHA256: String, now: Date = Date()) throws -> [(String, String)] {
         let date = Int64(now.timeIntervalSince1970)
-        let nonce = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let nonce = (0..<16).map { _ in UInt8.random(in: 0...255) }.hexDigits
         let signature = try key.signature(for: RequestSigning.message(method: method, target: target, date: date, nonce: nonce, contentSHA256: contentSHA256))
         return [("Authorization", "\(RequestSigning.scheme) \(device)"), (RequestSigning.dateHeader, String(date)),
                 (RequestSigning.nonceHeader, nonce), (RequestSigning.contentHeader, contentSHA256),

@@ -21,6 +21,12 @@ public struct TileHash: Hashable, Sendable {
 
     public var bytes: [UInt8] { (0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? high >> (56 - 8 * i) : low >> (56 - 8 * (i - 8)))) } }
     public var hex: String { String(format: "%016llx%016llx", high, low) }
+
+    /// From its 32 hex digits (``hex``).
+    public init?(hex: String) {
+        guard hex.utf8.count == 32, let high = UInt64(hex.prefix(16), radix: 16), let low = UInt64(hex.suffix(16), radix: 16) else { return nil }
+        self.init(high: high, low: low)
+    }
 }
 
 /// How a stored frame is put together: a grid of tiles, each found by its hash in some patch.

@@ -17,6 +17,11 @@ struct StaffOptions: ParsableArguments {
 
     /// Signs in and runs `body` with a client and the session token.
     func session<T>(_ body: (CollectorClient, CollectorClient.Identity) async throws -> T) async throws -> T {
+        try await Self.signIn(server: server, user: user, keyFile: keyFile, body)
+    }
+
+    /// Signs in to `server` as `user` with the key in `keyFile` (or $UNDERSTUDY_STAFF_KEY_FILE).
+    static func signIn<T>(server: String, user: String, keyFile: String?, _ body: (CollectorClient, CollectorClient.Identity) async throws -> T) async throws -> T {
         guard let url = URL(string: server), url.scheme != nil else { throw ValidationError("--server must be a URL such as http://127.0.0.1:7341") }
         guard let path = keyFile ?? ProcessInfo.processInfo.environment["UNDERSTUDY_STAFF_KEY_FILE"] else {
             throw ValidationError("give --key-file (or set UNDERSTUDY_STAFF_KEY_FILE)")

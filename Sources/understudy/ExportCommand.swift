@@ -2,12 +2,13 @@ import ArgumentParser
 import Datasets
 import Foundation
 import Privacy
+import Sync
 import UnderstudyModel
 import Vault
 
 extension ExportFormat: ExpressibleByArgument {}
 
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write the vault's episodes as training data: JSON lines, WebDataset shards, pyautogui scripts, or pages to look through.",
@@ -20,10 +21,23 @@ struct ExportCommand: ParsableCommand {
 
             Every export has a manifest.json naming its episodes, sessions, policies, consents, filters and \
             counts. The folder appears only once the export is complete; an existing folder must be empty.
+
+            With --server, a scientist exports from the organisation's collector instead of the vault: every \
+            segment it holds, contributors named by pseudonym in the manifest, and episodes holding a step \
+            a reviewer judged bad left out. Every segment exported is in the audit log.
             """
     )
 
     @OptionGroup var vaultOptions: VaultOptions
+
+    @Option(help: ArgumentHelp("Export from this collector instead of the vault (signing in with --user and --key-file).", valueName: "url"))
+    var server: String?
+
+    @Option(help: ArgumentHelp("With --server: the scientist signing in.", valueName: "name"))
+    var user: String?
+
+    @Option(help: ArgumentHelp("With --server: the file holding their key.", discussion: "Defaults to $UNDERSTUDY_STAFF_KEY_FILE.", valueName: "file"))
+    var keyFile: String?
 
     @Option(help: ArgumentHelp("jsonl, webdataset, pyautogui or html.", valueName: "format"))
     var format: ExportFormat
@@ -56,22 +70,31 @@ struct ExportCommand: ParsableCommand {
             throw ValidationError("--max-redacted-share and --max-interrupted-share are shares between 0 and 1")
         }
         guard shardSize.bytes >= 1 << 20 else { throw ValidationError("--shard-size must be at least 1MiB") }
+        guard server != nil || (user == nil && keyFile == nil) else { throw ValidationError("--user and --key-file go with --server") }
+        guard server == nil || user != nil else { throw ValidationError("--server needs --user: the scientist signing in") }
+        guard server == nil || vaultOptions.vault == nil else { throw ValidationError("give --vault or --server, not both") }
     }
 
-    func run() throws {
-        let vault = try vaultOptions.open()
+    func run() async throws {
         var options = ExportOptions(format: format)
         options.filter.minActions = minActions
         options.filter.maxRedactedShare = maxRedactedShare
         options.filter.maxInterruptedShare = maxInterruptedShare
         options.episodes = episodes.isEmpty ? nil : Set(episodes)
         options.shardSize = shardSize.bytes
-        let source = VaultRecordingSource(vault: vault, pngLevel: options.pngLevel)
         let started = Date()
-        var bar = ProgressBar(label: "exporting")
-        let summary = try Exporter(options: options, builder: segmentation.builder)
-            .run(source: source, to: URL(fileURLWithPath: out), lineage: lineage(vault)) { bar.update($0.steps, of: $0.totalSteps, bytes: $0.bytes) }
-        bar.finish()
+        let summary: ExportSummary
+        if let server, let user {
+            summary = try await StaffOptions.signIn(server: server, user: user, keyFile: keyFile) { client, me in
+                var dataset = try await CollectorDataset.fetch(from: server, client: client, as: me)
+                dataset.source.pngLevel = options.pngLevel
+                options.filter.rejectedSteps = dataset.rejectedSteps
+                return try export(dataset.source, lineage: dataset.lineage, options: options)
+            }
+        } else {
+            let vault = try vaultOptions.open()
+            summary = try export(VaultRecordingSource(vault: vault, pngLevel: options.pngLevel), lineage: lineage(vault), options: options)
+        }
         let seconds = Date().timeIntervalSince(started)
         if json {
             print(JSONValue.object([
@@ -91,6 +114,13 @@ struct ExportCommand: ParsableCommand {
         if summary.stepsWithoutObservation > 0 { print("\(summary.stepsWithoutObservation) step(s) without an observation are not in the shards.") }
         let index = format == .html ? "/index.html" : "/manifest.json"
         print("Wrote \(URL(fileURLWithPath: out).standardizedFileURL.path)\(index)")
+    }
+
+    private func export(_ source: some RecordingSource, lineage: Lineage, options: ExportOptions) throws -> ExportSummary {
+        var bar = ProgressBar(label: "exporting")
+        defer { bar.finish() }
+        return try Exporter(options: options, builder: segmentation.builder)
+            .run(source: source, to: URL(fileURLWithPath: out), lineage: lineage) { bar.update($0.steps, of: $0.totalSteps, bytes: $0.bytes) }
     }
 
     /// The vault and the contributor's consents, for the manifest.

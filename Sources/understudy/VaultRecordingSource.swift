@@ -24,9 +24,7 @@ struct VaultRecordingSource: RecordingSource {
 
     func png(_ hash: String, of session: Session) throws -> Data {
         let (pixels, width, height) = try self.pixels(hash, of: session)
-        return try pixels.withUnsafeBytes {
-            try PixelCodec.encode($0.baseAddress!, width: width, height: height, stride: width * 4, codec: .png, level: pngLevel)
-        }
+        return try FramePNG.encode(pixels, width: width, height: height, level: pngLevel)
     }
 
     /// A stored frame's pixels (4 bytes each).

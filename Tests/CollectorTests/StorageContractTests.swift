@@ -64,6 +64,17 @@ enum StoreContract {
         let totals = try await store.totals()
         #expect(totals.contributors == 1 && totals.segments == 1 && totals.bytes == 10)
 
+        // Reviewers and scientists see segments under the contributor's pseudonym, never the id.
+        let listed = try await store.pseudonymousSegments()
+        #expect(listed.map(\.id) == ["s1"] && listed.first?.pseudonym == first.pseudonym)
+        #expect(first.pseudonym.hasPrefix("p-") && first.pseudonym != "c1" && listed.first?.pseudonym != nil)
+        // A verdict on a step replaces the earlier one on it.
+        try await store.recordVerdicts([StepVerdict(segment: "s1", step: 4, verdict: .bad, reason: "unredacted", reviewer: "rev", at: now)])
+        try await store.recordVerdicts([StepVerdict(segment: "s1", step: 4, verdict: .good, reason: nil, reviewer: "rev", at: now),
+                                        StepVerdict(segment: "s1", step: 9, verdict: .bad, reason: "wrong_action", reviewer: "rev", at: now)])
+        #expect(try await store.verdicts(segment: "s1").map(\.verdict) == [.good, .bad])
+        #expect(try await store.verdicts(segment: nil).map(\.step) == [4, 9])
+
         // Retention finds old segments by policy; erasure shreds the key first and leaves a tombstone.
         #expect(try await store.segments(policyHash: "p1", receivedBefore: now) == [])
         #expect(try await store.segments(policyHash: "p1", receivedBefore: now.addingTimeInterval(1)) == [segment])
@@ -77,6 +88,7 @@ enum StoreContract {
         #expect(recreated.wrappedKey == nil, "an erased contributor does not get a new key")
         try await store.deleteSegment("s1")
         #expect(try await store.segment("s1") == nil)
+        #expect(try await store.verdicts(segment: nil).isEmpty, "verdicts go with their segment")
         await #expect(throws: StoreError.self) { try await store.shredContributor("nobody", at: now) }
 
         // The audit log is a chain; editing a record breaks it there.

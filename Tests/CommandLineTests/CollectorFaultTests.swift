@@ -198,6 +198,11 @@ struct CollectorFaultTests {
             ("GET", "/v1/exemption-requests", nil, "", ["privacy_officer"]),
             ("POST", "/v1/exemption-requests/nobody/r9/decision", "/v1/exemption-requests/{contributor}/{id}/decision", "{\"approve\":true}", ["privacy_officer"]),
             ("GET", "/v1/me/exemptions", nil, "", ["device"]),
+            ("GET", "/v1/review/segments", nil, "", ["reviewer"]),
+            ("GET", "/v1/review/segments/ffff", "/v1/review/segments/{id}", "", ["reviewer"]),
+            ("POST", "/v1/review/segments/ffff/verdicts", "/v1/review/segments/{id}/verdicts", "{\"verdicts\":[{\"step\":1,\"verdict\":\"good\"}]}", ["reviewer"]),
+            ("GET", "/v1/dataset/segments", nil, "", ["scientist"]),
+            ("GET", "/v1/dataset/segments/ffff", "/v1/dataset/segments/{id}", "", ["scientist"]),
         ]
         for (method, path, template, body, allowed) in endpoints {
             for identity in identities {

@@ -338,6 +338,72 @@ struct CollectorCommandTests {
         #expect(try org.me.run("held", "audit").stdout.contains("\"retention_erased\""))
         #expect(try org.collector.storedBytes().filter { $0.0.contains("/blobs/") && !$0.0.contains("/tmp/") }.isEmpty)
     }
+
+    @Test("A reviewer sees steps only under a pseudonym and judges one bad; a scientist's export from the collector names no contributor, holds the steps reviewed, then leaves out the episode judged bad; the contributor sees both in their audit records")
+    func reviewAndScientistExport() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let vault = try await org.record(typing: "zebra quokka")
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        #expect(try org.me.run("sync", "--vault", vault).status == 0)
+        var staff: [String: [String]] = [:]
+        for (name, role) in [("rita", "reviewer"), ("sam", "scientist")] {
+            let key = try org.me.run(["admin", "add-user", name, "--role", role] + org.admin)
+            let file = org.me.config.appendingPathComponent("\(name).key")
+            try Data(key.stdout.utf8).write(to: file)
+            staff[name] = ["--server", org.collector.url, "--user", name, "--key-file", file.path]
+        }
+        let rita = staff["rita"] ?? [], sam = staff["sam"] ?? []
+
+        // The reviewer's list names the contributor by pseudonym only.
+        let listed = try org.me.run(["review", "list", "--json"] + rita)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(!listed.stdout.contains("alice"), "\(listed.stdout)")
+        let segments = listed.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
+        let pseudonym = segments.first?["contributor"]?.stringValue ?? ""
+        #expect(pseudonym.hasPrefix("p-") && Set(segments.compactMap { $0["contributor"]?.stringValue }) == [pseudonym])
+        let segment = try #require(segments.first(where: { $0["bytes"]?.intValue ?? 0 > 0 })?["id"]?.stringValue)
+
+        // Opening a segment lists its steps by t_ns and writes pages showing them.
+        let pages = org.me.config.appendingPathComponent("review-pages")
+        let opened = try org.me.run(["review", "open", segment, "--json", "--out", pages.path] + rita)
+        #expect(opened.status == 0, "\(opened.stderr)")
+        let steps = opened.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
+        #expect(steps.contains { $0["action"]?.stringValue == "type" }, "\(opened.stdout)")
+        #expect(FileManager.default.fileExists(atPath: pages.appendingPathComponent("index.html").path))
+        let typed = try #require(steps.first { $0["action"]?.stringValue == "type" }?["t_ns"]?.intValue)
+
+        // The scientist's export holds the steps, under the pseudonym, and no contributor id anywhere.
+        let first = org.me.config.appendingPathComponent("export-1")
+        let exported = try org.me.run(["export", "--format", "jsonl", "--out", first.path, "--json"] + sam)
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let manifest = try JSONValue.parse(Data(contentsOf: first.appendingPathComponent("manifest.json")))
+        #expect(manifest["vault"]?.stringValue == org.collector.url)
+        #expect(manifest["sessions"]?.arrayValue?.first?["contributor"]?.stringValue == pseudonym)
+        #expect(manifest["consents"]?.arrayValue?.count == 1, "the consent each session ran under")
+        let files = FileManager.default.enumerator(at: first, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        var stepLines = ""
+        for file in files where !file.hasDirectoryPath {
+            let bytes = try Data(contentsOf: file)
+            #expect(bytes.range(of: Data("alice".utf8)) == nil, "the contributor's id is in \(file.path)")
+            if file.lastPathComponent == "steps.jsonl" { stepLines += String(decoding: bytes, as: UTF8.self) }
+        }
+        #expect(stepLines.contains("\"t_ns\":\(typed)"), "the export names steps as review does")
+
+        // A bad verdict on that step leaves its episode out of the next export.
+        let judged = try org.me.run(["review", "judge", segment, "--bad", "\(typed)", "--reason", "wrong_action"] + rita)
+        #expect(judged.status == 0 && judged.stdout.contains("Recorded 1 verdict"), "\(judged.stderr)")
+        #expect(try org.me.run(["review", "list", "--json"] + rita).stdout.contains("\"steps_bad\":1"))
+        let second = try org.me.run(["export", "--format", "jsonl", "--out", org.me.config.appendingPathComponent("export-2").path] + sam)
+        #expect(second.status != 0 && second.stderr.contains("a reviewer judged a step bad"), "\(second.stdout)\(second.stderr)")
+
+        // Roles stay apart, and the contributor reads what happened to their data.
+        #expect(try org.me.run(["review", "list"] + sam).status != 0, "a scientist does not review")
+        let rejected = try org.me.run(["export", "--format", "jsonl", "--out", org.me.config.appendingPathComponent("export-3").path] + rita)
+        #expect(rejected.status != 0 && rejected.stderr.contains("forbidden"), "a reviewer does not export: \(rejected.stderr)")
+        let audit = try org.me.run("held", "audit").stdout
+        for action in ["segment_reviewed", "steps_reviewed", "segment_exported"] { #expect(audit.contains("\"\(action)\""), "\(action) is not in \(audit)") }
+    }
 }
 
 extension Python {

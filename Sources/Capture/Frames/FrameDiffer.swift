@@ -141,7 +141,7 @@ final class FrameDiffer {
         withUnsafeBytes(of: (UInt32(width), UInt32(height), UInt32(tileSize))) { hasher.update(bufferPointer: $0) }
         hasher.update(data: salt)
         for tile in tiles { hasher.update(data: tile.bytes) }
-        return hasher.finalize().prefix(16).map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().prefix(16).hexDigits
     }
 }
 

@@ -142,7 +142,7 @@ final class FrameOutput: @unchecked Sendable {
             try PixelCodec.encode(raw.baseAddress!, width: strip.tileSize, height: strip.tileSize * strip.tiles.count,
                                   stride: strip.tileSize * 4, codec: codec, level: level)
         }
-        let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let hash = SHA256.hash(data: data).hexDigits
         return TilePatch(hash: hash, codec: codec, tileSize: strip.tileSize, tiles: strip.tiles, data: data)
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import UnderstudyModel
 
 /// Wraps contributors' data keys. The embedded one holds a key-encryption key from a file or
 /// the environment; a KMS would implement the same two calls.
@@ -33,7 +34,7 @@ public struct LocalKeyEncryptionKey: KeyWrapper {
 
     public init(_ key: SymmetricKey) {
         keyBytes = key.withUnsafeBytes { Data($0) }
-        fingerprint = key.withUnsafeBytes { SHA256.hash(data: Data($0)) }.prefix(8).map { String(format: "%02x", $0) }.joined()
+        fingerprint = key.withUnsafeBytes { SHA256.hash(data: Data($0)) }.prefix(8).hexDigits
     }
 
     /// From `UNDERSTUDY_KEK` (base64) when set, else from `file`, which is created (mode 600)

@@ -68,7 +68,7 @@ struct SegmentRoutes {
                 try await writer.write(try sealer.feed(chunk))
             }
             try await writer.write(try sealer.finish())
-            guard hasher.finalize().map({ String(format: "%02x", $0) }).joined() == hash else {
+            guard hasher.finalize().hexDigits == hash else {
                 throw APIError(.badRequest, "hash_mismatch", "the body's SHA-256 is not the one signed: the upload was damaged or altered")
             }
             try await writer.commit()
@@ -123,16 +123,6 @@ struct SegmentRoutes {
         guard let segment = try await state.metadata.segment(id), segment.contributor == device.contributor else {
             throw APIError.notFound("segment \(id)")
         }
-        let key = try await state.dataKey(of: segment.contributor)
-        try await state.audit(context.actor, "segment_read", subject: segment.contributor, .object([("segment", .string(id))]))
-        let stream = try await state.blobs.read(segment.blob)
-        var opener = ContentOpener(key: key, context: segment.blob)
-        var plain = Data()
-        for try await chunk in stream { plain.append(try opener.feed(chunk)) }
-        guard opener.finished else { throw APIError(.internalServerError, "damaged", "segment \(id) is damaged on the server") }
-        return Response(status: .ok, headers: [.contentType: "application/x-tar", Self.shaHeader: segment.sha256],
-                        body: .init(byteBuffer: ByteBuffer(bytes: plain)))
+        return try await BundleDownload(state: state).response(segment, actor: context.actor, action: "segment_read")
     }
-
-    static let shaHeader = HTTPField.Name("X-Understudy-Content-SHA256")!
 }

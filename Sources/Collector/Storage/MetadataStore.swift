@@ -1,4 +1,5 @@
 import Foundation
+import UnderstudyModel
 
 /// Roles of the organisation's people. Contributors are not users: they act through their
 /// enrolled devices and see only their own data.
@@ -25,18 +26,28 @@ public struct StaffUser: Sendable, Equatable {
 }
 
 public struct Contributor: Sendable, Equatable {
-    /// A pseudonymous id the organisation chose at enrolment.
+    /// The id the organisation chose at enrolment (it knows who that is).
     public var id: String
+    /// A random name for them that reviewers and scientists see instead of the id: stable,
+    /// so steps of one person can be kept together, and linked to the id nowhere they can read.
+    public var pseudonym: String
     public var createdAt: Date
     /// The contributor's data key, wrapped by the key-encryption key; nil once erased.
     public var wrappedKey: Data?
     public var erasedAt: Date?
 
-    public init(id: String, createdAt: Date, wrappedKey: Data? = nil, erasedAt: Date? = nil) {
+    public init(id: String, pseudonym: String = Contributor.newPseudonym(), createdAt: Date, wrappedKey: Data? = nil, erasedAt: Date? = nil) {
         self.id = id
+        self.pseudonym = pseudonym
         self.createdAt = createdAt
         self.wrappedKey = wrappedKey
         self.erasedAt = erasedAt
+    }
+
+    /// `p-` and 12 random hex digits.
+    public static func newPseudonym() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "p-" + (0..<6).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexDigits
     }
 }
 
@@ -118,6 +129,47 @@ public struct StoredSegment: Sendable, Equatable {
         self.policyHash = policyHash
         self.receivedAt = receivedAt
         self.blob = blob
+    }
+}
+
+/// A stored segment as reviewers and scientists see it: its contributor only by pseudonym.
+public struct PseudonymousSegment: Sendable, Equatable {
+    public var id: String
+    public var pseudonym: String
+    public var sha256: String
+    public var bytes: Int64
+    public var policyHash: String
+    public var receivedAt: Date
+
+    public init(id: String, pseudonym: String, sha256: String, bytes: Int64, policyHash: String, receivedAt: Date) {
+        self.id = id
+        self.pseudonym = pseudonym
+        self.sha256 = sha256
+        self.bytes = bytes
+        self.policyHash = policyHash
+        self.receivedAt = receivedAt
+    }
+}
+
+/// A reviewer's judgement of one step of a segment, named by the `seq` of the step's first
+/// event (stable however the steps are compiled). Exports leave out episodes holding a bad step.
+public struct StepVerdict: Sendable, Equatable {
+    public enum Verdict: String, Sendable, CaseIterable { case good, bad }
+    public var segment: String
+    public var step: Int64
+    public var verdict: Verdict
+    /// Why, for a bad step: e.g. `unredacted`, `wrong_action`, `no_observation`.
+    public var reason: String?
+    public var reviewer: String
+    public var at: Date
+
+    public init(segment: String, step: Int64, verdict: Verdict, reason: String?, reviewer: String, at: Date) {
+        self.segment = segment
+        self.step = step
+        self.verdict = verdict
+        self.reason = reason
+        self.reviewer = reviewer
+        self.at = at
     }
 }
 
@@ -213,7 +265,14 @@ public protocol MetadataStore: Sendable {
     func segments(contributor: String) async throws -> [StoredSegment]
     /// Segments recorded under `policyHash` and received before `cutoff` (retention).
     func segments(policyHash: String, receivedBefore cutoff: Date) async throws -> [StoredSegment]
+    /// Deletes the segment's row and its review verdicts.
     func deleteSegment(_ id: String) async throws
+    /// Every segment, oldest first, with its contributor's pseudonym instead of their id.
+    func pseudonymousSegments() async throws -> [PseudonymousSegment]
+    /// Records verdicts, replacing earlier ones on the same steps.
+    func recordVerdicts(_ verdicts: [StepVerdict]) async throws
+    /// The verdicts on one segment, or on all, by segment and step.
+    func verdicts(segment: String?) async throws -> [StepVerdict]
 
     /// Crypto-shredding: destroys the contributor's wrapped data key (so nothing sealed with
     /// it opens again, backups included), leaves a tombstone (the id and when), revokes their

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import UnderstudyModel
 
 /// The embedded metadata store: one SQLite database (WAL), built by migrations.
 public final class SQLiteMetadataStore: MetadataStore {
@@ -113,6 +114,20 @@ public final class SQLiteMetadataStore: MetadataStore {
                 t.primaryKey(["contributor", "id"])
             }
         }
+        migrator.registerMigration("v3: pseudonyms and review verdicts") { db in
+            try db.alter(table: "contributor") { t in t.add(column: "pseudonym", .text) }
+            try db.execute(sql: "UPDATE contributor SET pseudonym = 'p-' || lower(hex(randomblob(6)))")
+            try db.create(index: "contributor_pseudonym", on: "contributor", columns: ["pseudonym"], unique: true)
+            try db.create(table: "review_verdict") { t in
+                t.column("segment", .text).notNull()
+                t.column("step", .integer).notNull()
+                t.column("verdict", .text).notNull()
+                t.column("reason", .text)
+                t.column("reviewer", .text).notNull()
+                t.column("at", .double).notNull()
+                t.primaryKey(["segment", "step"])
+            }
+        }
         return migrator
     }
 
@@ -166,8 +181,8 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func ensureContributor(_ contributor: Contributor) async throws -> Contributor {
         try await write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO contributor (id, created_at, wrapped_key) VALUES (?, ?, ?)",
-                           arguments: [contributor.id, contributor.createdAt.timeIntervalSince1970, contributor.wrappedKey])
+            try db.execute(sql: "INSERT OR IGNORE INTO contributor (id, pseudonym, created_at, wrapped_key) VALUES (?, ?, ?, ?)",
+                           arguments: [contributor.id, contributor.pseudonym, contributor.createdAt.timeIntervalSince1970, contributor.wrappedKey])
             return try Row.fetchOne(db, sql: "SELECT * FROM contributor WHERE id = ?", arguments: [contributor.id]).map(Self.contributor)!
         }
     }
@@ -177,7 +192,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     private static func contributor(_ row: Row) -> Contributor {
-        Contributor(id: row["id"], createdAt: Date(timeIntervalSince1970: row["created_at"]), wrappedKey: row["wrapped_key"],
+        Contributor(id: row["id"], pseudonym: row["pseudonym"] ?? "", createdAt: Date(timeIntervalSince1970: row["created_at"]), wrappedKey: row["wrapped_key"],
                     erasedAt: (row["erased_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
@@ -367,7 +382,41 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func deleteSegment(_ id: String) async throws {
-        try await write { db in try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id]) }
+        try await write { db in
+            try db.execute(sql: "DELETE FROM review_verdict WHERE segment = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id])
+        }
+    }
+
+    public func pseudonymousSegments() async throws -> [PseudonymousSegment] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.*, c.pseudonym FROM segment s JOIN contributor c ON c.id = s.contributor ORDER BY s.received_at, s.id
+                """).map { row in
+                PseudonymousSegment(id: row["id"], pseudonym: row["pseudonym"], sha256: row["sha256"], bytes: row["bytes"],
+                                    policyHash: row["policy_hash"], receivedAt: Date(timeIntervalSince1970: row["received_at"]))
+            }
+        }
+    }
+
+    public func recordVerdicts(_ verdicts: [StepVerdict]) async throws {
+        try await write { db in
+            for v in verdicts {
+                try db.execute(sql: "INSERT OR REPLACE INTO review_verdict (segment, step, verdict, reason, reviewer, at) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [v.segment, v.step, v.verdict.rawValue, v.reason, v.reviewer, v.at.timeIntervalSince1970])
+            }
+        }
+    }
+
+    public func verdicts(segment: String?) async throws -> [StepVerdict] {
+        try await read { db in
+            let rows = try segment.map { try Row.fetchAll(db, sql: "SELECT * FROM review_verdict WHERE segment = ? ORDER BY step", arguments: [$0]) }
+                ?? Row.fetchAll(db, sql: "SELECT * FROM review_verdict ORDER BY segment, step")
+            return rows.map { row in
+                StepVerdict(segment: row["segment"], step: row["step"], verdict: StepVerdict.Verdict(rawValue: row["verdict"]) ?? .bad,
+                            reason: row["reason"], reviewer: row["reviewer"], at: Date(timeIntervalSince1970: row["at"]))
+            }
+        }
     }
 
     public func shredContributor(_ id: String, at: Date) async throws -> [StoredSegment] {
@@ -432,7 +481,7 @@ public enum AuditChain {
     public static func hash(of r: AuditRecord) -> String {
         let fields = [String(r.seq), String(milliseconds(r.at)), r.actor, r.action, r.subject ?? "", r.detail, r.previousHash]
         let text = fields.map { "\($0.utf8.count):\($0)" }.joined(separator: "|")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Data(text.utf8)).hexDigits
     }
 
     /// A record's time as it is stored and hashed: whole milliseconds since 1970.

@@ -24,6 +24,7 @@ struct ExportManifest {
                 ("max_redacted_share", .double(options.filter.maxRedactedShare)),
                 ("max_interrupted_share", .double(options.filter.maxInterruptedShare)),
                 ("episodes", options.episodes.map { .array($0.sorted().map { .string($0) }) } ?? .null),
+                ("steps_judged_bad", .int(Int64(options.filter.rejectedSteps.values.reduce(0) { $0 + $1.count }))),
             ])),
             ("settings", settingsJSON),
             ("counts", .object([
@@ -39,7 +40,7 @@ struct ExportManifest {
             ("sessions", .array(sessions.map { s in
                 .object([("id", .string(s.id)), ("started", .string(RFC3339.string(from: s.startedAt))),
                          ("ended", .time(s.endedAt)), ("policy_hash", .text(s.policyHash)), ("policy_unsigned", .bool(s.policyUnsigned)),
-                         ("consented_at", .time(s.consentedAt))])
+                         ("consented_at", .time(s.consentedAt)), ("contributor", .text(lineage.contributors[s.id]))])
             })),
             ("policies", .array(policies.sorted().map { .string($0) })),
             ("consents", .array(lineage.consents.filter { policies.contains($0.policyHash) }.map { c in

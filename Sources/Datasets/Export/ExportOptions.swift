@@ -23,11 +23,17 @@ public struct QualityFilter: Sendable, Equatable {
     public var maxRedactedShare = 0.5
     /// More than this share of the episode's time paused or in a gap means most of it is missing.
     public var maxInterruptedShare = 0.5
+    /// Steps a reviewer judged bad, by session id and the step's `t_ns`: an episode holding
+    /// one is left out whole (a trajectory with a wrong step teaches the wrong thing).
+    public var rejectedSteps: [String: Set<UInt64>] = [:]
 
     public init() {}
 
     /// Why `episode` is left out, or nil when it passes.
     public func rejection(of episode: Episode) -> String? {
+        if let rejected = rejectedSteps[episode.session.id], episode.steps.contains(where: { rejected.contains($0.startNs) }) {
+            return "a reviewer judged a step bad"
+        }
         if episode.actionCount < minActions { return "fewer than \(minActions) actions" }
         let steps = max(1, episode.steps.count - 1) // the final done/fail is not an input
         if Double(episode.redactedSteps) / Double(steps) > maxRedactedShare {
@@ -74,16 +80,19 @@ public struct Lineage: Sendable {
         }
     }
 
-    /// The vault's id.
+    /// The vault's id, or the collector's address for an export from it.
     public var vault: String
     /// The program and version that wrote the export.
     public var generator: String
     public var consents: [Consent]
+    /// Each session's contributor, by pseudonym, when the sessions came from a collector.
+    public var contributors: [String: String]
 
-    public init(vault: String, generator: String, consents: [Consent]) {
+    public init(vault: String, generator: String, consents: [Consent], contributors: [String: String] = [:]) {
         self.vault = vault
         self.generator = generator
         self.consents = consents
+        self.contributors = contributors
     }
 }
 

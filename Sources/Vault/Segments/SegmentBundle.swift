@@ -105,6 +105,6 @@ private struct BundleWriter {
     mutating func finish(to url: URL) throws(VaultError) -> SegmentBundle {
         archive.append(TarFormat.end)
         do { try DurableFile.replace(url.path, contents: archive) } catch { throw .damaged("cannot write \(url.path): \(error)") }
-        return SegmentBundle(sha256: SHA256.hash(data: archive).map { String(format: "%02x", $0) }.joined(), bytes: Int64(archive.count))
+        return SegmentBundle(sha256: SHA256.hash(data: archive).hexDigits, bytes: Int64(archive.count))
     }
 }

@@ -1,0 +1,35 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import UnderstudyModel
+
+/// Sends a stored segment's bundle, decrypted chunk by chunk as it streams out, so a large
+/// segment is never held whole. The read is audited first, under the contributor it concerns.
+struct BundleDownload {
+    let state: CollectorState
+    static let shaHeader = HTTPField.Name("X-Understudy-Content-SHA256")!
+
+    /// `action` names the read in the audit log (`segment_read`, `segment_exported`, ...).
+    func response(_ segment: StoredSegment, actor: String, action: String) async throws -> Response {
+        let key = try await state.dataKey(of: segment.contributor)
+        let stream = try await state.blobs.read(segment.blob)
+        try await state.audit(actor, action, subject: segment.contributor, .object([("segment", .string(segment.id))]))
+        let keyBytes = key.withUnsafeBytes { Data($0) }, blob = segment.blob, id = segment.id, logger = state.logger
+        // A body damaged on the server stops the stream early: the length announced and the
+        // SHA-256 header then tell the client it did not get the segment.
+        let body = ResponseBody(contentLength: Int(segment.bytes)) { writer in
+            var opener = ContentOpener(key: .init(data: keyBytes), context: blob)
+            for try await chunk in stream {
+                let plain = try opener.feed(chunk)
+                if !plain.isEmpty { try await writer.write(ByteBuffer(bytes: plain)) }
+            }
+            guard opener.finished else {
+                logger.error("segment \(id) is damaged on the server: its sealed blob ends early")
+                throw APIError(.internalServerError, "damaged", "segment \(id) is damaged on the server")
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/x-tar", Self.shaHeader: segment.sha256], body: body)
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import Hummingbird
+import UnderstudyModel
+
+/// What scientists get: the held segments for building datasets, under pseudonyms, with the
+/// steps reviewers judged bad. Each segment exported is audited under its contributor, so
+/// they can see their data went into a dataset.
+struct DatasetRoutes {
+    let state: CollectorState
+
+    func add(to router: Router<CollectorContext>) {
+        router.get("/v1/dataset/segments", use: list)
+        router.get("/v1/dataset/segments/{id}", use: export)
+    }
+
+    @Sendable func list(_ request: Request, context: CollectorContext) async throws -> Response {
+        _ = try context.requireStaff([.scientist], to: "export datasets")
+        let bad = Dictionary(grouping: try await state.metadata.verdicts(segment: nil).filter { $0.verdict == .bad }, by: \.segment)
+        return JSONResponse.make(.array(try await state.metadata.pseudonymousSegments().map { s in
+            .object([("id", .string(s.id)), ("contributor", .string(s.pseudonym)), ("sha256", .string(s.sha256)), ("bytes", .int(s.bytes)),
+                     ("policy_hash", .string(s.policyHash)), ("received_at", .string(RFC3339.string(from: s.receivedAt))),
+                     ("rejected_steps", .array((bad[s.id] ?? []).map { .int($0.step) }))])
+        }))
+    }
+
+    @Sendable func export(_ request: Request, context: CollectorContext) async throws -> Response {
+        _ = try context.requireStaff([.scientist], to: "export datasets")
+        let segment = try await state.segment(try context.parameters.require("id"))
+        return try await BundleDownload(state: state).response(segment, actor: context.actor, action: "segment_exported")
+    }
+}

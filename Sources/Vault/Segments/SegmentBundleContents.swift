@@ -1,0 +1,69 @@
+import Foundation
+import UnderstudyModel
+
+/// A segment bundle (``SegmentBundle``) read back: what a collector's reviewers and
+/// scientists receive, turned into the session, events and frames it holds.
+public struct SegmentBundleContents: Sendable {
+    public var segmentID: String
+    /// The segment's place in its session.
+    public var index: Int
+    /// The session it belongs to (monitor layout is not in bundles: only the screen size).
+    public var session: Session
+    public var events: [Event]
+    public var frames: [FrameManifest]
+    /// Which patch holds each tile, and where in it.
+    private var tiles: [TileHash: (patch: Int, index: Int)] = [:]
+    private var patches: [Int: (codec: TileCodec, data: Data)] = [:]
+
+    /// Reads a bundle; a damaged or foreign file gets one error naming what is wrong.
+    public init(tar: Data) throws(VaultError) {
+        guard let members = TarFormat.members(of: tar) else { throw .damaged("the bundle is not a tar file") }
+        var byName: [String: Data] = [:]
+        for member in members { byName[member.name] = member.data }
+        guard let header = byName["segment.json"].flatMap({ try? JSONValue.parse($0) }), let id = header["id"]?.stringValue,
+              let session = header["session"].flatMap(Self.session)
+        else { throw .damaged("the bundle has no readable segment.json") }
+        segmentID = id
+        index = Int(header["index"]?.intValue ?? 0)
+        self.session = session
+        do {
+            events = try String(decoding: byName["events.jsonl"] ?? Data(), as: UTF8.self).split(separator: "\n")
+                .map { try Event(json: try JSONValue.parse(Data($0.utf8))) }
+        } catch {
+            throw .damaged("an event of segment \(id) does not read: \(error)")
+        }
+        frames = []
+        for (name, data) in byName.sorted(by: { $0.key < $1.key }) where name.hasPrefix("frames/") {
+            guard let frame = FrameBody.decode(data) else { throw .damaged("\(name) of segment \(id) does not read") }
+            frames.append(frame)
+        }
+        for (name, data) in byName where name.hasPrefix("patches/") && name.hasSuffix(".json") {
+            let stem = String(name.dropFirst("patches/".count).dropLast(".json".count))
+            guard let patch = Int(stem), let layout = try? JSONValue.parse(data),
+                  let codec = layout["codec"]?.stringValue.flatMap(TileCodec.init(rawValue:)), let pixels = byName["patches/\(stem).\(codec.rawValue)"]
+            else { throw .damaged("tile patch \(name) of segment \(id) does not read") }
+            patches[patch] = (codec, pixels)
+            for (position, hex) in (layout["tiles"]?.arrayValue ?? []).enumerated() {
+                if let tile = hex.stringValue.flatMap(TileHash.init(hex:)) { tiles[tile] = (patch, position) }
+            }
+        }
+    }
+
+    /// Where a tile's pixels are: its patch (named uniquely within this bundle), codec, bytes,
+    /// and the tile's index in the patch.
+    public func tilePatch(_ tile: TileHash) -> (patch: String, codec: TileCodec, data: Data, index: Int)? {
+        guard let place = tiles[tile], let patch = patches[place.patch] else { return nil }
+        return ("\(segmentID)/\(place.patch)", patch.codec, patch.data, place.index)
+    }
+
+    private static func session(_ json: JSONValue) -> Session? {
+        guard let id = json["id"]?.stringValue, let started = json["started_at"]?.stringValue.flatMap(RFC3339.date(from:)),
+              let size = json["screen"]?.arrayValue?.compactMap(\.intValue), size.count == 2
+        else { return nil }
+        return Session(id: id, startedAt: started, endedAt: json["ended_at"]?.stringValue.flatMap(RFC3339.date(from:)),
+                       backend: json["backend"]?.stringValue ?? "", display: json["display"]?.stringValue ?? "",
+                       screen: ScreenGeometry(width: Int(size[0]), height: Int(size[1]), monitors: []),
+                       policyHash: json["policy_hash"]?.stringValue, policyUnsigned: json["policy_unsigned"]?.boolValue ?? false,
+                       consentedAt: json["consented_at"]?.stringValue.flatMap(RFC3339.date(from:)))
+    }
+}

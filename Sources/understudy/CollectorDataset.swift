@@ -1,0 +1,53 @@
+import Crypto
+import Datasets
+import Foundation
+import Sync
+import UnderstudyModel
+import Vault
+
+/// A collector as a scientist exports from it: every held segment, downloaded and checked
+/// against the hash the server lists, read back into sessions; the steps reviewers judged
+/// bad; and the lineage (the collector, each session's contributor by pseudonym, the
+/// policies they consented to).
+struct CollectorDataset {
+    var source: BundleRecordingSource
+    var rejectedSteps: [String: Set<UInt64>]
+    var lineage: Lineage
+
+    static func fetch(from server: String, client: CollectorClient, as me: CollectorClient.Identity) async throws -> CollectorDataset {
+        let listed = try await client.send("GET", "/v1/dataset/segments", as: me).json?.arrayValue ?? []
+        guard !listed.isEmpty else { throw CommandFailure("the collector holds no segment yet: there is nothing to export") }
+        let policies = try await client.send("GET", "/v1/policies", as: me).json?.arrayValue ?? []
+        var bundles: [SegmentBundleContents] = [], rejected: [String: Set<UInt64>] = [:], contributors: [String: String] = [:]
+        var progress = ProgressBar(label: "downloading")
+        for (n, item) in listed.enumerated() {
+            guard let id = item["id"]?.stringValue, let sha = item["sha256"]?.stringValue else { continue }
+            let answer = try await client.send("GET", "/v1/dataset/segments/\(id)", as: me)
+            guard SHA256.hash(data: answer.body).hexDigits == sha else {
+                throw CommandFailure("segment \(id) arrived damaged (its SHA-256 is not the one the collector lists); nothing was written")
+            }
+            let bundle: SegmentBundleContents
+            do { bundle = try SegmentBundleContents(tar: answer.body) } catch { throw CommandFailure("segment \(id): \(error)") }
+            contributors[bundle.session.id] = item["contributor"]?.stringValue
+            rejected[bundle.session.id, default: []].formUnion((item["rejected_steps"]?.arrayValue ?? []).compactMap(\.intValue).map { UInt64(max(0, $0)) })
+            bundles.append(bundle)
+            progress.update(n + 1, of: listed.count, bytes: 0)
+        }
+        progress.finish()
+        let source = BundleRecordingSource(bundles)
+        let consents = consents(of: source.sessions(), policies: policies)
+        let lineage = Lineage(vault: server, generator: "understudy \(Understudy.configuration.version)", consents: consents, contributors: contributors)
+        return CollectorDataset(source: source, rejectedSteps: rejected.filter { !$0.value.isEmpty }, lineage: lineage)
+    }
+
+    /// Each session's consent, as its bundle records it, named after the published policy.
+    private static func consents(of sessions: [Session], policies: [JSONValue]) -> [Lineage.Consent] {
+        var seen: Set<String> = []
+        return sessions.compactMap { session in
+            guard let hash = session.policyHash, let at = session.consentedAt, seen.insert("\(hash) \(at.timeIntervalSince1970)").inserted else { return nil }
+            let published = policies.first { $0["hash"]?.stringValue == hash }
+            return Lineage.Consent(policyHash: hash, name: published?["name"]?.stringValue ?? "?",
+                                   version: Int(published?["version"]?.intValue ?? 0), acceptedAt: at)
+        }
+    }
+}
