@@ -12,6 +12,9 @@ measure.py vault --rates JSON --ours DIR
     `understudy bench-vault`, measured alternating in one run) and the vault's
     bytes per hour on the standard workload (DIR/bytes over DIR/seconds).
 
+measure.py ingest --result JSON
+    Prints the collector ingest table from `understudy bench-ingest`.
+
 measure.py report --sent sent.json --ours DIR --baseline DIR
     Prints the comparison table. Each DIR holds measure.json, stats.json,
     captured.json (events counted from the store) and bytes (bytes on disk).
@@ -174,6 +177,32 @@ def vault(args):
         print(f"  vault bytes per hour, standard workload  {fmt(size / seconds * 3600 / 1e6)} MB ({size} bytes in {fmt(seconds)} s)")
 
 
+def ingest(args):
+    """The collector's ingest: simulated devices uploading the standard workload's segments."""
+    try:
+        with open(args.result) as f:
+            result = json.load(f)
+    except (OSError, ValueError):
+        print("  no result (see ingest.log)")
+        return 1
+    base = result.get("baseline_mb_per_s")
+    print(f"  each upload: one segment of the standard workload, {result['bundle_bytes'] / 1e6:.2f} MB "
+          f"({result['bundle_events']} events, {result['bundle_frame_bytes'] / 1e6:.2f} MB of frame layouts and tiles); "
+          f"{result['uploads_per_run']} uploads per run, a fresh server each run")
+    print("  devices   events/s    frame MB/s  MB/s     uploads/s  p50 ms   p99 ms   server CPU  server RSS  MB/s vs fsync'd writes")
+    for run in result["runs"]:
+        ratio = run["mb_per_s"] / base if base else None
+        print(f"  {run['devices']:<10}{run['events_per_s']:<12.0f}{run['frame_mb_per_s']:<12.1f}{run['mb_per_s']:<9.1f}"
+              f"{run['uploads_per_s']:<11.1f}{run['latency_p50_ms']:<9.1f}{run['latency_p99_ms']:<9.1f}"
+              f"{run['server_cpu_cores']:<5.2f} cores  {run['server_peak_rss_mb']:<6.0f} MB   {fmt(ratio)}")
+    print(f"  baseline: the same bundles written with fsync and rename from one process, no HTTP: {fmt(base)} MB/s")
+    best_events = max(r["events_per_s"] for r in result["runs"])
+    best_frames = max(r["frame_mb_per_s"] for r in result["runs"])
+    print(f"  target >= 50,000 events/s: {'met' if best_events >= 50000 else 'NOT met'} ({best_events:.0f}); "
+          f">= 100 MB/s of frames: {'met' if best_frames >= 100 else 'NOT met'} ({best_frames:.1f})")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="what", required=True)
@@ -191,7 +220,11 @@ def main():
     c = sub.add_parser("codecs")
     c.add_argument("--png", required=True)
     c.add_argument("--webp", required=True)
+    i = sub.add_parser("ingest")
+    i.add_argument("--result", required=True)
     args = ap.parse_args()
+    if args.what == "ingest":
+        return ingest(args)
     if args.what == "codecs":
         return codecs(args)
     if args.what == "vault":

@@ -201,6 +201,13 @@ if [[ -x $bin && -d $out/ours/store ]]; then
   python3 bench/exports/throughput.py --bin "$bin" --vault "$out/ours/store" --json-out "$out/exports.json" ||
     echo "bench: export throughput failed" >&2
 fi
+if [[ -x $bin && -d $out/ours/store ]]; then
+  echo
+  echo "bench: collector ingest: 1, 8 and 32 simulated devices uploading the standard workload's segments to understudy serve (embedded store)"
+  "$bin" bench-ingest --vault "$out/ours/store" --scratch "$out" >"$out/ingest.json" 2>"$out/ingest.log" ||
+    echo "bench: bench-ingest failed, see $out/ingest.log" >&2
+  python3 bench/measure.py ingest --result "$out/ingest.json" || true
+fi
 if [[ -f $out/ours/stats.json && -f $out/ours-png/stats.json ]]; then
   python3 bench/measure.py codecs --png "$out/ours-png" --webp "$out/ours"
 fi

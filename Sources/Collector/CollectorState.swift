@@ -23,7 +23,7 @@ public struct CollectorState: Sendable {
     /// Appends an audit record; the request fails if the record cannot be written.
     @discardableResult
     func audit(_ actor: String, _ action: String, subject: String? = nil, _ detail: JSONValue = .object([])) async throws -> AuditRecord {
-        try await metadata.appendAudit(at: now(), actor: actor, action: action, subject: subject, detail: detail.serialized)
+        try await metadata.appendAudit(AuditEntry(at: now(), actor: actor, action: action, subject: subject, detail: detail.serialized))
     }
 
     /// The contributor's data key, creating the contributor (and its key) on first use.

@@ -76,7 +76,7 @@ public final class CollectorClient: Sendable {
         var request = HTTPClientRequest(url: server.absoluteString.trimmingSlash + path)
         request.method = .init(rawValue: method)
         if json != nil { request.headers.add(name: "Content-Type", value: "application/json") }
-        try sign(&request, method: method, path: path, sha256: Self.hex(SHA256.hash(data: body)), as: identity)
+        try sign(&request, method: method, path: path, sha256: SHA256.hash(data: body).hexDigits, as: identity)
         if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
         return try await execute(request)
     }
@@ -90,11 +90,14 @@ public final class CollectorClient: Sendable {
         try sign(&request, method: method, path: path, sha256: sha256, as: identity)
         guard let handle = FileHandle(forReadingAtPath: file.path) else { throw .unreachable("cannot read \(file.path)") }
         let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
-        let chunks = AsyncStream<ByteBuffer> { continuation in
-            while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { continuation.yield(ByteBuffer(bytes: chunk)) }
-            try? handle.close()
-            continuation.finish()
-        }
+        // Read a chunk at a time as the connection takes them: a large segment is never held whole.
+        let chunks = AsyncStream<ByteBuffer>(unfolding: {
+            guard let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty else {
+                try? handle.close()
+                return nil
+            }
+            return ByteBuffer(bytes: chunk)
+        })
         request.body = .stream(chunks, length: .known(Int64(size)))
         return try await execute(request)
     }
@@ -130,8 +133,6 @@ public final class CollectorClient: Sendable {
             throw .unreachable("\(error)")
         }
     }
-
-    static func hex(_ digest: SHA256.Digest) -> String { digest.hexDigits }
 }
 
 private extension String {

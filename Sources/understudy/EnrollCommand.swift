@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Privacy
 import Sync
 import UnderstudyModel
 
@@ -27,6 +28,17 @@ struct EnrollCommand: AsyncParsableCommand {
         }
         try DeviceCredential(server: url, device: device, contributor: contributor, key: fresh.key).save()
         print("Enrolled as device \(device) of contributor \(contributor) with \(url.absoluteString).")
+        for key in answer.json?["policy_keys"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+            print("Trusting your organisation's policy signing key \(try Self.trust(key)).")
+        }
+    }
+
+    /// Adds a public key (a .pub file's text) to the trusted keys; returns its fingerprint.
+    private static func trust(_ text: String) throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-key-\(UUID().uuidString).pub")
+        try Data(text.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return try PolicySigning.trust(file)
     }
 }
 
@@ -64,7 +76,7 @@ struct SyncCommand: AsyncParsableCommand {
             uploader.progress = { print($0) }
             let report = try await uploader.run(consents: consents.records)
             for message in try await organisation.applyDecisions() { print(message) }
-            if let notice = try await organisation.fetchPolicy(consented: Set(consents.records.map(\.policyHash))) { print(notice) }
+            if let notice = try await organisation.fetchPolicy() { print(notice) }
             return report
         }
         print("Uploaded \(report.uploaded.count) segment(s)\(report.alreadyHeld.isEmpty ? "" : ", \(report.alreadyHeld.count) already held")"

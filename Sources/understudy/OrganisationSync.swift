@@ -50,17 +50,33 @@ struct OrganisationSync {
         return messages
     }
 
-    /// Saves the newest published policy beside the consents, and says whether it needs consent.
-    func fetchPolicy(consented: Set<String>) async throws -> String? {
+    /// Where sync keeps the organisation's newest policy (and its `.sig`): `record` runs under
+    /// it when no `--policy` is given.
+    static var policyFile: URL { UserDirectories.config.appendingPathComponent("organisation-policy.yaml") }
+
+    /// Saves the newest published policy when it is signed by a trusted key, and says what it
+    /// means under the consent rules: nothing when consented to, that it applies at once when it
+    /// only narrows what was consented to, and what it widens otherwise (consent is asked).
+    func fetchPolicy() async throws -> String? {
         let policies = try await client.send("GET", "/v1/policies", as: .device(credential)).json?.arrayValue ?? []
-        guard let newest = policies.last, let hash = newest["hash"]?.stringValue, let document = newest["document"]?.stringValue,
-              let signature = newest["signature"]?.stringValue
-        else { return nil }
-        let file = UserDirectories.config.appendingPathComponent("organisation-policy.yaml")
-        try Data(document.utf8).write(to: file)
-        try Data(signature.utf8).write(to: PolicySigning.signatureURL(file))
+        guard let newest = policies.last, let text = newest["document"]?.stringValue, let signature = newest["signature"]?.stringValue else { return nil }
+        let file = Self.policyFile
         let name = "\(newest["name"]?.stringValue ?? "?") v\(newest["version"]?.intValue ?? 0)"
-        if consented.contains(hash) { return nil }
-        return "Your organisation's current policy is \(name), which you have not consented to: read it with `understudy policy explain \(file.path)`, then `understudy consent accept --policy \(file.path)` to record under it."
+        do {
+            _ = try PolicySigning.verify(Data(text.utf8), signature: signature, named: name, trusted: PolicySigning.trustedKeys())
+        } catch {
+            return "Your organisation's current policy \(name) is not signed by a key you trust (\(error)); it was not saved."
+        }
+        let document = try PolicyDocument(text: text, source: file.path)
+        try Data(text.utf8).write(to: file)
+        try Data(signature.utf8).write(to: PolicySigning.signatureURL(file))
+        switch try ConsentStore().decision(for: document) {
+        case .consented:
+            return nil
+        case .narrows:
+            return "Your organisation's policy is now \(name). It only narrows what you consented to, so it applies from your next recording without asking."
+        case let .needed(widenings):
+            return "Your organisation's policy is now \(name), which needs your consent: \(widenings.joined(separator: "; ")). Read it with `understudy policy explain \(file.path)`, then `understudy consent accept --policy \(file.path)` to record under it."
+        }
     }
 }

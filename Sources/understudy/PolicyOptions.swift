@@ -5,7 +5,7 @@ import UnderstudyModel
 
 /// `--policy FILE` and `--unsigned-policy`, shared by `record` and `consent accept`.
 struct PolicyOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The organisation's signed policy (YAML, with FILE.sig beside it).", discussion: "Without it, the built-in default policy (`understudy policy explain --default`).", valueName: "file"))
+    @Option(help: ArgumentHelp("The organisation's signed policy (YAML, with FILE.sig beside it).", discussion: "Without it, your organisation's policy as `understudy sync` last saved it, or else the built-in default policy (`understudy policy explain --default`).", valueName: "file"))
     var policy: String?
 
     @Flag(help: "Accept a policy that is not signed, or whose signature does not verify (while developing one). Recorded in the session.")
@@ -13,7 +13,8 @@ struct PolicyOptions: ParsableArguments {
 
     /// The policy in force and whether it runs unsigned.
     func load() throws -> (document: PolicyDocument, unsigned: Bool) {
-        guard let policy else { return (DefaultPolicy.document, false) }
+        let saved = OrganisationSync.policyFile
+        guard let policy = policy ?? (FileManager.default.fileExists(atPath: saved.path) ? saved.path : nil) else { return (DefaultPolicy.document, false) }
         let url = URL(fileURLWithPath: policy)
         let document = try PolicyDocument(contentsOf: url)
         do {

@@ -53,13 +53,17 @@ enum StoreContract {
         #expect(try await !store.hasConsent(contributor: "c1", policyHash: "p1"))
         try await store.recordConsent(contributor: "c1", policyHash: "p1", acceptedAt: now)
         #expect(try await store.hasConsent(contributor: "c1", policyHash: "p1"))
+        #expect(try await store.consents(contributor: "c1") == ["p1"])
+        #expect(try await store.consents(contributor: "c2").isEmpty)
 
         // A segment id is inserted once; the second insertion sees the first.
         let segment = StoredSegment(id: "s1", contributor: "c1", device: "d1", sha256: "aa", bytes: 10, policyHash: "p1", receivedAt: now, blob: "b1")
-        #expect(try await store.insertSegment(segment) == .inserted)
+        let stored = AuditEntry(at: now, actor: "device:d1", action: "segment_stored", subject: "c1")
+        #expect(try await store.insertSegment(segment, audit: stored) == .inserted)
         var other = segment
         other.sha256 = "bb"
-        #expect(try await store.insertSegment(other) == .exists(segment))
+        #expect(try await store.insertSegment(other, audit: stored) == .exists(segment))
+        #expect(try await store.auditRecords(subject: "c1").map(\.action) == ["segment_stored"], "inserted with its audit record, once")
         #expect(try await store.segments(contributor: "c1") == [segment])
         let totals = try await store.totals()
         #expect(totals.contributors == 1 && totals.segments == 1 && totals.bytes == 10)
@@ -92,14 +96,14 @@ enum StoreContract {
         await #expect(throws: StoreError.self) { try await store.shredContributor("nobody", at: now) }
 
         // The audit log is a chain; editing a record breaks it there.
-        for n in 0..<3 { _ = try await store.appendAudit(at: now.addingTimeInterval(Double(n)), actor: "system", action: "a\(n)", subject: n == 1 ? "c1" : nil, detail: "{}") }
+        for n in 0..<3 { _ = try await store.appendAudit(AuditEntry(at: now.addingTimeInterval(Double(n)), actor: "system", action: "a\(n)", subject: n == 1 ? "c1" : nil)) }
         let log = try await store.auditRecords(subject: nil)
-        #expect(log.map(\.seq) == [1, 2, 3] && AuditChain.firstBreak(in: log) == nil)
-        #expect(try await store.auditRecords(subject: "c1").map(\.action) == ["a1"])
+        #expect(log.map(\.seq) == [1, 2, 3, 4] && AuditChain.firstBreak(in: log) == nil)
+        #expect(try await store.auditRecords(subject: "c1").map(\.action) == ["segment_stored", "a1"])
         var edited = log
-        edited[1].detail = "{\"changed\":true}"
-        #expect(AuditChain.firstBreak(in: edited)?.seq == 2)
-        #expect(AuditChain.firstBreak(in: [log[0], log[2]])?.seq == 3)
+        edited[2].detail = "{\"changed\":true}"
+        #expect(AuditChain.firstBreak(in: edited)?.seq == 3)
+        #expect(AuditChain.firstBreak(in: [log[0], log[1], log[3]])?.seq == 4)
     }
 
     static func blobs(_ store: any BlobStore) async throws {

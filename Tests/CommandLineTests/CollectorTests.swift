@@ -339,6 +339,46 @@ struct CollectorCommandTests {
         #expect(try org.collector.storedBytes().filter { $0.0.contains("/blobs/") && !$0.0.contains("/tmp/") }.isEmpty)
     }
 
+    @Test("Enrolment trusts the organisation's policy key; a narrower policy published later applies on the device after sync without asking, and the server takes segments under it on the earlier consent; a wider one waits for consent")
+    func narrowerPolicyApplies() async throws {
+        let org = try Organisation()
+        let enrolled = try org.me.run("enroll", "--server", org.collector.url, "--code", try org.code())
+        #expect(enrolled.status == 0 && enrolled.stdout.contains("Trusting your organisation's policy signing key"), "\(enrolled.stdout)\(enrolled.stderr)")
+        let folder = URL(fileURLWithPath: org.policy).deletingLastPathComponent()
+        func publish(_ name: String, rules: String, version: Int) throws -> String {
+            let file = folder.appendingPathComponent(name).path
+            let text = policyText(rules: rules, extra: "review-window: 0s").replacingOccurrences(of: "version: 1", with: "version: \(version)")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+            #expect(try org.me.run("policy", "sign", "--key", folder.appendingPathComponent("org.key").path, file).status == 0)
+            let published = try org.me.run(["admin", "publish-policy", file] + org.officer)
+            #expect(published.status == 0, "\(published.stderr)")
+            return try Data(contentsOf: URL(fileURLWithPath: file)).sha256Hex
+        }
+        let first = try Data(contentsOf: URL(fileURLWithPath: org.policy)).sha256Hex
+
+        // Version 2 excludes one more app: narrower. Sync says it applies; recording without --policy runs under it.
+        let narrower = try publish("v2.yaml", rules: "  - app: NoSuchApp\n    action: exclude\n  - app: OtherApp\n    action: exclude", version: 2)
+        let before = try org.recordSynthetic(seconds: 1)
+        defer { try? FileManager.default.removeItem(atPath: before) }
+        let synced = try org.me.run("sync", "--vault", before)
+        #expect(synced.status == 0 && synced.stdout.contains("only narrows what you consented to"), "\(synced.stdout)\(synced.stderr)")
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        let recorded = try org.me.run("record", "--vault", vault, "--for", "1s", "--synthetic-events", "20")
+        #expect(recorded.status == 0, "recording under the narrower policy needs no new consent: \(recorded.stderr)")
+        let uploaded = try org.me.run("sync", "--vault", vault)
+        #expect(uploaded.status == 0 && uploaded.stdout.contains("Uploaded 1 segment"), "\(uploaded.stdout)\(uploaded.stderr)")
+        let stored = try org.me.run("held", "audit").stdout.split(separator: "\n").filter { $0.contains("\"segment_stored\"") }
+        #expect(stored.contains { $0.contains(narrower) && $0.contains("\\\"consent\\\":\\\"\(first)") }, "\(stored)")
+
+        // Version 3 drops a rule: wider. Sync says so, and recording waits for consent.
+        _ = try publish("v3.yaml", rules: "  - app: OtherApp\n    action: exclude", version: 3)
+        let wider = try org.me.run("sync", "--vault", vault)
+        #expect(wider.status == 0 && wider.stdout.contains("needs your consent") && wider.stdout.contains("NoSuchApp"), "\(wider.stdout)")
+        let refused = try org.me.run("record", "--vault", vault, "--for", "1s", "--synthetic-events", "20")
+        #expect(refused.status != 0 && refused.stderr.contains("consent is needed"), "\(refused.stderr)")
+    }
+
     @Test("A reviewer sees steps only under a pseudonym and judges one bad; a scientist's export from the collector names no contributor, holds the steps reviewed, then leaves out the episode judged bad; the contributor sees both in their audit records")
     func reviewAndScientistExport() async throws {
         let org = try Organisation()

@@ -36,7 +36,11 @@ struct DeviceRoutes {
                             name: String(name.prefix(64)), enrolledAt: state.now())
         try await state.metadata.addDevice(device)
         try await state.audit("device:\(device.id)", "device_enrolled", subject: device.contributor, .object([("name", .string(device.name))]))
-        return JSONResponse.make(.object([("device", .string(device.id)), ("contributor", .string(device.contributor))]), status: .created)
+        // The keys the organisation signs policies with: the device trusts them from now on
+        // (enrolment is the contributor's deliberate act, with a code given to them).
+        let keys = state.config.policyKeys.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+        return JSONResponse.make(.object([("device", .string(device.id)), ("contributor", .string(device.contributor)),
+                                          ("policy_keys", .array(keys.map { .string($0) }))]), status: .created)
     }
 
     @Sendable func consent(_ request: Request, context: CollectorContext) async throws -> Response {

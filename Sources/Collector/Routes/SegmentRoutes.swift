@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Privacy
 import UnderstudyModel
 
 /// Uploads of sealed segments, and a contributor's own segments.
@@ -49,7 +50,7 @@ struct SegmentRoutes {
             throw APIError.badRequest("an upload names its session's policy hash in X-Understudy-Policy")
         }
         if let existing = try await state.metadata.segment(id) { return try await repeated(existing, hash: hash, context) }
-        try await checkPolicy(policy, device: device, segment: id)
+        let consent = try await checkPolicy(policy, device: device, segment: id)
 
         let blob = "\(device.contributor)-\(id)"
         let key = try await state.dataKey(of: device.contributor)
@@ -78,12 +79,12 @@ struct SegmentRoutes {
         }
         let record = StoredSegment(id: id, contributor: device.contributor, device: device.id, sha256: hash, bytes: bytes,
                                    policyHash: policy, receivedAt: state.now(), blob: blob)
-        if case let .exists(other) = try await state.metadata.insertSegment(record) {
+        let detail: JSONValue = .object([("segment", .string(id)), ("bytes", .int(bytes)), ("policy", .string(policy)), ("consent", .string(consent))])
+        let entry = AuditEntry(at: state.now(), actor: context.actor, action: "segment_stored", subject: device.contributor, detail: detail.serialized)
+        if case let .exists(other) = try await state.metadata.insertSegment(record, audit: entry) {
             // Another upload of the same id won the race; ours was written to the same blob key only if identical.
             return try await repeated(other, hash: hash, context)
         }
-        try await state.audit(context.actor, "segment_stored", subject: device.contributor,
-                              .object([("segment", .string(id)), ("bytes", .int(bytes)), ("policy", .string(policy))]))
         return JSONResponse.make(.object([("segment", .string(id)), ("status", .string("stored")), ("sha256", .string(hash))]), status: .created)
     }
 
@@ -94,18 +95,33 @@ struct SegmentRoutes {
         return JSONResponse.make(.object([("segment", .string(existing.id)), ("status", .string("already_stored")), ("sha256", .string(hash))]))
     }
 
-    /// The segment's policy must be one the organisation published, and its contributor must have consented to it.
-    private func checkPolicy(_ policy: String, device: Device, segment: String) async throws {
-        guard try await state.metadata.policy(hash: policy) != nil else {
+    /// The segment's policy must be one the organisation published, and its contributor must
+    /// have consented to it, or to a published policy it only narrows (the consent rule devices
+    /// follow: narrowing applies without asking). Returns the policy consented to.
+    private func checkPolicy(_ policy: String, device: Device, segment: String) async throws -> String {
+        guard let published = try await state.metadata.policy(hash: policy) else {
             try await state.audit("device:\(device.id)", "upload_refused", subject: device.contributor,
                                   .object([("segment", .string(segment)), ("reason", .string("policy_unknown")), ("policy", .string(policy))]))
             throw APIError(.unprocessableContent, "policy_unknown", "the segment was recorded under policy \(policy.prefix(16)), which this organisation did not publish")
         }
-        guard try await state.metadata.hasConsent(contributor: device.contributor, policyHash: policy) else {
-            try await state.audit("device:\(device.id)", "upload_refused", subject: device.contributor,
-                                  .object([("segment", .string(segment)), ("reason", .string("no_consent")), ("policy", .string(policy))]))
-            throw APIError(.unprocessableContent, "no_consent", "the contributor has not consented to policy \(policy.prefix(16)) here: sync sends consents first")
+        if try await state.metadata.hasConsent(contributor: device.contributor, policyHash: policy) { return policy }
+        if let consented = try await consentNarrowed(to: published, contributor: device.contributor) { return consented }
+        try await state.audit("device:\(device.id)", "upload_refused", subject: device.contributor,
+                              .object([("segment", .string(segment)), ("reason", .string("no_consent")), ("policy", .string(policy))]))
+        throw APIError(.unprocessableContent, "no_consent",
+                       "the contributor has not consented to policy \(policy.prefix(16)) here, nor to a policy it only narrows: sync sends consents first")
+    }
+
+    /// A published policy the contributor consented to that `policy` does not widen.
+    private func consentNarrowed(to policy: PublishedPolicy, contributor: String) async throws -> String? {
+        guard let new = try? PolicyDocument(text: String(decoding: policy.document, as: UTF8.self), source: "policy \(policy.hash)") else { return nil }
+        for hash in try await state.metadata.consents(contributor: contributor) {
+            guard let old = try await state.metadata.policy(hash: hash),
+                  let consented = try? PolicyDocument(text: String(decoding: old.document, as: UTF8.self), source: "policy \(hash)")
+            else { continue }
+            if PolicyComparison.widenings(from: consented.policy, to: new.policy).isEmpty { return hash }
         }
+        return nil
     }
 
     @Sendable func list(_ request: Request, context: CollectorContext) async throws -> Response {

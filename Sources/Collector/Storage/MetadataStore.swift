@@ -218,6 +218,26 @@ public struct AuditRecord: Sendable, Equatable {
     public var hash: String
 }
 
+/// An audit record to append: the store numbers it and chains it to the one before.
+public struct AuditEntry: Sendable, Equatable {
+    public var at: Date
+    /// Who acted: `user:NAME`, `device:ID`, `system`.
+    public var actor: String
+    public var action: String
+    /// The contributor whose data it concerns, if any.
+    public var subject: String?
+    /// JSON text.
+    public var detail: String
+
+    public init(at: Date, actor: String, action: String, subject: String? = nil, detail: String = "{}") {
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.subject = subject
+        self.detail = detail
+    }
+}
+
 /// What happened to an upload's metadata row.
 public enum SegmentInsertion: Sendable, Equatable {
     case inserted
@@ -258,9 +278,12 @@ public protocol MetadataStore: Sendable {
     func policies() async throws -> [PublishedPolicy]
     func recordConsent(contributor: String, policyHash: String, acceptedAt: Date) async throws
     func hasConsent(contributor: String, policyHash: String) async throws -> Bool
+    /// The policies the contributor consented to, by hash.
+    func consents(contributor: String) async throws -> [String]
 
-    /// Inserts the segment unless one with its id exists, atomically.
-    func insertSegment(_ segment: StoredSegment) async throws -> SegmentInsertion
+    /// Inserts the segment unless one with its id exists, and then appends `audit` to the
+    /// audit log, in one transaction: a stored segment always has its audit record.
+    func insertSegment(_ segment: StoredSegment, audit: AuditEntry) async throws -> SegmentInsertion
     func segment(_ id: String) async throws -> StoredSegment?
     func segments(contributor: String) async throws -> [StoredSegment]
     /// Segments recorded under `policyHash` and received before `cutoff` (retention).
@@ -296,7 +319,7 @@ public protocol MetadataStore: Sendable {
     func rewrapDataKeys(_ rewrap: @escaping @Sendable (String, Data) throws -> Data) async throws -> Int
 
     /// Appends a record to the audit log, chained to the last one, atomically.
-    func appendAudit(at: Date, actor: String, action: String, subject: String?, detail: String) async throws -> AuditRecord
+    func appendAudit(_ entry: AuditEntry) async throws -> AuditRecord
     /// The audit log in order; only the records about `subject` when given.
     func auditRecords(subject: String?) async throws -> [AuditRecord]
 }

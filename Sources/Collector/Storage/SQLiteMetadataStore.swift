@@ -349,9 +349,15 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    public func consents(contributor: String) async throws -> [String] {
+        try await read { db in
+            try String.fetchAll(db, sql: "SELECT policy_hash FROM consent WHERE contributor = ? ORDER BY accepted_at, policy_hash", arguments: [contributor])
+        }
+    }
+
     // MARK: Segments
 
-    public func insertSegment(_ segment: StoredSegment) async throws -> SegmentInsertion {
+    public func insertSegment(_ segment: StoredSegment, audit: AuditEntry) async throws -> SegmentInsertion {
         try await write { db in
             if let existing = try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE id = ?", arguments: [segment.id]).map(Self.segment) {
                 return .exists(existing)
@@ -360,6 +366,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                 INSERT INTO segment (id, contributor, device, sha256, bytes, policy_hash, received_at, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [segment.id, segment.contributor, segment.device, segment.sha256, segment.bytes, segment.policyHash,
                                  segment.receivedAt.timeIntervalSince1970, segment.blob])
+            _ = try Self.append(audit, in: db)
             return .inserted
         }
     }
@@ -447,18 +454,21 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     // MARK: Audit
 
-    public func appendAudit(at: Date, actor: String, action: String, subject: String?, detail: String) async throws -> AuditRecord {
-        try await write { db in
-            let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-            let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
-            let previous: String = last?["hash"] ?? AuditChain.genesis
-            let atMs = AuditChain.milliseconds(at)
-            var record = AuditRecord(seq: seq, at: Date(timeIntervalSince1970: Double(atMs) / 1000), actor: actor, action: action, subject: subject, detail: detail, previousHash: previous, hash: "")
-            record.hash = AuditChain.hash(of: record)
-            try db.execute(sql: "INSERT INTO audit (seq, at_ms, actor, action, subject, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [seq, atMs, actor, action, subject, detail, previous, record.hash])
-            return record
-        }
+    public func appendAudit(_ entry: AuditEntry) async throws -> AuditRecord {
+        try await write { db in try Self.append(entry, in: db) }
+    }
+
+    private static func append(_ e: AuditEntry, in db: Database) throws -> AuditRecord {
+        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
+        let previous: String = last?["hash"] ?? AuditChain.genesis
+        let atMs = AuditChain.milliseconds(e.at)
+        var record = AuditRecord(seq: seq, at: Date(timeIntervalSince1970: Double(atMs) / 1000), actor: e.actor, action: e.action,
+                                 subject: e.subject, detail: e.detail, previousHash: previous, hash: "")
+        record.hash = AuditChain.hash(of: record)
+        try db.execute(sql: "INSERT INTO audit (seq, at_ms, actor, action, subject, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [seq, atMs, e.actor, e.action, e.subject, e.detail, previous, record.hash])
+        return record
     }
 
     public func auditRecords(subject: String?) async throws -> [AuditRecord] {

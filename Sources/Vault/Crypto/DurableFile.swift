@@ -2,11 +2,11 @@ import Foundation
 
 /// Files that survive a crash or a power cut: written to a temporary name, synced, renamed
 /// into place, and the folder synced, so a name never points at a half-written file.
-enum DurableFile {
-    struct Failure: Error, CustomStringConvertible {
+public enum DurableFile {
+    public struct Failure: Error, CustomStringConvertible {
         let path: String
         let errno: Int32
-        var description: String { "\(path): \(String(cString: strerror(errno)))" }
+        public var description: String { "\(path): \(String(cString: strerror(errno)))" }
         /// The disk (or the file system's quota) is full.
         var isOutOfSpace: Bool { errno == ENOSPC || errno == EDQUOT }
     }
@@ -21,7 +21,7 @@ enum DurableFile {
 
     /// Writes `contents` to `path` through a temporary file and a rename. The folder is not
     /// synced here: a writer placing many files syncs it once with ``syncFolder(_:)``.
-    static func replace(_ path: String, contents: Data) throws(Failure) {
+    public static func replace(_ path: String, contents: Data) throws(Failure) {
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Failure(path: temporary, errno: errno) }
@@ -38,11 +38,11 @@ enum DurableFile {
         }
     }
 
-    static func syncFolder(of path: String) throws(Failure) {
+    public static func syncFolder(of path: String) throws(Failure) {
         try syncFolder((path as NSString).deletingLastPathComponent)
     }
 
-    static func syncFolder(_ folder: String) throws(Failure) {
+    public static func syncFolder(_ folder: String) throws(Failure) {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(path: folder, errno: errno) }
         defer { close(fd) }

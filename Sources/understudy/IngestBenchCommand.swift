@@ -1,0 +1,247 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import Privacy
+import Sync
+import UnderstudyModel
+import Vault
+
+/// `make bench`'s collector figures: simulated devices uploading the standard workload's
+/// segments to a real `understudy serve` (embedded store), at several device counts, with the
+/// server's CPU and memory read from /proc; and, in the same run, the baseline of writing the
+/// same bytes durably (fsync, rename) from one process, which no server can beat.
+struct IngestBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-ingest",
+        abstract: "Measure the collector's ingest rate and latency with simulated devices (for make bench).",
+        shouldDisplay: false
+    )
+
+    @Option(help: "The vault whose sealed segments the devices upload (the standard workload's).")
+    var vault: String
+
+    @Option(help: "Where to keep the servers' data and the bundles.")
+    var scratch: String = FileManager.default.temporaryDirectory.path
+
+    @Option(help: "Simulated devices per run (repeatable).")
+    var devices: [Int] = [1, 8, 32]
+
+    @Option(help: "Uploads per run, shared among the devices.")
+    var uploads: Int = 192
+
+    /// One segment as the devices upload it.
+    struct Bundle {
+        let file: URL
+        let sha256: String
+        let bytes: Int64
+        let events: Int
+        /// Bytes of frame layouts and tile patches in it.
+        let frameBytes: Int64
+        let policy: String
+    }
+
+    func run() async throws {
+        let base = URL(fileURLWithPath: scratch).appendingPathComponent("bench-ingest-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let source = try Vault(at: URL(fileURLWithPath: vault), create: false)
+        let bundles = try makeBundles(source, into: base)
+        let policy = try signedPolicy(hash: bundles[0].policy, into: base)
+
+        var runs: [JSONValue] = []
+        for count in devices {
+            let run = try await measure(devices: count, bundles: bundles, policy: policy, data: base.appendingPathComponent("server-\(count)"))
+            runs.append(run)
+            FileHandle.standardError.write(Data("bench-ingest: \(count) device(s): \(run.serialized)\n".utf8))
+        }
+        let baseline = try durableWrites(bundles, into: base.appendingPathComponent("baseline"))
+        print(JSONValue.object([
+            ("bundle_bytes", .int(bundles[0].bytes)), ("bundle_events", .int(Int64(bundles[0].events))),
+            ("bundle_frame_bytes", .int(bundles[0].frameBytes)), ("uploads_per_run", .int(Int64(uploads))),
+            ("baseline_mb_per_s", .double(baseline)), ("runs", .array(runs)),
+        ]).serialized)
+    }
+
+    /// The vault's sealed segments as bundle files, with what each holds.
+    private func makeBundles(_ vault: Vault, into base: URL) throws -> [Bundle] {
+        let sessions = Dictionary(uniqueKeysWithValues: try vault.sessions().map { ($0.id, $0) })
+        let bundles = try vault.segments().filter(\.sealed).compactMap { segment -> Bundle? in
+            guard let policy = sessions[segment.session]?.policyHash else { return nil }
+            let file = base.appendingPathComponent("\(segment.id).tar")
+            let written = try vault.writeBundle(segment: segment.id, to: file)
+            let members = TarFormat.members(of: try Data(contentsOf: file)) ?? []
+            let frameBytes = members.filter { $0.name.hasPrefix("frames/") || $0.name.hasPrefix("patches/") }.reduce(Int64(0)) { $0 + Int64($1.data.count) }
+            return Bundle(file: file, sha256: written.sha256, bytes: written.bytes, events: segment.events, frameBytes: frameBytes, policy: policy)
+        }
+        guard !bundles.isEmpty, Set(bundles.map(\.policy)).count == 1 else {
+            throw CommandFailure("\(vault.directory.path) needs sealed segments recorded under one policy")
+        }
+        return bundles
+    }
+
+    /// The policy the segments were recorded under, from the consent records, signed by a
+    /// key made for the bench (the servers trust it).
+    private func signedPolicy(hash: String, into base: URL) throws -> (document: URL, publicKey: URL) {
+        guard let record = try ConsentStore().load().accepted.first(where: { $0.policyHash == hash }) else {
+            throw CommandFailure("no consent record holds policy \(hash.prefix(16)), which the segments were recorded under")
+        }
+        let document = base.appendingPathComponent("policy.yaml")
+        try Data(record.document.utf8).write(to: document)
+        let (privateKey, publicKey) = try PolicySigning.generateKey(named: base.appendingPathComponent("org"))
+        _ = try PolicySigning.sign(document, key: privateKey)
+        return (document, publicKey)
+    }
+
+    /// One run: a fresh server, `count` enrolled devices, `uploads` uploads shared among them.
+    private func measure(devices count: Int, bundles: [Bundle], policy: (document: URL, publicKey: URL), data: URL) async throws -> JSONValue {
+        let server = try BenchServer(data: data, policyKey: policy.publicKey)
+        defer { server.stop() }
+        let url = server.url
+        let credentials = try await organise(url, devices: count, policy: policy.document, adminKey: data.appendingPathComponent("data/admin.key"))
+
+        let cpuBefore = server.cpuSeconds()
+        let started = DispatchTime.now().uptimeNanoseconds
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for (n, credential) in credentials.enumerated() {
+                let mine = (0..<uploads).filter { $0 % count == n }
+                group.addTask {
+                    try await CollectorClient.with(url) { client in
+                        var times: [Double] = []
+                        for upload in mine {
+                            let bundle = bundles[upload % bundles.count]
+                            let t0 = DispatchTime.now().uptimeNanoseconds
+                            let answer = try await client.upload("PUT", "/v1/segments/\(UUID().uuidString.lowercased())", file: bundle.file, sha256: bundle.sha256,
+                                                                 headers: [("X-Understudy-Policy", bundle.policy)], as: .device(credential))
+                            guard answer.status == 201 else { throw CommandFailure("upload answered \(answer.status)") }
+                            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                        }
+                        return times
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let cpu = server.cpuSeconds() - cpuBefore
+        let sent = (0..<uploads).map { bundles[$0 % bundles.count] }
+        let sorted = latencies.sorted()
+        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)] }
+        func rounded(_ value: Double, _ places: Double = 10) -> JSONValue { .double((value * places).rounded() / places) }
+        return .object([
+            ("devices", .int(Int64(count))), ("uploads", .int(Int64(uploads))), ("seconds", rounded(seconds, 1000)),
+            ("events_per_s", rounded(Double(sent.reduce(0) { $0 + $1.events }) / seconds, 1)),
+            ("frame_mb_per_s", rounded(Double(sent.reduce(Int64(0)) { $0 + $1.frameBytes }) / 1e6 / seconds)),
+            ("mb_per_s", rounded(Double(sent.reduce(Int64(0)) { $0 + $1.bytes }) / 1e6 / seconds)),
+            ("uploads_per_s", rounded(Double(uploads) / seconds)),
+            ("latency_p50_ms", rounded(percentile(0.5))), ("latency_p99_ms", rounded(percentile(0.99))),
+            ("server_cpu_cores", .double((cpu / seconds * 100).rounded() / 100)), ("server_peak_rss_mb", rounded(server.peakRSSMegabytes())),
+        ])
+    }
+
+    /// Signs in as the first admin, publishes the policy as a privacy officer, and enrols
+    /// `count` devices (one contributor each) that consented to it.
+    private func organise(_ url: URL, devices count: Int, policy: URL, adminKey: URL) async throws -> [DeviceCredential] {
+        try await CollectorClient.with(url) { client in
+            func signIn(_ user: String, _ key: String) async throws -> CollectorClient.Identity {
+                let login = try await client.send("POST", "/v1/login", json: .object([("user", .string(user)), ("key", .string(key))]), as: .anonymous)
+                return .staff(token: login.json?["token"]?.stringValue ?? "")
+            }
+            let admin = try await signIn("admin", try String(contentsOf: adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+            let made = try await client.send("POST", "/v1/users", json: .object([("name", .string("po")), ("role", .string("privacy_officer"))]), as: admin)
+            let officer = try await signIn("po", made.json?["key"]?.stringValue ?? "")
+            _ = try await client.send("POST", "/v1/policies", json: .object([
+                ("document", .string(try String(contentsOf: policy, encoding: .utf8))),
+                ("signature", .string(try String(contentsOf: PolicySigning.signatureURL(policy), encoding: .utf8))),
+            ]), as: officer)
+            let hash = SHA256.hash(data: try Data(contentsOf: policy)).hexDigits
+            var credentials: [DeviceCredential] = []
+            for n in 0..<count {
+                let code = try await client.send("POST", "/v1/enrolment-codes", json: .object([("contributor", .string("bench-\(n)"))]), as: admin)
+                let (fresh, publicKey) = DeviceCredential.generate()
+                let enrolled = try await client.send("POST", "/v1/enrol", json: .object([
+                    ("code", .string(code.json?["code"]?.stringValue ?? "")), ("public_key", .string(publicKey)), ("name", .string("bench-\(n)")),
+                ]), as: .anonymous)
+                let credential = DeviceCredential(server: url, device: enrolled.json?["device"]?.stringValue ?? "", contributor: "bench-\(n)", key: fresh.key)
+                _ = try await client.send("POST", "/v1/consents", json: .object([
+                    ("policy_hash", .string(hash)), ("accepted_at", .string(RFC3339.string(from: Date()))),
+                ]), as: .device(credential))
+                credentials.append(credential)
+            }
+            return credentials
+        }
+    }
+
+    /// MB/s of writing the same bundles as the run uploads, each to a temporary file, fsync'd,
+    /// renamed into place and its folder fsync'd, one after another: what the blob store does
+    /// for each upload, without HTTP, hashing, encryption or metadata.
+    private func durableWrites(_ bundles: [Bundle], into folder: URL) throws -> Double {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let contents = try bundles.map { try Data(contentsOf: $0.file) }
+        let started = DispatchTime.now().uptimeNanoseconds
+        var bytes = 0
+        for n in 0..<uploads {
+            let data = contents[n % contents.count]
+            let path = folder.appendingPathComponent("\(n).tar").path
+            try DurableFile.replace(path, contents: data)
+            try DurableFile.syncFolder(of: path)
+            bytes += data.count
+        }
+        return (Double(bytes) / 1e6 / (Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9) * 10).rounded() / 10
+    }
+}
+
+/// `understudy serve` as a child process on a free loopback port, for the bench.
+private final class BenchServer {
+    let process = Process()
+    let url: URL
+
+    init(data: URL, policyKey: URL) throws {
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let config = data.appendingPathComponent("collector.yaml")
+        try Data("policy_keys: [\(policyKey.path)]\nkek_file: \(data.appendingPathComponent("server.kek").path)\n".utf8).write(to: config)
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["serve", "--port", "0", "--data", data.appendingPathComponent("data").path, "--config", config.path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !text.contains("Collector listening on ") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { if !process.isRunning { break }; continue }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Collector listening on ") }),
+              let address = line.dropFirst("Collector listening on ".count).split(separator: ",").first, let url = URL(string: String(address))
+        else {
+            process.terminate()
+            throw CommandFailure("the bench collector did not start: \(text)")
+        }
+        self.url = url
+    }
+
+    /// The server's user and system CPU time so far (/proc/PID/stat, fields 14 and 15).
+    func cpuSeconds() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")")
+        else { return 0 }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// The server's peak resident memory so far (VmHWM).
+    func peakRSSMegabytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
+        return kb / 1024
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
