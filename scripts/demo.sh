@@ -12,6 +12,14 @@ export XSESSION_STATE=$PWD/$out/xsession.env
 # a real vault's key is in ~/.config/understudy/keys.
 export XDG_CONFIG_HOME=$PWD/$out/config
 rec_pid=""
+server_pid=""
+
+stop_server() {
+  [[ -n $server_pid ]] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  wait "$server_pid" || true
+  server_pid=""
+}
 
 stop_recorder() {
   [[ -n $rec_pid ]] || return 0
@@ -21,7 +29,7 @@ stop_recorder() {
   wait "$rec_pid" || echo "demo: recorder exited with status $?" >&2
   rec_pid=""
 }
-cleanup() { stop_recorder; bash scripts/xsession.sh stop; }
+cleanup() { stop_recorder; stop_server; bash scripts/xsession.sh stop; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -122,3 +130,54 @@ PY
 HF_DATASETS_OFFLINE=1 HF_HOME=$PWD/$out/hf .build-py/bin/python "$out/load.py" 2>/dev/null
 echo
 echo "episode viewer: $PWD/$exports/html/index.html"
+
+echo
+echo "== the collector: understudy serve (SQLite and an encrypted blob folder under $out/server), on a free loopback port"
+server=$out/server
+rm -rf "$server"
+mkdir -p "$server"
+printf 'policy_keys: [%s]\nkek_file: %s\n' "$PWD/$out/org.pub" "$PWD/$server/server.kek" >"$server/collector.yaml"
+"$bin" serve --port 0 --data "$server/data" --config "$server/collector.yaml" >"$server/serve.log" 2>&1 &
+server_pid=$!
+url=""
+for _ in $(seq 100); do
+  url=$(sed -n 's/^Collector listening on \([^,]*\),.*/\1/p' "$server/serve.log")
+  [[ -n $url ]] && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$server/serve.log" >&2; exit 1; }
+  sleep 0.1
+done
+[[ -n $url ]] || { echo "demo: the collector did not start" >&2; exit 1; }
+echo "collector: $url"
+admin=(--server "$url" --key-file "$server/data/admin.key")
+# staff NAME ROLE: a member of staff, their key in a file; prints the options that sign in as them.
+staff() {
+  "$bin" admin add-user "$1" --role "$2" "${admin[@]}" >"$server/$1.key"
+  echo --server "$url" --user "$1" --key-file "$server/$1.key"
+}
+read -ra officer <<<"$(staff olivia privacy_officer)"
+read -ra reviewer <<<"$(staff rita reviewer)"
+read -ra scientist <<<"$(staff sam scientist)"
+"$bin" admin publish-policy "$out/policy.yaml" "${officer[@]}"
+code=$("$bin" admin enroll-code --contributor demo-contributor --json "${admin[@]}" | .build-py/bin/python -c 'import json, sys; print(json.load(sys.stdin)["code"])')
+"$bin" enroll --server "$url" --code "$code" --name demo-laptop
+echo
+echo "== understudy sync (the review window set to 0 s for the demo; the policy's is 24 h)"
+"$bin" sync --vault "$vault" --review-window 0s
+echo
+echo "== understudy held list: what the collector holds about this contributor"
+"$bin" held list
+echo
+echo "== a reviewer sees the segments under a pseudonym only (understudy review list), and a segment's steps"
+"$bin" review list "${reviewer[@]}"
+segment=$("$bin" review list --json "${reviewer[@]}" | head -1 | .build-py/bin/python -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+"$bin" review open "$segment" --out "$out/review" "${reviewer[@]}" | head -n 8
+echo
+echo "== a scientist exports a dataset from the collector (understudy export --server)"
+"$bin" export --server "$url" --format webdataset --out "$exports/from-collector" --min-actions 1 "${scientist[@]}"
+echo
+echo "== the audit log holds together (understudy admin audit verify); what the contributor sees of it"
+"$bin" admin audit verify "${admin[@]}"
+"$bin" held audit | .build-py/bin/python -c 'import collections, json, sys
+print(dict(collections.Counter(json.loads(line)["action"] for line in sys.stdin)))'
+stop_server
+echo "collector data: $PWD/$server/data (unreadable without $server/server.kek)"
