@@ -1,4 +1,5 @@
 import Capture
+import Crypto
 import Foundation
 import GRDB
 import Testing
@@ -110,6 +111,40 @@ struct VaultSegmentTests {
         #expect(pixels.count == 16 * 8 * 4)
         #expect(pixels[0] == 10 && pixels[8 * 4] == 30)
         #expect(try vault.check().isHealthy)
+    }
+
+    @Test("A sealed segment's bundle is the same bytes each time it is written, hashed as written, and reads back as its session, events and frames, pixels and all")
+    func bundleRoundTrip() async throws {
+        let test = TestVault()
+        let vault = try test.open()
+        let session = TestVault.session()
+        let a = TileHash(high: 1, low: 1), b = TileHash(high: 2, low: 2)
+        try await record(vault, session: session, events: sampleEvents(50), patches: [
+            (TilePatch(hash: "p1", codec: .png, tileSize: 8, tiles: [a, b], data: try solidTile(10, size: 8)),
+             FrameManifest(hash: "frame-1", width: 16, height: 8, tileSize: 8, grabbedNs: 5, reason: .periodic, tiles: [a, a])),
+        ])
+        let segment = try #require(try vault.segments().first)
+        let folder = test.directory.deletingLastPathComponent()
+        let first = folder.appendingPathComponent("one.tar"), second = folder.appendingPathComponent("two.tar")
+        let bundle = try vault.writeBundle(segment: segment.id, to: first)
+        #expect(try vault.writeBundle(segment: segment.id, to: second) == bundle)
+        let bytes = try Data(contentsOf: first)
+        #expect(try Data(contentsOf: second) == bytes && Int64(bytes.count) == bundle.bytes)
+        #expect(SHA256.hash(data: bytes).hexDigits == bundle.sha256)
+        #expect(!FileManager.default.fileExists(atPath: first.path + ".tmp"), "no temporary file is left")
+
+        let contents = try SegmentBundleContents(tar: bytes)
+        #expect(contents.segmentID == segment.id && contents.session.id == session.id && contents.session.screen.width == 1920)
+        var stored: [Event] = []
+        try vault.forEachEvent(session: session.id, damaged: { _ in }) { _, event in stored.append(event) }
+        #expect(contents.events.count == 50 && contents.events == stored)
+        let frame = try #require(contents.frames.first)
+        #expect(contents.frames.count == 1 && frame.hash == "frame-1")
+        let pixels = try FrameAssembler.pixels(of: frame) { tile in
+            contents.tilePatch(tile).map { found in .init(patchID: found.patch, codec: found.codec, index: found.index) { found.data } }
+        }
+        #expect(pixels.count == 16 * 8 * 4 && pixels[0] == 10 && pixels[8 * 4] == 10)
+        #expect(throws: VaultError.self) { try SegmentBundleContents(tar: Data("not a tar".utf8)) }
     }
 
     @Test("A frame that arrives before its tiles waits for them instead of being stored incomplete")

@@ -51,6 +51,11 @@ public enum DurableFile {
 
     private static func finish(_ fd: Int32, path: String, contents: Data) throws(Failure) {
         defer { close(fd) }
+        try writeAll(fd, path: path, contents)
+        guard fsync(fd) == 0 else { throw Failure(path: path, errno: errno) }
+    }
+
+    fileprivate static func writeAll(_ fd: Int32, path: String, _ contents: Data) throws(Failure) {
         let failed: Int32? = contents.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
@@ -61,8 +66,42 @@ public enum DurableFile {
                 }
                 offset += n
             }
-            return fsync(fd) == 0 ? nil : errno
+            return nil
         }
         if let failed { throw Failure(path: path, errno: failed) }
+    }
+
+    /// A file written piece by piece under a temporary name, then synced and renamed into
+    /// place by ``commit()``: until then the name holds what it held before, if anything.
+    /// Dropped without a commit, the temporary file is removed.
+    final class Writer {
+        let path: String
+        private var fd: Int32
+
+        init(_ path: String) throws(Failure) {
+            self.path = path
+            fd = open(path + ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw Failure(path: path + ".tmp", errno: errno) }
+        }
+
+        func write(_ data: Data) throws(Failure) { try writeAll(fd, path: path + ".tmp", data) }
+
+        func commit() throws(Failure) {
+            guard fsync(fd) == 0 else { throw Failure(path: path, errno: errno) }
+            close(fd)
+            fd = -1
+            guard rename(path + ".tmp", path) == 0 else {
+                let failure = Failure(path: path, errno: errno)
+                unlink(path + ".tmp")
+                throw failure
+            }
+            try syncFolder(of: path)
+        }
+
+        deinit {
+            guard fd >= 0 else { return }
+            close(fd)
+            unlink(path + ".tmp")
+        }
     }
 }

@@ -23,7 +23,7 @@ extension Vault {
         guard info.sealed else { throw .damaged("segment \(id) is still open: only sealed segments are uploaded") }
         guard let session = try sessions().first(where: { $0.id == info.session }) else { throw .damaged("the session of segment \(id) is missing") }
         let keys = try self.keys(of: id)
-        var writer = BundleWriter(mtime: Int(info.to.timeIntervalSince1970))
+        var writer = try BundleWriter(url, mtime: Int(info.to.timeIntervalSince1970))
 
         // Built field by field: the same segment must give the same bytes (its hash is the upload's identity).
         let sessionJSON: JSONValue = .object([
@@ -87,24 +87,41 @@ extension Vault {
             ]).serialized.utf8))
             try writer.add("patches/\(name).\(codec)", data)
         }
-        return try writer.finish(to: url)
+        return try writer.finish()
     }
 }
 
-/// Builds the tar in memory, hashing as it goes, then writes it durably in one go.
+/// Writes the tar member by member, hashing as it goes, so only one member is in memory at a
+/// time; the file appears under its name only once complete and synced.
 private struct BundleWriter {
     let mtime: Int
-    var archive = Data()
+    private let file: DurableFile.Writer
+    private var hasher = SHA256()
+    private var bytes: Int64 = 0
 
-    mutating func add(_ name: String, _ data: Data) throws(VaultError) {
-        do { archive.append(try TarFormat.header(name, size: data.count, mtime: mtime)) } catch { throw .damaged(error.description) }
-        archive.append(data)
-        archive.append(TarFormat.padding(data.count))
+    init(_ url: URL, mtime: Int) throws(VaultError) {
+        self.mtime = mtime
+        do { file = try DurableFile.Writer(url.path) } catch { throw .damaged("cannot write \(url.path): \(error)") }
     }
 
-    mutating func finish(to url: URL) throws(VaultError) -> SegmentBundle {
-        archive.append(TarFormat.end)
-        do { try DurableFile.replace(url.path, contents: archive) } catch { throw .damaged("cannot write \(url.path): \(error)") }
-        return SegmentBundle(sha256: SHA256.hash(data: archive).hexDigits, bytes: Int64(archive.count))
+    mutating func add(_ name: String, _ data: Data) throws(VaultError) {
+        let header: Data
+        do { header = try TarFormat.header(name, size: data.count, mtime: mtime) } catch { throw .damaged(error.description) }
+        try append(header)
+        try append(data)
+        try append(TarFormat.padding(data.count))
+    }
+
+    private mutating func append(_ data: Data) throws(VaultError) {
+        hasher.update(data: data)
+        bytes += Int64(data.count)
+        do { try file.write(data) } catch { throw .damaged("cannot write \(file.path): \(error)") }
+    }
+
+    mutating func finish() throws(VaultError) -> SegmentBundle {
+        try append(TarFormat.end)
+        let path = file.path, digest = hasher.finalize(), size = bytes
+        do { try file.commit() } catch { throw .damaged("cannot write \(path): \(error)") }
+        return SegmentBundle(sha256: digest.hexDigits, bytes: size)
     }
 }
