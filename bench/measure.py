@@ -12,8 +12,8 @@ measure.py vault --rates JSON --ours DIR
     `understudy bench-vault`, measured alternating in one run) and the vault's
     bytes per hour on the standard workload (DIR/bytes over DIR/seconds).
 
-measure.py ingest --result JSON
-    Prints the collector ingest table from `understudy bench-ingest`.
+measure.py ingest --result JSON [--result JSON ...]
+    Prints a collector ingest table per `understudy bench-ingest` result, and the targets.
 
 measure.py report --sent sent.json --ours DIR --baseline DIR
     Prints the comparison table. Each DIR holds measure.json, stats.json,
@@ -178,15 +178,26 @@ def vault(args):
 
 
 def ingest(args):
-    """The collector's ingest: simulated devices uploading the standard workload's segments."""
-    try:
-        with open(args.result) as f:
-            result = json.load(f)
-    except (OSError, ValueError):
-        print("  no result (see ingest.log)")
-        return 1
+    """The collector's ingest: simulated devices uploading segments, one table per kind of segment."""
+    best_events, best_frames = 0, 0
+    for path in args.result:
+        try:
+            with open(path) as f:
+                result = json.load(f)
+        except (OSError, ValueError):
+            print(f"  no result in {path} (see ingest.log)")
+            continue
+        ingest_table(result)
+        best_events = max([best_events] + [r["events_per_s"] for r in result["runs"]])
+        best_frames = max([best_frames] + [r["frame_mb_per_s"] for r in result["runs"]])
+    print(f"  target >= 50,000 events/s: {'met' if best_events >= 50000 else 'NOT met'} ({best_events:.0f}); "
+          f">= 100 MB/s of frames: {'met' if best_frames >= 100 else 'NOT met'} ({best_frames:.1f})")
+    return 0
+
+
+def ingest_table(result):
     base = result.get("baseline_mb_per_s")
-    print(f"  each upload: one segment of the standard workload, {result['bundle_bytes'] / 1e6:.2f} MB "
+    print(f"  each upload: {result.get('label', 'a segment')}, {result['bundle_bytes'] / 1e6:.2f} MB "
           f"({result['bundle_events']} events, {result['bundle_frame_bytes'] / 1e6:.2f} MB of frame layouts and tiles); "
           f"{result['uploads_per_run']} uploads per run, a fresh server each run")
     print("  devices   events/s    frame MB/s  MB/s     uploads/s  p50 ms   p99 ms   server CPU  server RSS  MB/s vs fsync'd writes")
@@ -196,11 +207,6 @@ def ingest(args):
               f"{run['uploads_per_s']:<11.1f}{run['latency_p50_ms']:<9.1f}{run['latency_p99_ms']:<9.1f}"
               f"{run['server_cpu_cores']:<5.2f} cores  {run['server_peak_rss_mb']:<6.0f} MB   {fmt(ratio)}")
     print(f"  baseline: the same bundles written with fsync and rename from one process, no HTTP: {fmt(base)} MB/s")
-    best_events = max(r["events_per_s"] for r in result["runs"])
-    best_frames = max(r["frame_mb_per_s"] for r in result["runs"])
-    print(f"  target >= 50,000 events/s: {'met' if best_events >= 50000 else 'NOT met'} ({best_events:.0f}); "
-          f">= 100 MB/s of frames: {'met' if best_frames >= 100 else 'NOT met'} ({best_frames:.1f})")
-    return 0
 
 
 def main():
@@ -221,7 +227,7 @@ def main():
     c.add_argument("--png", required=True)
     c.add_argument("--webp", required=True)
     i = sub.add_parser("ingest")
-    i.add_argument("--result", required=True)
+    i.add_argument("--result", required=True, action="append")
     args = ap.parse_args()
     if args.what == "ingest":
         return ingest(args)

@@ -206,7 +206,14 @@ if [[ -x $bin && -d $out/ours/store ]]; then
   echo "bench: collector ingest: 1, 8 and 32 simulated devices uploading the standard workload's segments to understudy serve (embedded store)"
   "$bin" bench-ingest --vault "$out/ours/store" --scratch "$out" >"$out/ingest.json" 2>"$out/ingest.log" ||
     echo "bench: bench-ingest failed, see $out/ingest.log" >&2
-  python3 bench/measure.py ingest --result "$out/ingest.json" || true
+  # The standard workload's segments are 30% frames by bytes; the same again with segments
+  # that are mostly frames (a synthetic recording: 10 frames a second of 256 KB of noise each).
+  "$bin" record --vault "$out/ingest-frames" --for 2s --synthetic-events 1000 --synthetic-frames 10 \
+    --synthetic-frame-bytes 262144 >>"$out/ingest.log" 2>&1 &&
+    "$bin" bench-ingest --vault "$out/ingest-frames" --scratch "$out" --uploads 64 \
+      --label "a frame-heavy synthetic segment (10 frames a second, 256 KB each)" >"$out/ingest-frames.json" 2>>"$out/ingest.log" ||
+    echo "bench: the frame-heavy ingest run failed, see $out/ingest.log" >&2
+  python3 bench/measure.py ingest --result "$out/ingest.json" --result "$out/ingest-frames.json" || true
 fi
 if [[ -f $out/ours/stats.json && -f $out/ours-png/stats.json ]]; then
   python3 bench/measure.py codecs --png "$out/ours-png" --webp "$out/ours"

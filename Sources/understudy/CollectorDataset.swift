@@ -5,20 +5,22 @@ import Sync
 import UnderstudyModel
 import Vault
 
-/// A collector as a scientist exports from it: every held segment, downloaded and checked
-/// against the hash the server lists, read back into sessions; the steps reviewers judged
-/// bad; and the lineage (the collector, each session's contributor by pseudonym, the
-/// policies they consented to).
+/// A collector as a scientist exports from it: every held segment, downloaded into a folder
+/// and checked against the hash the server lists, read back into sessions; the steps
+/// reviewers judged bad; and the lineage (the collector, each session's contributor by
+/// pseudonym, the policies they consented to).
 struct CollectorDataset {
     var source: BundleRecordingSource
     var rejectedSteps: [String: Set<UInt64>]
     var lineage: Lineage
 
-    static func fetch(from server: String, client: CollectorClient, as me: CollectorClient.Identity) async throws -> CollectorDataset {
+    /// Downloads into `folder` (the caller removes it once the export is written).
+    static func fetch(from server: String, client: CollectorClient, as me: CollectorClient.Identity, into folder: URL) async throws -> CollectorDataset {
         let listed = try await client.send("GET", "/v1/dataset/segments", as: me).json?.arrayValue ?? []
         guard !listed.isEmpty else { throw CommandFailure("the collector holds no segment yet: there is nothing to export") }
         let policies = try await client.send("GET", "/v1/policies", as: me).json?.arrayValue ?? []
-        var bundles: [SegmentBundleContents] = [], rejected: [String: Set<UInt64>] = [:], contributors: [String: String] = [:]
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var files: [URL] = [], rejected: [String: Set<UInt64>] = [:], contributors: [String: String] = [:], segments: [String: JSONValue] = [:]
         var progress = ProgressBar(label: "downloading")
         for (n, item) in listed.enumerated() {
             guard let id = item["id"]?.stringValue, let sha = item["sha256"]?.stringValue else { continue }
@@ -26,18 +28,24 @@ struct CollectorDataset {
             guard SHA256.hash(data: answer.body).hexDigits == sha else {
                 throw CommandFailure("segment \(id) arrived damaged (its SHA-256 is not the one the collector lists); nothing was written")
             }
-            let bundle: SegmentBundleContents
-            do { bundle = try SegmentBundleContents(tar: answer.body) } catch { throw CommandFailure("segment \(id): \(error)") }
-            contributors[bundle.session.id] = item["contributor"]?.stringValue
-            rejected[bundle.session.id, default: []].formUnion((item["rejected_steps"]?.arrayValue ?? []).compactMap(\.intValue).map { UInt64(max(0, $0)) })
-            bundles.append(bundle)
+            let file = folder.appendingPathComponent("\(files.count).tar")
+            try answer.body.write(to: file)
+            files.append(file)
+            segments[id] = item
             progress.update(n + 1, of: listed.count, bytes: 0)
         }
         progress.finish()
-        let source = BundleRecordingSource(bundles)
+        let source = try BundleRecordingSource(files: files)
+        for session in source.sessions() {
+            // A session's segments all belong to one contributor; the listing names them by pseudonym.
+            let items = source.segmentIDs(of: session).compactMap { segments[$0] }
+            contributors[session.id] = items.first?["contributor"]?.stringValue
+            let bad = items.flatMap { $0["rejected_steps"]?.arrayValue ?? [] }.compactMap(\.intValue).map { UInt64(max(0, $0)) }
+            if !bad.isEmpty { rejected[session.id] = Set(bad) }
+        }
         let consents = consents(of: source.sessions(), policies: policies)
         let lineage = Lineage(vault: server, generator: "understudy \(Understudy.configuration.version)", consents: consents, contributors: contributors)
-        return CollectorDataset(source: source, rejectedSteps: rejected.filter { !$0.value.isEmpty }, lineage: lineage)
+        return CollectorDataset(source: source, rejectedSteps: rejected, lineage: lineage)
     }
 
     /// Each session's consent, as its bundle records it, named after the published policy.

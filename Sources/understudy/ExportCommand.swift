@@ -86,7 +86,9 @@ struct ExportCommand: AsyncParsableCommand {
         let summary: ExportSummary
         if let server, let user {
             summary = try await StaffOptions.signIn(server: server, user: user, keyFile: keyFile) { client, me in
-                var dataset = try await CollectorDataset.fetch(from: server, client: client, as: me)
+                let downloads = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-export-\(UUID().uuidString)")
+                defer { try? FileManager.default.removeItem(at: downloads) }
+                var dataset = try await CollectorDataset.fetch(from: server, client: client, as: me, into: downloads)
                 dataset.source.pngLevel = options.pngLevel
                 options.filter.rejectedSteps = dataset.rejectedSteps
                 return try export(dataset.source, lineage: dataset.lineage, options: options)

@@ -29,6 +29,9 @@ struct IngestBenchCommand: AsyncParsableCommand {
     @Option(help: "Uploads per run, shared among the devices.")
     var uploads: Int = 192
 
+    @Option(help: "What the segments are, for the report.")
+    var label = "a segment of the standard workload"
+
     /// One segment as the devices upload it.
     struct Bundle {
         let file: URL
@@ -56,7 +59,7 @@ struct IngestBenchCommand: AsyncParsableCommand {
         }
         let baseline = try durableWrites(bundles, into: base.appendingPathComponent("baseline"))
         print(JSONValue.object([
-            ("bundle_bytes", .int(bundles[0].bytes)), ("bundle_events", .int(Int64(bundles[0].events))),
+            ("label", .string(label)), ("bundle_bytes", .int(bundles[0].bytes)), ("bundle_events", .int(Int64(bundles[0].events))),
             ("bundle_frame_bytes", .int(bundles[0].frameBytes)), ("uploads_per_run", .int(Int64(uploads))),
             ("baseline_mb_per_s", .double(baseline)), ("runs", .array(runs)),
         ]).serialized)

@@ -49,6 +49,14 @@ public struct SegmentBundleContents: Sendable {
         }
     }
 
+    /// The same contents without the tile pixels (which are most of a bundle's bytes), for
+    /// holding many bundles at once; ``tilePatch(_:)`` then finds nothing.
+    public func withoutPixels() -> SegmentBundleContents {
+        var copy = self
+        copy.patches = [:]
+        return copy
+    }
+
     /// Where a tile's pixels are: its patch (named uniquely within this bundle), codec, bytes,
     /// and the tile's index in the patch.
     public func tilePatch(_ tile: TileHash) -> (patch: String, codec: TileCodec, data: Data, index: Int)? {
