@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "XTestSupport"]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the built `understudy` binary as a user would.
-        .testTarget(name: "CommandLineTests", dependencies: ["UnderstudyModel", "Vault", "Capture", "Datasets", "Sync", "XTestSupport", "understudy",
+        .testTarget(name: "CommandLineTests", dependencies: ["UnderstudyModel", "Vault", "Capture", "Datasets", "Sync", "Collector", "XTestSupport", "understudy",
                                                               .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]

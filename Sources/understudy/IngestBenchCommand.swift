@@ -1,4 +1,5 @@
 import ArgumentParser
+import Collector
 import Crypto
 import Foundation
 import Privacy
@@ -97,9 +98,9 @@ struct IngestBenchCommand: AsyncParsableCommand {
 
     /// One run: a fresh server, `count` enrolled devices, `uploads` uploads shared among them.
     private func measure(devices count: Int, bundles: [Bundle], policy: (document: URL, publicKey: URL), data: URL) async throws -> JSONValue {
-        let server = try BenchServer(data: data, policyKey: policy.publicKey)
+        let server = try benchServer(data: data, policyKey: policy.publicKey)
         defer { server.stop() }
-        let url = server.url
+        guard let url = URL(string: server.url) else { throw CommandFailure("the bench collector gave no address") }
         let credentials = try await organise(url, devices: count, policy: policy.document, adminKey: data.appendingPathComponent("data/admin.key"))
 
         let cpuBefore = server.cpuSeconds()
@@ -193,58 +194,11 @@ struct IngestBenchCommand: AsyncParsableCommand {
     }
 }
 
-/// `understudy serve` as a child process on a free loopback port, for the bench.
-private final class BenchServer {
-    let process = Process()
-    let url: URL
-
-    init(data: URL, policyKey: URL) throws {
-        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        let config = data.appendingPathComponent("collector.yaml")
-        try Data("policy_keys: [\(policyKey.path)]\nkek_file: \(data.appendingPathComponent("server.kek").path)\n".utf8).write(to: config)
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["serve", "--port", "0", "--data", data.appendingPathComponent("data").path, "--config", config.path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, !text.contains("Collector listening on ") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { if !process.isRunning { break }; continue }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Collector listening on ") }),
-              let address = line.dropFirst("Collector listening on ".count).split(separator: ",").first, let url = URL(string: String(address))
-        else {
-            process.terminate()
-            throw CommandFailure("the bench collector did not start: \(text)")
-        }
-        self.url = url
-    }
-
-    /// The server's user and system CPU time so far (/proc/PID/stat, fields 14 and 15).
-    func cpuSeconds() -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
-              let end = stat.lastIndex(of: ")")
-        else { return 0 }
-        let fields = stat[stat.index(after: end)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
-    /// The server's peak resident memory so far (VmHWM).
-    func peakRSSMegabytes() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
-        else { return 0 }
-        return kb / 1024
-    }
-
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-    }
+/// `understudy serve` as a child process on a free loopback port, trusting the bench's policy key.
+private func benchServer(data: URL, policyKey: URL) throws -> CollectorProcess {
+    try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+    let config = data.appendingPathComponent("collector.yaml")
+    try Data("policy_keys: [\(policyKey.path)]\nkek_file: \(data.appendingPathComponent("server.kek").path)\n".utf8).write(to: config)
+    return try CollectorProcess(executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+                                arguments: ["--port", "0", "--data", data.appendingPathComponent("data").path, "--config", config.path])
 }

@@ -1,3 +1,4 @@
+import Collector
 import Foundation
 import Testing
 import UnderstudyModel
@@ -8,9 +9,9 @@ import XTestSupport
 final class RunningCollector: @unchecked Sendable {
     let data: URL
     let kek: URL
-    let process: Process
-    let url: String
-    private let output: Pipe
+    private let server: CollectorProcess
+    var process: Process { server.process }
+    var url: String { server.url }
 
     /// A loopback port nothing listens on now.
     static func freePort() -> Int {
@@ -43,40 +44,19 @@ final class RunningCollector: @unchecked Sendable {
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         let configFile = base.appendingPathComponent("collector.yaml")
         if let config { try Data(config.utf8).write(to: configFile) }
-        process = Process()
-        process.executableURL = Understudy.binary
-        process.arguments = ["serve", "--port", "\(requested)", "--data", data.path, "--config", configFile.path]
         var environment = ProcessInfo.processInfo.environment
         environment["UNDERSTUDY_KEK_FILE"] = kek.path
         environment["XDG_CONFIG_HOME"] = base.appendingPathComponent("config").path
-        process.environment = environment
-        output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        // The port is chosen by the system: read it from the "listening" line.
-        var text = ""
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, !text.contains("Collector listening on ") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { if !process.isRunning { break }; continue }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Collector listening on ") }),
-              let address = line.dropFirst("Collector listening on ".count).split(separator: ",").first
-        else { throw CommandFailureForTests("the collector did not start: \(text)") }
-        url = String(address)
-        port = Int(url.split(separator: ":").last ?? "") ?? requested
+        // The port is chosen by the system when `requested` is 0: it is read from the "listening" line.
+        server = try CollectorProcess(executable: Understudy.binary, arguments: ["--port", "\(requested)", "--data", data.path, "--config", configFile.path],
+                                      environment: environment)
+        port = Int(server.url.split(separator: ":").last ?? "") ?? requested
     }
 
     var adminKey: String { data.appendingPathComponent("admin.key").path }
 
     /// SIGTERM, as an init system stops it; returns its exit status.
-    func stop() -> Int32 {
-        process.terminate()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
+    func stop() -> Int32 { server.stop() }
 
     /// Every file under the data directory, bytes and all.
     func storedBytes() throws -> [(String, Data)] {

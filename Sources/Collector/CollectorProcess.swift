@@ -1,0 +1,73 @@
+import Foundation
+
+/// `understudy serve` run as a child process, for benchmarks and tests that need the real
+/// server over real sockets: started, and its address read from the line it prints once it
+/// listens (``readyLine``).
+public final class CollectorProcess: @unchecked Sendable {
+    /// What `serve` prints, followed by the address and `, data in DIR`, once it listens.
+    public static let readyLine = "Collector listening on "
+
+    public let process = Process()
+    /// The address it listens on, e.g. `http://127.0.0.1:41234`.
+    public let url: String
+    /// Its standard output and error, merged (read up to the ready line).
+    public let output = Pipe()
+
+    public enum Failure: Error, CustomStringConvertible {
+        case didNotStart(String)
+        public var description: String {
+            switch self { case let .didNotStart(output): "the collector did not start: \(output)" }
+        }
+    }
+
+    /// Starts `executable serve ARGUMENTS` and waits (up to 30 s) until it listens.
+    public init(executable: URL, arguments: [String], environment: [String: String]? = nil) throws {
+        process.executableURL = executable
+        process.arguments = ["serve"] + arguments
+        if let environment { process.environment = environment }
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !text.contains(Self.readyLine) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { if !process.isRunning { break }; continue }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(Self.readyLine) }),
+              let address = line.dropFirst(Self.readyLine.count).split(separator: ",").first
+        else {
+            if process.isRunning { process.terminate() }
+            throw Failure.didNotStart(text)
+        }
+        url = String(address)
+    }
+
+    /// The server's user and system CPU time so far (/proc/PID/stat, fields 14 and 15).
+    public func cpuSeconds() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")")
+        else { return 0 }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// The server's peak resident memory so far (VmHWM), in MB.
+    public func peakRSSMegabytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
+        return kb / 1024
+    }
+
+    /// SIGTERM, as an init system stops it; returns its exit status.
+    @discardableResult
+    public func stop() -> Int32 {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
