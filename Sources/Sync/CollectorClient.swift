@@ -67,7 +67,18 @@ public final class CollectorClient: Sendable {
     public struct Answer: Sendable {
         public var status: Int
         public var body: Data
+        /// The body's SHA-256 as the server stated it (`X-Understudy-Content-SHA256`), on downloads.
+        public var statedSHA256: String?
         public var json: JSONValue? { try? JSONValue.parse(body) }
+
+        /// The body, when the server stated its hash and the body matches it: a download cut
+        /// short or damaged on the way is refused.
+        public func verifiedBody() throws(Failure) -> Data {
+            guard let statedSHA256, SHA256.hash(data: body).hexDigits == statedSHA256 else {
+                throw .unreachable("the download arrived damaged or incomplete (its SHA-256 is not the one the server stated)")
+            }
+            return body
+        }
     }
 
     /// A request with an optional JSON body; fails on any status of 400 or more.
@@ -121,7 +132,8 @@ public final class CollectorClient: Sendable {
         do {
             let response = try await http.execute(request, timeout: timeout)
             let body = try await response.body.collect(upTo: 1 << 30)
-            let answer = Answer(status: Int(response.status.code), body: Data(body.readableBytesView))
+            let answer = Answer(status: Int(response.status.code), body: Data(body.readableBytesView),
+                                statedSHA256: response.headers.first(name: "X-Understudy-Content-SHA256"))
             guard answer.status < 400 else {
                 throw Failure.refused(status: answer.status, code: answer.json?["code"]?.stringValue ?? "http_\(answer.status)",
                                       message: answer.json?["message"]?.stringValue ?? String(decoding: answer.body.prefix(300), as: UTF8.self))

@@ -53,7 +53,7 @@ struct HeldCommand: AsyncParsableCommand {
                 for segment in list {
                     guard let id = segment["id"]?.stringValue else { continue }
                     let bundle = try await client.send("GET", "/v1/me/segments/\(id)", as: me)
-                    try bundle.body.write(to: folder.appendingPathComponent("\(id).tar"))
+                    try bundle.verifiedBody().write(to: folder.appendingPathComponent("\(id).tar"))
                 }
                 return list.count
             }

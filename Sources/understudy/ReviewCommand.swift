@@ -43,7 +43,7 @@ struct ReviewCommand: AsyncParsableCommand {
         func run() async throws {
             let bundle = try await staff.session { client, me in
                 let answer = try await client.send("GET", "/v1/review/segments/\(segment)", as: me)
-                do { return try SegmentBundleContents(tar: answer.body) } catch { throw CommandFailure("segment \(segment): \(error)") }
+                do { return try SegmentBundleContents(tar: try answer.verifiedBody()) } catch { throw CommandFailure("segment \(segment): \(error)") }
             }
             let source = BundleRecordingSource([bundle])
             // Every step is shown, however short its episode: the reviewer judges them all.

@@ -146,6 +146,17 @@ struct CollectorFaultTests {
         let mine = try RawClient.signed(credential, "GET", "/v1/me/segments", body: Data())
         #expect(try await raw.send("GET", "/v1/me/segments", headers: mine).body == Data("[]\n".utf8))
 
+        // Something that is not a bundle is held as uploaded (the contributor gets it back), but a
+        // reviewer asking for it gets a 422, not a 5xx.
+        let junk = Data("not a tar file".utf8)
+        headers = try RawClient.signed(credential, "PUT", "/v1/segments/00dd", body: junk) + [("X-Understudy-Policy", policy)]
+        #expect(try await raw.send("PUT", "/v1/segments/00dd", template: "/v1/segments/{id}", body: junk, headers: headers).status == 201)
+        let made = try await raw.send("POST", "/v1/users", body: Data("{\"name\":\"rev\",\"role\":\"reviewer\"}".utf8), headers: staff)
+        let reviewer = try await raw.login("rev", key: try JSONValue.parse(made.body)["key"]?.stringValue ?? "")
+        #expect(try await raw.send("GET", "/v1/review/segments/00dd", template: "/v1/review/segments/{id}", headers: reviewer).code == "not_a_bundle")
+        let back = try RawClient.signed(credential, "GET", "/v1/me/segments/00dd", body: Data())
+        #expect(try await raw.send("GET", "/v1/me/segments/00dd", template: "/v1/me/segments/{id}", headers: back).body == junk)
+
         // A segment that does not exist; the same signed request again; a tampered signature.
         let unknown = try RawClient.signed(credential, "GET", "/v1/me/segments/ffff", body: Data())
         #expect(try await raw.send("GET", "/v1/me/segments/ffff", template: "/v1/me/segments/{id}", headers: unknown).code == "not_found")

@@ -410,6 +410,22 @@ struct CollectorCommandTests {
         }
         #expect(stepLines.contains("\"t_ns\":\(typed)"), "the export names steps as review does")
 
+        // Every time in the export is moved back by one offset (a year or more): the steps keep
+        // their spacing, but not when the contributor worked.
+        var realWall: [Int64: Date] = [:]
+        for line in try org.downloadedEvents() {
+            let event = try JSONValue.parse(Data(line.utf8))
+            if let t = event["t_ns"]?.intValue, let wall = event["wall"]?.stringValue.flatMap(RFC3339.date(from:)) { realWall[t] = wall }
+        }
+        let offsets = stepLines.split(separator: "\n").compactMap { line -> Double? in
+            guard let step = try? JSONValue.parse(Data(line.utf8)), let t = step["t_ns"]?.intValue,
+                  let wall = step["wall"]?.stringValue.flatMap(RFC3339.date(from:)), let real = realWall[t] else { return nil }
+            return real.timeIntervalSince(wall)
+        }
+        #expect(!offsets.isEmpty && (offsets.min() ?? 0) >= 365 * 86_400 && (offsets.max() ?? 0) - (offsets.min() ?? 0) < 2, "\(offsets)")
+        let started = manifest["sessions"]?.arrayValue?.first?["started"]?.stringValue.flatMap(RFC3339.date(from:)) ?? Date()
+        #expect(started < Date().addingTimeInterval(-365 * 86_400), "the session's start is moved too: \(started)")
+
         // A bad verdict on that step leaves its episode out of the next export.
         let judged = try org.me.run(["review", "judge", segment, "--bad", "\(typed)", "--reason", "wrong_action"] + rita)
         #expect(judged.status == 0 && judged.stdout.contains("Recorded 1 verdict"), "\(judged.stderr)")

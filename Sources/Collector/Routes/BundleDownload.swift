@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -5,7 +6,8 @@ import NIOCore
 import UnderstudyModel
 
 /// Sends a stored segment's bundle, decrypted chunk by chunk as it streams out, so a large
-/// segment is never held whole. The read is audited first, under the contributor it concerns.
+/// segment is never held whole; or, for staff, decrypted whole with its times moved
+/// (``StaffBundle``). The read is audited first, under the contributor it concerns.
 struct BundleDownload {
     let state: CollectorState
     static let shaHeader = HTTPField.Name("X-Understudy-Content-SHA256")!
@@ -15,6 +17,7 @@ struct BundleDownload {
         let key = try await state.dataKey(of: segment.contributor)
         let stream = try await state.blobs.read(segment.blob)
         try await state.audit(actor, action, subject: segment.contributor, .object([("segment", .string(segment.id))]))
+        guard action == "segment_read" else { return try await staffResponse(segment, stream: stream, key: key) }
         let keyBytes = key.withUnsafeBytes { Data($0) }, blob = segment.blob, id = segment.id, logger = state.logger
         // A body damaged on the server stops the stream early: the length announced and the
         // SHA-256 header then tell the client it did not get the segment.
@@ -31,5 +34,18 @@ struct BundleDownload {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "application/x-tar", Self.shaHeader: segment.sha256], body: body)
+    }
+
+    /// What reviewers and scientists get: the bundle with its wall-clock times moved.
+    private func staffResponse(_ segment: StoredSegment, stream: AsyncThrowingStream<Data, any Error>, key: SymmetricKey) async throws -> Response {
+        var opener = ContentOpener(key: key, context: segment.blob)
+        var plain = Data()
+        for try await chunk in stream { plain.append(try opener.feed(chunk)) }
+        guard opener.finished else { throw APIError(.internalServerError, "damaged", "segment \(segment.id) is damaged on the server") }
+        guard let moved = StaffBundle.shiftingTimes(of: plain, key: key) else {
+            throw APIError(.unprocessableContent, "not_a_bundle", "segment \(segment.id) is not a segment bundle: its device uploaded something else")
+        }
+        return Response(status: .ok, headers: [.contentType: "application/x-tar", Self.shaHeader: SHA256.hash(data: moved).hexDigits],
+                        body: .init(byteBuffer: ByteBuffer(bytes: moved)))
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import UnderstudyModel
 
-/// What scientists get: the held segments for building datasets, under pseudonyms, with the
-/// steps reviewers judged bad. Each segment exported is audited under its contributor, so
+/// What scientists get: the held segments for building datasets, under pseudonyms and with
+/// wall-clock times moved (``StaffBundle``), with the steps reviewers judged bad. Each segment exported is audited under its contributor, so
 /// they can see their data went into a dataset.
 struct DatasetRoutes {
     let state: CollectorState
@@ -17,8 +17,8 @@ struct DatasetRoutes {
         _ = try context.requireStaff([.scientist], to: "export datasets")
         let bad = Dictionary(grouping: try await state.metadata.verdicts(segment: nil).filter { $0.verdict == .bad }, by: \.segment)
         return JSONResponse.make(.array(try await state.metadata.pseudonymousSegments().map { s in
-            .object([("id", .string(s.id)), ("contributor", .string(s.pseudonym)), ("sha256", .string(s.sha256)), ("bytes", .int(s.bytes)),
-                     ("policy_hash", .string(s.policyHash)), ("received_at", .string(RFC3339.string(from: s.receivedAt))),
+            .object([("id", .string(s.id)), ("contributor", .string(s.pseudonym)), ("bytes", .int(s.bytes)),
+                     ("policy_hash", .string(s.policyHash)),
                      ("rejected_steps", .array((bad[s.id] ?? []).map { .int($0.step) }))])
         }))
     }

@@ -3,7 +3,8 @@ import Hummingbird
 import UnderstudyModel
 
 /// Quality review of scrubbed steps. Reviewers see segments under their contributor's
-/// pseudonym, never who it is, and judge steps good or bad; exports leave out episodes with
+/// pseudonym, never who it is, with wall-clock times moved (``StaffBundle``; listings carry no
+/// times either), and judge steps good or bad; exports leave out episodes with
 /// a bad step. Every segment opened and every verdict is audited under the contributor.
 struct ReviewRoutes {
     let state: CollectorState
@@ -20,7 +21,7 @@ struct ReviewRoutes {
         return JSONResponse.make(.array(try await state.metadata.pseudonymousSegments().map { s in
             let judged = verdicts[s.id] ?? []
             return .object([("id", .string(s.id)), ("contributor", .string(s.pseudonym)), ("bytes", .int(s.bytes)),
-                            ("received_at", .string(RFC3339.string(from: s.receivedAt))), ("steps_judged", .int(Int64(judged.count))),
+                            ("steps_judged", .int(Int64(judged.count))),
                             ("steps_bad", .int(Int64(judged.filter { $0.verdict == .bad }.count)))])
         }))
     }

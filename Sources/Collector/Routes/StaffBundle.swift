@@ -1,0 +1,68 @@
+import Crypto
+import Foundation
+import UnderstudyModel
+
+/// A segment bundle as reviewers and scientists get it: every wall-clock time in it moved back
+/// by an offset secret to the server, one per session (1 to 11 years, to the second), so the
+/// steps keep their order, durations and gaps but not the date or time of day they happened:
+/// no one but the contributor learns when they worked. The offset comes from the
+/// contributor's data key, so it is stable across reads and gone when they are erased.
+enum StaffBundle {
+    /// The bundle with its times moved; nil when it is not a well-formed bundle.
+    static func shiftingTimes(of bundle: Data, key: SymmetricKey) -> Data? {
+        guard let members = TarFormat.members(of: bundle),
+              let header = members.first(where: { $0.name == "segment.json" }).flatMap({ try? JSONValue.parse($0.data) }),
+              let session = header["session"]?["id"]?.stringValue
+        else { return nil }
+        let offset = offset(session: session, key: key)
+        func moved(_ date: Date) -> Date { date.addingTimeInterval(-offset) }
+        var archive = Data()
+        for member in members {
+            var data = member.data
+            if member.name == "segment.json" {
+                data = Data(shift(header, by: moved).serializedPretty.utf8)
+            } else if member.name == "events.jsonl" {
+                guard let events = try? String(decoding: member.data, as: UTF8.self).split(separator: "\n")
+                    .map({ try Event(json: try JSONValue.parse(Data($0.utf8))) })
+                else { return nil }
+                data = Data(events.map { shift($0, by: moved).json.serialized + "\n" }.joined().utf8)
+            }
+            guard let entry = try? TarFormat.header(member.name, size: data.count, mtime: 0) else { return nil }
+            archive.append(entry)
+            archive.append(data)
+            archive.append(TarFormat.padding(data.count))
+        }
+        archive.append(TarFormat.end)
+        return archive
+    }
+
+    /// Seconds to move a session's times back by.
+    static func offset(session: String, key: SymmetricKey) -> TimeInterval {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("understudy-time-offset-v1 \(session)".utf8), using: key)
+        let value = mac.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let year: UInt64 = 365 * 86_400
+        return TimeInterval(year + value % (10 * year))
+    }
+
+    private static func shift(_ event: Event, by moved: (Date) -> Date) -> Event {
+        var event = event
+        event.wall = moved(event.wall)
+        if case let .pause(until, by) = event.body { event.body = .pause(until: until.map(moved), by: by) }
+        return event
+    }
+
+    /// `segment.json` with its times moved: `from`, `to`, and the session's start, end and consent.
+    private static func shift(_ header: JSONValue, by moved: (Date) -> Date) -> JSONValue {
+        func times(_ object: JSONValue, _ names: Set<String>) -> JSONValue {
+            guard case let .object(fields) = object else { return object }
+            return .object(fields.map { name, value in
+                guard names.contains(name), let date = value.stringValue.flatMap(RFC3339.date(from:)) else { return (name, value) }
+                return (name, .string(RFC3339.string(from: moved(date))))
+            })
+        }
+        guard case let .object(fields) = times(header, ["from", "to"]) else { return header }
+        return .object(fields.map { name, value in
+            name == "session" ? (name, times(value, ["started_at", "ended_at", "consented_at"])) : (name, value)
+        })
+    }
+}
