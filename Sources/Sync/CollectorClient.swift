@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Crypto
 import Foundation
 import NIOCore
+import NIOSSL
 import UnderstudyModel
 
 /// Talks to a collector: JSON requests signed by the device or carrying a staff token, and
@@ -11,11 +12,20 @@ public final class CollectorClient: Sendable {
     private let http: HTTPClient
     private let timeout: TimeAmount
 
-    public init(server: URL, timeout: TimeAmount = .seconds(60)) {
+    /// Names a PEM file of certificates to trust besides the system's: an organisation whose
+    /// collector's certificate comes from its own CA sets it on its devices.
+    public static let caFileVariable = "UNDERSTUDY_CA_FILE"
+
+    public init(server: URL, timeout: TimeAmount = .seconds(60), environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.server = server
         self.timeout = timeout
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(10), read: timeout)
+        if let caFile = environment[Self.caFileVariable], !caFile.isEmpty {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.file(caFile)]
+            configuration.tlsConfiguration = tls
+        }
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

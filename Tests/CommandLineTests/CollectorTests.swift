@@ -82,13 +82,15 @@ final class RunningCollector: @unchecked Sendable {
 /// An organisation with a running collector, a published signed policy, and one contributor
 /// whose device is enrolled.
 struct Organisation {
-    let me = Contributor()
+    let me: Contributor
     let collector: RunningCollector
     let policy: String
     let admin: [String]
     let officer: [String]
 
-    init(policyExtra: String = "review-window: 0s", config: String = "", port: Int = 0) throws {
+    /// `environment` is set for every command the contributor and the organisation's staff run.
+    init(policyExtra: String = "review-window: 0s", config: String = "", port: Int = 0, environment: [String: String] = [:]) throws {
+        me = Contributor(extraEnvironment: environment)
         policy = try me.signedPolicy(policyText(rules: "  - app: NoSuchApp\n    action: exclude", extra: policyExtra))
         let orgKey = URL(fileURLWithPath: policy).deletingLastPathComponent().appendingPathComponent("org.pub").path
         collector = try RunningCollector(config: "policy_keys: [\(orgKey)]\n" + config, port: port)
@@ -317,6 +319,46 @@ struct CollectorCommandTests {
         #expect(listed.isEmpty, "still held after 10 s: \(listed)")
         #expect(try org.me.run("held", "audit").stdout.contains("\"retention_erased\""))
         #expect(try org.collector.storedBytes().filter { $0.0.contains("/blobs/") && !$0.0.contains("/tmp/") }.isEmpty)
+    }
+
+    @Test("With TLS configured the collector speaks only HTTPS: a device trusting the organisation's CA enrols and syncs over it, one that does not is refused, plain HTTP to it gets nowhere; plain HTTP off loopback is refused unless allowed")
+    func tls() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cert = folder.appendingPathComponent("cert.pem").path, key = folder.appendingPathComponent("key.pem").path
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        openssl.arguments = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                             "-subj", "/CN=collector.test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", cert]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0, "openssl could not make a certificate")
+
+        let org = try Organisation(config: "tls: {certificate: \(cert), key: \(key)}\n", environment: ["UNDERSTUDY_CA_FILE": cert])
+        #expect(org.collector.url.hasPrefix("https://127.0.0.1:"), "\(org.collector.url)")
+        try org.enrol()
+        let vault = try org.recordSynthetic(seconds: 1)
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        let synced = try org.me.run("sync", "--vault", vault)
+        #expect(synced.status == 0 && synced.stdout.contains("Uploaded 1 segment"), "\(synced.stdout)\(synced.stderr)")
+        #expect(try !org.me.run("held", "list").stdout.isEmpty)
+
+        // A device that does not trust the certificate, and plain HTTP to the HTTPS port, get nowhere.
+        var stranger = org.me
+        stranger.extraEnvironment = [:]
+        let untrusted = try stranger.run("held", "list")
+        #expect(untrusted.status != 0 && untrusted.stderr.contains("cannot reach the server"), "\(untrusted.stderr)")
+        let plain = try stranger.run("enroll", "--server", org.collector.url.replacingOccurrences(of: "https://", with: "http://"), "--code", try org.code(for: "bob"))
+        #expect(plain.status != 0, "\(plain.stdout)")
+
+        // Off loopback, plain HTTP is refused at start, unless the config allows it.
+        let data = folder.appendingPathComponent("open").path
+        let refused = try org.me.run("serve", "--host", "0.0.0.0", "--port", "0", "--data", data)
+        #expect(refused.status != 0 && refused.stderr.contains("refusing plain HTTP on 0.0.0.0"), "\(refused.stderr)")
+        let allowed = try RunningCollector(config: "host: 0.0.0.0\nallow_insecure_http: true\n")
+        #expect(allowed.url.hasPrefix("http://0.0.0.0:") && allowed.stop() == 0)
     }
 
     @Test("Enrolment trusts the organisation's policy key; a narrower policy published later applies on the device after sync without asking, and the server takes segments under it on the earlier consent; a wider one waits for consent")
