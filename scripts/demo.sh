@@ -170,7 +170,10 @@ echo
 echo "== a reviewer sees the segments under a pseudonym only (understudy review list), and a segment's steps"
 "$bin" review list "${reviewer[@]}"
 segment=$("$bin" review list --json "${reviewer[@]}" | head -1 | .build-py/bin/python -c 'import json, sys; print(json.load(sys.stdin)["id"])')
-"$bin" review open "$segment" --out "$out/review" "${reviewer[@]}" | head -n 8
+rm -rf "$out/review"
+"$bin" review open "$segment" --out "$out/review" "${reviewer[@]}" >"$out/review-steps.txt"
+head -n 8 "$out/review-steps.txt"
+echo "   … (pages showing each step: $PWD/$out/review/index.html)"
 echo
 echo "== a scientist exports a dataset from the collector (understudy export --server)"
 "$bin" export --server "$url" --format webdataset --out "$exports/from-collector" --min-actions 1 "${scientist[@]}"
