@@ -24,7 +24,15 @@ struct CollectorDataset {
         var progress = ProgressBar(label: "downloading")
         for (n, item) in listed.enumerated() {
             guard let id = item["id"]?.stringValue else { continue }
-            let answer = try await client.send("GET", "/v1/dataset/segments/\(id)", as: me)
+            let answer: CollectorClient.Answer
+            do {
+                answer = try await client.send("GET", "/v1/dataset/segments/\(id)", as: me)
+            } catch {
+                // A device can upload something that is not a bundle; one such segment does not stop the export.
+                guard case let .refused(_, code, message) = error, code == "not_a_bundle" else { throw error }
+                warn("segment \(id) left out: \(message)")
+                continue
+            }
             let file = folder.appendingPathComponent("\(files.count).tar")
             try answer.verifiedBody().write(to: file)
             files.append(file)
@@ -32,6 +40,7 @@ struct CollectorDataset {
             progress.update(n + 1, of: listed.count, bytes: 0)
         }
         progress.finish()
+        guard !files.isEmpty else { throw CommandFailure("no segment the collector holds is a readable bundle: there is nothing to export") }
         let source = try BundleRecordingSource(files: files)
         for session in source.sessions() {
             // A session's segments all belong to one contributor; the listing names them by pseudonym.

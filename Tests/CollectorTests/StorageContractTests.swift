@@ -86,6 +86,8 @@ enum StoreContract {
         #expect(try await store.shredContributor("c1", at: now) == [segment])
         let tombstone = try await store.contributor("c1")
         #expect(tombstone?.wrappedKey == nil && tombstone?.erasedAt == now)
+        let erased = try await store.erasedPseudonyms()
+        #expect(erased.map(\.pseudonym) == [first.pseudonym] && erased.map(\.erasedAt) == [now], "the tombstone keeps the pseudonym")
         #expect(try await store.device("d3")?.revokedAt == now)
         #expect(try await !store.hasConsent(contributor: "c1", policyHash: "p1"))
         let recreated = try await store.ensureContributor(Contributor(id: "c1", createdAt: now, wrappedKey: Data([3]), erasedAt: nil))

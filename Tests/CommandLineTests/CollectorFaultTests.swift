@@ -156,6 +156,14 @@ struct CollectorFaultTests {
         #expect(try await raw.send("GET", "/v1/review/segments/00dd", template: "/v1/review/segments/{id}", headers: reviewer).code == "not_a_bundle")
         let back = try RawClient.signed(credential, "GET", "/v1/me/segments/00dd", body: Data())
         #expect(try await raw.send("GET", "/v1/me/segments/00dd", template: "/v1/me/segments/{id}", headers: back).body == junk)
+        // A scientist's export leaves it out with a warning (here it was the only one, so there is nothing to export).
+        let scientist = try await raw.send("POST", "/v1/users", body: Data("{\"name\":\"sci\",\"role\":\"scientist\"}".utf8), headers: staff)
+        let keyFile = org.me.config.appendingPathComponent("sci.key")
+        try Data((try JSONValue.parse(scientist.body)["key"]?.stringValue ?? "").utf8).write(to: keyFile)
+        let exported = try org.me.run("export", "--server", org.collector.url, "--user", "sci", "--key-file", keyFile.path, "--format", "jsonl",
+                                      "--out", org.me.config.appendingPathComponent("junk-export").path)
+        #expect(exported.status != 0 && exported.stderr.contains("segment 00dd left out: segment 00dd is not a segment bundle")
+                && exported.stderr.contains("nothing to export"), "\(exported.stderr)")
 
         // A segment that does not exist; the same signed request again; a tampered signature.
         let unknown = try RawClient.signed(credential, "GET", "/v1/me/segments/ffff", body: Data())
@@ -213,6 +221,7 @@ struct CollectorFaultTests {
             ("GET", "/v1/review/segments/ffff", "/v1/review/segments/{id}", "", ["reviewer"]),
             ("POST", "/v1/review/segments/ffff/verdicts", "/v1/review/segments/{id}/verdicts", "{\"verdicts\":[{\"step\":1,\"verdict\":\"good\"}]}", ["reviewer"]),
             ("GET", "/v1/dataset/segments", nil, "", ["scientist"]),
+            ("GET", "/v1/dataset/erasures", nil, "", ["scientist"]),
             ("GET", "/v1/dataset/segments/ffff", "/v1/dataset/segments/{id}", "", ["scientist"]),
         ]
         for (method, path, template, body, allowed) in endpoints {

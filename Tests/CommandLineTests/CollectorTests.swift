@@ -481,6 +481,14 @@ struct CollectorCommandTests {
         #expect(rejected.status != 0 && rejected.stderr.contains("forbidden"), "a reviewer does not export: \(rejected.stderr)")
         let audit = try org.me.run("held", "audit").stdout
         for action in ["segment_reviewed", "steps_reviewed", "segment_exported"] { #expect(audit.contains("\"\(action)\""), "\(action) is not in \(audit)") }
+
+        // Once the contributor is erased, the scientist learns which of their exports hold the data.
+        #expect(try org.me.run(["erasures", "--check", first.path] + sam).status == 0, "nobody is erased yet")
+        #expect(try org.me.run(["admin", "erase", "alice"] + org.officer).status == 0)
+        let erased = try org.me.run(["erasures"] + sam)
+        #expect(erased.status == 0 && erased.stdout.hasPrefix(pseudonym + "  erased "), "\(erased.stdout)\(erased.stderr)")
+        let check = try org.me.run(["erasures", "--check", first.path] + sam)
+        #expect(check.status == 1 && check.stdout.contains("holds data of erased contributor(s) \(pseudonym)"), "\(check.stdout)\(check.stderr)")
     }
 }
 

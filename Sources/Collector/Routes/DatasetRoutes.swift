@@ -11,6 +11,18 @@ struct DatasetRoutes {
     func add(to router: Router<CollectorContext>) {
         router.get("/v1/dataset/segments", use: list)
         router.get("/v1/dataset/segments/{id}", use: export)
+        router.get("/v1/dataset/erasures", use: erasures)
+    }
+
+    /// The pseudonyms of contributors erased since, with the day: an export made before holds
+    /// data its scientist must now delete (`understudy erasures --check`).
+    @Sendable func erasures(_ request: Request, context: CollectorContext) async throws -> Response {
+        _ = try context.requireStaff([.scientist], to: "export datasets")
+        let day = 86_400.0
+        return JSONResponse.make(.array(try await state.metadata.erasedPseudonyms().map { erased in
+            let date = Date(timeIntervalSince1970: (erased.erasedAt.timeIntervalSince1970 / day).rounded(.down) * day)
+            return .object([("contributor", .string(erased.pseudonym)), ("erased_on", .string(String(RFC3339.string(from: date).prefix(10))))])
+        }))
     }
 
     @Sendable func list(_ request: Request, context: CollectorContext) async throws -> Response {

@@ -292,6 +292,9 @@ public protocol MetadataStore: Sendable {
     func deleteSegment(_ id: String) async throws
     /// Every segment, oldest first, with its contributor's pseudonym instead of their id.
     func pseudonymousSegments() async throws -> [PseudonymousSegment]
+    /// The pseudonyms of erased contributors and the day each was erased, oldest first: what
+    /// scientists check their exports against.
+    func erasedPseudonyms() async throws -> [(pseudonym: String, erasedAt: Date)]
     /// Records verdicts, replacing earlier ones on the same steps.
     func recordVerdicts(_ verdicts: [StepVerdict]) async throws
     /// The verdicts on one segment, or on all, by segment and step.

@@ -406,6 +406,14 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    public func erasedPseudonyms() async throws -> [(pseudonym: String, erasedAt: Date)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT pseudonym, erased_at FROM contributor WHERE erased_at IS NOT NULL ORDER BY erased_at, pseudonym").map { row in
+                (row["pseudonym"], Date(timeIntervalSince1970: row["erased_at"]))
+            }
+        }
+    }
+
     public func recordVerdicts(_ verdicts: [StepVerdict]) async throws {
         try await write { db in
             for v in verdicts {
