@@ -167,11 +167,11 @@ echo
 echo "== understudy held list: what the collector holds about this contributor"
 "$bin" held list
 echo
-echo "== a reviewer sees the segments under a pseudonym only (understudy review list), and a segment's steps"
-"$bin" review list "${reviewer[@]}"
-segment=$("$bin" review list --json "${reviewer[@]}" | head -1 | .build-py/bin/python -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+echo "== a reviewer sees the segments under a pseudonym only (understudy admin review list), and a segment's steps"
+"$bin" admin review list "${reviewer[@]}"
+segment=$("$bin" admin review list --json "${reviewer[@]}" | head -1 | .build-py/bin/python -c 'import json, sys; print(json.load(sys.stdin)["id"])')
 rm -rf "$out/review"
-"$bin" review open "$segment" --out "$out/review" "${reviewer[@]}" >"$out/review-steps.txt"
+"$bin" admin review open "$segment" --out "$out/review" "${reviewer[@]}" >"$out/review-steps.txt"
 head -n 8 "$out/review-steps.txt"
 echo "   … (pages showing each step: $PWD/$out/review/index.html)"
 echo

@@ -40,8 +40,9 @@ struct StaffOptions: ParsableArguments {
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
-        abstract: "The organisation's side of the collector: people, enrolment codes, devices, policies, the audit log.",
-        subcommands: [AddUser.self, EnrollCode.self, Devices.self, Revoke.self, PublishPolicy.self, Exemptions.self, Erase.self, Audit.self]
+        abstract: "The organisation's side of the collector: people, enrolment codes, devices, policies, exemptions, erasure, the audit log, quality review and erasure notices.",
+        subcommands: [AddUser.self, EnrollCode.self, Devices.self, Revoke.self, PublishPolicy.self, Exemptions.self, Erase.self, Audit.self,
+                      ReviewCommand.self, ErasuresCommand.self]
     )
 
     struct AddUser: AsyncParsableCommand {

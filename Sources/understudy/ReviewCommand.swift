@@ -12,7 +12,7 @@ struct ReviewCommand: AsyncParsableCommand {
         abstract: "Quality review of the collector's scrubbed steps, under pseudonyms (reviewers).",
         discussion: """
             Steps are named by their t_ns (when their first input happened, in ns since the session \
-            started), as `review open` and exports print it. Exports leave out every episode holding a \
+            started), as `admin review open` and exports print it. Exports leave out every episode holding a \
             step judged bad. What you open and judge is in the audit log, under the contributor.
             """,
         subcommands: [List.self, Open.self, Judge.self],

@@ -418,7 +418,7 @@ struct CollectorCommandTests {
         let rita = staff["rita"] ?? [], sam = staff["sam"] ?? []
 
         // The reviewer's list names the contributor by pseudonym only.
-        let listed = try org.me.run(["review", "list", "--json"] + rita)
+        let listed = try org.me.run(["admin", "review", "list", "--json"] + rita)
         #expect(listed.status == 0, "\(listed.stderr)")
         #expect(!listed.stdout.contains("alice"), "\(listed.stdout)")
         let segments = listed.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
@@ -428,7 +428,7 @@ struct CollectorCommandTests {
 
         // Opening a segment lists its steps by t_ns and writes pages showing them.
         let pages = org.me.config.appendingPathComponent("review-pages")
-        let opened = try org.me.run(["review", "open", segment, "--json", "--out", pages.path] + rita)
+        let opened = try org.me.run(["admin", "review", "open", segment, "--json", "--out", pages.path] + rita)
         #expect(opened.status == 0, "\(opened.stderr)")
         let steps = opened.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
         #expect(steps.contains { $0["action"]?.stringValue == "type" }, "\(opened.stdout)")
@@ -469,25 +469,25 @@ struct CollectorCommandTests {
         #expect(started < Date().addingTimeInterval(-365 * 86_400), "the session's start is moved too: \(started)")
 
         // A bad verdict on that step leaves its episode out of the next export.
-        let judged = try org.me.run(["review", "judge", segment, "--bad", "\(typed)", "--reason", "wrong_action"] + rita)
+        let judged = try org.me.run(["admin", "review", "judge", segment, "--bad", "\(typed)", "--reason", "wrong_action"] + rita)
         #expect(judged.status == 0 && judged.stdout.contains("Recorded 1 verdict"), "\(judged.stderr)")
-        #expect(try org.me.run(["review", "list", "--json"] + rita).stdout.contains("\"steps_bad\":1"))
+        #expect(try org.me.run(["admin", "review", "list", "--json"] + rita).stdout.contains("\"steps_bad\":1"))
         let second = try org.me.run(["export", "--format", "jsonl", "--out", org.me.config.appendingPathComponent("export-2").path] + sam)
         #expect(second.status != 0 && second.stderr.contains("a reviewer judged a step bad"), "\(second.stdout)\(second.stderr)")
 
         // Roles stay apart, and the contributor reads what happened to their data.
-        #expect(try org.me.run(["review", "list"] + sam).status != 0, "a scientist does not review")
+        #expect(try org.me.run(["admin", "review", "list"] + sam).status != 0, "a scientist does not review")
         let rejected = try org.me.run(["export", "--format", "jsonl", "--out", org.me.config.appendingPathComponent("export-3").path] + rita)
         #expect(rejected.status != 0 && rejected.stderr.contains("forbidden"), "a reviewer does not export: \(rejected.stderr)")
         let audit = try org.me.run("held", "audit").stdout
         for action in ["segment_reviewed", "steps_reviewed", "segment_exported"] { #expect(audit.contains("\"\(action)\""), "\(action) is not in \(audit)") }
 
         // Once the contributor is erased, the scientist learns which of their exports hold the data.
-        #expect(try org.me.run(["erasures", "--check", first.path] + sam).status == 0, "nobody is erased yet")
+        #expect(try org.me.run(["admin", "erasures", "--check", first.path] + sam).status == 0, "nobody is erased yet")
         #expect(try org.me.run(["admin", "erase", "alice"] + org.officer).status == 0)
-        let erased = try org.me.run(["erasures"] + sam)
+        let erased = try org.me.run(["admin", "erasures"] + sam)
         #expect(erased.status == 0 && erased.stdout.hasPrefix(pseudonym + "  erased "), "\(erased.stdout)\(erased.stderr)")
-        let check = try org.me.run(["erasures", "--check", first.path] + sam)
+        let check = try org.me.run(["admin", "erasures", "--check", first.path] + sam)
         #expect(check.status == 1 && check.stdout.contains("holds data of erased contributor(s) \(pseudonym)"), "\(check.stdout)\(check.stderr)")
     }
 }

@@ -15,7 +15,7 @@ struct DatasetRoutes {
     }
 
     /// The pseudonyms of contributors erased since, with the day: an export made before holds
-    /// data its scientist must now delete (`understudy erasures --check`).
+    /// data its scientist must now delete (`understudy admin erasures --check`).
     @Sendable func erasures(_ request: Request, context: CollectorContext) async throws -> Response {
         _ = try context.requireStaff([.scientist], to: "export datasets")
         let day = 86_400.0
