@@ -27,8 +27,8 @@ struct Erasure {
     }
 }
 
-/// Deletes segments older than their policy's retention, every `interval`, until the server
-/// shuts down.
+/// Deletes segments older than their policy's retention (counted from when their recording
+/// ended), every `interval`, until the server shuts down.
 struct RetentionSweeper: Service {
     let state: CollectorState
     let interval: Duration
@@ -49,7 +49,7 @@ struct RetentionSweeper: Service {
         for policy in try await state.metadata.policies() {
             guard let document = try? PolicyDocument(text: String(decoding: policy.document, as: UTF8.self), source: "policy \(policy.hash)") else { continue }
             let cutoff = state.now().addingTimeInterval(-document.policy.retentionSeconds)
-            for segment in try await state.metadata.segments(policyHash: policy.hash, receivedBefore: cutoff) {
+            for segment in try await state.metadata.segments(policyHash: policy.hash, recordedBefore: cutoff) {
                 try await state.blobs.delete(segment.blob)
                 try await state.metadata.deleteSegment(segment.id)
                 try await state.audit("system", "retention_erased", subject: segment.contributor,

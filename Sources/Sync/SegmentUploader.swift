@@ -78,7 +78,8 @@ public struct SegmentUploader {
                 var tries = 0
                 let answer = try await retrying(counting: &tries) {
                     try await client.upload("PUT", "/v1/segments/\(segment.id)", file: file, sha256: bundle.sha256,
-                                            headers: [("X-Understudy-Policy", policy)], as: .device(credential))
+                                            headers: [("X-Understudy-Policy", policy), ("X-Understudy-Recorded-Until", RFC3339.string(from: segment.to))],
+                                            as: .device(credential))
                 }
                 report.retries += tries
                 // Acknowledged: only now is the local copy deleted.

@@ -64,6 +64,7 @@ enum StoreContract {
         other.sha256 = "bb"
         #expect(try await store.insertSegment(other, audit: stored) == .exists(segment))
         #expect(try await store.auditRecords(subject: "c1").map(\.action) == ["segment_stored"], "inserted with its audit record, once")
+        #expect(try await store.segment("s1")?.recordedAt == now, "without a recording time, the upload's")
         #expect(try await store.segments(contributor: "c1") == [segment])
         let totals = try await store.totals()
         #expect(totals.contributors == 1 && totals.segments == 1 && totals.bytes == 10)
@@ -80,8 +81,16 @@ enum StoreContract {
         #expect(try await store.verdicts(segment: nil).map(\.step) == [4, 9])
 
         // Retention finds old segments by policy; erasure shreds the key first and leaves a tombstone.
-        #expect(try await store.segments(policyHash: "p1", receivedBefore: now) == [])
-        #expect(try await store.segments(policyHash: "p1", receivedBefore: now.addingTimeInterval(1)) == [segment])
+        #expect(try await store.segments(policyHash: "p1", recordedBefore: now) == [])
+        #expect(try await store.segments(policyHash: "p1", recordedBefore: now.addingTimeInterval(1)) == [segment])
+        // Retention counts from when the recording ended, not from the upload.
+        let older = StoredSegment(id: "s0", contributor: "c1", device: "d1", sha256: "cc", bytes: 5, policyHash: "p1", receivedAt: now,
+                                  recordedAt: now.addingTimeInterval(-3600), blob: "b0")
+        #expect(try await store.insertSegment(older, audit: AuditEntry(at: now, actor: "device:d1", action: "segment_stored", subject: "c0")) == .inserted)
+        #expect(try await store.segments(policyHash: "p1", recordedBefore: now.addingTimeInterval(-60)) == [older])
+        #expect(StoredSegment(id: "x", contributor: "c", device: "d", sha256: "", bytes: 0, policyHash: "p", receivedAt: now,
+                              recordedAt: now.addingTimeInterval(60), blob: "").recordedAt == now, "a recording cannot end after its upload")
+        try await store.deleteSegment("s0")
         try await store.addDevice(Device(id: "d3", contributor: "c1", publicKey: Data(repeating: 8, count: 32), name: "desktop", enrolledAt: now))
         #expect(try await store.shredContributor("c1", at: now) == [segment])
         let tombstone = try await store.contributor("c1")
@@ -100,12 +109,12 @@ enum StoreContract {
         // The audit log is a chain; editing a record breaks it there.
         for n in 0..<3 { _ = try await store.appendAudit(AuditEntry(at: now.addingTimeInterval(Double(n)), actor: "system", action: "a\(n)", subject: n == 1 ? "c1" : nil)) }
         let log = try await store.auditRecords(subject: nil)
-        #expect(log.map(\.seq) == [1, 2, 3, 4] && AuditChain.firstBreak(in: log) == nil)
+        #expect(log.map(\.seq) == [1, 2, 3, 4, 5] && AuditChain.firstBreak(in: log) == nil)
         #expect(try await store.auditRecords(subject: "c1").map(\.action) == ["segment_stored", "a1"])
         var edited = log
-        edited[2].detail = "{\"changed\":true}"
-        #expect(AuditChain.firstBreak(in: edited)?.seq == 3)
-        #expect(AuditChain.firstBreak(in: [log[0], log[1], log[3]])?.seq == 4)
+        edited[3].detail = "{\"changed\":true}"
+        #expect(AuditChain.firstBreak(in: edited)?.seq == 4)
+        #expect(AuditChain.firstBreak(in: [log[0], log[1], log[2], log[4]])?.seq == 5)
     }
 
     static func blobs(_ store: any BlobStore) async throws {

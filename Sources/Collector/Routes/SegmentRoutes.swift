@@ -15,6 +15,8 @@ import UnderstudyModel
 struct SegmentRoutes {
     let state: CollectorState
     static let policyHeader = HTTPField.Name("X-Understudy-Policy")!
+    /// When the segment's recording ended (RFC 3339), for retention; optional.
+    static let recordedHeader = HTTPField.Name("X-Understudy-Recorded-Until")!
 
     func add(to router: Router<CollectorContext>) {
         router.put("/v1/segments/{id}", use: upload)
@@ -78,7 +80,8 @@ struct SegmentRoutes {
             throw error
         }
         let record = StoredSegment(id: id, contributor: device.contributor, device: device.id, sha256: hash, bytes: bytes,
-                                   policyHash: policy, receivedAt: state.now(), blob: blob)
+                                   policyHash: policy, receivedAt: state.now(),
+                                   recordedAt: request.headers[Self.recordedHeader].flatMap(RFC3339.date(from:)), blob: blob)
         let detail: JSONValue = .object([("segment", .string(id)), ("bytes", .int(bytes)), ("policy", .string(policy)), ("consent", .string(consent))])
         let entry = AuditEntry(at: state.now(), actor: context.actor, action: "segment_stored", subject: device.contributor, detail: detail.serialized)
         if case let .exists(other) = try await state.metadata.insertSegment(record, audit: entry) {

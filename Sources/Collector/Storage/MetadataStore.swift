@@ -117,10 +117,14 @@ public struct StoredSegment: Sendable, Equatable {
     public var bytes: Int64
     public var policyHash: String
     public var receivedAt: Date
+    /// When its recording ended, as the device said (never after `receivedAt`): retention
+    /// counts from here, so data waiting out a review window is not kept longer for it.
+    public var recordedAt: Date
     /// Where its (encrypted) bundle is in the blob store.
     public var blob: String
 
-    public init(id: String, contributor: String, device: String, sha256: String, bytes: Int64, policyHash: String, receivedAt: Date, blob: String) {
+    public init(id: String, contributor: String, device: String, sha256: String, bytes: Int64, policyHash: String, receivedAt: Date,
+                recordedAt: Date? = nil, blob: String) {
         self.id = id
         self.contributor = contributor
         self.device = device
@@ -128,6 +132,7 @@ public struct StoredSegment: Sendable, Equatable {
         self.bytes = bytes
         self.policyHash = policyHash
         self.receivedAt = receivedAt
+        self.recordedAt = min(recordedAt ?? receivedAt, receivedAt)
         self.blob = blob
     }
 }
@@ -286,8 +291,8 @@ public protocol MetadataStore: Sendable {
     func insertSegment(_ segment: StoredSegment, audit: AuditEntry) async throws -> SegmentInsertion
     func segment(_ id: String) async throws -> StoredSegment?
     func segments(contributor: String) async throws -> [StoredSegment]
-    /// Segments recorded under `policyHash` and received before `cutoff` (retention).
-    func segments(policyHash: String, receivedBefore cutoff: Date) async throws -> [StoredSegment]
+    /// Segments recorded under `policyHash` whose recording ended before `cutoff` (retention).
+    func segments(policyHash: String, recordedBefore cutoff: Date) async throws -> [StoredSegment]
     /// Deletes the segment's row and its review verdicts.
     func deleteSegment(_ id: String) async throws
     /// Every segment, oldest first, with its contributor's pseudonym instead of their id.

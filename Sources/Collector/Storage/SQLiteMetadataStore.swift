@@ -118,6 +118,8 @@ public final class SQLiteMetadataStore: MetadataStore {
             try db.alter(table: "contributor") { t in t.add(column: "pseudonym", .text) }
             try db.execute(sql: "UPDATE contributor SET pseudonym = 'p-' || lower(hex(randomblob(6)))")
             try db.create(index: "contributor_pseudonym", on: "contributor", columns: ["pseudonym"], unique: true)
+            try db.alter(table: "segment") { t in t.add(column: "recorded_at", .double) }
+            try db.execute(sql: "UPDATE segment SET recorded_at = received_at")
             try db.create(table: "review_verdict") { t in
                 t.column("segment", .text).notNull()
                 t.column("step", .integer).notNull()
@@ -363,9 +365,10 @@ public final class SQLiteMetadataStore: MetadataStore {
                 return .exists(existing)
             }
             try db.execute(sql: """
-                INSERT INTO segment (id, contributor, device, sha256, bytes, policy_hash, received_at, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO segment (id, contributor, device, sha256, bytes, policy_hash, received_at, recorded_at, blob)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [segment.id, segment.contributor, segment.device, segment.sha256, segment.bytes, segment.policyHash,
-                                 segment.receivedAt.timeIntervalSince1970, segment.blob])
+                                 segment.receivedAt.timeIntervalSince1970, segment.recordedAt.timeIntervalSince1970, segment.blob])
             _ = try Self.append(audit, in: db)
             return .inserted
         }
@@ -381,9 +384,9 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
-    public func segments(policyHash: String, receivedBefore cutoff: Date) async throws -> [StoredSegment] {
+    public func segments(policyHash: String, recordedBefore cutoff: Date) async throws -> [StoredSegment] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM segment WHERE policy_hash = ? AND received_at < ? ORDER BY received_at",
+            try Row.fetchAll(db, sql: "SELECT * FROM segment WHERE policy_hash = ? AND recorded_at < ? ORDER BY recorded_at",
                              arguments: [policyHash, cutoff.timeIntervalSince1970]).map(Self.segment)
         }
     }
@@ -457,7 +460,8 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     private static func segment(_ row: Row) -> StoredSegment {
         StoredSegment(id: row["id"], contributor: row["contributor"], device: row["device"], sha256: row["sha256"], bytes: row["bytes"],
-                      policyHash: row["policy_hash"], receivedAt: Date(timeIntervalSince1970: row["received_at"]), blob: row["blob"])
+                      policyHash: row["policy_hash"], receivedAt: Date(timeIntervalSince1970: row["received_at"]),
+                      recordedAt: (row["recorded_at"] as Double?).map(Date.init(timeIntervalSince1970:)), blob: row["blob"])
     }
 
     // MARK: Audit
