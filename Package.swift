@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "UnderstudyModel", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "UnderstudyModel"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "XTestSupport"]),
-        .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", "XTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the built `understudy` binary as a user would.
         .testTarget(name: "CommandLineTests", dependencies: ["UnderstudyModel", "Vault", "Capture", "Datasets", "Sync", "Collector", "XTestSupport", "understudy",
                                                               .product(name: "Yams", package: "Yams")]),

@@ -27,6 +27,29 @@ public struct APIError: HTTPResponseError, Equatable {
     static func notFound(_ what: String) -> APIError { APIError(.notFound, "not_found", "\(what) does not exist") }
 }
 
+/// Storage failures answer as errors of their own: a full disk is 507 (the device keeps its
+/// copy and tries again later), a failing one 503; neither is a bare 500.
+extension StoreError: HTTPResponseError {
+    public var status: HTTPResponse.Status {
+        switch self {
+        case .duplicate: .conflict
+        case .notFound: .notFound
+        case .full: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+        case .io: .serviceUnavailable
+        }
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let (code, message): (String, String) = switch self {
+        case .duplicate: ("exists", description)
+        case .notFound: ("not_found", description)
+        case .full: ("storage_full", "the collector's storage is full (\(description)): nothing was stored; try again later")
+        case .io: ("storage_unavailable", "the collector's storage is failing: nothing was stored; try again later")
+        }
+        return JSONResponse.make(.object([("code", .string(code)), ("message", .string(message))]), status: status)
+    }
+}
+
 enum JSONResponse {
     static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.serialized + "\n")))

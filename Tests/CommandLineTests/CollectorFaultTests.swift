@@ -5,6 +5,7 @@ import FoundationNetworking
 import Sync
 import Testing
 import UnderstudyModel
+import XTestSupport
 import Yams
 
 /// The collector's OpenAPI document, as it serves it: every answer a test gets is checked to
@@ -268,6 +269,43 @@ struct CollectorFaultTests {
         #expect(try org.me.run("vault", "segments", "--vault", vault, "--json").stdout.isEmpty)
         let held = try org.me.run("held", "list", "--json").stdout.split(separator: "\n")
         #expect(held.count == segments)
+        let downloaded = try org.downloadedEvents()
+        #expect(downloaded.count == events.count && Set(downloaded) == Set(events))
+    }
+
+    @Test("On a full disk the collector answers uploads 507 storage_full and stores nothing; sync keeps its copies and retries, and once space is freed every segment is held, all events with it",
+          .enabled(if: SmallFileSystem.available, "needs root to mount a small tmpfs"))
+    func fullDisk() async throws {
+        let disk = try SmallFileSystem(megabytes: 24)
+        let org = try Organisation(collectorFolder: disk.directory.appendingPathComponent("collector"))
+        try org.enrol()
+        let vault = try org.recordSynthetic(seconds: 2, frames: 4, frameBytes: 262_144)
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        let events = try org.me.run("log", "--vault", vault, "--json").stdout.split(separator: "\n").map(String.init)
+        let segments = try org.me.run("vault", "segments", "--vault", vault, "--json").stdout.split(separator: "\n").count
+
+        // By hand: the documented answer, and nothing left behind.
+        let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
+        let credential = try DeviceCredential.load(from: org.me.config.appendingPathComponent("understudy/device"))
+        let policy = try Data(contentsOf: URL(fileURLWithPath: org.policy)).sha256Hex
+        let consent = Data("{\"policy_hash\":\"\(policy)\",\"accepted_at\":\"2026-11-23T00:00:00.000Z\"}".utf8)
+        _ = try await raw.send("POST", "/v1/consents", body: consent, headers: RawClient.signed(credential, "POST", "/v1/consents", body: consent))
+        let filler = try disk.fill(leaving: 96 * 1024)
+        let big = Data(repeating: 3, count: 400_000)
+        let headers = try RawClient.signed(credential, "PUT", "/v1/segments/00ee", body: big) + [("X-Understudy-Policy", policy)]
+        let refused = try await raw.send("PUT", "/v1/segments/00ee", template: "/v1/segments/{id}", body: big, headers: headers)
+        #expect(refused.status == 507 && refused.code == "storage_full", "\(refused.status) \(refused.code ?? "")")
+        let blobs = org.collector.data.appendingPathComponent("blobs")
+        #expect(try FileManager.default.subpathsOfDirectory(atPath: blobs.path).filter { $0 != "tmp" }.isEmpty, "no blob, not even a partial one")
+
+        // Sync meets the full disk, keeps its copies and retries; space comes back; all is held once.
+        let sync = try org.me.start(["sync", "--vault", vault])
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(try org.me.run("vault", "segments", "--vault", vault, "--json").stdout.split(separator: "\n").count == segments, "the device keeps every copy")
+        try FileManager.default.removeItem(at: filler)
+        let synced = Understudy.finish(sync)
+        #expect(synced.status == 0 && synced.stdout.contains("storage_full") && synced.stdout.contains("trying again"), "\(synced.stdout)\(synced.stderr)")
+        #expect(try org.me.run("held", "list", "--json").stdout.split(separator: "\n").count == segments)
         let downloaded = try org.downloadedEvents()
         #expect(downloaded.count == events.count && Set(downloaded) == Set(events))
     }

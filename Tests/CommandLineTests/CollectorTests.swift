@@ -29,8 +29,9 @@ final class RunningCollector: @unchecked Sendable {
         try self.init(base: previous.data.deletingLastPathComponent(), port: previous.port, config: nil)
     }
 
-    convenience init(config: String = "", port: Int = 0) throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-collector-\(UUID().uuidString)")
+    /// `folder`: where its data, key and config go (a fresh temporary folder by default).
+    convenience init(config: String = "", port: Int = 0, folder: URL? = nil) throws {
+        let base = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("understudy-collector-\(UUID().uuidString)")
         try self.init(base: base, port: port, config: config)
     }
 
@@ -89,11 +90,12 @@ struct Organisation {
     let officer: [String]
 
     /// `environment` is set for every command the contributor and the organisation's staff run.
-    init(policyExtra: String = "review-window: 0s", config: String = "", port: Int = 0, environment: [String: String] = [:]) throws {
+    init(policyExtra: String = "review-window: 0s", config: String = "", port: Int = 0, environment: [String: String] = [:],
+         collectorFolder: URL? = nil) throws {
         me = Contributor(extraEnvironment: environment)
         policy = try me.signedPolicy(policyText(rules: "  - app: NoSuchApp\n    action: exclude", extra: policyExtra))
         let orgKey = URL(fileURLWithPath: policy).deletingLastPathComponent().appendingPathComponent("org.pub").path
-        collector = try RunningCollector(config: "policy_keys: [\(orgKey)]\n" + config, port: port)
+        collector = try RunningCollector(config: "policy_keys: [\(orgKey)]\n" + config, port: port, folder: collectorFolder)
         admin = ["--server", collector.url, "--key-file", collector.adminKey]
         let officerKey = try me.run(["admin", "add-user", "olivia", "--role", "privacy_officer"] + admin)
         #expect(officerKey.status == 0, "\(officerKey.stderr)")

@@ -2,42 +2,7 @@ import Foundation
 import Testing
 import UnderstudyModel
 @testable import Vault
-
-/// A small tmpfs, mounted for one test (root only), to fill a file system for real.
-final class SmallFileSystem {
-    let directory: URL
-
-    static var available: Bool { geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/bin/mount") }
-
-    init(megabytes: Int) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-tmpfs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Self.run("/bin/mount", "-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", directory.path)
-    }
-
-    deinit {
-        try? Self.run("/bin/umount", directory.path)
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    var freeBytes: Int64 { StorageBudget.freeBytes(at: directory.path) ?? 0 }
-
-    /// Writes a filler file that leaves about `leaving` bytes free.
-    func fill(leaving: Int64) throws -> URL {
-        let filler = directory.appendingPathComponent("filler")
-        try Data(count: Int(max(0, freeBytes - leaving))).write(to: filler)
-        return filler
-    }
-
-    private static func run(_ tool: String, _ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
-    }
-}
+import XTestSupport
 
 /// Feeds a writer 64 KB frames with a few events each until it stops storing (or `limit` rounds pass).
 /// Returns every event appended and how many rounds it took.

@@ -75,7 +75,7 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
 
     func write(_ data: Data) async throws {
         try lock.withLock {
-            do { try handle.write(contentsOf: data) } catch { throw StoreError.io("writing \(temporary.lastPathComponent): \(error.localizedDescription)") }
+            do { try handle.write(contentsOf: data) } catch { throw StoreError.writing(temporary.lastPathComponent, error) }
         }
     }
 
@@ -89,10 +89,8 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
                 guard rename(temporary.path, final.path) == 0 else { throw StoreError.io(String(cString: strerror(errno))) }
                 let fd = open(folder.path, O_RDONLY)
                 if fd >= 0 { fsync(fd); close(fd) }
-            } catch let error as StoreError {
-                throw error
             } catch {
-                throw StoreError.io("committing \(final.lastPathComponent): \(error.localizedDescription)")
+                throw StoreError.writing(final.lastPathComponent, error)
             }
         }
     }

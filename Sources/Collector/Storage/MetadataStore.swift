@@ -354,13 +354,25 @@ public protocol BlobWriter: Sendable {
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case duplicate(String)
     case notFound(String)
+    /// The disk (or the database's) is full: nothing was stored, and trying later can work.
+    case full(String)
     case io(String)
 
     public var description: String {
         switch self {
         case let .duplicate(what): "\(what) exists already"
         case let .notFound(what): "\(what) does not exist"
+        case let .full(what): "no space left to store \(what)"
         case let .io(reason): "storage failed: \(reason)"
         }
+    }
+
+    /// `error` from a write, as a store error: out of space is told apart.
+    static func writing(_ what: String, _ error: any Error) -> StoreError {
+        if let error = error as? StoreError { return error }
+        let ns = error as NSError
+        let outOfSpace = (ns.domain == NSPOSIXErrorDomain && (ns.code == Int(ENOSPC) || ns.code == Int(EDQUOT)))
+            || (error as? CocoaError)?.code == .fileWriteOutOfSpace
+        return outOfSpace ? .full(what) : .io("writing \(what): \(error.localizedDescription)")
     }
 }

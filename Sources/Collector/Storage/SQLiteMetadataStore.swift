@@ -134,8 +134,12 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await database.write(body) } catch let error as StoreError { throw error } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw StoreError.duplicate(error.message ?? "row")
+        do { return try await database.write(body) } catch let error as StoreError { throw error } catch let error as DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_CONSTRAINT: throw StoreError.duplicate(error.message ?? "row")
+            case .SQLITE_FULL: throw StoreError.full("the metadata database")
+            default: throw StoreError.io("\(error)")
+            }
         } catch { throw StoreError.io("\(error)") }
     }
 

@@ -1,0 +1,41 @@
+import Foundation
+
+/// A small tmpfs, mounted for one test (root only), to fill a file system for real.
+public final class SmallFileSystem {
+    public let directory: URL
+
+    public static var available: Bool { geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/bin/mount") }
+
+    public init(megabytes: Int) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-tmpfs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Self.run("/bin/mount", "-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", directory.path)
+    }
+
+    deinit {
+        try? Self.run("/bin/umount", directory.path)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    public var freeBytes: Int64 {
+        var info = statvfs()
+        guard statvfs(directory.path, &info) == 0 else { return 0 }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+
+    /// Writes a filler file that leaves about `leaving` bytes free.
+    public func fill(leaving: Int64) throws -> URL {
+        let filler = directory.appendingPathComponent("filler")
+        try Data(count: Int(max(0, freeBytes - leaving))).write(to: filler)
+        return filler
+    }
+
+    private static func run(_ tool: String, _ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
+    }
+}
