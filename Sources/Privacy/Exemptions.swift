@@ -2,28 +2,55 @@ import Foundation
 import UnderstudyModel
 
 /// A contributor's own narrowing of capture: an app, site or title pattern that is excluded
-/// for them, whatever the policy says. No one's approval is needed.
+/// for them, whatever the policy says. No one's approval is needed. An exemption the
+/// organisation approved can also hold for a period only, and can cover all capture (`all`:
+/// time away from capture longer than a pause may last).
 public struct Exemption: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable, CaseIterable {
         case app, site, title
+        /// Every window: nothing is captured while it is in force.
+        case all
     }
 
     public var id: String
     public var kind: Kind
     public var value: String
     public var addedAt: Date
+    /// When it starts to hold (at once when nil).
+    public var from: Date?
+    /// When it stops holding (never when nil).
+    public var until: Date?
 
-    public init(id: String = String(UUID().uuidString.prefix(8)).lowercased(), kind: Kind, value: String, addedAt: Date = Date()) {
+    public init(id: String = String(UUID().uuidString.prefix(8)).lowercased(), kind: Kind, value: String, addedAt: Date = Date(),
+                from: Date? = nil, until: Date? = nil) {
         self.id = id
         self.kind = kind
         self.value = kind == .site ? value.lowercased() : value
         self.addedAt = addedAt
+        self.from = from
+        self.until = until
+    }
+
+    /// Whether it holds at `date`.
+    public func isActive(at date: Date) -> Bool {
+        (from.map { date >= $0 } ?? true) && (until.map { date < $0 } ?? true)
+    }
+
+    /// What it covers, in words: `app Gimp`, `all capture`, with its period when it has one.
+    public var summary: String {
+        let what = kind == .all ? "all capture" : "\(kind.rawValue) \(value)"
+        switch (from, until) {
+        case (nil, nil): return what
+        case let (from, until):
+            return what + " from " + (from.map { RFC3339.string(from: $0) } ?? "now") + (until.map { " until " + RFC3339.string(from: $0) } ?? "")
+        }
     }
 
     /// `app` is the `WM_CLASS` (case-insensitive); `site` a host and its subdomains; `title`
     /// a pattern with `*`/`?`, or else a substring, case-insensitive.
     public func matches(_ window: WindowContext) -> Bool {
         switch kind {
+        case .all: true
         case .app: window.app.caseInsensitiveCompare(value) == .orderedSame
         case .site: WindowHosts.hosts(of: window).contains { WindowHosts.host($0, isWithin: value) }
         case .title: value.contains("*") || value.contains("?") ? Glob.matches(value, window.title)
@@ -42,14 +69,19 @@ public struct ExemptionRequest: Sendable, Equatable, Codable {
     public var requestedAt: Date
     /// Set once the collector has it.
     public var sentAt: Date?
+    /// The period asked for, when it is one.
+    public var from: Date?
+    public var until: Date?
 
-    public init(id: String, kind: Exemption.Kind, value: String, reason: String, requestedAt: Date, sentAt: Date?) {
+    public init(id: String, kind: Exemption.Kind, value: String, reason: String, requestedAt: Date, sentAt: Date?, from: Date? = nil, until: Date? = nil) {
         self.id = id
         self.kind = kind
         self.value = value
         self.reason = reason
         self.requestedAt = requestedAt
         self.sentAt = sentAt
+        self.from = from
+        self.until = until
     }
 }
 

@@ -26,6 +26,8 @@ public final class PolicyGate: CapturePolicy, Sendable {
         var lastNs: UInt64 = 0
         /// Markers waiting for their time to come in the stream, oldest first.
         var markers: [CapturedEvent] = []
+        /// The exemptions in force when last looked at (some hold for a period only).
+        var activeExemptions: Set<String> = []
     }
 
     /// How late an event may still arrive after its time (capture's reorder window and batching).
@@ -63,7 +65,7 @@ public final class PolicyGate: CapturePolicy, Sendable {
 
     public var framesAllowed: Bool {
         let t = now()
-        return state.withLock { s in !s.stopped && !(s.pause.map { t >= $0.fromNs && t < $0.untilNs } ?? false) }
+        return state.withLock { s in !s.stopped && !(s.pause.map { t >= $0.fromNs && t < $0.untilNs } ?? false) && !s.rules.exemptsAll(at: Date()) }
     }
 
     public var revision: UInt64 { state.withLock { $0.revision } }
@@ -119,8 +121,14 @@ public final class PolicyGate: CapturePolicy, Sendable {
         state.withLock { s in
             guard s.rules.exemptions != exemptions else { return }
             s.rules.exemptions = exemptions
+            s.activeExemptions = Self.active(exemptions)
             s.revision += 1
         }
+    }
+
+    private static func active(_ exemptions: [Exemption]) -> Set<String> {
+        let now = Date()
+        return Set(exemptions.filter { $0.isActive(at: now) }.map(\.id))
     }
 
     /// Consent is gone: nothing more is stored.
@@ -140,7 +148,7 @@ public final class PolicyGate: CapturePolicy, Sendable {
             for event in events {
                 emitMarkers(upTo: event.tNs, &s, into: &out)
                 s.lastNs = max(s.lastNs, event.tNs)
-                if s.focusRevision != s.revision, let focus = s.focus { refocus(focus, at: event.tNs, &s, into: &out) }
+                if s.focusRevision != s.revision { refocus(s.focus, at: event.tNs, &s, into: &out) }
                 if case let .focus(context) = event.body {
                     refocus(context, at: event.tNs, &s, into: &out)
                     if s.focusTreatment != .exclude, !isPaused(event.tNs, s) {
@@ -156,8 +164,15 @@ public final class PolicyGate: CapturePolicy, Sendable {
         }
     }
 
-    /// Markers whose time has passed (a pause running out), for the recorder's timer.
+    /// Markers whose time has passed (a pause running out), for the recorder's timer. Also
+    /// where an exemption's period starting or ending takes effect.
     public func tick() -> [CapturedEvent] {
+        state.withLock { s in
+            let active = Self.active(s.rules.exemptions)
+            guard active != s.activeExemptions else { return }
+            s.activeExemptions = active
+            s.revision += 1
+        }
         let t = now()
         guard t > Self.latenessNs else { return [] }
         return state.withLock { s in
@@ -188,8 +203,9 @@ public final class PolicyGate: CapturePolicy, Sendable {
 
     // MARK: Rules
 
-    private func refocus(_ context: WindowContext, at t: UInt64, _ s: inout State, into out: inout [CapturedEvent]) {
-        let treatment = s.rules.treatment(of: context)
+    /// `context` nil: no window is known to have focus; only an exemption of all capture excludes then.
+    private func refocus(_ context: WindowContext?, at t: UInt64, _ s: inout State, into out: inout [CapturedEvent]) {
+        let treatment = context.map { s.rules.treatment(of: $0) } ?? (s.rules.exemptsAll(at: Date()) ? .exclude : .capture)
         s.focus = context
         s.focusRevision = s.revision
         if treatment == .exclude, s.excludedSince == nil { s.excludedSince = t }

@@ -19,6 +19,11 @@ public struct WindowRules: Sendable {
         self.exemptions = exemptions
     }
 
+    /// Whether an exemption of all capture holds at `date`: then nothing is captured, whatever has focus.
+    public func exemptsAll(at date: Date) -> Bool {
+        exemptions.contains { $0.kind == .all && $0.isActive(at: date) }
+    }
+
     public func treatment(of window: WindowContext) -> WindowTreatment {
         explain(window).treatment
     }
@@ -29,8 +34,9 @@ public struct WindowRules: Sendable {
         if let floor = Self.floorCategories.first(where: categories.contains) {
             return (.exclude, "always excluded (\(floor))")
         }
-        if let exemption = exemptions.first(where: { $0.matches(window) }) {
-            return (.exclude, "your exemption \(exemption.kind.rawValue) \(exemption.value)")
+        let now = Date()
+        if let exemption = exemptions.first(where: { $0.isActive(at: now) && $0.matches(window) }) {
+            return (.exclude, "your exemption of \(exemption.summary)")
         }
         let matched = policy.rules.filter { rule in matches(rule.match, window, categories) }
         guard let strictest = matched.max(by: { $0.action < $1.action }) else {

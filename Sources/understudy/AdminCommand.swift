@@ -115,7 +115,8 @@ struct AdminCommand: AsyncParsableCommand {
                     try await client.send("GET", "/v1/exemption-requests" + (all ? "" : "?status=pending"), as: me)
                 }
                 for r in answer.json?.arrayValue ?? [] {
-                    print("\(r["contributor"]?.stringValue ?? "") \(r["id"]?.stringValue ?? "")  \(r["kind"]?.stringValue ?? "") \(r["value"]?.stringValue ?? "")  \(r["status"]?.stringValue ?? "") — \(r["reason"]?.stringValue ?? "")")
+                    let period = [("from", r["from"]), ("until", r["until"])].compactMap { name, value in value?.stringValue.map { " \(name) \($0)" } }.joined()
+                    print("\(r["contributor"]?.stringValue ?? "") \(r["id"]?.stringValue ?? "")  \(r["kind"]?.stringValue ?? "") \(r["value"]?.stringValue ?? "")\(period)  \(r["status"]?.stringValue ?? "") — \(r["reason"]?.stringValue ?? "")")
                 }
             }
         }

@@ -3,7 +3,7 @@ import Foundation
 import Privacy
 import UnderstudyModel
 
-/// `--app NAME | --site HOST | --title PATTERN`, exactly one.
+/// `--app NAME | --site HOST | --title PATTERN | --all`, exactly one.
 struct ExemptionTarget: ParsableArguments {
     @Option(help: ArgumentHelp("An app, by its WM_CLASS (as `understudy log` shows in focus events).", valueName: "name"))
     var app: String?
@@ -14,14 +14,18 @@ struct ExemptionTarget: ParsableArguments {
     @Option(help: ArgumentHelp("Window titles containing this, or matching it with * and ?.", valueName: "pattern"))
     var title: String?
 
+    @Flag(help: "All capture: time away from capture beyond what a pause allows (a request for a period only).")
+    var all = false
+
     func validate() throws {
-        guard [app, site, title].compactMap({ $0 }).count == 1 else { throw ValidationError("give exactly one of --app, --site, --title") }
+        guard [app, site, title].compactMap({ $0 }).count + (all ? 1 : 0) == 1 else { throw ValidationError("give exactly one of --app, --site, --title, --all") }
     }
 
     var kindAndValue: (Exemption.Kind, String) {
         if let app { return (.app, app) }
         if let site { return (.site, site) }
-        return (.title, title!)
+        if let title { return (.title, title) }
+        return (.all, "*")
     }
 }
 
@@ -36,6 +40,12 @@ struct ExemptCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add an exemption.")
         @OptionGroup var target: ExemptionTarget
+
+        func validate() throws {
+            guard !target.all else {
+                throw ValidationError("time away from all capture beyond a pause needs your organisation's approval: `understudy exempt request --all --until T --reason TEXT`")
+            }
+        }
 
         func run() throws {
             let store = ExemptionStore()
@@ -54,9 +64,10 @@ struct ExemptCommand: ParsableCommand {
         func run() throws {
             let contents = try ExemptionStore().load()
             if contents.exemptions.isEmpty { print("No exemptions.") }
-            for e in contents.exemptions { print("\(e.id)  \(e.kind.rawValue) \(e.value)  since \(RFC3339.string(from: e.addedAt))") }
+            for e in contents.exemptions { print("\(e.id)  \(e.summary)  added \(RFC3339.string(from: e.addedAt))") }
             for r in contents.requests {
-                print("request \(r.id)  \(r.kind.rawValue) \(r.value)  \(r.sentAt == nil ? "not sent yet" : "sent") — \(r.reason)")
+                let what = Exemption(kind: r.kind, value: r.value, from: r.from, until: r.until).summary
+                print("request \(r.id)  \(what)  \(r.sentAt == nil ? "not sent yet" : "sent") — \(r.reason)")
             }
         }
     }
@@ -87,12 +98,39 @@ struct ExemptCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Why, for the officer.", valueName: "text"))
         var reason: String
 
+        @Option(help: ArgumentHelp("For a period: when it starts (RFC 3339; now by default).", valueName: "time"))
+        var from: String?
+
+        @Option(help: ArgumentHelp("For a period: when it ends (RFC 3339, or a duration after its start such as 3d). Required with --all.", valueName: "time"))
+        var until: String?
+
+        /// The period asked for: `from` (nil for now) and `until`.
+        private func period() throws -> (from: Date?, until: Date?) {
+            let start = try from.map { text in
+                guard let date = RFC3339.date(from: text) else { throw ValidationError("--from must be an RFC 3339 time, e.g. 2026-12-01T09:00:00Z") }
+                return date
+            }
+            let end = try until.map { text -> Date in
+                if let date = RFC3339.date(from: text) { return date }
+                guard let length = DurationText.parse(text) else { throw ValidationError("--until must be an RFC 3339 time or a duration such as 3d") }
+                return (start ?? Date()).addingTimeInterval(Double(length.components.seconds))
+            }
+            if let end, end <= (start ?? Date()) { throw ValidationError("--until must come after the period's start") }
+            return (start, end)
+        }
+
+        func validate() throws {
+            guard !target.all || until != nil else { throw ValidationError("--all is a period away from capture: give --until") }
+            _ = try period()
+        }
+
         func run() throws {
             let store = ExemptionStore()
             var contents = try store.load()
             let (kind, value) = target.kindAndValue
+            let (start, end) = try period()
             let request = ExemptionRequest(id: String(UUID().uuidString.prefix(8)).lowercased(), kind: kind, value: value, reason: reason,
-                                           requestedAt: Date(), sentAt: nil)
+                                           requestedAt: Date(), sentAt: nil, from: start, until: end)
             contents.requests.append(request)
             try store.save(contents)
             print("Recorded request \(request.id); it is sent when this device syncs with your organisation's collector.")

@@ -20,7 +20,8 @@ struct OrganisationSync {
             _ = try await client.send("POST", "/v1/exemption-requests", json: .object([
                 ("id", .string(request.id)), ("kind", .string(request.kind.rawValue)), ("value", .string(request.value)),
                 ("reason", .string(request.reason)), ("requested_at", .string(RFC3339.string(from: request.requestedAt))),
-            ]), as: .device(credential))
+            ] + [("from", request.from), ("until", request.until)].compactMap { name, date in date.map { (name, JSONValue.string(RFC3339.string(from: $0))) } }),
+            as: .device(credential))
             contents.requests[index].sentAt = Date()
             sent += 1
         }
@@ -39,11 +40,12 @@ struct OrganisationSync {
             else { continue }
             let request = contents.requests.remove(at: index)
             let note = decision["note"]?.stringValue.map { " (\($0))" } ?? ""
+            let exemption = Exemption(id: "org-\(request.id)", kind: request.kind, value: request.value, from: request.from, until: request.until)
             if status == "approved" {
-                contents.exemptions.append(Exemption(id: "org-\(request.id)", kind: request.kind, value: request.value))
-                messages.append("Your organisation approved exempting \(request.kind.rawValue) \(request.value)\(note): it applies now.")
+                contents.exemptions.append(exemption)
+                messages.append("Your organisation approved exempting \(exemption.summary)\(note): it applies \(request.from == nil ? "now" : "then").")
             } else {
-                messages.append("Your organisation denied exempting \(request.kind.rawValue) \(request.value)\(note).")
+                messages.append("Your organisation denied exempting \(exemption.summary)\(note).")
             }
         }
         if !messages.isEmpty { try exemptions.save(contents) }

@@ -278,23 +278,27 @@ struct CollectorCommandTests {
         _ = stale.stop()
     }
 
-    @Test("An exemption request goes out on sync; the privacy officer's approval comes back on the next sync as an exemption, a denial as a message; both audited")
+    @Test("An exemption request goes out on sync; the privacy officer's approval comes back on the next sync as an exemption, a denial as a message; both audited; an approved period away from all capture stops capture within it")
     func exemptionRequests() async throws {
         let org = try Organisation()
         try org.enrol()
         let asked = try org.me.run("exempt", "request", "--app", "Gimp", "--reason", "personal photos")
         #expect(asked.status == 0, "\(asked.stderr)")
         #expect(try org.me.run("exempt", "request", "--app", "XCalc", "--reason", "bank sums").status == 0)
+        #expect(try org.me.run("exempt", "add", "--all").status != 0, "time away from all capture is not a personal exemption")
+        #expect(try org.me.run("exempt", "request", "--all", "--reason", "leave").status != 0, "it is for a period")
+        #expect(try org.me.run("exempt", "request", "--all", "--until", "2h", "--reason", "medical leave").status == 0)
         let vault = try org.recordSynthetic(seconds: 1)
         defer { try? FileManager.default.removeItem(atPath: vault) }
         let first = try org.me.run("sync", "--vault", vault)
-        #expect(first.status == 0 && first.stdout.contains("Sent 2 exemption request(s)"), "\(first.stdout)\(first.stderr)")
+        #expect(first.status == 0 && first.stdout.contains("Sent 3 exemption request(s)"), "\(first.stdout)\(first.stderr)")
 
         let pending = try org.me.run(["admin", "exemptions"] + org.officer).stdout.split(separator: "\n")
-        #expect(pending.count == 2, "\(pending)")
+        #expect(pending.count == 3 && pending.contains { $0.contains(" all * until ") }, "\(pending)")
         func id(of app: String) -> String { pending.first { $0.contains(app) }.map { String($0.split(separator: " ")[1]) } ?? "" }
         #expect(try org.me.run(["admin", "exemptions", "approve", "alice", id(of: "Gimp"), "--note", "fine"] + org.officer).status == 0)
         #expect(try org.me.run(["admin", "exemptions", "deny", "alice", id(of: "XCalc")] + org.officer).status == 0)
+        #expect(try org.me.run(["admin", "exemptions", "approve", "alice", id(of: " all ")] + org.officer).status == 0)
         #expect(try org.me.run(["admin", "exemptions", "approve", "alice", id(of: "XCalc")] + org.officer).status != 0, "decided once")
 
         let second = try org.me.run("sync", "--vault", vault)
@@ -303,6 +307,14 @@ struct CollectorCommandTests {
         #expect(listed.contains("org-") && listed.contains("Gimp") && !listed.contains("request "), "\(listed)")
         let audit = try org.me.run("held", "audit").stdout
         #expect(audit.contains("\"exemption_requested\"") && audit.contains("\"exemption_decided\""))
+
+        // The approved period is in force: a recording now stores no input, only a gap.
+        #expect(second.stdout.contains("approved exempting all capture from now until "), "\(second.stdout)")
+        let away = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: away) }
+        #expect(try org.me.run(["record", "--vault", away, "--policy", org.policy, "--for", "1s", "--synthetic-events", "200"]).status == 0)
+        let kinds = try logEvents(org.me, away).map(\.kind)
+        #expect(kinds.contains("gap") && !kinds.contains { $0.hasPrefix("key.") || $0.hasPrefix("pointer.") }, "\(Set(kinds))")
     }
 
     @Test("Segments older than their policy's retention are erased by the sweeper and audited")

@@ -92,6 +92,32 @@ struct PolicyGateTests {
                                    Self.focus("Code"), Self.key("c")])
     }
 
+    @Test("An approved exemption of all capture for a period holds only within it: before it starts and after it ends events pass; inside, nothing does, and a gap covers it")
+    func periodExemption() async throws {
+        let starts = Date().addingTimeInterval(0.4)
+        let gate = try gate(exemptions: [Exemption(kind: .all, value: "*", from: starts, until: starts.addingTimeInterval(0.5))])
+        var out = gate.filter([Self.at(1, Self.focus("XTerm")), Self.at(1.1, Self.key("a"))])
+        try await Task.sleep(until: .now + .milliseconds(500))
+        _ = gate.tick()
+        out += gate.filter([Self.at(1.2, Self.key("b")), Self.at(1.3, Self.focus("Code")), Self.at(1.4, Self.key("c"))])
+        try await Task.sleep(until: .now + .milliseconds(600))
+        _ = gate.tick()
+        out += gate.filter([Self.at(2, Self.key("d"))])
+        #expect(out.map(\.body) == [Self.focus("XTerm"), Self.key("a"), .gap(reason: .excludedApp, fromNs: 1_200_000_000, toNs: 2_000_000_000),
+                                    Self.key("d")])
+    }
+
+    @Test("A period exemption of one app excludes it only within its period; a personal one holds at once and for good")
+    func periodRules() throws {
+        let now = Date(), xterm = WindowContext(app: "XTerm", title: "t", pid: 1, window: 2, rect: [0, 0, 1, 1])
+        let rules = { (e: Exemption) in WindowRules(policy: try policy(basePolicy), exemptions: [e]).treatment(of: xterm) }
+        #expect(try rules(Exemption(kind: .app, value: "xterm", from: now.addingTimeInterval(-60), until: now.addingTimeInterval(60))) == .exclude)
+        #expect(try rules(Exemption(kind: .app, value: "xterm", from: now.addingTimeInterval(60))) != .exclude, "not started")
+        #expect(try rules(Exemption(kind: .app, value: "xterm", until: now.addingTimeInterval(-1))) != .exclude, "over")
+        #expect(try rules(Exemption(kind: .all, value: "*", until: now.addingTimeInterval(60))) == .exclude)
+        #expect(try rules(Exemption(kind: .app, value: "xterm")) == .exclude)
+    }
+
     @Test("A policy without text capture keeps key timing and non-printing keys only")
     func noText() throws {
         let gate = try gate(basePolicy.replacingOccurrences(of: "  text: true", with: "  text: false"))

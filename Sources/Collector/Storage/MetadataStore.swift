@@ -184,7 +184,7 @@ public struct ExemptionDecision: Sendable, Equatable {
     public var contributor: String
     /// The device's id for the request.
     public var id: String
-    /// `app`, `site` or `title`.
+    /// `app`, `site`, `title`, or `all` (capture as a whole, for a period).
     public var kind: String
     public var value: String
     public var reason: String
@@ -193,9 +193,14 @@ public struct ExemptionDecision: Sendable, Equatable {
     public var decidedAt: Date?
     public var decidedBy: String?
     public var note: String?
+    /// The period asked for, when it is one.
+    public var from: Date?
+    public var until: Date?
 
     public init(contributor: String, id: String, kind: String, value: String, reason: String, requestedAt: Date, status: Status = .pending,
-                decidedAt: Date? = nil, decidedBy: String? = nil, note: String? = nil) {
+                decidedAt: Date? = nil, decidedBy: String? = nil, note: String? = nil, from: Date? = nil, until: Date? = nil) {
+        self.from = from
+        self.until = until
         self.contributor = contributor
         self.id = id
         self.kind = kind

@@ -119,6 +119,10 @@ public final class SQLiteMetadataStore: MetadataStore {
             try db.execute(sql: "UPDATE contributor SET pseudonym = 'p-' || lower(hex(randomblob(6)))")
             try db.create(index: "contributor_pseudonym", on: "contributor", columns: ["pseudonym"], unique: true)
             try db.alter(table: "segment") { t in t.add(column: "recorded_at", .double) }
+            try db.alter(table: "exemption_request") { t in
+                t.add(column: "from_at", .double)
+                t.add(column: "until_at", .double)
+            }
             try db.execute(sql: "UPDATE segment SET recorded_at = received_at")
             try db.create(table: "review_verdict") { t in
                 t.column("segment", .text).notNull()
@@ -205,8 +209,10 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func addExemptionRequest(_ r: ExemptionDecision) async throws {
         try await write { db in
             try db.execute(sql: """
-                INSERT OR IGNORE INTO exemption_request (contributor, id, kind, value, reason, requested_at, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')
-                """, arguments: [r.contributor, r.id, r.kind, r.value, r.reason, r.requestedAt.timeIntervalSince1970])
+                INSERT OR IGNORE INTO exemption_request (contributor, id, kind, value, reason, requested_at, status, from_at, until_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                """, arguments: [r.contributor, r.id, r.kind, r.value, r.reason, r.requestedAt.timeIntervalSince1970,
+                                 r.from?.timeIntervalSince1970, r.until?.timeIntervalSince1970])
         }
     }
 
@@ -221,7 +227,9 @@ public final class SQLiteMetadataStore: MetadataStore {
                 ExemptionDecision(contributor: row["contributor"], id: row["id"], kind: row["kind"], value: row["value"], reason: row["reason"],
                                   requestedAt: Date(timeIntervalSince1970: row["requested_at"]),
                                   status: ExemptionDecision.Status(rawValue: row["status"]) ?? .pending,
-                                  decidedAt: (row["decided_at"] as Double?).map(Date.init(timeIntervalSince1970:)), decidedBy: row["decided_by"], note: row["note"])
+                                  decidedAt: (row["decided_at"] as Double?).map(Date.init(timeIntervalSince1970:)), decidedBy: row["decided_by"], note: row["note"],
+                                  from: (row["from_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                                  until: (row["until_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
             }
         }
     }
