@@ -200,12 +200,12 @@ def ingest_table(result):
     print(f"  each upload: {result.get('label', 'a segment')}, {result['bundle_bytes'] / 1e6:.2f} MB "
           f"({result['bundle_events']} events, {result['bundle_frame_bytes'] / 1e6:.2f} MB of frame layouts and tiles); "
           f"{result['uploads_per_run']} uploads per run, a fresh server each run")
-    print("  devices   events/s    frame MB/s  MB/s     uploads/s  p50 ms   p99 ms   server CPU  server RSS  MB/s vs fsync'd writes")
+    print("  devices   events/s    frame MB/s  MB/s     uploads/s  p50 ms   p99 ms   server CPU  server RSS  devices' CPU  MB/s vs fsync'd writes")
     for run in result["runs"]:
         ratio = run["mb_per_s"] / base if base else None
         print(f"  {run['devices']:<10}{run['events_per_s']:<12.0f}{run['frame_mb_per_s']:<12.1f}{run['mb_per_s']:<9.1f}"
               f"{run['uploads_per_s']:<11.1f}{run['latency_p50_ms']:<9.1f}{run['latency_p99_ms']:<9.1f}"
-              f"{run['server_cpu_cores']:<5.2f} cores  {run['server_peak_rss_mb']:<6.0f} MB   {fmt(ratio)}")
+              f"{run['server_cpu_cores']:<5.2f} cores  {run['server_peak_rss_mb']:<6.0f} MB   {run.get('load_cpu_cores', 0):<5.2f} cores   {fmt(ratio)}")
     print(f"  baseline: the same bundles written with fsync and rename from one process, no HTTP: {fmt(base)} MB/s")
 
 

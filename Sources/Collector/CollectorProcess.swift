@@ -44,9 +44,12 @@ public final class CollectorProcess: @unchecked Sendable {
         url = String(address)
     }
 
-    /// The server's user and system CPU time so far (/proc/PID/stat, fields 14 and 15).
-    public func cpuSeconds() -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+    /// The server's user and system CPU time so far.
+    public func cpuSeconds() -> Double { Self.cpuSeconds(of: process.processIdentifier) }
+
+    /// A process's user and system CPU time so far (/proc/PID/stat, fields 14 and 15).
+    public static func cpuSeconds(of pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let end = stat.lastIndex(of: ")")
         else { return 0 }
         let fields = stat[stat.index(after: end)...].split(separator: " ")

@@ -103,7 +103,7 @@ struct IngestBenchCommand: AsyncParsableCommand {
         guard let url = URL(string: server.url) else { throw CommandFailure("the bench collector gave no address") }
         let credentials = try await organise(url, devices: count, policy: policy.document, adminKey: data.appendingPathComponent("data/admin.key"))
 
-        let cpuBefore = server.cpuSeconds()
+        let cpuBefore = server.cpuSeconds(), loadBefore = CollectorProcess.cpuSeconds(of: getpid())
         let started = DispatchTime.now().uptimeNanoseconds
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             for (n, credential) in credentials.enumerated() {
@@ -126,7 +126,7 @@ struct IngestBenchCommand: AsyncParsableCommand {
             return try await group.reduce(into: []) { $0 += $1 }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let cpu = server.cpuSeconds() - cpuBefore
+        let cpu = server.cpuSeconds() - cpuBefore, load = CollectorProcess.cpuSeconds(of: getpid()) - loadBefore
         let sent = (0..<uploads).map { bundles[$0 % bundles.count] }
         let sorted = latencies.sorted()
         func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)] }
@@ -139,6 +139,7 @@ struct IngestBenchCommand: AsyncParsableCommand {
             ("uploads_per_s", rounded(Double(uploads) / seconds)),
             ("latency_p50_ms", rounded(percentile(0.5))), ("latency_p99_ms", rounded(percentile(0.99))),
             ("server_cpu_cores", .double((cpu / seconds * 100).rounded() / 100)), ("server_peak_rss_mb", rounded(server.peakRSSMegabytes())),
+            ("load_cpu_cores", .double((load / seconds * 100).rounded() / 100)),
         ])
     }
 
