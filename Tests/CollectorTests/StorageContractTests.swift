@@ -72,6 +72,9 @@ enum StoreContract {
         // Reviewers and scientists see segments under the contributor's pseudonym, never the id.
         let listed = try await store.pseudonymousSegments()
         #expect(listed.map(\.id) == ["s1"] && listed.first?.pseudonym == first.pseudonym)
+        #expect(listed.first?.handle == segment.handle && segment.handle.hasPrefix("s-") && segment.handle != segment.id)
+        #expect(try await store.segment(handle: segment.handle)?.id == "s1")
+        #expect(try await store.segment(handle: "s1") == nil, "an id is not a handle")
         #expect(first.pseudonym.hasPrefix("p-") && first.pseudonym != "c1" && listed.first?.pseudonym != nil)
         // A verdict on a step replaces the earlier one on it.
         try await store.recordVerdicts([StepVerdict(segment: "s1", step: 4, verdict: .bad, reason: "unredacted", reviewer: "rev", at: now)])

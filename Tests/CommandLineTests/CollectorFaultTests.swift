@@ -154,7 +154,10 @@ struct CollectorFaultTests {
         #expect(try await raw.send("PUT", "/v1/segments/00dd", template: "/v1/segments/{id}", body: junk, headers: headers).status == 201)
         let made = try await raw.send("POST", "/v1/users", body: Data("{\"name\":\"rev\",\"role\":\"reviewer\"}".utf8), headers: staff)
         let reviewer = try await raw.login("rev", key: try JSONValue.parse(made.body)["key"]?.stringValue ?? "")
-        #expect(try await raw.send("GET", "/v1/review/segments/00dd", template: "/v1/review/segments/{id}", headers: reviewer).code == "not_a_bundle")
+        let handle = try JSONValue.parse(try await raw.send("GET", "/v1/review/segments", headers: reviewer).body).arrayValue?.first?["id"]?.stringValue ?? ""
+        #expect(handle.hasPrefix("s-"), "staff know a segment by its handle")
+        #expect(try await raw.send("GET", "/v1/review/segments/00dd", template: "/v1/review/segments/{id}", headers: reviewer).code == "not_found", "not by its id")
+        #expect(try await raw.send("GET", "/v1/review/segments/\(handle)", template: "/v1/review/segments/{id}", headers: reviewer).code == "not_a_bundle")
         let back = try RawClient.signed(credential, "GET", "/v1/me/segments/00dd", body: Data())
         #expect(try await raw.send("GET", "/v1/me/segments/00dd", template: "/v1/me/segments/{id}", headers: back).body == junk)
         // A scientist's export leaves it out with a warning (here it was the only one, so there is nothing to export).
@@ -163,7 +166,7 @@ struct CollectorFaultTests {
         try Data((try JSONValue.parse(scientist.body)["key"]?.stringValue ?? "").utf8).write(to: keyFile)
         let exported = try org.me.run("export", "--server", org.collector.url, "--user", "sci", "--key-file", keyFile.path, "--format", "jsonl",
                                       "--out", org.me.config.appendingPathComponent("junk-export").path)
-        #expect(exported.status != 0 && exported.stderr.contains("segment 00dd left out: segment 00dd is not a segment bundle")
+        #expect(exported.status != 0 && exported.stderr.contains("segment \(handle) left out: segment \(handle) is not a segment bundle")
                 && exported.stderr.contains("nothing to export"), "\(exported.stderr)")
 
         // A segment that does not exist; the same signed request again; a tampered signature.

@@ -439,6 +439,9 @@ struct CollectorCommandTests {
         let pseudonym = segments.first?["contributor"]?.stringValue ?? ""
         #expect(pseudonym.hasPrefix("p-") && Set(segments.compactMap { $0["contributor"]?.stringValue }) == [pseudonym])
         let segment = try #require(segments.first(where: { $0["bytes"]?.intValue ?? 0 > 0 })?["id"]?.stringValue)
+        // Segments go by a handle of their own: the ids the contributor (and the audit log) know stay out of staff's sight.
+        let ids = try org.me.run("held", "list", "--json").stdout.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8))["id"]?.stringValue }
+        #expect(!ids.isEmpty && Set(ids).isDisjoint(with: segments.compactMap { $0["id"]?.stringValue }), "\(ids)")
 
         // Opening a segment lists its steps by t_ns and writes pages showing them.
         let pages = org.me.config.appendingPathComponent("review-pages")

@@ -41,9 +41,9 @@ struct BundleDownload {
         var opener = ContentOpener(key: key, context: segment.blob)
         var plain = Data()
         for try await chunk in stream { plain.append(try opener.feed(chunk)) }
-        guard opener.finished else { throw APIError(.internalServerError, "damaged", "segment \(segment.id) is damaged on the server") }
-        guard let moved = StaffBundle.shiftingTimes(of: plain, key: key) else {
-            throw APIError(.unprocessableContent, "not_a_bundle", "segment \(segment.id) is not a segment bundle: its device uploaded something else")
+        guard opener.finished else { throw APIError(.internalServerError, "damaged", "segment \(segment.handle) is damaged on the server") }
+        guard let moved = StaffBundle.shiftingTimes(of: plain, key: key, naming: segment.handle) else {
+            throw APIError(.unprocessableContent, "not_a_bundle", "segment \(segment.handle) is not a segment bundle: its device uploaded something else")
         }
         return Response(status: .ok, headers: [.contentType: "application/x-tar", Self.shaHeader: SHA256.hash(data: moved).hexDigits],
                         body: .init(byteBuffer: ByteBuffer(bytes: moved)))

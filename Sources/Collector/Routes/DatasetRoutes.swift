@@ -29,7 +29,7 @@ struct DatasetRoutes {
         _ = try context.requireStaff([.scientist], to: "export datasets")
         let bad = Dictionary(grouping: try await state.metadata.verdicts(segment: nil).filter { $0.verdict == .bad }, by: \.segment)
         return JSONResponse.make(.array(try await state.metadata.pseudonymousSegments().map { s in
-            .object([("id", .string(s.id)), ("contributor", .string(s.pseudonym)), ("bytes", .int(s.bytes)),
+            .object([("id", .string(s.handle)), ("contributor", .string(s.pseudonym)), ("bytes", .int(s.bytes)),
                      ("policy_hash", .string(s.policyHash)),
                      ("rejected_steps", .array((bad[s.id] ?? []).map { .int($0.step) }))])
         }))
@@ -37,7 +37,7 @@ struct DatasetRoutes {
 
     @Sendable func export(_ request: Request, context: CollectorContext) async throws -> Response {
         _ = try context.requireStaff([.scientist], to: "export datasets")
-        let segment = try await state.segment(try context.parameters.require("id"))
+        let segment = try await state.segment(handle: try context.parameters.require("id"))
         return try await BundleDownload(state: state).response(segment, actor: context.actor, action: "segment_exported")
     }
 }

@@ -20,7 +20,7 @@ struct ReviewRoutes {
         let verdicts = Dictionary(grouping: try await state.metadata.verdicts(segment: nil), by: \.segment)
         return JSONResponse.make(.array(try await state.metadata.pseudonymousSegments().map { s in
             let judged = verdicts[s.id] ?? []
-            return .object([("id", .string(s.id)), ("contributor", .string(s.pseudonym)), ("bytes", .int(s.bytes)),
+            return .object([("id", .string(s.handle)), ("contributor", .string(s.pseudonym)), ("bytes", .int(s.bytes)),
                             ("steps_judged", .int(Int64(judged.count))),
                             ("steps_bad", .int(Int64(judged.filter { $0.verdict == .bad }.count)))])
         }))
@@ -29,7 +29,7 @@ struct ReviewRoutes {
     /// The segment's bundle, for the reviewer's tools to compile into steps.
     @Sendable func open(_ request: Request, context: CollectorContext) async throws -> Response {
         _ = try context.requireStaff([.reviewer], to: "review segments")
-        let segment = try await state.segment(try context.parameters.require("id"))
+        let segment = try await state.segment(handle: try context.parameters.require("id"))
         return try await BundleDownload(state: state).response(segment, actor: context.actor, action: "segment_reviewed")
     }
 
@@ -37,7 +37,7 @@ struct ReviewRoutes {
     /// 10,000 at once; a later verdict on a step replaces the earlier one.
     @Sendable func judge(_ request: Request, context: CollectorContext) async throws -> Response {
         let reviewer = try context.requireStaff([.reviewer], to: "review segments")
-        let segment = try await state.segment(try context.parameters.require("id"))
+        let segment = try await state.segment(handle: try context.parameters.require("id"))
         let body = try await request.jsonObject(context, limit: 1 << 20)
         guard let items = body["verdicts"]?.arrayValue, !items.isEmpty, items.count <= 10_000 else {
             throw APIError.badRequest("'verdicts' must be a list of 1 to 10,000 {step, verdict, reason}")
@@ -57,14 +57,14 @@ struct ReviewRoutes {
             ("segment", .string(segment.id)), ("good", .int(Int64(verdicts.filter { $0.verdict == .good }.count))),
             ("bad", .int(Int64(verdicts.filter { $0.verdict == .bad }.count))),
         ]))
-        return JSONResponse.make(.object([("segment", .string(segment.id)), ("recorded", .int(Int64(verdicts.count)))]))
+        return JSONResponse.make(.object([("segment", .string(segment.handle)), ("recorded", .int(Int64(verdicts.count)))]))
     }
 }
 
 extension CollectorState {
-    /// A stored segment by id, or 404.
-    func segment(_ id: String) async throws -> StoredSegment {
-        guard let segment = try await metadata.segment(id) else { throw APIError.notFound("segment \(id)") }
+    /// A stored segment by the handle staff know it by, or 404.
+    func segment(handle: String) async throws -> StoredSegment {
+        guard let segment = try await metadata.segment(handle: handle) else { throw APIError.notFound("segment \(handle)") }
         return segment
     }
 }

@@ -8,8 +8,9 @@ import UnderstudyModel
 /// no one but the contributor learns when they worked. The offset comes from the
 /// contributor's data key, so it is stable across reads and gone when they are erased.
 enum StaffBundle {
-    /// The bundle with its times moved; nil when it is not a well-formed bundle.
-    static func shiftingTimes(of bundle: Data, key: SymmetricKey) -> Data? {
+    /// The bundle with its times moved, and its segment named `handle` instead of its id; nil
+    /// when it is not a well-formed bundle.
+    static func shiftingTimes(of bundle: Data, key: SymmetricKey, naming handle: String) -> Data? {
         guard let members = TarFormat.members(of: bundle),
               let header = members.first(where: { $0.name == "segment.json" }).flatMap({ try? JSONValue.parse($0.data) }),
               let session = header["session"]?["id"]?.stringValue
@@ -20,7 +21,7 @@ enum StaffBundle {
         for member in members {
             var data = member.data
             if member.name == "segment.json" {
-                data = Data(shift(header, by: moved).serializedPretty.utf8)
+                data = Data(renamed(shift(header, by: moved), to: handle).serializedPretty.utf8)
             } else if member.name == "events.jsonl" {
                 guard let events = try? String(decoding: member.data, as: UTF8.self).split(separator: "\n")
                     .map({ try Event(json: try JSONValue.parse(Data($0.utf8))) })
@@ -42,6 +43,11 @@ enum StaffBundle {
         let value = mac.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let year: UInt64 = 365 * 86_400
         return TimeInterval(year + value % (10 * year))
+    }
+
+    private static func renamed(_ header: JSONValue, to handle: String) -> JSONValue {
+        guard case let .object(fields) = header else { return header }
+        return .object(fields.map { name, value in name == "id" ? (name, .string(handle)) : (name, value) })
     }
 
     private static func shift(_ event: Event, by moved: (Date) -> Date) -> Event {

@@ -122,9 +122,14 @@ public struct StoredSegment: Sendable, Equatable {
     public var recordedAt: Date
     /// Where its (encrypted) bundle is in the blob store.
     public var blob: String
+    /// What reviewers and scientists call it instead of its id (`s-` and 16 random hex
+    /// digits): the id is in the audit log beside the contributor's, so sharing it would let an
+    /// admin and a scientist together put a name to a pseudonym.
+    public var handle: String
 
     public init(id: String, contributor: String, device: String, sha256: String, bytes: Int64, policyHash: String, receivedAt: Date,
-                recordedAt: Date? = nil, blob: String) {
+                recordedAt: Date? = nil, blob: String, handle: String = StoredSegment.newHandle()) {
+        self.handle = handle
         self.id = id
         self.contributor = contributor
         self.device = device
@@ -137,17 +142,28 @@ public struct StoredSegment: Sendable, Equatable {
     }
 }
 
-/// A stored segment as reviewers and scientists see it: its contributor only by pseudonym.
+extension StoredSegment {
+    /// `s-` and 16 random hex digits.
+    public static func newHandle() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "s-" + (0..<8).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexDigits
+    }
+}
+
+/// A stored segment as reviewers and scientists see it: its contributor only by pseudonym,
+/// itself by its handle (`id` stays on the server, for its own bookkeeping).
 public struct PseudonymousSegment: Sendable, Equatable {
     public var id: String
+    public var handle: String
     public var pseudonym: String
     public var sha256: String
     public var bytes: Int64
     public var policyHash: String
     public var receivedAt: Date
 
-    public init(id: String, pseudonym: String, sha256: String, bytes: Int64, policyHash: String, receivedAt: Date) {
+    public init(id: String, handle: String, pseudonym: String, sha256: String, bytes: Int64, policyHash: String, receivedAt: Date) {
         self.id = id
+        self.handle = handle
         self.pseudonym = pseudonym
         self.sha256 = sha256
         self.bytes = bytes
@@ -295,6 +311,8 @@ public protocol MetadataStore: Sendable {
     /// audit log, in one transaction: a stored segment always has its audit record.
     func insertSegment(_ segment: StoredSegment, audit: AuditEntry) async throws -> SegmentInsertion
     func segment(_ id: String) async throws -> StoredSegment?
+    /// The segment reviewers and scientists know by `handle`.
+    func segment(handle: String) async throws -> StoredSegment?
     func segments(contributor: String) async throws -> [StoredSegment]
     /// Segments recorded under `policyHash` whose recording ended before `cutoff` (retention).
     func segments(policyHash: String, recordedBefore cutoff: Date) async throws -> [StoredSegment]

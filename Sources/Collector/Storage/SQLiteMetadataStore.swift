@@ -124,6 +124,9 @@ public final class SQLiteMetadataStore: MetadataStore {
                 t.add(column: "until_at", .double)
             }
             try db.execute(sql: "UPDATE segment SET recorded_at = received_at")
+            try db.alter(table: "segment") { t in t.add(column: "handle", .text) }
+            try db.execute(sql: "UPDATE segment SET handle = 's-' || lower(hex(randomblob(8)))")
+            try db.create(index: "segment_handle", on: "segment", columns: ["handle"], unique: true)
             try db.create(table: "review_verdict") { t in
                 t.column("segment", .text).notNull()
                 t.column("step", .integer).notNull()
@@ -377,10 +380,10 @@ public final class SQLiteMetadataStore: MetadataStore {
                 return .exists(existing)
             }
             try db.execute(sql: """
-                INSERT INTO segment (id, contributor, device, sha256, bytes, policy_hash, received_at, recorded_at, blob)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO segment (id, contributor, device, sha256, bytes, policy_hash, received_at, recorded_at, blob, handle)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [segment.id, segment.contributor, segment.device, segment.sha256, segment.bytes, segment.policyHash,
-                                 segment.receivedAt.timeIntervalSince1970, segment.recordedAt.timeIntervalSince1970, segment.blob])
+                                 segment.receivedAt.timeIntervalSince1970, segment.recordedAt.timeIntervalSince1970, segment.blob, segment.handle])
             _ = try Self.append(audit, in: db)
             return .inserted
         }
@@ -388,6 +391,10 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func segment(_ id: String) async throws -> StoredSegment? {
         try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE id = ?", arguments: [id]).map(Self.segment) }
+    }
+
+    public func segment(handle: String) async throws -> StoredSegment? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE handle = ?", arguments: [handle]).map(Self.segment) }
     }
 
     public func segments(contributor: String) async throws -> [StoredSegment] {
@@ -415,7 +422,7 @@ public final class SQLiteMetadataStore: MetadataStore {
             try Row.fetchAll(db, sql: """
                 SELECT s.*, c.pseudonym FROM segment s JOIN contributor c ON c.id = s.contributor ORDER BY s.received_at, s.id
                 """).map { row in
-                PseudonymousSegment(id: row["id"], pseudonym: row["pseudonym"], sha256: row["sha256"], bytes: row["bytes"],
+                PseudonymousSegment(id: row["id"], handle: row["handle"], pseudonym: row["pseudonym"], sha256: row["sha256"], bytes: row["bytes"],
                                     policyHash: row["policy_hash"], receivedAt: Date(timeIntervalSince1970: row["received_at"]))
             }
         }
@@ -473,7 +480,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     private static func segment(_ row: Row) -> StoredSegment {
         StoredSegment(id: row["id"], contributor: row["contributor"], device: row["device"], sha256: row["sha256"], bytes: row["bytes"],
                       policyHash: row["policy_hash"], receivedAt: Date(timeIntervalSince1970: row["received_at"]),
-                      recordedAt: (row["recorded_at"] as Double?).map(Date.init(timeIntervalSince1970:)), blob: row["blob"])
+                      recordedAt: (row["recorded_at"] as Double?).map(Date.init(timeIntervalSince1970:)), blob: row["blob"], handle: row["handle"] ?? row["id"])
     }
 
     // MARK: Audit
