@@ -57,11 +57,14 @@ public final class CollectorClient: Sendable {
         case refused(status: Int, code: String, message: String)
         /// No answer: connection refused, reset, timed out.
         case unreachable(String)
+        /// An answer without what it should hold.
+        case unexpected(String)
 
         public var description: String {
             switch self {
             case let .refused(status, code, message): "the server refused (\(status) \(code)): \(message)"
             case let .unreachable(reason): "cannot reach the server: \(reason)"
+            case let .unexpected(reason): "the server's answer is not usable: \(reason)"
             }
         }
 
@@ -69,6 +72,7 @@ public final class CollectorClient: Sendable {
         public var isTransient: Bool {
             switch self {
             case .unreachable: true
+            case .unexpected: false
             case let .refused(status, _, _): status >= 500 || status == 429
             }
         }

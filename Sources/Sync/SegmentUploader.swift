@@ -49,9 +49,7 @@ public struct SegmentUploader {
         for consent in consents {
             do {
                 _ = try await retrying {
-                    try await client.send("POST", "/v1/consents", json: .object([("policy_hash", .string(consent.policyHash)),
-                                                                               ("accepted_at", .string(RFC3339.string(from: consent.acceptedAt)))]),
-                                          as: .device(credential))
+                    try await client.recordConsent(policyHash: consent.policyHash, acceptedAt: consent.acceptedAt, as: .device(credential))
                 }
             } catch let failure as CollectorClient.Failure where !failure.isTransient {
                 continue // a policy this organisation did not publish: uploads under it are refused, and reported then

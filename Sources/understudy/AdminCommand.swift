@@ -29,11 +29,7 @@ struct StaffOptions: ParsableArguments {
         guard let key = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) else {
             throw CommandFailure("cannot read the key file \(path)")
         }
-        return try await CollectorClient.with(url) { client in
-            let login = try await client.send("POST", "/v1/login", json: .object([("user", .string(user)), ("key", .string(key))]), as: .anonymous)
-            guard let token = login.json?["token"]?.stringValue else { throw CommandFailure("the server gave no session token") }
-            return try await body(client, .staff(token: token))
-        }
+        return try await CollectorClient.with(url) { client in try await body(client, try await client.login(user: user, key: key)) }
     }
 }
 
@@ -171,7 +167,7 @@ struct AdminCommand: AsyncParsableCommand {
             guard let document = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandFailure("cannot read \(file)") }
             guard let signature = try? String(contentsOfFile: file + ".sig", encoding: .utf8) else { throw CommandFailure("\(file) is not signed (no \(file).sig)") }
             let answer = try await staff.session { client, me in
-                try await client.send("POST", "/v1/policies", json: .object([("document", .string(document)), ("signature", .string(signature))]), as: me)
+                try await client.publishPolicy(document: document, signature: signature, as: me)
             }
             print("Published \(answer.json?["name"]?.stringValue ?? "") v\(answer.json?["version"]?.intValue ?? 0) (\(answer.json?["hash"]?.stringValue?.prefix(16) ?? "")).")
         }

@@ -17,18 +17,10 @@ struct EnrollCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else { throw ValidationError("--server must be an http(s) URL") }
-        let (fresh, publicKey) = DeviceCredential.generate()
-        let answer = try await CollectorClient.with(url) { client in
-            try await client.send("POST", "/v1/enrol", json: .object([
-                ("code", .string(code)), ("public_key", .string(publicKey)), ("name", .string(name)),
-            ]), as: .anonymous)
-        }
-        guard let device = answer.json?["device"]?.stringValue, let contributor = answer.json?["contributor"]?.stringValue else {
-            throw CommandFailure("the server's answer names no device")
-        }
-        try DeviceCredential(server: url, device: device, contributor: contributor, key: fresh.key).save()
-        print("Enrolled as device \(device) of contributor \(contributor) with \(url.absoluteString).")
-        for key in answer.json?["policy_keys"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+        let (credential, policyKeys) = try await CollectorClient.with(url) { client in try await client.enrol(code: code, name: name) }
+        try credential.save()
+        print("Enrolled as device \(credential.device) of contributor \(credential.contributor) with \(url.absoluteString).")
+        for key in policyKeys {
             print("Trusting your organisation's policy signing key \(try Self.trust(key)).")
         }
     }

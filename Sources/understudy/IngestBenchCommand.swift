@@ -147,29 +147,17 @@ struct IngestBenchCommand: AsyncParsableCommand {
     /// `count` devices (one contributor each) that consented to it.
     private func organise(_ url: URL, devices count: Int, policy: URL, adminKey: URL) async throws -> [DeviceCredential] {
         try await CollectorClient.with(url) { client in
-            func signIn(_ user: String, _ key: String) async throws -> CollectorClient.Identity {
-                let login = try await client.send("POST", "/v1/login", json: .object([("user", .string(user)), ("key", .string(key))]), as: .anonymous)
-                return .staff(token: login.json?["token"]?.stringValue ?? "")
-            }
-            let admin = try await signIn("admin", try String(contentsOf: adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+            let admin = try await client.login(user: "admin", key: try String(contentsOf: adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
             let made = try await client.send("POST", "/v1/users", json: .object([("name", .string("po")), ("role", .string("privacy_officer"))]), as: admin)
-            let officer = try await signIn("po", made.json?["key"]?.stringValue ?? "")
-            _ = try await client.send("POST", "/v1/policies", json: .object([
-                ("document", .string(try String(contentsOf: policy, encoding: .utf8))),
-                ("signature", .string(try String(contentsOf: PolicySigning.signatureURL(policy), encoding: .utf8))),
-            ]), as: officer)
+            let officer = try await client.login(user: "po", key: made.json?["key"]?.stringValue ?? "")
+            _ = try await client.publishPolicy(document: try String(contentsOf: policy, encoding: .utf8),
+                                               signature: try String(contentsOf: PolicySigning.signatureURL(policy), encoding: .utf8), as: officer)
             let hash = SHA256.hash(data: try Data(contentsOf: policy)).hexDigits
             var credentials: [DeviceCredential] = []
             for n in 0..<count {
                 let code = try await client.send("POST", "/v1/enrolment-codes", json: .object([("contributor", .string("bench-\(n)"))]), as: admin)
-                let (fresh, publicKey) = DeviceCredential.generate()
-                let enrolled = try await client.send("POST", "/v1/enrol", json: .object([
-                    ("code", .string(code.json?["code"]?.stringValue ?? "")), ("public_key", .string(publicKey)), ("name", .string("bench-\(n)")),
-                ]), as: .anonymous)
-                let credential = DeviceCredential(server: url, device: enrolled.json?["device"]?.stringValue ?? "", contributor: "bench-\(n)", key: fresh.key)
-                _ = try await client.send("POST", "/v1/consents", json: .object([
-                    ("policy_hash", .string(hash)), ("accepted_at", .string(RFC3339.string(from: Date()))),
-                ]), as: .device(credential))
+                let (credential, _) = try await client.enrol(code: code.json?["code"]?.stringValue ?? "", name: "bench-\(n)")
+                _ = try await client.recordConsent(policyHash: hash, acceptedAt: Date(), as: .device(credential))
                 credentials.append(credential)
             }
             return credentials
