@@ -26,8 +26,10 @@ public final class PolicyGate: CapturePolicy, Sendable {
         var lastNs: UInt64 = 0
         /// Markers waiting for their time to come in the stream, oldest first.
         var markers: [CapturedEvent] = []
-        /// The exemptions in force when last looked at (some hold for a period only).
+        /// The exemptions in force when last looked at (some hold for a period only), and
+        /// whether one of them covers all capture.
         var activeExemptions: Set<String> = []
+        var exemptsAll = false
     }
 
     /// How late an event may still arrive after its time (capture's reorder window and batching).
@@ -42,7 +44,9 @@ public final class PolicyGate: CapturePolicy, Sendable {
     public init(rules: WindowRules, clock: @escaping @Sendable () -> UInt64) {
         policy = rules.policy
         self.clock = clock
-        state = Mutex(State(rules: rules))
+        var initial = State(rules: rules)
+        Self.noteExemptionsInForce(&initial)
+        state = Mutex(initial)
     }
 
     /// Sets where `t_ns` 0 is: the clock reading and wall-clock time at the session's start.
@@ -65,7 +69,7 @@ public final class PolicyGate: CapturePolicy, Sendable {
 
     public var framesAllowed: Bool {
         let t = now()
-        return state.withLock { s in !s.stopped && !(s.pause.map { t >= $0.fromNs && t < $0.untilNs } ?? false) && !s.rules.exemptsAll(at: Date()) }
+        return state.withLock { s in !s.stopped && !(s.pause.map { t >= $0.fromNs && t < $0.untilNs } ?? false) && !s.exemptsAll }
     }
 
     public var revision: UInt64 { state.withLock { $0.revision } }
@@ -121,14 +125,20 @@ public final class PolicyGate: CapturePolicy, Sendable {
         state.withLock { s in
             guard s.rules.exemptions != exemptions else { return }
             s.rules.exemptions = exemptions
-            s.activeExemptions = Self.active(exemptions)
+            Self.noteExemptionsInForce(&s)
             s.revision += 1
         }
     }
 
-    private static func active(_ exemptions: [Exemption]) -> Set<String> {
+    /// Looks at which exemptions hold now; true when that changed since the last look.
+    @discardableResult
+    private static func noteExemptionsInForce(_ s: inout State) -> Bool {
         let now = Date()
-        return Set(exemptions.filter { $0.isActive(at: now) }.map(\.id))
+        let active = Set(s.rules.exemptions.filter { $0.isActive(at: now) }.map(\.id))
+        guard active != s.activeExemptions else { return false }
+        s.activeExemptions = active
+        s.exemptsAll = s.rules.exemptsAll(at: now)
+        return true
     }
 
     /// Consent is gone: nothing more is stored.
@@ -168,10 +178,7 @@ public final class PolicyGate: CapturePolicy, Sendable {
     /// where an exemption's period starting or ending takes effect.
     public func tick() -> [CapturedEvent] {
         state.withLock { s in
-            let active = Self.active(s.rules.exemptions)
-            guard active != s.activeExemptions else { return }
-            s.activeExemptions = active
-            s.revision += 1
+            if Self.noteExemptionsInForce(&s) { s.revision += 1 }
         }
         let t = now()
         guard t > Self.latenessNs else { return [] }
@@ -205,7 +212,7 @@ public final class PolicyGate: CapturePolicy, Sendable {
 
     /// `context` nil: no window is known to have focus; only an exemption of all capture excludes then.
     private func refocus(_ context: WindowContext?, at t: UInt64, _ s: inout State, into out: inout [CapturedEvent]) {
-        let treatment = context.map { s.rules.treatment(of: $0) } ?? (s.rules.exemptsAll(at: Date()) ? .exclude : .capture)
+        let treatment = context.map { s.rules.treatment(of: $0) } ?? (s.exemptsAll ? .exclude : .capture)
         s.focus = context
         s.focusRevision = s.revision
         if treatment == .exclude, s.excludedSince == nil { s.excludedSince = t }

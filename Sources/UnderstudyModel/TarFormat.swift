@@ -59,6 +59,23 @@ public enum TarFormat {
     public struct Member: Sendable, Equatable {
         public var name: String
         public var data: Data
+
+        public init(name: String, data: Data) {
+            self.name = name
+            self.data = data
+        }
+    }
+
+    /// An archive in memory holding `members`, in order (what ``members(of:)`` reads back).
+    public static func archive(_ members: [Member], mtime: Int) throws(Failure) -> Data {
+        var archive = Data()
+        for member in members {
+            archive.append(try header(member.name, size: member.data.count, mtime: mtime))
+            archive.append(member.data)
+            archive.append(padding(member.data.count))
+        }
+        archive.append(end)
+        return archive
     }
 
     /// The regular-file members of an archive held in memory; nil when it is not a well-formed ustar archive.

@@ -3,8 +3,8 @@ import Hummingbird
 import UnderstudyModel
 
 /// What scientists get: the held segments for building datasets, under pseudonyms and with
-/// wall-clock times moved (``StaffBundle``), with the steps reviewers judged bad. Each segment exported is audited under its contributor, so
-/// they can see their data went into a dataset.
+/// wall-clock times moved (``StaffBundle``), with the steps reviewers judged bad. Each segment
+/// exported is audited under its contributor, so they can see their data went into a dataset.
 struct DatasetRoutes {
     let state: CollectorState
 
@@ -38,6 +38,6 @@ struct DatasetRoutes {
     @Sendable func export(_ request: Request, context: CollectorContext) async throws -> Response {
         _ = try context.requireStaff([.scientist], to: "export datasets")
         let segment = try await state.segment(handle: try context.parameters.require("id"))
-        return try await BundleDownload(state: state).response(segment, actor: context.actor, action: "segment_exported")
+        return try await BundleDownload(state: state).toStaff(segment, actor: context.actor, action: "segment_exported")
     }
 }

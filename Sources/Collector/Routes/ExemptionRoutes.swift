@@ -3,8 +3,8 @@ import Hummingbird
 import UnderstudyModel
 
 /// Exemption requests: a contributor asks (for an app, a site or a window title kept out of
-/// capture, or for all capture, each for good or for a period), the privacy officer approves or denies, and the device applies an approval on
-/// its next sync like a personal exemption.
+/// capture, or for all capture, each for good or for a period), the privacy officer approves
+/// or denies, and the device applies an approval on its next sync like a personal exemption.
 struct ExemptionRoutes {
     let state: CollectorState
 

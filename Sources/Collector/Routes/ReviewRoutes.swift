@@ -30,10 +30,10 @@ struct ReviewRoutes {
     @Sendable func open(_ request: Request, context: CollectorContext) async throws -> Response {
         _ = try context.requireStaff([.reviewer], to: "review segments")
         let segment = try await state.segment(handle: try context.parameters.require("id"))
-        return try await BundleDownload(state: state).response(segment, actor: context.actor, action: "segment_reviewed")
+        return try await BundleDownload(state: state).toStaff(segment, actor: context.actor, action: "segment_reviewed")
     }
 
-    /// `{"verdicts": [{"step": SEQ, "verdict": "good"|"bad", "reason": "..."}]}`: at most
+    /// `{"verdicts": [{"step": T_NS, "verdict": "good"|"bad", "reason": "..."}]}`: at most
     /// 10,000 at once; a later verdict on a step replaces the earlier one.
     @Sendable func judge(_ request: Request, context: CollectorContext) async throws -> Response {
         let reviewer = try context.requireStaff([.reviewer], to: "review segments")
@@ -44,7 +44,7 @@ struct ReviewRoutes {
         }
         let now = state.now()
         let verdicts = try items.map { item in
-            guard let step = item["step"]?.intValue, step >= 0 else { throw APIError.badRequest("each verdict's 'step' is the seq of the step's first event") }
+            guard let step = item["step"]?.intValue, step >= 0 else { throw APIError.badRequest("each verdict's 'step' is the step's t_ns (when its first input happened, ns since its session started)") }
             guard let verdict = item["verdict"]?.stringValue.flatMap(StepVerdict.Verdict.init(rawValue:)) else {
                 throw APIError.badRequest("each verdict's 'verdict' is good or bad")
             }

@@ -142,6 +142,6 @@ struct SegmentRoutes {
         guard let segment = try await state.metadata.segment(id), segment.contributor == device.contributor else {
             throw APIError.notFound("segment \(id)")
         }
-        return try await BundleDownload(state: state).response(segment, actor: context.actor, action: "segment_read")
+        return try await BundleDownload(state: state).toContributor(segment, actor: context.actor)
     }
 }

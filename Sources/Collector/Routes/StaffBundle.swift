@@ -17,24 +17,19 @@ enum StaffBundle {
         else { return nil }
         let offset = offset(session: session, key: key)
         func moved(_ date: Date) -> Date { date.addingTimeInterval(-offset) }
-        var archive = Data()
-        for member in members {
-            var data = member.data
+        var rewritten: [TarFormat.Member] = []
+        for var member in members {
             if member.name == "segment.json" {
-                data = Data(renamed(shift(header, by: moved), to: handle).serializedPretty.utf8)
+                member.data = Data(renamed(shift(header, by: moved), to: handle).serializedPretty.utf8)
             } else if member.name == "events.jsonl" {
                 guard let events = try? String(decoding: member.data, as: UTF8.self).split(separator: "\n")
                     .map({ try Event(json: try JSONValue.parse(Data($0.utf8))) })
                 else { return nil }
-                data = Data(events.map { shift($0, by: moved).json.serialized + "\n" }.joined().utf8)
+                member.data = Data(events.map { shift($0, by: moved).json.serialized + "\n" }.joined().utf8)
             }
-            guard let entry = try? TarFormat.header(member.name, size: data.count, mtime: 0) else { return nil }
-            archive.append(entry)
-            archive.append(data)
-            archive.append(TarFormat.padding(data.count))
+            rewritten.append(member)
         }
-        archive.append(TarFormat.end)
-        return archive
+        return try? TarFormat.archive(rewritten, mtime: 0)
     }
 
     /// Seconds to move a session's times back by.

@@ -172,8 +172,8 @@ public struct PseudonymousSegment: Sendable, Equatable {
     }
 }
 
-/// A reviewer's judgement of one step of a segment, named by the `seq` of the step's first
-/// event (stable however the steps are compiled). Exports leave out episodes holding a bad step.
+/// A reviewer's judgement of one step of a segment, named by the step's `t_ns` (when its
+/// first input happened, in ns since its session started: stable however the steps are compiled). Exports leave out episodes holding a bad step.
 public struct StepVerdict: Sendable, Equatable {
     public enum Verdict: String, Sendable, CaseIterable { case good, bad }
     public var segment: String
