@@ -22,20 +22,9 @@ public enum DurableFile {
     /// Writes `contents` to `path` through a temporary file and a rename. The folder is not
     /// synced here: a writer placing many files syncs it once with ``syncFolder(_:)``.
     public static func replace(_ path: String, contents: Data) throws(Failure) {
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Failure(path: temporary, errno: errno) }
-        do {
-            try finish(fd, path: temporary, contents: contents)
-        } catch {
-            unlink(temporary)
-            throw error
-        }
-        guard rename(temporary, path) == 0 else {
-            let failure = Failure(path: path, errno: errno)
-            unlink(temporary)
-            throw failure
-        }
+        let writer = try Writer(path)
+        try writer.write(contents)
+        try writer.commit(syncingFolder: false)
     }
 
     public static func syncFolder(of path: String) throws(Failure) {
@@ -86,8 +75,10 @@ public enum DurableFile {
 
         func write(_ data: Data) throws(Failure) { try writeAll(fd, path: path + ".tmp", data) }
 
-        func commit() throws(Failure) {
-            guard fsync(fd) == 0 else { throw Failure(path: path, errno: errno) }
+        /// Syncs the file and renames it into place, then syncs its folder unless told not to
+        /// (a writer placing many files syncs the folder once).
+        func commit(syncingFolder: Bool = true) throws(Failure) {
+            guard fsync(fd) == 0 else { throw Failure(path: path + ".tmp", errno: errno) }
             close(fd)
             fd = -1
             guard rename(path + ".tmp", path) == 0 else {
@@ -95,7 +86,7 @@ public enum DurableFile {
                 unlink(path + ".tmp")
                 throw failure
             }
-            try syncFolder(of: path)
+            if syncingFolder { try syncFolder(of: path) }
         }
 
         deinit {
