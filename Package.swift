@@ -101,6 +101,10 @@ let package = Package(
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "UnderstudyModel"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "XTestSupport"]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", "XTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The device's and the collector's decisions under a clock set to other years.
+        .testTarget(name: "ClockTests", dependencies: ["UnderstudyModel", "Vault", "Privacy", "Sync", "Collector",
+                                                       .product(name: "Logging", package: "swift-log"),
+                                                       .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // Runs the built `understudy` binary as a user would.
         .testTarget(name: "CommandLineTests", dependencies: ["UnderstudyModel", "Vault", "Capture", "Datasets", "Sync", "Collector", "XTestSupport", "understudy",
                                                               .product(name: "Yams", package: "Yams")]),

@@ -29,8 +29,8 @@ public final class CollectorProcess: @unchecked Sendable {
         process.standardError = output
         try process.run()
         var text = ""
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, !text.contains(Self.readyLine) {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, !text.contains(Self.readyLine) {
             let chunk = output.fileHandleForReading.availableData
             if chunk.isEmpty { if !process.isRunning { break }; continue }
             text += String(decoding: chunk, as: UTF8.self)

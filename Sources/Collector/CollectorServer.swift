@@ -27,13 +27,14 @@ public struct CollectorServer: Sendable {
     }
 
     /// Opens (creating when absent) the embedded stores under `config.data`, and the key-encryption key.
-    public static func embedded(_ config: CollectorConfig, environment: [String: String], logger: Logger) throws -> CollectorServer {
+    public static func embedded(_ config: CollectorConfig, environment: [String: String], logger: Logger,
+                                clock: WallClock = .system) throws -> CollectorServer {
         try FileManager.default.createDirectory(at: config.data, withIntermediateDirectories: true)
         chmod(config.data.path, 0o700)
         let metadata = try SQLiteMetadataStore(path: config.data.appendingPathComponent("collector.sqlite").path)
         let blobs = try DirectoryBlobStore(root: config.data.appendingPathComponent("blobs", isDirectory: true))
         let kek = try LocalKeyEncryptionKey.load(file: config.kekFile, environment: environment, create: true)
-        return CollectorServer(state: CollectorState(metadata: metadata, blobs: blobs, keys: kek, config: config, logger: logger))
+        return CollectorServer(state: CollectorState(metadata: metadata, blobs: blobs, keys: kek, config: config, logger: logger, clock: clock))
     }
 
     public init(state: CollectorState) {
@@ -72,6 +73,15 @@ public struct CollectorServer: Sendable {
 
     /// Serves until SIGTERM or SIGINT. `onReady` is called with the address once it listens.
     public func run(onReady: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+        let group = ServiceGroup(configuration: .init(services: try services(onReady: onReady), gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: state.logger))
+        try await group.run()
+    }
+
+    /// The HTTP server and the retention sweeper, for a `ServiceGroup` to run: ``run(onReady:)``
+    /// runs them until a signal; an embedding program (or a test) runs them in its own group
+    /// and shuts them down gracefully when it is done.
+    public func services(onReady: @escaping @Sendable (String) -> Void = { _ in }) throws -> [any Service] {
         let config = state.config
         let tls = try tlsConfiguration()
         guard tls != nil || config.isLoopback || config.allowInsecureHTTP else { throw Failure.insecure(config.host) }
@@ -87,8 +97,7 @@ public struct CollectorServer: Sendable {
             logger: state.logger
         )
         let sweeper = RetentionSweeper(state: state, interval: .milliseconds(Int64(config.sweepInterval * 1000)))
-        let services = ServiceGroup(configuration: .init(services: [app, sweeper], gracefulShutdownSignals: [.sigterm, .sigint], logger: state.logger))
-        try await services.run()
+        return [app, sweeper]
     }
 
     private func tlsConfiguration() throws -> TLSConfiguration? {

@@ -10,15 +10,21 @@ public struct CollectorState: Sendable {
     public let keys: any KeyWrapper
     public let config: CollectorConfig
     public let logger: Logger
-    public var now: @Sendable () -> Date = { Date() }
+    /// What expiry, clock-skew checks, retention and audit times take as now.
+    public let clock: WallClock
 
-    public init(metadata: any MetadataStore, blobs: any BlobStore, keys: any KeyWrapper, config: CollectorConfig, logger: Logger) {
+    public init(metadata: any MetadataStore, blobs: any BlobStore, keys: any KeyWrapper, config: CollectorConfig, logger: Logger,
+                clock: WallClock = .system) {
         self.metadata = metadata
         self.blobs = blobs
         self.keys = keys
         self.config = config
         self.logger = logger
+        self.clock = clock
     }
+
+    /// The time now, by ``clock``.
+    func now() -> Date { clock.now() }
 
     /// Appends an audit record; the request fails if the record cannot be written.
     @discardableResult

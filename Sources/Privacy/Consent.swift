@@ -63,7 +63,7 @@ public struct ConsentStore: Sendable {
     }
 
     @discardableResult
-    public func accept(_ document: PolicyDocument, at date: Date = Date()) throws(PrivacyStoreError) -> ConsentRecord {
+    public func accept(_ document: PolicyDocument, at date: Date = WallClock.system.now()) throws(PrivacyStoreError) -> ConsentRecord {
         var contents = try load()
         let record = ConsentRecord(policyHash: document.hash, name: document.policy.name, version: document.policy.version,
                                    acceptedAt: date, document: document.text)
@@ -73,7 +73,7 @@ public struct ConsentStore: Sendable {
         return record
     }
 
-    public func withdraw(at date: Date = Date()) throws(PrivacyStoreError) {
+    public func withdraw(at date: Date = WallClock.system.now()) throws(PrivacyStoreError) {
         var contents = try load()
         contents.withdrawnAt = date
         try JSONStore.save(contents, to: url)

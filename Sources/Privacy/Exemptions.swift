@@ -21,7 +21,7 @@ public struct Exemption: Sendable, Equatable, Codable {
     /// When it stops holding (never when nil).
     public var until: Date?
 
-    public init(id: String = String(UUID().uuidString.prefix(8)).lowercased(), kind: Kind, value: String, addedAt: Date = Date(),
+    public init(id: String = String(UUID().uuidString.prefix(8)).lowercased(), kind: Kind, value: String, addedAt: Date = WallClock.system.now(),
                 from: Date? = nil, until: Date? = nil) {
         self.id = id
         self.kind = kind

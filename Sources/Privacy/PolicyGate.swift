@@ -37,13 +37,15 @@ public final class PolicyGate: CapturePolicy, Sendable {
 
     public let policy: Policy
     private let clock: @Sendable () -> UInt64
-    private let origin = Mutex<(ns: UInt64, wall: Date)>((0, Date()))
+    private let origin: Mutex<(ns: UInt64, wall: Date)>
     private let state: Mutex<State>
 
-    /// - Parameter clock: monotonic nanoseconds, the clock `t_ns` counts on.
+    /// - Parameter clock: monotonic nanoseconds, the clock `t_ns` counts on. Wall-clock time
+    ///   (whether an exemption's period holds) comes from the rules' ``WindowRules/clock``.
     public init(rules: WindowRules, clock: @escaping @Sendable () -> UInt64) {
         policy = rules.policy
         self.clock = clock
+        origin = Mutex((0, rules.clock.now()))
         var initial = State(rules: rules)
         Self.noteExemptionsInForce(&initial)
         state = Mutex(initial)
@@ -133,7 +135,7 @@ public final class PolicyGate: CapturePolicy, Sendable {
     /// Looks at which exemptions hold now; true when that changed since the last look.
     @discardableResult
     private static func noteExemptionsInForce(_ s: inout State) -> Bool {
-        let now = Date()
+        let now = s.rules.clock.now()
         let active = Set(s.rules.exemptions.filter { $0.isActive(at: now) }.map(\.id))
         guard active != s.activeExemptions else { return false }
         s.activeExemptions = active

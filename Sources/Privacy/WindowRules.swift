@@ -12,11 +12,14 @@ public struct WindowRules: Sendable {
     public let policy: Policy
     public let catalog: Catalog
     public var exemptions: [Exemption]
+    /// What decides whether an exemption for a period holds now.
+    public let clock: WallClock
 
-    public init(policy: Policy, catalog: Catalog = .shared, exemptions: [Exemption] = []) {
+    public init(policy: Policy, catalog: Catalog = .shared, exemptions: [Exemption] = [], clock: WallClock = .system) {
         self.policy = policy
         self.catalog = catalog
         self.exemptions = exemptions
+        self.clock = clock
     }
 
     /// Whether an exemption of all capture holds at `date`: then nothing is captured, whatever has focus.
@@ -34,7 +37,7 @@ public struct WindowRules: Sendable {
         if let floor = Self.floorCategories.first(where: categories.contains) {
             return (.exclude, "always excluded (\(floor))")
         }
-        let now = Date()
+        let now = clock.now()
         if let exemption = exemptions.first(where: { $0.isActive(at: now) && $0.matches(window) }) {
             return (.exclude, "your exemption of \(exemption.summary)")
         }

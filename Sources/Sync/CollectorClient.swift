@@ -9,6 +9,8 @@ import UnderstudyModel
 /// uploads streamed from a file. Errors carry the server's code and message.
 public final class CollectorClient: Sendable {
     public let server: URL
+    /// The time signed requests carry; the server refuses one too far from its own.
+    public let clock: WallClock
     private let http: HTTPClient
     private let timeout: TimeAmount
 
@@ -16,8 +18,10 @@ public final class CollectorClient: Sendable {
     /// collector's certificate comes from its own CA sets it on its devices.
     public static let caFileVariable = "UNDERSTUDY_CA_FILE"
 
-    public init(server: URL, timeout: TimeAmount = .seconds(60), environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(server: URL, timeout: TimeAmount = .seconds(60), environment: [String: String] = ProcessInfo.processInfo.environment,
+                clock: WallClock = .system) {
         self.server = server
+        self.clock = clock
         self.timeout = timeout
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(10), read: timeout)
@@ -32,9 +36,10 @@ public final class CollectorClient: Sendable {
     public func shutdown() async { try? await http.shutdown() }
 
     /// Runs `body` with a client for `server`, shut down afterwards whatever happens.
-    public static func with<T>(_ server: URL, timeout: Duration = .seconds(60), _ body: (CollectorClient) async throws -> T) async throws -> T {
+    public static func with<T>(_ server: URL, timeout: Duration = .seconds(60), clock: WallClock = .system,
+                               _ body: (CollectorClient) async throws -> T) async throws -> T {
         let (seconds, attoseconds) = timeout.components
-        let client = CollectorClient(server: server, timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+        let client = CollectorClient(server: server, timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000), clock: clock)
         do {
             let result = try await body(client)
             await client.shutdown()
@@ -135,7 +140,7 @@ public final class CollectorClient: Sendable {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
         case let .device(credential):
             do {
-                for (name, value) in try credential.headers(method: method, target: path, contentSHA256: sha256) { request.headers.add(name: name, value: value) }
+                for (name, value) in try credential.headers(method: method, target: path, contentSHA256: sha256, now: clock.now()) { request.headers.add(name: name, value: value) }
             } catch {
                 throw .unreachable("cannot sign the request: \(error)")
             }

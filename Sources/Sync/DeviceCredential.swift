@@ -73,8 +73,8 @@ public struct DeviceCredential: Sendable {
                 key.publicKey.rawRepresentation.base64EncodedString())
     }
 
-    /// The signature headers for a request (``RequestSigning``).
-    public func headers(method: String, target: String, contentSHA256: String, now: Date = Date()) throws -> [(String, String)] {
+    /// The signature headers for a request (``RequestSigning``), dated `now`.
+    public func headers(method: String, target: String, contentSHA256: String, now: Date) throws -> [(String, String)] {
         let date = Int64(now.timeIntervalSince1970)
         let nonce = (0..<16).map { _ in UInt8.random(in: 0...255) }.hexDigits
         let signature = try key.signature(for: RequestSigning.message(method: method, target: target, date: date, nonce: nonce, contentSHA256: contentSHA256))

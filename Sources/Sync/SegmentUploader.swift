@@ -44,8 +44,9 @@ public struct SegmentUploader {
         self.settings = settings
     }
 
-    /// Sends the consents first (uploads under a policy need one), then every due segment.
-    public func run(consents: [(policyHash: String, acceptedAt: Date)], now: Date = Date()) async throws -> Report {
+    /// Sends the consents first (uploads under a policy need one), then every segment whose
+    /// review window has passed by the vault's clock.
+    public func run(consents: [(policyHash: String, acceptedAt: Date)]) async throws -> Report {
         for consent in consents {
             do {
                 _ = try await retrying {
@@ -61,7 +62,7 @@ public struct SegmentUploader {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         for segment in try vault.segments() where segment.sealed {
-            guard segment.to.addingTimeInterval(settings.reviewWindow) <= now else {
+            guard segment.to.addingTimeInterval(settings.reviewWindow) <= vault.clock.now() else {
                 report.waiting += 1
                 continue
             }

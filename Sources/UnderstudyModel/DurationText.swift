@@ -51,6 +51,11 @@ public enum ByteSizeText {
 }
 
 extension Duration {
+    /// Seconds, fractions included (negative for negative durations).
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+
     /// Whole nanoseconds (zero for negative durations), for arithmetic on `t_ns` clocks.
     public var ns: UInt64 {
         let (seconds, attoseconds) = components

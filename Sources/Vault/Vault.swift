@@ -20,6 +20,8 @@ public final class Vault: Sendable {
     public let encrypted: Bool
     /// Where the vault key is, for messages.
     public let keyLocation: String
+    /// What retention, sealing and forgetting take as "now".
+    public let clock: WallClock
     let database: DatabasePool
     let key: VaultKey?
 
@@ -31,8 +33,9 @@ public final class Vault: Sendable {
     /// A vault whose key is missing still opens, so `status`, `vault check` and `forget` work;
     /// reading or writing captured data then fails with ``VaultError/keyMissing(_:)``.
     public init(at directory: URL, create: Bool, keyStore: any VaultKeyStore = KeyFileStore(),
-                encrypted newVaultEncrypted: Bool = true) throws(VaultError) {
+                encrypted newVaultEncrypted: Bool = true, clock: WallClock = .system) throws(VaultError) {
         self.directory = directory
+        self.clock = clock
         let path = directory.appendingPathComponent("vault.sqlite").path
         if !FileManager.default.fileExists(atPath: path) {
             guard create else { throw .notAVault(directory.path) }
@@ -50,7 +53,7 @@ public final class Vault: Sendable {
             throw .unreadable(path, "\(error)")
         }
         try VaultSchema.migrate(database, path: path)
-        let info = try Self.identity(database, path: path, keyStore: keyStore, create: create, encrypted: newVaultEncrypted)
+        let info = try Self.identity(database, path: path, keyStore: keyStore, create: create, encrypted: newVaultEncrypted, now: clock.now())
         id = info.id
         encrypted = info.encrypted
         keyLocation = encrypted ? keyStore.location(vaultID: info.id) : "none (encryption off)"
@@ -104,14 +107,14 @@ public final class Vault: Sendable {
 
     /// Reads the vault's identity and loads its key; a new vault gets both.
     private static func identity(_ database: DatabasePool, path: String, keyStore: any VaultKeyStore,
-                                 create: Bool, encrypted: Bool) throws(VaultError) -> Identity {
+                                 create: Bool, encrypted: Bool, now: Date) throws(VaultError) -> Identity {
         let row: Row?
         do {
             row = try database.read { try Row.fetchOne($0, sql: "SELECT * FROM vault_info") }
         } catch {
             throw .unreadable(path, "\(error)")
         }
-        guard let row else { return try initialize(database, path: path, keyStore: keyStore, encrypted: encrypted) }
+        guard let row else { return try initialize(database, path: path, keyStore: keyStore, encrypted: encrypted, now: now) }
         let id: String = row["id"]
         guard row["encryption"] as String != "none" else { return Identity(id: id, encrypted: false) }
         guard let key = try keyStore.loadKey(vaultID: id) else { return Identity(id: id, encrypted: true) }
@@ -121,14 +124,14 @@ public final class Vault: Sendable {
     }
 
     private static func initialize(_ database: DatabasePool, path: String, keyStore: any VaultKeyStore,
-                                   encrypted: Bool) throws(VaultError) -> Identity {
+                                   encrypted: Bool, now: Date) throws(VaultError) -> Identity {
         let id = UUID().uuidString.lowercased()
         let key = try encrypted ? VaultKey(vaultID: id, key: keyStore.createKey(vaultID: id)) : nil
         do {
             let check = try key?.check()
             try database.write { db in
                 try db.execute(sql: "INSERT INTO vault_info (id, created_at, encryption, key_check) VALUES (?, ?, ?, ?)",
-                               arguments: [id, RFC3339.string(from: Date()), encrypted ? "aes-256-gcm" : "none", check])
+                               arguments: [id, RFC3339.string(from: now), encrypted ? "aes-256-gcm" : "none", check])
             }
         } catch {
             throw .writeFailed("\(error)")

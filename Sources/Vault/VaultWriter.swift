@@ -75,7 +75,22 @@ public actor VaultWriter {
         settings = try vault.settings()
         budget = StorageBudget(settings: settings, vault: vault)
         _ = try vault.requireWritable()
+        // Registered before the session row exists, so no prune in this process can delete it between.
+        SessionsBeingWritten.begin(session.id, in: vault)
         let screen = String(decoding: (try? JSONEncoder().encode(session.screen)) ?? Data(), as: UTF8.self)
+        do {
+            try insertSession(screen: screen)
+        } catch {
+            SessionsBeingWritten.end(session.id, in: vault)
+            throw error
+        }
+    }
+
+    deinit {
+        SessionsBeingWritten.end(session.id, in: vault)
+    }
+
+    private nonisolated func insertSession(screen: String) throws(VaultError) {
         try vault.write { db in
             try db.execute(sql: """
                 INSERT INTO session (id, started_at, backend, display, screen, policy_hash, policy_unsigned, consented_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -176,6 +191,8 @@ public actor VaultWriter {
         try vault.write { db in
             try db.execute(sql: "UPDATE session SET ended_at = ? WHERE id = ?", arguments: [RFC3339.string(from: endedAt), id])
         }
+        // Ended: from now on an empty session may go like any other.
+        SessionsBeingWritten.end(id, in: vault)
     }
 
     // MARK: Storing
@@ -240,7 +257,7 @@ public actor VaultWriter {
         sealed += 1
         reloadSettings()
         do {
-            _ = try vault.prune(now: Date(), settings: settings)
+            _ = try vault.prune(settings: settings)
         } catch {
             // Retention is retried at the next seal and by `vault prune`; storing goes on.
         }
@@ -255,7 +272,7 @@ public actor VaultWriter {
         flushes += 1
         guard flushes % 4 == 0, let segment = current, segment.inDatabase,
               let upToMs = try vault.forgetRequest(for: segment.id) else { return }
-        try vault.destroy([segment.id], keepingSession: session.id)
+        try vault.destroy([segment.id])
         current = nil
         // The tiles of later frames may have been in the forgotten segment (or the one before it).
         previous = nil
@@ -275,7 +292,7 @@ public actor VaultWriter {
     private func stopStoring(_ refusal: StorageRefusal) {
         let times = pending.compactMap(\.tNs)
         let fromNs = times.min() ?? latestNs
-        gap = Gap(refusal: refusal, since: Date(), fromNs: fromNs, toNs: max(times.max() ?? fromNs, fromNs))
+        gap = Gap(refusal: refusal, since: vault.clock.now(), fromNs: fromNs, toNs: max(times.max() ?? fromNs, fromNs))
         pending.removeAll()
         pendingBytes = 0
     }

@@ -41,11 +41,11 @@ struct TimeArgument: ExpressibleByArgument, Sendable {
 
     init?(argument: String) {
         if argument == "now" {
-            date = Date()
+            date = WallClock.system.now()
         } else if let date = RFC3339.date(from: argument) ?? Self.secondsPrecision(argument) {
             self.date = date
         } else if let ago = DurationText.parse(argument) {
-            date = Date().addingTimeInterval(-Double(ago.components.seconds) - Double(ago.components.attoseconds) / 1e18)
+            date = WallClock.system.now().addingTimeInterval(-Double(ago.components.seconds) - Double(ago.components.attoseconds) / 1e18)
         } else {
             return nil
         }

@@ -113,9 +113,9 @@ struct ExemptCommand: ParsableCommand {
             let end = try until.map { text -> Date in
                 if let date = RFC3339.date(from: text) { return date }
                 guard let length = DurationText.parse(text) else { throw ValidationError("--until must be an RFC 3339 time or a duration such as 3d") }
-                return (start ?? Date()).addingTimeInterval(Double(length.components.seconds))
+                return (start ?? WallClock.system.now()).addingTimeInterval(Double(length.components.seconds))
             }
-            if let end, end <= (start ?? Date()) { throw ValidationError("--until must come after the period's start") }
+            if let end, end <= (start ?? WallClock.system.now()) { throw ValidationError("--until must come after the period's start") }
             return (start, end)
         }
 
@@ -130,7 +130,7 @@ struct ExemptCommand: ParsableCommand {
             let (kind, value) = target.kindAndValue
             let (start, end) = try period()
             let request = ExemptionRequest(id: String(UUID().uuidString.prefix(8)).lowercased(), kind: kind, value: value, reason: reason,
-                                           requestedAt: Date(), sentAt: nil, from: start, until: end)
+                                           requestedAt: WallClock.system.now(), sentAt: nil, from: start, until: end)
             contents.requests.append(request)
             try store.save(contents)
             print("Recorded request \(request.id); it is sent when this device syncs with your organisation's collector.")

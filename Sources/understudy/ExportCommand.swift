@@ -82,7 +82,7 @@ struct ExportCommand: AsyncParsableCommand {
         options.filter.maxInterruptedShare = maxInterruptedShare
         options.episodes = episodes.isEmpty ? nil : Set(episodes)
         options.shardSize = shardSize.bytes
-        let started = Date()
+        let started = ContinuousClock.now
         let summary: ExportSummary
         if let server, let user {
             summary = try await StaffOptions.signIn(server: server, user: user, keyFile: keyFile) { client, me in
@@ -97,7 +97,7 @@ struct ExportCommand: AsyncParsableCommand {
             let vault = try vaultOptions.open()
             summary = try export(VaultRecordingSource(vault: vault, pngLevel: options.pngLevel), lineage: lineage(vault), options: options)
         }
-        let seconds = Date().timeIntervalSince(started)
+        let seconds = (ContinuousClock.now - started).seconds
         if json {
             print(JSONValue.object([
                 ("out", .string(URL(fileURLWithPath: out).standardizedFileURL.path)), ("format", .string(format.rawValue)),
@@ -143,16 +143,17 @@ struct ExportCommand: AsyncParsableCommand {
 /// has taken a second: short exports print nothing extra.
 struct ProgressBar {
     let label: String
-    private let started = Date()
+    private let started = ContinuousClock.now
     private let enabled = isatty(2) == 1
     private var shown = false
-    private var lastDraw = Date.distantPast
+    private var lastDraw: ContinuousClock.Instant?
 
     init(label: String) { self.label = label }
 
     mutating func update(_ done: Int, of total: Int, bytes: Int64) {
-        guard enabled, Date().timeIntervalSince(started) >= 1, Date().timeIntervalSince(lastDraw) >= 0.1 || done == total else { return }
-        lastDraw = Date()
+        let now = ContinuousClock.now
+        guard enabled, now - started >= .seconds(1), lastDraw.map({ now - $0 >= .milliseconds(100) }) ?? true || done == total else { return }
+        lastDraw = now
         shown = true
         let width = 30, filled = total > 0 ? width * done / total : width
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)

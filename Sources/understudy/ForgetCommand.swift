@@ -43,7 +43,7 @@ struct ForgetCommand: ParsableCommand {
     func run() throws {
         let vault = try vaultOptions.open()
         let selection: Vault.ForgetSelection = all ? .all
-            : segment.isEmpty ? .range(from: from!.date, to: to?.date ?? Date()) : .segments(segment)
+            : segment.isEmpty ? .range(from: from!.date, to: to?.date ?? WallClock.system.now()) : .segments(segment)
         let outcome = try vault.forget(selection)
         let events = outcome.forgotten.reduce(0) { $0 + $1.events }
         let frames = outcome.forgotten.reduce(0) { $0 + $1.frames }

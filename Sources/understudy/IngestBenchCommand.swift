@@ -157,7 +157,7 @@ struct IngestBenchCommand: AsyncParsableCommand {
             for n in 0..<count {
                 let code = try await client.send("POST", "/v1/enrolment-codes", json: .object([("contributor", .string("bench-\(n)"))]), as: admin)
                 let (credential, _) = try await client.enrol(code: code.json?["code"]?.stringValue ?? "", name: "bench-\(n)")
-                _ = try await client.recordConsent(policyHash: hash, acceptedAt: Date(), as: .device(credential))
+                _ = try await client.recordConsent(policyHash: hash, acceptedAt: WallClock.system.now(), as: .device(credential))
                 credentials.append(credential)
             }
             return credentials

@@ -22,7 +22,7 @@ struct OrganisationSync {
                 ("reason", .string(request.reason)), ("requested_at", .string(RFC3339.string(from: request.requestedAt))),
             ] + [("from", request.from), ("until", request.until)].compactMap { name, date in date.map { (name, JSONValue.string(RFC3339.string(from: $0))) } }),
             as: .device(credential))
-            contents.requests[index].sentAt = Date()
+            contents.requests[index].sentAt = WallClock.system.now()
             sent += 1
         }
         if sent > 0 { try exemptions.save(contents) }

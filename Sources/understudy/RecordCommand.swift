@@ -121,7 +121,7 @@ extension RecordCommand {
         if !recovery.sealed.isEmpty {
             warn("sealed \(recovery.sealed.count) segment(s) an interrupted recorder left open")
         }
-        let pruned = try vault.prune(now: Date())
+        let pruned = try vault.prune()
         if !pruned.isEmpty { warn("deleted \(pruned.count) segment(s) older than the vault's retention period") }
     }
 }

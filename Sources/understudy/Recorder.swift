@@ -62,7 +62,7 @@ struct Recorder {
 
     func run(limit: Duration?) async throws -> Report {
         let elapsed = Double(MonotonicClock.nowNs() &- backend.originNs) / 1e9
-        let session = Session(startedAt: Date().addingTimeInterval(-elapsed), backend: backend.name,
+        let session = Session(startedAt: WallClock.system.now().addingTimeInterval(-elapsed), backend: backend.name,
                               display: backend.display, screen: backend.screen, policyHash: policy.hash,
                               policyUnsigned: policyUnsigned, consentedAt: consent.acceptedAt)
         gate.begin(originNs: backend.originNs, originWall: session.startedAt)
@@ -118,7 +118,7 @@ struct Recorder {
         // Held keystrokes are scrubbed and written now; a crash would have lost them, never stored them.
         await writer.append(tally.count(keystrokes.process(gate.finish()) + keystrokes.finish() + tasks.take()))
         report.eventsByKind = tally.byKind
-        try await writer.close(endedAt: Date())
+        try await writer.close(endedAt: WallClock.system.now())
         lock.release()
         report.pipeline = backend.pipelineStats()
         report.segmentsSealed = await writer.sealed

@@ -56,9 +56,9 @@ struct ReplayCommand: ParsableCommand {
             throw CommandFailure("the display is \(before.width)x\(before.height) but episode \(episode.id) was recorded on \(episode.screen.width)x\(episode.screen.height)")
         }
         if !json { print("Replaying \(episode.steps.count) steps of episode \(episode.id) (\(inputs.count) inputs) on \(display ?? "$DISPLAY")…") }
-        let started = Date()
+        let started = ContinuousClock.now
         try XTestInjector(display: display).perform(inputs)
-        let seconds = Date().timeIntervalSince(started)
+        let seconds = (ContinuousClock.now - started).seconds
         Thread.sleep(forTimeInterval: Double(settle.duration.ns) / 1e9)
         var after = try ScreenSnapshot.take(display: display)
         let comparison = try episode.finalFrame.map { try compare(&after.pixels, with: $0, of: episode, vault: vault) }

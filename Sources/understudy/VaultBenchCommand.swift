@@ -49,7 +49,7 @@ struct VaultBenchCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: base) }
         let vault = try Vault(at: base.appendingPathComponent("vault"), create: true,
                               keyStore: KeyFileStore(directory: base.appendingPathComponent("keys")), encrypted: encrypted)
-        let session = Session(startedAt: Date(), backend: "bench", display: "bench", screen: ScreenGeometry(width: 1920, height: 1080, monitors: []))
+        let session = Session(startedAt: WallClock.system.now(), backend: "bench", display: "bench", screen: ScreenGeometry(width: 1920, height: 1080, monitors: []))
         let writer = try await VaultWriter(vault: vault, session: session)
         var random = SystemRandomNumberGenerator()
         let pixels = Data((0..<262_144).map { _ in UInt8.random(in: 0...255, using: &random) })
@@ -71,7 +71,7 @@ struct VaultBenchCommand: AsyncParsableCommand {
                 try await writer.flush()
             }
         }
-        try await writer.close(endedAt: Date())
+        try await writer.close(endedAt: WallClock.system.now())
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 }

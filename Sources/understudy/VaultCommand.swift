@@ -113,7 +113,7 @@ struct VaultCommand: ParsableCommand {
                 if !recovery.sealed.isEmpty { print("Sealed \(recovery.sealed.count) segment(s) an interrupted recorder left open.") }
                 if recovery.strayFiles > 0 { print("Removed \(recovery.strayFiles) uncommitted file(s) it left.") }
             }
-            let pruned = try vault.prune(now: Date())
+            let pruned = try vault.prune()
             let retention = try vault.settings().retentionSeconds
             print("Deleted \(pruned.count) segment\(pruned.count == 1 ? "" : "s") older than \(DurationText.string(seconds: retention)).")
         }

@@ -12,7 +12,7 @@ enum StoreContract {
         try await store.createUser(StaffUser(name: "ana", role: .privacyOfficer, keyHash: "k1", createdAt: now))
         await #expect(throws: StoreError.self) { try await store.createUser(StaffUser(name: "ana", role: .admin, keyHash: "k2", createdAt: now)) }
         #expect(try await store.user(named: "ana")?.role == .privacyOfficer)
-        try await store.createSession(tokenHash: "t1", user: "ana", expiresAt: now.addingTimeInterval(60))
+        try await store.createSession(tokenHash: "t1", user: "ana", expiresAt: now.addingTimeInterval(60), now: now)
         #expect(try await store.sessionUser(tokenHash: "t1", now: now)?.name == "ana")
         #expect(try await store.sessionUser(tokenHash: "t1", now: now.addingTimeInterval(61)) == nil)
 

@@ -88,7 +88,7 @@ struct RawClient {
 
     /// The signature headers of this device for a request.
     static func signed(_ credential: DeviceCredential, _ method: String, _ path: String, body: Data) throws -> [(String, String)] {
-        try credential.headers(method: method, target: path, contentSHA256: body.sha256Hex)
+        try credential.headers(method: method, target: path, contentSHA256: body.sha256Hex, now: WallClock.system.now())
     }
 }
 
@@ -176,7 +176,7 @@ struct CollectorFaultTests {
         var forged = try RawClient.signed(credential, "GET", "/v1/me/segments", body: Data())
         forged[forged.count - 1].1 = Data(repeating: 1, count: 64).base64EncodedString()
         #expect(try await raw.send("GET", "/v1/me/segments", headers: forged).code == "bad_signature")
-        var late = try credential.headers(method: "GET", target: "/v1/me/segments", contentSHA256: RequestSigning.emptySHA256, now: Date().addingTimeInterval(-900))
+        var late = try credential.headers(method: "GET", target: "/v1/me/segments", contentSHA256: RequestSigning.emptySHA256, now: WallClock.system.now().addingTimeInterval(-900))
         late.append(("X-Extra", "1"))
         #expect(try await raw.send("GET", "/v1/me/segments", headers: late).code == "clock_skew")
 

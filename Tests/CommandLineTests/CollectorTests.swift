@@ -482,8 +482,8 @@ struct CollectorCommandTests {
             return real.timeIntervalSince(wall)
         }
         #expect(!offsets.isEmpty && (offsets.min() ?? 0) >= 365 * 86_400 && (offsets.max() ?? 0) - (offsets.min() ?? 0) < 2, "\(offsets)")
-        let started = manifest["sessions"]?.arrayValue?.first?["started"]?.stringValue.flatMap(RFC3339.date(from:)) ?? Date()
-        #expect(started < Date().addingTimeInterval(-365 * 86_400), "the session's start is moved too: \(started)")
+        let started = manifest["sessions"]?.arrayValue?.first?["started"]?.stringValue.flatMap(RFC3339.date(from:)) ?? WallClock.system.now()
+        #expect(started < WallClock.system.now().addingTimeInterval(-365 * 86_400), "the session's start is moved too: \(started)")
 
         // A bad verdict on that step leaves its episode out of the next export.
         let judged = try org.me.run(["admin", "review", "judge", segment, "--bad", "\(typed)", "--reason", "wrong_action"] + rita)

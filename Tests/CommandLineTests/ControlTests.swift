@@ -421,10 +421,10 @@ struct PolicyCommandTests {
         defer { try? FileManager.default.removeItem(atPath: vault) }
         let recorder = try me.start(["record", "--vault", vault, "--synthetic-events", "100"])
         try await waitForRecorder(vault, process: recorder.0)
-        let withdrawnAt = Date()
+        let withdrawnAt = WallClock.system.now()
         #expect(try me.run("consent", "withdraw").status == 0)
         let result = Understudy.finish(recorder)
-        #expect(Date().timeIntervalSince(withdrawnAt) < 2.5)
+        #expect(WallClock.system.now().timeIntervalSince(withdrawnAt) < 2.5)
         #expect(result.status == 3 && result.stderr.contains("consent was withdrawn"))
         let newest = try #require(try logEvents(me, vault).last)
         #expect(newest.wall < withdrawnAt.addingTimeInterval(1))

@@ -46,7 +46,7 @@ struct VaultCommandTests {
         for round in 0..<Self.kills {
             let recorder = try await startSynthetic(vault)
             try await Task.sleep(for: .milliseconds(Int.random(in: 200...1200, using: &generator)))
-            let killedAt = Date()
+            let killedAt = WallClock.system.now()
             kill(recorder.0.processIdentifier, SIGKILL)
             _ = Understudy.finish(recorder)
 
@@ -111,7 +111,7 @@ struct VaultCommandTests {
         defer { try? FileManager.default.removeItem(atPath: vault) }
         let recorder = try await startSynthetic(vault, eventsPerSecond: 200, frames: 5)
         try await Task.sleep(for: .milliseconds(800))
-        let forgotAt = Date()
+        let forgotAt = WallClock.system.now()
         let result = try Understudy.run("forget", "--vault", vault, "--all")
         #expect(result.status == 0 && result.stdout.hasPrefix("Forgot 1 segment"), "\(result.stdout)\(result.stderr)")
         try await Task.sleep(for: .milliseconds(800))

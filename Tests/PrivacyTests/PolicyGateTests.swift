@@ -15,9 +15,12 @@ final class TestClock: Sendable {
 struct PolicyGateTests {
     let clock = TestClock()
     let origin = Date(timeIntervalSince1970: 1_795_000_000)
+    /// The wall clock exemption periods are judged by; it moves only when a test moves it.
+    let wall = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))
 
     func gate(_ text: String = basePolicy, exemptions: [Exemption] = []) throws -> PolicyGate {
-        let gate = PolicyGate(rules: WindowRules(policy: try policy(text), exemptions: exemptions), clock: { [clock] in clock.now })
+        let rules = WindowRules(policy: try policy(text), exemptions: exemptions, clock: wall.wallClock)
+        let gate = PolicyGate(rules: rules, clock: { [clock] in clock.now })
         gate.begin(originNs: 0, originWall: origin)
         return gate
     }
@@ -93,14 +96,14 @@ struct PolicyGateTests {
     }
 
     @Test("An approved exemption of all capture for a period holds only within it: before it starts and after it ends events pass; inside, nothing does, and a gap covers it")
-    func periodExemption() async throws {
-        let starts = Date().addingTimeInterval(0.4)
+    func periodExemption() throws {
+        let starts = wall.now.addingTimeInterval(0.4)
         let gate = try gate(exemptions: [Exemption(kind: .all, value: "*", from: starts, until: starts.addingTimeInterval(0.5))])
         var out = gate.filter([Self.at(1, Self.focus("XTerm")), Self.at(1.1, Self.key("a"))])
-        try await Task.sleep(until: .now + .milliseconds(500))
+        wall.advance(by: 0.5)
         _ = gate.tick()
         out += gate.filter([Self.at(1.2, Self.key("b")), Self.at(1.3, Self.focus("Code")), Self.at(1.4, Self.key("c"))])
-        try await Task.sleep(until: .now + .milliseconds(600))
+        wall.advance(by: 0.6)
         _ = gate.tick()
         out += gate.filter([Self.at(2, Self.key("d"))])
         #expect(out.map(\.body) == [Self.focus("XTerm"), Self.key("a"), .gap(reason: .excludedApp, fromNs: 1_200_000_000, toNs: 2_000_000_000),
@@ -109,8 +112,8 @@ struct PolicyGateTests {
 
     @Test("A period exemption of one app excludes it only within its period; a personal one holds at once and for good")
     func periodRules() throws {
-        let now = Date(), xterm = WindowContext(app: "XTerm", title: "t", pid: 1, window: 2, rect: [0, 0, 1, 1])
-        let rules = { (e: Exemption) in WindowRules(policy: try policy(basePolicy), exemptions: [e]).treatment(of: xterm) }
+        let now = wall.now, xterm = WindowContext(app: "XTerm", title: "t", pid: 1, window: 2, rect: [0, 0, 1, 1])
+        let rules = { (e: Exemption) in WindowRules(policy: try policy(basePolicy), exemptions: [e], clock: wall.wallClock).treatment(of: xterm) }
         #expect(try rules(Exemption(kind: .app, value: "xterm", from: now.addingTimeInterval(-60), until: now.addingTimeInterval(60))) == .exclude)
         #expect(try rules(Exemption(kind: .app, value: "xterm", from: now.addingTimeInterval(60))) != .exclude, "not started")
         #expect(try rules(Exemption(kind: .app, value: "xterm", until: now.addingTimeInterval(-1))) != .exclude, "over")

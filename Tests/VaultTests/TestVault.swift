@@ -4,9 +4,18 @@ import UnderstudyModel
 @testable import Vault
 
 /// A vault in a temporary folder with its key in another temporary folder, removed at the end.
+///
+/// Its clock is a ``ManualClock`` set a little after ``epoch``, where ``session(startedAt:)``
+/// starts sessions by default: retention and forgetting decide by that clock, never by the
+/// day the suite runs.
 struct TestVault: ~Copyable {
+    /// When test sessions start unless a test says otherwise.
+    static let epoch = Date(timeIntervalSince1970: 1_795_000_000)
+
     let directory: URL
     let keys: KeyFileStore
+    /// What the vault takes as now; a test moves it to make time pass.
+    let clock = ManualClock(TestVault.epoch.addingTimeInterval(120))
 
     init() {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-vault-\(UUID().uuidString)")
@@ -21,7 +30,7 @@ struct TestVault: ~Copyable {
     }
 
     func open(create: Bool = true, encrypted: Bool = true) throws -> Vault {
-        try Vault(at: directory, create: create, keyStore: keys, encrypted: encrypted)
+        try Vault(at: directory, create: create, keyStore: keys, encrypted: encrypted, clock: clock.wallClock)
     }
 
     deinit {
@@ -29,7 +38,7 @@ struct TestVault: ~Copyable {
         try? FileManager.default.removeItem(at: keys.directory)
     }
 
-    static func session(startedAt: Date = Date(timeIntervalSince1970: 1_795_000_000)) -> Session {
+    static func session(startedAt: Date = epoch) -> Session {
         Session(startedAt: startedAt, backend: "test", display: ":9",
                 screen: ScreenGeometry(width: 1920, height: 1080, monitors: [Monitor(name: "VGA-1", x: 0, y: 0, width: 1920, height: 1080, primary: true)]))
     }

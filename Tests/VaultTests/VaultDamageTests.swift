@@ -20,7 +20,7 @@ func damageableVault(_ test: borrowing TestVault) async throws -> (Vault, [Segme
         }
         try await writer.flush()
     }
-    try await writer.close(endedAt: Date())
+    try await writer.close(endedAt: test.clock.now)
     let segments = try vault.segments()
     try #require(segments.count == 3)
     return (vault, segments)
@@ -155,7 +155,7 @@ struct VaultForgetTests {
         let test = TestVault()
         let vault = try test.open()
         try await record(vault, events: sampleEvents(10))
-        let session = TestVault.session(startedAt: Date().addingTimeInterval(-10))
+        let session = TestVault.session(startedAt: test.clock.now.addingTimeInterval(-10))
         let writer = try await VaultWriter(vault: vault, session: session)
         let lock = try RecorderLock(vault: vault)
         try lock.publish(.init(pid: getpid(), session: session.id, display: ":9", startedAt: session.startedAt))
@@ -178,7 +178,7 @@ struct VaultForgetTests {
         // Captured before the request but arriving after it (held upstream): forgotten too.
         await writer.append(sampleEvents(3, from: 50, stepNs: 100_000_000))
         await writer.append(sampleEvents(5, from: 120, stepNs: 100_000_000))
-        try await writer.close(endedAt: Date())
+        try await writer.close(endedAt: test.clock.now)
         lock.release()
         let (events, _) = try readAll(vault)
         #expect(events.count == 5 && events.allSatisfy { $0.tNs >= 12_000_000_000 })
@@ -189,7 +189,7 @@ struct VaultForgetTests {
     func forgetWhileRecordingTimesOut() async throws {
         let test = TestVault()
         let vault = try test.open()
-        let session = TestVault.session(startedAt: Date())
+        let session = TestVault.session(startedAt: test.clock.now)
         let writer = try await VaultWriter(vault: vault, session: session)
         let lock = try RecorderLock(vault: vault)
         try lock.publish(.init(pid: getpid(), session: session.id, display: ":9", startedAt: session.startedAt))
@@ -199,8 +199,49 @@ struct VaultForgetTests {
         #expect(outcome.forgotten.isEmpty && outcome.beingRecorded.count == 1)
         try await writer.flush()
         #expect(try vault.segments().count == 1, "a withdrawn request must not fire later")
-        try await writer.close(endedAt: Date())
+        try await writer.close(endedAt: test.clock.now)
         lock.release()
+    }
+
+    @Test("A writer keeps its own session while retention, applied at each seal, deletes every sealed segment of it, with no recorder lock held")
+    func writerKeepsItsSession() async throws {
+        let test = TestVault()
+        let vault = try test.open()
+        var settings = try vault.settings()
+        settings.retentionSeconds = 86400
+        settings.segmentSeconds = 1
+        try vault.save(settings)
+        let session = TestVault.session(startedAt: test.clock.now)
+        let writer = try await VaultWriter(vault: vault, session: session)
+        for round in 0..<4 {
+            // Each round starts a segment (sealing the one before, which applies retention).
+            await writer.append(sampleEvents(50, from: round * 200))
+            try await writer.flush()
+            #expect(try vault.segments(session: session.id).count == 1, "round \(round): only the open segment is left")
+            // Two days pass: every sealed segment is past retention by the next round.
+            test.clock.advance(by: 2 * 86400)
+            #expect(try vault.sessions().map(\.id) == [session.id])
+        }
+        try await writer.close(endedAt: test.clock.now)
+        #expect(await writer.written == 200)
+        #expect(await writer.sealed == 4)
+        #expect(try vault.check().isHealthy)
+    }
+
+    @Test("Without a recorder lock, forgetting everything leaves the segment a writer in this process has open to that writer, and its session stays")
+    func forgetSparesOpenWriterWithoutLock() async throws {
+        let test = TestVault()
+        let vault = try test.open()
+        let session = TestVault.session(startedAt: test.clock.now)
+        let writer = try await VaultWriter(vault: vault, session: session)
+        await writer.append(sampleEvents(10))
+        try await writer.flush()
+        let outcome = try test.open(create: false).forget(.all, waitForRecorder: .milliseconds(200))
+        #expect(outcome.forgotten.isEmpty && outcome.beingRecorded.count == 1)
+        await writer.append(sampleEvents(10, from: 10))
+        try await writer.flush()
+        try await writer.close(endedAt: test.clock.now)
+        #expect(try readAll(vault).events.count == 20)
     }
 
     @Test("Retention deletes sealed segments older than its period, also when a new recording seals its first segment")
@@ -211,18 +252,18 @@ struct VaultForgetTests {
         settings.retentionSeconds = 30 * 86400
         settings.segmentSeconds = 1
         try vault.save(settings)
-        try await record(vault, session: TestVault.session(startedAt: Date().addingTimeInterval(-3 * 86400)), events: sampleEvents(10))
-        try await record(vault, session: TestVault.session(startedAt: Date().addingTimeInterval(-2 * 86400)), events: sampleEvents(10))
-        try await record(vault, session: TestVault.session(startedAt: Date().addingTimeInterval(-3600)), events: sampleEvents(10))
+        try await record(vault, session: TestVault.session(startedAt: test.clock.now.addingTimeInterval(-3 * 86400)), events: sampleEvents(10))
+        try await record(vault, session: TestVault.session(startedAt: test.clock.now.addingTimeInterval(-2 * 86400)), events: sampleEvents(10))
+        try await record(vault, session: TestVault.session(startedAt: test.clock.now.addingTimeInterval(-3600)), events: sampleEvents(10))
         settings.retentionSeconds = Int64(2.5 * 86400)
         try vault.save(settings)
-        #expect(try vault.prune(now: Date()).count == 1)
+        #expect(try vault.prune().count == 1)
         #expect(try vault.segments().count == 2 && vault.sessions().count == 2)
 
         settings.retentionSeconds = 86400
         try vault.save(settings)
         // Sealing a segment applies retention without anyone running `vault prune`.
-        try await recordFlushing(vault, session: TestVault.session(startedAt: Date()), events: sampleEvents(300), perFlush: 30)
+        try await recordFlushing(vault, session: TestVault.session(startedAt: test.clock.now), events: sampleEvents(300), perFlush: 30)
         #expect(try vault.sessions().count == 2)
     }
 }

@@ -48,7 +48,9 @@ struct VaultEncryptionTests {
             if case let .keyDown(_, _, _, text?) = event.body { typed.append(text) }
         }
         #expect(typed == [PlantedSecrets.typed])
-        let (segment, frame) = try #require(try vault.frame(session: try vault.sessions()[0].id, hash: PlantedSecrets.frameHash))
+        let session = try #require(try vault.sessions().first, "the session was stored")
+        let (segment, frame) = try #require(try vault.frame(session: session.id, hash: PlantedSecrets.frameHash))
+        try #require(frame.tiles.count == 1)
         #expect(try vault.tilePatch(segment: segment, tile: frame.tiles[0])?.data == PlantedSecrets.pixels)
     }
 

@@ -69,7 +69,7 @@ struct VaultQuotaTests {
         let after = sampleEvents(10, from: 20_000, stepNs: 1_000_000)
         await writer.append(after)
         appended += after
-        try await writer.close(endedAt: Date())
+        try await writer.close(endedAt: test.clock.now)
 
         let events = try expectNothingSilentlyDropped(vault, appended: appended)
         let gap = try #require(events.first { $0.kind == "gap" })
@@ -118,7 +118,7 @@ struct VaultQuotaTests {
         let after = sampleEvents(10, from: 90_000, stepNs: 1_000_000)
         await writer.append(after)
         appended += after
-        try await writer.close(endedAt: Date())
+        try await writer.close(endedAt: test.clock.now)
         let events = try expectNothingSilentlyDropped(vault, appended: appended)
         #expect(events.contains { $0.kind == "gap" })
         #expect(try vault.check().isHealthy)

@@ -71,7 +71,7 @@ struct VaultSegmentTests {
             await writer.append(frame: FrameManifest(hash: "f\(i)", width: 8, height: 8, tileSize: 8, grabbedNs: UInt64(i) * 1_000_000, reason: .periodic, tiles: [tile]))
             try await writer.flush()
         }
-        try await writer.close(endedAt: Date())
+        try await writer.close(endedAt: test.clock.now)
         let segments = try vault.segments()
         #expect(segments.count >= 4, "\(segments.map(\.bytes))")
         #expect(segments.allSatisfy { $0.bytes < 100_000 + 40_100 })
@@ -96,7 +96,7 @@ struct VaultSegmentTests {
         await writer.append(patch: TilePatch(hash: "p3", codec: .png, tileSize: 8, tiles: [c], data: try solidTile(30)))
         await writer.append(frame: FrameManifest(hash: "frame-2", width: 16, height: 8, tileSize: 8, grabbedNs: 1_500_000_000, reason: .periodic, tiles: [a, c]))
         try await writer.flush()
-        try await writer.close(endedAt: Date())
+        try await writer.close(endedAt: test.clock.now)
         let segments = try vault.segments()
         try #require(segments.count == 2)
 
@@ -159,7 +159,7 @@ struct VaultSegmentTests {
         #expect(try vault.frame(session: session.id, hash: "early") == nil)
         await writer.append(patch: TilePatch(hash: "late", codec: .png, tileSize: 8, tiles: [tile], data: try solidTile(1)))
         try await writer.flush()
-        try await writer.close(endedAt: Date())
+        try await writer.close(endedAt: test.clock.now)
         #expect(try vault.frame(session: session.id, hash: "early") != nil)
         #expect(await writer.framesDropped == 0)
     }

@@ -102,7 +102,7 @@ struct VaultFrameTests {
         let manifest = FrameManifest(hash: "frame-1", width: 8, height: 3, tileSize: tileSize, grabbedNs: 5, reason: .action, tiles: tiles)
         await writer.append(frame: manifest)
         await writer.append(patch: patch)
-        try await writer.close(endedAt: Date())
+        try await writer.close(endedAt: test.clock.now)
 
         let (segment, stored) = try #require(try vault.frame(session: session.id, hash: "frame-1"))
         #expect(stored == manifest)

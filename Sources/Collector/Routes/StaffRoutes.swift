@@ -39,8 +39,8 @@ struct StaffRoutes {
             try await state.audit("anonymous", "login_failed", .object([("user", .string(name))]))
             throw APIError(.unauthorized, "bad_credentials", "unknown user or wrong key")
         }
-        let token = Secret.make(bytes: 32), expires = state.now().addingTimeInterval(state.config.sessionLifetime)
-        try await state.metadata.createSession(tokenHash: Secret.hash(token), user: user.name, expiresAt: expires)
+        let token = Secret.make(bytes: 32), now = state.now(), expires = now.addingTimeInterval(state.config.sessionLifetime)
+        try await state.metadata.createSession(tokenHash: Secret.hash(token), user: user.name, expiresAt: expires, now: now)
         try await state.audit("user:\(user.name)", "login", .object([("role", .string(user.role.rawValue))]))
         return JSONResponse.make(.object([("token", .string(token)), ("role", .string(user.role.rawValue)),
                                           ("expires_at", .string(RFC3339.string(from: expires)))]))

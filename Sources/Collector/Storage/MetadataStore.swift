@@ -278,7 +278,7 @@ public protocol MetadataStore: Sendable {
     func createUser(_ user: StaffUser) async throws
     func user(named name: String) async throws -> StaffUser?
     func users() async throws -> [StaffUser]
-    func createSession(tokenHash: String, user: String, expiresAt: Date) async throws
+    func createSession(tokenHash: String, user: String, expiresAt: Date, now: Date) async throws
     /// The user a session token belongs to, while it has not expired.
     func sessionUser(tokenHash: String, now: Date) async throws -> StaffUser?
 

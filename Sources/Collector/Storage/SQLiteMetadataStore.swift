@@ -171,9 +171,9 @@ public final class SQLiteMetadataStore: MetadataStore {
         try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM staff_user ORDER BY name").compactMap(Self.user) }
     }
 
-    public func createSession(tokenHash: String, user: String, expiresAt: Date) async throws {
+    public func createSession(tokenHash: String, user: String, expiresAt: Date, now: Date) async throws {
         try await write { db in
-            try db.execute(sql: "DELETE FROM staff_session WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM staff_session WHERE expires_at < ?", arguments: [now.timeIntervalSince1970])
             try db.execute(sql: "INSERT INTO staff_session (token_hash, user, expires_at) VALUES (?, ?, ?)",
                            arguments: [tokenHash, user, expiresAt.timeIntervalSince1970])
         }

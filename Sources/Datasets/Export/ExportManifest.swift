@@ -17,7 +17,7 @@ struct ExportManifest {
         let policies = Set(sessions.compactMap(\.policyHash))
         return .object([
             ("understudy_export", .int(1)), ("format", .string(options.format.rawValue)),
-            ("created", .string(RFC3339.string(from: Date()))), ("generator", .string(lineage.generator)),
+            ("created", .string(RFC3339.string(from: WallClock.system.now()))), ("generator", .string(lineage.generator)),
             ("vault", .string(lineage.vault)),
             ("filters", .object([
                 ("min_actions", .int(Int64(options.filter.minActions))),

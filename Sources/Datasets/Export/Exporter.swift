@@ -61,7 +61,7 @@ public struct Exporter {
         let folder = try OutputFolder(out)
         do {
             let frames = FramePNGs(source: source, level: options.pngLevel)
-            var writer = makeWriter(created: Date())
+            var writer = makeWriter(created: WallClock.system.now())
             let total = kept.reduce(0) { $0 + $1.steps.count }
             var done = 0
             for episode in kept {

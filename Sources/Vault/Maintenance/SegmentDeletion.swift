@@ -14,7 +14,7 @@ extension Vault {
                 throw VaultError.damaged("segment \(segment): patch file \(missing.path) is missing")
             }
             try db.execute(sql: "UPDATE segment SET state = 'sealed', digest = ?, seal_code = ?, sealed_at = ? WHERE id = ?",
-                           arguments: [digest, keys.sealCode(digest), RFC3339.string(from: Date()), segment])
+                           arguments: [digest, keys.sealCode(digest), RFC3339.string(from: clock.now()), segment])
         }
     }
 
@@ -37,9 +37,10 @@ extension Vault {
     /// overwritten with zeros (`secure_delete`) and the write-ahead log is checkpointed and
     /// truncated, so neither the keys nor the ciphertext stay behind in the database files.
     ///
-    /// The segment a running recorder is writing is not deleted from under it: the recorder
-    /// is asked (through the database) to drop it, with whatever it still buffers up to the
-    /// end of the selection, and does so at its next flush; this waits up to `wait` for that.
+    /// The segment a running recorder (or a ``VaultWriter`` in this process) is writing is
+    /// not deleted from under it: the writer is asked (through the database) to drop it, with
+    /// whatever it still buffers up to the end of the selection, and does so at its next
+    /// flush; this waits up to `wait` for that.
     public func forget(_ selection: ForgetSelection, waitForRecorder wait: Duration = .seconds(5)) throws(VaultError) -> ForgetOutcome {
         let all = try segments()
         let chosen: [SegmentInfo]
@@ -55,12 +56,13 @@ extension Vault {
             }
             chosen = all.filter { ids.contains($0.id) }
         }
-        let recording = RecorderLock.running(in: self)?.session
-        let busy = chosen.filter { !$0.sealed && $0.session == recording }
+        var writing = SessionsBeingWritten.sessions(in: self)
+        if let recording = RecorderLock.running(in: self)?.session { writing.insert(recording) }
+        let busy = chosen.filter { !$0.sealed && writing.contains($0.session) }
         let doomed = chosen.filter { !busy.contains($0) }
-        try destroy(doomed.map(\.id), keepingSession: recording)
+        try destroy(doomed.map(\.id))
         guard !busy.isEmpty else { return ForgetOutcome(forgotten: doomed, beingRecorded: []) }
-        let upTo: Date = if case let .range(_, to) = selection { to } else { Date() }
+        let upTo: Date = if case let .range(_, to) = selection { to } else { clock.now() }
         let left = try askRecorderToForget(busy, upTo: upTo, wait: wait)
         return ForgetOutcome(forgotten: doomed + busy.filter { !left.contains($0) }, beingRecorded: left)
     }
@@ -93,28 +95,37 @@ extension Vault {
         try read { db in try Int64.fetchOne(db, sql: "SELECT up_to_ms FROM forget_request WHERE segment_id = ?", arguments: [segment]) }
     }
 
-    /// Forgets sealed segments that ended before the retention period. Returns them.
+    /// Forgets sealed segments that ended more than the retention period before the
+    /// vault's ``clock`` says it is now. Returns them.
     @discardableResult
-    public func prune(now: Date, settings: VaultSettings? = nil) throws(VaultError) -> [SegmentInfo] {
+    public func prune(settings: VaultSettings? = nil) throws(VaultError) -> [SegmentInfo] {
         let retention: VaultSettings
         if let settings { retention = settings } else { retention = try self.settings() }
-        let cutoff = now.addingTimeInterval(-Double(retention.retentionSeconds))
+        let cutoff = clock.now().addingTimeInterval(-Double(retention.retentionSeconds))
         let old = try segments().filter { $0.sealed && $0.to < cutoff }
         guard !old.isEmpty else { return [] }
-        try destroy(old.map(\.id), keepingSession: RecorderLock.running(in: self)?.session)
+        try destroy(old.map(\.id))
         return old
     }
 
-    func destroy(_ ids: [String], keepingSession recording: String?) throws(VaultError) {
+    /// Deletes segments, then every session left with none, except the sessions being
+    /// written: the one a recorder holding the lock records, and those of writers open in
+    /// this process (``SessionsBeingWritten``), whatever lock their callers hold.
+    func destroy(_ ids: [String]) throws(VaultError) {
         guard !ids.isEmpty else { return }
+        var keep = SessionsBeingWritten.sessions(in: self)
+        if let recording = RecorderLock.running(in: self)?.session { keep.insert(recording) }
+        let kept = Array(keep)
         try write { db in
             for id in ids {
                 try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM forget_request WHERE segment_id = ?", arguments: [id])
             }
             // A session with nothing left says nothing worth keeping (unless it is being recorded).
-            try db.execute(sql: "DELETE FROM session WHERE id NOT IN (SELECT session_id FROM segment) AND id IS NOT ?",
-                           arguments: [recording])
+            let empty = try String.fetchAll(db, sql: "SELECT id FROM session WHERE id NOT IN (SELECT session_id FROM segment)")
+            for id in empty where !kept.contains(id) {
+                try db.execute(sql: "DELETE FROM session WHERE id = ?", arguments: [id])
+            }
         }
         for id in ids { try? FileManager.default.removeItem(at: segmentDirectory(id)) }
         try truncateLog()
