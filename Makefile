@@ -32,6 +32,7 @@ demo:
 bench:
 	bash scripts/setup.sh bench
 	swift build -c release --product understudy
+	swift build -c release --product understudy-bench
 	bash bench/run.sh
 
 # The crash tests of `make test` with more SIGKILLs: 100 of the recorder instead of 20, 50

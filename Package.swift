@@ -2,12 +2,14 @@
 import PackageDescription
 
 // Module map and dependency direction: see ../shared/DESIGN.md. Arrows point down only:
-// understudy → Collector, Sync, Vault, Capture, Privacy, Datasets → UnderstudyModel; C libraries only below Capture.
+// understudy → Device, Collector → Sync, Vault, Capture, Privacy, Datasets → UnderstudyModel; C libraries only below Capture.
 let package = Package(
     name: "Understudy",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "understudy", targets: ["understudy"]),
+        // `make bench` builds it; `make build` does not, and `understudy --help` does not list it.
+        .executable(name: "understudy-bench", targets: ["understudy-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .target(name: "UnderstudyModel"),
@@ -65,6 +68,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
@@ -86,27 +90,47 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // What runs on the contributor's machine above the libraries: the recorder's pipeline,
+        // its control socket, the policy in force, organisation sync, the recording sources.
+        .target(
+            name: "Device",
+            dependencies: [
+                "UnderstudyModel", "Capture", "Vault", "Privacy", "Datasets", "Sync",
+            ]
+        ),
+        // Commands only: each parses its arguments, calls the libraries, prints.
         .executableTarget(
             name: "understudy",
             dependencies: [
-                "UnderstudyModel", "Capture", "Vault", "Privacy", "Datasets", "Collector", "Sync",
+                "UnderstudyModel", "Capture", "Vault", "Privacy", "Datasets", "Collector", "Sync", "Device",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // A private Xvfb with a window manager and real apps, for tests that drive a display.
-        .target(name: "XTestSupport", path: "Tests/XTestSupport"),
+        .executableTarget(
+            name: "understudy-bench",
+            dependencies: [
+                "UnderstudyModel", "Capture", "Vault", "Privacy", "Collector", "Sync", "Device", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Test and bench support: a private Xvfb with a window manager and real apps, a small
+        // file system to fill, the collector run as a child process.
+        .target(name: "TestSupport", dependencies: ["Collector"], path: "Tests/TestSupport"),
         .testTarget(name: "UnderstudyModelTests", dependencies: ["UnderstudyModel"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "UnderstudyModel"]),
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "UnderstudyModel", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "UnderstudyModel"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "XTestSupport"]),
-        .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", "XTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "DeviceTests", dependencies: ["Device", "UnderstudyModel"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "TestSupport"]),
+        .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // The device's and the collector's decisions under a clock set to other years.
         .testTarget(name: "ClockTests", dependencies: ["UnderstudyModel", "Vault", "Privacy", "Sync", "Collector",
                                                        .product(name: "Logging", package: "swift-log"),
                                                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // Runs the built `understudy` binary as a user would.
-        .testTarget(name: "CommandLineTests", dependencies: ["UnderstudyModel", "Vault", "Capture", "Datasets", "Sync", "Collector", "XTestSupport", "understudy",
+        .testTarget(name: "CommandLineTests", dependencies: ["UnderstudyModel", "Vault", "Capture", "Datasets", "Sync", "Collector", "TestSupport", "understudy",
                                                               .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 out=$PWD/.build-bench
 # UNDERSTUDY=/path/to/binary overrides the release build.
 bin=${UNDERSTUDY:-$PWD/.build/release/understudy}
+# The benchmarks of parts (vault, OCR, ingest) ship in their own binary, beside understudy.
+bench_bin=${UNDERSTUDY_BENCH:-$(dirname "$bin")/understudy-bench}
 venv_py=$PWD/.build-bench-venv/bin/python
 # The bench vaults' keys stay with the bench, not in the user's config directory.
 export XDG_CONFIG_HOME=$out/config
@@ -126,7 +128,7 @@ echo
 python3 bench/measure.py report --sent "$out/sent.json" --ours "$out/ours" --baseline "$out/baseline"
 if [[ -x $bin ]]; then
   echo "bench: vault write rates, encryption on and off"
-  "$bin" bench-vault --scratch "$out" >"$out/vault-rates.json" || echo "bench: bench-vault failed" >&2
+  "$bench_bin" vault --scratch "$out" >"$out/vault-rates.json" || echo "bench: understudy-bench vault failed" >&2
   python3 bench/measure.py vault --rates "$out/vault-rates.json" --ours "$out/ours"
 fi
 if [[ -x $bin ]]; then
@@ -159,7 +161,7 @@ fi
 if [[ -x $bin && -d $out/ours/store ]]; then
   echo
   echo "bench: OCR per stored frame of the standard workload: the recorder reading what changed, against whole frames"
-  "$bin" bench-ocr --vault "$out/ours/store" --frames 12 >"$out/ocr.json" || echo "bench: bench-ocr failed" >&2
+  "$bench_bin" ocr --vault "$out/ours/store" --frames 12 >"$out/ocr.json" || echo "bench: understudy-bench ocr failed" >&2
   python3 - "$out/ocr.json" "$out/ours/stats.json" <<'PY'
 import json, sys
 try:
@@ -204,15 +206,15 @@ fi
 if [[ -x $bin && -d $out/ours/store ]]; then
   echo
   echo "bench: collector ingest: 1, 8 and 32 simulated devices uploading the standard workload's segments to understudy serve (embedded store)"
-  "$bin" bench-ingest --vault "$out/ours/store" --scratch "$out" >"$out/ingest.json" 2>"$out/ingest.log" ||
-    echo "bench: bench-ingest failed, see $out/ingest.log" >&2
+  "$bench_bin" ingest --vault "$out/ours/store" --scratch "$out" >"$out/ingest.json" 2>"$out/ingest.log" ||
+    echo "bench: understudy-bench ingest failed, see $out/ingest.log" >&2
   # The standard workload's segments are 30% frames by bytes; the same again with segments
   # that are mostly frames (a synthetic recording: 10 frames a second of 256 KB of noise each).
   # (The frame-quality run consented to a policy of its own: back to the default first.)
   "$bin" consent accept --quiet >>"$out/ingest.log" 2>&1
   "$bin" record --vault "$out/ingest-frames" --for 2s --synthetic-events 1000 --synthetic-frames 10 \
     --synthetic-frame-bytes 262144 >>"$out/ingest.log" 2>&1 &&
-    "$bin" bench-ingest --vault "$out/ingest-frames" --scratch "$out" --uploads 64 \
+    "$bench_bin" ingest --vault "$out/ingest-frames" --scratch "$out" --uploads 64 \
       --label "a frame-heavy synthetic segment (10 frames a second, 256 KB each)" >"$out/ingest-frames.json" 2>>"$out/ingest.log" ||
     echo "bench: the frame-heavy ingest run failed, see $out/ingest.log" >&2
   python3 bench/measure.py ingest --result "$out/ingest.json" --result "$out/ingest-frames.json" || true

@@ -13,6 +13,10 @@ import UnderstudyModel
 public struct CollectorServer: Sendable {
     public let state: CollectorState
 
+    /// What `understudy serve` prints once it listens, followed by the address and `, data in DIR`:
+    /// the line scripts and tests wait for.
+    public static let readyLine = "Collector listening on "
+
     public enum Failure: Error, CustomStringConvertible {
         case insecure(String)
         case tls(String)

@@ -30,11 +30,6 @@ struct VaultOptions: ParsableArguments {
     func open() throws -> Vault { try Vault(at: directory, create: false) }
 }
 
-/// Writes one line to standard error.
-func warn(_ message: String) {
-    FileHandle.standardError.write(Data("understudy: \(message)\n".utf8))
-}
-
 /// A point in time: RFC 3339 (`2026-11-23T10:00:00Z`), `now`, or a duration ago (`15m`, `2h`, `7d`).
 struct TimeArgument: ExpressibleByArgument, Sendable {
     let date: Date

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Device
 import Foundation
 import Privacy
 import Sync
@@ -88,7 +89,12 @@ struct ExportCommand: AsyncParsableCommand {
             summary = try await StaffOptions.signIn(server: server, user: user, keyFile: keyFile) { client, me in
                 let downloads = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-export-\(UUID().uuidString)")
                 defer { try? FileManager.default.removeItem(at: downloads) }
-                var dataset = try await CollectorDataset.fetch(from: server, client: client, as: me, into: downloads)
+                var progress = ProgressBar(label: "downloading")
+                var dataset = try await CollectorDataset.fetch(from: server, client: client, as: me, into: downloads,
+                                                               generator: "understudy \(Understudy.configuration.version)") { done, total in
+                    progress.update(done, of: total, bytes: 0)
+                }
+                progress.finish()
                 dataset.source.pngLevel = options.pngLevel
                 options.filter.rejectedSteps = dataset.rejectedSteps
                 return try export(dataset.source, lineage: dataset.lineage, options: options)
@@ -136,31 +142,5 @@ struct ExportCommand: AsyncParsableCommand {
             warn("the consent records could not be read, so the manifest lists none: \(error)")
         }
         return Lineage(vault: vault.id, generator: "understudy \(Understudy.configuration.version)", consents: consents)
-    }
-}
-
-/// A one-line progress bar on standard error, shown only on a terminal and only once the work
-/// has taken a second: short exports print nothing extra.
-struct ProgressBar {
-    let label: String
-    private let started = ContinuousClock.now
-    private let enabled = isatty(2) == 1
-    private var shown = false
-    private var lastDraw: ContinuousClock.Instant?
-
-    init(label: String) { self.label = label }
-
-    mutating func update(_ done: Int, of total: Int, bytes: Int64) {
-        let now = ContinuousClock.now
-        guard enabled, now - started >= .seconds(1), lastDraw.map({ now - $0 >= .milliseconds(100) }) ?? true || done == total else { return }
-        lastDraw = now
-        shown = true
-        let width = 30, filled = total > 0 ? width * done / total : width
-        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) \(bar) \(done)/\(total) steps, \(ByteSizeText.string(bytes))\u{1B}[K".utf8))
-    }
-
-    func finish() {
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }

@@ -4,17 +4,6 @@ import Privacy
 import Sync
 import UnderstudyModel
 
-/// The consents to send before uploading, and the review window of the policy in force.
-enum ConsentRecords {
-    static func all() throws -> (records: [(policyHash: String, acceptedAt: Date)], reviewWindow: TimeInterval) {
-        let store = ConsentStore()
-        let contents = try store.load()
-        let current = try store.current()
-        let window = current.flatMap { try? PolicyDocument(text: $0.document, source: "consent") }?.policy.reviewWindowSeconds ?? 86400
-        return (contents.withdrawnAt == nil ? contents.accepted.map { ($0.policyHash, $0.acceptedAt) } : [], window)
-    }
-}
-
 struct HeldCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "held",

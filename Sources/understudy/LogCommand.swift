@@ -1,4 +1,5 @@
 import ArgumentParser
+import Device
 import Foundation
 import UnderstudyModel
 import Vault

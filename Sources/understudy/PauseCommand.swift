@@ -1,4 +1,5 @@
 import ArgumentParser
+import Device
 import Foundation
 import UnderstudyModel
 
@@ -15,10 +16,8 @@ struct PauseCommand: ParsableCommand {
     @OptionGroup var vaultOptions: VaultOptions
 
     func run() throws {
-        var request: [(String, JSONValue)] = [("command", .string("pause"))]
-        if let duration { request.append(("seconds", .double(Double(duration.duration.components.seconds) + Double(duration.duration.components.attoseconds) / 1e18))) }
-        let answer = try ControlSocket.send(.object(request), vault: vaultOptions.directory)
-        print(answer["message"]?.stringValue ?? "paused")
+        let answer = try ControlSocket.send(ControlRequest(.pause, seconds: duration?.duration.seconds), vault: vaultOptions.directory)
+        print(answer.message ?? "paused")
     }
 }
 
@@ -28,7 +27,7 @@ struct ResumeCommand: ParsableCommand {
     @OptionGroup var vaultOptions: VaultOptions
 
     func run() throws {
-        let answer = try ControlSocket.send(.object([("command", .string("resume"))]), vault: vaultOptions.directory)
-        print(answer["message"]?.stringValue ?? "resumed")
+        let answer = try ControlSocket.send(ControlRequest(.resume), vault: vaultOptions.directory)
+        print(answer.message ?? "resumed")
     }
 }

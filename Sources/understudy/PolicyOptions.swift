@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Device
 import Privacy
 import UnderstudyModel
 
@@ -13,17 +14,6 @@ struct PolicyOptions: ParsableArguments {
 
     /// The policy in force and whether it runs unsigned.
     func load() throws -> (document: PolicyDocument, unsigned: Bool) {
-        let saved = OrganisationSync.policyFile
-        guard let policy = policy ?? (FileManager.default.fileExists(atPath: saved.path) ? saved.path : nil) else { return (DefaultPolicy.document, false) }
-        let url = URL(fileURLWithPath: policy)
-        let document = try PolicyDocument(contentsOf: url)
-        do {
-            _ = try PolicySigning.verify(Data(document.text.utf8), of: url, trusted: PolicySigning.trustedKeys())
-            return (document, false)
-        } catch {
-            guard unsignedPolicy else { throw error }
-            warn("running an UNSIGNED policy (\(error)); this is recorded in the session")
-            return (document, true)
-        }
+        try PolicyInForce.load(file: policy, allowUnsigned: unsignedPolicy)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Capture
+import Device
 import Foundation
 import Privacy
 import UnderstudyModel
@@ -64,8 +65,8 @@ struct RecordCommand: AsyncParsableCommand {
         }
         let vault = try Vault(at: vaultOptions.directory, create: true)
         let lock = try RecorderLock(vault: vault)
-        try Self.apply(policy.policy, to: vault)
-        try Self.tidy(vault)
+        try Recorder.limitRetention(to: policy.policy, in: vault)
+        try Recorder.tidy(vault)
         let backend: any CaptureBackend = try syntheticEvents.map {
             SyntheticBackend(load: .init(eventsPerSecond: $0, framesPerSecond: syntheticFrames, frameBytes: syntheticFrameBytes))
         } ?? X11Backend(settings: settings)
@@ -104,25 +105,6 @@ extension RecordCommand {
             }
             return try store.accept(policy)
         }
-    }
-
-    /// The vault keeps data no longer than the policy allows.
-    static func apply(_ policy: Policy, to vault: Vault) throws {
-        var settings = try vault.settings()
-        let retention = Int64(policy.retentionSeconds)
-        guard settings.retentionSeconds > retention else { return }
-        settings.retentionSeconds = retention
-        try vault.save(settings)
-    }
-
-    /// Before recording: finish what a killed recorder left, and apply retention.
-    static func tidy(_ vault: Vault) throws {
-        let recovery = try vault.recover()
-        if !recovery.sealed.isEmpty {
-            warn("sealed \(recovery.sealed.count) segment(s) an interrupted recorder left open")
-        }
-        let pruned = try vault.prune()
-        if !pruned.isEmpty { warn("deleted \(pruned.count) segment(s) older than the vault's retention period") }
     }
 }
 

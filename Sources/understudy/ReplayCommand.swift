@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Datasets
+import Device
 import Foundation
 import UnderstudyModel
 import Vault

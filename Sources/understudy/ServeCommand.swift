@@ -44,7 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
         let folder = settings.data.path
         try await server.run { address in
             // One write, so a reader of the pipe sees the whole line at once.
-            FileHandle.standardOutput.write(Data("\(CollectorProcess.readyLine)\(address), data in \(folder)\n".utf8))
+            FileHandle.standardOutput.write(Data("\(CollectorServer.readyLine)\(address), data in \(folder)\n".utf8))
         }
     }
 }

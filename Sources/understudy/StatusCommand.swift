@@ -1,4 +1,5 @@
 import ArgumentParser
+import Device
 import Foundation
 import UnderstudyModel
 import Vault
@@ -25,9 +26,9 @@ struct StatusCommand: ParsableCommand {
         var recorder = RecorderLock.running(in: vault)
         var task: String?
         // The recorder itself knows best whether it is paused (its state file lags by up to 250 ms).
-        if recorder != nil, let live = try? ControlSocket.send(.object([("command", .string("status"))]), vault: directory) {
-            recorder?.pausedUntil = live["paused_until"]?.stringValue.flatMap(RFC3339.date(from:))
-            task = live["task"]?.stringValue
+        if recorder != nil, let live = try? ControlSocket.send(ControlRequest(.status), vault: directory) {
+            recorder?.pausedUntil = live.pausedUntil
+            task = live.task
         }
         let summary = try vault.summary()
         print(json ? Self.json(recorder, task: task, summary, vault).serialized : Self.text(recorder, task: task, summary, vault))

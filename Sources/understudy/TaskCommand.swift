@@ -1,4 +1,5 @@
 import ArgumentParser
+import Device
 import Foundation
 import UnderstudyModel
 
@@ -23,7 +24,7 @@ struct TaskCommand: ParsableCommand {
         @OptionGroup var vaultOptions: VaultOptions
 
         func run() throws {
-            try TaskCommand.send([("command", .string("task.start")), ("instruction", .string(instruction))], vault: vaultOptions)
+            try TaskCommand.send(ControlRequest(.taskStart, instruction: instruction), vault: vaultOptions)
         }
     }
 
@@ -36,15 +37,15 @@ struct TaskCommand: ParsableCommand {
         @OptionGroup var vaultOptions: VaultOptions
 
         func run() throws {
-            try TaskCommand.send([("command", .string("task.end")), ("failed", .bool(failed))], vault: vaultOptions)
+            try TaskCommand.send(ControlRequest(.taskEnd, failed: failed), vault: vaultOptions)
         }
     }
 
     /// Sends one request to the recorder; a refusal is the command's error.
-    static func send(_ request: [(String, JSONValue)], vault: VaultOptions) throws {
-        let answer = try ControlSocket.send(.object(request), vault: vault.directory)
-        let message = answer["message"]?.stringValue ?? ""
-        guard answer["ok"]?.boolValue == true else { throw CommandFailure(message) }
+    static func send(_ request: ControlRequest, vault: VaultOptions) throws {
+        let answer = try ControlSocket.send(request, vault: vault.directory)
+        let message = answer.message ?? ""
+        guard answer.ok else { throw CommandFailure(message) }
         print(message)
     }
 }

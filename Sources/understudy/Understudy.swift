@@ -11,6 +11,6 @@ struct Understudy: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [RecordCommand.self, LogCommand.self, StatusCommand.self, ForgetCommand.self, VaultCommand.self, PolicyCommand.self, ConsentCommand.self,
-                      PauseCommand.self, ResumeCommand.self, TaskCommand.self, EpisodesCommand.self, ExportCommand.self, ReplayCommand.self, ServeCommand.self, RotateKEKCommand.self, AdminCommand.self, EnrollCommand.self, SyncCommand.self, HeldCommand.self, ExemptCommand.self, RedactCommand.self, RedactImageCommand.self, VaultBenchCommand.self, OCRBenchCommand.self, IngestBenchCommand.self]
+                      PauseCommand.self, ResumeCommand.self, TaskCommand.self, EpisodesCommand.self, ExportCommand.self, ReplayCommand.self, ServeCommand.self, RotateKEKCommand.self, AdminCommand.self, EnrollCommand.self, SyncCommand.self, HeldCommand.self, ExemptCommand.self, RedactCommand.self, RedactImageCommand.self]
     )
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Capture
+import Device
 import Foundation
 import UnderstudyModel
 import Vault

@@ -1,7 +1,7 @@
 import Capture
 import Foundation
 import UnderstudyModel
-import XTestSupport
+import TestSupport
 
 /// What a backend produced while a test drove its display.
 struct Captured {

@@ -2,7 +2,7 @@ import Capture
 import Foundation
 import Testing
 import UnderstudyModel
-import XTestSupport
+import TestSupport
 
 @Suite("X11 frames", .serialized)
 struct FrameCaptureTests {

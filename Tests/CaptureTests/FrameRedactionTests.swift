@@ -2,7 +2,7 @@ import Capture
 import Foundation
 import Testing
 import UnderstudyModel
-import XTestSupport
+import TestSupport
 
 /// A scanner that needs no OCR, so the stage's bookkeeping can be checked exactly: red pixels
 /// count as an email address, but only while green pixels are in the same region — like half an

@@ -2,7 +2,7 @@ import Capture
 import Foundation
 import Testing
 import UnderstudyModel
-import XTestSupport
+import TestSupport
 
 /// Ground truth: each test sends known input with xdotool to a private Xvfb and checks that
 /// exactly that input comes out, in order, with the right coordinates, keys and text.

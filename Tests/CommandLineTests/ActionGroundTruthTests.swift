@@ -2,7 +2,7 @@ import Datasets
 import Foundation
 import Testing
 import UnderstudyModel
-import XTestSupport
+import TestSupport
 
 @Suite("Actions compiled from a real recording", .serialized)
 struct ActionGroundTruthTests {

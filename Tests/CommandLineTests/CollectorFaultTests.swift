@@ -5,7 +5,7 @@ import FoundationNetworking
 import Sync
 import Testing
 import UnderstudyModel
-import XTestSupport
+import TestSupport
 import Yams
 
 /// The collector's OpenAPI document, as it serves it: every answer a test gets is checked to

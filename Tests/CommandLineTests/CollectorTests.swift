@@ -2,7 +2,7 @@ import Collector
 import Foundation
 import Testing
 import UnderstudyModel
-import XTestSupport
+import TestSupport
 
 /// A collector started as a user would (`understudy serve`), on a free loopback port, with its
 /// own data directory and key-encryption key file.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import UnderstudyModel
 import Vault
-import XTestSupport
+import TestSupport
 
 /// Runs the `understudy` binary built next to the tests, as a user would.
 struct Understudy {

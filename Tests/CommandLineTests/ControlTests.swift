@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import UnderstudyModel
 import Vault
-import XTestSupport
+import TestSupport
 
 /// A contributor's own config folder (keys, consent, exemptions, trusted policy keys), so a
 /// test's consent or exemption never leaks into another test.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import UnderstudyModel
 import Vault
-import XTestSupport
+import TestSupport
 
 /// The Python that tests load exports with: `scripts/setup.sh` (run by `make test`) makes it.
 enum Python {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import UnderstudyModel
 @testable import Vault
-import XTestSupport
+import TestSupport
 
 /// Feeds a writer 64 KB frames with a few events each until it stops storing (or `limit` rounds pass).
 /// Returns every event appended and how many rounds it took.

@@ -9,19 +9,20 @@ import Vault
 /// by the server, so no one learns when a contributor worked); the steps
 /// reviewers judged bad; and the lineage (the collector, each session's contributor by
 /// pseudonym, the policies they consented to).
-struct CollectorDataset {
-    var source: BundleRecordingSource
-    var rejectedSteps: [String: Set<UInt64>]
-    var lineage: Lineage
+public struct CollectorDataset {
+    public var source: BundleRecordingSource
+    public var rejectedSteps: [String: Set<UInt64>]
+    public var lineage: Lineage
 
-    /// Downloads into `folder` (the caller removes it once the export is written).
-    static func fetch(from server: String, client: CollectorClient, as me: CollectorClient.Identity, into folder: URL) async throws -> CollectorDataset {
+    /// Downloads into `folder` (the caller removes it once the export is written); `generator`
+    /// names the program in the lineage, and `progress` hears of each download (done, of total).
+    public static func fetch(from server: String, client: CollectorClient, as me: CollectorClient.Identity, into folder: URL, generator: String,
+                             progress: (Int, Int) -> Void = { _, _ in }) async throws -> CollectorDataset {
         let listed = try await client.send("GET", "/v1/dataset/segments", as: me).json?.arrayValue ?? []
-        guard !listed.isEmpty else { throw CommandFailure("the collector holds no segment yet: there is nothing to export") }
+        guard !listed.isEmpty else { throw DeviceFailure("the collector holds no segment yet: there is nothing to export") }
         let policies = try await client.send("GET", "/v1/policies", as: me).json?.arrayValue ?? []
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var files: [URL] = [], rejected: [String: Set<UInt64>] = [:], contributors: [String: String] = [:], segments: [String: JSONValue] = [:]
-        var progress = ProgressBar(label: "downloading")
         for (n, item) in listed.enumerated() {
             guard let id = item["id"]?.stringValue else { continue }
             let answer: CollectorClient.Answer
@@ -37,10 +38,9 @@ struct CollectorDataset {
             try answer.verifiedBody().write(to: file)
             files.append(file)
             segments[id] = item
-            progress.update(n + 1, of: listed.count, bytes: 0)
+            progress(n + 1, listed.count)
         }
-        progress.finish()
-        guard !files.isEmpty else { throw CommandFailure("no segment the collector holds is a readable bundle: there is nothing to export") }
+        guard !files.isEmpty else { throw DeviceFailure("no segment the collector holds is a readable bundle: there is nothing to export") }
         let source = try BundleRecordingSource(files: files)
         for session in source.sessions() {
             // A session's segments all belong to one contributor; the listing names them by pseudonym.
@@ -50,7 +50,7 @@ struct CollectorDataset {
             if !bad.isEmpty { rejected[session.id] = Set(bad) }
         }
         let consents = consents(of: source.sessions(), policies: policies)
-        let lineage = Lineage(vault: server, generator: "understudy \(Understudy.configuration.version)", consents: consents, contributors: contributors)
+        let lineage = Lineage(vault: server, generator: generator, consents: consents, contributors: contributors)
         return CollectorDataset(source: source, rejectedSteps: rejected, lineage: lineage)
     }
 

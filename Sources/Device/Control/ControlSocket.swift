@@ -1,18 +1,19 @@
 import Foundation
 import UnderstudyModel
 
-/// The running recorder's control socket, `<vault>/control.sock`: `pause`, `resume` and
-/// `status` talk to it. One JSON line in, one JSON line out. The socket file is owner-only,
+/// The running recorder's control socket, `<vault>/control.sock`: `pause`, `resume`, `status`
+/// and `task` talk to it. One JSON line in (``ControlRequest``), one JSON line out
+/// (``ControlAnswer``). The socket file is owner-only,
 /// and the recorder also checks each caller's uid (SO_PEERCRED), so only the same user can
 /// pause or resume.
-enum ControlSocket {
+public enum ControlSocket {
     static func path(vault: URL) -> String { vault.appendingPathComponent("control.sock").path }
 
-    enum Failure: Error, CustomStringConvertible {
+    public enum Failure: Error, CustomStringConvertible {
         case notRunning(String)
         case failed(String)
 
-        var description: String {
+        public var description: String {
             switch self {
             case let .notRunning(vault): "no recorder is running on \(vault) (start one with `understudy record`)"
             case let .failed(reason): "the recorder did not answer: \(reason)"
@@ -21,26 +22,28 @@ enum ControlSocket {
     }
 
     /// Sends one request to the recorder of `vault` and returns its answer.
-    static func send(_ request: JSONValue, vault: URL) throws(Failure) -> JSONValue {
+    public static func send(_ request: ControlRequest, vault: URL) throws(Failure) -> ControlAnswer {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .failed(String(cString: strerror(errno))) }
         defer { close(fd) }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         guard connect(fd, path(vault: vault)) == 0 else { throw .notRunning(vault.path) }
-        let line = Data((request.serialized + "\n").utf8)
+        guard let encoded = try? ControlJSON.encode(request) else { throw .failed("could not encode the request") }
+        let line = encoded + Data("\n".utf8)
         guard line.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == line.count else { throw .failed("could not send") }
-        guard let answer = readLine(fd), let json = try? JSONValue.parse(answer) else { throw .failed("no answer") }
-        return json
+        guard let line = readLine(fd) else { throw .failed("no answer") }
+        guard let answer = try? ControlJSON.decode(ControlAnswer.self, from: line) else { throw .failed("an answer that is not one (a recorder of another version?)") }
+        return answer
     }
 
     /// Accepts requests on a thread of its own until ``Server/close()``.
     final class Server: @unchecked Sendable {
         private let fd: Int32
         private let path: String
-        private let handle: @Sendable (JSONValue) -> JSONValue
+        private let handle: @Sendable (ControlRequest) -> ControlAnswer
 
-        init(vault: URL, handle: @escaping @Sendable (JSONValue) -> JSONValue) throws {
+        init(vault: URL, handle: @escaping @Sendable (ControlRequest) -> ControlAnswer) throws {
             path = ControlSocket.path(vault: vault)
             self.handle = handle
             unlink(path) // a killed recorder's socket; the recorder lock says no other one runs
@@ -70,10 +73,22 @@ enum ControlSocket {
                 guard Self.sameUser(client) else { continue }
                 var timeout = timeval(tv_sec: 2, tv_usec: 0)
                 setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                let request = ControlSocket.readLine(client).flatMap { try? JSONValue.parse($0) } ?? .object([])
-                let answer = Data((handle(request).serialized + "\n").utf8)
-                _ = answer.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+                let answer = (try? ControlJSON.encode(answer(to: ControlSocket.readLine(client)))) ?? Data()
+                let line = answer + Data("\n".utf8)
+                _ = line.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
             }
+        }
+
+        /// The handler's answer to a well-formed request of this version; a refusal otherwise.
+        private func answer(to line: Data?) -> ControlAnswer {
+            guard let line else { return ControlAnswer(ok: false, message: "no request") }
+            guard let request = try? ControlJSON.decode(ControlRequest.self, from: line) else {
+                return ControlAnswer(ok: false, message: "not a control request")
+            }
+            guard request.version == ControlRequest.currentVersion else {
+                return ControlAnswer(ok: false, message: "this recorder speaks control protocol \(ControlRequest.currentVersion), not \(request.version): restart it with this version of understudy")
+            }
+            return handle(request)
         }
 
         private static func sameUser(_ client: Int32) -> Bool {

@@ -1,11 +1,10 @@
-import Capture
 import Foundation
 import UnderstudyModel
 
 /// Writing BGRX pixel rows as an image file: PNG, or a binary PPM when the name ends in
 /// `.ppm` (scripts read PPM without an image library).
-enum ImageFile {
-    static func write(_ pixels: [UInt8], width: Int, height: Int, to path: String) throws {
+public enum ImageFile {
+    public static func write(_ pixels: [UInt8], width: Int, height: Int, to path: String) throws {
         let data = path.hasSuffix(".ppm") ? ppm(pixels, width: width, height: height) : try pixels.withUnsafeBytes {
             try PixelCodec.encode($0.baseAddress!, width: width, height: height, stride: width * 4, codec: .png, level: 6)
         }

@@ -1,3 +1,4 @@
+import Collector
 import Foundation
 
 /// `understudy serve` run as a child process, for benchmarks and tests that need the real
@@ -5,7 +6,7 @@ import Foundation
 /// listens (``readyLine``).
 public final class CollectorProcess: @unchecked Sendable {
     /// What `serve` prints, followed by the address and `, data in DIR`, once it listens.
-    public static let readyLine = "Collector listening on "
+    public static let readyLine = CollectorServer.readyLine
 
     public let process = Process()
     /// The address it listens on, e.g. `http://127.0.0.1:41234`.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Collector
+import TestSupport
 import Crypto
+import Device
 import Foundation
 import Privacy
 import Sync
@@ -13,9 +15,8 @@ import Vault
 /// same bytes durably (fsync, rename) from one process, which no server can beat.
 struct IngestBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-ingest",
-        abstract: "Measure the collector's ingest rate and latency with simulated devices (for make bench).",
-        shouldDisplay: false
+        commandName: "ingest",
+        abstract: "Measure the collector's ingest rate and latency with simulated devices (for make bench)."
     )
 
     @Option(help: "The vault whose sealed segments the devices upload (the standard workload's).")
@@ -78,7 +79,7 @@ struct IngestBenchCommand: AsyncParsableCommand {
             return Bundle(file: file, sha256: written.sha256, bytes: written.bytes, events: segment.events, frameBytes: frameBytes, policy: policy)
         }
         guard !bundles.isEmpty, Set(bundles.map(\.policy)).count == 1 else {
-            throw CommandFailure("\(vault.directory.path) needs sealed segments recorded under one policy")
+            throw DeviceFailure("\(vault.directory.path) needs sealed segments recorded under one policy")
         }
         return bundles
     }
@@ -87,7 +88,7 @@ struct IngestBenchCommand: AsyncParsableCommand {
     /// key made for the bench (the servers trust it).
     private func signedPolicy(hash: String, into base: URL) throws -> (document: URL, publicKey: URL) {
         guard let record = try ConsentStore().load().accepted.first(where: { $0.policyHash == hash }) else {
-            throw CommandFailure("no consent record holds policy \(hash.prefix(16)), which the segments were recorded under")
+            throw DeviceFailure("no consent record holds policy \(hash.prefix(16)), which the segments were recorded under")
         }
         let document = base.appendingPathComponent("policy.yaml")
         try Data(record.document.utf8).write(to: document)
@@ -100,7 +101,7 @@ struct IngestBenchCommand: AsyncParsableCommand {
     private func measure(devices count: Int, bundles: [Bundle], policy: (document: URL, publicKey: URL), data: URL) async throws -> JSONValue {
         let server = try benchServer(data: data, policyKey: policy.publicKey)
         defer { server.stop() }
-        guard let url = URL(string: server.url) else { throw CommandFailure("the bench collector gave no address") }
+        guard let url = URL(string: server.url) else { throw DeviceFailure("the bench collector gave no address") }
         let credentials = try await organise(url, devices: count, policy: policy.document, adminKey: data.appendingPathComponent("data/admin.key"))
 
         let cpuBefore = server.cpuSeconds(), loadBefore = CollectorProcess.cpuSeconds(of: getpid())
@@ -116,7 +117,7 @@ struct IngestBenchCommand: AsyncParsableCommand {
                             let t0 = DispatchTime.now().uptimeNanoseconds
                             let answer = try await client.upload("PUT", "/v1/segments/\(UUID().uuidString.lowercased())", file: bundle.file, sha256: bundle.sha256,
                                                                  headers: [("X-Understudy-Policy", bundle.policy)], as: .device(credential))
-                            guard answer.status == 201 else { throw CommandFailure("upload answered \(answer.status)") }
+                            guard answer.status == 201 else { throw DeviceFailure("upload answered \(answer.status)") }
                             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
                         }
                         return times
@@ -188,6 +189,6 @@ private func benchServer(data: URL, policyKey: URL) throws -> CollectorProcess {
     try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
     let config = data.appendingPathComponent("collector.yaml")
     try Data("policy_keys: [\(policyKey.path)]\nkek_file: \(data.appendingPathComponent("server.kek").path)\n".utf8).write(to: config)
-    return try CollectorProcess(executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+    return try CollectorProcess(executable: UnderstudyBench.understudy,
                                 arguments: ["--port", "0", "--data", data.appendingPathComponent("data").path, "--config", config.path])
 }

@@ -6,13 +6,18 @@ import UnderstudyModel
 /// What `understudy sync` exchanges besides segments: exemption requests going out, the
 /// privacy officer's decisions coming back (an approval becomes an exemption the running
 /// recorder picks up within a moment), and the organisation's current policy.
-struct OrganisationSync {
-    let client: CollectorClient
-    let credential: DeviceCredential
+public struct OrganisationSync {
+    public let client: CollectorClient
+    public let credential: DeviceCredential
     let exemptions = ExemptionStore()
 
+    public init(client: CollectorClient, credential: DeviceCredential) {
+        self.client = client
+        self.credential = credential
+    }
+
     /// Sends the requests not sent yet; returns how many.
-    func sendRequests() async throws -> Int {
+    public func sendRequests() async throws -> Int {
         var contents = try exemptions.load()
         var sent = 0
         for index in contents.requests.indices where contents.requests[index].sentAt == nil {
@@ -30,7 +35,7 @@ struct OrganisationSync {
     }
 
     /// Applies decided requests: approved ones become exemptions, and both leave the pending list.
-    func applyDecisions() async throws -> [String] {
+    public func applyDecisions() async throws -> [String] {
         let answer = try await client.send("GET", "/v1/me/exemptions", as: .device(credential))
         var contents = try exemptions.load()
         var messages: [String] = []
@@ -54,12 +59,12 @@ struct OrganisationSync {
 
     /// Where sync keeps the organisation's newest policy (and its `.sig`): `record` runs under
     /// it when no `--policy` is given.
-    static var policyFile: URL { UserDirectories.config.appendingPathComponent("organisation-policy.yaml") }
+    public static var policyFile: URL { UserDirectories.config.appendingPathComponent("organisation-policy.yaml") }
 
     /// Saves the newest published policy when it is signed by a trusted key, and says what it
     /// means under the consent rules: nothing when consented to, that it applies at once when it
     /// only narrows what was consented to, and what it widens otherwise (consent is asked).
-    func fetchPolicy() async throws -> String? {
+    public func fetchPolicy() async throws -> String? {
         let policies = try await client.send("GET", "/v1/policies", as: .device(credential)).json?.arrayValue ?? []
         guard let newest = policies.last, let text = newest["document"]?.stringValue, let signature = newest["signature"]?.stringValue else { return nil }
         let file = Self.policyFile

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Capture
+import Device
 import Foundation
 import Privacy
 import UnderstudyModel
@@ -10,20 +11,20 @@ import Vault
 /// figure, reading only what changed, comes from its `--stats` (`redact_ms`).
 struct OCRBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-ocr",
-        abstract: "Measure OCR time on whole stored frames (for make bench).",
-        shouldDisplay: false
+        commandName: "ocr",
+        abstract: "Measure OCR time on whole stored frames (for make bench)."
     )
 
-    @OptionGroup var vaultOptions: VaultOptions
+    @Option(help: "The vault whose newest session's frames are read.")
+    var vault: String
 
     @Option(help: "How many frames to measure, spread over the session.")
     var frames = 12
 
     func run() throws {
-        let vault = try vaultOptions.open()
+        let vault = try Vault(at: URL(fileURLWithPath: self.vault), create: false)
         let (session, hashes) = try vault.newestSessionFrames()
-        guard !hashes.isEmpty else { throw CommandFailure("the session has no frame") }
+        guard !hashes.isEmpty else { throw DeviceFailure("the session has no frame") }
         let ocr = try TextRecognition()
         let picks = Set(stride(from: 0, to: hashes.count, by: max(1, hashes.count / frames)).prefix(frames))
         var fullMs: [Double] = []

@@ -5,34 +5,39 @@ import UnderstudyModel
 import Vault
 
 /// The vault as the recordings episodes and exports are built from.
-struct VaultRecordingSource: RecordingSource {
-    let vault: Vault
+public struct VaultRecordingSource: RecordingSource {
+    public let vault: Vault
     /// zlib level of the PNG frames.
-    var pngLevel = 3
+    public var pngLevel = 3
 
-    func sessions() throws -> [Session] { try vault.sessions() }
+    public init(vault: Vault, pngLevel: Int = 3) {
+        self.vault = vault
+        self.pngLevel = pngLevel
+    }
 
-    func events(of session: Session) throws -> [Event] {
+    public func sessions() throws -> [Session] { try vault.sessions() }
+
+    public func events(of session: Session) throws -> [Event] {
         var events: [Event] = []
         try vault.forEachEvent(session: session.id, damaged: { warn("skipped: \($0)") }) { _, event in events.append(event) }
         return events
     }
 
-    func frame(_ hash: String, of session: Session) throws -> FrameRecord? {
+    public func frame(_ hash: String, of session: Session) throws -> FrameRecord? {
         try vault.frame(session: session.id, hash: hash).map { FrameRecord(redactions: $0.manifest.redactions, withheld: $0.manifest.withheld?.description) }
     }
 
-    func png(_ hash: String, of session: Session) throws -> Data {
+    public func png(_ hash: String, of session: Session) throws -> Data {
         let (pixels, width, height) = try self.pixels(hash, of: session)
         return try FramePNG.encode(pixels, width: width, height: height, level: pngLevel)
     }
 
     /// A stored frame's pixels (4 bytes each).
-    func pixels(_ hash: String, of session: Session) throws -> (pixels: [UInt8], width: Int, height: Int) {
+    public func pixels(_ hash: String, of session: Session) throws -> (pixels: [UInt8], width: Int, height: Int) {
         guard let (segment, manifest) = try vault.frame(session: session.id, hash: hash) else {
-            throw CommandFailure("frame \(hash) is not in session \(session.id)")
+            throw DeviceFailure("frame \(hash) is not in session \(session.id)")
         }
-        if let withheld = manifest.withheld { throw CommandFailure("frame \(hash) was withheld (\(withheld)): its pixels were never stored") }
+        if let withheld = manifest.withheld { throw DeviceFailure("frame \(hash) was withheld (\(withheld)): its pixels were never stored") }
         return (try vault.pixels(of: manifest, segment: segment), manifest.width, manifest.height)
     }
 }

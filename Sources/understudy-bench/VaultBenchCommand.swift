@@ -1,4 +1,5 @@
 import ArgumentParser
+import Device
 import Foundation
 import UnderstudyModel
 import Vault
@@ -7,9 +8,8 @@ import Vault
 /// and off, measured in the same run, alternating, so the ratio survives a noisy machine.
 struct VaultBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-vault",
-        abstract: "Measure the vault's write rate with encryption on and off (for make bench).",
-        shouldDisplay: false
+        commandName: "vault",
+        abstract: "Measure the vault's write rate with encryption on and off (for make bench)."
     )
 
     @Option(help: "Where to make the scratch vaults.")

@@ -8,7 +8,7 @@ import Vault
 /// the segments of one session are put back together in order. Bundles read from files keep
 /// only their events and frame layouts in memory; a frame's tile pixels are read from its
 /// bundle's file when the frame is drawn (the last two bundles read are kept).
-struct BundleRecordingSource: RecordingSource {
+public struct BundleRecordingSource: RecordingSource {
     /// One segment: its contents (without pixels when `file` is set) and where to read them.
     private struct Part {
         var contents: SegmentBundleContents
@@ -20,20 +20,20 @@ struct BundleRecordingSource: RecordingSource {
     private let ordered: [Session]
     private let recent = RecentBundles()
     /// zlib level of the PNG frames.
-    var pngLevel = 3
+    public var pngLevel = 3
 
     /// Bundles already in memory, pixels and all.
-    init(_ contents: [SegmentBundleContents]) {
+    public init(_ contents: [SegmentBundleContents]) {
         self.init(parts: contents.map { Part(contents: $0, file: nil) })
     }
 
     /// Bundle files, read once now for their events and frame layouts.
-    init(files: [URL]) throws {
+    public init(files: [URL]) throws {
         self.init(parts: try files.map { file in
             do {
                 return Part(contents: try SegmentBundleContents(tar: try Data(contentsOf: file)).withoutPixels(), file: file)
             } catch {
-                throw CommandFailure("\(file.lastPathComponent): \(error)")
+                throw DeviceFailure("\(file.lastPathComponent): \(error)")
             }
         })
     }
@@ -43,22 +43,22 @@ struct BundleRecordingSource: RecordingSource {
         ordered = parts.values.compactMap(\.first?.contents.session).sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }
     }
 
-    func sessions() -> [Session] { ordered }
+    public func sessions() -> [Session] { ordered }
 
     /// The ids of a session's segments, in order.
-    func segmentIDs(of session: Session) -> [String] { (parts[session.id] ?? []).map(\.contents.segmentID) }
+    public func segmentIDs(of session: Session) -> [String] { (parts[session.id] ?? []).map(\.contents.segmentID) }
 
-    func events(of session: Session) -> [Event] {
+    public func events(of session: Session) -> [Event] {
         (parts[session.id] ?? []).flatMap(\.contents.events).sorted { $0.seq < $1.seq }
     }
 
-    func frame(_ hash: String, of session: Session) -> FrameRecord? {
+    public func frame(_ hash: String, of session: Session) -> FrameRecord? {
         find(hash, in: session).map { FrameRecord(redactions: $0.manifest.redactions, withheld: $0.manifest.withheld?.description) }
     }
 
-    func png(_ hash: String, of session: Session) throws -> Data {
-        guard let (part, manifest) = find(hash, in: session) else { throw CommandFailure("frame \(hash) is not in session \(session.id)") }
-        if let withheld = manifest.withheld { throw CommandFailure("frame \(hash) was withheld (\(withheld)): its pixels were never stored") }
+    public func png(_ hash: String, of session: Session) throws -> Data {
+        guard let (part, manifest) = find(hash, in: session) else { throw DeviceFailure("frame \(hash) is not in session \(session.id)") }
+        if let withheld = manifest.withheld { throw DeviceFailure("frame \(hash) was withheld (\(withheld)): its pixels were never stored") }
         let bundle = try part.file.map { try recent.bundle(at: $0) } ?? part.contents
         let pixels = try FrameAssembler.pixels(of: manifest) { tile in
             bundle.tilePatch(tile).map { found in .init(patchID: found.patch, codec: found.codec, index: found.index) { found.data } }

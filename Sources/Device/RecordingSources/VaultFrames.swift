@@ -6,8 +6,8 @@ import Vault
 extension Vault {
     /// The newest session and the hashes of its stored frames, in the order they were taken;
     /// damaged events are skipped with a warning.
-    func newestSessionFrames() throws -> (session: Session, frames: [String]) {
-        guard let session = try sessions().last else { throw CommandFailure("the vault holds no session") }
+    public func newestSessionFrames() throws -> (session: Session, frames: [String]) {
+        guard let session = try sessions().last else { throw DeviceFailure("the vault holds no session") }
         var frames: [String] = []
         try forEachEvent(session: session.id, damaged: { warn("skipped: \($0)") }) { _, event in
             if case let .frame(hash, _, _, _) = event.body { frames.append(hash) }
@@ -16,7 +16,7 @@ extension Vault {
     }
 
     /// A stored frame's pixels (4 bytes each, row by row), rebuilt from its segment's tile patches.
-    func pixels(of manifest: FrameManifest, segment: String) throws -> [UInt8] {
+    public func pixels(of manifest: FrameManifest, segment: String) throws -> [UInt8] {
         try FrameAssembler.pixels(of: manifest) { tile in
             try tilePatch(segment: segment, tile: tile).map { found in
                 .init(patchID: found.patch, codec: found.codec, index: found.index) { found.data }

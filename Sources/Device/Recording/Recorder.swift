@@ -8,30 +8,31 @@ import Vault
 
 /// Runs one recording session: capture records flow into a ``VaultWriter``, which is flushed
 /// on a timer, and the session ends cleanly on a signal, at a time limit or when capture fails.
-struct Recorder {
-    let backend: any CaptureBackend
-    let vault: Vault
-    let lock: RecorderLock
+public struct Recorder {
+    public let backend: any CaptureBackend
+    public let vault: Vault
+    public let lock: RecorderLock
     /// The policy in force, with its gate (which filters events and answers capture).
-    let policy: PolicyDocument
-    let policyUnsigned: Bool
-    let consent: ConsentRecord
-    let gate: PolicyGate
+    public let policy: PolicyDocument
+    public let policyUnsigned: Bool
+    public let consent: ConsentRecord
+    public let gate: PolicyGate
     /// Scrubs typed text before key events are stored.
-    let keystrokes: KeystrokeRedactor
-    var flushInterval: Duration = .milliseconds(250)
+    public let keystrokes: KeystrokeRedactor
+    public var flushInterval: Duration = .milliseconds(250)
 
-    struct Report {
-        var eventsByKind: [String: Int] = [:]
-        var framesStored = 0
-        var framesWithheld = 0
-        var segmentsSealed = 0
-        var pipeline = FramePipelineStats()
-        var captureError: Error?
-        var consentWithdrawn = false
-        var events: Int { eventsByKind.values.reduce(0, +) }
+    /// What a session captured and stored, for the recorder's last line and `--stats`.
+    public struct Report: Sendable {
+        public var eventsByKind: [String: Int] = [:]
+        public var framesStored = 0
+        public var framesWithheld = 0
+        public var segmentsSealed = 0
+        public var pipeline = FramePipelineStats()
+        public var captureError: Error?
+        public var consentWithdrawn = false
+        public var events: Int { eventsByKind.values.reduce(0, +) }
 
-        var json: Data {
+        public var json: Data {
             func summary(_ values: [Double]) -> JSONValue {
                 let s = FramePipelineStats.summarize(values)
                 return .object([("median", .double(s.median)), ("p95", .double(s.p95)), ("count", .int(Int64(s.count)))])
@@ -60,7 +61,21 @@ struct Recorder {
         }
     }
 
-    func run(limit: Duration?) async throws -> Report {
+    public init(backend: any CaptureBackend, vault: Vault, lock: RecorderLock, policy: PolicyDocument, policyUnsigned: Bool,
+                consent: ConsentRecord, gate: PolicyGate, keystrokes: KeystrokeRedactor) {
+        self.backend = backend
+        self.vault = vault
+        self.lock = lock
+        self.policy = policy
+        self.policyUnsigned = policyUnsigned
+        self.consent = consent
+        self.gate = gate
+        self.keystrokes = keystrokes
+    }
+
+    /// Records until `limit` passes, SIGINT or SIGTERM arrives, consent is withdrawn or
+    /// capture fails; everything captured before then is written before it returns.
+    public func run(limit: Duration?) async throws -> Report {
         let elapsed = Double(MonotonicClock.nowNs() &- backend.originNs) / 1e9
         let session = Session(startedAt: WallClock.system.now().addingTimeInterval(-elapsed), backend: backend.name,
                               display: backend.display, screen: backend.screen, policyHash: policy.hash,
@@ -127,28 +142,22 @@ struct Recorder {
     }
 
     /// Answers `understudy pause`, `resume`, `status` and `task` on the control socket.
-    private static func answer(_ request: JSONValue, gate: PolicyGate, tasks: TaskMarkers) -> JSONValue {
-        let cap = PolicyComparison.seconds(gate.policy.pauseCapSeconds)
-        switch request["command"]?.stringValue {
-        case "pause":
-            let asked = request["seconds"]?.doubleValue
-            let until = gate.pause(seconds: asked)
-            let capped = (asked ?? .infinity) > gate.policy.pauseCapSeconds
+    private static func answer(_ request: ControlRequest, gate: PolicyGate, tasks: TaskMarkers) -> ControlAnswer {
+        switch request.command {
+        case .pause:
+            let cap = PolicyComparison.seconds(gate.policy.pauseCapSeconds)
+            let until = gate.pause(seconds: request.seconds)
+            let capped = (request.seconds ?? .infinity) > gate.policy.pauseCapSeconds
             let note = capped ? " (the policy caps a pause at \(cap); it resumes by itself)" : " (it resumes by itself)"
-            return .object([("ok", .bool(true)), ("paused_until", .string(RFC3339.string(from: until))),
-                            ("message", .string("Paused until \(clockTime(until))\(note)."))])
-        case "resume":
-            let resumed = gate.resume()
-            return .object([("ok", .bool(true)), ("message", .string(resumed ? "Recording again." : "Recording was not paused."))])
-        case "status":
-            return .object([("ok", .bool(true)), ("paused_until", gate.pausedUntil.map { .string(RFC3339.string(from: $0)) } ?? .null),
-                            ("task", tasks.open.map { .string($0) } ?? .null)])
-        case "task.start":
-            return tasks.start(request["instruction"]?.stringValue ?? "")
-        case "task.end":
-            return tasks.end(failed: request["failed"]?.boolValue ?? false)
-        default:
-            return .object([("ok", .bool(false)), ("message", .string("unknown command"))])
+            return ControlAnswer(ok: true, message: "Paused until \(clockTime(until))\(note).", pausedUntil: until)
+        case .resume:
+            return ControlAnswer(ok: true, message: gate.resume() ? "Recording again." : "Recording was not paused.")
+        case .status:
+            return ControlAnswer(ok: true, pausedUntil: gate.pausedUntil, task: tasks.open)
+        case .taskStart:
+            return tasks.start(request.instruction ?? "")
+        case .taskEnd:
+            return tasks.end(failed: request.failed ?? false)
         }
     }
 
@@ -181,142 +190,5 @@ struct Recorder {
         case let .tiles(patch):
             await writer.append(patch: patch)
         }
-    }
-}
-
-/// Task boundaries from `understudy task start|end`, held until the flusher stores them.
-/// One task is open at a time; its instruction is redacted like typed text before it is kept.
-final class TaskMarkers: Sendable {
-    private struct State {
-        var open: String?
-        var pending: [CapturedEvent] = []
-    }
-
-    private let state = Mutex(State())
-    private let redactor: TextRedactor
-    private let originNs: UInt64
-
-    init(redactor: TextRedactor, originNs: UInt64) {
-        self.redactor = redactor
-        self.originNs = originNs
-    }
-
-    /// The open task's (redacted) instruction.
-    var open: String? { state.withLock { $0.open } }
-
-    func start(_ instruction: String) -> JSONValue {
-        let text = redactor.redact(instruction.trimmingCharacters(in: .whitespacesAndNewlines)).text
-        guard !text.isEmpty else { return Self.answer(false, "Say what the task is: understudy task start \"INSTRUCTION\".") }
-        let now = MonotonicClock.nowNs() &- originNs
-        return state.withLock {
-            if let open = $0.open {
-                return Self.answer(false, "A task is already open (\"\(open)\"): end it first with `understudy task end`.")
-            }
-            $0.open = text
-            $0.pending.append(CapturedEvent(tNs: now, body: .taskStart(instruction: text)))
-            return Self.answer(true, "Task started: \(text)")
-        }
-    }
-
-    func end(failed: Bool) -> JSONValue {
-        let now = MonotonicClock.nowNs() &- originNs
-        return state.withLock {
-            guard let open = $0.open else { return Self.answer(false, "No task is open (start one with `understudy task start`).") }
-            $0.open = nil
-            $0.pending.append(CapturedEvent(tNs: now, body: .taskEnd(outcome: failed ? .failed : .done)))
-            return Self.answer(true, "Task \(failed ? "ended as failed" : "done"): \(open)")
-        }
-    }
-
-    /// The markers not yet stored, in order.
-    func take() -> [CapturedEvent] {
-        state.withLock { state in
-            defer { state.pending = [] }
-            return state.pending
-        }
-    }
-
-    private static func answer(_ ok: Bool, _ message: String) -> JSONValue {
-        .object([("ok", .bool(ok)), ("message", .string(message))])
-    }
-}
-
-/// Counts the events handed to the writer, by kind, for the end-of-session report.
-final class EventTally: Sendable {
-    private let counts = Mutex<[String: Int]>([:])
-
-    /// Counts `events` and returns them.
-    func count(_ events: [CapturedEvent]) -> [CapturedEvent] {
-        counts.withLock { for event in events { $0[event.body.kind, default: 0] += 1 } }
-        return events
-    }
-
-    var byKind: [String: Int] { counts.withLock { $0 } }
-}
-
-/// Notices, from their files' modification times, when the contributor changes exemptions
-/// or withdraws consent while recording.
-final class ConsentWatcher: @unchecked Sendable {
-    private let policy: PolicyDocument
-    private let consents = ConsentStore()
-    private let exemptions = ExemptionStore()
-    private var consentModified: Date?
-    private var exemptionsModified: Date?
-
-    init(policy: PolicyDocument) {
-        self.policy = policy
-        consentModified = consents.modified
-        exemptionsModified = exemptions.modified
-    }
-
-    /// The exemptions, when their file changed since the last call.
-    func changedExemptions() -> [Exemption]? {
-        let modified = exemptions.modified
-        guard modified != exemptionsModified else { return nil }
-        exemptionsModified = modified
-        do {
-            return try exemptions.load().exemptions
-        } catch {
-            warn("\(error); the exemptions in force stay as they were")
-            return nil
-        }
-    }
-
-    /// True when the consent this recording runs under is gone.
-    func consentGone() -> Bool {
-        let modified = consents.modified
-        guard modified != consentModified else { return false }
-        consentModified = modified
-        switch try? consents.decision(for: policy) {
-        case .consented, .narrows: return false
-        default: return true
-        }
-    }
-}
-
-/// `14:05:09` in local time, for messages.
-func clockTime(_ date: Date) -> String {
-    let formatter = DateFormatter()
-    formatter.dateFormat = "HH:mm:ss"
-    return formatter.string(from: date)
-}
-
-/// Turns SIGINT and SIGTERM into a call, once, instead of ending the process: the recorder
-/// must flush what it captured.
-final class StopSignals {
-    private let sources: [any DispatchSourceSignal]
-
-    init(_ handler: @escaping @Sendable () -> Void) {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: handler)
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() {
-        for source in sources { source.cancel() }
     }
 }
