@@ -22,9 +22,12 @@ test:
 # The suite again with every clock of Understudy a year ahead (UNDERSTUDY_CLOCK_SHIFT moves
 # WallClock.system, in the test process and the binaries it starts): a test that builds its
 # data at a fixed date but lets a component decide by the real clock fails now, not a year
-# from now. CI runs it after `make test`.
+# from now. CI runs it after `make test`. Left out: the suites that never compare against
+# the date (X input and frame capture, OCR of frames, actions compiled from a recording,
+# replay), which are also the slowest and the most sensitive to a loaded machine.
+YEAR_AHEAD_SKIP ?= CaptureTests|ImageRedactionTests|ActionGroundTruthTests|replayReproducesTheFinalScreen
 test-year-ahead:
-	UNDERSTUDY_CLOCK_SHIFT=365d swift test --skip-build --no-parallel
+	UNDERSTUDY_CLOCK_SHIFT=365d swift test --skip-build --no-parallel --skip '$(YEAR_AHEAD_SKIP)'
 
 demo:
 	bash scripts/demo.sh

@@ -60,11 +60,13 @@ let package = Package(
             resources: [.copy("catalog.yaml")]
         ),
         .target(name: "Datasets", dependencies: ["UnderstudyModel"]),
+        // The collector's wire types: what routes encode and the device's client decodes.
+        .target(name: "CollectorAPI", dependencies: ["UnderstudyModel"]),
         // The organisation's collector: routes, auth, audit log, storage, keys.
         .target(
             name: "Collector",
             dependencies: [
-                "UnderstudyModel", "Privacy",
+                "UnderstudyModel", "Privacy", "CollectorAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -83,7 +85,7 @@ let package = Package(
         .target(
             name: "Sync",
             dependencies: [
-                "UnderstudyModel", "Vault",
+                "UnderstudyModel", "Vault", "CollectorAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -95,14 +97,14 @@ let package = Package(
         .target(
             name: "Device",
             dependencies: [
-                "UnderstudyModel", "Capture", "Vault", "Privacy", "Datasets", "Sync",
+                "UnderstudyModel", "Capture", "Vault", "Privacy", "Datasets", "Sync", "CollectorAPI",
             ]
         ),
         // Commands only: each parses its arguments, calls the libraries, prints.
         .executableTarget(
             name: "understudy",
             dependencies: [
-                "UnderstudyModel", "Capture", "Vault", "Privacy", "Datasets", "Collector", "Sync", "Device",
+                "UnderstudyModel", "Capture", "Vault", "Privacy", "Datasets", "Collector", "CollectorAPI", "Sync", "Device",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -120,17 +122,18 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Collector"], path: "Tests/TestSupport"),
         .testTarget(name: "UnderstudyModelTests", dependencies: ["UnderstudyModel"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "UnderstudyModel"]),
-        .testTarget(name: "CollectorTests", dependencies: ["Collector", "UnderstudyModel", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "CollectorTests", dependencies: ["Collector", "CollectorAPI", "UnderstudyModel", .product(name: "Crypto", package: "swift-crypto"),
+                                                           .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "UnderstudyModel"]),
         .testTarget(name: "DeviceTests", dependencies: ["Device", "UnderstudyModel"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "TestSupport"]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // The device's and the collector's decisions under a clock set to other years.
-        .testTarget(name: "ClockTests", dependencies: ["UnderstudyModel", "Vault", "Privacy", "Sync", "Collector",
+        .testTarget(name: "ClockTests", dependencies: ["UnderstudyModel", "Vault", "Privacy", "Sync", "Collector", "CollectorAPI",
                                                        .product(name: "Logging", package: "swift-log"),
                                                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // Runs the built `understudy` binary as a user would.
-        .testTarget(name: "CommandLineTests", dependencies: ["UnderstudyModel", "Vault", "Capture", "Datasets", "Sync", "Collector", "TestSupport", "understudy",
+        .testTarget(name: "CommandLineTests", dependencies: ["UnderstudyModel", "Vault", "Capture", "Datasets", "Sync", "Collector", "CollectorAPI", "TestSupport", "understudy",
                                                               .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]

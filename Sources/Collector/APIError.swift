@@ -1,3 +1,4 @@
+import CollectorAPI
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -18,7 +19,7 @@ public struct APIError: HTTPResponseError, Equatable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONResponse.make(.object([("code", .string(code)), ("message", .string(message))]), status: status)
+        JSONResponse.make(ErrorBody(code: code, message: message), status: status)
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
@@ -46,20 +47,26 @@ extension StoreError: HTTPResponseError {
         case .full: ("storage_full", "the collector's storage is full (\(description)): nothing was stored; try again later")
         case .io: ("storage_unavailable", "the collector's storage is failing: nothing was stored; try again later")
         }
-        return JSONResponse.make(.object([("code", .string(code)), ("message", .string(message))]), status: status)
+        return JSONResponse.make(ErrorBody(code: code, message: message), status: status)
     }
 }
 
+/// Answers with one of the API's types (``CollectorAPI``), as JSON.
 enum JSONResponse {
-    static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.serialized + "\n")))
+    static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        // The API's types encode without fail (strings, numbers, dates): a failure is a bug, answered as one.
+        let data = (try? APICoding.encode(value)) ?? Data(#"{"code":"internal","message":"the answer could not be encoded"}"#.utf8)
+        var buffer = ByteBuffer(bytes: data)
+        buffer.writeString("\n")
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }
 }
 
 extension Request {
-    /// The body parsed as a JSON object, at most `limit` bytes. A device's request must carry
-    /// the body whose hash it signed.
-    func jsonObject(_ context: CollectorContext, limit: Int = 64 * 1024) async throws -> JSONValue {
+    /// The body as one of the API's request types (``CollectorAPI``), at most `limit` bytes.
+    /// A device's request must carry the body whose hash it signed. A missing or mistyped field
+    /// is a 400 that names it; so is a body that is not JSON.
+    func decode<T: Decodable>(_ type: T.Type, _ context: CollectorContext, limit: Int = 64 * 1024) async throws -> T {
         let buffer: ByteBuffer
         do { buffer = try await body.collect(upTo: limit) } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "too_large", "the request body is larger than \(limit) bytes")
@@ -68,17 +75,28 @@ extension Request {
         if let signed = context.signedContentSHA256, Secret.hash(data) != signed {
             throw APIError(.badRequest, "hash_mismatch", "the body is not the one whose hash was signed")
         }
-        guard let value = try? JSONValue.parse(data), case .object = value else {
-            throw APIError.badRequest("the body must be a JSON object")
+        do {
+            return try APICoding.decode(type, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw APIError.badRequest("'\(Self.wireName(key))' is required")
+        } catch let DecodingError.typeMismatch(_, at), let DecodingError.valueNotFound(_, at) {
+            throw APIError.badRequest("'\(at.codingPath.map(Self.wireName).joined(separator: "."))' has the wrong type")
+        } catch let DecodingError.dataCorrupted(at) where !at.codingPath.isEmpty {
+            throw APIError.badRequest("'\(at.codingPath.map(Self.wireName).joined(separator: "."))': \(at.debugDescription)")
+        } catch {
+            throw APIError.badRequest("the body must be a JSON object of the documented fields")
         }
-        return value
+    }
+
+    /// A field's name as the wire spells it (`publicKey` is `public_key`; an array index is its number).
+    private static func wireName(_ key: any CodingKey) -> String {
+        if let index = key.intValue { return String(index) }
+        return key.stringValue.reduce(into: "") { name, c in name += c.isUppercase ? "_" + c.lowercased() : String(c) }
     }
 }
 
-extension JSONValue {
-    /// A required string field of a request body.
-    func required(_ name: String) throws -> String {
-        guard let value = self[name]?.stringValue, !value.isEmpty else { throw APIError.badRequest("'\(name)' is required and must be text") }
-        return value
-    }
+/// A required text field of a request: present (the type says so) and not empty.
+func nonEmpty(_ value: String, _ name: String) throws -> String {
+    guard !value.isEmpty else { throw APIError.badRequest("'\(name)' is required and must be text") }
+    return value
 }

@@ -1,3 +1,4 @@
+import CollectorAPI
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -62,7 +63,7 @@ public struct CollectorServer: Sendable {
     public func router() -> Router<CollectorContext> {
         let router = Router(context: CollectorContext.self)
         router.add(middleware: Authentication(state: state))
-        router.get("/health") { _, _ in JSONResponse.make(.object([("ok", .bool(true))])) }
+        router.get("/health") { _, _ in JSONResponse.make(Health(ok: true)) }
         router.get("/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.data)))
         }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CollectorAPI
 import Crypto
 import Foundation
 import NIOCore
@@ -88,7 +89,15 @@ public final class CollectorClient: Sendable {
         public var body: Data
         /// The body's SHA-256 as the server stated it (`X-Understudy-Content-SHA256`), on downloads.
         public var statedSHA256: String?
-        public var json: JSONValue? { try? JSONValue.parse(body) }
+
+        /// The body as one of the API's types; an answer that is not one is `unexpected`.
+        public func decoded<T: Decodable>(_ type: T.Type) throws(Failure) -> T {
+            do {
+                return try APICoding.decode(type, from: body)
+            } catch {
+                throw .unexpected("not a \(type): \(error)")
+            }
+        }
 
         /// The body, when the server stated its hash and the body matches it: a download cut
         /// short or damaged on the way is refused.
@@ -100,12 +109,23 @@ public final class CollectorClient: Sendable {
         }
     }
 
-    /// A request with an optional JSON body; fails on any status of 400 or more.
-    public func send(_ method: String, _ path: String, json: JSONValue? = nil, as identity: Identity) async throws(Failure) -> Answer {
-        let body = json.map { Data($0.serialized.utf8) } ?? Data()
+    /// A request without a body; fails on any status of 400 or more.
+    public func send(_ method: String, _ path: String, as identity: Identity) async throws(Failure) -> Answer {
+        try await send(method, path, encoded: nil, as: identity)
+    }
+
+    /// A request with one of the API's types as its JSON body; fails on any status of 400 or more.
+    public func send(_ method: String, _ path: String, body: some Encodable, as identity: Identity) async throws(Failure) -> Answer {
+        let encoded: Data
+        do { encoded = try APICoding.encode(body) } catch { throw .unexpected("the request could not be encoded: \(error)") }
+        return try await send(method, path, encoded: encoded, as: identity)
+    }
+
+    private func send(_ method: String, _ path: String, encoded: Data?, as identity: Identity) async throws(Failure) -> Answer {
+        let body = encoded ?? Data()
         var request = HTTPClientRequest(url: server.absoluteString.trimmingSlash + path)
         request.method = .init(rawValue: method)
-        if json != nil { request.headers.add(name: "Content-Type", value: "application/json") }
+        if encoded != nil { request.headers.add(name: "Content-Type", value: "application/json") }
         try sign(&request, method: method, path: path, sha256: SHA256.hash(data: body).hexDigits, as: identity)
         if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
         return try await execute(request)
@@ -154,8 +174,9 @@ public final class CollectorClient: Sendable {
             let answer = Answer(status: Int(response.status.code), body: Data(body.readableBytesView),
                                 statedSHA256: response.headers.first(name: "X-Understudy-Content-SHA256"))
             guard answer.status < 400 else {
-                throw Failure.refused(status: answer.status, code: answer.json?["code"]?.stringValue ?? "http_\(answer.status)",
-                                      message: answer.json?["message"]?.stringValue ?? String(decoding: answer.body.prefix(300), as: UTF8.self))
+                let refusal = try? APICoding.decode(ErrorBody.self, from: answer.body)
+                throw Failure.refused(status: answer.status, code: refusal?.code ?? "http_\(answer.status)",
+                                      message: refusal?.message ?? String(decoding: answer.body.prefix(300), as: UTF8.self))
             }
             return answer
         } catch let error as Failure {

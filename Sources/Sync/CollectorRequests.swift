@@ -1,39 +1,116 @@
+import CollectorAPI
 import Foundation
 import UnderstudyModel
 
-/// Requests that more than one command makes (the staff commands, enrolment, sync and the
-/// ingest bench), each written once.
+/// Every request of the collector's API, written once with its types (``CollectorAPI``):
+/// what the staff commands, enrolment, sync, the recording sources and the benches send.
 extension CollectorClient {
+    // MARK: Staff
+
     /// Signs a member of staff in: the identity their next requests go under.
     public func login(user: String, key: String) async throws(Failure) -> Identity {
-        let answer = try await send("POST", "/v1/login", json: .object([("user", .string(user)), ("key", .string(key))]), as: .anonymous)
-        guard let token = answer.json?["token"]?.stringValue else { throw .unexpected("the server gave no session token") }
-        return .staff(token: token)
+        let answer = try await send("POST", "/v1/login", body: LoginRequest(user: user, key: key), as: .anonymous)
+        return .staff(token: try answer.decoded(LoginResponse.self).token)
     }
+
+    public func createUser(name: String, role: String, as identity: Identity) async throws(Failure) -> CreatedUser {
+        try await send("POST", "/v1/users", body: CreateUserRequest(name: name, role: role), as: identity).decoded(CreatedUser.self)
+    }
+
+    public func createEnrolmentCode(contributor: String, as identity: Identity) async throws(Failure) -> EnrolmentCodeIssued {
+        try await send("POST", "/v1/enrolment-codes", body: EnrolmentCodeRequest(contributor: contributor), as: identity).decoded(EnrolmentCodeIssued.self)
+    }
+
+    public func devices(as identity: Identity) async throws(Failure) -> [DeviceListing] {
+        try await send("GET", "/v1/devices", as: identity).decoded([DeviceListing].self)
+    }
+
+    public func revokeDevice(_ id: String, as identity: Identity) async throws(Failure) -> DeviceRevoked {
+        try await send("POST", "/v1/devices/\(id)/revoke", as: identity).decoded(DeviceRevoked.self)
+    }
+
+    /// The whole audit log (staff).
+    public func auditLog(as identity: Identity) async throws(Failure) -> [AuditRecordListing] {
+        try await send("GET", "/v1/audit", as: identity).decoded([AuditRecordListing].self)
+    }
+
+    public func eraseContributor(_ id: String, as identity: Identity) async throws(Failure) -> ContributorErased {
+        try await send("POST", "/v1/contributors/\(id)/erase", as: identity).decoded(ContributorErased.self)
+    }
+
+    /// Exemption requests, the pending ones only unless `all` (privacy officer).
+    public func exemptionRequests(all: Bool, as identity: Identity) async throws(Failure) -> [ExemptionListing] {
+        try await send("GET", "/v1/exemption-requests" + (all ? "" : "?status=pending"), as: identity).decoded([ExemptionListing].self)
+    }
+
+    public func decideExemption(contributor: String, id: String, approve: Bool, note: String?, as identity: Identity) async throws(Failure) -> ExemptionStatus {
+        try await send("POST", "/v1/exemption-requests/\(contributor)/\(id)/decision", body: ExemptionDecisionRequest(approve: approve, note: note),
+                       as: identity).decoded(ExemptionStatus.self)
+    }
+
+    /// Publishes a policy and its signature (a privacy officer's act).
+    public func publishPolicy(document: String, signature: String, as identity: Identity) async throws(Failure) -> PolicyPublished {
+        try await send("POST", "/v1/policies", body: PublishPolicyRequest(document: document, signature: signature), as: identity).decoded(PolicyPublished.self)
+    }
+
+    // MARK: Reviewers and scientists
+
+    public func reviewSegments(as identity: Identity) async throws(Failure) -> [ReviewListing] {
+        try await send("GET", "/v1/review/segments", as: identity).decoded([ReviewListing].self)
+    }
+
+    public func judge(segment: String, verdicts: [VerdictsRequest.Verdict], as identity: Identity) async throws(Failure) -> VerdictsRecorded {
+        try await send("POST", "/v1/review/segments/\(segment)/verdicts", body: VerdictsRequest(verdicts: verdicts), as: identity).decoded(VerdictsRecorded.self)
+    }
+
+    public func datasetSegments(as identity: Identity) async throws(Failure) -> [DatasetListing] {
+        try await send("GET", "/v1/dataset/segments", as: identity).decoded([DatasetListing].self)
+    }
+
+    public func erasures(as identity: Identity) async throws(Failure) -> [ErasureListing] {
+        try await send("GET", "/v1/dataset/erasures", as: identity).decoded([ErasureListing].self)
+    }
+
+    // MARK: Devices
 
     /// Turns a one-time code into a credential for a new key pair (not saved yet), and the
     /// public keys (.pub files' text) the organisation signs its policies with.
     public func enrol(code: String, name: String) async throws(Failure) -> (credential: DeviceCredential, policyKeys: [String]) {
         let (fresh, publicKey) = DeviceCredential.generate()
-        let answer = try await send("POST", "/v1/enrol", json: .object([
-            ("code", .string(code)), ("public_key", .string(publicKey)), ("name", .string(name)),
-        ]), as: .anonymous)
-        guard let device = answer.json?["device"]?.stringValue, let contributor = answer.json?["contributor"]?.stringValue else {
-            throw .unexpected("the server's answer names no device")
-        }
-        return (DeviceCredential(server: server, device: device, contributor: contributor, key: fresh.key),
-                answer.json?["policy_keys"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-    }
-
-    /// Publishes a policy and its signature (a privacy officer's act).
-    public func publishPolicy(document: String, signature: String, as identity: Identity) async throws(Failure) -> Answer {
-        try await send("POST", "/v1/policies", json: .object([("document", .string(document)), ("signature", .string(signature))]), as: identity)
+        let enrolled = try await send("POST", "/v1/enrol", body: EnrolRequest(code: code, publicKey: publicKey, name: name), as: .anonymous)
+            .decoded(Enrolled.self)
+        return (DeviceCredential(server: server, device: enrolled.device, contributor: enrolled.contributor, key: fresh.key), enrolled.policyKeys)
     }
 
     /// Records the device's consent to a policy, so uploads under it (or one it only narrows) are taken.
-    public func recordConsent(policyHash: String, acceptedAt: Date, as identity: Identity) async throws(Failure) -> Answer {
-        try await send("POST", "/v1/consents", json: .object([
-            ("policy_hash", .string(policyHash)), ("accepted_at", .string(RFC3339.string(from: acceptedAt))),
-        ]), as: identity)
+    public func recordConsent(policyHash: String, acceptedAt: Date, as identity: Identity) async throws(Failure) -> ConsentRecorded {
+        try await send("POST", "/v1/consents", body: ConsentRequest(policyHash: policyHash, acceptedAt: acceptedAt), as: identity).decoded(ConsentRecorded.self)
+    }
+
+    /// The organisation's published policies, oldest first (devices and staff).
+    public func policies(as identity: Identity) async throws(Failure) -> [PolicyListing] {
+        try await send("GET", "/v1/policies", as: identity).decoded([PolicyListing].self)
+    }
+
+    public func mySegments(as identity: Identity) async throws(Failure) -> [SegmentListing] {
+        try await send("GET", "/v1/me/segments", as: identity).decoded([SegmentListing].self)
+    }
+
+    /// The audit records about the contributor's own data.
+    public func myAudit(as identity: Identity) async throws(Failure) -> [AuditRecordListing] {
+        try await send("GET", "/v1/me/audit", as: identity).decoded([AuditRecordListing].self)
+    }
+
+    public func eraseMe(as identity: Identity) async throws(Failure) -> ContributorErased {
+        try await send("DELETE", "/v1/me", as: identity).decoded(ContributorErased.self)
+    }
+
+    public func requestExemption(_ request: ExemptionRequestBody, as identity: Identity) async throws(Failure) -> ExemptionStatus {
+        try await send("POST", "/v1/exemption-requests", body: request, as: identity).decoded(ExemptionStatus.self)
+    }
+
+    /// The contributor's exemption requests and their decisions.
+    public func myExemptions(as identity: Identity) async throws(Failure) -> [ExemptionListing] {
+        try await send("GET", "/v1/me/exemptions", as: identity).decoded([ExemptionListing].self)
     }
 }

@@ -149,15 +149,15 @@ struct IngestBenchCommand: AsyncParsableCommand {
     private func organise(_ url: URL, devices count: Int, policy: URL, adminKey: URL) async throws -> [DeviceCredential] {
         try await CollectorClient.with(url) { client in
             let admin = try await client.login(user: "admin", key: try String(contentsOf: adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
-            let made = try await client.send("POST", "/v1/users", json: .object([("name", .string("po")), ("role", .string("privacy_officer"))]), as: admin)
-            let officer = try await client.login(user: "po", key: made.json?["key"]?.stringValue ?? "")
+            let made = try await client.createUser(name: "po", role: "privacy_officer", as: admin)
+            let officer = try await client.login(user: "po", key: made.key)
             _ = try await client.publishPolicy(document: try String(contentsOf: policy, encoding: .utf8),
                                                signature: try String(contentsOf: PolicySigning.signatureURL(policy), encoding: .utf8), as: officer)
             let hash = SHA256.hash(data: try Data(contentsOf: policy)).hexDigits
             var credentials: [DeviceCredential] = []
             for n in 0..<count {
-                let code = try await client.send("POST", "/v1/enrolment-codes", json: .object([("contributor", .string("bench-\(n)"))]), as: admin)
-                let (credential, _) = try await client.enrol(code: code.json?["code"]?.stringValue ?? "", name: "bench-\(n)")
+                let code = try await client.createEnrolmentCode(contributor: "bench-\(n)", as: admin)
+                let (credential, _) = try await client.enrol(code: code.code, name: "bench-\(n)")
                 _ = try await client.recordConsent(policyHash: hash, acceptedAt: WallClock.system.now(), as: .device(credential))
                 credentials.append(credential)
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CollectorAPI
 import Collector
 import Foundation
 import Sync
@@ -48,10 +49,8 @@ struct AdminCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let answer = try await staff.session { client, me in
-                try await client.send("POST", "/v1/users", json: .object([("name", .string(name)), ("role", .string(role))]), as: me)
-            }
-            print(answer.json?["key"]?.stringValue ?? "")
+            let created = try await staff.session { client, me in try await client.createUser(name: name, role: role, as: me) }
+            print(created.key)
         }
     }
 
@@ -62,11 +61,9 @@ struct AdminCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let answer = try await staff.session { client, me in
-                try await client.send("POST", "/v1/enrolment-codes", json: .object([("contributor", .string(contributor))]), as: me)
-            }
-            if json { print(answer.json?.serialized ?? "") } else {
-                print("\(answer.json?["code"]?.stringValue ?? "") (for \(contributor), until \(answer.json?["expires_at"]?.stringValue ?? "?"))")
+            let code = try await staff.session { client, me in try await client.createEnrolmentCode(contributor: contributor, as: me) }
+            if json { try printJSON(code) } else {
+                print("\(code.code) (for \(contributor), until \(RFC3339.string(from: code.expiresAt)))")
             }
         }
     }
@@ -76,10 +73,9 @@ struct AdminCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let answer = try await staff.session { client, me in try await client.send("GET", "/v1/devices", as: me) }
-            for device in answer.json?.arrayValue ?? [] {
-                let revoked = device["revoked_at"]?.stringValue.map { "  revoked \($0)" } ?? ""
-                print("\(device["id"]?.stringValue ?? "")  \(device["contributor"]?.stringValue ?? "")  \(device["name"]?.stringValue ?? "")  enrolled \(device["enrolled_at"]?.stringValue ?? "")\(revoked)")
+            for device in try await staff.session({ client, me in try await client.devices(as: me) }) {
+                let revoked = device.revokedAt.map { "  revoked \(RFC3339.string(from: $0))" } ?? ""
+                print("\(device.id)  \(device.contributor)  \(device.name)  enrolled \(RFC3339.string(from: device.enrolledAt))\(revoked)")
             }
         }
     }
@@ -90,7 +86,7 @@ struct AdminCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            _ = try await staff.session { client, me in try await client.send("POST", "/v1/devices/\(device)/revoke", as: me) }
+            _ = try await staff.session { client, me in try await client.revokeDevice(device, as: me) }
             print("Revoked \(device).")
         }
     }
@@ -107,12 +103,9 @@ struct AdminCommand: AsyncParsableCommand {
             @OptionGroup var staff: StaffOptions
 
             func run() async throws {
-                let answer = try await staff.session { client, me in
-                    try await client.send("GET", "/v1/exemption-requests" + (all ? "" : "?status=pending"), as: me)
-                }
-                for r in answer.json?.arrayValue ?? [] {
-                    let period = [("from", r["from"]), ("until", r["until"])].compactMap { name, value in value?.stringValue.map { " \(name) \($0)" } }.joined()
-                    print("\(r["contributor"]?.stringValue ?? "") \(r["id"]?.stringValue ?? "")  \(r["kind"]?.stringValue ?? "") \(r["value"]?.stringValue ?? "")\(period)  \(r["status"]?.stringValue ?? "") — \(r["reason"]?.stringValue ?? "")")
+                for r in try await staff.session({ client, me in try await client.exemptionRequests(all: all, as: me) }) {
+                    let period = [("from", r.from), ("until", r.until)].compactMap { name, date in date.map { " \(name) \(RFC3339.string(from: $0))" } }.joined()
+                    print("\(r.contributor) \(r.id)  \(r.kind) \(r.value)\(period)  \(r.status) — \(r.reason)")
                 }
             }
         }
@@ -138,10 +131,8 @@ struct AdminCommand: AsyncParsableCommand {
         }
 
         static func decide(_ contributor: String, _ id: String, approve: Bool, note: String?, _ staff: StaffOptions) async throws {
-            var body: [(String, JSONValue)] = [("approve", .bool(approve))]
-            if let note { body.append(("note", .string(note))) }
             _ = try await staff.session { client, me in
-                try await client.send("POST", "/v1/exemption-requests/\(contributor)/\(id)/decision", json: .object(body), as: me)
+                try await client.decideExemption(contributor: contributor, id: id, approve: approve, note: note, as: me)
             }
             print("\(approve ? "Approved" : "Denied") request \(id) of \(contributor).")
         }
@@ -153,8 +144,8 @@ struct AdminCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let answer = try await staff.session { client, me in try await client.send("POST", "/v1/contributors/\(contributor)/erase", as: me) }
-            print("Erased \(contributor): \(answer.json?["segments"]?.intValue ?? 0) segment(s) deleted, data key destroyed.")
+            let erased = try await staff.session { client, me in try await client.eraseContributor(contributor, as: me) }
+            print("Erased \(contributor): \(erased.segments) segment(s) deleted, data key destroyed.")
         }
     }
 
@@ -166,10 +157,10 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             guard let document = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandFailure("cannot read \(file)") }
             guard let signature = try? String(contentsOfFile: file + ".sig", encoding: .utf8) else { throw CommandFailure("\(file) is not signed (no \(file).sig)") }
-            let answer = try await staff.session { client, me in
+            let published = try await staff.session { client, me in
                 try await client.publishPolicy(document: document, signature: signature, as: me)
             }
-            print("Published \(answer.json?["name"]?.stringValue ?? "") v\(answer.json?["version"]?.intValue ?? 0) (\(answer.json?["hash"]?.stringValue?.prefix(16) ?? "")).")
+            print("Published \(published.name) v\(published.version) (\(published.hash.prefix(16))).")
         }
     }
 
@@ -182,8 +173,7 @@ struct AdminCommand: AsyncParsableCommand {
             @OptionGroup var staff: StaffOptions
 
             func run() async throws {
-                let answer = try await staff.session { client, me in try await client.send("GET", "/v1/audit", as: me) }
-                for record in answer.json?.arrayValue ?? [] { print(record.serialized) }
+                for record in try await staff.session({ client, me in try await client.auditLog(as: me) }) { try printJSON(record) }
             }
         }
 
@@ -192,9 +182,7 @@ struct AdminCommand: AsyncParsableCommand {
             @OptionGroup var staff: StaffOptions
 
             func run() async throws {
-                let answer = try await staff.session { client, me in try await client.send("GET", "/v1/audit", as: me) }
-                let records = (answer.json?.arrayValue ?? []).compactMap(AuditRecord.init(json:))
-                guard records.count == answer.json?.arrayValue?.count else { throw CommandFailure("the server's audit log has malformed records") }
+                let records = try await staff.session { client, me in try await client.auditLog(as: me) }.map(AuditRecord.init(listing:))
                 if let broken = AuditChain.firstBreak(in: records) {
                     print("BROKEN: the audit log does not hold together at record \(broken.seq) (\(broken.action)): a record was removed or edited.")
                     throw ExitCode.failure

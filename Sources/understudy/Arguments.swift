@@ -1,4 +1,5 @@
 import ArgumentParser
+import CollectorAPI
 import Foundation
 import UnderstudyModel
 import Vault
@@ -63,6 +64,11 @@ struct ByteSizeArgument: ExpressibleByArgument, Sendable {
         guard let bytes = ByteSizeText.parse(argument) else { return nil }
         self.bytes = bytes
     }
+}
+
+/// Prints one of the collector API's values as a line of JSON, as the server wrote it.
+func printJSON(_ value: some Encodable) throws {
+    print(String(decoding: try APICoding.encode(value), as: UTF8.self))
 }
 
 /// `1 segment`, `3 segments`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CollectorAPI
 import Foundation
 import UnderstudyModel
 
@@ -18,10 +19,8 @@ struct ErasuresCommand: AsyncParsableCommand {
     @OptionGroup var staff: StaffOptions
 
     func run() async throws {
-        let answer = try await staff.session { client, me in try await client.send("GET", "/v1/dataset/erasures", as: me) }
-        let erased = Dictionary((answer.json?.arrayValue ?? []).compactMap { item in
-            item["contributor"]?.stringValue.map { ($0, item["erased_on"]?.stringValue ?? "?") }
-        }, uniquingKeysWith: { first, _ in first })
+        let listed = try await staff.session { client, me in try await client.erasures(as: me) }
+        let erased = Dictionary(listed.map { ($0.contributor, $0.erasedOn) }, uniquingKeysWith: { first, _ in first })
         guard !exports.isEmpty else {
             for (pseudonym, day) in erased.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) { print("\(pseudonym)  erased \(day)") }
             return

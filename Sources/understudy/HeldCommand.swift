@@ -1,4 +1,5 @@
 import ArgumentParser
+import CollectorAPI
 import Foundation
 import Privacy
 import Sync
@@ -23,9 +24,8 @@ struct HeldCommand: AsyncParsableCommand {
         @Flag(help: "One JSON object per segment.") var json = false
 
         func run() async throws {
-            let answer = try await HeldCommand.device { client, me in try await client.send("GET", "/v1/me/segments", as: me) }
-            for segment in answer.json?.arrayValue ?? [] {
-                print(json ? segment.serialized : "\(segment["id"]?.stringValue ?? "")  \(segment["bytes"]?.intValue ?? 0) bytes  received \(segment["received_at"]?.stringValue ?? "")")
+            for segment in try await HeldCommand.device({ client, me in try await client.mySegments(as: me) }) {
+                if json { try printJSON(segment) } else { print("\(segment.id)  \(segment.bytes) bytes  received \(RFC3339.string(from: segment.receivedAt))") }
             }
         }
     }
@@ -38,11 +38,10 @@ struct HeldCommand: AsyncParsableCommand {
             let folder = URL(fileURLWithPath: out)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let count = try await HeldCommand.device { client, me in
-                let list = try await client.send("GET", "/v1/me/segments", as: me).json?.arrayValue ?? []
+                let list = try await client.mySegments(as: me)
                 for segment in list {
-                    guard let id = segment["id"]?.stringValue else { continue }
-                    let bundle = try await client.send("GET", "/v1/me/segments/\(id)", as: me)
-                    try bundle.verifiedBody().write(to: folder.appendingPathComponent("\(id).tar"))
+                    let bundle = try await client.send("GET", "/v1/me/segments/\(segment.id)", as: me)
+                    try bundle.verifiedBody().write(to: folder.appendingPathComponent("\(segment.id).tar"))
                 }
                 return list.count
             }
@@ -59,8 +58,8 @@ struct HeldCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard yes else { throw ValidationError("erasure cannot be undone: add --yes to confirm") }
-            let answer = try await HeldCommand.device { client, me in try await client.send("DELETE", "/v1/me", as: me) }
-            print("Erased: \(answer.json?["segments"]?.intValue ?? 0) segment(s) deleted, your data key destroyed, your devices revoked.")
+            let erased = try await HeldCommand.device { client, me in try await client.eraseMe(as: me) }
+            print("Erased: \(erased.segments) segment(s) deleted, your data key destroyed, your devices revoked.")
         }
     }
 
@@ -68,8 +67,7 @@ struct HeldCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The audit records about your data: every read, upload and enrolment.")
 
         func run() async throws {
-            let answer = try await HeldCommand.device { client, me in try await client.send("GET", "/v1/me/audit", as: me) }
-            for record in answer.json?.arrayValue ?? [] { print(record.serialized) }
+            for record in try await HeldCommand.device({ client, me in try await client.myAudit(as: me) }) { try printJSON(record) }
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CollectorAPI
 import Datasets
 import Device
 import Foundation
@@ -26,10 +27,8 @@ struct ReviewCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let answer = try await staff.session { client, me in try await client.send("GET", "/v1/review/segments", as: me) }
-            for s in answer.json?.arrayValue ?? [] {
-                print(json ? s.serialized : "\(s["id"]?.stringValue ?? "")  \(s["contributor"]?.stringValue ?? "")  "
-                      + "\(s["steps_judged"]?.intValue ?? 0) judged, \(s["steps_bad"]?.intValue ?? 0) bad")
+            for s in try await staff.session({ client, me in try await client.reviewSegments(as: me) }) {
+                if json { try printJSON(s) } else { print("\(s.id)  \(s.contributor)  \(s.stepsJudged) judged, \(s.stepsBad) bad") }
             }
         }
     }
@@ -80,12 +79,10 @@ struct ReviewCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let verdicts: [JSONValue] = good.map { .object([("step", .int($0)), ("verdict", .string("good"))]) }
-                + bad.map { .object([("step", .int($0)), ("verdict", .string("bad"))] + (reason.map { [("reason", JSONValue.string($0))] } ?? [])) }
-            let answer = try await staff.session { client, me in
-                try await client.send("POST", "/v1/review/segments/\(segment)/verdicts", json: .object([("verdicts", .array(verdicts))]), as: me)
-            }
-            print("Recorded \(answer.json?["recorded"]?.intValue ?? 0) verdict(s) on segment \(segment).")
+            let verdicts = good.map { VerdictsRequest.Verdict(step: $0, verdict: "good", reason: nil) }
+                + bad.map { VerdictsRequest.Verdict(step: $0, verdict: "bad", reason: reason) }
+            let recorded = try await staff.session { client, me in try await client.judge(segment: segment, verdicts: verdicts, as: me) }
+            print("Recorded \(recorded.recorded) verdict(s) on segment \(segment).")
         }
     }
 }

@@ -203,13 +203,11 @@ private struct World {
 
     /// Creates the privacy officer; returns their key.
     func officer(_ client: CollectorClient, admin: CollectorClient.Identity) async throws -> String {
-        let answer = try await client.send("POST", "/v1/users", json: .object([("name", .string("olivia")), ("role", .string("privacy_officer"))]), as: admin)
-        return try #require(answer.json?["key"]?.stringValue)
+        try await client.createUser(name: "olivia", role: "privacy_officer", as: admin).key
     }
 
     func code(_ client: CollectorClient, admin: CollectorClient.Identity) async throws -> String {
-        let answer = try await client.send("POST", "/v1/enrolment-codes", json: .object([("contributor", .string("alice"))]), as: admin)
-        return try #require(answer.json?["code"]?.stringValue)
+        try await client.createEnrolmentCode(contributor: "alice", as: admin).code
     }
 
     /// Signs and publishes a policy with a one-hour review window and two days' retention; returns its hash.

@@ -1,3 +1,4 @@
+import CollectorAPI
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -64,7 +65,7 @@ struct RawClient {
     struct Answer {
         var status: Int
         var body: Data
-        var code: String? { (try? JSONValue.parse(body))?["code"]?.stringValue }
+        var code: String? { (try? APICoding.decode(ErrorBody.self, from: body))?.code }
     }
 
     /// Sends a request; `template` names its path in the OpenAPI document.
@@ -83,7 +84,7 @@ struct RawClient {
     /// Signs a member of staff in; the header their requests carry.
     func login(_ user: String, key: String) async throws -> [(String, String)] {
         let answer = try await send("POST", "/v1/login", body: Data("{\"user\":\"\(user)\",\"key\":\"\(key)\"}".utf8))
-        return [("Authorization", "Bearer \((try JSONValue.parse(answer.body))["token"]?.stringValue ?? "")")]
+        return [("Authorization", "Bearer \(try APICoding.decode(LoginResponse.self, from: answer.body).token)")]
     }
 
     /// The signature headers of this device for a request.
@@ -153,7 +154,7 @@ struct CollectorFaultTests {
         headers = try RawClient.signed(credential, "PUT", "/v1/segments/00dd", body: junk) + [("X-Understudy-Policy", policy)]
         #expect(try await raw.send("PUT", "/v1/segments/00dd", template: "/v1/segments/{id}", body: junk, headers: headers).status == 201)
         let made = try await raw.send("POST", "/v1/users", body: Data("{\"name\":\"rev\",\"role\":\"reviewer\"}".utf8), headers: staff)
-        let reviewer = try await raw.login("rev", key: try JSONValue.parse(made.body)["key"]?.stringValue ?? "")
+        let reviewer = try await raw.login("rev", key: try APICoding.decode(CreatedUser.self, from: made.body).key)
         let handle = try JSONValue.parse(try await raw.send("GET", "/v1/review/segments", headers: reviewer).body).arrayValue?.first?["id"]?.stringValue ?? ""
         #expect(handle.hasPrefix("s-"), "staff know a segment by its handle")
         #expect(try await raw.send("GET", "/v1/review/segments/00dd", template: "/v1/review/segments/{id}", headers: reviewer).code == "not_found", "not by its id")
@@ -163,7 +164,7 @@ struct CollectorFaultTests {
         // A scientist's export leaves it out with a warning (here it was the only one, so there is nothing to export).
         let scientist = try await raw.send("POST", "/v1/users", body: Data("{\"name\":\"sci\",\"role\":\"scientist\"}".utf8), headers: staff)
         let keyFile = org.me.config.appendingPathComponent("sci.key")
-        try Data((try JSONValue.parse(scientist.body)["key"]?.stringValue ?? "").utf8).write(to: keyFile)
+        try Data((try APICoding.decode(CreatedUser.self, from: scientist.body).key).utf8).write(to: keyFile)
         let exported = try org.me.run("export", "--server", org.collector.url, "--user", "sci", "--key-file", keyFile.path, "--format", "jsonl",
                                       "--out", org.me.config.appendingPathComponent("junk-export").path)
         #expect(exported.status != 0 && exported.stderr.contains("segment \(handle) left out: segment \(handle) is not a segment bundle")
@@ -198,7 +199,7 @@ struct CollectorFaultTests {
         var staff: [String: [(String, String)]] = ["admin": admin]
         for role in ["privacy_officer", "reviewer", "scientist"] {
             let made = try await raw.send("POST", "/v1/users", body: Data("{\"name\":\"m-\(role)\",\"role\":\"\(role)\"}".utf8), headers: admin)
-            staff[role] = try await raw.login("m-\(role)", key: try JSONValue.parse(made.body)["key"]?.stringValue ?? "")
+            staff[role] = try await raw.login("m-\(role)", key: try APICoding.decode(CreatedUser.self, from: made.body).key)
         }
         let identities = ["anonymous", "device", "admin", "privacy_officer", "reviewer", "scientist"]
         // Endpoint, template, body, and who may call it. Bodies are valid enough to pass authorization.

@@ -1,3 +1,4 @@
+import CollectorAPI
 import Crypto
 import Foundation
 import Hummingbird
@@ -19,9 +20,9 @@ struct DeviceRoutes {
     /// Turns a one-time code into a device credential: the device keeps its private key,
     /// the server stores the public half.
     @Sendable func enrol(_ request: Request, context: CollectorContext) async throws -> Response {
-        let body = try await request.jsonObject(context)
-        let code = try body.required("code"), name = body["name"]?.stringValue ?? "device"
-        guard let keyBytes = Data(base64Encoded: try body.required("public_key")),
+        let body = try await request.decode(EnrolRequest.self, context)
+        let code = try nonEmpty(body.code, "code"), name = body.name ?? "device"
+        guard let keyBytes = Data(base64Encoded: body.publicKey),
               (try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes)) != nil
         else { throw APIError.badRequest("'public_key' must be a base64 Ed25519 public key (32 bytes)") }
         guard let redeemed = try await state.metadata.redeemCode(hash: Secret.hash(code), now: state.now()) else {
@@ -39,37 +40,34 @@ struct DeviceRoutes {
         // The keys the organisation signs policies with: the device trusts them from now on
         // (enrolment is the contributor's deliberate act, with a code given to them).
         let keys = state.config.policyKeys.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
-        return JSONResponse.make(.object([("device", .string(device.id)), ("contributor", .string(device.contributor)),
-                                          ("policy_keys", .array(keys.map { .string($0) }))]), status: .created)
+        return JSONResponse.make(Enrolled(device: device.id, contributor: device.contributor, policyKeys: keys), status: .created)
     }
 
     @Sendable func consent(_ request: Request, context: CollectorContext) async throws -> Response {
         let device = try context.requireDevice()
-        let body = try await request.jsonObject(context)
-        let hash = try body.required("policy_hash")
-        guard let accepted = RFC3339.date(from: try body.required("accepted_at")) else { throw APIError.badRequest("'accepted_at' must be an RFC 3339 time") }
+        let body = try await request.decode(ConsentRequest.self, context)
+        let hash = try nonEmpty(body.policyHash, "policy_hash"), accepted = body.acceptedAt
         guard try await state.metadata.policy(hash: hash) != nil else {
             throw APIError(.unprocessableContent, "policy_unknown", "policy \(hash.prefix(16)) was not published by this organisation")
         }
         try await state.metadata.recordConsent(contributor: device.contributor, policyHash: hash, acceptedAt: accepted)
         try await state.audit(context.actor, "consent_recorded", subject: device.contributor, .object([("policy", .string(hash))]))
-        return JSONResponse.make(.object([("policy_hash", .string(hash)), ("recorded", .bool(true))]))
+        return JSONResponse.make(ConsentRecorded(policyHash: hash, recorded: true))
     }
 
     @Sendable func listPolicies(_ request: Request, context: CollectorContext) async throws -> Response {
         guard context.staff != nil || context.device != nil else { throw APIError.unauthenticated }
-        return JSONResponse.make(.array(try await state.metadata.policies().map { p in
-            .object([("hash", .string(p.hash)), ("name", .string(p.name)), ("version", .int(Int64(p.version))),
-                     ("document", .string(String(decoding: p.document, as: UTF8.self))), ("signature", .string(String(decoding: p.signature, as: UTF8.self))),
-                     ("published_at", .string(RFC3339.string(from: p.publishedAt)))])
-        }))
+        return JSONResponse.make(try await state.metadata.policies().map { p in
+            PolicyListing(hash: p.hash, name: p.name, version: p.version, document: String(decoding: p.document, as: UTF8.self),
+                          signature: String(decoding: p.signature, as: UTF8.self), publishedAt: p.publishedAt)
+        })
     }
 
     /// A privacy officer publishes a policy signed with a key the server trusts (`policy_keys`).
     @Sendable func publishPolicy(_ request: Request, context: CollectorContext) async throws -> Response {
         let officer = try context.requireStaff([.privacyOfficer], to: "publish policies")
-        let body = try await request.jsonObject(context, limit: 1 << 20)
-        let text = try body.required("document"), signature = try body.required("signature")
+        let body = try await request.decode(PublishPolicyRequest.self, context, limit: 1 << 20)
+        let text = try nonEmpty(body.document, "document"), signature = try nonEmpty(body.signature, "signature")
         let document: PolicyDocument
         do { document = try PolicyDocument(text: text, source: "the published policy") } catch {
             throw APIError(.unprocessableContent, "policy_invalid", "\(error)")
@@ -85,12 +83,11 @@ struct DeviceRoutes {
                                                          publishedAt: state.now(), publishedBy: officer.name))
         try await state.audit("user:\(officer.name)", "policy_published", .object([("policy", .string(document.hash)), ("name", .string(document.policy.name)),
                                                                                    ("version", .int(Int64(document.policy.version)))]))
-        return JSONResponse.make(.object([("hash", .string(document.hash)), ("name", .string(document.policy.name)),
-                                          ("version", .int(Int64(document.policy.version)))]), status: .created)
+        return JSONResponse.make(PolicyPublished(hash: document.hash, name: document.policy.name, version: document.policy.version), status: .created)
     }
 
     @Sendable func myAudit(_ request: Request, context: CollectorContext) async throws -> Response {
         let device = try context.requireDevice()
-        return JSONResponse.make(.array(try await state.metadata.auditRecords(subject: device.contributor).map(\.json)))
+        return JSONResponse.make(try await state.metadata.auditRecords(subject: device.contributor).map(\.listing))
     }
 }

@@ -1,3 +1,4 @@
+import CollectorAPI
 import Foundation
 import Hummingbird
 import UnderstudyModel
@@ -18,12 +19,11 @@ struct ReviewRoutes {
     @Sendable func list(_ request: Request, context: CollectorContext) async throws -> Response {
         _ = try context.requireStaff([.reviewer], to: "review segments")
         let verdicts = Dictionary(grouping: try await state.metadata.verdicts(segment: nil), by: \.segment)
-        return JSONResponse.make(.array(try await state.metadata.pseudonymousSegments().map { s in
+        return JSONResponse.make(try await state.metadata.pseudonymousSegments().map { s in
             let judged = verdicts[s.id] ?? []
-            return .object([("id", .string(s.handle)), ("contributor", .string(s.pseudonym)), ("bytes", .int(s.bytes)),
-                            ("steps_judged", .int(Int64(judged.count))),
-                            ("steps_bad", .int(Int64(judged.filter { $0.verdict == .bad }.count)))])
-        }))
+            return ReviewListing(id: s.handle, contributor: s.pseudonym, bytes: s.bytes, stepsJudged: judged.count,
+                                 stepsBad: judged.filter { $0.verdict == .bad }.count)
+        })
     }
 
     /// The segment's bundle, for the reviewer's tools to compile into steps.
@@ -38,17 +38,18 @@ struct ReviewRoutes {
     @Sendable func judge(_ request: Request, context: CollectorContext) async throws -> Response {
         let reviewer = try context.requireStaff([.reviewer], to: "review segments")
         let segment = try await state.segment(handle: try context.parameters.require("id"))
-        let body = try await request.jsonObject(context, limit: 1 << 20)
-        guard let items = body["verdicts"]?.arrayValue, !items.isEmpty, items.count <= 10_000 else {
+        let items = try await request.decode(VerdictsRequest.self, context, limit: 1 << 20).verdicts
+        guard !items.isEmpty, items.count <= 10_000 else {
             throw APIError.badRequest("'verdicts' must be a list of 1 to 10,000 {step, verdict, reason}")
         }
         let now = state.now()
         let verdicts = try items.map { item in
-            guard let step = item["step"]?.intValue, step >= 0 else { throw APIError.badRequest("each verdict's 'step' is the step's t_ns (when its first input happened, ns since its session started)") }
-            guard let verdict = item["verdict"]?.stringValue.flatMap(StepVerdict.Verdict.init(rawValue:)) else {
+            let step = item.step
+            guard step >= 0 else { throw APIError.badRequest("each verdict's 'step' is the step's t_ns (when its first input happened, ns since its session started)") }
+            guard let verdict = StepVerdict.Verdict(rawValue: item.verdict) else {
                 throw APIError.badRequest("each verdict's 'verdict' is good or bad")
             }
-            let reason = item["reason"]?.stringValue
+            let reason = item.reason
             guard (reason?.count ?? 0) <= 200 else { throw APIError.badRequest("a 'reason' is at most 200 characters") }
             return StepVerdict(segment: segment.id, step: step, verdict: verdict, reason: reason, reviewer: reviewer.name, at: now)
         }
@@ -57,7 +58,7 @@ struct ReviewRoutes {
             ("segment", .string(segment.id)), ("good", .int(Int64(verdicts.filter { $0.verdict == .good }.count))),
             ("bad", .int(Int64(verdicts.filter { $0.verdict == .bad }.count))),
         ]))
-        return JSONResponse.make(.object([("segment", .string(segment.handle)), ("recorded", .int(Int64(verdicts.count)))]))
+        return JSONResponse.make(VerdictsRecorded(segment: segment.handle, recorded: verdicts.count))
     }
 }
 

@@ -1,3 +1,4 @@
+import CollectorAPI
 import Crypto
 import Foundation
 import HTTPTypes
@@ -30,7 +31,7 @@ struct SegmentRoutes {
     @Sendable func eraseMe(_ request: Request, context: CollectorContext) async throws -> Response {
         let device = try context.requireDevice()
         let count = try await Erasure(state: state).erase(device.contributor, by: context.actor)
-        return JSONResponse.make(.object([("contributor", .string(device.contributor)), ("erased", .bool(true)), ("segments", .int(Int64(count)))]))
+        return JSONResponse.make(ContributorErased(contributor: device.contributor, erased: true, segments: count))
     }
 
     /// The privacy officer erases a contributor (an erasure request made to the organisation).
@@ -38,7 +39,7 @@ struct SegmentRoutes {
         _ = try context.requireStaff([.privacyOfficer], to: "erase contributors")
         let id = try context.parameters.require("id")
         let count = try await Erasure(state: state).erase(id, by: context.actor)
-        return JSONResponse.make(.object([("contributor", .string(id)), ("erased", .bool(true)), ("segments", .int(Int64(count)))]))
+        return JSONResponse.make(ContributorErased(contributor: id, erased: true, segments: count))
     }
 
     @Sendable func upload(_ request: Request, context: CollectorContext) async throws -> Response {
@@ -88,14 +89,14 @@ struct SegmentRoutes {
             // Another upload of the same id won the race; ours was written to the same blob key only if identical.
             return try await repeated(other, hash: hash, context)
         }
-        return JSONResponse.make(.object([("segment", .string(id)), ("status", .string("stored")), ("sha256", .string(hash))]), status: .created)
+        return JSONResponse.make(SegmentAcknowledged(segment: id, status: .stored, sha256: hash), status: .created)
     }
 
     private func repeated(_ existing: StoredSegment, hash: String, _ context: CollectorContext) async throws -> Response {
         guard existing.sha256 == hash, existing.contributor == context.device?.contributor else {
             throw APIError(.conflict, "segment_conflict", "segment \(existing.id) is stored already with other content")
         }
-        return JSONResponse.make(.object([("segment", .string(existing.id)), ("status", .string("already_stored")), ("sha256", .string(hash))]))
+        return JSONResponse.make(SegmentAcknowledged(segment: existing.id, status: .alreadyStored, sha256: hash))
     }
 
     /// The segment's policy must be one the organisation published, and its contributor must
@@ -129,10 +130,9 @@ struct SegmentRoutes {
 
     @Sendable func list(_ request: Request, context: CollectorContext) async throws -> Response {
         let device = try context.requireDevice()
-        return JSONResponse.make(.array(try await state.metadata.segments(contributor: device.contributor).map { s in
-            .object([("id", .string(s.id)), ("sha256", .string(s.sha256)), ("bytes", .int(s.bytes)), ("policy_hash", .string(s.policyHash)),
-                     ("received_at", .string(RFC3339.string(from: s.receivedAt))), ("device", .string(s.device))])
-        }))
+        return JSONResponse.make(try await state.metadata.segments(contributor: device.contributor).map { s in
+            SegmentListing(id: s.id, sha256: s.sha256, bytes: s.bytes, policyHash: s.policyHash, receivedAt: s.receivedAt, device: s.device)
+        })
     }
 
     /// A contributor downloads one of their segments, decrypted: exactly the bundle uploaded.

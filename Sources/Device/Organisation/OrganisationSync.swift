@@ -1,3 +1,4 @@
+import CollectorAPI
 import Foundation
 import Privacy
 import Sync
@@ -22,11 +23,9 @@ public struct OrganisationSync {
         var sent = 0
         for index in contents.requests.indices where contents.requests[index].sentAt == nil {
             let request = contents.requests[index]
-            _ = try await client.send("POST", "/v1/exemption-requests", json: .object([
-                ("id", .string(request.id)), ("kind", .string(request.kind.rawValue)), ("value", .string(request.value)),
-                ("reason", .string(request.reason)), ("requested_at", .string(RFC3339.string(from: request.requestedAt))),
-            ] + [("from", request.from), ("until", request.until)].compactMap { name, date in date.map { (name, JSONValue.string(RFC3339.string(from: $0))) } }),
-            as: .device(credential))
+            _ = try await client.requestExemption(ExemptionRequestBody(id: request.id, kind: request.kind.rawValue, value: request.value, reason: request.reason,
+                                                                       requestedAt: request.requestedAt, from: request.from, until: request.until),
+                                                  as: .device(credential))
             contents.requests[index].sentAt = WallClock.system.now()
             sent += 1
         }
@@ -36,15 +35,14 @@ public struct OrganisationSync {
 
     /// Applies decided requests: approved ones become exemptions, and both leave the pending list.
     public func applyDecisions() async throws -> [String] {
-        let answer = try await client.send("GET", "/v1/me/exemptions", as: .device(credential))
+        let decisions = try await client.myExemptions(as: .device(credential))
         var contents = try exemptions.load()
         var messages: [String] = []
-        for decision in answer.json?.arrayValue ?? [] {
-            guard let id = decision["id"]?.stringValue, let status = decision["status"]?.stringValue, status != "pending",
-                  let index = contents.requests.firstIndex(where: { $0.id == id })
-            else { continue }
+        for decision in decisions {
+            let status = decision.status
+            guard status != "pending", let index = contents.requests.firstIndex(where: { $0.id == decision.id }) else { continue }
             let request = contents.requests.remove(at: index)
-            let note = decision["note"]?.stringValue.map { " (\($0))" } ?? ""
+            let note = decision.note.map { " (\($0))" } ?? ""
             let exemption = Exemption(id: "org-\(request.id)", kind: request.kind, value: request.value, from: request.from, until: request.until)
             if status == "approved" {
                 contents.exemptions.append(exemption)
@@ -65,10 +63,10 @@ public struct OrganisationSync {
     /// means under the consent rules: nothing when consented to, that it applies at once when it
     /// only narrows what was consented to, and what it widens otherwise (consent is asked).
     public func fetchPolicy() async throws -> String? {
-        let policies = try await client.send("GET", "/v1/policies", as: .device(credential)).json?.arrayValue ?? []
-        guard let newest = policies.last, let text = newest["document"]?.stringValue, let signature = newest["signature"]?.stringValue else { return nil }
+        guard let newest = try await client.policies(as: .device(credential)).last else { return nil }
+        let text = newest.document, signature = newest.signature
         let file = Self.policyFile
-        let name = "\(newest["name"]?.stringValue ?? "?") v\(newest["version"]?.intValue ?? 0)"
+        let name = "\(newest.name) v\(newest.version)"
         do {
             _ = try PolicySigning.verify(Data(text.utf8), signature: signature, named: name, trusted: PolicySigning.trustedKeys())
         } catch {

@@ -1,3 +1,4 @@
+import CollectorAPI
 import Datasets
 import Foundation
 import Sync
@@ -18,13 +19,13 @@ public struct CollectorDataset {
     /// names the program in the lineage, and `progress` hears of each download (done, of total).
     public static func fetch(from server: String, client: CollectorClient, as me: CollectorClient.Identity, into folder: URL, generator: String,
                              progress: (Int, Int) -> Void = { _, _ in }) async throws -> CollectorDataset {
-        let listed = try await client.send("GET", "/v1/dataset/segments", as: me).json?.arrayValue ?? []
+        let listed = try await client.datasetSegments(as: me)
         guard !listed.isEmpty else { throw DeviceFailure("the collector holds no segment yet: there is nothing to export") }
-        let policies = try await client.send("GET", "/v1/policies", as: me).json?.arrayValue ?? []
+        let policies = try await client.policies(as: me)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        var files: [URL] = [], rejected: [String: Set<UInt64>] = [:], contributors: [String: String] = [:], segments: [String: JSONValue] = [:]
+        var files: [URL] = [], rejected: [String: Set<UInt64>] = [:], contributors: [String: String] = [:], segments: [String: DatasetListing] = [:]
         for (n, item) in listed.enumerated() {
-            guard let id = item["id"]?.stringValue else { continue }
+            let id = item.id
             let answer: CollectorClient.Answer
             do {
                 answer = try await client.send("GET", "/v1/dataset/segments/\(id)", as: me)
@@ -45,8 +46,8 @@ public struct CollectorDataset {
         for session in source.sessions() {
             // A session's segments all belong to one contributor; the listing names them by pseudonym.
             let items = source.segmentIDs(of: session).compactMap { segments[$0] }
-            contributors[session.id] = items.first?["contributor"]?.stringValue
-            let bad = items.flatMap { $0["rejected_steps"]?.arrayValue ?? [] }.compactMap(\.intValue).map { UInt64(max(0, $0)) }
+            contributors[session.id] = items.first?.contributor
+            let bad = items.flatMap(\.rejectedSteps).map { UInt64(max(0, $0)) }
             if !bad.isEmpty { rejected[session.id] = Set(bad) }
         }
         let consents = consents(of: source.sessions(), policies: policies)
@@ -55,13 +56,12 @@ public struct CollectorDataset {
     }
 
     /// Each session's consent, as its bundle records it, named after the published policy.
-    private static func consents(of sessions: [Session], policies: [JSONValue]) -> [Lineage.Consent] {
+    private static func consents(of sessions: [Session], policies: [PolicyListing]) -> [Lineage.Consent] {
         var seen: Set<String> = []
         return sessions.compactMap { session in
             guard let hash = session.policyHash, let at = session.consentedAt, seen.insert("\(hash) \(at.timeIntervalSince1970)").inserted else { return nil }
-            let published = policies.first { $0["hash"]?.stringValue == hash }
-            return Lineage.Consent(policyHash: hash, name: published?["name"]?.stringValue ?? "?",
-                                   version: Int(published?["version"]?.intValue ?? 0), acceptedAt: at)
+            let published = policies.first { $0.hash == hash }
+            return Lineage.Consent(policyHash: hash, name: published?.name ?? "?", version: published?.version ?? 0, acceptedAt: at)
         }
     }
 }

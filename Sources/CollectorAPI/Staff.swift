@@ -1,0 +1,171 @@
+import Foundation
+
+// Staff: sign-in, users, enrolment codes, devices, the audit log, statistics.
+
+/// `POST /v1/login`.
+public struct LoginRequest: Codable, Sendable, Equatable {
+    public var user: String
+    public var key: String
+    public init(user: String, key: String) {
+        self.user = user
+        self.key = key
+    }
+}
+
+/// The answer to `POST /v1/login`: a session token for `Authorization: Bearer`.
+public struct LoginResponse: Codable, Sendable, Equatable {
+    public var token: String
+    public var role: String
+    public var expiresAt: Date
+    public init(token: String, role: String, expiresAt: Date) {
+        self.token = token
+        self.role = role
+        self.expiresAt = expiresAt
+    }
+}
+
+/// `POST /v1/users` (admin).
+public struct CreateUserRequest: Codable, Sendable, Equatable {
+    public var name: String
+    /// `admin`, `privacy_officer`, `reviewer` or `scientist`.
+    public var role: String
+    public init(name: String, role: String) {
+        self.name = name
+        self.role = role
+    }
+}
+
+/// The answer to `POST /v1/users`: the new member's key, shown once.
+public struct CreatedUser: Codable, Sendable, Equatable {
+    public var name: String
+    public var role: String
+    public var key: String
+    public init(name: String, role: String, key: String) {
+        self.name = name
+        self.role = role
+        self.key = key
+    }
+}
+
+/// `POST /v1/enrolment-codes` (admin).
+public struct EnrolmentCodeRequest: Codable, Sendable, Equatable {
+    public var contributor: String
+    public init(contributor: String) { self.contributor = contributor }
+}
+
+/// A one-time enrolment code, shown once.
+public struct EnrolmentCodeIssued: Codable, Sendable, Equatable {
+    public var code: String
+    public var contributor: String
+    public var expiresAt: Date
+    public init(code: String, contributor: String, expiresAt: Date) {
+        self.code = code
+        self.contributor = contributor
+        self.expiresAt = expiresAt
+    }
+}
+
+/// A device in `GET /v1/devices` (admin).
+public struct DeviceListing: Codable, Sendable, Equatable {
+    public var id: String
+    public var contributor: String
+    public var name: String
+    public var enrolledAt: Date
+    /// Null until the device is revoked.
+    public var revokedAt: Date?
+    public init(id: String, contributor: String, name: String, enrolledAt: Date, revokedAt: Date?) {
+        self.id = id
+        self.contributor = contributor
+        self.name = name
+        self.enrolledAt = enrolledAt
+        self.revokedAt = revokedAt
+    }
+
+    // Nulls are written, not left out: the field is always there.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(contributor, forKey: .contributor)
+        try c.encode(name, forKey: .name)
+        try c.encode(enrolledAt, forKey: .enrolledAt)
+        try c.encode(revokedAt, forKey: .revokedAt)
+    }
+}
+
+/// The answer to `POST /v1/devices/{id}/revoke`.
+public struct DeviceRevoked: Codable, Sendable, Equatable {
+    public var id: String
+    public var revoked: Bool
+    public init(id: String, revoked: Bool) {
+        self.id = id
+        self.revoked = revoked
+    }
+}
+
+/// One record of the hash-chained audit log (`GET /v1/audit`, `GET /v1/me/audit`).
+public struct AuditRecordListing: Codable, Sendable, Equatable {
+    public var seq: Int64
+    public var at: Date
+    /// `at` in whole milliseconds: what the chain's hash covers.
+    public var atMs: Int64
+    /// Who acted: `user:NAME`, `device:ID`, `system`.
+    public var actor: String
+    public var action: String
+    /// The contributor whose data it concerns; null when none.
+    public var subject: String?
+    public var detail: String
+    public var previousHash: String
+    public var hash: String
+    public init(seq: Int64, at: Date, atMs: Int64, actor: String, action: String, subject: String?, detail: String, previousHash: String, hash: String) {
+        self.seq = seq
+        self.at = at
+        self.atMs = atMs
+        self.actor = actor
+        self.action = action
+        self.subject = subject
+        self.detail = detail
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(seq, forKey: .seq)
+        try c.encode(at, forKey: .at)
+        try c.encode(atMs, forKey: .atMs)
+        try c.encode(actor, forKey: .actor)
+        try c.encode(action, forKey: .action)
+        try c.encode(subject, forKey: .subject)
+        try c.encode(detail, forKey: .detail)
+        try c.encode(previousHash, forKey: .previousHash)
+        try c.encode(hash, forKey: .hash)
+    }
+}
+
+/// `GET /v1/stats`: totals over all contributors, only when at least five hold data.
+public struct Totals: Codable, Sendable, Equatable {
+    public var contributors: Int
+    public var segments: Int
+    public var bytes: Int64
+    public init(contributors: Int, segments: Int, bytes: Int64) {
+        self.contributors = contributors
+        self.segments = segments
+        self.bytes = bytes
+    }
+}
+
+/// `GET /health`.
+public struct Health: Codable, Sendable, Equatable {
+    public var ok: Bool
+    public init(ok: Bool) { self.ok = ok }
+}
+
+/// Every refusal: a stable code and a message a person can act on.
+public struct ErrorBody: Codable, Sendable, Equatable {
+    public var code: String
+    public var message: String
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+}
