@@ -1,4 +1,4 @@
-# Entry points: make build | test | test-year-ahead | demo | bench | soak | clean
+# Entry points: make build | test | test-year-ahead | lint | demo | bench | soak | clean
 # Swift lives in /opt/swift on our machines; use it when swift is not on PATH.
 ifeq ($(shell command -v swift),)
 export PATH := /opt/swift/usr/bin:$(PATH)
@@ -9,7 +9,7 @@ endif
 # cores they starve each other. Serially the suite takes about 2½ minutes.
 SWIFT_TEST ?= swift build --product understudy && swift test --no-parallel
 
-.PHONY: build test test-year-ahead demo bench soak clean
+.PHONY: build test test-year-ahead lint demo bench soak clean
 
 build:
 	bash scripts/setup.sh
@@ -28,6 +28,11 @@ test:
 YEAR_AHEAD_SKIP ?= CaptureTests|ImageRedactionTests|ActionGroundTruthTests|replayReproducesTheFinalScreen
 test-year-ahead:
 	UNDERSTUDY_CLOCK_SHIFT=365d swift test --skip-build --no-parallel --skip '$(YEAR_AHEAD_SKIP)'
+
+# The sources as swift-format lays them out (.swift-format): CI fails on any difference.
+# `swift format format -i -r Sources Tests Package.swift` rewrites them so.
+lint:
+	swift format lint --strict --recursive Sources Tests Package.swift
 
 demo:
 	bash scripts/demo.sh

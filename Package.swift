@@ -23,10 +23,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         .target(name: "UnderstudyModel"),
-        .systemLibrary(name: "CX11", pkgConfig: "x11", providers: [.apt(["libx11-dev", "libxtst-dev", "libxext-dev", "libxdamage-dev", "libxfixes-dev", "libxrandr-dev"])]),
+        .systemLibrary(
+            name: "CX11", pkgConfig: "x11",
+            providers: [.apt(["libx11-dev", "libxtst-dev", "libxext-dev", "libxdamage-dev", "libxfixes-dev", "libxrandr-dev"])]),
         .systemLibrary(name: "CXKBCommon", pkgConfig: "xkbcommon", providers: [.apt(["libxkbcommon-dev"])]),
         // Tesseract's headers only: ocr.c loads the library with dlopen on first use.
         .target(name: "COCR"),
@@ -71,6 +75,8 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
@@ -107,6 +113,8 @@ let package = Package(
                 "UnderstudyModel", "Capture", "Vault", "Privacy", "Datasets", "Collector", "CollectorAPI", "Sync", "Device",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -122,19 +130,32 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Collector"], path: "Tests/TestSupport"),
         .testTarget(name: "UnderstudyModelTests", dependencies: ["UnderstudyModel"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "UnderstudyModel"]),
-        .testTarget(name: "CollectorTests", dependencies: ["Collector", "CollectorAPI", "UnderstudyModel", .product(name: "Crypto", package: "swift-crypto"),
-                                                           .product(name: "Yams", package: "Yams")]),
+        .testTarget(
+            name: "CollectorTests",
+            dependencies: [
+                "Collector", "CollectorAPI", "UnderstudyModel", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "UnderstudyModel"]),
         .testTarget(name: "DeviceTests", dependencies: ["Device", "UnderstudyModel"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "TestSupport"]),
-        .testTarget(name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // The device's and the collector's decisions under a clock set to other years.
-        .testTarget(name: "ClockTests", dependencies: ["UnderstudyModel", "Vault", "Privacy", "Sync", "Collector", "CollectorAPI",
-                                                       .product(name: "Logging", package: "swift-log"),
-                                                       .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        .testTarget(
+            name: "ClockTests",
+            dependencies: [
+                "UnderstudyModel", "Vault", "Privacy", "Sync", "Collector", "CollectorAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // Runs the built `understudy` binary as a user would.
-        .testTarget(name: "CommandLineTests", dependencies: ["UnderstudyModel", "Vault", "Capture", "Datasets", "Sync", "Collector", "CollectorAPI", "TestSupport", "understudy",
-                                                              .product(name: "Yams", package: "Yams")]),
+        .testTarget(
+            name: "CommandLineTests",
+            dependencies: [
+                "UnderstudyModel", "Vault", "Capture", "Datasets", "Sync", "Collector", "CollectorAPI", "TestSupport", "understudy",
+                .product(name: "Yams", package: "Yams"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -47,15 +47,15 @@ public enum CaptureError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .noDisplay(name):
+        case .noDisplay(let name):
             "cannot open X display '\(name)': is an X server running there, and is DISPLAY or --display right?"
-        case let .missingExtension(name):
+        case .missingExtension(let name):
             "the X server has no \(name) extension, which capture needs"
-        case let .recordFailed(reason):
+        case .recordFailed(let reason):
             "X RECORD failed: \(reason)"
-        case let .badScript(line, reason):
+        case .badScript(let line, let reason):
             "capture script line \(line): \(reason)"
-        case let .cannotInput(what):
+        case .cannotInput(let what):
             "cannot input \(what) on this display: no key produces it"
         }
     }

@@ -71,9 +71,13 @@ public final class SyntheticBackend: CaptureBackend {
             while framePeriodNs != .max, nextFrame * framePeriodNs <= now {
                 let tiles = (0..<4).map { TileHash(high: nextFrame, low: UInt64($0)) }
                 withUnsafeBytes(of: nextFrame) { pixels.replaceSubrange(0..<min(8, pixels.count), with: $0.prefix(pixels.count)) }
-                continuation.yield(.tiles(TilePatch(hash: String(format: "%016llx", nextFrame), codec: .png, tileSize: 128, tiles: tiles, data: Data(pixels))))
-                continuation.yield(.frame(FrameManifest(hash: String(format: "synthetic-%016llx", nextFrame), width: 256, height: 256, tileSize: 128,
-                                                        grabbedNs: nextFrame * framePeriodNs, reason: .periodic, tiles: tiles)))
+                continuation.yield(
+                    .tiles(TilePatch(hash: String(format: "%016llx", nextFrame), codec: .png, tileSize: 128, tiles: tiles, data: Data(pixels))))
+                continuation.yield(
+                    .frame(
+                        FrameManifest(
+                            hash: String(format: "synthetic-%016llx", nextFrame), width: 256, height: 256, tileSize: 128,
+                            grabbedNs: nextFrame * framePeriodNs, reason: .periodic, tiles: tiles)))
                 nextFrame += 1
             }
             usleep(5000)

@@ -23,7 +23,8 @@ public struct APIError: HTTPResponseError, Equatable {
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
-    static let unauthenticated = APIError(.unauthorized, "unauthenticated", "sign in (POST /v1/login) or sign the request with an enrolled device's key")
+    static let unauthenticated = APIError(
+        .unauthorized, "unauthenticated", "sign in (POST /v1/login) or sign the request with an enrolled device's key")
     static func forbidden(_ what: String) -> APIError { APIError(.forbidden, "forbidden", "your role may not \(what)") }
     static func notFound(_ what: String) -> APIError { APIError(.notFound, "not_found", "\(what) does not exist") }
 }
@@ -41,12 +42,13 @@ extension StoreError: HTTPResponseError {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let (code, message): (String, String) = switch self {
-        case .duplicate: ("exists", description)
-        case .notFound: ("not_found", description)
-        case .full: ("storage_full", "the collector's storage is full (\(description)): nothing was stored; try again later")
-        case .io: ("storage_unavailable", "the collector's storage is failing: nothing was stored; try again later")
-        }
+        let (code, message): (String, String) =
+            switch self {
+            case .duplicate: ("exists", description)
+            case .notFound: ("not_found", description)
+            case .full: ("storage_full", "the collector's storage is full (\(description)): nothing was stored; try again later")
+            case .io: ("storage_unavailable", "the collector's storage is failing: nothing was stored; try again later")
+            }
         return JSONResponse.make(ErrorBody(code: code, message: message), status: status)
     }
 }

@@ -32,14 +32,16 @@ public struct CollectorConfig: Sendable, Equatable {
 
         public var description: String {
             switch self {
-            case let .unreadable(path): "cannot read the config file \(path)"
-            case let .invalid(reason): "bad collector config: \(reason)"
+            case .unreadable(let path): "cannot read the config file \(path)"
+            case .invalid(let reason): "bad collector config: \(reason)"
             }
         }
     }
 
-    static let fields: Set<String> = ["host", "port", "data", "kek_file", "tls", "allow_insecure_http", "policy_keys",
-                                      "max_segment_size", "enrolment_code_lifetime", "session_lifetime", "sweep_interval"]
+    static let fields: Set<String> = [
+        "host", "port", "data", "kek_file", "tls", "allow_insecure_http", "policy_keys",
+        "max_segment_size", "enrolment_code_lifetime", "session_lifetime", "sweep_interval",
+    ]
 
     /// The config of `file` (when given), with `UNDERSTUDY_SERVER_*` variables over it.
     public static func load(file: URL?, environment: [String: String]) throws(Failure) -> CollectorConfig {
@@ -70,7 +72,10 @@ public struct CollectorConfig: Sendable, Equatable {
             guard let text = value as? String else { throw .invalid("'\(name)' must be a path") }
             return text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text)
         }
-        if let host = map["host"] { guard let h = host as? String else { throw .invalid("'host' must be text") }; self.host = h }
+        if let host = map["host"] {
+            guard let h = host as? String else { throw .invalid("'host' must be text") }
+            self.host = h
+        }
         if let port = map["port"] {
             guard let p = port as? Int, (1...65535).contains(p) else { throw .invalid("'port' must be a number from 1 to 65535") }
             self.port = p
@@ -78,12 +83,17 @@ public struct CollectorConfig: Sendable, Equatable {
         if let data = try path(map["data"], "data") { self.data = data }
         if let kek = try path(map["kek_file"], "kek_file") { kekFile = kek }
         if let tls = map["tls"] {
-            guard let tls = tls as? [String: Any], let cert = try path(tls["certificate"], "tls.certificate"), let key = try path(tls["key"], "tls.key") else {
+            guard let tls = tls as? [String: Any], let cert = try path(tls["certificate"], "tls.certificate"),
+                let key = try path(tls["key"], "tls.key")
+            else {
                 throw .invalid("'tls' needs 'certificate' and 'key' file paths")
             }
             (tlsCertificate, tlsKey) = (cert.path, key.path)
         }
-        if let allow = map["allow_insecure_http"] { guard let a = allow as? Bool else { throw .invalid("'allow_insecure_http' must be true or false") }; allowInsecureHTTP = a }
+        if let allow = map["allow_insecure_http"] {
+            guard let a = allow as? Bool else { throw .invalid("'allow_insecure_http' must be true or false") }
+            allowInsecureHTTP = a
+        }
         if let keys = map["policy_keys"] {
             guard let list = keys as? [String] else { throw .invalid("'policy_keys' must be a list of .pub files") }
             policyKeys = list.map { $0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path }
@@ -93,11 +103,17 @@ public struct CollectorConfig: Sendable, Equatable {
                 throw .invalid("'max_segment_size' must be a size such as 512MB")
             }
             maxSegmentBytes = bytes
-        } else if let size = map["max_segment_size"] as? Int { maxSegmentBytes = Int64(size) }
-        for (name, keyPath) in [("enrolment_code_lifetime", \CollectorConfig.enrolmentCodeLifetime), ("session_lifetime", \CollectorConfig.sessionLifetime),
-                                ("sweep_interval", \CollectorConfig.sweepInterval)] {
+        } else if let size = map["max_segment_size"] as? Int {
+            maxSegmentBytes = Int64(size)
+        }
+        for (name, keyPath) in [
+            ("enrolment_code_lifetime", \CollectorConfig.enrolmentCodeLifetime), ("session_lifetime", \CollectorConfig.sessionLifetime),
+            ("sweep_interval", \CollectorConfig.sweepInterval),
+        ] {
             guard let value = map[name] else { continue }
-            guard let text = value as? String, let duration = DurationText.parse(text) else { throw .invalid("'\(name)' must be a duration such as 24h") }
+            guard let text = value as? String, let duration = DurationText.parse(text) else {
+                throw .invalid("'\(name)' must be a duration such as 24h")
+            }
             self[keyPath: keyPath] = Double(duration.ns) / 1e9
         }
     }

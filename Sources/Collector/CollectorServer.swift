@@ -5,6 +5,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOSSL
+import Prometheus
 import ServiceLifecycle
 import UnderstudyModel
 
@@ -24,22 +25,25 @@ public struct CollectorServer: Sendable {
 
         public var description: String {
             switch self {
-            case let .insecure(host):
+            case .insecure(let host):
                 "refusing plain HTTP on \(host), which is not a loopback address: configure tls (certificate and key) or set allow_insecure_http: true"
-            case let .tls(reason): "TLS: \(reason)"
+            case .tls(let reason): "TLS: \(reason)"
             }
         }
     }
 
     /// Opens (creating when absent) the embedded stores under `config.data`, and the key-encryption key.
-    public static func embedded(_ config: CollectorConfig, environment: [String: String], logger: Logger,
-                                clock: WallClock = .system) throws -> CollectorServer {
+    public static func embedded(
+        _ config: CollectorConfig, environment: [String: String], logger: Logger,
+        clock: WallClock = .system, metrics: PrometheusCollectorRegistry? = nil
+    ) throws -> CollectorServer {
         try FileManager.default.createDirectory(at: config.data, withIntermediateDirectories: true)
         chmod(config.data.path, 0o700)
         let metadata = try SQLiteMetadataStore(path: config.data.appendingPathComponent("collector.sqlite").path)
         let blobs = try DirectoryBlobStore(root: config.data.appendingPathComponent("blobs", isDirectory: true))
         let kek = try LocalKeyEncryptionKey.load(file: config.kekFile, environment: environment, create: true)
-        return CollectorServer(state: CollectorState(metadata: metadata, blobs: blobs, keys: kek, config: config, logger: logger, clock: clock))
+        return CollectorServer(
+            state: CollectorState(metadata: metadata, blobs: blobs, keys: kek, config: config, logger: logger, clock: clock, metrics: metrics))
     }
 
     public init(state: CollectorState) {
@@ -62,6 +66,7 @@ public struct CollectorServer: Sendable {
 
     public func router() -> Router<CollectorContext> {
         let router = Router(context: CollectorContext.self)
+        router.add(middleware: RequestMetrics())
         router.add(middleware: Authentication(state: state))
         router.get("/health") { _, _ in JSONResponse.make(Health(ok: true)) }
         router.get("/openapi.yaml") { _, _ in
@@ -73,13 +78,16 @@ public struct CollectorServer: Sendable {
         ExemptionRoutes(state: state).add(to: router)
         ReviewRoutes(state: state).add(to: router)
         DatasetRoutes(state: state).add(to: router)
+        MetricsRoute(state: state).add(to: router)
         return router
     }
 
     /// Serves until SIGTERM or SIGINT. `onReady` is called with the address once it listens.
     public func run(onReady: @escaping @Sendable (String) -> Void = { _ in }) async throws {
-        let group = ServiceGroup(configuration: .init(services: try services(onReady: onReady), gracefulShutdownSignals: [.sigterm, .sigint],
-                                                      logger: state.logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: try services(onReady: onReady), gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: state.logger))
         try await group.run()
     }
 
@@ -109,7 +117,8 @@ public struct CollectorServer: Sendable {
         guard let certificate = state.config.tlsCertificate, let key = state.config.tlsKey else { return nil }
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
-            return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            return TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
         } catch {
             throw Failure.tls("cannot load \(certificate) and \(key): \(error)")
         }

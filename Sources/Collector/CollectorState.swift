@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import Prometheus
 import UnderstudyModel
 
 /// What every route needs: the stores, the key-encryption key, the config and the clock.
@@ -12,15 +13,20 @@ public struct CollectorState: Sendable {
     public let logger: Logger
     /// What expiry, clock-skew checks, retention and audit times take as now.
     public let clock: WallClock
+    /// Where swift-metrics records, served at `GET /metrics`; nil when metrics are off.
+    public let metrics: PrometheusCollectorRegistry?
 
-    public init(metadata: any MetadataStore, blobs: any BlobStore, keys: any KeyWrapper, config: CollectorConfig, logger: Logger,
-                clock: WallClock = .system) {
+    public init(
+        metadata: any MetadataStore, blobs: any BlobStore, keys: any KeyWrapper, config: CollectorConfig, logger: Logger,
+        clock: WallClock = .system, metrics: PrometheusCollectorRegistry? = nil
+    ) {
         self.metadata = metadata
         self.blobs = blobs
         self.keys = keys
         self.config = config
         self.logger = logger
         self.clock = clock
+        self.metrics = metrics
     }
 
     /// The time now, by ``clock``.
@@ -29,14 +35,17 @@ public struct CollectorState: Sendable {
     /// Appends an audit record; the request fails if the record cannot be written.
     @discardableResult
     func audit(_ actor: String, _ action: String, subject: String? = nil, _ detail: JSONValue = .object([])) async throws -> AuditRecord {
-        try await metadata.appendAudit(AuditEntry(at: now(), actor: actor, action: action, subject: subject, detail: detail.serialized))
+        let record = try await metadata.appendAudit(AuditEntry(at: now(), actor: actor, action: action, subject: subject, detail: detail.serialized))
+        CollectorMetrics.auditRecordWritten(action: action)
+        return record
     }
 
     /// The contributor's data key, creating the contributor (and its key) on first use.
     func dataKey(of contributor: String) async throws -> SymmetricKey {
         guard let stored = try await metadata.contributor(contributor) else {
             let key = SymmetricKey(size: .bits256)
-            let created = try await metadata.ensureContributor(Contributor(id: contributor, createdAt: now(), wrappedKey: try keys.wrap(key, contributor: contributor)))
+            let created = try await metadata.ensureContributor(
+                Contributor(id: contributor, createdAt: now(), wrappedKey: try keys.wrap(key, contributor: contributor)))
             guard let wrapped = created.wrappedKey else { throw APIError(.gone, "erased", "contributor \(contributor) was erased") }
             return try keys.unwrap(wrapped, contributor: contributor)
         }

@@ -36,7 +36,12 @@ struct RetentionSweeper: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                do { try await sweep() } catch { state.logger.error("retention sweep failed: \(error)") }
+                do {
+                    CollectorMetrics.sweeperRan(deleted: try await sweep(), failed: false)
+                } catch {
+                    CollectorMetrics.sweeperRan(deleted: 0, failed: true)
+                    state.logger.error("retention sweep failed", metadata: ["error": "\(error)"])
+                }
                 do { try await Task.sleep(for: interval) } catch { return }
             }
         }
@@ -47,13 +52,16 @@ struct RetentionSweeper: Service {
     func sweep() async throws -> Int {
         var deleted = 0
         for policy in try await state.metadata.policies() {
-            guard let document = try? PolicyDocument(text: String(decoding: policy.document, as: UTF8.self), source: "policy \(policy.hash)") else { continue }
+            guard let document = try? PolicyDocument(text: String(decoding: policy.document, as: UTF8.self), source: "policy \(policy.hash)") else {
+                continue
+            }
             let cutoff = state.now().addingTimeInterval(-document.policy.retentionSeconds)
             for segment in try await state.metadata.segments(policyHash: policy.hash, recordedBefore: cutoff) {
                 try await state.blobs.delete(segment.blob)
                 try await state.metadata.deleteSegment(segment.id)
-                try await state.audit("system", "retention_erased", subject: segment.contributor,
-                                      .object([("segment", .string(segment.id)), ("policy", .string(policy.hash))]))
+                try await state.audit(
+                    "system", "retention_erased", subject: segment.contributor,
+                    .object([("segment", .string(segment.id)), ("policy", .string(policy.hash))]))
                 deleted += 1
             }
         }

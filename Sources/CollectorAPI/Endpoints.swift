@@ -26,6 +26,7 @@ public struct Endpoint: Sendable {
     public static let all: [Endpoint] = [
         Endpoint("GET", "/health", response: .json(Health.self)),
         Endpoint("GET", "/openapi.yaml", response: .bytes),
+        Endpoint("GET", "/metrics", response: .bytes),
         Endpoint("POST", "/v1/login", request: .json(LoginRequest.self), response: .json(LoginResponse.self)),
         Endpoint("POST", "/v1/users", request: .json(CreateUserRequest.self), response: .json(CreatedUser.self)),
         Endpoint("POST", "/v1/enrolment-codes", request: .json(EnrolmentCodeRequest.self), response: .json(EnrolmentCodeIssued.self)),
@@ -45,8 +46,9 @@ public struct Endpoint: Sendable {
         Endpoint("GET", "/v1/stats", response: .json(Totals.self)),
         Endpoint("POST", "/v1/exemption-requests", request: .json(ExemptionRequestBody.self), response: .json(ExemptionStatus.self)),
         Endpoint("GET", "/v1/exemption-requests", response: .list(ExemptionListing.self)),
-        Endpoint("POST", "/v1/exemption-requests/{contributor}/{id}/decision", request: .json(ExemptionDecisionRequest.self),
-                 response: .json(ExemptionStatus.self)),
+        Endpoint(
+            "POST", "/v1/exemption-requests/{contributor}/{id}/decision", request: .json(ExemptionDecisionRequest.self),
+            response: .json(ExemptionStatus.self)),
         Endpoint("GET", "/v1/me/exemptions", response: .list(ExemptionListing.self)),
         Endpoint("GET", "/v1/review/segments", response: .list(ReviewListing.self)),
         Endpoint("GET", "/v1/review/segments/{id}", response: .bytes),

@@ -61,8 +61,10 @@ public struct ExemptionListing: Codable, Sendable, Equatable {
     public var note: String?
     public var from: Date?
     public var until: Date?
-    public init(contributor: String, id: String, kind: String, value: String, reason: String, requestedAt: Date, status: String,
-                decidedAt: Date?, decidedBy: String?, note: String?, from: Date?, until: Date?) {
+    public init(
+        contributor: String, id: String, kind: String, value: String, reason: String, requestedAt: Date, status: String,
+        decidedAt: Date?, decidedBy: String?, note: String?, from: Date?, until: Date?
+    ) {
         self.contributor = contributor
         self.id = id
         self.kind = kind

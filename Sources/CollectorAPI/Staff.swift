@@ -116,7 +116,9 @@ public struct AuditRecordListing: Codable, Sendable, Equatable {
     public var detail: String
     public var previousHash: String
     public var hash: String
-    public init(seq: Int64, at: Date, atMs: Int64, actor: String, action: String, subject: String?, detail: String, previousHash: String, hash: String) {
+    public init(
+        seq: Int64, at: Date, atMs: Int64, actor: String, action: String, subject: String?, detail: String, previousHash: String, hash: String
+    ) {
         self.seq = seq
         self.at = at
         self.atMs = atMs

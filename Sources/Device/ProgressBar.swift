@@ -17,7 +17,8 @@ public struct ProgressBar {
         guard enabled, now - started >= .seconds(1), lastDraw.map({ now - $0 >= .milliseconds(100) }) ?? true || done == total else { return }
         lastDraw = now
         shown = true
-        let width = 30, filled = total > 0 ? width * done / total : width
+        let width = 30
+        let filled = total > 0 ? width * done / total : width
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         FileHandle.standardError.write(Data("\r\(label) \(bar) \(done)/\(total) steps, \(ByteSizeText.string(bytes))\u{1B}[K".utf8))
     }

@@ -61,9 +61,10 @@ public struct Catalog: Sendable {
             try fields.rejectUnknown(["name", "category", "apps", "sites", "titles"], in: "a catalog entry")
             let category = try fields.requiredString("category")
             guard categories[category] != nil else { throw fields.error("category", "unknown category '\(category)'") }
-            let entry = Entry(name: try fields.requiredString("name"), category: category, apps: try fields.strings("apps") ?? [],
-                              sites: (try fields.strings("sites") ?? []).map { $0.lowercased() },
-                              titles: (try fields.strings("titles") ?? []).map { $0.lowercased() })
+            let entry = Entry(
+                name: try fields.requiredString("name"), category: category, apps: try fields.strings("apps") ?? [],
+                sites: (try fields.strings("sites") ?? []).map { $0.lowercased() },
+                titles: (try fields.strings("titles") ?? []).map { $0.lowercased() })
             guard !(entry.apps.isEmpty && entry.sites.isEmpty && entry.titles.isEmpty) else {
                 throw DocumentError(file: file, line: fields.line, reason: "entry '\(entry.name)' needs apps, sites or titles")
             }
@@ -86,7 +87,8 @@ public struct Catalog: Sendable {
         if let index = byApp[window.app.lowercased()] { found.append(entries[index]) }
         for entry in entries where !found.contains(entry) {
             if entry.sites.contains(where: { site in hosts.contains { WindowHosts.host($0, isWithin: site) } })
-                || entry.titles.contains(where: { title.contains($0) }) {
+                || entry.titles.contains(where: { title.contains($0) })
+            {
                 found.append(entry)
             }
         }
@@ -119,7 +121,8 @@ enum WindowHosts {
             while word.hasSuffix(".") { word.removeLast() }
             let labels = word.split(separator: ".", omittingEmptySubsequences: false)
             guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }), let last = labels.last,
-                  last.count >= 2, last.allSatisfy(\.isLetter) else { return }
+                last.count >= 2, last.allSatisfy(\.isLetter)
+            else { return }
             result.append(word.lowercased())
         }
         for ch in text {

@@ -65,8 +65,9 @@ public struct ConsentStore: Sendable {
     @discardableResult
     public func accept(_ document: PolicyDocument, at date: Date = WallClock.system.now()) throws(PrivacyStoreError) -> ConsentRecord {
         var contents = try load()
-        let record = ConsentRecord(policyHash: document.hash, name: document.policy.name, version: document.policy.version,
-                                   acceptedAt: date, document: document.text)
+        let record = ConsentRecord(
+            policyHash: document.hash, name: document.policy.name, version: document.policy.version,
+            acceptedAt: date, document: document.text)
         contents.accepted.append(record)
         contents.withdrawnAt = nil
         try JSONStore.save(contents, to: url)

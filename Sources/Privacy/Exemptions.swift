@@ -21,8 +21,10 @@ public struct Exemption: Sendable, Equatable, Codable {
     /// When it stops holding (never when nil).
     public var until: Date?
 
-    public init(id: String = String(UUID().uuidString.prefix(8)).lowercased(), kind: Kind, value: String, addedAt: Date = WallClock.system.now(),
-                from: Date? = nil, until: Date? = nil) {
+    public init(
+        id: String = String(UUID().uuidString.prefix(8)).lowercased(), kind: Kind, value: String, addedAt: Date = WallClock.system.now(),
+        from: Date? = nil, until: Date? = nil
+    ) {
         self.id = id
         self.kind = kind
         self.value = kind == .site ? value.lowercased() : value
@@ -41,7 +43,7 @@ public struct Exemption: Sendable, Equatable, Codable {
         let what = kind == .all ? "all capture" : "\(kind.rawValue) \(value)"
         switch (from, until) {
         case (nil, nil): return what
-        case let (from, until):
+        case (let from, let until):
             return what + " from " + (from.map { RFC3339.string(from: $0) } ?? "now") + (until.map { " until " + RFC3339.string(from: $0) } ?? "")
         }
     }
@@ -53,8 +55,10 @@ public struct Exemption: Sendable, Equatable, Codable {
         case .all: true
         case .app: window.app.caseInsensitiveCompare(value) == .orderedSame
         case .site: WindowHosts.hosts(of: window).contains { WindowHosts.host($0, isWithin: value) }
-        case .title: value.contains("*") || value.contains("?") ? Glob.matches(value, window.title)
-            : window.title.lowercased().contains(value.lowercased())
+        case .title:
+            value.contains("*") || value.contains("?")
+                ? Glob.matches(value, window.title)
+                : window.title.lowercased().contains(value.lowercased())
         }
     }
 }
@@ -73,7 +77,9 @@ public struct ExemptionRequest: Sendable, Equatable, Codable {
     public var from: Date?
     public var until: Date?
 
-    public init(id: String, kind: Exemption.Kind, value: String, reason: String, requestedAt: Date, sentAt: Date?, from: Date? = nil, until: Date? = nil) {
+    public init(
+        id: String, kind: Exemption.Kind, value: String, reason: String, requestedAt: Date, sentAt: Date?, from: Date? = nil, until: Date? = nil
+    ) {
         self.id = id
         self.kind = kind
         self.value = value

@@ -8,8 +8,8 @@ public enum PrivacyStoreError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unreadable(path, reason): "cannot read \(path): \(reason)"
-        case let .unwritable(path, reason): "cannot write \(path): \(reason)"
+        case .unreadable(let path, let reason): "cannot read \(path): \(reason)"
+        case .unwritable(let path, let reason): "cannot write \(path): \(reason)"
         }
     }
 }
@@ -27,8 +27,9 @@ enum JSONStore {
 
     static func save<T: Encodable>(_ value: T, to url: URL) throws(PrivacyStoreError) {
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
             let data = try encoder.encode(value)
             let temporary = url.appendingPathExtension("tmp")
             guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {

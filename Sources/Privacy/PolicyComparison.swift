@@ -25,7 +25,9 @@ public enum PolicyComparison {
             found.append("captures \(name), which the consented policy did not")
         }
         if new.capture.frames, old.capture.frames, new.capture.framePeriodSeconds < old.capture.framePeriodSeconds {
-            found.append("takes periodic frames more often (every \(seconds(new.capture.framePeriodSeconds)) instead of \(seconds(old.capture.framePeriodSeconds)))")
+            found.append(
+                "takes periodic frames more often (every \(seconds(new.capture.framePeriodSeconds)) instead of \(seconds(old.capture.framePeriodSeconds)))"
+            )
         }
         if new.defaultAction < old.defaultAction {
             found.append("its default action is \(new.defaultAction.rawValue) instead of \(old.defaultAction.rawValue)")
@@ -41,7 +43,9 @@ public enum PolicyComparison {
             found.append("pauses are capped sooner (\(seconds(new.pauseCapSeconds)) instead of \(seconds(old.pauseCapSeconds)))")
         }
         if new.reviewWindowSeconds < old.reviewWindowSeconds {
-            found.append("data waits less time for your review before upload (\(seconds(new.reviewWindowSeconds)) instead of \(seconds(old.reviewWindowSeconds)))")
+            found.append(
+                "data waits less time for your review before upload (\(seconds(new.reviewWindowSeconds)) instead of \(seconds(old.reviewWindowSeconds)))"
+            )
         }
         if new.retentionSeconds > old.retentionSeconds {
             found.append("data is kept longer (\(seconds(new.retentionSeconds)) instead of \(seconds(old.retentionSeconds)))")

@@ -28,19 +28,23 @@ public struct PolicyDocument: Sendable, Equatable {
         try self.init(text: text, source: url.path, catalog: catalog)
     }
 
-    static let fields = ["understudy-policy", "name", "version", "organisation", "audience", "contact", "capture", "rules",
-                         "default-action", "pause-cap", "review-window", "retention", "redaction"]
+    static let fields = [
+        "understudy-policy", "name", "version", "organisation", "audience", "contact", "capture", "rules",
+        "default-action", "pause-cap", "review-window", "retention", "redaction",
+    ]
 
     private static func parse(_ text: String, file: String, catalog: Catalog) throws(DocumentError) -> Policy {
         let doc = try YAMLFields.document(text, file: file)
         try doc.rejectUnknown(fields, in: "a policy")
         guard try doc.int("understudy-policy") == 1 else {
-            throw DocumentError(file: file, line: doc.node("understudy-policy")?.line ?? 1,
-                                reason: "'understudy-policy' must be 1 (the format version this Understudy reads)")
+            throw DocumentError(
+                file: file, line: doc.node("understudy-policy")?.line ?? 1,
+                reason: "'understudy-policy' must be 1 (the format version this Understudy reads)")
         }
         guard let version = try doc.int("version"), version >= 1 else { throw doc.error("version", "must be a whole number from 1") }
-        var policy = Policy(name: try doc.requiredString("name"), version: version, organisation: try doc.requiredString("organisation"),
-                            audience: try doc.requiredString("audience"), contact: try doc.requiredString("contact"))
+        var policy = Policy(
+            name: try doc.requiredString("name"), version: version, organisation: try doc.requiredString("organisation"),
+            audience: try doc.requiredString("audience"), contact: try doc.requiredString("contact"))
         if let capture = try doc.mapping("capture") { policy.capture = try parseCapture(capture) }
         policy.rules = try (doc.mappings("rules") ?? []).map { rule throws(DocumentError) in try parseRule(rule, catalog: catalog) }
         if let action = try doc.string("default-action") { policy.defaultAction = try treatment(action, doc, "default-action") }
@@ -59,7 +63,8 @@ public struct PolicyDocument: Sendable, Equatable {
         guard let (node, _) = doc.node("redaction") else { return }
         func kind(_ name: String, _ fields: YAMLFields) throws(DocumentError) -> RedactionKind {
             guard let known = RedactionKind(rawValue: name) else {
-                throw fields.error("redaction", "unknown recognizer '\(name)' (known: \(RedactionKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw fields.error(
+                    "redaction", "unknown recognizer '\(name)' (known: \(RedactionKind.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             return known
         }
@@ -102,7 +107,8 @@ public struct PolicyDocument: Sendable, Equatable {
         try fields.rejectUnknown(["app", "title", "site", "category", "action"], in: "a rule")
         let matches = ["app", "title", "site", "category"].filter { fields.keys.contains($0) }
         guard matches.count == 1 else {
-            throw DocumentError(file: fields.file, line: fields.line, reason: "a rule needs exactly one of app, title, site, category (it has \(matches.count))")
+            throw DocumentError(
+                file: fields.file, line: fields.line, reason: "a rule needs exactly one of app, title, site, category (it has \(matches.count))")
         }
         let key = matches[0]
         let value = try fields.requiredString(key)

@@ -18,7 +18,9 @@ public enum PolicyExplanation {
             lines.append("  - when you press keys, but not which keys or what you type;")
         }
         if p.capture.frames {
-            lines.append("  - pictures of your screen when you click, type, scroll or switch windows, and every \(PolicyComparison.seconds(p.capture.framePeriodSeconds)) at most while it changes;")
+            lines.append(
+                "  - pictures of your screen when you click, type, scroll or switch windows, and every \(PolicyComparison.seconds(p.capture.framePeriodSeconds)) at most while it changes;"
+            )
             if !p.redaction.isEmpty {
                 lines.append("    text on them is read on this computer first, and \(redacted(p)) are blacked out before a picture is stored;")
             }
@@ -57,11 +59,16 @@ public enum PolicyExplanation {
         lines.append("")
         lines.append("Who can see it: \(p.audience).")
         lines.append("Questions about this policy: \(p.contact).")
-        lines.append("How long it is kept: it waits on this computer for \(PolicyComparison.seconds(p.reviewWindowSeconds)) so you can review and delete it before")
-        lines.append("anything is uploaded, and is deleted from this computer after \(PolicyComparison.seconds(p.retentionSeconds)). It is encrypted on disk.")
+        lines.append(
+            "How long it is kept: it waits on this computer for \(PolicyComparison.seconds(p.reviewWindowSeconds)) so you can review and delete it before"
+        )
+        lines.append(
+            "anything is uploaded, and is deleted from this computer after \(PolicyComparison.seconds(p.retentionSeconds)). It is encrypted on disk.")
         lines.append("")
         lines.append("You are in control:")
-        lines.append("  - `understudy pause [DURATION]` stops recording for up to \(PolicyComparison.seconds(p.pauseCapSeconds)) at a time (it resumes by itself); `understudy resume` resumes;")
+        lines.append(
+            "  - `understudy pause [DURATION]` stops recording for up to \(PolicyComparison.seconds(p.pauseCapSeconds)) at a time (it resumes by itself); `understudy resume` resumes;"
+        )
         lines.append("  - `understudy exempt add --app NAME | --site HOST | --title PATTERN` keeps more out, for you, at once;")
         lines.append("  - `understudy status` shows whether recording is on; `understudy forget` deletes what was recorded;")
         lines.append("  - `understudy consent withdraw` stops recording under this policy.")
@@ -76,7 +83,8 @@ public enum PolicyExplanation {
     private static func redacted(_ kinds: [RedactionKind]) -> String {
         let names: [RedactionKind: String] = [
             .email: "email addresses", .phone: "phone numbers", .creditCard: "card numbers", .iban: "bank account numbers (IBAN)",
-            .ssn: "social security numbers", .secret: "passwords, keys and tokens", .password: "passwords you type", .custom: "your organisation's own patterns",
+            .ssn: "social security numbers", .secret: "passwords, keys and tokens", .password: "passwords you type",
+            .custom: "your organisation's own patterns",
         ]
         let on = kinds.compactMap { names[$0] }
         return on.isEmpty ? "nothing (redaction is off in this policy)" : on.joined(separator: ", ")
@@ -85,12 +93,12 @@ public enum PolicyExplanation {
     private static func describe(_ rules: [Policy.Rule], catalog: Catalog) -> [String] {
         rules.map { rule in
             switch rule.match {
-            case let .category(id):
+            case .category(let id):
                 let count = catalog.entries.count { $0.category == id }
                 return "\(catalog.categories[id]?.title.lowercased() ?? id) (\(count) apps and sites in Understudy's catalog)"
-            case let .app(app): return "the app \(app)"
-            case let .site(site): return "the site \(site) and its subdomains"
-            case let .title(pattern): return "windows titled like \"\(pattern)\""
+            case .app(let app): return "the app \(app)"
+            case .site(let site): return "the site \(site) and its subdomains"
+            case .title(let pattern): return "windows titled like \"\(pattern)\""
             }
         }
     }

@@ -161,7 +161,7 @@ public final class PolicyGate: CapturePolicy, Sendable {
                 emitMarkers(upTo: event.tNs, &s, into: &out)
                 s.lastNs = max(s.lastNs, event.tNs)
                 if s.focusRevision != s.revision { refocus(s.focus, at: event.tNs, &s, into: &out) }
-                if case let .focus(context) = event.body {
+                if case .focus(let context) = event.body {
                     refocus(context, at: event.tNs, &s, into: &out)
                     if s.focusTreatment != .exclude, !isPaused(event.tNs, s) {
                         out.append(CapturedEvent(tNs: event.tNs, body: .focus(scrubbed(context, s.focusTreatment))))
@@ -169,7 +169,8 @@ public final class PolicyGate: CapturePolicy, Sendable {
                     continue
                 }
                 guard !isPaused(event.tNs, s), s.focusTreatment != .exclude, !s.stopped,
-                      let allowed = allowed(event, treatment: s.focusTreatment) else { continue }
+                    let allowed = allowed(event, treatment: s.focusTreatment)
+                else { continue }
                 out.append(allowed)
             }
             return out
@@ -242,13 +243,13 @@ public final class PolicyGate: CapturePolicy, Sendable {
         switch event.body {
         case .pointerMove, .pointerDown, .pointerUp, .scroll:
             return capture.pointer ? event : nil
-        case let .keyDown(key, _, mods, text):
+        case .keyDown(let key, _, let mods, let text):
             guard capture.keys else { return nil }
             if treatment == .structureOnly || (!capture.text && (text != nil || key.count == 1)) {
                 return CapturedEvent(tNs: event.tNs, body: .keyDown(key: "", keycode: 0, mods: mods, text: nil))
             }
             return event
-        case let .keyUp(key, _, mods):
+        case .keyUp(let key, _, let mods):
             guard capture.keys else { return nil }
             if treatment == .structureOnly || (!capture.text && key.count == 1) {
                 return CapturedEvent(tNs: event.tNs, body: .keyUp(key: "", keycode: 0, mods: mods))

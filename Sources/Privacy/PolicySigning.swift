@@ -21,12 +21,13 @@ public enum PolicySigning {
 
         public var description: String {
             switch self {
-            case let .unsigned(path): "\(path) is not signed (no \(path).sig); ask for a signed policy, or pass --unsigned-policy while developing one"
-            case let .tampered(path): "\(path) does not match its signature: it was changed after signing; do not use it"
-            case let .untrusted(path, key):
+            case .unsigned(let path):
+                "\(path) is not signed (no \(path).sig); ask for a signed policy, or pass --unsigned-policy while developing one"
+            case .tampered(let path): "\(path) does not match its signature: it was changed after signing; do not use it"
+            case .untrusted(let path, let key):
                 "\(path) is signed by a key you have not trusted (\(key)); if it is your organisation's, run `understudy policy trust KEY.pub`"
-            case let .badKeyFile(path): "\(path) is not an Understudy policy key"
-            case let .cannotWrite(path, reason): "cannot write \(path): \(reason)"
+            case .badKeyFile(let path): "\(path) is not an Understudy policy key"
+            case .cannotWrite(let path, let reason): "cannot write \(path): \(reason)"
             }
         }
     }
@@ -34,7 +35,8 @@ public enum PolicySigning {
     /// Writes `NAME.key` (private, 0600) and `NAME.pub`.
     public static func generateKey(named base: URL) throws(Failure) -> (privateKey: URL, publicKey: URL) {
         let key = Curve25519.Signing.PrivateKey()
-        let privateURL = base.appendingPathExtension("key"), publicURL = base.appendingPathExtension("pub")
+        let privateURL = base.appendingPathExtension("key")
+        let publicURL = base.appendingPathExtension("pub")
         try write(privateHeader + key.rawRepresentation.base64EncodedString() + "\n", to: privateURL, mode: 0o600)
         try write(publicHeader + key.publicKey.rawRepresentation.base64EncodedString() + "\n", to: publicURL, mode: 0o644)
         return (privateURL, publicURL)
@@ -47,8 +49,9 @@ public enum PolicySigning {
         let signature: Data
         do { signature = try key.signature(for: data) } catch { throw .cannotWrite(policy.path, "\(error)") }
         let url = signatureURL(policy)
-        try write(signatureHeader + key.publicKey.rawRepresentation.base64EncodedString() + " " + signature.base64EncodedString() + "\n",
-                  to: url, mode: 0o644)
+        try write(
+            signatureHeader + key.publicKey.rawRepresentation.base64EncodedString() + " " + signature.base64EncodedString() + "\n",
+            to: url, mode: 0o644)
         return url
     }
 
@@ -61,12 +64,14 @@ public enum PolicySigning {
 
     /// Checks `data` against the text of a `.sig` file and the trusted keys (`name` is for
     /// messages). Returns the signing key's fingerprint.
-    public static func verify(_ data: Data, signature text: String, named name: String,
-                              trusted: [Curve25519.Signing.PublicKey]) throws(Failure) -> String {
+    public static func verify(
+        _ data: Data, signature text: String, named name: String,
+        trusted: [Curve25519.Signing.PublicKey]
+    ) throws(Failure) -> String {
         let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
         guard parts.count == 3, "\(parts[0]) " == signatureHeader, let keyBytes = Data(base64Encoded: String(parts[1])),
-              let signature = Data(base64Encoded: String(parts[2])),
-              let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes)
+            let signature = Data(base64Encoded: String(parts[2])),
+            let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes)
         else { throw .tampered(name) }
         guard key.isValidSignature(signature, for: data) else { throw .tampered(name) }
         guard trusted.contains(where: { $0.rawRepresentation == key.rawRepresentation }) else {

@@ -50,10 +50,10 @@ public struct WindowRules: Sendable {
 
     private func matches(_ match: Policy.Match, _ window: WindowContext, _ categories: Set<String>) -> Bool {
         switch match {
-        case let .app(app): window.app.caseInsensitiveCompare(app) == .orderedSame
-        case let .title(pattern): Glob.matches(pattern, window.title)
-        case let .site(site): WindowHosts.hosts(of: window).contains { WindowHosts.host($0, isWithin: site) }
-        case let .category(category): categories.contains(category)
+        case .app(let app): window.app.caseInsensitiveCompare(app) == .orderedSame
+        case .title(let pattern): Glob.matches(pattern, window.title)
+        case .site(let site): WindowHosts.hosts(of: window).contains { WindowHosts.host($0, isWithin: site) }
+        case .category(let category): categories.contains(category)
         }
     }
 }
@@ -61,9 +61,12 @@ public struct WindowRules: Sendable {
 /// Shell-style patterns on titles: `*` any run of characters, `?` one; case-insensitive.
 enum Glob {
     static func matches(_ pattern: String, _ text: String) -> Bool {
-        let p = Array(pattern.lowercased()), t = Array(text.lowercased())
-        var pi = 0, ti = 0
-        var star: Int?, mark = 0
+        let p = Array(pattern.lowercased())
+        let t = Array(text.lowercased())
+        var pi = 0
+        var ti = 0
+        var star: Int?
+        var mark = 0
         while ti < t.count {
             if pi < p.count, p[pi] == "?" || p[pi] == t[ti] {
                 pi += 1

@@ -52,7 +52,8 @@ struct YAMLFields {
     /// Fails on the first field not in `known`, naming the fields that are.
     func rejectUnknown(_ known: [String], in what: String) throws(DocumentError) {
         for pair in pairs where !known.contains(pair.key) {
-            throw DocumentError(file: file, line: pair.line, reason: "unknown field '\(pair.key)' in \(what) (known: \(known.joined(separator: ", ")))")
+            throw DocumentError(
+                file: file, line: pair.line, reason: "unknown field '\(pair.key)' in \(what) (known: \(known.joined(separator: ", ")))")
         }
     }
 
@@ -130,14 +131,14 @@ struct YAMLFields {
 
     private static func line(of error: YamlError) -> Int {
         switch error {
-        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _): mark.line
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _): mark.line
         default: 1
         }
     }
 
     private static func problem(of error: YamlError) -> String {
         switch error {
-        case let .scanner(_, problem, _, _), let .parser(_, problem, _, _): problem
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _): problem
         default: "\(error)"
         }
     }

@@ -19,8 +19,10 @@ public final class CollectorClient: Sendable {
     /// collector's certificate comes from its own CA sets it on its devices.
     public static let caFileVariable = "UNDERSTUDY_CA_FILE"
 
-    public init(server: URL, timeout: TimeAmount = .seconds(60), environment: [String: String] = ProcessInfo.processInfo.environment,
-                clock: WallClock = .system) {
+    public init(
+        server: URL, timeout: TimeAmount = .seconds(60), environment: [String: String] = ProcessInfo.processInfo.environment,
+        clock: WallClock = .system
+    ) {
         self.server = server
         self.clock = clock
         self.timeout = timeout
@@ -37,8 +39,10 @@ public final class CollectorClient: Sendable {
     public func shutdown() async { try? await http.shutdown() }
 
     /// Runs `body` with a client for `server`, shut down afterwards whatever happens.
-    public static func with<T>(_ server: URL, timeout: Duration = .seconds(60), clock: WallClock = .system,
-                               _ body: (CollectorClient) async throws -> T) async throws -> T {
+    public static func with<T>(
+        _ server: URL, timeout: Duration = .seconds(60), clock: WallClock = .system,
+        _ body: (CollectorClient) async throws -> T
+    ) async throws -> T {
         let (seconds, attoseconds) = timeout.components
         let client = CollectorClient(server: server, timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000), clock: clock)
         do {
@@ -68,9 +72,9 @@ public final class CollectorClient: Sendable {
 
         public var description: String {
             switch self {
-            case let .refused(status, code, message): "the server refused (\(status) \(code)): \(message)"
-            case let .unreachable(reason): "cannot reach the server: \(reason)"
-            case let .unexpected(reason): "the server's answer is not usable: \(reason)"
+            case .refused(let status, let code, let message): "the server refused (\(status) \(code)): \(message)"
+            case .unreachable(let reason): "cannot reach the server: \(reason)"
+            case .unexpected(let reason): "the server's answer is not usable: \(reason)"
             }
         }
 
@@ -79,7 +83,7 @@ public final class CollectorClient: Sendable {
             switch self {
             case .unreachable: true
             case .unexpected: false
-            case let .refused(status, _, _): status >= 500 || status == 429
+            case .refused(let status, _, _): status >= 500 || status == 429
             }
         }
     }
@@ -132,7 +136,9 @@ public final class CollectorClient: Sendable {
     }
 
     /// Uploads a file as the request body, streamed, with `sha256` (its hash) signed.
-    public func upload(_ method: String, _ path: String, file: URL, sha256: String, headers: [(String, String)], as identity: Identity) async throws(Failure) -> Answer {
+    public func upload(_ method: String, _ path: String, file: URL, sha256: String, headers: [(String, String)], as identity: Identity)
+        async throws(Failure) -> Answer
+    {
         var request = HTTPClientRequest(url: server.absoluteString.trimmingSlash + path)
         request.method = .init(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -156,11 +162,13 @@ public final class CollectorClient: Sendable {
         switch identity {
         case .anonymous:
             break
-        case let .staff(token):
+        case .staff(let token):
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        case let .device(credential):
+        case .device(let credential):
             do {
-                for (name, value) in try credential.headers(method: method, target: path, contentSHA256: sha256, now: clock.now()) { request.headers.add(name: name, value: value) }
+                for (name, value) in try credential.headers(method: method, target: path, contentSHA256: sha256, now: clock.now()) {
+                    request.headers.add(name: name, value: value)
+                }
             } catch {
                 throw .unreachable("cannot sign the request: \(error)")
             }
@@ -171,12 +179,14 @@ public final class CollectorClient: Sendable {
         do {
             let response = try await http.execute(request, timeout: timeout)
             let body = try await response.body.collect(upTo: 1 << 30)
-            let answer = Answer(status: Int(response.status.code), body: Data(body.readableBytesView),
-                                statedSHA256: response.headers.first(name: "X-Understudy-Content-SHA256"))
+            let answer = Answer(
+                status: Int(response.status.code), body: Data(body.readableBytesView),
+                statedSHA256: response.headers.first(name: "X-Understudy-Content-SHA256"))
             guard answer.status < 400 else {
                 let refusal = try? APICoding.decode(ErrorBody.self, from: answer.body)
-                throw Failure.refused(status: answer.status, code: refusal?.code ?? "http_\(answer.status)",
-                                      message: refusal?.message ?? String(decoding: answer.body.prefix(300), as: UTF8.self))
+                throw Failure.refused(
+                    status: answer.status, code: refusal?.code ?? "http_\(answer.status)",
+                    message: refusal?.message ?? String(decoding: answer.body.prefix(300), as: UTF8.self))
             }
             return answer
         } catch let error as Failure {
@@ -187,6 +197,6 @@ public final class CollectorClient: Sendable {
     }
 }
 
-private extension String {
-    var trimmingSlash: String { hasSuffix("/") ? String(dropLast()) : self }
+extension String {
+    fileprivate var trimmingSlash: String { hasSuffix("/") ? String(dropLast()) : self }
 }

@@ -18,7 +18,8 @@ extension CollectorClient {
     }
 
     public func createEnrolmentCode(contributor: String, as identity: Identity) async throws(Failure) -> EnrolmentCodeIssued {
-        try await send("POST", "/v1/enrolment-codes", body: EnrolmentCodeRequest(contributor: contributor), as: identity).decoded(EnrolmentCodeIssued.self)
+        try await send("POST", "/v1/enrolment-codes", body: EnrolmentCodeRequest(contributor: contributor), as: identity).decoded(
+            EnrolmentCodeIssued.self)
     }
 
     public func devices(as identity: Identity) async throws(Failure) -> [DeviceListing] {
@@ -43,14 +44,19 @@ extension CollectorClient {
         try await send("GET", "/v1/exemption-requests" + (all ? "" : "?status=pending"), as: identity).decoded([ExemptionListing].self)
     }
 
-    public func decideExemption(contributor: String, id: String, approve: Bool, note: String?, as identity: Identity) async throws(Failure) -> ExemptionStatus {
-        try await send("POST", "/v1/exemption-requests/\(contributor)/\(id)/decision", body: ExemptionDecisionRequest(approve: approve, note: note),
-                       as: identity).decoded(ExemptionStatus.self)
+    public func decideExemption(contributor: String, id: String, approve: Bool, note: String?, as identity: Identity) async throws(Failure)
+        -> ExemptionStatus
+    {
+        try await send(
+            "POST", "/v1/exemption-requests/\(contributor)/\(id)/decision", body: ExemptionDecisionRequest(approve: approve, note: note),
+            as: identity
+        ).decoded(ExemptionStatus.self)
     }
 
     /// Publishes a policy and its signature (a privacy officer's act).
     public func publishPolicy(document: String, signature: String, as identity: Identity) async throws(Failure) -> PolicyPublished {
-        try await send("POST", "/v1/policies", body: PublishPolicyRequest(document: document, signature: signature), as: identity).decoded(PolicyPublished.self)
+        try await send("POST", "/v1/policies", body: PublishPolicyRequest(document: document, signature: signature), as: identity).decoded(
+            PolicyPublished.self)
     }
 
     // MARK: Reviewers and scientists
@@ -60,7 +66,8 @@ extension CollectorClient {
     }
 
     public func judge(segment: String, verdicts: [VerdictsRequest.Verdict], as identity: Identity) async throws(Failure) -> VerdictsRecorded {
-        try await send("POST", "/v1/review/segments/\(segment)/verdicts", body: VerdictsRequest(verdicts: verdicts), as: identity).decoded(VerdictsRecorded.self)
+        try await send("POST", "/v1/review/segments/\(segment)/verdicts", body: VerdictsRequest(verdicts: verdicts), as: identity).decoded(
+            VerdictsRecorded.self)
     }
 
     public func datasetSegments(as identity: Identity) async throws(Failure) -> [DatasetListing] {
@@ -84,7 +91,8 @@ extension CollectorClient {
 
     /// Records the device's consent to a policy, so uploads under it (or one it only narrows) are taken.
     public func recordConsent(policyHash: String, acceptedAt: Date, as identity: Identity) async throws(Failure) -> ConsentRecorded {
-        try await send("POST", "/v1/consents", body: ConsentRequest(policyHash: policyHash, acceptedAt: acceptedAt), as: identity).decoded(ConsentRecorded.self)
+        try await send("POST", "/v1/consents", body: ConsentRequest(policyHash: policyHash, acceptedAt: acceptedAt), as: identity).decoded(
+            ConsentRecorded.self)
     }
 
     /// The organisation's published policies, oldest first (devices and staff).

@@ -29,22 +29,25 @@ public struct DeviceCredential: Sendable {
 
         public var description: String {
             switch self {
-            case let .notEnrolled(folder): "this device is not enrolled (no credential in \(folder)): run `understudy enroll --server URL --code CODE`"
-            case let .damaged(reason): "the device credential is unusable: \(reason)"
+            case .notEnrolled(let folder):
+                "this device is not enrolled (no credential in \(folder)): run `understudy enroll --server URL --code CODE`"
+            case .damaged(let reason): "the device credential is unusable: \(reason)"
             }
         }
     }
 
     public static func load(from folder: URL = folder()) throws(Failure) -> DeviceCredential {
-        let info = folder.appendingPathComponent("device.json"), keyFile = folder.appendingPathComponent("device.key")
+        let info = folder.appendingPathComponent("device.json")
+        let keyFile = folder.appendingPathComponent("device.key")
         guard let data = FileManager.default.contents(atPath: info.path) else { throw .notEnrolled(folder.path) }
         guard let json = try? JSONValue.parse(data), let server = json["server"]?.stringValue.flatMap(URL.init(string:)),
-              let device = json["device"]?.stringValue, let contributor = json["contributor"]?.stringValue
+            let device = json["device"]?.stringValue, let contributor = json["contributor"]?.stringValue
         else { throw .damaged("\(info.path) is not a device record") }
         let mode = (try? FileManager.default.attributesOfItem(atPath: keyFile.path)[.posixPermissions] as? Int) ?? 0
         guard mode & 0o077 == 0 else { throw .damaged("\(keyFile.path) is readable by others: chmod 600 it") }
-        guard let text = try? String(contentsOf: keyFile, encoding: .utf8), let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-              let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+        guard let text = try? String(contentsOf: keyFile, encoding: .utf8),
+            let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
+            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
         else { throw .damaged("\(keyFile.path) holds no Ed25519 key") }
         return DeviceCredential(server: server, device: device, contributor: contributor, key: key)
     }
@@ -55,9 +58,14 @@ public struct DeviceCredential: Sendable {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let keyFile = folder.appendingPathComponent("device.key")
             try? FileManager.default.removeItem(at: keyFile)
-            guard FileManager.default.createFile(atPath: keyFile.path, contents: Data((key.rawRepresentation.base64EncodedString() + "\n").utf8),
-                                                 attributes: [.posixPermissions: 0o600]) else { throw Failure.damaged("cannot write \(keyFile.path)") }
-            let record: JSONValue = .object([("server", .string(server.absoluteString)), ("device", .string(device)), ("contributor", .string(contributor))])
+            guard
+                FileManager.default.createFile(
+                    atPath: keyFile.path, contents: Data((key.rawRepresentation.base64EncodedString() + "\n").utf8),
+                    attributes: [.posixPermissions: 0o600])
+            else { throw Failure.damaged("cannot write \(keyFile.path)") }
+            let record: JSONValue = .object([
+                ("server", .string(server.absoluteString)), ("device", .string(device)), ("contributor", .string(contributor)),
+            ])
             try Data((record.serializedPretty + "\n").utf8).write(to: folder.appendingPathComponent("device.json"))
         } catch let error as Failure {
             throw error
@@ -69,17 +77,22 @@ public struct DeviceCredential: Sendable {
     /// A new key pair, not yet enrolled: the credential (with placeholder ids) and the public key in base64.
     public static func generate() -> (credential: DeviceCredential, publicKey: String) {
         let key = Curve25519.Signing.PrivateKey()
-        return (DeviceCredential(server: URL(string: "http://unenrolled")!, device: "", contributor: "", key: key),
-                key.publicKey.rawRepresentation.base64EncodedString())
+        return (
+            DeviceCredential(server: URL(string: "http://unenrolled")!, device: "", contributor: "", key: key),
+            key.publicKey.rawRepresentation.base64EncodedString()
+        )
     }
 
     /// The signature headers for a request (``RequestSigning``), dated `now`.
     public func headers(method: String, target: String, contentSHA256: String, now: Date) throws -> [(String, String)] {
         let date = Int64(now.timeIntervalSince1970)
         let nonce = (0..<16).map { _ in UInt8.random(in: 0...255) }.hexDigits
-        let signature = try key.signature(for: RequestSigning.message(method: method, target: target, date: date, nonce: nonce, contentSHA256: contentSHA256))
-        return [("Authorization", "\(RequestSigning.scheme) \(device)"), (RequestSigning.dateHeader, String(date)),
-                (RequestSigning.nonceHeader, nonce), (RequestSigning.contentHeader, contentSHA256),
-                (RequestSigning.signatureHeader, signature.base64EncodedString())]
+        let signature = try key.signature(
+            for: RequestSigning.message(method: method, target: target, date: date, nonce: nonce, contentSHA256: contentSHA256))
+        return [
+            ("Authorization", "\(RequestSigning.scheme) \(device)"), (RequestSigning.dateHeader, String(date)),
+            (RequestSigning.nonceHeader, nonce), (RequestSigning.contentHeader, contentSHA256),
+            (RequestSigning.signatureHeader, signature.base64EncodedString()),
+        ]
     }
 }

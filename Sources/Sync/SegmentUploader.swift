@@ -27,7 +27,8 @@ public struct SegmentUploader {
         public var retries = 0
 
         public static func == (a: Report, b: Report) -> Bool {
-            a.uploaded == b.uploaded && a.alreadyHeld == b.alreadyHeld && a.refused.map(\.segment) == b.refused.map(\.segment) && a.waiting == b.waiting
+            a.uploaded == b.uploaded && a.alreadyHeld == b.alreadyHeld && a.refused.map(\.segment) == b.refused.map(\.segment)
+                && a.waiting == b.waiting
         }
     }
 
@@ -53,7 +54,7 @@ public struct SegmentUploader {
                     try await client.recordConsent(policyHash: consent.policyHash, acceptedAt: consent.acceptedAt, as: .device(credential))
                 }
             } catch let failure as CollectorClient.Failure where !failure.isTransient {
-                continue // a policy this organisation did not publish: uploads under it are refused, and reported then
+                continue  // a policy this organisation did not publish: uploads under it are refused, and reported then
             }
         }
         var report = Report()
@@ -76,9 +77,10 @@ public struct SegmentUploader {
             do {
                 var tries = 0
                 let answer = try await retrying(counting: &tries) {
-                    try await client.upload("PUT", "/v1/segments/\(segment.id)", file: file, sha256: bundle.sha256,
-                                            headers: [("X-Understudy-Policy", policy), ("X-Understudy-Recorded-Until", RFC3339.string(from: segment.to))],
-                                            as: .device(credential))
+                    try await client.upload(
+                        "PUT", "/v1/segments/\(segment.id)", file: file, sha256: bundle.sha256,
+                        headers: [("X-Understudy-Policy", policy), ("X-Understudy-Recorded-Until", RFC3339.string(from: segment.to))],
+                        as: .device(credential))
                 }
                 report.retries += tries
                 // Acknowledged: only now is the local copy deleted.

@@ -40,13 +40,17 @@ public struct WindowContext: Sendable, Equatable, Codable {
 public enum FrameReason: String, Sendable, Codable { case action, periodic, focus }
 public enum PauseCause: String, Sendable, Codable { case user, policy, exemption }
 public enum GapReason: String, Sendable, Codable {
-    case excludedApp = "excluded-app", sensitiveField = "sensitive-field", quota, error
+    case excludedApp = "excluded-app"
+    case sensitiveField = "sensitive-field"
+    case quota, error
 }
 /// How a task the contributor marked ended: `understudy task end` or `task end --failed`.
 public enum TaskOutcome: String, Sendable, Codable { case done, failed }
 
 public enum RedactionKind: String, Sendable, Codable, CaseIterable {
-    case email, phone, creditCard = "credit_card", iban, ssn, secret, password, custom
+    case email, phone
+    case creditCard = "credit_card"
+    case iban, ssn, secret, password, custom
 }
 
 /// What happened, by kind; the fields of each kind are DESIGN.md's event contract.

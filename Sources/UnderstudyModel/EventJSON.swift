@@ -3,18 +3,19 @@ import Foundation
 /// The event JSON contract: one object per event, common fields first, then the kind's own.
 extension Event {
     public var json: JSONValue {
-        .object([
-            ("seq", .int(seq)),
-            ("t_ns", .int(Int64(clamping: tNs))),
-            ("wall", .string(RFC3339.string(from: wall))),
-            ("kind", .string(kind)),
-        ] + body.fields)
+        .object(
+            [
+                ("seq", .int(seq)),
+                ("t_ns", .int(Int64(clamping: tNs))),
+                ("wall", .string(RFC3339.string(from: wall))),
+                ("kind", .string(kind)),
+            ] + body.fields)
     }
 
     public init(json: JSONValue) throws {
         guard let seq = json["seq"]?.intValue, let t = json["t_ns"]?.intValue, t >= 0,
-              let wallText = json["wall"]?.stringValue, let wall = RFC3339.date(from: wallText),
-              let kind = json["kind"]?.stringValue
+            let wallText = json["wall"]?.stringValue, let wall = RFC3339.date(from: wallText),
+            let kind = json["kind"]?.stringValue
         else { throw EventDecodingError.missingCommonFields }
         self.init(seq: seq, tNs: UInt64(t), wall: wall, body: try EventBody(kind: kind, fields: json))
     }
@@ -28,8 +29,8 @@ public enum EventDecodingError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missingCommonFields: "event is missing seq, t_ns, wall or kind"
-        case let .unknownKind(kind): "unknown event kind '\(kind)'"
-        case let .badField(kind, field): "\(kind) event has a missing or invalid '\(field)'"
+        case .unknownKind(let kind): "unknown event kind '\(kind)'"
+        case .badField(let kind, let field): "\(kind) event has a missing or invalid '\(field)'"
         }
     }
 }
@@ -38,19 +39,19 @@ extension EventBody {
     /// The kind-specific fields, in contract order.
     public var fields: [(String, JSONValue)] {
         switch self {
-        case let .pointerMove(x, y):
+        case .pointerMove(let x, let y):
             return [("x", .int(Int64(x))), ("y", .int(Int64(y)))]
-        case let .pointerDown(x, y, button), let .pointerUp(x, y, button):
+        case .pointerDown(let x, let y, let button), .pointerUp(let x, let y, let button):
             return [("x", .int(Int64(x))), ("y", .int(Int64(y))), ("button", .string(button.rawValue))]
-        case let .scroll(x, y, dx, dy):
+        case .scroll(let x, let y, let dx, let dy):
             return [("x", .int(Int64(x))), ("y", .int(Int64(y))), ("dx", .int(Int64(dx))), ("dy", .int(Int64(dy)))]
-        case let .keyDown(key, keycode, mods, text):
+        case .keyDown(let key, let keycode, let mods, let text):
             var f = Self.keyFields(key, keycode, mods)
             if let text { f.append(("text", .string(text))) }
             return f
-        case let .keyUp(key, keycode, mods):
+        case .keyUp(let key, let keycode, let mods):
             return Self.keyFields(key, keycode, mods)
-        case let .focus(w):
+        case .focus(let w):
             var f: [(String, JSONValue)] = [
                 ("app", .string(w.app)), ("title", .string(w.title)),
                 ("pid", w.pid.map { .int(Int64($0)) } ?? .null),
@@ -59,19 +60,19 @@ extension EventBody {
             ]
             if let url = w.url { f.append(("url", .string(url))) }
             return f
-        case let .frame(frame, w, h, reason):
+        case .frame(let frame, let w, let h, let reason):
             return [("frame", .string(frame)), ("w", .int(Int64(w))), ("h", .int(Int64(h))), ("reason", .string(reason.rawValue))]
-        case let .pause(until, by):
+        case .pause(let until, let by):
             return [("until", until.map { .string(RFC3339.string(from: $0)) } ?? .null), ("by", .string(by.rawValue))]
-        case let .resume(by):
+        case .resume(let by):
             return [("by", .string(by.rawValue))]
-        case let .gap(reason, from, to):
+        case .gap(let reason, let from, let to):
             return [("reason", .string(reason.rawValue)), ("from_ns", .int(Int64(clamping: from))), ("to_ns", .int(Int64(clamping: to)))]
-        case let .redacted(what, count):
+        case .redacted(let what, let count):
             return [("what", .string(what.rawValue)), ("count", .int(Int64(count)))]
-        case let .taskStart(instruction):
+        case .taskStart(let instruction):
             return [("instruction", .string(instruction))]
-        case let .taskEnd(outcome):
+        case .taskEnd(let outcome):
             return [("outcome", .string(outcome.rawValue))]
         }
     }
@@ -96,9 +97,10 @@ extension EventBody {
                 guard let i = v.intValue else { throw EventDecodingError.badField(kind: kind, field: "rect") }
                 return Int(i)
             }
-            self = .focus(WindowContext(
-                app: try r.string("app"), title: try r.string("title"), pid: f["pid"]?.intValue.map(Int.init),
-                window: UInt64(bitPattern: Int64(try r.int("window"))), rect: rect, url: f["url"]?.stringValue))
+            self = .focus(
+                WindowContext(
+                    app: try r.string("app"), title: try r.string("title"), pid: f["pid"]?.intValue.map(Int.init),
+                    window: UInt64(bitPattern: Int64(try r.int("window"))), rect: rect, url: f["url"]?.stringValue))
         case "frame":
             self = .frame(frame: try r.string("frame"), w: try r.int("w"), h: try r.int("h"), reason: try r.enumValue("reason"))
         case "pause": self = .pause(until: f["until"]?.stringValue.flatMap(RFC3339.date(from:)), by: try r.enumValue("by"))
@@ -167,10 +169,20 @@ public enum RFC3339 {
                 divisor /= 10
             }
         }
-        digits(year, 4); out.append(45); digits(month, 2); out.append(45); digits(day, 2)
+        digits(year, 4)
+        out.append(45)
+        digits(month, 2)
+        out.append(45)
+        digits(day, 2)
         out.append(84)
-        digits(msOfDay / 3_600_000, 2); out.append(58); digits(msOfDay / 60000 % 60, 2); out.append(58); digits(msOfDay / 1000 % 60, 2)
-        out.append(46); digits(msOfDay % 1000, 3); out.append(90)
+        digits(msOfDay / 3_600_000, 2)
+        out.append(58)
+        digits(msOfDay / 60000 % 60, 2)
+        out.append(58)
+        digits(msOfDay / 1000 % 60, 2)
+        out.append(46)
+        digits(msOfDay % 1000, 3)
+        out.append(90)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -193,8 +205,8 @@ public enum RFC3339 {
             return v
         }
         guard let y = number(0..<4), let mo = number(5..<7), let d = number(8..<10), let h = number(11..<13),
-              let mi = number(14..<16), let s = number(17..<19), let ms = number(20..<23),
-              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 60
+            let mi = number(14..<16), let s = number(17..<19), let ms = number(20..<23),
+            (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 60
         else { return nil }
         return days(fromCivil: y, mo, d) * 86_400_000 + h * 3_600_000 + mi * 60000 + s * 1000 + ms
     }

@@ -12,7 +12,8 @@ public struct TileHash: Hashable, Sendable {
 
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count >= 16 else { return nil }
-        var h: UInt64 = 0, l: UInt64 = 0
+        var h: UInt64 = 0
+        var l: UInt64 = 0
         for (i, b) in bytes.prefix(16).enumerated() {
             if i < 8 { h = h << 8 | UInt64(b) } else { l = l << 8 | UInt64(b) }
         }
@@ -50,8 +51,10 @@ public struct FrameManifest: Sendable, Equatable {
     /// Set when the frame's pixels were not stored at all, and why.
     public var withheld: FrameWithholding?
 
-    public init(hash: String, width: Int, height: Int, tileSize: Int, grabbedNs: UInt64, reason: FrameReason, tiles: [TileHash],
-                redactions: [FrameRedaction] = [], withheld: FrameWithholding? = nil) {
+    public init(
+        hash: String, width: Int, height: Int, tileSize: Int, grabbedNs: UInt64, reason: FrameReason, tiles: [TileHash],
+        redactions: [FrameRedaction] = [], withheld: FrameWithholding? = nil
+    ) {
         self.hash = hash
         self.width = width
         self.height = height
@@ -69,7 +72,8 @@ public struct FrameManifest: Sendable, Equatable {
     /// Where tile `index` (row-major) lies in a frame; tiles on the right and bottom edges are cut short.
     public static func tileRect(_ index: Int, width: Int, height: Int, tileSize: Int) -> (x: Int, y: Int, w: Int, h: Int) {
         let columns = (width + tileSize - 1) / tileSize
-        let x = (index % columns) * tileSize, y = (index / columns) * tileSize
+        let x = (index % columns) * tileSize
+        let y = (index / columns) * tileSize
         return (x, y, min(tileSize, width - x), min(tileSize, height - y))
     }
 
@@ -81,7 +85,7 @@ public struct FrameManifest: Sendable, Equatable {
     public var tileBytes: Data { Data(tiles.flatMap(\.bytes)) }
 
     public static func tiles(from data: Data) -> [TileHash] {
-        stride(from: 0, to: data.count - 15, by: 16).compactMap { TileHash(bytes: data[data.startIndex + $0 ..< data.startIndex + $0 + 16]) }
+        stride(from: 0, to: data.count - 15, by: 16).compactMap { TileHash(bytes: data[data.startIndex + $0..<data.startIndex + $0 + 16]) }
     }
 }
 
@@ -89,10 +93,15 @@ public struct FrameManifest: Sendable, Equatable {
 public enum PixelFill {
     /// Fills each rectangle (x, y, width, height; clipped to `width` × `height`) in an image of
     /// 4-byte pixels with `pixel`.
-    public static func fill(_ rects: [(x: Int, y: Int, w: Int, h: Int)], with pixel: UInt32, in pixels: UnsafeMutableRawPointer,
-                            width: Int, height: Int, stride: Int) {
+    public static func fill(
+        _ rects: [(x: Int, y: Int, w: Int, h: Int)], with pixel: UInt32, in pixels: UnsafeMutableRawPointer,
+        width: Int, height: Int, stride: Int
+    ) {
         for r in rects {
-            let x0 = max(0, r.x), y0 = max(0, r.y), x1 = min(width, r.x + r.w), y1 = min(height, r.y + r.h)
+            let x0 = max(0, r.x)
+            let y0 = max(0, r.y)
+            let x1 = min(width, r.x + r.w)
+            let y1 = min(height, r.y + r.h)
             guard x1 > x0, y1 > y0 else { continue }
             for y in y0..<y1 {
                 (pixels + y * stride + x0 * 4).assumingMemoryBound(to: UInt32.self).update(repeating: pixel, count: x1 - x0)
@@ -118,13 +127,16 @@ public struct FrameRedaction: Sendable, Equatable, Hashable {
 
     /// Fills each box (clipped to `width` × `height`) in an image of 4-byte pixels.
     public static func fill(_ boxes: [FrameRedaction], in pixels: UnsafeMutableRawPointer, width: Int, height: Int, stride: Int) {
-        PixelFill.fill(boxes.map { ($0.box[0], $0.box[1], $0.box[2], $0.box[3]) }, with: fillPixel, in: pixels, width: width, height: height, stride: stride)
+        PixelFill.fill(
+            boxes.map { ($0.box[0], $0.box[1], $0.box[2], $0.box[3]) }, with: fillPixel, in: pixels, width: width, height: height, stride: stride)
     }
 
     /// This box moved by (`dx`, `dy`) and cut to the rectangle `clip` (x, y, w, h); nil when nothing is left.
     public func shifted(dx: Int, dy: Int, clippedTo clip: (x: Int, y: Int, w: Int, h: Int)) -> FrameRedaction? {
-        let x0 = max(box[0] + dx, clip.x), y0 = max(box[1] + dy, clip.y)
-        let x1 = min(box[0] + box[2] + dx, clip.x + clip.w), y1 = min(box[1] + box[3] + dy, clip.y + clip.h)
+        let x0 = max(box[0] + dx, clip.x)
+        let y0 = max(box[1] + dy, clip.y)
+        let x1 = min(box[0] + box[2] + dx, clip.x + clip.w)
+        let y1 = min(box[1] + box[3] + dy, clip.y + clip.h)
         guard x1 > x0, y1 > y0 else { return nil }
         return FrameRedaction(what: what, box: [x0, y0, x1 - x0, y1 - y0])
     }
@@ -144,7 +156,8 @@ public struct FrameRedaction: Sendable, Equatable, Hashable {
             joined = false
             search: for i in out.indices {
                 for j in out.indices where j != i && out[i].what == out[j].what {
-                    let a = out[i].box, b = out[j].box
+                    let a = out[i].box
+                    let b = out[j].box
                     let sideways = a[1] == b[1] && a[3] == b[3] && a[0] + a[2] == b[0]
                     let downwards = a[0] == b[0] && a[2] == b[2] && a[1] + a[3] == b[1]
                     guard sideways || downwards else { continue }
@@ -170,7 +183,7 @@ public enum FrameWithholding: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .showed(kind): kind.rawValue
+        case .showed(let kind): kind.rawValue
         case .unreadable: "ocr-failed"
         case .followsWithheld: "follows-withheld"
         }

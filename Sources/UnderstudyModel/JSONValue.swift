@@ -14,13 +14,13 @@ public enum JSONValue: Sendable, Equatable {
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
-        case let (.bool(a), .bool(b)): a == b
-        case let (.int(a), .int(b)): a == b
-        case let (.double(a), .double(b)): a == b
-        case let (.int(a), .double(b)), let (.double(b), .int(a)): Double(a) == b
-        case let (.string(a), .string(b)): a == b
-        case let (.array(a), .array(b)): a == b
-        case let (.object(a), .object(b)):
+        case (.bool(let a), .bool(let b)): a == b
+        case (.int(let a), .int(let b)): a == b
+        case (.double(let a), .double(let b)): a == b
+        case (.int(let a), .double(let b)), (.double(let b), .int(let a)): Double(a) == b
+        case (.string(let a), .string(let b)): a == b
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)):
             Dictionary(a, uniquingKeysWith: { x, _ in x }) == Dictionary(b, uniquingKeysWith: { x, _ in x })
         default: false
         }
@@ -28,27 +28,27 @@ public enum JSONValue: Sendable, Equatable {
 
     /// The member named `key` of an object, if any.
     public subscript(key: String) -> JSONValue? {
-        guard case let .object(members) = self else { return nil }
+        guard case .object(let members) = self else { return nil }
         return members.first { $0.0 == key }?.1
     }
 
-    public var stringValue: String? { if case let .string(s) = self { s } else { nil } }
+    public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
     public var intValue: Int64? {
         switch self {
-        case let .int(i): i
-        case let .double(d) where d.rounded() == d && abs(d) < 9e15: Int64(d)
+        case .int(let i): i
+        case .double(let d) where d.rounded() == d && abs(d) < 9e15: Int64(d)
         default: nil
         }
     }
     public var doubleValue: Double? {
         switch self {
-        case let .int(i): Double(i)
-        case let .double(d): d
+        case .int(let i): Double(i)
+        case .double(let d): d
         default: nil
         }
     }
-    public var boolValue: Bool? { if case let .bool(b) = self { b } else { nil } }
-    public var arrayValue: [JSONValue]? { if case let .array(a) = self { a } else { nil } }
+    public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
+    public var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
 
     /// Compact JSON text, keys in their stored order.
     public var serialized: String {
@@ -68,7 +68,7 @@ public enum JSONValue: Sendable, Equatable {
     private func writePretty(to out: inout String, indent: String) {
         let inner = indent + "  "
         switch self {
-        case let .object(members) where !members.isEmpty:
+        case .object(let members) where !members.isEmpty:
             out += "{\n"
             for (i, (key, value)) in members.enumerated() {
                 out += inner
@@ -78,7 +78,7 @@ public enum JSONValue: Sendable, Equatable {
                 out += i + 1 < members.count ? ",\n" : "\n"
             }
             out += indent + "}"
-        case let .array(items) where items.contains(where: \.isContainer):
+        case .array(let items) where items.contains(where: \.isContainer):
             out += "[\n"
             for (i, item) in items.enumerated() {
                 out += inner
@@ -101,18 +101,18 @@ public enum JSONValue: Sendable, Equatable {
     private func write(to out: inout String) {
         switch self {
         case .null: out += "null"
-        case let .bool(b): out += b ? "true" : "false"
-        case let .int(i): out += String(i)
-        case let .double(d): out += d.isFinite ? Self.format(d) : "null"
-        case let .string(s): Self.quote(s, into: &out)
-        case let .array(items):
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d): out += d.isFinite ? Self.format(d) : "null"
+        case .string(let s): Self.quote(s, into: &out)
+        case .array(let items):
             out += "["
             for (i, item) in items.enumerated() {
                 if i > 0 { out += "," }
                 item.write(to: &out)
             }
             out += "]"
-        case let .object(members):
+        case .object(let members):
             out += "{"
             for (i, (key, value)) in members.enumerated() {
                 if i > 0 { out += "," }
@@ -172,10 +172,16 @@ extension JSONValue: Decodable {
             return
         }
         let single = try decoder.singleValueContainer()
-        if single.decodeNil() { self = .null }
-        else if let b = try? single.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? single.decode(Int64.self) { self = .int(i) }
-        else if let d = try? single.decode(Double.self) { self = .double(d) }
-        else { self = .string(try single.decode(String.self)) }
+        if single.decodeNil() {
+            self = .null
+        } else if let b = try? single.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? single.decode(Int64.self) {
+            self = .int(i)
+        } else if let d = try? single.decode(Double.self) {
+            self = .double(d)
+        } else {
+            self = .string(try single.decode(String.self))
+        }
     }
 }

@@ -40,8 +40,10 @@ public protocol FrameTextScanner: Sendable {
     /// The boxes to fill in `region` (x, y, width, height) of a 4-byte-per-pixel image, in the
     /// image's coordinates. Throws when the region could not be read: capture then stores
     /// nothing of the frame, since it could not be checked.
-    func redactions(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
-                    region: (x: Int, y: Int, w: Int, h: Int)) throws -> [FrameRedaction]
+    func redactions(
+        in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+        region: (x: Int, y: Int, w: Int, h: Int)
+    ) throws -> [FrameRedaction]
 }
 
 /// An organisation's capture policy, as validated from its YAML document.
@@ -71,10 +73,10 @@ public struct Policy: Sendable, Equatable {
 
         public var description: String {
             switch self {
-            case let .app(v): "app \(v)"
-            case let .title(v): "title \"\(v)\""
-            case let .site(v): "site \(v)"
-            case let .category(v): "category \(v)"
+            case .app(let v): "app \(v)"
+            case .title(let v): "title \"\(v)\""
+            case .site(let v): "site \(v)"
+            case .category(let v): "category \(v)"
             }
         }
     }

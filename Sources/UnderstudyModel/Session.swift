@@ -49,9 +49,11 @@ public struct Session: Sendable, Equatable, Codable {
     /// When the contributor consented to the policy (or the wider one it narrows).
     public var consentedAt: Date?
 
-    public init(id: String = UUID().uuidString.lowercased(), startedAt: Date, endedAt: Date? = nil,
-                backend: String, display: String, screen: ScreenGeometry, policyHash: String? = nil,
-                policyUnsigned: Bool = false, consentedAt: Date? = nil) {
+    public init(
+        id: String = UUID().uuidString.lowercased(), startedAt: Date, endedAt: Date? = nil,
+        backend: String, display: String, screen: ScreenGeometry, policyHash: String? = nil,
+        policyUnsigned: Bool = false, consentedAt: Date? = nil
+    ) {
         self.id = id
         self.startedAt = startedAt
         self.endedAt = endedAt

@@ -8,7 +8,7 @@ public enum TarFormat {
 
         public var description: String {
             switch self {
-            case let .nameTooLong(name): "the member name \(name) is too long for a tar archive"
+            case .nameTooLong(let name): "the member name \(name) is too long for a tar archive"
             }
         }
     }
@@ -25,7 +25,8 @@ public enum TarFormat {
     /// The 512-byte header of a regular file member.
     public static func header(_ name: String, size: Int, mtime: Int) throws(Failure) -> Data {
         var block = [UInt8](repeating: 0, count: 512)
-        var path = Array(name.utf8), prefix: [UInt8] = []
+        var path = Array(name.utf8)
+        var prefix: [UInt8] = []
         if path.count > 100 {
             // ustar keeps long names as prefix "/" name, split at a slash.
             guard let cut = path.indices.last(where: { path[$0] == UInt8(ascii: "/") && $0 <= 155 && path.count - $0 - 1 <= 100 }) else {
@@ -90,7 +91,7 @@ public enum TarFormat {
                 return String(decoding: bytes, as: UTF8.self)
             }
             guard let size = Int(field(124, 12).trimmingCharacters(in: .whitespaces), radix: 8),
-                  offset + 512 + size <= archive.endIndex
+                offset + 512 + size <= archive.endIndex
             else { return nil }
             let prefix = field(345, 155)
             let name = prefix.isEmpty ? field(0, 100) : prefix + "/" + field(0, 100)

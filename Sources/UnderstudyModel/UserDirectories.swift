@@ -9,7 +9,8 @@ public enum UserDirectories {
     public static var data: URL { base("XDG_DATA_HOME", else: ".local/share") }
 
     private static func base(_ variable: String, else fallback: String) -> URL {
-        let root = ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+        let root =
+            ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(fallback)
         return root.appendingPathComponent("understudy", isDirectory: true)
     }

@@ -19,8 +19,10 @@ public final class RecorderLock: Sendable {
         /// The policy in force: its name and version.
         public var policy: String?
 
-        public init(pid: Int32, session: String, display: String, startedAt: Date, notStoring: String? = nil, notStoringSince: Date? = nil,
-                    pausedUntil: Date? = nil, policy: String? = nil) {
+        public init(
+            pid: Int32, session: String, display: String, startedAt: Date, notStoring: String? = nil, notStoringSince: Date? = nil,
+            pausedUntil: Date? = nil, policy: String? = nil
+        ) {
             self.pid = pid
             self.session = session
             self.display = display

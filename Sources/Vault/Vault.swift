@@ -32,8 +32,10 @@ public final class Vault: Sendable {
     ///
     /// A vault whose key is missing still opens, so `status`, `vault check` and `forget` work;
     /// reading or writing captured data then fails with ``VaultError/keyMissing(_:)``.
-    public init(at directory: URL, create: Bool, keyStore: any VaultKeyStore = KeyFileStore(),
-                encrypted newVaultEncrypted: Bool = true, clock: WallClock = .system) throws(VaultError) {
+    public init(
+        at directory: URL, create: Bool, keyStore: any VaultKeyStore = KeyFileStore(),
+        encrypted newVaultEncrypted: Bool = true, clock: WallClock = .system
+    ) throws(VaultError) {
         self.directory = directory
         self.clock = clock
         let path = directory.appendingPathComponent("vault.sqlite").path
@@ -91,8 +93,9 @@ public final class Vault: Sendable {
     private static func makeDirectory(_ directory: URL) throws(VaultError) {
         let fm = FileManager.default
         do {
-            try fm.createDirectory(at: directory.appendingPathComponent("segments"), withIntermediateDirectories: true,
-                                   attributes: [.posixPermissions: 0o700])
+            try fm.createDirectory(
+                at: directory.appendingPathComponent("segments"), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
             try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
         } catch {
             throw .cannotCreate(directory.path, "\(error.localizedDescription)")
@@ -106,8 +109,10 @@ public final class Vault: Sendable {
     }
 
     /// Reads the vault's identity and loads its key; a new vault gets both.
-    private static func identity(_ database: DatabasePool, path: String, keyStore: any VaultKeyStore,
-                                 create: Bool, encrypted: Bool, now: Date) throws(VaultError) -> Identity {
+    private static func identity(
+        _ database: DatabasePool, path: String, keyStore: any VaultKeyStore,
+        create: Bool, encrypted: Bool, now: Date
+    ) throws(VaultError) -> Identity {
         let row: Row?
         do {
             row = try database.read { try Row.fetchOne($0, sql: "SELECT * FROM vault_info") }
@@ -123,15 +128,18 @@ public final class Vault: Sendable {
         return Identity(id: id, encrypted: true, key: vaultKey)
     }
 
-    private static func initialize(_ database: DatabasePool, path: String, keyStore: any VaultKeyStore,
-                                   encrypted: Bool, now: Date) throws(VaultError) -> Identity {
+    private static func initialize(
+        _ database: DatabasePool, path: String, keyStore: any VaultKeyStore,
+        encrypted: Bool, now: Date
+    ) throws(VaultError) -> Identity {
         let id = UUID().uuidString.lowercased()
         let key = try encrypted ? VaultKey(vaultID: id, key: keyStore.createKey(vaultID: id)) : nil
         do {
             let check = try key?.check()
             try database.write { db in
-                try db.execute(sql: "INSERT INTO vault_info (id, created_at, encryption, key_check) VALUES (?, ?, ?, ?)",
-                               arguments: [id, RFC3339.string(from: now), encrypted ? "aes-256-gcm" : "none", check])
+                try db.execute(
+                    sql: "INSERT INTO vault_info (id, created_at, encryption, key_check) VALUES (?, ?, ?, ?)",
+                    arguments: [id, RFC3339.string(from: now), encrypted ? "aes-256-gcm" : "none", check])
             }
         } catch {
             throw .writeFailed("\(error)")
@@ -159,23 +167,23 @@ public enum VaultError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .notAVault(path): "no vault at \(path) (record into it first, or pass --vault)"
-        case let .cannotCreate(path, reason): "cannot create \(path): \(reason)"
-        case let .unreadable(path, reason): "cannot open \(path): \(reason)"
-        case let .newerSchema(path): "\(path) was written by a newer version of Understudy; upgrade to read it"
-        case let .legacyPlaintext(events):
+        case .notAVault(let path): "no vault at \(path) (record into it first, or pass --vault)"
+        case .cannotCreate(let path, let reason): "cannot create \(path): \(reason)"
+        case .unreadable(let path, let reason): "cannot open \(path): \(reason)"
+        case .newerSchema(let path): "\(path) was written by a newer version of Understudy; upgrade to read it"
+        case .legacyPlaintext(let events):
             "this vault holds \(events) events from the unencrypted pre-release (schema v1); read them with understudy 0.1.0, then delete it"
-        case let .busy(path, pid):
+        case .busy(let path, let pid):
             "another recorder (pid \(pid.map(String.init) ?? "?")) is recording into \(path); stop it or use another --vault"
-        case let .writeFailed(reason): "cannot write to the vault: \(reason)"
-        case let .keyMissing(location):
+        case .writeFailed(let reason): "cannot write to the vault: \(reason)"
+        case .keyMissing(let location):
             "the vault key is missing (expected at \(location)); without it the captured data cannot be read or added to"
-        case let .keyExposed(path): "the vault key \(path) is readable by other users; run `chmod 600 \(path)` first"
-        case let .keyUnreadable(path): "the vault key \(path) is damaged (not an Understudy vault key)"
-        case let .wrongKey(location): "the key at \(location) is not this vault's key"
-        case let .damaged(what): "damaged: \(what)"
-        case let .recording(what): what
-        case let .badRange(what): what
+        case .keyExposed(let path): "the vault key \(path) is readable by other users; run `chmod 600 \(path)` first"
+        case .keyUnreadable(let path): "the vault key \(path) is damaged (not an Understudy vault key)"
+        case .wrongKey(let location): "the key at \(location) is not this vault's key"
+        case .damaged(let what): "damaged: \(what)"
+        case .recording(let what): what
+        case .badRange(let what): what
         }
     }
 }

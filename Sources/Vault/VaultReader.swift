@@ -11,20 +11,24 @@ extension Vault {
     public func sessions() throws(VaultError) -> [Session] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM session ORDER BY started_at, id").map { row in
-                let screen = (try? JSONDecoder().decode(ScreenGeometry.self, from: Data((row["screen"] as String).utf8)))
+                let screen =
+                    (try? JSONDecoder().decode(ScreenGeometry.self, from: Data((row["screen"] as String).utf8)))
                     ?? ScreenGeometry(width: 0, height: 0, monitors: [])
-                return Session(id: row["id"], startedAt: RFC3339.date(from: row["started_at"]) ?? Date(timeIntervalSince1970: 0),
-                               endedAt: (row["ended_at"] as String?).flatMap(RFC3339.date(from:)), backend: row["backend"],
-                               display: row["display"], screen: screen, policyHash: row["policy_hash"],
-                               policyUnsigned: row["policy_unsigned"], consentedAt: (row["consented_at"] as String?).flatMap(RFC3339.date(from:)))
+                return Session(
+                    id: row["id"], startedAt: RFC3339.date(from: row["started_at"]) ?? Date(timeIntervalSince1970: 0),
+                    endedAt: (row["ended_at"] as String?).flatMap(RFC3339.date(from:)), backend: row["backend"],
+                    display: row["display"], screen: screen, policyHash: row["policy_hash"],
+                    policyUnsigned: row["policy_unsigned"], consentedAt: (row["consented_at"] as String?).flatMap(RFC3339.date(from:)))
             }
         }
     }
 
     /// Calls `body` with each event of a session (or of all sessions, oldest first) in `seq`
     /// order. Damaged segments and events are reported through `damaged` and skipped.
-    public func forEachEvent(session: String? = nil, damaged: (String) -> Void = { _ in },
-                             _ body: (String, Event) throws -> Void) throws(VaultError) {
+    public func forEachEvent(
+        session: String? = nil, damaged: (String) -> Void = { _ in },
+        _ body: (String, Event) throws -> Void
+    ) throws(VaultError) {
         if encrypted { _ = try requireKey() }
         for segment in try segments(session: session) {
             let keys: SegmentKeys
@@ -35,12 +39,15 @@ extension Vault {
                 continue
             }
             try read { db in
-                let cursor = try Row.fetchCursor(db, sql: "SELECT first_seq, last_seq, payload FROM event_chunk WHERE segment_id = ? ORDER BY first_seq",
-                                                 arguments: [segment.id])
+                let cursor = try Row.fetchCursor(
+                    db, sql: "SELECT first_seq, last_seq, payload FROM event_chunk WHERE segment_id = ? ORDER BY first_seq",
+                    arguments: [segment.id])
                 while let row = try cursor.next() {
-                    let first: Int64 = row["first_seq"], last: Int64 = row["last_seq"]
+                    let first: Int64 = row["first_seq"]
+                    let last: Int64 = row["last_seq"]
                     guard let events = Self.openEvents(row["payload"], keys: keys, session: segment.session, first: first, last: last) else {
-                        damaged("session \(segment.session) events \(first)-\(last) (in \(segment.label)) do not decrypt: they were altered or damaged")
+                        damaged(
+                            "session \(segment.session) events \(first)-\(last) (in \(segment.label)) do not decrypt: they were altered or damaged")
                         continue
                     }
                     for event in events { try body(segment.session, event) }
@@ -55,7 +62,7 @@ extension Vault {
         var events: [Event] = []
         for line in plain.split(separator: 0x0A) {
             guard let json = try? JSONValue.parse(Data(line)), let event = try? Event(json: json),
-                  event.seq == first + Int64(events.count)
+                event.seq == first + Int64(events.count)
             else { return nil }
             events.append(event)
         }
@@ -72,7 +79,7 @@ extension Vault {
             }
             guard let body else { continue }
             guard let plain = try? keys.open(body, context: OpenSegment.frameContext(segment: segment.id, key: key)),
-                  let manifest = FrameBody.decode(plain)
+                let manifest = FrameBody.decode(plain)
             else { throw .damaged("frame \(hash) in \(segment.label) does not decrypt") }
             return (segment.id, manifest)
         }
@@ -81,19 +88,23 @@ extension Vault {
 
     /// A tile's pixels as stored: the decrypted patch holding it (`patch` names it uniquely in
     /// the vault), its codec, and the tile's index in the patch.
-    public func tilePatch(segment: String, tile: TileHash) throws(VaultError) -> (patch: String, codec: TileCodec, tileSize: Int, data: Data, index: Int)? {
+    public func tilePatch(segment: String, tile: TileHash) throws(VaultError) -> (
+        patch: String, codec: TileCodec, tileSize: Int, data: Data, index: Int
+    )? {
         let keys = try self.keys(of: segment)
         let row = try read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT t.idx, p.name, p.codec, p.tile_size FROM tile t JOIN patch p ON p.segment_id = t.segment_id AND p.name = t.patch
-                WHERE t.segment_id = ? AND t.key = ?
-                """, arguments: [segment, keys.lookupKey(tile.bytes)])
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT t.idx, p.name, p.codec, p.tile_size FROM tile t JOIN patch p ON p.segment_id = t.segment_id AND p.name = t.patch
+                    WHERE t.segment_id = ? AND t.key = ?
+                    """, arguments: [segment, keys.lookupKey(tile.bytes)])
         }
         guard let row, let codec = TileCodec(rawValue: row["codec"]) else { return nil }
         let name: Int = row["name"]
         let url = patchURL(segment: segment, name: name)
         guard let sealed = try? Data(contentsOf: url),
-              let data = try? keys.open(sealed, context: OpenSegment.patchContext(segment: segment, name: name))
+            let data = try? keys.open(sealed, context: OpenSegment.patchContext(segment: segment, name: name))
         else { throw .damaged("tile patch \(url.path) is missing, truncated or altered") }
         return ("\(segment)/\(name)", codec, row["tile_size"], data, row["idx"])
     }
@@ -118,12 +129,15 @@ extension Vault {
         let filter = session == nil ? "" : "WHERE segment_id IN (SELECT id FROM segment WHERE session_id = ?)"
         let arguments: StatementArguments = session.map { [$0] } ?? []
         let (sessions, patchBytes) = try read { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM session \(session == nil ? "" : "WHERE id = ?")", arguments: arguments) ?? 0,
-             try Int.fetchOne(db, sql: "SELECT coalesce(sum(bytes), 0) FROM patch \(filter)", arguments: arguments) ?? 0)
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM session \(session == nil ? "" : "WHERE id = ?")", arguments: arguments) ?? 0,
+                try Int.fetchOne(db, sql: "SELECT coalesce(sum(bytes), 0) FROM patch \(filter)", arguments: arguments) ?? 0
+            )
         }
-        return Summary(sessions: sessions, segments: segments.count, openSegments: segments.count { !$0.sealed }, eventsByKind: byKind,
-                       frames: segments.reduce(0) { $0 + $1.frames }, patches: segments.reduce(0) { $0 + $1.patches },
-                       patchBytes: patchBytes, bytesOnDisk: Self.diskUsage(of: directory))
+        return Summary(
+            sessions: sessions, segments: segments.count, openSegments: segments.count { !$0.sealed }, eventsByKind: byKind,
+            frames: segments.reduce(0) { $0 + $1.frames }, patches: segments.reduce(0) { $0 + $1.patches },
+            patchBytes: patchBytes, bytesOnDisk: Self.diskUsage(of: directory))
     }
 
     /// Bytes the directory occupies on disk: allocated blocks of its files and folders, as `du` counts.

@@ -17,10 +17,12 @@ public struct VaultSettings: Sendable, Equatable {
 
     public init() {}
 
-    static var names: [(String, WritableKeyPath<VaultSettings, Int64>)] { [
-        ("quota_bytes", \.quotaBytes), ("min_free_bytes", \.minFreeBytes), ("retention_seconds", \.retentionSeconds),
-        ("segment_seconds", \.segmentSeconds), ("segment_bytes", \.segmentBytes),
-    ] }
+    static var names: [(String, WritableKeyPath<VaultSettings, Int64>)] {
+        [
+            ("quota_bytes", \.quotaBytes), ("min_free_bytes", \.minFreeBytes), ("retention_seconds", \.retentionSeconds),
+            ("segment_seconds", \.segmentSeconds), ("segment_bytes", \.segmentBytes),
+        ]
+    }
 }
 
 extension Vault {
@@ -28,8 +30,9 @@ extension Vault {
     public func settings() throws(VaultError) -> VaultSettings {
         try read { db in
             var settings = VaultSettings()
-            let stored = Dictionary(try Row.fetchAll(db, sql: "SELECT name, value FROM setting").map { ($0["name"] as String, $0["value"] as String) },
-                                    uniquingKeysWith: { a, _ in a })
+            let stored = Dictionary(
+                try Row.fetchAll(db, sql: "SELECT name, value FROM setting").map { ($0["name"] as String, $0["value"] as String) },
+                uniquingKeysWith: { a, _ in a })
             for (name, path) in VaultSettings.names {
                 if let value = stored[name].flatMap({ Int64($0) }) { settings[keyPath: path] = value }
             }

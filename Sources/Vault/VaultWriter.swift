@@ -28,8 +28,8 @@ public actor VaultWriter {
         /// When it was captured; a patch carries no time of its own.
         var tNs: UInt64? {
             switch self {
-            case let .event(event): event.tNs
-            case let .frame(frame): frame.grabbedNs
+            case .event(let event): event.tNs
+            case .frame(let frame): frame.grabbedNs
             case .patch: nil
             }
         }
@@ -92,10 +92,14 @@ public actor VaultWriter {
 
     private nonisolated func insertSession(screen: String) throws(VaultError) {
         try vault.write { db in
-            try db.execute(sql: """
-                INSERT INTO session (id, started_at, backend, display, screen, policy_hash, policy_unsigned, consented_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [session.id, RFC3339.string(from: session.startedAt), session.backend, session.display, screen, session.policyHash,
-                                 session.policyUnsigned, session.consentedAt.map(RFC3339.string(from:))])
+            try db.execute(
+                sql: """
+                    INSERT INTO session (id, started_at, backend, display, screen, policy_hash, policy_unsigned, consented_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    session.id, RFC3339.string(from: session.startedAt), session.backend, session.display, screen, session.policyHash,
+                    session.policyUnsigned, session.consentedAt.map(RFC3339.string(from:)),
+                ])
         }
     }
 
@@ -213,12 +217,12 @@ public actor VaultWriter {
         defer { nonces = batch.nonces }
         var waiting: [Item] = []
         do {
-            for case let .patch(patch) in items { try batch.add(patch, to: &segment, vault: vault, budget: &budget) }
+            for case .patch(let patch) in items { try batch.add(patch, to: &segment, vault: vault, budget: &budget) }
             for item in items {
                 switch item {
                 case .patch: continue
-                case let .event(event): try batch.add(event, to: &segment, startedAt: session.startedAt)
-                case let .frame(frame):
+                case .event(let event): try batch.add(event, to: &segment, startedAt: session.startedAt)
+                case .frame(let frame):
                     guard try !batch.add(frame, to: &segment, from: previous, vault: vault, budget: &budget) else { continue }
                     if latestNs &- frame.grabbedNs < Self.frameWaitNs {
                         waiting.append(item)
@@ -271,7 +275,8 @@ public actor VaultWriter {
         // Looked up every fourth flush (once a second on the recorder's timer): `forget` waits for it.
         flushes += 1
         guard flushes % 4 == 0, let segment = current, segment.inDatabase,
-              let upToMs = try vault.forgetRequest(for: segment.id) else { return }
+            let upToMs = try vault.forgetRequest(for: segment.id)
+        else { return }
         try vault.destroy([segment.id])
         current = nil
         // The tiles of later frames may have been in the forgotten segment (or the one before it).
@@ -281,7 +286,7 @@ public actor VaultWriter {
         let cutoff = UInt64(max(0, (Double(upToMs) - startedMs) * 1e6))
         forgottenUpToNs = max(forgottenUpToNs ?? 0, cutoff)
         pending.removeAll { item in
-            guard case let .event(event) = item else { return false }
+            guard case .event(let event) = item else { return false }
             return event.tNs <= cutoff
         }
         forgotten += 1
@@ -357,17 +362,20 @@ private struct Batch {
     }
 
     mutating func add(_ patch: TilePatch, to segment: inout OpenSegment, vault: Vault, budget: inout StorageBudget) throws {
-        try place(patch.data, info: .init(codec: patch.codec, tileSize: patch.tileSize, tiles: patch.tiles), in: &segment, vault: vault, budget: &budget)
+        try place(
+            patch.data, info: .init(codec: patch.codec, tileSize: patch.tileSize, tiles: patch.tiles), in: &segment, vault: vault, budget: &budget)
     }
 
     /// Adds a frame whose tiles are all in `segment`, copying patches over from `previous`
     /// where needed. Returns false (and stores nothing) when a tile is nowhere to be found.
-    mutating func add(_ frame: FrameManifest, to segment: inout OpenSegment, from previous: OpenSegment?,
-                      vault: Vault, budget: inout StorageBudget) throws -> Bool {
+    mutating func add(
+        _ frame: FrameManifest, to segment: inout OpenSegment, from previous: OpenSegment?,
+        vault: Vault, budget: inout StorageBudget
+    ) throws -> Bool {
         for tile in frame.tiles where segment.tiles[tile] == nil {
             guard let previous, let name = previous.tiles[tile], let info = previous.patches[name],
-                  let sealed = try? Data(contentsOf: vault.patchURL(segment: previous.id, name: name)),
-                  let data = try? previous.keys.open(sealed, context: OpenSegment.patchContext(segment: previous.id, name: name))
+                let sealed = try? Data(contentsOf: vault.patchURL(segment: previous.id, name: name)),
+                let data = try? previous.keys.open(sealed, context: OpenSegment.patchContext(segment: previous.id, name: name))
             else { return false }
             try place(data, info: info, in: &segment, vault: vault, budget: &budget)
         }
@@ -380,8 +388,10 @@ private struct Batch {
         return true
     }
 
-    private mutating func place(_ data: Data, info: OpenSegment.PatchInfo, in segment: inout OpenSegment, vault: Vault,
-                                budget: inout StorageBudget) throws {
+    private mutating func place(
+        _ data: Data, info: OpenSegment.PatchInfo, in segment: inout OpenSegment, vault: Vault,
+        budget: inout StorageBudget
+    ) throws {
         let name = segment.nextPatch
         segment.nextPatch += 1
         let sealed = try segment.keys.seal(data, context: OpenSegment.patchContext(segment: segment.id, name: name), nonces: &nonces)
@@ -402,32 +412,40 @@ private struct Batch {
     /// encryption a small part of the write path.
     mutating func sealEvents(in segment: inout OpenSegment) throws {
         guard eventCount > 0 else { return }
-        let first = nextSeq - Int64(eventCount), last = nextSeq - 1
-        let payload = try segment.keys.seal(Data(eventLines.utf8), context: OpenSegment.eventsContext(session: sessionID, first: first, last: last),
-                                            nonces: &nonces)
+        let first = nextSeq - Int64(eventCount)
+        let last = nextSeq - 1
+        let payload = try segment.keys.seal(
+            Data(eventLines.utf8), context: OpenSegment.eventsContext(session: sessionID, first: first, last: last),
+            nonces: &nonces)
         chunk = (first, last, payload)
         segment.bytes += Int64(payload.count)
     }
 
     func commit(_ segment: OpenSegment, db: Database) throws {
         let wallMs = { (ns: UInt64) in startedAtMs + Int64(clamping: ns / 1_000_000) }
-        try db.execute(sql: """
-            INSERT INTO segment (id, session_id, idx, state, wrapped_key, from_ns, to_ns, wall_from_ms, wall_to_ms, first_seq,
-                                 event_count, frame_count, patch_count, bytes, kinds)
-            VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET from_ns = excluded.from_ns, to_ns = excluded.to_ns, wall_from_ms = excluded.wall_from_ms,
-                wall_to_ms = excluded.wall_to_ms, first_seq = excluded.first_seq, event_count = excluded.event_count,
-                frame_count = excluded.frame_count, patch_count = excluded.patch_count, bytes = excluded.bytes, kinds = excluded.kinds
-            """, arguments: [segment.id, sessionID, segment.index, segment.wrappedKey, Int64(clamping: segment.fromNs ?? 0),
-                             Int64(clamping: segment.toNs), wallMs(segment.fromNs ?? 0), wallMs(segment.toNs), segment.firstSeq ?? nextSeq,
-                             segment.events, segment.frames, segment.nextPatch, segment.bytes, segment.kindsJSON])
+        try db.execute(
+            sql: """
+                INSERT INTO segment (id, session_id, idx, state, wrapped_key, from_ns, to_ns, wall_from_ms, wall_to_ms, first_seq,
+                                     event_count, frame_count, patch_count, bytes, kinds)
+                VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET from_ns = excluded.from_ns, to_ns = excluded.to_ns, wall_from_ms = excluded.wall_from_ms,
+                    wall_to_ms = excluded.wall_to_ms, first_seq = excluded.first_seq, event_count = excluded.event_count,
+                    frame_count = excluded.frame_count, patch_count = excluded.patch_count, bytes = excluded.bytes, kinds = excluded.kinds
+                """,
+            arguments: [
+                segment.id, sessionID, segment.index, segment.wrappedKey, Int64(clamping: segment.fromNs ?? 0),
+                Int64(clamping: segment.toNs), wallMs(segment.fromNs ?? 0), wallMs(segment.toNs), segment.firstSeq ?? nextSeq,
+                segment.events, segment.frames, segment.nextPatch, segment.bytes, segment.kindsJSON,
+            ])
         if let chunk {
-            try db.execute(sql: "INSERT INTO event_chunk (session_id, first_seq, last_seq, segment_id, payload) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [sessionID, chunk.first, chunk.last, segment.id, chunk.payload])
+            try db.execute(
+                sql: "INSERT INTO event_chunk (session_id, first_seq, last_seq, segment_id, payload) VALUES (?, ?, ?, ?, ?)",
+                arguments: [sessionID, chunk.first, chunk.last, segment.id, chunk.payload])
         }
         let insertFrame = try db.cachedStatement(sql: "INSERT OR IGNORE INTO frame (segment_id, key, body) VALUES (?, ?, ?)")
         for frame in frames { try insertFrame.execute(arguments: [segment.id, frame.key, frame.body]) }
-        let insertPatch = try db.cachedStatement(sql: "INSERT INTO patch (segment_id, name, codec, tile_size, tile_count, bytes) VALUES (?, ?, ?, ?, ?, ?)")
+        let insertPatch = try db.cachedStatement(
+            sql: "INSERT INTO patch (segment_id, name, codec, tile_size, tile_count, bytes) VALUES (?, ?, ?, ?, ?, ?)")
         for p in patches { try insertPatch.execute(arguments: [segment.id, p.name, p.codec, p.tileSize, p.tileCount, p.bytes]) }
         let insertTile = try db.cachedStatement(sql: "INSERT OR REPLACE INTO tile (segment_id, key, patch, idx) VALUES (?, ?, ?, ?)")
         for tile in tiles { try insertTile.execute(arguments: [segment.id, tile.key, tile.patch, tile.idx]) }

@@ -1,11 +1,11 @@
 import ArgumentParser
 import Collector
-import TestSupport
 import Crypto
 import Device
 import Foundation
 import Privacy
 import Sync
+import TestSupport
 import UnderstudyModel
 import Vault
 
@@ -60,11 +60,12 @@ struct IngestBenchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("bench-ingest: \(count) device(s): \(run.serialized)\n".utf8))
         }
         let baseline = try durableWrites(bundles, into: base.appendingPathComponent("baseline"))
-        print(JSONValue.object([
-            ("label", .string(label)), ("bundle_bytes", .int(bundles[0].bytes)), ("bundle_events", .int(Int64(bundles[0].events))),
-            ("bundle_frame_bytes", .int(bundles[0].frameBytes)), ("uploads_per_run", .int(Int64(uploads))),
-            ("baseline_mb_per_s", .double(baseline)), ("runs", .array(runs)),
-        ]).serialized)
+        print(
+            JSONValue.object([
+                ("label", .string(label)), ("bundle_bytes", .int(bundles[0].bytes)), ("bundle_events", .int(Int64(bundles[0].events))),
+                ("bundle_frame_bytes", .int(bundles[0].frameBytes)), ("uploads_per_run", .int(Int64(uploads))),
+                ("baseline_mb_per_s", .double(baseline)), ("runs", .array(runs)),
+            ]).serialized)
     }
 
     /// The vault's sealed segments as bundle files, with what each holds.
@@ -75,7 +76,9 @@ struct IngestBenchCommand: AsyncParsableCommand {
             let file = base.appendingPathComponent("\(segment.id).tar")
             let written = try vault.writeBundle(segment: segment.id, to: file)
             let members = TarFormat.members(of: try Data(contentsOf: file)) ?? []
-            let frameBytes = members.filter { $0.name.hasPrefix("frames/") || $0.name.hasPrefix("patches/") }.reduce(Int64(0)) { $0 + Int64($1.data.count) }
+            let frameBytes = members.filter { $0.name.hasPrefix("frames/") || $0.name.hasPrefix("patches/") }.reduce(Int64(0)) {
+                $0 + Int64($1.data.count)
+            }
             return Bundle(file: file, sha256: written.sha256, bytes: written.bytes, events: segment.events, frameBytes: frameBytes, policy: policy)
         }
         guard !bundles.isEmpty, Set(bundles.map(\.policy)).count == 1 else {
@@ -104,7 +107,8 @@ struct IngestBenchCommand: AsyncParsableCommand {
         guard let url = URL(string: server.url) else { throw DeviceFailure("the bench collector gave no address") }
         let credentials = try await organise(url, devices: count, policy: policy.document, adminKey: data.appendingPathComponent("data/admin.key"))
 
-        let cpuBefore = server.cpuSeconds(), loadBefore = CollectorProcess.cpuSeconds(of: getpid())
+        let cpuBefore = server.cpuSeconds()
+        let loadBefore = CollectorProcess.cpuSeconds(of: getpid())
         let started = DispatchTime.now().uptimeNanoseconds
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             for (n, credential) in credentials.enumerated() {
@@ -115,8 +119,9 @@ struct IngestBenchCommand: AsyncParsableCommand {
                         for upload in mine {
                             let bundle = bundles[upload % bundles.count]
                             let t0 = DispatchTime.now().uptimeNanoseconds
-                            let answer = try await client.upload("PUT", "/v1/segments/\(UUID().uuidString.lowercased())", file: bundle.file, sha256: bundle.sha256,
-                                                                 headers: [("X-Understudy-Policy", bundle.policy)], as: .device(credential))
+                            let answer = try await client.upload(
+                                "PUT", "/v1/segments/\(UUID().uuidString.lowercased())", file: bundle.file, sha256: bundle.sha256,
+                                headers: [("X-Understudy-Policy", bundle.policy)], as: .device(credential))
                             guard answer.status == 201 else { throw DeviceFailure("upload answered \(answer.status)") }
                             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
                         }
@@ -127,7 +132,8 @@ struct IngestBenchCommand: AsyncParsableCommand {
             return try await group.reduce(into: []) { $0 += $1 }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let cpu = server.cpuSeconds() - cpuBefore, load = CollectorProcess.cpuSeconds(of: getpid()) - loadBefore
+        let cpu = server.cpuSeconds() - cpuBefore
+        let load = CollectorProcess.cpuSeconds(of: getpid()) - loadBefore
         let sent = (0..<uploads).map { bundles[$0 % bundles.count] }
         let sorted = latencies.sorted()
         func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)] }
@@ -148,11 +154,13 @@ struct IngestBenchCommand: AsyncParsableCommand {
     /// `count` devices (one contributor each) that consented to it.
     private func organise(_ url: URL, devices count: Int, policy: URL, adminKey: URL) async throws -> [DeviceCredential] {
         try await CollectorClient.with(url) { client in
-            let admin = try await client.login(user: "admin", key: try String(contentsOf: adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+            let admin = try await client.login(
+                user: "admin", key: try String(contentsOf: adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
             let made = try await client.createUser(name: "po", role: "privacy_officer", as: admin)
             let officer = try await client.login(user: "po", key: made.key)
-            _ = try await client.publishPolicy(document: try String(contentsOf: policy, encoding: .utf8),
-                                               signature: try String(contentsOf: PolicySigning.signatureURL(policy), encoding: .utf8), as: officer)
+            _ = try await client.publishPolicy(
+                document: try String(contentsOf: policy, encoding: .utf8),
+                signature: try String(contentsOf: PolicySigning.signatureURL(policy), encoding: .utf8), as: officer)
             let hash = SHA256.hash(data: try Data(contentsOf: policy)).hexDigits
             var credentials: [DeviceCredential] = []
             for n in 0..<count {
@@ -189,6 +197,7 @@ private func benchServer(data: URL, policyKey: URL) throws -> CollectorProcess {
     try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
     let config = data.appendingPathComponent("collector.yaml")
     try Data("policy_keys: [\(policyKey.path)]\nkek_file: \(data.appendingPathComponent("server.kek").path)\n".utf8).write(to: config)
-    return try CollectorProcess(executable: UnderstudyBench.understudy,
-                                arguments: ["--port", "0", "--data", data.appendingPathComponent("data").path, "--config", config.path])
+    return try CollectorProcess(
+        executable: UnderstudyBench.understudy,
+        arguments: ["--port", "0", "--data", data.appendingPathComponent("data").path, "--config", config.path])
 }

@@ -35,9 +35,10 @@ struct OCRBenchCommand: ParsableCommand {
             _ = try pixels.withUnsafeBytes { try ocr.lines(in: $0, width: manifest.width, height: manifest.height, stride: manifest.width * 4) }
             fullMs.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
-        print(JSONValue.object([
-            ("frames", .int(Int64(fullMs.count))),
-            ("full_frame_ms_median", .double(fullMs.isEmpty ? 0 : fullMs.sorted()[fullMs.count / 2])),
-        ]).serialized)
+        print(
+            JSONValue.object([
+                ("frames", .int(Int64(fullMs.count))),
+                ("full_frame_ms_median", .double(fullMs.isEmpty ? 0 : fullMs.sorted()[fullMs.count / 2])),
+            ]).serialized)
     }
 }

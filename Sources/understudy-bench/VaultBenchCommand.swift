@@ -47,9 +47,11 @@ struct VaultBenchCommand: AsyncParsableCommand {
     private func timeWriting(encrypted: Bool, frames withFrames: Bool) async throws -> Double {
         let base = URL(fileURLWithPath: scratch).appendingPathComponent("bench-vault-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: base) }
-        let vault = try Vault(at: base.appendingPathComponent("vault"), create: true,
-                              keyStore: KeyFileStore(directory: base.appendingPathComponent("keys")), encrypted: encrypted)
-        let session = Session(startedAt: WallClock.system.now(), backend: "bench", display: "bench", screen: ScreenGeometry(width: 1920, height: 1080, monitors: []))
+        let vault = try Vault(
+            at: base.appendingPathComponent("vault"), create: true,
+            keyStore: KeyFileStore(directory: base.appendingPathComponent("keys")), encrypted: encrypted)
+        let session = Session(
+            startedAt: WallClock.system.now(), backend: "bench", display: "bench", screen: ScreenGeometry(width: 1920, height: 1080, monitors: []))
         let writer = try await VaultWriter(vault: vault, session: session)
         var random = SystemRandomNumberGenerator()
         let pixels = Data((0..<262_144).map { _ in UInt8.random(in: 0...255, using: &random) })
@@ -58,16 +60,22 @@ struct VaultBenchCommand: AsyncParsableCommand {
             for i in 0..<frames {
                 let tile = TileHash(high: UInt64(i), low: 1)
                 await writer.append(patch: TilePatch(hash: "\(i)", codec: .png, tileSize: 128, tiles: [tile], data: pixels))
-                await writer.append(frame: FrameManifest(hash: "f\(i)", width: 128, height: 128, tileSize: 128,
-                                                         grabbedNs: UInt64(i) * 50_000_000, reason: .periodic, tiles: [tile]))
+                await writer.append(
+                    frame: FrameManifest(
+                        hash: "f\(i)", width: 128, height: 128, tileSize: 128,
+                        grabbedNs: UInt64(i) * 50_000_000, reason: .periodic, tiles: [tile]))
                 if i % 5 == 4 { try await writer.flush() }
             }
         } else {
             for batch in stride(from: 0, to: events, by: 500) {
-                await writer.append((batch..<min(events, batch + 500)).map { i in
-                    CapturedEvent(tNs: UInt64(i) * 500_000, body: i % 2 == 0 ? .pointerMove(x: i % 1920, y: i % 1080)
-                                  : .keyDown(key: "a", keycode: 38, mods: [], text: "a"))
-                })
+                await writer.append(
+                    (batch..<min(events, batch + 500)).map { i in
+                        CapturedEvent(
+                            tNs: UInt64(i) * 500_000,
+                            body: i % 2 == 0
+                                ? .pointerMove(x: i % 1920, y: i % 1080)
+                                : .keyDown(key: "a", keycode: 38, mods: [], text: "a"))
+                    })
                 try await writer.flush()
             }
         }

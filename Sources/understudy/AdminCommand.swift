@@ -1,6 +1,6 @@
 import ArgumentParser
-import CollectorAPI
 import Collector
+import CollectorAPI
 import Foundation
 import Sync
 import UnderstudyModel
@@ -13,7 +13,10 @@ struct StaffOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The member of staff signing in.", valueName: "name"))
     var user = "admin"
 
-    @Option(help: ArgumentHelp("The file holding the user's key (the first admin's is DATA/admin.key).", discussion: "Defaults to $UNDERSTUDY_STAFF_KEY_FILE.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "The file holding the user's key (the first admin's is DATA/admin.key).", discussion: "Defaults to $UNDERSTUDY_STAFF_KEY_FILE.",
+            valueName: "file"))
     var keyFile: String?
 
     /// Signs in and runs `body` with a client and the session token.
@@ -22,7 +25,9 @@ struct StaffOptions: ParsableArguments {
     }
 
     /// Signs in to `server` as `user` with the key in `keyFile` (or $UNDERSTUDY_STAFF_KEY_FILE).
-    static func signIn<T>(server: String, user: String, keyFile: String?, _ body: (CollectorClient, CollectorClient.Identity) async throws -> T) async throws -> T {
+    static func signIn<T>(server: String, user: String, keyFile: String?, _ body: (CollectorClient, CollectorClient.Identity) async throws -> T)
+        async throws -> T
+    {
         guard let url = URL(string: server), url.scheme != nil else { throw ValidationError("--server must be a URL such as http://127.0.0.1:7341") }
         guard let path = keyFile ?? ProcessInfo.processInfo.environment["UNDERSTUDY_STAFF_KEY_FILE"] else {
             throw ValidationError("give --key-file (or set UNDERSTUDY_STAFF_KEY_FILE)")
@@ -37,13 +42,17 @@ struct StaffOptions: ParsableArguments {
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
-        abstract: "The organisation's side of the collector: people, enrolment codes, devices, policies, exemptions, erasure, the audit log, quality review and erasure notices.",
-        subcommands: [AddUser.self, EnrollCode.self, Devices.self, Revoke.self, PublishPolicy.self, Exemptions.self, Erase.self, Audit.self,
-                      ReviewCommand.self, ErasuresCommand.self]
+        abstract:
+            "The organisation's side of the collector: people, enrolment codes, devices, policies, exemptions, erasure, the audit log, quality review and erasure notices.",
+        subcommands: [
+            AddUser.self, EnrollCode.self, Devices.self, Revoke.self, PublishPolicy.self, Exemptions.self, Erase.self, Audit.self,
+            ReviewCommand.self, ErasuresCommand.self,
+        ]
     )
 
     struct AddUser: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "add-user", abstract: "Create a member of staff and print their key (shown once).")
+        static let configuration = CommandConfiguration(
+            commandName: "add-user", abstract: "Create a member of staff and print their key (shown once).")
         @Argument(help: "Their name.") var name: String
         @Option(help: "admin, privacy_officer, reviewer or scientist.") var role: String
         @OptionGroup var staff: StaffOptions
@@ -55,14 +64,17 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct EnrollCode: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "enroll-code", abstract: "A one-time enrolment code for a contributor's device (expires in 24 h by default).")
+        static let configuration = CommandConfiguration(
+            commandName: "enroll-code", abstract: "A one-time enrolment code for a contributor's device (expires in 24 h by default).")
         @Option(help: ArgumentHelp("The contributor's pseudonymous id.", valueName: "id")) var contributor: String
         @Flag(help: "Print the answer as JSON.") var json = false
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
             let code = try await staff.session { client, me in try await client.createEnrolmentCode(contributor: contributor, as: me) }
-            if json { try printJSON(code) } else {
+            if json {
+                try printJSON(code)
+            } else {
                 print("\(code.code) (for \(contributor), until \(RFC3339.string(from: code.expiresAt)))")
             }
         }
@@ -81,7 +93,8 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a device: its requests, uploads included, are refused from now on.")
+        static let configuration = CommandConfiguration(
+            commandName: "revoke", abstract: "Revoke a device: its requests, uploads included, are refused from now on.")
         @Argument(help: "The device id.") var device: String
         @OptionGroup var staff: StaffOptions
 
@@ -104,7 +117,8 @@ struct AdminCommand: AsyncParsableCommand {
 
             func run() async throws {
                 for r in try await staff.session({ client, me in try await client.exemptionRequests(all: all, as: me) }) {
-                    let period = [("from", r.from), ("until", r.until)].compactMap { name, date in date.map { " \(name) \(RFC3339.string(from: $0))" } }.joined()
+                    let period = [("from", r.from), ("until", r.until)].compactMap { name, date in date.map { " \(name) \(RFC3339.string(from: $0))" }
+                    }.joined()
                     print("\(r.contributor) \(r.id)  \(r.kind) \(r.value)\(period)  \(r.status) — \(r.reason)")
                 }
             }
@@ -139,7 +153,10 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct Erase: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Erase a contributor (a privacy officer's act): data key destroyed first, then their segments; a tombstone and an audit record remain.")
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Erase a contributor (a privacy officer's act): data key destroyed first, then their segments; a tombstone and an audit record remain."
+        )
         @Argument(help: "The contributor's id.") var contributor: String
         @OptionGroup var staff: StaffOptions
 
@@ -150,13 +167,16 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct PublishPolicy: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "publish-policy", abstract: "Publish a signed policy (FILE and FILE.sig); a privacy officer's act.")
+        static let configuration = CommandConfiguration(
+            commandName: "publish-policy", abstract: "Publish a signed policy (FILE and FILE.sig); a privacy officer's act.")
         @Argument(help: "The policy file; its signature is FILE.sig.") var file: String
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
             guard let document = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandFailure("cannot read \(file)") }
-            guard let signature = try? String(contentsOfFile: file + ".sig", encoding: .utf8) else { throw CommandFailure("\(file) is not signed (no \(file).sig)") }
+            guard let signature = try? String(contentsOfFile: file + ".sig", encoding: .utf8) else {
+                throw CommandFailure("\(file) is not signed (no \(file).sig)")
+            }
             let published = try await staff.session { client, me in
                 try await client.publishPolicy(document: document, signature: signature, as: me)
             }
@@ -165,8 +185,9 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct Audit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "audit", abstract: "Read the audit log, or verify its hash chain.",
-                                                        subcommands: [Verify.self, List.self], defaultSubcommand: List.self)
+        static let configuration = CommandConfiguration(
+            commandName: "audit", abstract: "Read the audit log, or verify its hash chain.",
+            subcommands: [Verify.self, List.self], defaultSubcommand: List.self)
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Print the audit log, one JSON record per line.")
@@ -178,7 +199,8 @@ struct AdminCommand: AsyncParsableCommand {
         }
 
         struct Verify: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Check that no audit record was removed or edited: exits 1 naming the first break.")
+            static let configuration = CommandConfiguration(
+                abstract: "Check that no audit record was removed or edited: exits 1 naming the first break.")
             @OptionGroup var staff: StaffOptions
 
             func run() async throws {

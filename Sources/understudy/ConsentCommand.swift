@@ -15,7 +15,8 @@ struct ConsentCommand: ParsableCommand {
     )
 
     struct Accept: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Consent to a policy after reading its explanation (for scripts; `record` asks interactively).")
+        static let configuration = CommandConfiguration(
+            abstract: "Consent to a policy after reading its explanation (for scripts; `record` asks interactively).")
 
         @OptionGroup var policyOptions: PolicyOptions
 
@@ -26,7 +27,9 @@ struct ConsentCommand: ParsableCommand {
             let (document, _) = try policyOptions.load()
             if !quiet { print(PolicyExplanation.text(document) + "\n") }
             let record = try ConsentStore().accept(document)
-            print("You consented to \"\(record.name)\" version \(record.version) (\(record.policyHash.prefix(16))) at \(RFC3339.string(from: record.acceptedAt)).")
+            print(
+                "You consented to \"\(record.name)\" version \(record.version) (\(record.policyHash.prefix(16))) at \(RFC3339.string(from: record.acceptedAt))."
+            )
         }
     }
 
@@ -38,12 +41,15 @@ struct ConsentCommand: ParsableCommand {
                 print("No consent in force: recording is off until you accept a policy (`understudy consent accept`).")
                 return
             }
-            print("You consented to \"\(record.name)\" version \(record.version) (\(record.policyHash.prefix(16))) at \(RFC3339.string(from: record.acceptedAt)).")
+            print(
+                "You consented to \"\(record.name)\" version \(record.version) (\(record.policyHash.prefix(16))) at \(RFC3339.string(from: record.acceptedAt))."
+            )
         }
     }
 
     struct Withdraw: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Withdraw consent: a running recorder stops within a second, and none starts until you accept again.")
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw consent: a running recorder stops within a second, and none starts until you accept again.")
 
         func run() throws {
             try ConsentStore().withdraw()

@@ -9,7 +9,8 @@ struct EnrollCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enroll",
         abstract: "Enrol this device with your organisation's collector, using the one-time code you were given.",
-        discussion: "A key pair is made here; the server keeps only its public half, and every request this device sends is signed with the private half (in $XDG_CONFIG_HOME/understudy/device, owner-only)."
+        discussion:
+            "A key pair is made here; the server keeps only its public half, and every request this device sends is signed with the private half (in $XDG_CONFIG_HOME/understudy/device, owner-only)."
     )
 
     @Option(help: ArgumentHelp("The collector.", valueName: "url")) var server: String
@@ -17,7 +18,9 @@ struct EnrollCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A name for this device, for the admin's list.", valueName: "name")) var name = ProcessInfo.processInfo.hostName
 
     func run() async throws {
-        guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else { throw ValidationError("--server must be an http(s) URL") }
+        guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
+            throw ValidationError("--server must be an http(s) URL")
+        }
         let (credential, policyKeys) = try await CollectorClient.with(url) { client in try await client.enrol(code: code, name: name) }
         try credential.save()
         print("Enrolled as device \(credential.device) of contributor \(credential.contributor) with \(url.absoluteString).")

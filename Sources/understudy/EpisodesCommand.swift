@@ -53,18 +53,20 @@ struct EpisodesCommand: ParsableCommand {
         for e in episodes {
             let verdict = filter.rejection(of: e)
             if json {
-                output.write(JSONValue.object([
-                    ("id", .string(e.id)), ("session", .string(e.session.id)), ("started", .string(RFC3339.string(from: e.startedAt))),
-                    ("duration_s", .double(Double((e.endNs - e.startNs) / 10_000_000) / 100)),
-                    ("instruction", e.instruction.map { .string($0) } ?? .null), ("outcome", .string(e.outcome.rawValue)),
-                    ("steps", .int(Int64(e.steps.count))), ("actions", .int(Int64(e.actionCount))),
-                    ("apps", .array(e.apps.map { .string($0) })), ("left_out_by_default", verdict.map { .string($0) } ?? .null),
-                ]).serialized)
+                output.write(
+                    JSONValue.object([
+                        ("id", .string(e.id)), ("session", .string(e.session.id)), ("started", .string(RFC3339.string(from: e.startedAt))),
+                        ("duration_s", .double(Double((e.endNs - e.startNs) / 10_000_000) / 100)),
+                        ("instruction", e.instruction.map { .string($0) } ?? .null), ("outcome", .string(e.outcome.rawValue)),
+                        ("steps", .int(Int64(e.steps.count))), ("actions", .int(Int64(e.actionCount))),
+                        ("apps", .array(e.apps.map { .string($0) })), ("left_out_by_default", verdict.map { .string($0) } ?? .null),
+                    ]).serialized)
             } else {
                 let what = e.instruction.map { "\"\($0)\"" } ?? "(no instruction)"
                 let duration = String(format: "%.1fs", Double(e.endNs - e.startNs) / 1e9)
-                output.write("\(e.id)  \(RFC3339.string(from: e.startedAt))  \(duration)  \(e.steps.count) steps  \(e.outcome.rawValue)  \(what)  [\(e.apps.joined(separator: ", "))]"
-                    + (verdict.map { "  (left out of exports: \($0))" } ?? ""))
+                output.write(
+                    "\(e.id)  \(RFC3339.string(from: e.startedAt))  \(duration)  \(e.steps.count) steps  \(e.outcome.rawValue)  \(what)  [\(e.apps.joined(separator: ", "))]"
+                        + (verdict.map { "  (left out of exports: \($0))" } ?? ""))
             }
         }
         output.flush()

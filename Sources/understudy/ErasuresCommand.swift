@@ -28,7 +28,9 @@ struct ErasuresCommand: AsyncParsableCommand {
         var holding = 0
         for folder in exports {
             let affected = try contributors(in: folder).filter { erased[$0] != nil }
-            if affected.isEmpty { print("\(folder): holds no erased contributor's data") } else {
+            if affected.isEmpty {
+                print("\(folder): holds no erased contributor's data")
+            } else {
                 holding += 1
                 print("\(folder): holds data of erased contributor(s) \(affected.sorted().joined(separator: ", ")): delete it, or export again")
             }

@@ -18,7 +18,9 @@ struct ExemptionTarget: ParsableArguments {
     var all = false
 
     func validate() throws {
-        guard [app, site, title].compactMap({ $0 }).count + (all ? 1 : 0) == 1 else { throw ValidationError("give exactly one of --app, --site, --title, --all") }
+        guard [app, site, title].compactMap({ $0 }).count + (all ? 1 : 0) == 1 else {
+            throw ValidationError("give exactly one of --app, --site, --title, --all")
+        }
     }
 
     var kindAndValue: (Exemption.Kind, String) {
@@ -43,7 +45,9 @@ struct ExemptCommand: ParsableCommand {
 
         func validate() throws {
             guard !target.all else {
-                throw ValidationError("time away from all capture beyond a pause needs your organisation's approval: `understudy exempt request --all --until T --reason TEXT`")
+                throw ValidationError(
+                    "time away from all capture beyond a pause needs your organisation's approval: `understudy exempt request --all --until T --reason TEXT`"
+                )
             }
         }
 
@@ -101,7 +105,9 @@ struct ExemptCommand: ParsableCommand {
         @Option(help: ArgumentHelp("For a period: when it starts (RFC 3339; now by default).", valueName: "time"))
         var from: String?
 
-        @Option(help: ArgumentHelp("For a period: when it ends (RFC 3339, or a duration after its start such as 3d). Required with --all.", valueName: "time"))
+        @Option(
+            help: ArgumentHelp(
+                "For a period: when it ends (RFC 3339, or a duration after its start such as 3d). Required with --all.", valueName: "time"))
         var until: String?
 
         /// The period asked for: `from` (nil for now) and `until`.
@@ -112,7 +118,9 @@ struct ExemptCommand: ParsableCommand {
             }
             let end = try until.map { text -> Date in
                 if let date = RFC3339.date(from: text) { return date }
-                guard let length = DurationText.parse(text) else { throw ValidationError("--until must be an RFC 3339 time or a duration such as 3d") }
+                guard let length = DurationText.parse(text) else {
+                    throw ValidationError("--until must be an RFC 3339 time or a duration such as 3d")
+                }
                 return (start ?? WallClock.system.now()).addingTimeInterval(Double(length.components.seconds))
             }
             if let end, end <= (start ?? WallClock.system.now()) { throw ValidationError("--until must come after the period's start") }
@@ -129,8 +137,9 @@ struct ExemptCommand: ParsableCommand {
             var contents = try store.load()
             let (kind, value) = target.kindAndValue
             let (start, end) = try period()
-            let request = ExemptionRequest(id: String(UUID().uuidString.prefix(8)).lowercased(), kind: kind, value: value, reason: reason,
-                                           requestedAt: WallClock.system.now(), sentAt: nil, from: start, until: end)
+            let request = ExemptionRequest(
+                id: String(UUID().uuidString.prefix(8)).lowercased(), kind: kind, value: value, reason: reason,
+                requestedAt: WallClock.system.now(), sentAt: nil, from: start, until: end)
             contents.requests.append(request)
             try store.save(contents)
             print("Recorded request \(request.id); it is sent when this device syncs with your organisation's collector.")

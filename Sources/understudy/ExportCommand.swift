@@ -37,7 +37,8 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --server: the scientist signing in.", valueName: "name"))
     var user: String?
 
-    @Option(help: ArgumentHelp("With --server: the file holding their key.", discussion: "Defaults to $UNDERSTUDY_STAFF_KEY_FILE.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("With --server: the file holding their key.", discussion: "Defaults to $UNDERSTUDY_STAFF_KEY_FILE.", valueName: "file"))
     var keyFile: String?
 
     @Option(help: ArgumentHelp("jsonl, webdataset, pyautogui or html.", valueName: "format"))
@@ -90,8 +91,10 @@ struct ExportCommand: AsyncParsableCommand {
                 let downloads = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-export-\(UUID().uuidString)")
                 defer { try? FileManager.default.removeItem(at: downloads) }
                 var progress = ProgressBar(label: "downloading")
-                var dataset = try await CollectorDataset.fetch(from: server, client: client, as: me, into: downloads,
-                                                               generator: "understudy \(Understudy.configuration.version)") { done, total in
+                var dataset = try await CollectorDataset.fetch(
+                    from: server, client: client, as: me, into: downloads,
+                    generator: "understudy \(Understudy.configuration.version)"
+                ) { done, total in
                     progress.update(done, of: total, bytes: 0)
                 }
                 progress.finish()
@@ -105,19 +108,21 @@ struct ExportCommand: AsyncParsableCommand {
         }
         let seconds = (ContinuousClock.now - started).seconds
         if json {
-            print(JSONValue.object([
-                ("out", .string(URL(fileURLWithPath: out).standardizedFileURL.path)), ("format", .string(format.rawValue)),
-                ("episodes", .int(Int64(summary.episodes))), ("episodes_found", .int(Int64(summary.episodesFound))),
-                ("steps", .int(Int64(summary.steps))), ("steps_without_observation", .int(Int64(summary.stepsWithoutObservation))),
-                ("frames", .int(Int64(summary.frames))), ("bytes", .int(summary.bytes)), ("seconds", .double((seconds * 1000).rounded() / 1000)),
-                ("dropped", .object(summary.dropped.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
-                ("files", .array(summary.files.map { .string($0) })),
-            ]).serialized)
+            print(
+                JSONValue.object([
+                    ("out", .string(URL(fileURLWithPath: out).standardizedFileURL.path)), ("format", .string(format.rawValue)),
+                    ("episodes", .int(Int64(summary.episodes))), ("episodes_found", .int(Int64(summary.episodesFound))),
+                    ("steps", .int(Int64(summary.steps))), ("steps_without_observation", .int(Int64(summary.stepsWithoutObservation))),
+                    ("frames", .int(Int64(summary.frames))), ("bytes", .int(summary.bytes)), ("seconds", .double((seconds * 1000).rounded() / 1000)),
+                    ("dropped", .object(summary.dropped.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
+                    ("files", .array(summary.files.map { .string($0) })),
+                ]).serialized)
             return
         }
         let left = summary.dropped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-        print("Exported \(summary.episodes) of \(summary.episodesFound) episode(s), \(summary.steps) steps, \(summary.frames) frames, "
-              + "\(ByteSizeText.string(summary.bytes)) as \(format.rawValue) in \(String(format: "%.1f", seconds)) s.")
+        print(
+            "Exported \(summary.episodes) of \(summary.episodesFound) episode(s), \(summary.steps) steps, \(summary.frames) frames, "
+                + "\(ByteSizeText.string(summary.bytes)) as \(format.rawValue) in \(String(format: "%.1f", seconds)) s.")
         if !left.isEmpty { print("Left out: \(left).") }
         if summary.stepsWithoutObservation > 0 { print("\(summary.stepsWithoutObservation) step(s) without an observation are not in the shards.") }
         let index = format == .html ? "/index.html" : "/manifest.json"

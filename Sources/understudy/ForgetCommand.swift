@@ -43,7 +43,9 @@ struct ForgetCommand: ParsableCommand {
 
     func run() throws {
         let vault = try vaultOptions.open()
-        let selection: Vault.ForgetSelection = all ? .all
+        let selection: Vault.ForgetSelection =
+            all
+            ? .all
             : segment.isEmpty ? .range(from: from!.date, to: to?.date ?? WallClock.system.now()) : .segments(segment)
         let outcome = try vault.forget(selection)
         let events = outcome.forgotten.reduce(0) { $0 + $1.events }

@@ -25,7 +25,11 @@ struct HeldCommand: AsyncParsableCommand {
 
         func run() async throws {
             for segment in try await HeldCommand.device({ client, me in try await client.mySegments(as: me) }) {
-                if json { try printJSON(segment) } else { print("\(segment.id)  \(segment.bytes) bytes  received \(RFC3339.string(from: segment.receivedAt))") }
+                if json {
+                    try printJSON(segment)
+                } else {
+                    print("\(segment.id)  \(segment.bytes) bytes  received \(RFC3339.string(from: segment.receivedAt))")
+                }
             }
         }
     }
@@ -52,7 +56,8 @@ struct HeldCommand: AsyncParsableCommand {
     struct Erase: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Erase everything the collector holds about you, for good.",
-            discussion: "Your data key is destroyed first, so no copy (backups included) opens again; then your segments are deleted and your devices revoked. What stays: your pseudonymous id with the time of erasure, and the audit records."
+            discussion:
+                "Your data key is destroyed first, so no copy (backups included) opens again; then your segments are deleted and your devices revoked. What stays: your pseudonymous id with the time of erasure, and the audit records."
         )
         @Flag(help: "Confirm: nothing can be recovered afterwards.") var yes = false
 

@@ -33,7 +33,8 @@ struct LogCommand: ParsableCommand {
         let fields = event.body.fields.map { key, value in "\(key)=\(value.serialized)" }.joined(separator: " ")
         let seconds = String(format: "%.3f", Double(event.tNs) / 1e9)
         let seq = String(event.seq)
-        return "\(String(repeating: " ", count: max(0, 6 - seq.count)))\(seq)  +\(seconds)s  \(event.kind.padding(toLength: 12, withPad: " ", startingAt: 0)) \(fields)"
+        return
+            "\(String(repeating: " ", count: max(0, 6 - seq.count)))\(seq)  +\(seconds)s  \(event.kind.padding(toLength: 12, withPad: " ", startingAt: 0)) \(fields)"
     }
 }
 

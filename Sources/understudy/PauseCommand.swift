@@ -7,7 +7,8 @@ struct PauseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pause",
         abstract: "Pause the running recorder: nothing is stored until it resumes.",
-        discussion: "It resumes by itself after DURATION, or after the policy's pause cap (30 minutes by default) if that is sooner or no DURATION is given."
+        discussion:
+            "It resumes by itself after DURATION, or after the policy's pause cap (30 minutes by default) if that is sooner or no DURATION is given."
     )
 
     @Argument(help: ArgumentHelp("How long, e.g. 10m.", valueName: "duration"))

@@ -24,7 +24,8 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Explain: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Say in plain words what a policy captures, what it never does, who sees it, for how long, and how to pause.")
+        static let configuration = CommandConfiguration(
+            abstract: "Say in plain words what a policy captures, what it never does, who sees it, for how long, and how to pause.")
 
         @Argument(help: ArgumentHelp("The policy file.", valueName: "file"))
         var file: String?
@@ -43,14 +44,17 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Keygen: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make an Ed25519 key pair for signing policies: NAME.key (keep it secret) and NAME.pub.")
+        static let configuration = CommandConfiguration(
+            abstract: "Make an Ed25519 key pair for signing policies: NAME.key (keep it secret) and NAME.pub.")
 
         @Argument(help: ArgumentHelp("Where to write the keys, without extension.", valueName: "name"))
         var name: String
 
         func run() throws {
             let (privateKey, publicKey) = try PolicySigning.generateKey(named: URL(fileURLWithPath: name))
-            print("Wrote \(privateKey.path) (secret, owner-only) and \(publicKey.path) (give it to contributors: `understudy policy trust \(publicKey.lastPathComponent)`).")
+            print(
+                "Wrote \(privateKey.path) (secret, owner-only) and \(publicKey.path) (give it to contributors: `understudy policy trust \(publicKey.lastPathComponent)`)."
+            )
         }
     }
 
@@ -100,4 +104,3 @@ struct PolicyCommand: ParsableCommand {
         }
     }
 }
-

@@ -55,7 +55,7 @@ struct RecordCommand: AsyncParsableCommand {
         settings.frames.periodic = max(framePeriod.duration, .milliseconds(Int64(policy.policy.capture.framePeriodSeconds * 1000)))
         settings.frames.enabled = !noFrames && policy.policy.capture.frames
         settings.frames.codec = codec
-        settings.frames.codecLevel = 1 // zlib level 1 for PNG, method 1 for WebP: the README has the figures
+        settings.frames.codecLevel = 1  // zlib level 1 for PNG, method 1 for WebP: the README has the figures
         if settings.frames.enabled, !policy.policy.redaction.isEmpty {
             let scanner = ScreenTextScanner(kinds: policy.policy.redaction)
             if let problem = scanner.startupProblem {
@@ -67,11 +67,13 @@ struct RecordCommand: AsyncParsableCommand {
         let lock = try RecorderLock(vault: vault)
         try Recorder.limitRetention(to: policy.policy, in: vault)
         try Recorder.tidy(vault)
-        let backend: any CaptureBackend = try syntheticEvents.map {
-            SyntheticBackend(load: .init(eventsPerSecond: $0, framesPerSecond: syntheticFrames, frameBytes: syntheticFrameBytes))
-        } ?? X11Backend(settings: settings)
-        let recorder = Recorder(backend: backend, vault: vault, lock: lock, policy: policy, policyUnsigned: unsigned, consent: consent, gate: gate,
-                                keystrokes: KeystrokeRedactor(kinds: policy.policy.redaction))
+        let backend: any CaptureBackend =
+            try syntheticEvents.map {
+                SyntheticBackend(load: .init(eventsPerSecond: $0, framesPerSecond: syntheticFrames, frameBytes: syntheticFrameBytes))
+            } ?? X11Backend(settings: settings)
+        let recorder = Recorder(
+            backend: backend, vault: vault, lock: lock, policy: policy, policyUnsigned: unsigned, consent: consent, gate: gate,
+            keystrokes: KeystrokeRedactor(kinds: policy.policy.redaction))
         let report = try await recorder.run(limit: duration?.duration)
         let withheld = report.framesWithheld > 0 ? " (and \(report.framesWithheld) withheld by redaction)" : ""
         warn("recorded \(report.events) events and \(report.framesStored) frames\(withheld) from \(backend.display) into \(vault.directory.path)")
@@ -81,7 +83,7 @@ struct RecordCommand: AsyncParsableCommand {
         // on Linux they can race with a runtime worker thread still winding down, and crash an
         // exit that has nothing left to do (seen once in eight runs of the exemption test).
         vault.close()
-        fflush(nil) // every open output stream
+        fflush(nil)  // every open output stream
         _exit(report.consentWithdrawn ? 3 : 0)
     }
 }
@@ -92,14 +94,19 @@ extension RecordCommand {
     static func consent(to policy: PolicyDocument) throws -> ConsentRecord {
         let store = ConsentStore()
         switch try store.decision(for: policy) {
-        case let .consented(record), let .narrows(record):
+        case .consented(let record), .narrows(let record):
             return record
-        case let .needed(reasons):
+        case .needed(let reasons):
             guard isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1 else {
                 let option = policy.source.hasPrefix("built-in") ? "" : " --policy \(policy.source)"
-                throw CommandFailure("consent is needed before recording under \(policy.source): \(reasons.joined(separator: "; ")); read `understudy policy explain\(policy.source.hasPrefix("built-in") ? " --default" : " " + policy.source)`, then run `understudy consent accept\(option)`")
+                throw CommandFailure(
+                    "consent is needed before recording under \(policy.source): \(reasons.joined(separator: "; ")); read `understudy policy explain\(policy.source.hasPrefix("built-in") ? " --default" : " " + policy.source)`, then run `understudy consent accept\(option)`"
+                )
             }
-            FileHandle.standardError.write(Data((PolicyExplanation.text(policy) + "\n\nConsent is needed: \(reasons.joined(separator: "; ")).\nType yes to consent and start recording: ").utf8))
+            FileHandle.standardError.write(
+                Data(
+                    (PolicyExplanation.text(policy)
+                        + "\n\nConsent is needed: \(reasons.joined(separator: "; ")).\nType yes to consent and start recording: ").utf8))
             guard readLine()?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
                 throw CommandFailure("no consent given; nothing was recorded")
             }

@@ -49,9 +49,18 @@ struct RedactCommand: ParsableCommand {
     }
 
     static func answer(_ text: String, _ spans: [TextSpan]) -> JSONValue {
-        .object([("text", .string(text)), ("spans", .array(spans.map { span in
-            .object([("start", .int(Int64(span.start))), ("end", .int(Int64(span.end))), ("what", .string(span.what.rawValue)),
-                     ("recognizer", .string(span.recognizer))])
-        }))])
+        .object([
+            ("text", .string(text)),
+            (
+                "spans",
+                .array(
+                    spans.map { span in
+                        .object([
+                            ("start", .int(Int64(span.start))), ("end", .int(Int64(span.end))), ("what", .string(span.what.rawValue)),
+                            ("recognizer", .string(span.recognizer)),
+                        ])
+                    })
+            ),
+        ])
     }
 }

@@ -41,13 +41,16 @@ struct RedactImageCommand: ParsableCommand {
         let (boxes, lines) = try image.pixels.withUnsafeBytes {
             try redactor.boxes(in: $0, width: image.width, height: image.height, stride: stride, region: area, ocr: ocr)
         }
-        image.pixels.withUnsafeMutableBytes { FrameRedaction.fill(boxes, in: $0.baseAddress!, width: image.width, height: image.height, stride: stride) }
+        image.pixels.withUnsafeMutableBytes {
+            FrameRedaction.fill(boxes, in: $0.baseAddress!, width: image.width, height: image.height, stride: stride)
+        }
         try ImageFile.write(image.pixels, width: image.width, height: image.height, to: output)
         if json {
-            print(JSONValue.object([
-                ("boxes", .array(boxes.map(\.json))),
-                ("lines", .array(lines.map { .string($0.map(\.text).joined(separator: " ")) })),
-            ]).serialized)
+            print(
+                JSONValue.object([
+                    ("boxes", .array(boxes.map(\.json))),
+                    ("lines", .array(lines.map { .string($0.map(\.text).joined(separator: " ")) })),
+                ]).serialized)
         } else {
             for box in boxes { print("\(box.what.rawValue) \(box.box.map(String.init).joined(separator: " "))") }
         }

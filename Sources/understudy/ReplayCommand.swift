@@ -54,7 +54,9 @@ struct ReplayCommand: ParsableCommand {
         let inputs = try ReplayPlan(settings: settings).inputs(for: episode.steps)
         let before = try ScreenSnapshot.take(display: display)
         guard before.width == episode.screen.width, before.height == episode.screen.height else {
-            throw CommandFailure("the display is \(before.width)x\(before.height) but episode \(episode.id) was recorded on \(episode.screen.width)x\(episode.screen.height)")
+            throw CommandFailure(
+                "the display is \(before.width)x\(before.height) but episode \(episode.id) was recorded on \(episode.screen.width)x\(episode.screen.height)"
+            )
         }
         if !json { print("Replaying \(episode.steps.count) steps of episode \(episode.id) (\(inputs.count) inputs) on \(display ?? "$DISPLAY")…") }
         let started = ContinuousClock.now
@@ -101,12 +103,13 @@ struct ReplayCommand: ParsableCommand {
 
     private func report(_ episode: Episode, inputs: Int, seconds: Double, comparison: Comparison?, pixels: Int) {
         if json {
-            print(JSONValue.object([
-                ("episode", .string(episode.id)), ("steps", .int(Int64(episode.steps.count))), ("inputs", .int(Int64(inputs))),
-                ("seconds", .double((seconds * 1000).rounded() / 1000)), ("final_frame", comparison.map { .string($0.frame) } ?? .null),
-                ("pixels", .int(Int64(pixels))), ("differing_pixels", comparison.map { .int(Int64($0.differing)) } ?? .null),
-                ("differing_box", comparison?.box.map { .array($0.map { .int(Int64($0)) }) } ?? .null),
-            ]).serialized)
+            print(
+                JSONValue.object([
+                    ("episode", .string(episode.id)), ("steps", .int(Int64(episode.steps.count))), ("inputs", .int(Int64(inputs))),
+                    ("seconds", .double((seconds * 1000).rounded() / 1000)), ("final_frame", comparison.map { .string($0.frame) } ?? .null),
+                    ("pixels", .int(Int64(pixels))), ("differing_pixels", comparison.map { .int(Int64($0.differing)) } ?? .null),
+                    ("differing_box", comparison?.box.map { .array($0.map { .int(Int64($0)) }) } ?? .null),
+                ]).serialized)
             return
         }
         print("Replayed in \(String(format: "%.1f", seconds)) s.")
@@ -116,6 +119,8 @@ struct ReplayCommand: ParsableCommand {
         }
         let share = Double(comparison.differing) / Double(max(1, pixels)) * 100
         let place = comparison.box.map { ", all within \($0[2])x\($0[3]) at (\($0[0]), \($0[1]))" } ?? ""
-        print("Final screen: \(comparison.differing) of \(pixels) pixels differ from the recorded final frame \(comparison.frame) (\(String(format: "%.3f", share))%\(place)).")
+        print(
+            "Final screen: \(comparison.differing) of \(pixels) pixels differ from the recorded final frame \(comparison.frame) (\(String(format: "%.3f", share))%\(place))."
+        )
     }
 }

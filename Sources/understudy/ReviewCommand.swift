@@ -22,7 +22,8 @@ struct ReviewCommand: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The held segments, their contributors by pseudonym, and how many steps were judged.")
+        static let configuration = CommandConfiguration(
+            abstract: "The held segments, their contributors by pseudonym, and how many steps were judged.")
         @Flag(help: "One JSON object per segment.") var json = false
         @OptionGroup var staff: StaffOptions
 
@@ -53,20 +54,26 @@ struct ReviewCommand: AsyncParsableCommand {
             options.filter.maxInterruptedShare = 1
             for episode in try Exporter.episodes(from: source, builder: EpisodeBuilder()) {
                 for step in episode.steps where !step.action.isTerminal {
-                    print(json ? JSONValue.object([("episode", .string(episode.id)), ("t_ns", .int(Int64(clamping: step.startNs))),
-                                                   ("action", .string(step.action.verb)), ("pyautogui", .string(step.action.pyautogui))]).serialized
-                               : "\(episode.id)  t_ns \(step.startNs)  \(step.action.pyautogui)")
+                    print(
+                        json
+                            ? JSONValue.object([
+                                ("episode", .string(episode.id)), ("t_ns", .int(Int64(clamping: step.startNs))),
+                                ("action", .string(step.action.verb)), ("pyautogui", .string(step.action.pyautogui)),
+                            ]).serialized
+                            : "\(episode.id)  t_ns \(step.startNs)  \(step.action.pyautogui)")
                 }
             }
             guard let out else { return }
-            _ = try Exporter(options: options).run(source: source, to: URL(fileURLWithPath: out),
-                                                   lineage: Lineage(vault: staff.server, generator: "understudy \(Understudy.configuration.version)", consents: []))
+            _ = try Exporter(options: options).run(
+                source: source, to: URL(fileURLWithPath: out),
+                lineage: Lineage(vault: staff.server, generator: "understudy \(Understudy.configuration.version)", consents: []))
             if !json { print("Wrote \(URL(fileURLWithPath: out).standardizedFileURL.path)/index.html") }
         }
     }
 
     struct Judge: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Judge steps of a segment good or bad; a later judgement of a step replaces the earlier.")
+        static let configuration = CommandConfiguration(
+            abstract: "Judge steps of a segment good or bad; a later judgement of a step replaces the earlier.")
         @Argument(help: "The segment.") var segment: String
         @Option(help: ArgumentHelp("A step that is fine (its t_ns; repeatable).", valueName: "t_ns")) var good: [Int64] = []
         @Option(help: ArgumentHelp("A step that is wrong (its t_ns; repeatable).", valueName: "t_ns")) var bad: [Int64] = []
@@ -79,7 +86,8 @@ struct ReviewCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let verdicts = good.map { VerdictsRequest.Verdict(step: $0, verdict: "good", reason: nil) }
+            let verdicts =
+                good.map { VerdictsRequest.Verdict(step: $0, verdict: "good", reason: nil) }
                 + bad.map { VerdictsRequest.Verdict(step: $0, verdict: "bad", reason: reason) }
             let recorded = try await staff.session { client, me in try await client.judge(segment: segment, verdicts: verdicts, as: me) }
             print("Recorded \(recorded.recorded) verdict(s) on segment \(segment).")

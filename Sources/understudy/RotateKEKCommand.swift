@@ -30,9 +30,15 @@ struct RotateKEKCommand: AsyncParsableCommand {
             _ = try new.unwrap(rewrapped, contributor: contributor)
             return rewrapped
         }
-        _ = try await store.appendAudit(AuditEntry(at: WallClock.system.now(), actor: "system", action: "kek_rotated",
-                                                   detail: JSONValue.object([("from", .string(old.fingerprint)), ("to", .string(new.fingerprint)),
-                                                                             ("keys", .int(Int64(count)))]).serialized))
-        print("Rewrapped \(count) data key(s): key-encryption key \(old.fingerprint) replaced by \(new.fingerprint). Start the collector with \(newKekFile).")
+        _ = try await store.appendAudit(
+            AuditEntry(
+                at: WallClock.system.now(), actor: "system", action: "kek_rotated",
+                detail: JSONValue.object([
+                    ("from", .string(old.fingerprint)), ("to", .string(new.fingerprint)),
+                    ("keys", .int(Int64(count))),
+                ]).serialized))
+        print(
+            "Rewrapped \(count) data key(s): key-encryption key \(old.fingerprint) replaced by \(new.fingerprint). Start the collector with \(newKekFile)."
+        )
     }
 }

@@ -2,6 +2,8 @@ import ArgumentParser
 import Collector
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,6 +31,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The data directory.", valueName: "dir"))
     var data: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "How much the server logs to standard error: trace, debug, info, notice, warning, error or critical (LOG_LEVEL otherwise; warning by default).",
+            valueName: "level"))
+    var logLevel: String?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         var settings = try CollectorConfig.load(file: config.map { URL(fileURLWithPath: $0) }, environment: environment)
@@ -36,10 +44,18 @@ struct ServeCommand: AsyncParsableCommand {
         if let port { settings.port = port }
         if let data { settings.data = URL(fileURLWithPath: data) }
         var logger = Logger(label: "understudy.collector")
-        logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-        let server = try CollectorServer.embedded(settings, environment: environment, logger: logger)
+        guard let level = Logger.Level(rawValue: logLevel ?? environment["LOG_LEVEL"] ?? "warning") else {
+            throw ValidationError("the log level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        logger.logLevel = level
+        // One registry for the process: swift-metrics records into it, GET /metrics serves it.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let server = try CollectorServer.embedded(settings, environment: environment, logger: logger, metrics: registry)
         if let keyFile = try await server.bootstrapAdmin() {
-            print("Created the first admin; its key is in \(keyFile.path) (owner-only). Sign in with `understudy admin --key-file \(keyFile.path) ...`.")
+            print(
+                "Created the first admin; its key is in \(keyFile.path) (owner-only). Sign in with `understudy admin --key-file \(keyFile.path) ...`."
+            )
         }
         let folder = settings.data.path
         try await server.run { address in

@@ -18,8 +18,10 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let directory = vaultOptions.directory
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("vault.sqlite").path) else {
-            print(json ? JSONValue.object([("state", .string("idle")), ("vault", .string(directory.path)), ("exists", .bool(false))]).serialized
-                       : "Not recording. No vault at \(directory.path) yet.")
+            print(
+                json
+                    ? JSONValue.object([("state", .string("idle")), ("vault", .string(directory.path)), ("exists", .bool(false))]).serialized
+                    : "Not recording. No vault at \(directory.path) yet.")
             return
         }
         let vault = try Vault(at: directory, create: false)
@@ -37,30 +39,36 @@ struct StatusCommand: ParsableCommand {
     static func json(_ recorder: RecorderLock.State?, task: String?, _ s: Vault.Summary, _ vault: Vault) -> JSONValue {
         var members: [(String, JSONValue)] = [("state", .string(recorder == nil ? "idle" : "recording"))]
         if let recorder {
-            members += [("pid", .int(Int64(recorder.pid))), ("session", .string(recorder.session)),
-                        ("display", .string(recorder.display)), ("since", .string(RFC3339.string(from: recorder.startedAt))),
-                        ("storing", .bool(recorder.notStoring == nil)), ("policy", recorder.policy.map { .string($0) } ?? .null),
-                        ("paused_until", recorder.pausedUntil.map { .string(RFC3339.string(from: $0)) } ?? .null),
-                        ("task", task.map { .string($0) } ?? .null)]
+            members += [
+                ("pid", .int(Int64(recorder.pid))), ("session", .string(recorder.session)),
+                ("display", .string(recorder.display)), ("since", .string(RFC3339.string(from: recorder.startedAt))),
+                ("storing", .bool(recorder.notStoring == nil)), ("policy", recorder.policy.map { .string($0) } ?? .null),
+                ("paused_until", recorder.pausedUntil.map { .string(RFC3339.string(from: $0)) } ?? .null),
+                ("task", task.map { .string($0) } ?? .null),
+            ]
             if let reason = recorder.notStoring {
-                members += [("not_storing", .string(reason)),
-                            ("not_storing_since", .string(RFC3339.string(from: recorder.notStoringSince ?? recorder.startedAt)))]
+                members += [
+                    ("not_storing", .string(reason)),
+                    ("not_storing_since", .string(RFC3339.string(from: recorder.notStoringSince ?? recorder.startedAt))),
+                ]
             }
         }
-        return .object(members + [
-            ("vault", .string(vault.directory.path)), ("exists", .bool(true)),
-            ("key", .string(vault.keyLocation)), ("key_present", .bool(vault.canDecrypt)),
-            ("sessions", .int(Int64(s.sessions))), ("segments", .int(Int64(s.segments))), ("open_segments", .int(Int64(s.openSegments))),
-            ("events", .object(s.eventsByKind.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
-            ("frames", .int(Int64(s.frames))), ("patches", .int(Int64(s.patches))),
-            ("patch_bytes", .int(Int64(s.patchBytes))), ("bytes_on_disk", .int(Int64(s.bytesOnDisk))),
-        ])
+        return .object(
+            members + [
+                ("vault", .string(vault.directory.path)), ("exists", .bool(true)),
+                ("key", .string(vault.keyLocation)), ("key_present", .bool(vault.canDecrypt)),
+                ("sessions", .int(Int64(s.sessions))), ("segments", .int(Int64(s.segments))), ("open_segments", .int(Int64(s.openSegments))),
+                ("events", .object(s.eventsByKind.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
+                ("frames", .int(Int64(s.frames))), ("patches", .int(Int64(s.patches))),
+                ("patch_bytes", .int(Int64(s.patchBytes))), ("bytes_on_disk", .int(Int64(s.bytesOnDisk))),
+            ])
     }
 
     static func text(_ recorder: RecorderLock.State?, task: String?, _ s: Vault.Summary, _ vault: Vault) -> String {
-        var state = recorder.map {
-            "Recording display \($0.display) since \(RFC3339.string(from: $0.startedAt)) (pid \($0.pid), session \($0.session))."
-        } ?? "Not recording."
+        var state =
+            recorder.map {
+                "Recording display \($0.display) since \(RFC3339.string(from: $0.startedAt)) (pid \($0.pid), session \($0.session))."
+            } ?? "Not recording."
         if let task { state += "\nTask: \(task)" }
         if let recorder, let policy = recorder.policy { state += "\nPolicy: \(policy)." }
         if let recorder, let until = recorder.pausedUntil {

@@ -42,8 +42,9 @@ struct SyncCommand: AsyncParsableCommand {
             if let notice = try await organisation.fetchPolicy() { print(notice) }
             return report
         }
-        print("Uploaded \(report.uploaded.count) segment(s)\(report.alreadyHeld.isEmpty ? "" : ", \(report.alreadyHeld.count) already held")"
-              + "\(report.waiting > 0 ? "; \(report.waiting) still in their review window" : "").")
+        print(
+            "Uploaded \(report.uploaded.count) segment(s)\(report.alreadyHeld.isEmpty ? "" : ", \(report.alreadyHeld.count) already held")"
+                + "\(report.waiting > 0 ? "; \(report.waiting) still in their review window" : "").")
         for (segment, reason) in report.refused { warn("\(segment) not uploaded: \(reason)") }
         if !report.refused.isEmpty { throw ExitCode.failure }
     }

@@ -16,7 +16,8 @@ struct TaskCommand: ParsableCommand {
     )
 
     struct Start: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Begin a task, e.g. `understudy task start \"Rename the Q3 report and email it to Ana\"`.")
+        static let configuration = CommandConfiguration(
+            abstract: "Begin a task, e.g. `understudy task start \"Rename the Q3 report and email it to Ana\"`.")
 
         @Argument(help: ArgumentHelp("What the task is, in the words you would give an assistant.", valueName: "instruction"))
         var instruction: String

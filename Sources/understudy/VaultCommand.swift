@@ -15,7 +15,8 @@ struct VaultCommand: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Verify every segment: its key, its seal, and every event, frame and patch file.",
-            discussion: "Exits 0 when nothing is damaged, 1 when something is, naming each damaged part. Readers skip damaged parts and keep the rest."
+            discussion:
+                "Exits 0 when nothing is damaged, 1 when something is, naming each damaged part. Readers skip damaged parts and keep the rest."
         )
 
         @OptionGroup var vaultOptions: VaultOptions
@@ -25,7 +26,9 @@ struct VaultCommand: ParsableCommand {
             let report = try vault.check()
             for problem in report.problems { print("DAMAGED: \(problem)") }
             for note in report.notes { print("note: \(note)") }
-            print("\(report.isHealthy ? "OK" : "DAMAGED"): \(count(report.segments, "segment")), \(count(report.events, "event")), \(count(report.frames, "frame")), \(count(report.patches, "patch file")) checked in \(vault.directory.path)")
+            print(
+                "\(report.isHealthy ? "OK" : "DAMAGED"): \(count(report.segments, "segment")), \(count(report.events, "event")), \(count(report.frames, "frame")), \(count(report.patches, "patch file")) checked in \(vault.directory.path)"
+            )
             if !report.isHealthy { throw ExitCode.failure }
         }
     }
@@ -43,13 +46,16 @@ struct VaultCommand: ParsableCommand {
             var output = BufferedOutput()
             for s in try vault.segments() {
                 if json {
-                    output.write(JSONValue.object([
-                        ("id", .string(s.id)), ("session", .string(s.session)), ("sealed", .bool(s.sealed)),
-                        ("from", .string(RFC3339.string(from: s.from))), ("to", .string(RFC3339.string(from: s.to))),
-                        ("events", .int(Int64(s.events))), ("frames", .int(Int64(s.frames))), ("bytes", .int(s.bytes)),
-                    ]).serialized)
+                    output.write(
+                        JSONValue.object([
+                            ("id", .string(s.id)), ("session", .string(s.session)), ("sealed", .bool(s.sealed)),
+                            ("from", .string(RFC3339.string(from: s.from))), ("to", .string(RFC3339.string(from: s.to))),
+                            ("events", .int(Int64(s.events))), ("frames", .int(Int64(s.frames))), ("bytes", .int(s.bytes)),
+                        ]).serialized)
                 } else {
-                    output.write("\(s.id)  \(RFC3339.string(from: s.from)) to \(RFC3339.string(from: s.to))  \(s.events) events  \(s.frames) frames  \(ByteSizeText.string(s.bytes))\(s.sealed ? "" : "  (open)")")
+                    output.write(
+                        "\(s.id)  \(RFC3339.string(from: s.from)) to \(RFC3339.string(from: s.to))  \(s.events) events  \(s.frames) frames  \(ByteSizeText.string(s.bytes))\(s.sealed ? "" : "  (open)")"
+                    )
                 }
             }
             output.flush()
@@ -86,10 +92,11 @@ struct VaultCommand: ParsableCommand {
             let pixels = try vault.pixels(of: manifest, segment: segment)
             try ImageFile.write(pixels, width: manifest.width, height: manifest.height, to: out)
             if json {
-                print(JSONValue.object([
-                    ("frame", .string(wanted)), ("width", .int(Int64(manifest.width))), ("height", .int(Int64(manifest.height))),
-                    ("reason", .string(manifest.reason.rawValue)), ("redactions", .array(manifest.redactions.map(\.json))),
-                ]).serialized)
+                print(
+                    JSONValue.object([
+                        ("frame", .string(wanted)), ("width", .int(Int64(manifest.width))), ("height", .int(Int64(manifest.height))),
+                        ("reason", .string(manifest.reason.rawValue)), ("redactions", .array(manifest.redactions.map(\.json))),
+                    ]).serialized)
                 return
             }
             let kinds = Set(manifest.redactions.map(\.what.rawValue)).sorted()
@@ -157,7 +164,8 @@ struct VaultCommand: ParsableCommand {
             if let segmentDuration { settings.segmentSeconds = segmentDuration.duration.components.seconds }
             if let segmentSize { settings.segmentBytes = segmentSize.bytes }
             if settings != (try vault.settings()) { try vault.save(settings) }
-            print("""
+            print(
+                """
                 quota:            \(ByteSizeText.string(settings.quotaBytes))
                 min-free:         \(ByteSizeText.string(settings.minFreeBytes))
                 retention:        \(DurationText.string(seconds: settings.retentionSeconds))

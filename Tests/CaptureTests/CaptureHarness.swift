@@ -1,7 +1,7 @@
 import Capture
 import Foundation
-import UnderstudyModel
 import TestSupport
+import UnderstudyModel
 
 /// What a backend produced while a test drove its display.
 struct Captured {
@@ -25,9 +25,11 @@ struct Captured {
 }
 
 /// Records `session` with the X11 backend while `drive` runs, then stops and collects.
-func capture(_ session: XSession, frames: Bool = true, codec: TileCodec = .webp, period: Duration = .seconds(5), settle: Duration = .milliseconds(400),
-             redaction: FrameRedactionSettings? = nil, keyframeInterval: Duration = .seconds(60),
-             drive: () throws -> Void) async throws -> Captured {
+func capture(
+    _ session: XSession, frames: Bool = true, codec: TileCodec = .webp, period: Duration = .seconds(5), settle: Duration = .milliseconds(400),
+    redaction: FrameRedactionSettings? = nil, keyframeInterval: Duration = .seconds(60),
+    drive: () throws -> Void
+) async throws -> Captured {
     var settings = X11CaptureSettings(display: session.display, redaction: redaction)
     settings.frames.keyframeInterval = keyframeInterval
     settings.frames.enabled = frames
@@ -38,9 +40,9 @@ func capture(_ session: XSession, frames: Bool = true, codec: TileCodec = .webp,
         var captured = Captured()
         for try await record in backend.records {
             switch record {
-            case let .events(batch): captured.events += batch.map { ($0.tNs, $0.body) }
-            case let .frame(manifest): captured.manifests.append(manifest)
-            case let .tiles(patch): captured.patches.append(patch)
+            case .events(let batch): captured.events += batch.map { ($0.tNs, $0.body) }
+            case .frame(let manifest): captured.manifests.append(manifest)
+            case .tiles(let patch): captured.patches.append(patch)
             }
         }
         return captured

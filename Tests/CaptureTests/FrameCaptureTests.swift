@@ -1,8 +1,8 @@
 import Capture
 import Foundation
+import TestSupport
 import Testing
 import UnderstudyModel
-import TestSupport
 
 @Suite("X11 frames", .serialized)
 struct FrameCaptureTests {
@@ -14,7 +14,8 @@ struct FrameCaptureTests {
         // Clicks on xcalc's keys change its display; typing into xterm right before a click
         // makes the screen change just before the press, the case that must not race.
         let captured = try await capture(x) {
-            try x.xdotool("""
+            try x.xdotool(
+                """
                 mousemove 1150 300
                 sleep 0.3
                 click 1
@@ -40,7 +41,7 @@ struct FrameCaptureTests {
         var clicks = 0
         for event in captured.events {
             switch event.body {
-            case let .frame(hash, _, _, _):
+            case .frame(let hash, _, _, _):
                 #expect(hash != lastFrame, "a frame identical to the previous one was stored")
                 lastFrame = hash
             case .pointerDown:
@@ -70,7 +71,7 @@ struct FrameCaptureTests {
         #expect(screen.width == frame.width && screen.height == frame.height)
         #expect(rebuilt.count == screen.pixels.count)
         var mismatched = 0
-        for i in stride(from: 0, to: min(rebuilt.count, screen.pixels.count), by: 4) where rebuilt[i ..< i + 3] != screen.pixels[i ..< i + 3] {
+        for i in stride(from: 0, to: min(rebuilt.count, screen.pixels.count), by: 4) where rebuilt[i..<i + 3] != screen.pixels[i..<i + 3] {
             mismatched += 1
         }
         #expect(mismatched == 0, "\(mismatched) pixels differ from the screen")
@@ -111,9 +112,11 @@ struct FrameCaptureTests {
     func eventDrivenFrames() async throws {
         let x = try XSession()
         try x.startApps()
-        let terminal = try x.window(class: "UnderstudyTerm"), calculator = try x.window(class: "XCalc")
+        let terminal = try x.window(class: "UnderstudyTerm")
+        let calculator = try x.window(class: "XCalc")
         let captured = try await capture(x) {
-            try x.xdotool("""
+            try x.xdotool(
+                """
                 windowactivate --sync \(terminal)
                 sleep 0.5
                 type "typing"
@@ -123,7 +126,7 @@ struct FrameCaptureTests {
                 """)
         }
         let frames = captured.events.compactMap { event -> (t: UInt64, reason: FrameReason)? in
-            if case let .frame(_, _, _, reason) = event.body { return (event.t, reason) } else { return nil }
+            if case .frame(_, _, _, let reason) = event.body { return (event.t, reason) } else { return nil }
         }
         let lastKey = try #require(captured.events.last { $0.body.kind == "key.up" }?.t)
         let lastFocus = try #require(captured.events.last { $0.body.kind == "focus" }?.t)
@@ -139,8 +142,12 @@ enum XWD {
         defer { try? FileManager.default.removeItem(at: url) }
         try x.output("xwd", "-root", "-silent", "-out", url.path)
         let data = [UInt8](try Data(contentsOf: url))
-        func card(_ index: Int) -> Int { data[index * 4 ..< index * 4 + 4].reduce(0) { $0 << 8 | Int($1) } }
-        let headerSize = card(0), width = card(4), height = card(5), bitsPerPixel = card(11), bytesPerLine = card(12)
+        func card(_ index: Int) -> Int { data[index * 4..<index * 4 + 4].reduce(0) { $0 << 8 | Int($1) } }
+        let headerSize = card(0)
+        let width = card(4)
+        let height = card(5)
+        let bitsPerPixel = card(11)
+        let bytesPerLine = card(12)
         let colors = card(19)
         let littleEndian = card(7) == 0
         precondition(bitsPerPixel == 32, "expected a 32-bit screen")

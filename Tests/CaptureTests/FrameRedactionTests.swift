@@ -1,8 +1,8 @@
 import Capture
 import Foundation
+import TestSupport
 import Testing
 import UnderstudyModel
-import TestSupport
 
 /// A scanner that needs no OCR, so the stage's bookkeeping can be checked exactly: red pixels
 /// count as an email address, but only while green pixels are in the same region — like half an
@@ -12,8 +12,10 @@ struct ColourScanner: FrameTextScanner {
 
     struct Unreadable: Error {}
 
-    func redactions(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
-                    region: (x: Int, y: Int, w: Int, h: Int)) throws -> [FrameRedaction] {
+    func redactions(
+        in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+        region: (x: Int, y: Int, w: Int, h: Int)
+    ) throws -> [FrameRedaction] {
         if fails { throw Unreadable() }
         var red: (x0: Int, y0: Int, x1: Int, y1: Int)?
         var green = false
@@ -36,8 +38,9 @@ struct ColourScanner: FrameTextScanner {
 struct FrameRedactionTests {
     /// A red block at +100+100 and, later, a green one on the same rows at +500+100.
     private func colourBlock(_ x: XSession, _ colour: String, at position: String) throws {
-        try x.launch("/usr/bin/xterm", "-class", "Block\(colour)", "-fg", "#\(colour)", "-bg", "#\(colour)", "-cr", "#\(colour)",
-                     "-geometry", "20x6\(position)", "-e", "cat")
+        try x.launch(
+            "/usr/bin/xterm", "-class", "Block\(colour)", "-fg", "#\(colour)", "-bg", "#\(colour)", "-cr", "#\(colour)",
+            "-geometry", "20x6\(position)", "-e", "cat")
         try x.waitForWindow(class: "Block\(colour)")
     }
 
@@ -54,15 +57,18 @@ struct FrameRedactionTests {
     @Test("A box that reaches into tiles stored before is filled in that frame and in every later one, keyframes included")
     func variantsOutliveTheirFrame() async throws {
         let x = try XSession(width: 1000, height: 700)
-        let captured = try await capture(x, period: .seconds(1), redaction: FrameRedactionSettings(scanner: ColourScanner()),
-                                     keyframeInterval: .seconds(2)) {
+        let captured = try await capture(
+            x, period: .seconds(1), redaction: FrameRedactionSettings(scanner: ColourScanner()),
+            keyframeInterval: .seconds(2)
+        ) {
             try colourBlock(x, "ff0000", at: "+100+100")
             Thread.sleep(forTimeInterval: 0.8)
             try colourBlock(x, "00ff00", at: "+500+100")
             Thread.sleep(forTimeInterval: 0.8)
             // The green block leaves the red one's rows: nothing there is found any more.
-            try x.xdotool("search --class Block00ff00 windowmove %@ 500 450\nsleep 1.3\nsearch --class Block00ff00 windowmove %@ 600 500\nsleep 1.3\n"
-                           + "search --class Block00ff00 windowmove %@ 700 550\nsleep 1.3")
+            try x.xdotool(
+                "search --class Block00ff00 windowmove %@ 500 450\nsleep 1.3\nsearch --class Block00ff00 windowmove %@ 600 500\nsleep 1.3\n"
+                    + "search --class Block00ff00 windowmove %@ 700 550\nsleep 1.3")
         }
         let frames = captured.manifests.filter { $0.withheld == nil }
         let firstRedacted = try #require(frames.firstIndex { !$0.redactions.isEmpty }, "no frame was redacted")
@@ -75,7 +81,8 @@ struct FrameRedactionTests {
             // The frame's record says where it was filled: every pixel of the block is in a box.
             let boxes = frame.redactions.filter { $0.what == .email }.map(\.box)
             let outside = block.count { p in
-                let x = p % frame.width, y = p / frame.width
+                let x = p % frame.width
+                let y = p / frame.width
                 return !boxes.contains { x >= $0[0] && x < $0[0] + $0[2] && y >= $0[1] && y < $0[1] + $0[3] }
             }
             #expect(outside == 0, "frame \(i): \(outside) pixels of the block are outside its recorded boxes \(boxes)")
@@ -100,10 +107,11 @@ struct FrameRedactionTests {
         }
         let frames = captured.manifests.filter { $0.withheld == nil }
         let firstRedacted = try #require(frames.firstIndex { !$0.redactions.isEmpty }, "no frame was redacted")
-        let blue = try #require(frames.lastIndex { frame in
-            let pixels = (try? FrameAssembler.pixels(of: frame) { captured.tileSource($0) }) ?? []
-            return stride(from: 0, to: pixels.count, by: 4).contains { pixels[$0] == 255 && pixels[$0 + 1] == 0 && pixels[$0 + 2] == 0 }
-        }, "no frame shows the blue block")
+        let blue = try #require(
+            frames.lastIndex { frame in
+                let pixels = (try? FrameAssembler.pixels(of: frame) { captured.tileSource($0) }) ?? []
+                return stride(from: 0, to: pixels.count, by: 4).contains { pixels[$0] == 255 && pixels[$0 + 1] == 0 && pixels[$0 + 2] == 0 }
+            }, "no frame shows the blue block")
         #expect(blue > firstRedacted)
         for (i, frame) in frames.enumerated().dropFirst(firstRedacted) {
             #expect(try redPixels(frame, captured) < 50, "frame \(i) shows the red block")

@@ -1,8 +1,8 @@
 import Capture
 import Foundation
+import TestSupport
 import Testing
 import UnderstudyModel
-import TestSupport
 
 /// Ground truth: each test sends known input with xdotool to a private Xvfb and checks that
 /// exactly that input comes out, in order, with the right coordinates, keys and text.
@@ -13,7 +13,8 @@ struct InputCaptureTests {
         let x = try XSession()
         try x.startApps()
         let captured = try await capture(x, frames: false) {
-            try x.xdotool("""
+            try x.xdotool(
+                """
                 mousemove 100 100
                 mousemove 300 200
                 click 1
@@ -56,7 +57,7 @@ struct InputCaptureTests {
             try x.xdotool("type --delay 15 \"Hello, World!\"\nkey Return\nkey ctrl+shift+a")
         }
         let downs = captured.events.compactMap { event -> (key: String, keycode: Int, mods: [Modifier], text: String?)? in
-            guard case let .keyDown(key, keycode, mods, text) = event.body else { return nil }
+            guard case .keyDown(let key, let keycode, let mods, let text) = event.body else { return nil }
             return (key, keycode, mods, text)
         }
         let typed = downs.filter { $0.text != nil }
@@ -68,7 +69,7 @@ struct InputCaptureTests {
         #expect(downs.contains { $0.key == "Return" && $0.text == nil })
         #expect(downs.contains { $0.key == "A" && $0.mods == [.shift, .ctrl] && $0.text == nil }, "a chord produces no text")
         let ups = captured.events.compactMap { event -> Int? in
-            if case let .keyUp(_, keycode, _) = event.body { return keycode } else { return nil }
+            if case .keyUp(_, let keycode, _) = event.body { return keycode } else { return nil }
         }
         #expect(ups.sorted() == downs.map(\.keycode).sorted(), "every key that went down came up")
     }
@@ -82,7 +83,7 @@ struct InputCaptureTests {
             try x.xdotool("type --delay 30 \"zyäöüß€\"")
         }
         let typed = captured.events.compactMap { event -> (key: String, keycode: Int, text: String)? in
-            guard case let .keyDown(key, keycode, _, text?) = event.body else { return nil }
+            guard case .keyDown(let key, let keycode, _, let text?) = event.body else { return nil }
             return (key, keycode, text)
         }
         #expect(typed.map(\.text).joined() == "zyäöüß€")
@@ -99,7 +100,7 @@ struct InputCaptureTests {
             try x.xdotool("type --delay 20 \"\(word)\"")
         }
         let typed = captured.events.compactMap { event -> String? in
-            if case let .keyDown(_, _, _, text?) = event.body { return text } else { return nil }
+            if case .keyDown(_, _, _, let text?) = event.body { return text } else { return nil }
         }
         #expect(typed.joined() == word)
     }
@@ -108,10 +109,12 @@ struct InputCaptureTests {
     func focus() async throws {
         let x = try XSession()
         try x.startApps()
-        let terminal = try x.window(class: "UnderstudyTerm"), calculator = try x.window(class: "XCalc")
+        let terminal = try x.window(class: "UnderstudyTerm")
+        let calculator = try x.window(class: "XCalc")
         let terminalPid = Int(try x.output("xdotool", "getwindowpid", terminal).trimmingCharacters(in: .whitespacesAndNewlines))
         let captured = try await capture(x, frames: false) {
-            try x.xdotool("""
+            try x.xdotool(
+                """
                 windowactivate --sync \(terminal)
                 sleep 0.3
                 windowactivate --sync \(calculator)
@@ -123,7 +126,7 @@ struct InputCaptureTests {
                 """)
         }
         let contexts = captured.events.compactMap { event -> WindowContext? in
-            if case let .focus(context) = event.body { return context } else { return nil }
+            if case .focus(let context) = event.body { return context } else { return nil }
         }
         let lastThree = Array(contexts.suffix(3))
         try #require(lastThree.count == 3)
@@ -138,12 +141,13 @@ struct InputCaptureTests {
     func focusWithoutWindowManager() async throws {
         let x = try XSession(windowManager: false)
         try x.startApps()
-        let terminal = try x.window(class: "UnderstudyTerm"), calculator = try x.window(class: "XCalc")
+        let terminal = try x.window(class: "UnderstudyTerm")
+        let calculator = try x.window(class: "XCalc")
         let captured = try await capture(x, frames: false) {
             try x.xdotool("windowfocus --sync \(calculator)\nsleep 0.3\nwindowfocus --sync \(terminal)\nsleep 0.3\nkey a")
         }
         let apps = captured.events.compactMap { event -> String? in
-            if case let .focus(context) = event.body { return context.app } else { return nil }
+            if case .focus(let context) = event.body { return context.app } else { return nil }
         }
         #expect(apps.suffix(2) == ["XCalc", "UnderstudyTerm"])
     }
@@ -159,7 +163,7 @@ struct InputCaptureTests {
         }
         let captured = try await capture(x, frames: false) { try x.xdotool(script) }
         let moves = captured.events.compactMap { event -> [Int]? in
-            if case let .pointerMove(x, y) = event.body { return [x, y] } else { return nil }
+            if case .pointerMove(let x, let y) = event.body { return [x, y] } else { return nil }
         }
         let keyEvents = captured.bodies(["key.down", "key.up"])
         #expect(moves == points.map { [$0.x, $0.y] })

@@ -13,7 +13,8 @@ struct ScriptedBackendTests {
 
     @Test("A JSON-lines script replays its events in order with their times")
     func replays() async throws {
-        let url = try script("""
+        let url = try script(
+            """
             {"t_ns": 0, "kind": "pointer.move", "x": 5, "y": 6}
 
             {"t_ns": 1000, "kind": "key.down", "key": "a", "keycode": 38, "mods": [], "text": "a"}
@@ -21,7 +22,7 @@ struct ScriptedBackendTests {
         let backend = try ScriptedBackend(script: url)
         var events: [(UInt64, EventBody)] = []
         for try await record in backend.records {
-            if case let .events(batch) = record { events += batch.map { ($0.tNs, $0.body) } }
+            if case .events(let batch) = record { events += batch.map { ($0.tNs, $0.body) } }
         }
         #expect(events.map(\.0) == [0, 1000])
         #expect(events.map(\.1) == [.pointerMove(x: 5, y: 6), .keyDown(key: "a", keycode: 38, mods: [], text: "a")])
@@ -34,7 +35,10 @@ struct ScriptedBackendTests {
         do {
             _ = try ScriptedBackend(script: url)
         } catch let error as CaptureError {
-            guard case let .badScript(line, _) = error else { Issue.record("unexpected \(error)"); return }
+            guard case .badScript(let line, _) = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
             #expect(line == 2)
         }
     }

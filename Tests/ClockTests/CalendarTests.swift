@@ -4,15 +4,16 @@ import Privacy
 import ServiceLifecycle
 import Sync
 import Testing
-@testable import UnderstudyModel
 import Vault
+
 @testable import Collector
+@testable import UnderstudyModel
 
 /// The device and the collector decide by the clock they are given, not by the day the
 /// suite runs: the same story plays out with that clock in 2019 and in 2031.
 @Suite("Decisions follow the injected clock, in any year", .serialized)
 struct CalendarTests {
-    static let years = [Date(timeIntervalSince1970: 1_560_000_000), Date(timeIntervalSince1970: 1_940_000_000)] // 2019-06-08, 2031-06-23
+    static let years = [Date(timeIntervalSince1970: 1_560_000_000), Date(timeIntervalSince1970: 1_940_000_000)]  // 2019-06-08, 2031-06-23
 
     @Test("Vault retention keeps what is younger than its period and deletes what is older, whatever the year", arguments: years)
     func retention(start: Date) async throws {
@@ -36,7 +37,9 @@ struct CalendarTests {
         #expect(try vault.sessions().isEmpty)
     }
 
-    @Test("A collector and a device on the same clock: staff sessions and enrolment codes expire, signed requests pass the skew check, the review window holds a segment back, and the sweeper erases it after retention", arguments: years)
+    @Test(
+        "A collector and a device on the same clock: staff sessions and enrolment codes expire, signed requests pass the skew check, the review window holds a segment back, and the sweeper erases it after retention",
+        arguments: years)
     func collectorAndDevice(start: Date) async throws {
         let world = try World(start: start)
         defer { world.remove() }
@@ -96,7 +99,8 @@ struct WallClockTests {
     @Test("A manual clock moves only when told to, and every wall clock made from it moves with it")
     func manual() {
         let start = Date(timeIntervalSince1970: 1_560_000_000)
-        let manual = ManualClock(start), clock = manual.wallClock
+        let manual = ManualClock(start)
+        let clock = manual.wallClock
         #expect(clock.now() == start)
         manual.advance(by: 86400)
         #expect(clock.now() == start.addingTimeInterval(86400) && manual.now == clock.now())
@@ -108,7 +112,10 @@ struct WallClockTests {
     @Test("No shipped code reads the system's wall clock but WallClock: every decision about now goes through the clock it was given")
     func oneSourceOfNow() throws {
         let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources").standardized
-        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" } ?? []
+        let files =
+            FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL }.filter {
+                $0.pathExtension == "swift"
+            } ?? []
         try #require(files.count > 50, "the sources were found at \(sources.path)")
         let readings = ["Date()", "Date.now", "Date(timeIntervalSinceNow", ".timeIntervalSinceNow"]
         var found: [String] = []
@@ -149,14 +156,16 @@ private struct World {
     func remove() { try? FileManager.default.removeItem(at: base) }
 
     func vault() throws -> Vault {
-        try Vault(at: base.appendingPathComponent("vault"), create: true, keyStore: KeyFileStore(directory: base.appendingPathComponent("keys")),
-                  clock: clock.wallClock)
+        try Vault(
+            at: base.appendingPathComponent("vault"), create: true, keyStore: KeyFileStore(directory: base.appendingPathComponent("keys")),
+            clock: clock.wallClock)
     }
 
     /// Two seconds of key presses in one sealed segment.
     func record(_ vault: Vault, startedAt: Date, policyHash: String? = nil) async throws {
-        let session = Session(startedAt: startedAt, backend: "test", display: ":9", screen: ScreenGeometry(width: 640, height: 480, monitors: []),
-                              policyHash: policyHash, consentedAt: policyHash.map { _ in startedAt })
+        let session = Session(
+            startedAt: startedAt, backend: "test", display: ":9", screen: ScreenGeometry(width: 640, height: 480, monitors: []),
+            policyHash: policyHash, consentedAt: policyHash.map { _ in startedAt })
         let writer = try await VaultWriter(vault: vault, session: session)
         await writer.append((0..<20).map { CapturedEvent(tNs: UInt64($0) * 100_000_000, body: .keyDown(key: "a", keycode: 38, mods: [], text: "a")) })
         try await writer.close(endedAt: startedAt.addingTimeInterval(2))

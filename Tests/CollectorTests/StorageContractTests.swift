@@ -47,8 +47,10 @@ enum StoreContract {
         #expect(try await store.useNonce(device: "d2", nonce: "n", expiresAt: now.addingTimeInterval(600), now: now))
 
         // Policies and consent.
-        try await store.publish(PublishedPolicy(hash: "p1", name: "org", version: 1, document: Data("doc".utf8), signature: Data("sig".utf8),
-                                                publishedAt: now, publishedBy: "ana"))
+        try await store.publish(
+            PublishedPolicy(
+                hash: "p1", name: "org", version: 1, document: Data("doc".utf8), signature: Data("sig".utf8),
+                publishedAt: now, publishedBy: "ana"))
         #expect(try await store.policy(hash: "p1")?.document == Data("doc".utf8))
         #expect(try await !store.hasConsent(contributor: "c1", policyHash: "p1"))
         try await store.recordConsent(contributor: "c1", policyHash: "p1", acceptedAt: now)
@@ -78,8 +80,10 @@ enum StoreContract {
         #expect(first.pseudonym.hasPrefix("p-") && first.pseudonym != "c1" && listed.first?.pseudonym != nil)
         // A verdict on a step replaces the earlier one on it.
         try await store.recordVerdicts([StepVerdict(segment: "s1", step: 4, verdict: .bad, reason: "unredacted", reviewer: "rev", at: now)])
-        try await store.recordVerdicts([StepVerdict(segment: "s1", step: 4, verdict: .good, reason: nil, reviewer: "rev", at: now),
-                                        StepVerdict(segment: "s1", step: 9, verdict: .bad, reason: "wrong_action", reviewer: "rev", at: now)])
+        try await store.recordVerdicts([
+            StepVerdict(segment: "s1", step: 4, verdict: .good, reason: nil, reviewer: "rev", at: now),
+            StepVerdict(segment: "s1", step: 9, verdict: .bad, reason: "wrong_action", reviewer: "rev", at: now),
+        ])
         #expect(try await store.verdicts(segment: "s1").map(\.verdict) == [.good, .bad])
         #expect(try await store.verdicts(segment: nil).map(\.step) == [4, 9])
 
@@ -87,12 +91,18 @@ enum StoreContract {
         #expect(try await store.segments(policyHash: "p1", recordedBefore: now) == [])
         #expect(try await store.segments(policyHash: "p1", recordedBefore: now.addingTimeInterval(1)) == [segment])
         // Retention counts from when the recording ended, not from the upload.
-        let older = StoredSegment(id: "s0", contributor: "c1", device: "d1", sha256: "cc", bytes: 5, policyHash: "p1", receivedAt: now,
-                                  recordedAt: now.addingTimeInterval(-3600), blob: "b0")
-        #expect(try await store.insertSegment(older, audit: AuditEntry(at: now, actor: "device:d1", action: "segment_stored", subject: "c0")) == .inserted)
+        let older = StoredSegment(
+            id: "s0", contributor: "c1", device: "d1", sha256: "cc", bytes: 5, policyHash: "p1", receivedAt: now,
+            recordedAt: now.addingTimeInterval(-3600), blob: "b0")
+        #expect(
+            try await store.insertSegment(older, audit: AuditEntry(at: now, actor: "device:d1", action: "segment_stored", subject: "c0")) == .inserted
+        )
         #expect(try await store.segments(policyHash: "p1", recordedBefore: now.addingTimeInterval(-60)) == [older])
-        #expect(StoredSegment(id: "x", contributor: "c", device: "d", sha256: "", bytes: 0, policyHash: "p", receivedAt: now,
-                              recordedAt: now.addingTimeInterval(60), blob: "").recordedAt == now, "a recording cannot end after its upload")
+        #expect(
+            StoredSegment(
+                id: "x", contributor: "c", device: "d", sha256: "", bytes: 0, policyHash: "p", receivedAt: now,
+                recordedAt: now.addingTimeInterval(60), blob: ""
+            ).recordedAt == now, "a recording cannot end after its upload")
         try await store.deleteSegment("s0")
         try await store.addDevice(Device(id: "d3", contributor: "c1", publicKey: Data(repeating: 8, count: 32), name: "desktop", enrolledAt: now))
         #expect(try await store.shredContributor("c1", at: now) == [segment])
@@ -110,7 +120,10 @@ enum StoreContract {
         await #expect(throws: StoreError.self) { try await store.shredContributor("nobody", at: now) }
 
         // The audit log is a chain; editing a record breaks it there.
-        for n in 0..<3 { _ = try await store.appendAudit(AuditEntry(at: now.addingTimeInterval(Double(n)), actor: "system", action: "a\(n)", subject: n == 1 ? "c1" : nil)) }
+        for n in 0..<3 {
+            _ = try await store.appendAudit(
+                AuditEntry(at: now.addingTimeInterval(Double(n)), actor: "system", action: "a\(n)", subject: n == 1 ? "c1" : nil))
+        }
         let log = try await store.auditRecords(subject: nil)
         #expect(log.map(\.seq) == [1, 2, 3, 4, 5] && AuditChain.firstBreak(in: log) == nil)
         #expect(try await store.auditRecords(subject: "c1").map(\.action) == ["segment_stored", "a1"])
@@ -210,7 +223,8 @@ struct KeyTests {
         #expect(try LocalKeyEncryptionKey.load(file: file, environment: [:], create: false).fingerprint == created.fingerprint)
         chmod(file.path, 0o644)
         #expect(throws: KeyError.self) { try LocalKeyEncryptionKey.load(file: file, environment: [:], create: false) }
-        let fromEnvironment = try LocalKeyEncryptionKey.load(file: file, environment: ["UNDERSTUDY_KEK": Data(repeating: 1, count: 32).base64EncodedString()], create: false)
+        let fromEnvironment = try LocalKeyEncryptionKey.load(
+            file: file, environment: ["UNDERSTUDY_KEK": Data(repeating: 1, count: 32).base64EncodedString()], create: false)
         #expect(fromEnvironment.fingerprint != created.fingerprint)
     }
 }

@@ -12,16 +12,20 @@ struct WireTypeTests {
     let document: [String: Any]
 
     init() throws {
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/Collector/openapi.yaml").standardized
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/Collector/openapi.yaml")
+            .standardized
         document = try #require(try Yams.load(yaml: String(contentsOf: file, encoding: .utf8)) as? [String: Any])
     }
 
     /// `GET /v1/devices`, … for every operation the document describes.
     var documented: Set<String> {
         let paths = document["paths"] as? [String: Any] ?? [:]
-        return Set(paths.flatMap { path, item in
-            ((item as? [String: Any]) ?? [:]).keys.filter { ["get", "put", "post", "delete", "patch"].contains($0) }.map { "\($0.uppercased()) \(path)" }
-        })
+        return Set(
+            paths.flatMap { path, item in
+                ((item as? [String: Any]) ?? [:]).keys.filter { ["get", "put", "post", "delete", "patch"].contains($0) }.map {
+                    "\($0.uppercased()) \(path)"
+                }
+            })
     }
 
     @Test("Every operation in the OpenAPI document has its endpoint and types, and every endpoint is in the document")
@@ -35,9 +39,10 @@ struct WireTypeTests {
     @Test("Each JSON body's schema has exactly the fields its type writes, and requires every field the type always writes")
     func sameFields() throws {
         for endpoint in Endpoint.all {
-            let operation = try #require(((document["paths"] as? [String: Any])?[endpoint.path] as? [String: Any])?[endpoint.method.lowercased()] as? [String: Any],
-                                         "\(endpoint.method) \(endpoint.path)")
-            if case let .json(type) = endpoint.request ?? .bytes {
+            let operation = try #require(
+                ((document["paths"] as? [String: Any])?[endpoint.path] as? [String: Any])?[endpoint.method.lowercased()] as? [String: Any],
+                "\(endpoint.method) \(endpoint.path)")
+            if case .json(let type) = endpoint.request ?? .bytes {
                 let content = (operation["requestBody"] as? [String: Any])?["content"] as? [String: Any]
                 try check(schema: content, type, list: false, "\(endpoint.method) \(endpoint.path) request")
             }
@@ -45,8 +50,8 @@ struct WireTypeTests {
             let success = try #require(responses.keys.filter { $0.hasPrefix("2") }.min(), "\(endpoint.method) \(endpoint.path) has no 2xx answer")
             let content = (responses[success] as? [String: Any])?["content"] as? [String: Any]
             switch endpoint.response {
-            case let .json(type): try check(schema: content, type, list: false, "\(endpoint.method) \(endpoint.path) \(success)")
-            case let .list(type): try check(schema: content, type, list: true, "\(endpoint.method) \(endpoint.path) \(success)")
+            case .json(let type): try check(schema: content, type, list: false, "\(endpoint.method) \(endpoint.path) \(success)")
+            case .list(let type): try check(schema: content, type, list: true, "\(endpoint.method) \(endpoint.path) \(success)")
             case .bytes: #expect(content?["application/json"] == nil, "\(endpoint.method) \(endpoint.path) answers bytes, not JSON")
             }
         }
@@ -74,7 +79,9 @@ struct WireTypeTests {
         let bare = try fields(of: Examples.bare(type), name)
         let properties = Set((schema["properties"] as? [String: Any] ?? [:]).keys)
         let required = Set(schema["required"] as? [String] ?? [])
-        #expect(properties == full, "\(name) (\(type)): the schema's properties \(properties.sorted()) are not the fields the type writes \(full.sorted())")
+        #expect(
+            properties == full,
+            "\(name) (\(type)): the schema's properties \(properties.sorted()) are not the fields the type writes \(full.sorted())")
         #expect(required == bare, "\(name) (\(type)): the schema requires \(required.sorted()), the type always writes \(bare.sorted())")
     }
 
@@ -94,8 +101,12 @@ struct WireTypeTests {
 enum Examples {
     static let date = Date(timeIntervalSince1970: 1_795_000_000)
 
-    static func full(_ type: Any.Type) throws -> any Encodable { try #require(values(optionals: true).first { Swift.type(of: $0) == type }, "no example of \(type)") }
-    static func bare(_ type: Any.Type) throws -> any Encodable { try #require(values(optionals: false).first { Swift.type(of: $0) == type }, "no example of \(type)") }
+    static func full(_ type: Any.Type) throws -> any Encodable {
+        try #require(values(optionals: true).first { Swift.type(of: $0) == type }, "no example of \(type)")
+    }
+    static func bare(_ type: Any.Type) throws -> any Encodable {
+        try #require(values(optionals: false).first { Swift.type(of: $0) == type }, "no example of \(type)")
+    }
 
     static func values(optionals: Bool) -> [any Encodable] {
         func some<T>(_ value: T) -> T? { optionals ? value : nil }
@@ -115,8 +126,9 @@ enum Examples {
             ContributorErased(contributor: "c", erased: true, segments: 1), Totals(contributors: 5, segments: 1, bytes: 1),
             ExemptionRequestBody(id: "e", kind: "app", value: "v", reason: some("r"), requestedAt: date, from: some(date), until: some(date)),
             ExemptionStatus(id: "e", status: "pending"), ExemptionDecisionRequest(approve: true, note: some("n")),
-            ExemptionListing(contributor: "c", id: "e", kind: "app", value: "v", reason: "r", requestedAt: date, status: "pending",
-                             decidedAt: some(date), decidedBy: some("o"), note: some("n"), from: some(date), until: some(date)),
+            ExemptionListing(
+                contributor: "c", id: "e", kind: "app", value: "v", reason: "r", requestedAt: date, status: "pending",
+                decidedAt: some(date), decidedBy: some("o"), note: some("n"), from: some(date), until: some(date)),
             ReviewListing(id: "s", contributor: "p", bytes: 1, stepsJudged: 1, stepsBad: 0),
             VerdictsRequest(verdicts: [.init(step: 1, verdict: "bad", reason: some("r"))]), VerdictsRecorded(segment: "s", recorded: 1),
             DatasetListing(id: "s", contributor: "p", bytes: 1, policyHash: "h", rejectedSteps: [1]),

@@ -1,13 +1,14 @@
 import CollectorAPI
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Sync
+import TestSupport
 import Testing
 import UnderstudyModel
-import TestSupport
 import Yams
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The collector's OpenAPI document, as it serves it: every answer a test gets is checked to
 /// be one it documents, with the fields it requires.
@@ -35,7 +36,9 @@ struct OpenAPIContract {
             return
         }
         if let ref = response["$ref"] as? String { response = resolve(ref) }
-        guard var schema = ((response["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any] else { return }
+        guard var schema = ((response["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any] else {
+            return
+        }
         if let ref = schema["$ref"] as? String { schema = resolve(ref) }
         guard let json = try? JSONValue.parse(body) else {
             Issue.record("\(method) \(path) \(status): the body is not JSON")
@@ -43,9 +46,11 @@ struct OpenAPIContract {
         }
         let object = schema["type"] as? String == "array" ? json.arrayValue?.first : json
         guard let object else { return }
-        for field in schema["required"] as? [String] ?? (((schema["items"] as? [String: Any]).map { items in
-            (items["$ref"] as? String).map { resolve($0)["required"] as? [String] ?? [] } ?? items["required"] as? [String] ?? []
-        }) ?? []) where object[field] == nil {
+        for field in schema["required"] as? [String]
+            ?? (((schema["items"] as? [String: Any]).map { items in
+                (items["$ref"] as? String).map { resolve($0)["required"] as? [String] ?? [] } ?? items["required"] as? [String] ?? []
+            }) ?? []) where object[field] == nil
+        {
             Issue.record("\(method) \(path) \(status): the required field '\(field)' is missing in \(String(decoding: body, as: UTF8.self))")
         }
     }
@@ -70,7 +75,8 @@ struct RawClient {
 
     /// Sends a request; `template` names its path in the OpenAPI document.
     @discardableResult
-    func send(_ method: String, _ path: String, template: String? = nil, body: Data = Data(), headers: [(String, String)] = []) async throws -> Answer {
+    func send(_ method: String, _ path: String, template: String? = nil, body: Data = Data(), headers: [(String, String)] = []) async throws -> Answer
+    {
         var request = URLRequest(url: URL(string: server + path)!)
         request.httpMethod = method
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
@@ -95,7 +101,9 @@ struct RawClient {
 
 extension Data {
     var sha256Hex: String {
-        let process = Process(), input = Pipe(), output = Pipe()
+        let process = Process()
+        let input = Pipe()
+        let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["sha256sum"]
         process.standardInput = input
@@ -111,7 +119,9 @@ extension Data {
 
 @Suite("The collector under bad input and faults", .serialized)
 struct CollectorFaultTests {
-    @Test("Malformed JSON, a wrong content hash, an oversized body, an unknown segment, a replayed request, an expired code, a bad signature: each gets its documented 4xx and JSON error, never a 5xx")
+    @Test(
+        "Malformed JSON, a wrong content hash, an oversized body, an unknown segment, a replayed request, an expired code, a bad signature: each gets its documented 4xx and JSON error, never a 5xx"
+    )
     func badInput() async throws {
         let org = try Organisation(config: "max_segment_size: 1MB\nenrolment_code_lifetime: 1s\n")
         try org.enrol()
@@ -130,19 +140,24 @@ struct CollectorFaultTests {
         // A consent, so uploads under the policy get as far as their body.
         let policy = try JSONValue.parse(try await raw.send("GET", "/v1/policies", headers: staff).body).arrayValue?.first?["hash"]?.stringValue ?? ""
         let consent = Data("{\"policy_hash\":\"\(policy)\",\"accepted_at\":\"2026-11-23T00:00:00.000Z\"}".utf8)
-        #expect(try await raw.send("POST", "/v1/consents", body: consent, headers: RawClient.signed(credential, "POST", "/v1/consents", body: consent)).status == 200)
+        #expect(
+            try await raw.send("POST", "/v1/consents", body: consent, headers: RawClient.signed(credential, "POST", "/v1/consents", body: consent))
+                .status == 200)
 
         // A body other than the one whose hash was signed.
-        let signedBody = Data("the bundle that was signed".utf8), sentBody = Data("another bundle entirely".utf8)
+        let signedBody = Data("the bundle that was signed".utf8)
+        let sentBody = Data("another bundle entirely".utf8)
         var headers = try RawClient.signed(credential, "PUT", "/v1/segments/00aa", body: signedBody) + [("X-Understudy-Policy", policy)]
-        #expect(try await raw.send("PUT", "/v1/segments/00aa", template: "/v1/segments/{id}", body: sentBody, headers: headers).code == "hash_mismatch")
+        #expect(
+            try await raw.send("PUT", "/v1/segments/00aa", template: "/v1/segments/{id}", body: sentBody, headers: headers).code == "hash_mismatch")
         // Too big for max_segment_size.
         let big = Data(repeating: 7, count: 1_200_000)
         headers = try RawClient.signed(credential, "PUT", "/v1/segments/00bb", body: big) + [("X-Understudy-Policy", policy)]
         #expect(try await raw.send("PUT", "/v1/segments/00bb", template: "/v1/segments/{id}", body: big, headers: headers).status == 413)
         // Under a policy the organisation never published.
         let small = Data("small".utf8)
-        headers = try RawClient.signed(credential, "PUT", "/v1/segments/00cc", body: small) + [("X-Understudy-Policy", String(repeating: "ab", count: 32))]
+        headers =
+            try RawClient.signed(credential, "PUT", "/v1/segments/00cc", body: small) + [("X-Understudy-Policy", String(repeating: "ab", count: 32))]
         #expect(try await raw.send("PUT", "/v1/segments/00cc", template: "/v1/segments/{id}", body: small, headers: headers).code == "policy_unknown")
         // Nothing of those was stored.
         let mine = try RawClient.signed(credential, "GET", "/v1/me/segments", body: Data())
@@ -155,19 +170,26 @@ struct CollectorFaultTests {
         #expect(try await raw.send("PUT", "/v1/segments/00dd", template: "/v1/segments/{id}", body: junk, headers: headers).status == 201)
         let made = try await raw.send("POST", "/v1/users", body: Data("{\"name\":\"rev\",\"role\":\"reviewer\"}".utf8), headers: staff)
         let reviewer = try await raw.login("rev", key: try APICoding.decode(CreatedUser.self, from: made.body).key)
-        let handle = try JSONValue.parse(try await raw.send("GET", "/v1/review/segments", headers: reviewer).body).arrayValue?.first?["id"]?.stringValue ?? ""
+        let handle =
+            try JSONValue.parse(try await raw.send("GET", "/v1/review/segments", headers: reviewer).body).arrayValue?.first?["id"]?.stringValue ?? ""
         #expect(handle.hasPrefix("s-"), "staff know a segment by its handle")
-        #expect(try await raw.send("GET", "/v1/review/segments/00dd", template: "/v1/review/segments/{id}", headers: reviewer).code == "not_found", "not by its id")
-        #expect(try await raw.send("GET", "/v1/review/segments/\(handle)", template: "/v1/review/segments/{id}", headers: reviewer).code == "not_a_bundle")
+        #expect(
+            try await raw.send("GET", "/v1/review/segments/00dd", template: "/v1/review/segments/{id}", headers: reviewer).code == "not_found",
+            "not by its id")
+        #expect(
+            try await raw.send("GET", "/v1/review/segments/\(handle)", template: "/v1/review/segments/{id}", headers: reviewer).code == "not_a_bundle"
+        )
         let back = try RawClient.signed(credential, "GET", "/v1/me/segments/00dd", body: Data())
         #expect(try await raw.send("GET", "/v1/me/segments/00dd", template: "/v1/me/segments/{id}", headers: back).body == junk)
         // A scientist's export leaves it out with a warning (here it was the only one, so there is nothing to export).
         let scientist = try await raw.send("POST", "/v1/users", body: Data("{\"name\":\"sci\",\"role\":\"scientist\"}".utf8), headers: staff)
         let keyFile = org.me.config.appendingPathComponent("sci.key")
         try Data((try APICoding.decode(CreatedUser.self, from: scientist.body).key).utf8).write(to: keyFile)
-        let exported = try org.me.run("export", "--server", org.collector.url, "--user", "sci", "--key-file", keyFile.path, "--format", "jsonl",
-                                      "--out", org.me.config.appendingPathComponent("junk-export").path)
-        #expect(exported.status != 0 && exported.stderr.contains("segment \(handle) left out: segment \(handle) is not a segment bundle")
+        let exported = try org.me.run(
+            "export", "--server", org.collector.url, "--user", "sci", "--key-file", keyFile.path, "--format", "jsonl",
+            "--out", org.me.config.appendingPathComponent("junk-export").path)
+        #expect(
+            exported.status != 0 && exported.stderr.contains("segment \(handle) left out: segment \(handle) is not a segment bundle")
                 && exported.stderr.contains("nothing to export"), "\(exported.stderr)")
 
         // A segment that does not exist; the same signed request again; a tampered signature.
@@ -177,7 +199,8 @@ struct CollectorFaultTests {
         var forged = try RawClient.signed(credential, "GET", "/v1/me/segments", body: Data())
         forged[forged.count - 1].1 = Data(repeating: 1, count: 64).base64EncodedString()
         #expect(try await raw.send("GET", "/v1/me/segments", headers: forged).code == "bad_signature")
-        var late = try credential.headers(method: "GET", target: "/v1/me/segments", contentSHA256: RequestSigning.emptySHA256, now: WallClock.system.now().addingTimeInterval(-900))
+        var late = try credential.headers(
+            method: "GET", target: "/v1/me/segments", contentSHA256: RequestSigning.emptySHA256, now: WallClock.system.now().addingTimeInterval(-900))
         late.append(("X-Extra", "1"))
         #expect(try await raw.send("GET", "/v1/me/segments", headers: late).code == "clock_skew")
 
@@ -195,7 +218,8 @@ struct CollectorFaultTests {
         try org.enrol()
         let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
         let credential = try DeviceCredential.load(from: org.me.config.appendingPathComponent("understudy/device"))
-        let admin = try await raw.login("admin", key: try String(contentsOfFile: org.collector.adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        let admin = try await raw.login(
+            "admin", key: try String(contentsOfFile: org.collector.adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
         var staff: [String: [(String, String)]] = ["admin": admin]
         for role in ["privacy_officer", "reviewer", "scientist"] {
             let made = try await raw.send("POST", "/v1/users", body: Data("{\"name\":\"m-\(role)\",\"role\":\"\(role)\"}".utf8), headers: admin)
@@ -218,13 +242,22 @@ struct CollectorFaultTests {
             ("GET", "/v1/me/audit", nil, "", ["device"]),
             ("POST", "/v1/contributors/nobody/erase", "/v1/contributors/{id}/erase", "", ["privacy_officer"]),
             ("GET", "/v1/stats", nil, "", ["admin", "privacy_officer", "reviewer", "scientist"]),
-            ("POST", "/v1/exemption-requests", nil, "{\"id\":\"r1\",\"kind\":\"app\",\"value\":\"Gimp\",\"requested_at\":\"2026-11-23T00:00:00.000Z\"}", ["device"]),
+            (
+                "POST", "/v1/exemption-requests", nil,
+                "{\"id\":\"r1\",\"kind\":\"app\",\"value\":\"Gimp\",\"requested_at\":\"2026-11-23T00:00:00.000Z\"}", ["device"]
+            ),
             ("GET", "/v1/exemption-requests", nil, "", ["privacy_officer"]),
-            ("POST", "/v1/exemption-requests/nobody/r9/decision", "/v1/exemption-requests/{contributor}/{id}/decision", "{\"approve\":true}", ["privacy_officer"]),
+            (
+                "POST", "/v1/exemption-requests/nobody/r9/decision", "/v1/exemption-requests/{contributor}/{id}/decision", "{\"approve\":true}",
+                ["privacy_officer"]
+            ),
             ("GET", "/v1/me/exemptions", nil, "", ["device"]),
             ("GET", "/v1/review/segments", nil, "", ["reviewer"]),
             ("GET", "/v1/review/segments/ffff", "/v1/review/segments/{id}", "", ["reviewer"]),
-            ("POST", "/v1/review/segments/ffff/verdicts", "/v1/review/segments/{id}/verdicts", "{\"verdicts\":[{\"step\":1,\"verdict\":\"good\"}]}", ["reviewer"]),
+            (
+                "POST", "/v1/review/segments/ffff/verdicts", "/v1/review/segments/{id}/verdicts",
+                "{\"verdicts\":[{\"step\":1,\"verdict\":\"good\"}]}", ["reviewer"]
+            ),
             ("GET", "/v1/dataset/segments", nil, "", ["scientist"]),
             ("GET", "/v1/dataset/erasures", nil, "", ["scientist"]),
             ("GET", "/v1/dataset/segments/ffff", "/v1/dataset/segments/{id}", "", ["scientist"]),
@@ -241,7 +274,9 @@ struct CollectorFaultTests {
                 let answer = try await raw.send(method, path, template: template, body: data, headers: headers)
                 if allowed.contains(identity) {
                     // Statistics refuse everyone while too few contributors hold data: that is not a role refusal.
-                    #expect((answer.status != 401 && answer.status != 403) || answer.code == "too_few_contributors", "\(identity) was refused \(method) \(path): \(answer.status) \(answer.code ?? "")")
+                    #expect(
+                        (answer.status != 401 && answer.status != 403) || answer.code == "too_few_contributors",
+                        "\(identity) was refused \(method) \(path): \(answer.status) \(answer.code ?? "")")
                 } else {
                     #expect(answer.status == 401 || answer.status == 403, "\(identity) was let through \(method) \(path): \(answer.status)")
                 }
@@ -250,7 +285,9 @@ struct CollectorFaultTests {
         }
     }
 
-    @Test("Behind a proxy that resets and then stalls the connections carrying uploads, sync retries until every segment is held once, all events with it")
+    @Test(
+        "Behind a proxy that resets and then stalls the connections carrying uploads, sync retries until every segment is held once, all events with it"
+    )
     func resetsAndStalls() async throws {
         let org = try Organisation()
         let proxy = try FaultProxy(upstream: org.collector.port, threshold: 200_000, resets: 3, stalls: 2)
@@ -261,8 +298,11 @@ struct CollectorFaultTests {
         defer { try? FileManager.default.removeItem(atPath: vault) }
         #expect(try org.me.run(["record", "--vault", vault, "--policy", org.policy, "--for", "1s", "--synthetic-events", "10"]).status == 0)
         #expect(try org.me.run("vault", "config", "--vault", vault, "--segment-duration", "1s").status == 0)
-        #expect(try org.me.run(["record", "--vault", vault, "--policy", org.policy, "--for", "4s", "--synthetic-events", "300",
-                                "--synthetic-frames", "16", "--synthetic-frame-bytes", "65536"]).status == 0)
+        #expect(
+            try org.me.run([
+                "record", "--vault", vault, "--policy", org.policy, "--for", "4s", "--synthetic-events", "300",
+                "--synthetic-frames", "16", "--synthetic-frame-bytes", "65536",
+            ]).status == 0)
         let events = try org.me.run("log", "--vault", vault, "--json").stdout.split(separator: "\n").map(String.init)
         let segments = try org.me.run("vault", "segments", "--vault", vault, "--json").stdout.split(separator: "\n").count
 
@@ -277,8 +317,9 @@ struct CollectorFaultTests {
         #expect(downloaded.count == events.count && Set(downloaded) == Set(events))
     }
 
-    @Test("On a full disk the collector answers uploads 507 storage_full and stores nothing; sync keeps its copies and retries, and once space is freed every segment is held, all events with it",
-          .enabled(if: SmallFileSystem.available, "needs root to mount a small tmpfs"))
+    @Test(
+        "On a full disk the collector answers uploads 507 storage_full and stores nothing; sync keeps its copies and retries, and once space is freed every segment is held, all events with it",
+        .enabled(if: SmallFileSystem.available, "needs root to mount a small tmpfs"))
     func fullDisk() async throws {
         let disk = try SmallFileSystem(megabytes: 24)
         let org = try Organisation(collectorFolder: disk.directory.appendingPathComponent("collector"))
@@ -305,10 +346,14 @@ struct CollectorFaultTests {
         // Sync meets the full disk, keeps its copies and retries; space comes back; all is held once.
         let sync = try org.me.start(["sync", "--vault", vault])
         try await Task.sleep(for: .milliseconds(1500))
-        #expect(try org.me.run("vault", "segments", "--vault", vault, "--json").stdout.split(separator: "\n").count == segments, "the device keeps every copy")
+        #expect(
+            try org.me.run("vault", "segments", "--vault", vault, "--json").stdout.split(separator: "\n").count == segments,
+            "the device keeps every copy")
         try FileManager.default.removeItem(at: filler)
         let synced = Understudy.finish(sync)
-        #expect(synced.status == 0 && synced.stdout.contains("storage_full") && synced.stdout.contains("trying again"), "\(synced.stdout)\(synced.stderr)")
+        #expect(
+            synced.status == 0 && synced.stdout.contains("storage_full") && synced.stdout.contains("trying again"), "\(synced.stdout)\(synced.stderr)"
+        )
         #expect(try org.me.run("held", "list", "--json").stdout.split(separator: "\n").count == segments)
         let downloaded = try org.downloadedEvents()
         #expect(downloaded.count == events.count && Set(downloaded) == Set(events))
@@ -322,7 +367,9 @@ struct CollectorFaultTests {
         let policy = try Data(contentsOf: URL(fileURLWithPath: org.policy)).sha256Hex
         let consent = Data("{\"policy_hash\":\"\(policy)\",\"accepted_at\":\"2026-11-23T00:00:00.000Z\"}".utf8)
         let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
-        #expect(try await raw.send("POST", "/v1/consents", body: consent, headers: RawClient.signed(credential, "POST", "/v1/consents", body: consent)).status == 200)
+        #expect(
+            try await raw.send("POST", "/v1/consents", body: consent, headers: RawClient.signed(credential, "POST", "/v1/consents", body: consent))
+                .status == 200)
 
         // An upload sent slowly, by hand: SIGTERM arrives when a third of it is through.
         let body = Data(repeating: 42, count: 3_000_000)
@@ -330,8 +377,12 @@ struct CollectorFaultTests {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = FaultProxy.address(org.collector.port)
-        #expect(withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0)
-        let head = "PUT /v1/segments/00ff HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.count)\r\nContent-Type: application/x-tar\r\n"
+        #expect(
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            } == 0)
+        let head =
+            "PUT /v1/segments/00ff HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.count)\r\nContent-Type: application/x-tar\r\n"
             + headers.map { "\($0.0): \($0.1)\r\n" }.joined() + "\r\n"
         func send(_ data: Data) { _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
         send(Data(head.utf8))
@@ -367,15 +418,18 @@ struct CollectorFaultTests {
             let consent = Data("{\"policy_hash\":\"\(policy)\",\"accepted_at\":\"2026-11-23T00:00:00.000Z\"}".utf8)
             try await raw.send("POST", "/v1/consents", body: consent, headers: RawClient.signed(credential, "POST", "/v1/consents", body: consent))
             let bundle = Data("bundle of c\(n)".utf8)
-            let put = try await raw.send("PUT", "/v1/segments/00\(n)", template: "/v1/segments/{id}", body: bundle,
-                                         headers: RawClient.signed(credential, "PUT", "/v1/segments/00\(n)", body: bundle) + [("X-Understudy-Policy", policy)])
+            let put = try await raw.send(
+                "PUT", "/v1/segments/00\(n)", template: "/v1/segments/{id}", body: bundle,
+                headers: RawClient.signed(credential, "PUT", "/v1/segments/00\(n)", body: bundle) + [("X-Understudy-Policy", policy)])
             #expect(put.status == 201)
         }
         let totals = try JSONValue.parse(try await raw.send("GET", "/v1/stats", headers: admin).body)
         #expect(totals["contributors"]?.intValue == 5 && totals["segments"]?.intValue == 5)
     }
 
-    @Test("Killing the collector during uploads again and again loses nothing and stores nothing twice: the device retries until every segment is acknowledged")
+    @Test(
+        "Killing the collector during uploads again and again loses nothing and stores nothing twice: the device retries until every segment is acknowledged"
+    )
     func killedDuringUpload() async throws {
         let kills = Int(ProcessInfo.processInfo.environment["UNDERSTUDY_SERVER_KILLS"] ?? "") ?? 20
         let org = try Organisation(config: "", port: RunningCollector.freePort())
@@ -385,8 +439,10 @@ struct CollectorFaultTests {
         // Many segments of about 1 MB: short segments (set once the vault exists), frames of 64 KB.
         #expect(try org.me.run(["record", "--vault", vault, "--policy", org.policy, "--for", "1s", "--synthetic-events", "10"]).status == 0)
         #expect(try org.me.run("vault", "config", "--vault", vault, "--segment-duration", "1s").status == 0)
-        let recorded = try org.me.run(["record", "--vault", vault, "--policy", org.policy, "--for", "6s", "--synthetic-events", "300",
-                                       "--synthetic-frames", "16", "--synthetic-frame-bytes", "65536"])
+        let recorded = try org.me.run([
+            "record", "--vault", vault, "--policy", org.policy, "--for", "6s", "--synthetic-events", "300",
+            "--synthetic-frames", "16", "--synthetic-frame-bytes", "65536",
+        ])
         #expect(recorded.status == 0, "\(recorded.stderr)")
         let events = try org.me.run("log", "--vault", vault, "--json").stdout.split(separator: "\n").map(String.init)
         let segments = try org.me.run("vault", "segments", "--vault", vault, "--json").stdout.split(separator: "\n").count
@@ -459,8 +515,12 @@ final class FaultProxy: @unchecked Sendable {
         var one: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = Self.address(port)
-        guard withUnsafePointer(to: &address, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }) == 0,
-              listen(listener, 16) == 0 else { throw CommandFailureForTests("the proxy cannot listen") }
+        guard
+            withUnsafePointer(
+                to: &address,
+                { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }) == 0,
+            listen(listener, 16) == 0
+        else { throw CommandFailureForTests("the proxy cannot listen") }
         Thread { [self] in acceptLoop() }.start()
     }
 
@@ -480,8 +540,14 @@ final class FaultProxy: @unchecked Sendable {
             guard client >= 0 else { return }
             let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = Self.address(upstream)
-            guard withUnsafePointer(to: &address, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }) == 0 else {
-                Foundation.close(client); Foundation.close(server); continue
+            guard
+                withUnsafePointer(
+                    to: &address,
+                    { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }) == 0
+            else {
+                Foundation.close(client)
+                Foundation.close(server)
+                continue
             }
             Thread { [self] in pumpUp(client, server) }.start()
             Thread { Self.pump(server, client) }.start()
@@ -490,25 +556,37 @@ final class FaultProxy: @unchecked Sendable {
 
     /// Client to server, counting bytes; breaks the connection as planned once past the threshold.
     private func pumpUp(_ client: Int32, _ server: Int32) {
-        var forwarded = 0, buffer = [UInt8](repeating: 0, count: 65536)
+        var forwarded = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = read(client, &buffer, buffer.count)
-            guard n > 0 else { shutdown(server, Int32(SHUT_WR)); return }
+            guard n > 0 else {
+                shutdown(server, Int32(SHUT_WR))
+                return
+            }
             forwarded += n
             if forwarded > threshold {
                 lock.lock()
                 let fault = resets > 0 ? "reset" : stalls > 0 ? "stall" : "none"
-                if fault == "reset" { resets -= 1; resetCount += 1 }
-                if fault == "stall" { stalls -= 1; stallCount += 1; held += [client, server] }
+                if fault == "reset" {
+                    resets -= 1
+                    resetCount += 1
+                }
+                if fault == "stall" {
+                    stalls -= 1
+                    stallCount += 1
+                    held += [client, server]
+                }
                 lock.unlock()
                 if fault == "reset" {
                     var linger = linger(l_onoff: 1, l_linger: 0)
                     setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
-                    Foundation.close(client); Foundation.close(server)
+                    Foundation.close(client)
+                    Foundation.close(server)
                     return
                 }
-                if fault == "stall" { return } // keep both open, forward nothing more
-                forwarded = -Int.max // this connection passes from now on
+                if fault == "stall" { return }  // keep both open, forward nothing more
+                forwarded = -Int.max  // this connection passes from now on
             }
             guard write(server, buffer, n) == n else { return }
         }
@@ -518,7 +596,10 @@ final class FaultProxy: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = read(from, &buffer, buffer.count)
-            guard n > 0, write(to, buffer, n) == n else { shutdown(to, Int32(SHUT_WR)); return }
+            guard n > 0, write(to, buffer, n) == n else {
+                shutdown(to, Int32(SHUT_WR))
+                return
+            }
         }
     }
 

@@ -1,8 +1,13 @@
 import Collector
+import CollectorAPI
 import Foundation
+import TestSupport
 import Testing
 import UnderstudyModel
-import TestSupport
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// A collector started as a user would (`understudy serve`), on a free loopback port, with its
 /// own data directory and key-encryption key file.
@@ -49,8 +54,9 @@ final class RunningCollector: @unchecked Sendable {
         environment["UNDERSTUDY_KEK_FILE"] = kek.path
         environment["XDG_CONFIG_HOME"] = base.appendingPathComponent("config").path
         // The port is chosen by the system when `requested` is 0: it is read from the "listening" line.
-        server = try CollectorProcess(executable: Understudy.binary, arguments: ["--port", "\(requested)", "--data", data.path, "--config", configFile.path],
-                                      environment: environment)
+        server = try CollectorProcess(
+            executable: Understudy.binary, arguments: ["--port", "\(requested)", "--data", data.path, "--config", configFile.path],
+            environment: environment)
         port = Int(server.url.split(separator: ":").last ?? "") ?? requested
     }
 
@@ -62,7 +68,9 @@ final class RunningCollector: @unchecked Sendable {
     /// Every file under the data directory, bytes and all.
     func storedBytes() throws -> [(String, Data)] {
         let files = FileManager.default.enumerator(at: data, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
-        return try files.filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }.map { ($0.path, try Data(contentsOf: $0)) }
+        return try files.filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }.map {
+            ($0.path, try Data(contentsOf: $0))
+        }
     }
 
     /// SIGKILL: no chance to finish anything.
@@ -90,8 +98,10 @@ struct Organisation {
     let officer: [String]
 
     /// `environment` is set for every command the contributor and the organisation's staff run.
-    init(policyExtra: String = "review-window: 0s", config: String = "", port: Int = 0, environment: [String: String] = [:],
-         collectorFolder: URL? = nil) throws {
+    init(
+        policyExtra: String = "review-window: 0s", config: String = "", port: Int = 0, environment: [String: String] = [:],
+        collectorFolder: URL? = nil
+    ) throws {
         me = Contributor(extraEnvironment: environment)
         policy = try me.signedPolicy(policyText(rules: "  - app: NoSuchApp\n    action: exclude", extra: policyExtra))
         let orgKey = URL(fileURLWithPath: policy).deletingLastPathComponent().appendingPathComponent("org.pub").path
@@ -152,8 +162,10 @@ struct Organisation {
     /// Records `seconds` of the synthetic load (no X server) under the policy; returns the vault.
     func recordSynthetic(seconds: Int, frames: Int = 5, frameBytes: Int = 65536) throws -> String {
         let vault = temporaryVault()
-        let recorded = try me.run(["record", "--vault", vault, "--policy", policy, "--for", "\(seconds)s", "--synthetic-events", "500",
-                                   "--synthetic-frames", "\(frames)", "--synthetic-frame-bytes", "\(frameBytes)"])
+        let recorded = try me.run([
+            "record", "--vault", vault, "--policy", policy, "--for", "\(seconds)s", "--synthetic-events", "500",
+            "--synthetic-frames", "\(frames)", "--synthetic-frame-bytes", "\(frameBytes)",
+        ])
         #expect(recorded.status == 0, "\(recorded.stderr)")
         return vault
     }
@@ -161,10 +173,14 @@ struct Organisation {
 
 @Suite("The collector, over real HTTP", .serialized)
 struct CollectorCommandTests {
-    @Test("Enrol, record under Xvfb, sync, and download exactly what was recorded; a repeat upload is held once; content is unreadable on the server's disk; a revoked device is refused")
+    @Test(
+        "Enrol, record under Xvfb, sync, and download exactly what was recorded; a repeat upload is held once; content is unreadable on the server's disk; a revoked device is refused"
+    )
     func enrolRecordSyncDownload() async throws {
         let org = try Organisation()
-        let me = org.me, collector = org.collector, admin = org.admin
+        let me = org.me
+        let collector = org.collector
+        let admin = org.admin
         let codeValue = try org.code()
         let enrolled = try me.run("enroll", "--server", collector.url, "--code", codeValue)
         #expect(enrolled.status == 0 && enrolled.stdout.contains("contributor alice"), "\(enrolled.stderr)")
@@ -212,7 +228,9 @@ struct CollectorCommandTests {
         #expect(collector.stop() == 0, "SIGTERM stops the collector cleanly")
     }
 
-    @Test("Erasure destroys the contributor's data key first: afterwards no byte under the server's storage holds that key or what they typed, a tombstone and an audit record remain, and their device is refused")
+    @Test(
+        "Erasure destroys the contributor's data key first: afterwards no byte under the server's storage holds that key or what they typed, a tombstone and an audit record remain, and their device is refused"
+    )
     func erasure() async throws {
         let org = try Organisation()
         try org.enrol()
@@ -227,7 +245,9 @@ struct CollectorCommandTests {
         let refusedWithoutYes = try org.me.run("held", "erase")
         #expect(refusedWithoutYes.status != 0 && refusedWithoutYes.stderr.contains("--yes"))
         let erased = try org.me.run("held", "erase", "--yes")
-        #expect(erased.status == 0 && erased.stdout.contains("Erased: 1 segment(s)") || erased.stdout.contains("segment(s) deleted"), "\(erased.stdout)\(erased.stderr)")
+        #expect(
+            erased.status == 0 && erased.stdout.contains("Erased: 1 segment(s)") || erased.stdout.contains("segment(s) deleted"),
+            "\(erased.stdout)\(erased.stderr)")
 
         let key = Data(hexString: wrapped)
         for (path, bytes) in try org.collector.storedBytes() {
@@ -256,9 +276,11 @@ struct CollectorCommandTests {
         #expect(org.collector.stop() == 0)
 
         let base = org.collector.data.deletingLastPathComponent()
-        let old = base.appendingPathComponent("old.kek"), new = base.appendingPathComponent("new.kek")
+        let old = base.appendingPathComponent("old.kek")
+        let new = base.appendingPathComponent("new.kek")
         try FileManager.default.copyItem(at: org.collector.kek, to: old)
-        let rotated = try org.me.run("rotate-kek", "--data", org.collector.data.path, "--kek-file", org.collector.kek.path, "--new-kek-file", new.path)
+        let rotated = try org.me.run(
+            "rotate-kek", "--data", org.collector.data.path, "--kek-file", org.collector.kek.path, "--new-kek-file", new.path)
         #expect(rotated.status == 0 && rotated.stdout.contains("Rewrapped 1 data key"), "\(rotated.stdout)\(rotated.stderr)")
 
         // The collector with the new key (in place of the old): the data opens.
@@ -278,7 +300,9 @@ struct CollectorCommandTests {
         _ = stale.stop()
     }
 
-    @Test("An exemption request goes out on sync; the privacy officer's approval comes back on the next sync as an exemption, a denial as a message; both audited; an approved period away from all capture stops capture within it")
+    @Test(
+        "An exemption request goes out on sync; the privacy officer's approval comes back on the next sync as an exemption, a denial as a message; both audited; an approved period away from all capture stops capture within it"
+    )
     func exemptionRequests() async throws {
         let org = try Organisation()
         try org.enrol()
@@ -302,7 +326,8 @@ struct CollectorCommandTests {
         #expect(try org.me.run(["admin", "exemptions", "approve", "alice", id(of: "XCalc")] + org.officer).status != 0, "decided once")
 
         let second = try org.me.run("sync", "--vault", vault)
-        #expect(second.stdout.contains("approved exempting app Gimp (fine)") && second.stdout.contains("denied exempting app XCalc"), "\(second.stdout)")
+        #expect(
+            second.stdout.contains("approved exempting app Gimp (fine)") && second.stdout.contains("denied exempting app XCalc"), "\(second.stdout)")
         let listed = try org.me.run("exempt", "list").stdout
         #expect(listed.contains("org-") && listed.contains("Gimp") && !listed.contains("request "), "\(listed)")
         let audit = try org.me.run("held", "audit").stdout
@@ -335,16 +360,83 @@ struct CollectorCommandTests {
         #expect(try org.collector.storedBytes().filter { $0.0.contains("/blobs/") && !$0.0.contains("/tmp/") }.isEmpty)
     }
 
-    @Test("With TLS configured the collector speaks only HTTPS: a device trusting the organisation's CA enrols and syncs over it, one that does not is refused, plain HTTP to it gets nowhere; plain HTTP off loopback is refused unless allowed")
+    @Test(
+        "GET /metrics gives an admin Prometheus text that Prometheus' own parser reads: requests by route and status with their latency, bytes ingested, segments stored, audit records, sweeper runs; anyone else is refused"
+    )
+    func metrics() async throws {
+        let org = try Organisation(policyExtra: "review-window: 0s", config: "sweep_interval: 1s\n")
+        try org.enrol()
+        let vault = try org.recordSynthetic(seconds: 1)
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        #expect(try org.me.run("sync", "--vault", vault).status == 0)
+        try await Task.sleep(for: .milliseconds(1500))  // a sweep or two
+        let url = URL(string: org.collector.url + "/metrics")!
+        let (_, anonymous) = try await URLSession.shared.data(from: url)
+        #expect((anonymous as? HTTPURLResponse)?.statusCode == 401)
+
+        var login = URLRequest(url: URL(string: org.collector.url + "/v1/login")!)
+        login.httpMethod = "POST"
+        login.httpBody = try APICoding.encode(
+            LoginRequest(
+                user: "admin",
+                key: String(contentsOfFile: org.collector.adminKey, encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let token = try APICoding.decode(LoginResponse.self, from: try await URLSession.shared.data(for: login).0).token
+        var scrape = URLRequest(url: url)
+        scrape.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (body, answer) = try await URLSession.shared.data(for: scrape)
+        #expect((answer as? HTTPURLResponse)?.statusCode == 200)
+        #expect((answer as? HTTPURLResponse)?.value(forHTTPHeaderField: "Content-Type")?.hasPrefix("text/plain") == true)
+
+        // Every family, its type, and the labels of the samples, as Prometheus reads them.
+        let parsed = try Python.run(
+            """
+            import json, sys
+            from prometheus_client.parser import text_string_to_metric_families
+            families = {f.name: {"type": f.type, "samples": [[s.name, s.labels, s.value] for s in f.samples]}
+                        for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+            print(json.dumps(families))
+            """, [try write(body)])
+        func family(_ name: String) -> JSONValue? { parsed[name] }
+        #expect(family("understudy_http_requests")?["type"]?.stringValue == "counter", "\(parsed.serialized.prefix(2000))")
+        let requests = family("understudy_http_requests")?["samples"]?.arrayValue ?? []
+        let uploads = requests.filter {
+            $0.arrayValue?[1]["route"]?.stringValue == "/v1/segments/{id}" && $0.arrayValue?[1]["status"]?.stringValue == "201"
+        }
+        #expect(uploads.count == 1 && (uploads.first?.arrayValue?[2].doubleValue ?? 0) >= 1, "an upload counted under its route pattern")
+        #expect(!requests.contains { ($0.arrayValue?[1]["route"]?.stringValue ?? "").contains("dev-") }, "no device or segment id in a label")
+        #expect(family("understudy_http_request_duration_seconds")?["type"]?.stringValue == "histogram")
+        #expect(family("understudy_collector_bytes_ingested")?["samples"]?.arrayValue?.first?.arrayValue?[2].doubleValue ?? 0 > 1000)
+        #expect(family("understudy_collector_segments_stored")?["samples"]?.arrayValue?.first?.arrayValue?[2].doubleValue ?? 0 >= 1)
+        #expect(family("understudy_collector_audit_records")?["type"]?.stringValue == "counter")
+        #expect(family("understudy_collector_sweeper_runs")?["samples"]?.arrayValue?.first?.arrayValue?[2].doubleValue ?? 0 >= 1)
+        // No one is named in metrics: neither the contributor nor their device.
+        let text = String(decoding: body, as: UTF8.self)
+        #expect(!text.contains("alice") && !text.contains("dev-"), "\(text.prefix(2000))")
+    }
+
+    /// `data` in a temporary file; returns its path.
+    private func write(_ data: Data) throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-metrics-\(UUID().uuidString).txt")
+        try data.write(to: file)
+        return file.path
+    }
+
+    @Test(
+        "With TLS configured the collector speaks only HTTPS: a device trusting the organisation's CA enrols and syncs over it, one that does not is refused, plain HTTP to it gets nowhere; plain HTTP off loopback is refused unless allowed"
+    )
     func tls() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let cert = folder.appendingPathComponent("cert.pem").path, key = folder.appendingPathComponent("key.pem").path
+        let cert = folder.appendingPathComponent("cert.pem").path
+        let key = folder.appendingPathComponent("key.pem").path
         let openssl = Process()
         openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        openssl.arguments = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-                             "-subj", "/CN=collector.test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", cert]
+        openssl.arguments = [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+            "-subj", "/CN=collector.test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", cert,
+        ]
         openssl.standardError = FileHandle.nullDevice
         try openssl.run()
         openssl.waitUntilExit()
@@ -364,7 +456,8 @@ struct CollectorCommandTests {
         stranger.extraEnvironment = [:]
         let untrusted = try stranger.run("held", "list")
         #expect(untrusted.status != 0 && untrusted.stderr.contains("cannot reach the server"), "\(untrusted.stderr)")
-        let plain = try stranger.run("enroll", "--server", org.collector.url.replacingOccurrences(of: "https://", with: "http://"), "--code", try org.code(for: "bob"))
+        let plain = try stranger.run(
+            "enroll", "--server", org.collector.url.replacingOccurrences(of: "https://", with: "http://"), "--code", try org.code(for: "bob"))
         #expect(plain.status != 0, "\(plain.stdout)")
 
         // Off loopback, plain HTTP is refused at start, unless the config allows it.
@@ -375,11 +468,15 @@ struct CollectorCommandTests {
         #expect(allowed.url.hasPrefix("http://0.0.0.0:") && allowed.stop() == 0)
     }
 
-    @Test("Enrolment trusts the organisation's policy key; a narrower policy published later applies on the device after sync without asking, and the server takes segments under it on the earlier consent; a wider one waits for consent")
+    @Test(
+        "Enrolment trusts the organisation's policy key; a narrower policy published later applies on the device after sync without asking, and the server takes segments under it on the earlier consent; a wider one waits for consent"
+    )
     func narrowerPolicyApplies() async throws {
         let org = try Organisation()
         let enrolled = try org.me.run("enroll", "--server", org.collector.url, "--code", try org.code())
-        #expect(enrolled.status == 0 && enrolled.stdout.contains("Trusting your organisation's policy signing key"), "\(enrolled.stdout)\(enrolled.stderr)")
+        #expect(
+            enrolled.status == 0 && enrolled.stdout.contains("Trusting your organisation's policy signing key"),
+            "\(enrolled.stdout)\(enrolled.stderr)")
         let folder = URL(fileURLWithPath: org.policy).deletingLastPathComponent()
         func publish(_ name: String, rules: String, version: Int) throws -> String {
             let file = folder.appendingPathComponent(name).path
@@ -415,7 +512,9 @@ struct CollectorCommandTests {
         #expect(refused.status != 0 && refused.stderr.contains("consent is needed"), "\(refused.stderr)")
     }
 
-    @Test("A reviewer sees steps only under a pseudonym and judges one bad; a scientist's export from the collector names no contributor, holds the steps reviewed, then leaves out the episode judged bad; the contributor sees both in their audit records")
+    @Test(
+        "A reviewer sees steps only under a pseudonym and judges one bad; a scientist's export from the collector names no contributor, holds the steps reviewed, then leaves out the episode judged bad; the contributor sees both in their audit records"
+    )
     func reviewAndScientistExport() async throws {
         let org = try Organisation()
         try org.enrol()
@@ -429,7 +528,8 @@ struct CollectorCommandTests {
             try Data(key.stdout.utf8).write(to: file)
             staff[name] = ["--server", org.collector.url, "--user", name, "--key-file", file.path]
         }
-        let rita = staff["rita"] ?? [], sam = staff["sam"] ?? []
+        let rita = staff["rita"] ?? []
+        let sam = staff["sam"] ?? []
 
         // The reviewer's list names the contributor by pseudonym only.
         let listed = try org.me.run(["admin", "review", "list", "--json"] + rita)
@@ -440,7 +540,9 @@ struct CollectorCommandTests {
         #expect(pseudonym.hasPrefix("p-") && Set(segments.compactMap { $0["contributor"]?.stringValue }) == [pseudonym])
         let segment = try #require(segments.first(where: { $0["bytes"]?.intValue ?? 0 > 0 })?["id"]?.stringValue)
         // Segments go by a handle of their own: the ids the contributor (and the audit log) know stay out of staff's sight.
-        let ids = try org.me.run("held", "list", "--json").stdout.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8))["id"]?.stringValue }
+        let ids = try org.me.run("held", "list", "--json").stdout.split(separator: "\n").compactMap {
+            try? JSONValue.parse(Data($0.utf8))["id"]?.stringValue
+        }
         #expect(!ids.isEmpty && Set(ids).isDisjoint(with: segments.compactMap { $0["id"]?.stringValue }), "\(ids)")
 
         // Opening a segment lists its steps by t_ns and writes pages showing them.
@@ -478,7 +580,8 @@ struct CollectorCommandTests {
         }
         let offsets = stepLines.split(separator: "\n").compactMap { line -> Double? in
             guard let step = try? JSONValue.parse(Data(line.utf8)), let t = step["t_ns"]?.intValue,
-                  let wall = step["wall"]?.stringValue.flatMap(RFC3339.date(from:)), let real = realWall[t] else { return nil }
+                let wall = step["wall"]?.stringValue.flatMap(RFC3339.date(from:)), let real = realWall[t]
+            else { return nil }
             return real.timeIntervalSince(wall)
         }
         #expect(!offsets.isEmpty && (offsets.min() ?? 0) >= 365 * 86_400 && (offsets.max() ?? 0) - (offsets.min() ?? 0) < 2, "\(offsets)")
@@ -497,7 +600,9 @@ struct CollectorCommandTests {
         let rejected = try org.me.run(["export", "--format", "jsonl", "--out", org.me.config.appendingPathComponent("export-3").path] + rita)
         #expect(rejected.status != 0 && rejected.stderr.contains("forbidden"), "a reviewer does not export: \(rejected.stderr)")
         let audit = try org.me.run("held", "audit").stdout
-        for action in ["segment_reviewed", "steps_reviewed", "segment_exported"] { #expect(audit.contains("\"\(action)\""), "\(action) is not in \(audit)") }
+        for action in ["segment_reviewed", "steps_reviewed", "segment_exported"] {
+            #expect(audit.contains("\"\(action)\""), "\(action) is not in \(audit)")
+        }
 
         // Once the contributor is erased, the scientist learns which of their exports hold the data.
         #expect(try org.me.run(["admin", "erasures", "--check", first.path] + sam).status == 0, "nobody is erased yet")
@@ -512,9 +617,12 @@ struct CollectorCommandTests {
 extension Python {
     /// One value of a query on an SQLite file, through Python's sqlite3.
     static func sqlite(_ path: String, _ query: String) throws -> String {
-        let process = Process(), out = Pipe()
+        let process = Process()
+        let out = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])", path, query]
+        process.arguments = [
+            "python3", "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])", path, query,
+        ]
         process.standardOutput = out
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()

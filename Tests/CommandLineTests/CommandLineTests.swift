@@ -1,8 +1,8 @@
 import Foundation
+import TestSupport
 import Testing
 import UnderstudyModel
 import Vault
-import TestSupport
 
 /// Runs the `understudy` binary built next to the tests, as a user would.
 struct Understudy {
@@ -37,7 +37,8 @@ struct Understudy {
         var environment = environment ?? ProcessInfo.processInfo.environment
         environment["XDG_CONFIG_HOME"] = environment["XDG_CONFIG_HOME"] ?? configHome.path
         process.environment = environment
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -49,7 +50,8 @@ struct Understudy {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     static func run(_ arguments: String..., environment: [String: String]? = nil) throws -> Result {
@@ -90,8 +92,9 @@ struct CommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: vault))
     }
 
-    @Test("record shows in status while it runs, stops on SIGINT with everything flushed, and log --json prints the contract",
-          arguments: [SIGINT, SIGTERM])
+    @Test(
+        "record shows in status while it runs, stops on SIGINT with everything flushed, and log --json prints the contract",
+        arguments: [SIGINT, SIGTERM])
     func recordLogStatus(signal: Int32) async throws {
         let x = try XSession()
         try x.startApps()
@@ -114,11 +117,12 @@ struct CommandLineTests {
         let events = try log.stdout.split(separator: "\n").map { try Event(json: try JSONValue.parse(Data($0.utf8))) }
         #expect(events.map(\.seq) == Array(0..<Int64(events.count)))
         let input = events.map(\.body).filter { ["pointer.move", "pointer.down", "pointer.up", "key.down"].contains($0.kind) }
-        #expect(input == [
-            .pointerMove(x: 200, y: 200), .pointerDown(x: 200, y: 200, button: .left), .pointerUp(x: 200, y: 200, button: .left),
-            .keyDown(key: "h", keycode: 43, mods: [], text: "h"), .keyDown(key: "i", keycode: 31, mods: [], text: "i"),
-            .pointerMove(x: 250, y: 260),
-        ])
+        #expect(
+            input == [
+                .pointerMove(x: 200, y: 200), .pointerDown(x: 200, y: 200, button: .left), .pointerUp(x: 200, y: 200, button: .left),
+                .keyDown(key: "h", keycode: 43, mods: [], text: "h"), .keyDown(key: "i", keycode: 31, mods: [], text: "i"),
+                .pointerMove(x: 250, y: 260),
+            ])
         #expect(events.contains { $0.kind == "frame" })
         let idle = try JSONValue.parse(Data(try Understudy.run("status", "--vault", vault, "--json").stdout.utf8))
         #expect(idle["state"]?.stringValue == "idle")

@@ -1,9 +1,9 @@
 import Capture
 import Foundation
+import TestSupport
 import Testing
 import UnderstudyModel
 import Vault
-import TestSupport
 
 /// A contributor's own config folder (keys, consent, exemptions, trusted policy keys), so a
 /// test's consent or exemption never leaks into another test.
@@ -48,7 +48,7 @@ struct Contributor {
 
     func waitUntilRecording(_ vault: String, _ recorder: (Process, Pipe, Pipe)) async throws {
         try await waitForRecorder(vault, process: recorder.0)
-        try await Task.sleep(for: .milliseconds(300)) // the first frame and focus event
+        try await Task.sleep(for: .milliseconds(300))  // the first frame and focus event
     }
 }
 
@@ -108,7 +108,7 @@ func policyText(rules: String, extra: String = "") -> String {
 
 /// The typed text of a session, from `understudy log --json`.
 func typed(_ events: [Event]) -> String {
-    events.compactMap { if case let .keyDown(_, _, _, text) = $0.body { text } else { nil } }.joined()
+    events.compactMap { if case .keyDown(_, _, _, let text) = $0.body { text } else { nil } }.joined()
 }
 
 func logEvents(_ contributor: Contributor, _ vault: String) throws -> [Event] {
@@ -117,7 +117,9 @@ func logEvents(_ contributor: Contributor, _ vault: String) throws -> [Event] {
 
 @Suite("Contributor control on a real X server", .serialized)
 struct ControlTests {
-    @Test("Typing into an excluded app stores no key, focus or frame, only a gap; its window is blanked in every frame, focused or not, and the window beside it is not")
+    @Test(
+        "Typing into an excluded app stores no key, focus or frame, only a gap; its window is blanked in every frame, focused or not, and the window beside it is not"
+    )
     func excludedApp() async throws {
         let x = try XSession()
         try x.startApps()
@@ -127,16 +129,19 @@ struct ControlTests {
         defer { try? FileManager.default.removeItem(atPath: vault) }
         let recorder = try me.start(["record", "--display", x.display, "--vault", vault, "--policy", policy])
         try await me.waitUntilRecording(vault, recorder)
-        let term = try x.window(class: "UnderstudyTerm"), calc = try x.window(class: "XCalc")
-        try x.xdotool("windowactivate --sync \(term)\ntype ab\nsleep 0.6\nwindowactivate --sync \(calc)\ntype 12\nsleep 0.6\nwindowactivate --sync \(term)\ntype cd\nsleep 0.8")
+        let term = try x.window(class: "UnderstudyTerm")
+        let calc = try x.window(class: "XCalc")
+        try x.xdotool(
+            "windowactivate --sync \(term)\ntype ab\nsleep 0.6\nwindowactivate --sync \(calc)\ntype 12\nsleep 0.6\nwindowactivate --sync \(term)\ntype cd\nsleep 0.8"
+        )
         kill(recorder.0.processIdentifier, SIGINT)
         #expect(Understudy.finish(recorder).status == 0)
 
         let events = try logEvents(me, vault)
         #expect(typed(events) == "abcd")
-        let gaps = events.compactMap { e -> (UInt64, UInt64)? in if case let .gap(.excludedApp, from, to) = e.body { (from, to) } else { nil } }
+        let gaps = events.compactMap { e -> (UInt64, UInt64)? in if case .gap(.excludedApp, let from, let to) = e.body { (from, to) } else { nil } }
         #expect(gaps.count == 1)
-        #expect(!events.contains { if case let .focus(w) = $0.body { w.app == "XCalc" } else { false } })
+        #expect(!events.contains { if case .focus(let w) = $0.body { w.app == "XCalc" } else { false } })
         if let (from, to) = gaps.first {
             #expect(!events.contains { $0.tNs > from && $0.tNs < to && $0.kind != "gap" }, "something was stored while XCalc had focus")
         }
@@ -146,14 +151,17 @@ struct ControlTests {
         let geometry = { (window: String) throws -> [Int] in
             let info = try x.output("xwininfo", "-id", window)
             func value(_ label: String) -> Int {
-                info.split(separator: "\n").first { $0.contains(label) }.flatMap { Int($0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) } ?? 0
+                info.split(separator: "\n").first { $0.contains(label) }.flatMap {
+                    Int($0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces))
+                } ?? 0
             }
             return [value("Absolute upper-left X"), value("Absolute upper-left Y"), value("Width"), value("Height")]
         }
-        let calcRect = try geometry(calc), termRect = try geometry(term)
+        let calcRect = try geometry(calc)
+        let termRect = try geometry(term)
         let opened = try me.openVault(vault)
         let session = try #require(try opened.sessions().first)
-        let frames = events.compactMap { e -> String? in if case let .frame(hash, _, _, _) = e.body { hash } else { nil } }
+        let frames = events.compactMap { e -> String? in if case .frame(let hash, _, _, _) = e.body { hash } else { nil } }
         #expect(frames.count >= 2)
         for hash in frames {
             let (segment, manifest) = try #require(try opened.frame(session: session.id, hash: hash))
@@ -192,7 +200,10 @@ struct ControlTests {
 
         #expect(typed(events) == "abcd")
         let pause = try #require(events.first { $0.kind == "pause" })
-        guard case let .pause(until?, .user) = pause.body else { Issue.record("\(pause)"); return }
+        guard case .pause(let until?, .user) = pause.body else {
+            Issue.record("\(pause)")
+            return
+        }
         #expect(abs(until.timeIntervalSince(pause.wall) - 1800) < 1)
         #expect(events.contains { $0.kind == "resume" && $0.tNs > pause.tNs })
         #expect(try me.run("pause", "--vault", vault).stderr.contains("no recorder is running"))
@@ -216,11 +227,14 @@ struct ControlTests {
 
 @Suite("Typed text is redacted before storage", .serialized)
 struct TypedRedactionTests {
-    @Test("A card number, an email and an AWS key typed in a real terminal leave no trace in the log, only redacted events; so does a password typed after sudo")
+    @Test(
+        "A card number, an email and an AWS key typed in a real terminal leave no trace in the log, only redacted events; so does a password typed after sudo"
+    )
     func typedSecrets() async throws {
         let session = try await TypingSession()
         let planted = ["4111 1111 1111 1111", "jane.doe@example.org", "AKIAIOSFODNN7EXAMPLE", "Wh1sper-Quiet-77"]
-        try session.x.xdotool("""
+        try session.x.xdotool(
+            """
             type --delay 20 "card \(planted[0]) mail \(planted[1]) key \(planted[2])"
             key Return
             sleep 0.3
@@ -235,15 +249,15 @@ struct TypedRedactionTests {
             sleep 2
             """)
         let events = try session.stop()
-        let log = events.map(\.json.serialized).joined(separator: "\n") // exactly `understudy log --json`
+        let log = events.map(\.json.serialized).joined(separator: "\n")  // exactly `understudy log --json`
         #expect(typed(events).hasPrefix("abcard  mail  key sudo truedone"), "\(typed(events))")
-        let redacted = events.compactMap { e -> RedactionKind? in if case let .redacted(what, _) = e.body { what } else { nil } }
+        let redacted = events.compactMap { e -> RedactionKind? in if case .redacted(let what, _) = e.body { what } else { nil } }
         #expect(redacted == [.creditCard, .email, .secret, .password])
         // No planted value anywhere in the log, and no run of its digits or letters in anything
         // typed: key names and text, in order (hashes and times elsewhere in the log hold digit runs by chance).
         let keys = events.compactMap { e -> String? in
             switch e.body {
-            case let .keyDown(key, _, _, text): text ?? (key.count == 1 ? key : " ")
+            case .keyDown(let key, _, _, let text): text ?? (key.count == 1 ? key : " ")
             default: nil
             }
         }.joined()
@@ -260,7 +274,7 @@ struct TypedRedactionTests {
 /// `done` says the frame wanted has arrived.
 func newestFrame(_ me: Contributor, _ vault: String, out: String, until done: (Understudy.Result) -> Bool) async throws -> Understudy.Result {
     func ask() throws -> Understudy.Result {
-        try? FileManager.default.removeItem(atPath: out) // what is left is the answer's own
+        try? FileManager.default.removeItem(atPath: out)  // what is left is the answer's own
         return try me.run("vault", "frame", "--vault", vault, "--out", out, "--json")
     }
     var result = try ask()
@@ -281,9 +295,11 @@ struct ImageRedactionTests {
         sleep 2
         """
 
-    private func array(_ value: JSONValue?) -> [JSONValue] { if case let .array(items)? = value { items } else { [] } }
+    private func array(_ value: JSONValue?) -> [JSONValue] { if case .array(let items)? = value { items } else { [] } }
 
-    @Test("A frame the recorder stores of a screen showing a planted email and card has their words filled and records the boxes; its other words are still readable by OCR")
+    @Test(
+        "A frame the recorder stores of a screen showing a planted email and card has their words filled and records the boxes; its other words are still readable by OCR"
+    )
     func storedFrame() async throws {
         let session = try await TypingSession()
         try session.x.xdotool(Self.plantedScreen)
@@ -299,7 +315,8 @@ struct ImageRedactionTests {
         #expect(kinds == ["email", "credit_card"], "\(stored.stdout)")
 
         // Reading the stored frame again: the values are gone, everything around them is not.
-        let again = try JSONValue.parse(Data(try me.run("redact-image", frame, me.config.appendingPathComponent("again.png").path, "--json").stdout.utf8))
+        let again = try JSONValue.parse(
+            Data(try me.run("redact-image", frame, me.config.appendingPathComponent("again.png").path, "--json").stdout.utf8))
         #expect(array(again["boxes"]).isEmpty, "OCR still finds something to redact in the stored frame: \(again.serialized)")
         let lines = array(again["lines"]).compactMap(\.stringValue).joined(separator: "\n")
         #expect(!lines.contains("@") && !lines.contains("4111") && !lines.contains("jane"), "\(lines)")
@@ -312,7 +329,8 @@ struct ImageRedactionTests {
         let session = try await TypingSession(policy: policyText(rules: "  - app: NoSuchApp\n    action: exclude", extra: "redaction: []"))
         try session.x.xdotool(Self.plantedScreen)
         let me = session.me
-        let frame = me.config.appendingPathComponent("frame.png").path, redacted = me.config.appendingPathComponent("redacted.png").path
+        let frame = me.config.appendingPathComponent("frame.png").path
+        let redacted = me.config.appendingPathComponent("redacted.png").path
         #expect(try me.run("vault", "frame", "--vault", session.vault, "--out", frame).status == 0)
         _ = try session.stop()
 
@@ -324,7 +342,8 @@ struct ImageRedactionTests {
         let before = array(answer["lines"]).compactMap(\.stringValue)
         #expect(before.contains { $0.contains("quarterly report") }, "OCR must read the planted screen: \(before)")
 
-        let second = try JSONValue.parse(Data(try me.run("redact-image", redacted, me.config.appendingPathComponent("again.png").path, "--json").stdout.utf8))
+        let second = try JSONValue.parse(
+            Data(try me.run("redact-image", redacted, me.config.appendingPathComponent("again.png").path, "--json").stdout.utf8))
         let after = array(second["lines"]).compactMap(\.stringValue).joined(separator: "\n")
         #expect(!after.contains("@") && !after.contains("4111") && !after.contains("jane"), "\(after)")
         #expect(after.contains("hello world") && after.contains("quarterly report") && after.contains("invoice 4411"), "\(after)")
@@ -343,7 +362,7 @@ struct ImageRedactionTests {
         #expect(newest.status != 0)
         #expect(newest.stderr.contains("withheld (credit_card)"), "\(newest.stderr)")
         #expect(!FileManager.default.fileExists(atPath: frame))
-        let frames = events.compactMap { e -> String? in if case let .frame(hash, _, _, _) = e.body { hash } else { nil } }
+        let frames = events.compactMap { e -> String? in if case .frame(let hash, _, _, _) = e.body { hash } else { nil } }
         #expect(frames.count >= 2)
         // The frame before the card was typed is stored, with the email filled.
         let first = try me.run("vault", "frame", "--vault", session.vault, "--hash", frames[0], "--out", frame, "--json")
@@ -379,16 +398,19 @@ struct PolicyCommandTests {
         }
         #expect(try record(policy).status == 0)
 
-        try Data((base + "retention: 5d\n").utf8).write(to: URL(fileURLWithPath: policy)) // changed after signing
+        try Data((base + "retention: 5d\n").utf8).write(to: URL(fileURLWithPath: policy))  // changed after signing
         let tampered = try record(policy)
         #expect(tampered.status != 0 && tampered.stderr.contains("does not match its signature"))
         #expect(try record(policy, "--unsigned-policy").status == 0, "development override")
 
         let wider = try me.signedPolicy(base + "retention: 30d\n", consent: false)
         let refused = try record(wider)
-        #expect(refused.status != 0 && refused.stderr.contains("consent is needed") && refused.stderr.contains("data is kept longer (30d instead of 7d)"))
+        #expect(
+            refused.status != 0 && refused.stderr.contains("consent is needed") && refused.stderr.contains("data is kept longer (30d instead of 7d)"))
 
-        let narrower = try me.signedPolicy(base.replacingOccurrences(of: "action: exclude", with: "action: exclude\n  - category: social\n    action: exclude") + "retention: 3d\n", consent: false)
+        let narrower = try me.signedPolicy(
+            base.replacingOccurrences(of: "action: exclude", with: "action: exclude\n  - category: social\n    action: exclude") + "retention: 3d\n",
+            consent: false)
         #expect(try record(narrower).status == 0)
         let sessions = try me.openVault(vault).sessions()
         let checked = try me.run("policy", "check", narrower).stdout

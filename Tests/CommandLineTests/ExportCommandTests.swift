@@ -1,8 +1,8 @@
 import Foundation
+import TestSupport
 import Testing
 import UnderstudyModel
 import Vault
-import TestSupport
 
 /// The Python that tests load exports with: `scripts/setup.sh` (run by `make test`) makes it.
 enum Python {
@@ -14,7 +14,9 @@ enum Python {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw CommandFailureForTests("no \(executable.path): run scripts/setup.sh (make test does) to install webdataset and datasets")
         }
-        let process = Process(), out = Pipe(), err = Pipe()
+        let process = Process()
+        let out = Pipe()
+        let err = Pipe()
         process.executableURL = executable
         process.arguments = ["-c", code] + arguments
         var environment = ProcessInfo.processInfo.environment
@@ -24,9 +26,12 @@ enum Python {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CommandFailureForTests("python failed: \(String(decoding: stderr, as: UTF8.self).suffix(3000))") }
+        guard process.terminationStatus == 0 else {
+            throw CommandFailureForTests("python failed: \(String(decoding: stderr, as: UTF8.self).suffix(3000))")
+        }
         return try JSONValue.parse(stdout)
     }
 }
@@ -52,16 +57,19 @@ private let loadShards = """
 
 @Suite("Episodes, exports and replay of real recordings", .serialized)
 struct ExportCommandTests {
-    @Test("A session with task markers becomes episodes; its exports load in Python (webdataset and datasets) with the episode's samples, keys and actions")
+    @Test(
+        "A session with task markers becomes episodes; its exports load in Python (webdataset and datasets) with the episode's samples, keys and actions"
+    )
     func exportsLoadInPython() async throws {
-        let session = try await TypingSession() // "ab" typed first: an episode without markers
+        let session = try await TypingSession()  // "ab" typed first: an episode without markers
         let vault = session.vault
         defer { try? FileManager.default.removeItem(atPath: vault) }
         let started = try session.me.run("task", "start", "Add 12 and 3, then note it for ana@example.com", "--vault", vault)
         #expect(started.stdout.contains("Task started: Add 12 and 3, then note it for [EMAIL]"), "\(started.stderr)")
         let again = try session.me.run("task", "start", "Another", "--vault", vault)
         #expect(again.status != 0 && again.stderr.contains("A task is already open"))
-        try session.x.xdotool("""
+        try session.x.xdotool(
+            """
             mousemove 1200 200
             click 1
             sleep 0.6
@@ -78,7 +86,9 @@ struct ExportCommandTests {
         try await Task.sleep(for: .milliseconds(600))
         _ = try session.stop(keepVault: true)
 
-        let listed = try session.me.run("episodes", "--vault", vault, "--json").stdout.split(separator: "\n").map { try JSONValue.parse(Data($0.utf8)) }
+        let listed = try session.me.run("episodes", "--vault", vault, "--json").stdout.split(separator: "\n").map {
+            try JSONValue.parse(Data($0.utf8))
+        }
         guard let task = listed.first(where: { $0["outcome"]?.stringValue == "done" }), let id = task["id"]?.stringValue else {
             Issue.record("no marked episode in \(listed)")
             return
@@ -92,11 +102,14 @@ struct ExportCommandTests {
         defer { try? FileManager.default.removeItem(atPath: jsonl) }
         let exported = try session.me.run("export", "--vault", vault, "--format", "jsonl", "--out", jsonl, "--episode", id)
         #expect(exported.status == 0, "\(exported.stderr)")
-        let steps = try String(contentsOfFile: "\(jsonl)/\(id)/steps.jsonl", encoding: .utf8).split(separator: "\n").map { try JSONValue.parse(Data($0.utf8)) }
-        #expect(steps.map { $0["pyautogui"]?.stringValue ?? "" } == [
-            "pyautogui.click(x=1200, y=200)", "pyautogui.write(\"12+3=\")", "pyautogui.click(x=300, y=300)",
-            "pyautogui.write(\"sum 15\")", "pyautogui.press(\"enter\")", "pass  # done",
-        ])
+        let steps = try String(contentsOfFile: "\(jsonl)/\(id)/steps.jsonl", encoding: .utf8).split(separator: "\n").map {
+            try JSONValue.parse(Data($0.utf8))
+        }
+        #expect(
+            steps.map { $0["pyautogui"]?.stringValue ?? "" } == [
+                "pyautogui.click(x=1200, y=200)", "pyautogui.write(\"12+3=\")", "pyautogui.click(x=300, y=300)",
+                "pyautogui.write(\"sum 15\")", "pyautogui.press(\"enter\")", "pass  # done",
+            ])
         for step in steps { #expect(step["observation"]?.stringValue?.hasPrefix("frames/") == true, "\(step)") }
 
         // webdataset: both loaders see one sample per step, keyed {episode}/{step:05d}, with the actions.
@@ -146,8 +159,11 @@ struct ExportCommandTests {
         let me = Contributor()
         let path = temporaryVault()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        _ = try Vault(at: URL(fileURLWithPath: path), create: true, keyStore: KeyFileStore(directory: me.config.appendingPathComponent("understudy/keys")))
-        for arguments in [["episodes"], ["export", "--format", "jsonl", "--out", temporaryVault()], ["replay", "--episode", "x-001", "--display", ":987"]] {
+        _ = try Vault(
+            at: URL(fileURLWithPath: path), create: true, keyStore: KeyFileStore(directory: me.config.appendingPathComponent("understudy/keys")))
+        for arguments in [
+            ["episodes"], ["export", "--format", "jsonl", "--out", temporaryVault()], ["replay", "--episode", "x-001", "--display", ":987"],
+        ] {
             let result = try me.run(arguments + ["--vault", path])
             #expect(result.status != 0)
             #expect(result.stderr == "Error: the vault holds no recorded session yet (record one with `understudy record`)\n", "\(arguments)")
@@ -165,7 +181,8 @@ struct ExportCommandTests {
         let recorder = try me.start(["record", "--display", first.display, "--vault", vault])
         try await me.waitUntilRecording(vault, recorder)
         // xcalc computes, the terminal (running cat) echoes: both deterministic.
-        try first.xdotool("""
+        try first.xdotool(
+            """
             mousemove 1200 200
             click 1
             sleep 0.5
@@ -197,8 +214,9 @@ struct ExportCommandTests {
         let second = try XSession()
         defer { second.killServer() }
         try second.startApps()
-        let replay = try me.run("replay", "--vault", vault, "--episode", id, "--display", second.display, "--json",
-                                "--screenshot", "\(out)/replayed.png")
+        let replay = try me.run(
+            "replay", "--vault", vault, "--episode", id, "--display", second.display, "--json",
+            "--screenshot", "\(out)/replayed.png")
         #expect(replay.status == 0, "\(replay.stderr)")
         let outcome = try JSONValue.parse(Data(replay.stdout.utf8))
         #expect(outcome["pixels"]?.intValue == Int64(1920 * 1080))
@@ -208,7 +226,8 @@ struct ExportCommandTests {
         defer { third.killServer() }
         try third.startApps()
         try third.xdotool("windowactivate --sync \(try third.window(class: "UnderstudyTerm"))\ntype --delay 50 zzz\nkey Return\nsleep 0.3")
-        let skewed = try JSONValue.parse(Data(try me.run("replay", "--vault", vault, "--episode", id, "--display", third.display, "--json").stdout.utf8))
+        let skewed = try JSONValue.parse(
+            Data(try me.run("replay", "--vault", vault, "--episode", id, "--display", third.display, "--json").stdout.utf8))
         #expect(skewed["differing_pixels"]?.intValue ?? 0 > 0)
     }
 }

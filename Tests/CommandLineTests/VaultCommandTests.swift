@@ -17,8 +17,11 @@ func waitForRecorder(_ vault: String, process: Process) async throws {
 
 /// Starts a recorder fed by the synthetic load: `eventsPerSecond` events and 20 frames of 64 KB a second.
 func startSynthetic(_ vault: String, eventsPerSecond: Int = 2000, frames: Int = 20, extra: [String] = []) async throws -> (Process, Pipe, Pipe) {
-    let started = try Understudy.start(["record", "--vault", vault, "--synthetic-events", "\(eventsPerSecond)",
-                                        "--synthetic-frames", "\(frames)", "--synthetic-frame-bytes", "65536"] + extra)
+    let started = try Understudy.start(
+        [
+            "record", "--vault", vault, "--synthetic-events", "\(eventsPerSecond)",
+            "--synthetic-frames", "\(frames)", "--synthetic-frame-bytes", "65536",
+        ] + extra)
     try await waitForRecorder(vault, process: started.0)
     return started
 }
@@ -62,7 +65,9 @@ struct VaultCommandTests {
             }
             let newest = events.last?.wall ?? session.startedAt
             worstLoss = max(worstLoss, killedAt.timeIntervalSince(newest))
-            #expect(newest >= killedAt.addingTimeInterval(-Self.maxLoss), "round \(round): the newest event is \(killedAt.timeIntervalSince(newest)) s older than the kill")
+            #expect(
+                newest >= killedAt.addingTimeInterval(-Self.maxLoss),
+                "round \(round): the newest event is \(killedAt.timeIntervalSince(newest)) s older than the kill")
             let frames = try opened.segments(session: session.id).reduce(0) { $0 + $1.frames }
             #expect(frames > 0 || killedAt.timeIntervalSince(session.startedAt) < 1, "round \(round): no frames stored")
         }
@@ -208,8 +213,11 @@ struct VaultCommandTests {
 
         let sqlite = Process()
         sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        sqlite.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO grdb_migrations VALUES ('v99: future')\"); c.commit()",
-                            URL(fileURLWithPath: vault).appendingPathComponent("vault.sqlite").path]
+        sqlite.arguments = [
+            "python3", "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO grdb_migrations VALUES ('v99: future')\"); c.commit()",
+            URL(fileURLWithPath: vault).appendingPathComponent("vault.sqlite").path,
+        ]
         try sqlite.run()
         sqlite.waitUntilExit()
         let newer = try Understudy.run("vault", "check", "--vault", vault)

@@ -15,11 +15,12 @@ struct ActionCompilerTests {
         s.click(400, 300, at: 2000)
         s.click(400, 300, at: 2200, button: .right)
         s.click(400, 300, at: 3000)
-        #expect(s.actions == [
-            .click(x: 100, y: 100, button: .left, clicks: 3), .click(x: 100, y: 100, button: .left, clicks: 1),
-            .click(x: 400, y: 300, button: .left, clicks: 1), .click(x: 400, y: 300, button: .right, clicks: 1),
-            .click(x: 400, y: 300, button: .left, clicks: 1), .done,
-        ])
+        #expect(
+            s.actions == [
+                .click(x: 100, y: 100, button: .left, clicks: 3), .click(x: 100, y: 100, button: .left, clicks: 1),
+                .click(x: 400, y: 300, button: .left, clicks: 1), .click(x: 400, y: 300, button: .right, clicks: 1),
+                .click(x: 400, y: 300, button: .left, clicks: 1), .done,
+            ])
     }
 
     @Test("Moving past the threshold while pressed is a drag from the press to the release; the motion leading to a step and during it is its path")
@@ -34,7 +35,8 @@ struct ActionCompilerTests {
         s.at(900, .pointerMove(x: 203, y: 92))
         s.click(203, 92, at: 1000)
         let steps = ActionCompiler().compile(s.events)
-        #expect(steps.map(\.action) == [.drag(from: [50, 40], to: [200, 90], button: .left), .click(x: 203, y: 92, button: .left, clicks: 1), .done])
+        #expect(
+            steps.map(\.action) == [.drag(from: [50, 40], to: [200, 90], button: .left), .click(x: 203, y: 92, button: .left, clicks: 1), .done])
         #expect(steps[0].path.map { [$0[0], $0[1]] } == [[10, 10], [50, 40], [80, 40], [200, 90]])
         #expect(steps[1].path.map { [$0[0], $0[1]] } == [[203, 92]])
         #expect(steps[0].startNs == 40_000_000 && steps[0].endNs == 200_000_000)
@@ -47,7 +49,8 @@ struct ActionCompilerTests {
         s.at(600, .scroll(x: 302, y: 301, dx: 0, dy: -1))
         s.at(2000, .scroll(x: 300, y: 300, dx: 1, dy: 0))
         s.at(2100, .scroll(x: 900, y: 300, dx: 0, dy: 2))
-        #expect(s.actions == [.scroll(x: 300, y: 300, dx: 0, dy: 4), .scroll(x: 300, y: 300, dx: 1, dy: 0), .scroll(x: 900, y: 300, dx: 0, dy: 2), .done])
+        #expect(
+            s.actions == [.scroll(x: 300, y: 300, dx: 0, dy: 4), .scroll(x: 300, y: 300, dx: 1, dy: 0), .scroll(x: 900, y: 300, dx: 0, dy: 2), .done])
     }
 
     @Test("Typing is one type action with the text produced: BackSpace inside the run corrects it, a redacted value shows its kind")
@@ -73,8 +76,11 @@ struct ActionCompilerTests {
         s.key("t", at: 300, mods: [.ctrl, .shift])
         s.key("F5", at: 400)
         s.key("Tab", at: 500, mods: [.alt])
-        #expect(s.actions == [.hotkey(keys: ["ctrl", "c"]), .type(text: "T"), .hotkey(keys: ["shift", "ctrl", "t"]), .key("f5"),
-                              .hotkey(keys: ["alt", "tab"]), .done])
+        #expect(
+            s.actions == [
+                .hotkey(keys: ["ctrl", "c"]), .type(text: "T"), .hotkey(keys: ["shift", "ctrl", "t"]), .key("f5"),
+                .hotkey(keys: ["alt", "tab"]), .done,
+            ])
     }
 
     @Test("Input stopping for the idle threshold becomes a wait; typing after a focus change is a new run")
@@ -103,7 +109,9 @@ struct ActionCompilerTests {
 
 @Suite("Observations")
 struct ObservationTests {
-    @Test("Each step's observation is the last frame strictly before its first input, however old while capture ran; none before, a pause since, or past the age limit is said so")
+    @Test(
+        "Each step's observation is the last frame strictly before its first input, however old while capture ran; none before, a pause since, or past the age limit is said so"
+    )
     func alignment() {
         var s = Script()
         s.click(10, 10, at: 100)
@@ -144,20 +152,21 @@ struct EpisodeTests {
         s.at(0, focus("XTerm"))
         s.type("ls", from: 100)
         s.key("Return", at: 400)
-        s.click(10, 10, at: 30_000)             // 30 s later, same app: same episode (with a wait)
+        s.click(10, 10, at: 30_000)  // 30 s later, same app: same episode (with a wait)
         s.at(100_000, focus("Firefox"))
-        s.click(20, 20, at: 100_500)            // another app after 70 s: a new episode
+        s.click(20, 20, at: 100_500)  // another app after 70 s: a new episode
         s.click(30, 30, at: 101_000)
         s.at(102_000, focus("XTerm"))
-        s.click(40, 40, at: 102_500)            // another app, no pause: same episode
-        s.click(50, 50, at: 500_000)            // 6.6 min idle: a new episode
+        s.click(40, 40, at: 102_500)  // another app, no pause: same episode
+        s.click(50, 50, at: 500_000)  // 6.6 min idle: a new episode
         let steps = ActionCompiler().compile(s.events)
         let episodes = Episodes.split(steps, events: s.events)
-        #expect(episodes.map { $0.steps.map(\.action.verb) } == [
-            ["type", "key", "wait", "click", "done"],
-            ["click", "click", "click", "done"],
-            ["click", "done"],
-        ])
+        #expect(
+            episodes.map { $0.steps.map(\.action.verb) } == [
+                ["type", "key", "wait", "click", "done"],
+                ["click", "click", "click", "done"],
+                ["click", "done"],
+            ])
         #expect(episodes.map(\.apps) == [["XTerm"], ["Firefox", "XTerm"], ["XTerm"]])
     }
 }

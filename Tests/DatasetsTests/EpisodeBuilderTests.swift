@@ -5,9 +5,10 @@ import UnderstudyModel
 
 /// A session whose events a test writes with ``Script``, its frames' records by hash.
 struct MemoryRecording: RecordingSource {
-    var session = Session(id: "0a1b2c3d-0000-4000-8000-000000000001", startedAt: Date(timeIntervalSince1970: 1_800_000_000),
-                          backend: "scripted", display: ":9", screen: ScreenGeometry(width: 1000, height: 500, monitors: []),
-                          policyHash: "ab12", consentedAt: Date(timeIntervalSince1970: 1_799_999_000))
+    var session = Session(
+        id: "0a1b2c3d-0000-4000-8000-000000000001", startedAt: Date(timeIntervalSince1970: 1_800_000_000),
+        backend: "scripted", display: ":9", screen: ScreenGeometry(width: 1000, height: 500, monitors: []),
+        policyHash: "ab12", consentedAt: Date(timeIntervalSince1970: 1_799_999_000))
     var script = Script()
     var frames: [String: FrameRecord] = [:]
 
@@ -21,7 +22,9 @@ struct MemoryRecording: RecordingSource {
     }
 
     static func frame(_ hash: String) -> EventBody { .frame(frame: hash, w: 1000, h: 500, reason: .action) }
-    static func focus(_ app: String) -> EventBody { .focus(WindowContext(app: app, title: "\(app) window", pid: nil, window: 1, rect: [0, 0, 10, 10])) }
+    static func focus(_ app: String) -> EventBody {
+        .focus(WindowContext(app: app, title: "\(app) window", pid: nil, window: 1, rect: [0, 0, 10, 10]))
+    }
 }
 
 @Suite("Episodes from task markers")
@@ -31,7 +34,7 @@ struct EpisodeBuilderTests {
         var r = MemoryRecording()
         r.script.at(0, MemoryRecording.focus("XTerm"))
         r.script.at(10, MemoryRecording.frame("f0"))
-        r.script.click(100, 100, at: 500)                       // before any task: an unmarked episode
+        r.script.click(100, 100, at: 500)  // before any task: an unmarked episode
         r.script.type("ok", from: 700)
         r.script.at(2_000, .taskStart(instruction: "Rename the report"))
         r.script.click(200, 200, at: 2_500)
@@ -50,9 +53,10 @@ struct EpisodeBuilderTests {
         #expect(episodes.map(\.id) == ["0a1b2c3d-001", "0a1b2c3d-002", "0a1b2c3d-003", "0a1b2c3d-004"])
         #expect(episodes.map(\.instruction) == [nil, "Rename the report", "Email it to Ana", "Never ended"])
         #expect(episodes.map(\.outcome) == [.unmarked, .done, .failed, .unfinished])
-        #expect(episodes.map { $0.steps.map(\.action.verb) } == [
-            ["click", "type", "done"], ["click", "type", "done"], ["click", "key", "fail"], ["click", "click", "done"],
-        ])
+        #expect(
+            episodes.map { $0.steps.map(\.action.verb) } == [
+                ["click", "type", "done"], ["click", "type", "done"], ["click", "key", "fail"], ["click", "click", "done"],
+            ])
         // The task's last step is at `task end`, decided on the last frame before it: the screen the task left.
         let renamed = episodes[1]
         #expect(renamed.steps.last?.startNs == 4_500_000_000)
@@ -104,21 +108,22 @@ struct QualityFilterTests {
     func rules() throws {
         var r = MemoryRecording()
         r.script.at(0, MemoryRecording.frame("f"))
-        r.script.click(10, 10, at: 100)                           // episode 1: one action
-        r.script.at(400_000, .redacted(what: .email, count: 1))   // episode 2: two of three steps typed a redacted value
+        r.script.click(10, 10, at: 100)  // episode 1: one action
+        r.script.at(400_000, .redacted(what: .email, count: 1))  // episode 2: two of three steps typed a redacted value
         r.script.click(20, 20, at: 401_000)
         r.script.at(401_500, .redacted(what: .phone, count: 1))
-        r.script.click(30, 30, at: 800_000)                       // episode 3: paused most of the time
+        r.script.click(30, 30, at: 800_000)  // episode 3: paused most of the time
         r.script.at(800_500, .pause(until: nil, by: .user))
         r.script.at(830_000, .resume(by: .user))
         r.script.click(40, 40, at: 831_000)
-        r.script.click(50, 50, at: 1_200_000)                     // episode 4: fine
+        r.script.click(50, 50, at: 1_200_000)  // episode 4: fine
         r.script.type("fine", from: 1_200_500)
         let episodes = try r.episodes()
         let filter = QualityFilter()
-        #expect(episodes.map(filter.rejection) == [
-            "fewer than 2 actions", "more than 50% of steps typed a redacted value", "more than 50% paused or in a gap", nil,
-        ])
+        #expect(
+            episodes.map(filter.rejection) == [
+                "fewer than 2 actions", "more than 50% of steps typed a redacted value", "more than 50% paused or in a gap", nil,
+            ])
         var lenient = QualityFilter()
         (lenient.minActions, lenient.maxRedactedShare, lenient.maxInterruptedShare) = (1, 1, 1)
         #expect(episodes.allSatisfy { lenient.rejection(of: $0) == nil })

@@ -12,7 +12,7 @@ private func sampleRecording() -> MemoryRecording {
     r.script.at(1_000, .taskStart(instruction: "Say \"hi\"; then leave"))
     r.script.click(100, 100, at: 1_200)
     r.script.at(1_400, MemoryRecording.frame("f1"))
-    r.script.type("hi; there", from: 1_500)                 // until 2.17 s
+    r.script.type("hi; there", from: 1_500)  // until 2.17 s
     r.script.at(2_400, .pointerDown(x: 10, y: 10, button: .left))
     r.script.at(2_450, .pointerMove(x: 60, y: 40))
     r.script.at(2_500, .pointerUp(x: 90, y: 70, button: .left))
@@ -28,9 +28,12 @@ private func temporaryFolder() -> URL {
     FileManager.default.temporaryDirectory.appendingPathComponent("understudy-export-\(UUID().uuidString)")
 }
 
-private let lineage = Lineage(vault: "vault-1", generator: "understudy test",
-                              consents: [.init(policyHash: "ab12", name: "org-policy", version: 3, acceptedAt: Date(timeIntervalSince1970: 1_799_999_000)),
-                                         .init(policyHash: "other", name: "unrelated", version: 1, acceptedAt: Date())])
+private let lineage = Lineage(
+    vault: "vault-1", generator: "understudy test",
+    consents: [
+        .init(policyHash: "ab12", name: "org-policy", version: 3, acceptedAt: Date(timeIntervalSince1970: 1_799_999_000)),
+        .init(policyHash: "other", name: "unrelated", version: 1, acceptedAt: Date()),
+    ])
 
 private func lines(_ url: URL) throws -> [JSONValue] {
     try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { try JSONValue.parse(Data($0.utf8)) }
@@ -105,7 +108,7 @@ struct ExportTests {
         #expect(text.contains("pyautogui.write(\"hi; there\")"))
         #expect(text.contains("pyautogui.moveTo(10, 10)\npyautogui.dragTo(90, 70, button=\"left\")"))
         #expect(text.contains("pyautogui.scroll(-2, x=500, y=250)"))
-        #expect(text.contains("time.sleep(0.24)"))   // click released at 1.26 s, typing began at 1.5 s
+        #expect(text.contains("time.sleep(0.24)"))  // click released at 1.26 s, typing began at 1.5 s
         let compile = Process()
         compile.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         compile.arguments = ["python3", "-m", "py_compile", script.path, out.appendingPathComponent("0a1b2c3d-002.py").path]
@@ -146,7 +149,9 @@ struct ExportTests {
 
         let other = temporaryFolder()
         options.episodes = ["0a1b2c3d-777"]
-        #expect(throws: DatasetError.unknownEpisode("0a1b2c3d-777")) { try Exporter(options: options).run(source: sampleRecording(), to: other, lineage: lineage) }
+        #expect(throws: DatasetError.unknownEpisode("0a1b2c3d-777")) {
+            try Exporter(options: options).run(source: sampleRecording(), to: other, lineage: lineage)
+        }
         options.episodes = nil
         options.filter.minActions = 50
         #expect(throws: DatasetError.noEpisodes("all 2 episode(s) were left out by the quality filters (fewer than 50 actions)")) {
@@ -176,10 +181,14 @@ struct ExportTests {
             func sessions() throws -> [Session] { try inner.sessions() }
             func events(of session: Session) throws -> [Event] { try inner.events(of: session) }
             func frame(_ hash: String, of session: Session) throws -> FrameRecord? { try inner.frame(hash, of: session) }
-            func png(_ hash: String, of session: Session) throws -> Data { if hash == "f2" { throw Unreadable() } else { try inner.png(hash, of: session) } }
+            func png(_ hash: String, of session: Session) throws -> Data {
+                if hash == "f2" { throw Unreadable() } else { try inner.png(hash, of: session) }
+            }
         }
         let fresh = out.appendingPathComponent("fresh")
-        #expect(throws: DatasetError.self) { try Exporter(options: ExportOptions(format: .jsonl)).run(source: BrokenFrames(), to: fresh, lineage: lineage) }
+        #expect(throws: DatasetError.self) {
+            try Exporter(options: ExportOptions(format: .jsonl)).run(source: BrokenFrames(), to: fresh, lineage: lineage)
+        }
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["notes.txt"])
     }
 }
@@ -197,8 +206,8 @@ enum TarListing {
     /// Field names and value kinds, nested.
     static func shape(_ value: JSONValue) -> String {
         switch value {
-        case let .object(members): "{" + members.map { "\($0.0):\(shape($0.1))" }.sorted().joined(separator: ",") + "}"
-        case let .array(items): "[" + (items.first.map(shape) ?? "?") + "]"
+        case .object(let members): "{" + members.map { "\($0.0):\(shape($0.1))" }.sorted().joined(separator: ",") + "}"
+        case .array(let items): "[" + (items.first.map(shape) ?? "?") + "]"
         case .string: "s"
         case .int: "i"
         case .double: "d"
@@ -208,7 +217,8 @@ enum TarListing {
     }
 
     private static func run(_ arguments: [String]) throws -> String {
-        let process = Process(), pipe = Pipe()
+        let process = Process()
+        let pipe = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         process.standardOutput = pipe

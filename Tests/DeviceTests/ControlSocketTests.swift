@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnderstudyModel
+
 @testable import Device
 
 @Suite("The recorder's control socket")

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import UnderstudyModel
+
 @testable import Privacy
 
 @Suite("What widens a policy, rule by rule")
@@ -14,9 +15,15 @@ struct WideningTests {
         }
         let noPointer = edit("pointer: true", "pointer: false")
         let all = "redaction: [email, phone, credit_card, iban, ssn, secret, password]"
-        let dropCards = edit(all, "redaction:\n  email: redact\n  phone: redact\n  credit_card: drop-frame\n  iban: redact\n  ssn: redact\n  secret: redact\n  password: redact")
+        let dropCards = edit(
+            all,
+            "redaction:\n  email: redact\n  phone: redact\n  credit_card: drop-frame\n  iban: redact\n  ssn: redact\n  secret: redact\n  password: redact"
+        )
         return [
-            ("the same policy, renamed and re-versioned", edit("version: 3", "version: 4").replacingOccurrences(of: "name: acme-engineering", with: "name: acme-eng"), false),
+            (
+                "the same policy, renamed and re-versioned",
+                edit("version: 3", "version: 4").replacingOccurrences(of: "name: acme-engineering", with: "name: acme-eng"), false
+            ),
             ("a new contact", edit("privacy@acme.example", "dpo@acme.example"), false),
             ("text capture turned off", edit("  text: true", "  text: false"), false),
             ("frames turned off", edit("frames: true", "frames: false"), false),
@@ -27,7 +34,10 @@ struct WideningTests {
             ("exclude loosened to structure-only", edit("app: KeePassXC\n    action: exclude", "app: KeePassXC\n    action: structure-only"), true),
             ("structure-only tightened to exclude", edit("action: structure-only", "action: exclude"), false),
             ("structure-only loosened to capture", edit("action: structure-only", "action: capture"), true),
-            ("a new capture rule under a capture default", edit("default-action: capture", "  - app: Code\n    action: capture\ndefault-action: capture"), false),
+            (
+                "a new capture rule under a capture default",
+                edit("default-action: capture", "  - app: Code\n    action: capture\ndefault-action: capture"), false
+            ),
             ("the default tightened to exclude", edit("default-action: capture", "default-action: exclude"), false),
             ("a shorter pause cap", edit("pause-cap: 30m", "pause-cap: 10m"), true),
             ("a longer pause cap", edit("pause-cap: 30m", "pause-cap: 1h"), false),
@@ -47,7 +57,9 @@ struct WideningTests {
 
     @Test("Each change is classed as widening or not", arguments: cases)
     func widening(change: String, edited: String, widens: Bool) throws {
-        let (old, new) = edited.hasPrefix("FROM:") ? (try policy(String(edited.dropFirst(5))), try policy(basePolicy)) : (try policy(basePolicy), try policy(edited))
+        let (old, new) =
+            edited.hasPrefix("FROM:")
+            ? (try policy(String(edited.dropFirst(5))), try policy(basePolicy)) : (try policy(basePolicy), try policy(edited))
         let found = PolicyComparison.widenings(from: old, to: new)
         #expect(found.isEmpty != widens, "\(change): \(found)")
     }
@@ -71,18 +83,30 @@ struct ConsentTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = ConsentStore(directory: folder)
         let base = try PolicyDocument(text: basePolicy, source: "base.yaml")
-        guard case .needed = try store.decision(for: base) else { Issue.record("no consent yet must mean needed"); return }
+        guard case .needed = try store.decision(for: base) else {
+            Issue.record("no consent yet must mean needed")
+            return
+        }
         try store.accept(base)
         let current = try #require(try store.current())
         #expect(try store.decision(for: base) == .consented(current))
         let narrower = try PolicyDocument(text: basePolicy.replacingOccurrences(of: "retention: 7d", with: "retention: 1d"), source: "n.yaml")
-        guard case .narrows = try store.decision(for: narrower) else { Issue.record("narrowing must apply at once"); return }
+        guard case .narrows = try store.decision(for: narrower) else {
+            Issue.record("narrowing must apply at once")
+            return
+        }
         let wider = try PolicyDocument(text: basePolicy.replacingOccurrences(of: "retention: 7d", with: "retention: 90d"), source: "w.yaml")
         #expect(try store.decision(for: wider) == .needed(["data is kept longer (90d instead of 7d)"]))
         try store.withdraw()
-        guard case .needed = try store.decision(for: base) else { Issue.record("withdrawn consent must stop capture"); return }
+        guard case .needed = try store.decision(for: base) else {
+            Issue.record("withdrawn consent must stop capture")
+            return
+        }
         try store.accept(base)
-        guard case .consented = try store.decision(for: base) else { Issue.record("consent again after withdrawing"); return }
+        guard case .consented = try store.decision(for: base) else {
+            Issue.record("consent again after withdrawing")
+            return
+        }
         let mode = try FileManager.default.attributesOfItem(atPath: store.url.path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }

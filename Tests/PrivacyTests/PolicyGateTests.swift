@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import UnderstudyModel
+
 @testable import Privacy
 
 /// A clock the test moves by hand.
@@ -40,17 +41,25 @@ struct PolicyGateTests {
             Self.at(2.3, .frame(frame: "f", w: 1, h: 1, reason: .action)),
             Self.at(3, Self.focus("XTerm")), Self.at(3.1, Self.key("b")),
         ])
-        #expect(out.map(\.body) == [Self.focus("XTerm"), Self.key("a"), .gap(reason: .excludedApp, fromNs: 2_000_000_000, toNs: 3_000_000_000),
-                                   Self.focus("XTerm"), Self.key("b")])
+        #expect(
+            out.map(\.body) == [
+                Self.focus("XTerm"), Self.key("a"), .gap(reason: .excludedApp, fromNs: 2_000_000_000, toNs: 3_000_000_000),
+                Self.focus("XTerm"), Self.key("b"),
+            ])
         #expect(gate.treatment(of: WindowContext(app: "KeePassXC", title: "", pid: nil, window: 1, rect: [])) == .exclude)
     }
 
     @Test("A structure-only window keeps timing but loses key names, text and its title")
     func structureOnly() throws {
-        let out = try gate().filter([Self.at(1, Self.focus("firefox", "Payroll run")), Self.at(1.1, Self.key("4")),
-                                     Self.at(1.2, .keyUp(key: "4", keycode: 13, mods: [])), Self.at(1.3, .pointerMove(x: 5, y: 6))])
-        #expect(out.map(\.body) == [Self.focus("firefox", ""), .keyDown(key: "", keycode: 0, mods: [], text: nil),
-                                   .keyUp(key: "", keycode: 0, mods: []), .pointerMove(x: 5, y: 6)])
+        let out = try gate().filter([
+            Self.at(1, Self.focus("firefox", "Payroll run")), Self.at(1.1, Self.key("4")),
+            Self.at(1.2, .keyUp(key: "4", keycode: 13, mods: [])), Self.at(1.3, .pointerMove(x: 5, y: 6)),
+        ])
+        #expect(
+            out.map(\.body) == [
+                Self.focus("firefox", ""), .keyDown(key: "", keycode: 0, mods: [], text: nil),
+                .keyUp(key: "", keycode: 0, mods: []), .pointerMove(x: 5, y: 6),
+            ])
     }
 
     @Test("A pause drops everything from the moment it is asked, ends at the policy's cap even when longer was asked, and is marked in order")
@@ -91,11 +100,16 @@ struct PolicyGateTests {
         var out = gate.filter([Self.at(1, Self.focus("XTerm")), Self.at(1.1, Self.key("a"))])
         gate.update(exemptions: [Exemption(kind: .app, value: "xterm")])
         out += gate.filter([Self.at(1.2, Self.key("b")), Self.at(2, Self.focus("Code")), Self.at(2.1, Self.key("c"))])
-        #expect(out.map(\.body) == [Self.focus("XTerm"), Self.key("a"), .gap(reason: .excludedApp, fromNs: 1_200_000_000, toNs: 2_000_000_000),
-                                   Self.focus("Code"), Self.key("c")])
+        #expect(
+            out.map(\.body) == [
+                Self.focus("XTerm"), Self.key("a"), .gap(reason: .excludedApp, fromNs: 1_200_000_000, toNs: 2_000_000_000),
+                Self.focus("Code"), Self.key("c"),
+            ])
     }
 
-    @Test("An approved exemption of all capture for a period holds only within it: before it starts and after it ends events pass; inside, nothing does, and a gap covers it")
+    @Test(
+        "An approved exemption of all capture for a period holds only within it: before it starts and after it ends events pass; inside, nothing does, and a gap covers it"
+    )
     func periodExemption() throws {
         let starts = wall.now.addingTimeInterval(0.4)
         let gate = try gate(exemptions: [Exemption(kind: .all, value: "*", from: starts, until: starts.addingTimeInterval(0.5))])
@@ -106,13 +120,17 @@ struct PolicyGateTests {
         wall.advance(by: 0.6)
         _ = gate.tick()
         out += gate.filter([Self.at(2, Self.key("d"))])
-        #expect(out.map(\.body) == [Self.focus("XTerm"), Self.key("a"), .gap(reason: .excludedApp, fromNs: 1_200_000_000, toNs: 2_000_000_000),
-                                    Self.key("d")])
+        #expect(
+            out.map(\.body) == [
+                Self.focus("XTerm"), Self.key("a"), .gap(reason: .excludedApp, fromNs: 1_200_000_000, toNs: 2_000_000_000),
+                Self.key("d"),
+            ])
     }
 
     @Test("A period exemption of one app excludes it only within its period; a personal one holds at once and for good")
     func periodRules() throws {
-        let now = wall.now, xterm = WindowContext(app: "XTerm", title: "t", pid: 1, window: 2, rect: [0, 0, 1, 1])
+        let now = wall.now
+        let xterm = WindowContext(app: "XTerm", title: "t", pid: 1, window: 2, rect: [0, 0, 1, 1])
         let rules = { (e: Exemption) in WindowRules(policy: try policy(basePolicy), exemptions: [e], clock: wall.wallClock).treatment(of: xterm) }
         #expect(try rules(Exemption(kind: .app, value: "xterm", from: now.addingTimeInterval(-60), until: now.addingTimeInterval(60))) == .exclude)
         #expect(try rules(Exemption(kind: .app, value: "xterm", from: now.addingTimeInterval(60))) != .exclude, "not started")
@@ -135,7 +153,10 @@ struct PolicyGateTests {
         clock.set(seconds: 3)
         gate.pause(seconds: 60)
         clock.set(seconds: 4)
-        #expect(gate.finish().map(\.body) == [.gap(reason: .excludedApp, fromNs: 1_000_000_000, toNs: 4_000_000_000),
-                                              .pause(until: origin.addingTimeInterval(63), by: .user), .resume(by: .user)])
+        #expect(
+            gate.finish().map(\.body) == [
+                .gap(reason: .excludedApp, fromNs: 1_000_000_000, toNs: 4_000_000_000),
+                .pause(until: origin.addingTimeInterval(63), by: .user), .resume(by: .user),
+            ])
     }
 }

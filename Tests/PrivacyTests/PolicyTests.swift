@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnderstudyModel
+
 @testable import Privacy
 
 /// A complete, valid policy; tests change one thing at a time.
@@ -42,24 +43,30 @@ struct PolicyDocumentTests {
     func reads() throws {
         let p = try policy(basePolicy)
         #expect(p.name == "acme-engineering" && p.version == 3 && p.organisation == "ACME Corp")
-        #expect(p.rules == [
-            .init(match: .category("banking"), action: .exclude), .init(match: .app("KeePassXC"), action: .exclude),
-            .init(match: .title("*payroll*"), action: .structureOnly), .init(match: .site("github.com"), action: .capture),
-        ])
+        #expect(
+            p.rules == [
+                .init(match: .category("banking"), action: .exclude), .init(match: .app("KeePassXC"), action: .exclude),
+                .init(match: .title("*payroll*"), action: .structureOnly), .init(match: .site("github.com"), action: .capture),
+            ])
         #expect(p.pauseCapSeconds == 1800 && p.reviewWindowSeconds == 86400 && p.retentionSeconds == 604_800)
         #expect(p.capture.framePeriodSeconds == 5 && p.redaction.count == 7)
     }
 
     @Test("Redaction may name, per recognizer, whether a frame showing a finding is redacted or dropped whole")
     func redactionChoices() throws {
-        let p = try policy(basePolicy.replacingOccurrences(of: "redaction: [email, phone, credit_card, iban, ssn, secret, password]",
-                                                           with: "redaction:\n  email: redact\n  credit_card: drop-frame\n  secret: drop-frame"))
+        let p = try policy(
+            basePolicy.replacingOccurrences(
+                of: "redaction: [email, phone, credit_card, iban, ssn, secret, password]",
+                with: "redaction:\n  email: redact\n  credit_card: drop-frame\n  secret: drop-frame"))
         #expect(p.redaction == [.email, .creditCard, .secret])
         #expect(p.dropFrames == [.creditCard, .secret])
         #expect(try policy(basePolicy).dropFrames.isEmpty)
-        let text = PolicyExplanation.text(try PolicyDocument(text: basePolicy.replacingOccurrences(of: "[email, phone,", with: "{email: redact, phone: drop-frame,")
-            .replacingOccurrences(of: "secret, password]", with: "secret: redact}").replacingOccurrences(of: "credit_card, iban, ssn,", with: "credit_card: redact,"),
-                                                                  source: "test.yaml"))
+        let text = PolicyExplanation.text(
+            try PolicyDocument(
+                text: basePolicy.replacingOccurrences(of: "[email, phone,", with: "{email: redact, phone: drop-frame,")
+                    .replacingOccurrences(of: "secret, password]", with: "secret: redact}").replacingOccurrences(
+                        of: "credit_card, iban, ssn,", with: "credit_card: redact,"),
+                source: "test.yaml"))
         #expect(text.contains("a picture showing phone numbers is not stored at all"), "\(text)")
     }
 
@@ -79,9 +86,14 @@ struct PolicyDocumentTests {
             (edit("version: 3\n", "version: 3\nversion: 4\n"), 4, "'version' is given twice"),
             (edit("pause-cap: 30m", "pause-cap: 10s"), 23, "at least 1m"),
             (edit("ssn, secret", "ssn, secrets"), 26, "unknown recognizer 'secrets'"),
-            (edit("redaction: [email, phone, credit_card, iban, ssn, secret, password]", "redaction:\n  email: redact\n  credit_card: hide"), 28,
-             "'credit_card': must be redact or drop-frame"),
-            (edit("redaction: [email, phone, credit_card, iban, ssn, secret, password]", "redaction: email"), 26, "must be a list of recognizers, or a mapping"),
+            (
+                edit("redaction: [email, phone, credit_card, iban, ssn, secret, password]", "redaction:\n  email: redact\n  credit_card: hide"), 28,
+                "'credit_card': must be redact or drop-frame"
+            ),
+            (
+                edit("redaction: [email, phone, credit_card, iban, ssn, secret, password]", "redaction: email"), 26,
+                "must be a list of recognizers, or a mapping"
+            ),
             (edit("understudy-policy: 1", "understudy-policy: 2"), 1, "must be 1"),
             (edit("  text: true", "  colour: blue"), 10, "unknown field 'colour' in 'capture'"),
         ]
@@ -102,9 +114,10 @@ struct PolicyDocumentTests {
     @Test("The built-in default policy is valid, excludes every sensitive catalog category, and explains itself")
     func defaultPolicy() throws {
         let document = DefaultPolicy.document
-        let excluded = Set(document.policy.rules.filter { $0.action == .exclude }.compactMap { rule -> String? in
-            if case let .category(c) = rule.match { c } else { nil }
-        })
+        let excluded = Set(
+            document.policy.rules.filter { $0.action == .exclude }.compactMap { rule -> String? in
+                if case .category(let c) = rule.match { c } else { nil }
+            })
         #expect(excluded.union(WindowRules.floorCategories) == Set(Catalog.shared.sensitiveCategories))
         #expect(document.policy.pauseCapSeconds == 1800 && document.policy.capture.text && document.policy.redaction.count == 7)
         let text = PolicyExplanation.text(document)
@@ -120,8 +133,10 @@ struct CatalogTests {
     func size() {
         let catalog = Catalog.shared
         #expect(catalog.entries.count >= 200)
-        for category in ["password-manager", "banking", "health", "hr-payroll", "legal", "personal-email", "personal-messaging", "dating",
-                         "communication", "office", "developer-tools", "browser", "design", "authentication", "private-browsing"] {
+        for category in [
+            "password-manager", "banking", "health", "hr-payroll", "legal", "personal-email", "personal-messaging", "dating",
+            "communication", "office", "developer-tools", "browser", "design", "authentication", "private-browsing",
+        ] {
             #expect(catalog.entries.contains { $0.category == category }, "\(category)")
         }
     }
@@ -157,7 +172,9 @@ struct WindowRulesTests {
 
     @Test("Private browsing and password prompts are excluded whatever the policy says")
     func floor() throws {
-        let permissive = WindowRules(policy: try policy(basePolicy.replacingOccurrences(of: "app: KeePassXC\n    action: exclude", with: "app: Navigator\n    action: capture")))
+        let permissive = WindowRules(
+            policy: try policy(
+                basePolicy.replacingOccurrences(of: "app: KeePassXC\n    action: exclude", with: "app: Navigator\n    action: capture")))
         #expect(permissive.treatment(of: window("Navigator", "Private Browsing - Mozilla Firefox")) == .exclude)
         #expect(permissive.treatment(of: window("Pinentry-gtk-2", "Enter passphrase")) == .exclude)
     }

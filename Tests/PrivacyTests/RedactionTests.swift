@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnderstudyModel
+
 @testable import Privacy
 
 @Suite("Text recognizers")
@@ -12,69 +13,82 @@ struct RecognizerTests {
         return redactor.spans(in: text).map { "\($0.what.rawValue):" + String(String.UnicodeScalarView(scalars[$0.start..<$0.end])) }
     }
 
-    @Test("Each recognizer finds its kind", arguments: [
-        ("write to jane.doe+news@example.co.uk today", "email:jane.doe+news@example.co.uk"),
-        ("call +1 415 555 2671 now", "phone:+1 415 555 2671"),
-        ("call +442079460958", "phone:+442079460958"),
-        ("office (415) 555-2671", "phone:(415) 555-2671"),
-        ("office 415-555-2671.", "phone:415-555-2671"),
-        ("london 020 7946 0958", "phone:020 7946 0958"),
-        ("paris 06 12 34 56 78", "phone:06 12 34 56 78"),
-        ("visa 4111 1111 1111 1111 ok", "credit_card:4111 1111 1111 1111"),
-        ("mc 5500-0000-0000-0004", "credit_card:5500-0000-0000-0004"),
-        ("amex 378282246310005", "credit_card:378282246310005"),
-        ("iban DE89 3704 0044 0532 0130 00 please", "iban:DE89 3704 0044 0532 0130 00"),
-        ("iban GB82WEST12345698765432", "iban:GB82WEST12345698765432"),
-        ("ssn 123-45-6789", "ssn:123-45-6789"),
-        ("nino AB 12 34 56 C", "ssn:AB 12 34 56 C"),
-        ("host 192.168.1.20 down", "custom:192.168.1.20"),
-        ("v6 2001:db8::8a2e:370:7334 up", "custom:2001:db8::8a2e:370:7334"),
-        ("AKIAIOSFODNN7EXAMPLE", "secret:AKIAIOSFODNN7EXAMPLE"),
-        ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "secret:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
-        ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "secret:ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
-        ("glpat-Ab3dEf6hIj9kLm2nOp5q", "secret:glpat-Ab3dEf6hIj9kLm2nOp5q"),
-        ("xoxb-123456789012-abcdefABCDEF", "secret:xoxb-123456789012-abcdefABCDEF"),
-        ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "secret:sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
-        ("OPENAI_API_KEY=sk-proj-abcDEF1234567890ghijkl", "secret:sk-proj-abcDEF1234567890ghijkl"),
-        ("Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "secret:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
-        ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "secret:-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"),
-        ("clone https://bob:s3cr3t@git.example.com/repo.git", "secret:https://bob:s3cr3t@git.example.com/repo.git"),
-        ("password: Tr0ub4dor&3xq", "secret:Tr0ub4dor&3xq"),
-        ("password=@-!2%92T@~J3CBeL", "secret:@-!2%92T@~J3CBeL"),
-        ("key: 86a258320390c610bb424ae94206d772", "secret:86a258320390c610bb424ae94206d772"),
-        ("SSN (no dashes): 274514050", "ssn:274514050"),
-        ("call back 1-619-796-8680 today", "phone:1-619-796-8680"),
-        ("Handy 0171 30900496", "phone:0171 30900496"),
-        ("push to https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/o/r.git now", "secret:https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/o/r.git"),
-        ("cache redis://:s3cretPass@cache.internal:6379/0", "secret:redis://:s3cretPass@cache.internal:6379/0"),
-        ("IBAN DE89370400440532013000 STRIPE_PAYOUT", "iban:DE89370400440532013000"),
-    ])
+    @Test(
+        "Each recognizer finds its kind",
+        arguments: [
+            ("write to jane.doe+news@example.co.uk today", "email:jane.doe+news@example.co.uk"),
+            ("call +1 415 555 2671 now", "phone:+1 415 555 2671"),
+            ("call +442079460958", "phone:+442079460958"),
+            ("office (415) 555-2671", "phone:(415) 555-2671"),
+            ("office 415-555-2671.", "phone:415-555-2671"),
+            ("london 020 7946 0958", "phone:020 7946 0958"),
+            ("paris 06 12 34 56 78", "phone:06 12 34 56 78"),
+            ("visa 4111 1111 1111 1111 ok", "credit_card:4111 1111 1111 1111"),
+            ("mc 5500-0000-0000-0004", "credit_card:5500-0000-0000-0004"),
+            ("amex 378282246310005", "credit_card:378282246310005"),
+            ("iban DE89 3704 0044 0532 0130 00 please", "iban:DE89 3704 0044 0532 0130 00"),
+            ("iban GB82WEST12345698765432", "iban:GB82WEST12345698765432"),
+            ("ssn 123-45-6789", "ssn:123-45-6789"),
+            ("nino AB 12 34 56 C", "ssn:AB 12 34 56 C"),
+            ("host 192.168.1.20 down", "custom:192.168.1.20"),
+            ("v6 2001:db8::8a2e:370:7334 up", "custom:2001:db8::8a2e:370:7334"),
+            ("AKIAIOSFODNN7EXAMPLE", "secret:AKIAIOSFODNN7EXAMPLE"),
+            ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "secret:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "secret:ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+            ("glpat-Ab3dEf6hIj9kLm2nOp5q", "secret:glpat-Ab3dEf6hIj9kLm2nOp5q"),
+            ("xoxb-123456789012-abcdefABCDEF", "secret:xoxb-123456789012-abcdefABCDEF"),
+            ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "secret:sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
+            ("OPENAI_API_KEY=sk-proj-abcDEF1234567890ghijkl", "secret:sk-proj-abcDEF1234567890ghijkl"),
+            (
+                "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+                "secret:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+            ),
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+                "secret:-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"
+            ),
+            ("clone https://bob:s3cr3t@git.example.com/repo.git", "secret:https://bob:s3cr3t@git.example.com/repo.git"),
+            ("password: Tr0ub4dor&3xq", "secret:Tr0ub4dor&3xq"),
+            ("password=@-!2%92T@~J3CBeL", "secret:@-!2%92T@~J3CBeL"),
+            ("key: 86a258320390c610bb424ae94206d772", "secret:86a258320390c610bb424ae94206d772"),
+            ("SSN (no dashes): 274514050", "ssn:274514050"),
+            ("call back 1-619-796-8680 today", "phone:1-619-796-8680"),
+            ("Handy 0171 30900496", "phone:0171 30900496"),
+            (
+                "push to https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/o/r.git now",
+                "secret:https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/o/r.git"
+            ),
+            ("cache redis://:s3cretPass@cache.internal:6379/0", "secret:redis://:s3cretPass@cache.internal:6379/0"),
+            ("IBAN DE89370400440532013000 STRIPE_PAYOUT", "iban:DE89370400440532013000"),
+        ])
     func positives(text: String, expected: String) {
         #expect(found(text) == [expected])
     }
 
-    @Test("Look-alikes and near misses are left alone", arguments: [
-        "card 4111 1111 1111 1112",                 // bad Luhn checksum
-        "order 2024-11-23-000417",
-        "at 2026-11-23 10:04:05 (1700000000)",
-        "version 1.2.3.4.5 and v10.0.19045",
-        "commit 3f2a9c1d5e7b9a0c2e4f6a8b0c1d2e3f4a5b6c7d",
-        "id 123e4567-e89b-12d3-a456-426614174000",
-        "ssn-like 000-12-3456 and 666-12-3456 and 912-34-5678",
-        "iban-like DE00 3704 0044 0532 0130 00",     // wrong check digits
-        "isbn 978-3-16-148410-0 and build 2024.11.23.1",
-        "price 1,234,567.89 USD",
-        "the password reset link expired",
-        "our task-list is risk-free",
-        "see example.com or user at host",
-        "999.1.1.1 is not an address",
-        "password: ********",
-        "meeting at 10:04:05, mac 00:1a:2b:3c:4d:5e",
-        "logo icon@2x.png and sprite@3x.webp",
-        "api_key=${API_KEY} token: os.environ['TOKEN'] password=get_token(client)",
-        "clone ssh://git@github.com/org/repo.git",
-        "order 274514050 shipped",
-    ])
+    @Test(
+        "Look-alikes and near misses are left alone",
+        arguments: [
+            "card 4111 1111 1111 1112",  // bad Luhn checksum
+            "order 2024-11-23-000417",
+            "at 2026-11-23 10:04:05 (1700000000)",
+            "version 1.2.3.4.5 and v10.0.19045",
+            "commit 3f2a9c1d5e7b9a0c2e4f6a8b0c1d2e3f4a5b6c7d",
+            "id 123e4567-e89b-12d3-a456-426614174000",
+            "ssn-like 000-12-3456 and 666-12-3456 and 912-34-5678",
+            "iban-like DE00 3704 0044 0532 0130 00",  // wrong check digits
+            "isbn 978-3-16-148410-0 and build 2024.11.23.1",
+            "price 1,234,567.89 USD",
+            "the password reset link expired",
+            "our task-list is risk-free",
+            "see example.com or user at host",
+            "999.1.1.1 is not an address",
+            "password: ********",
+            "meeting at 10:04:05, mac 00:1a:2b:3c:4d:5e",
+            "logo icon@2x.png and sprite@3x.webp",
+            "api_key=${API_KEY} token: os.environ['TOKEN'] password=get_token(client)",
+            "clone ssh://git@github.com/org/repo.git",
+            "order 274514050 shipped",
+        ])
     func negatives(text: String) {
         #expect(found(text) == [], "\(text)")
     }
@@ -83,7 +97,7 @@ struct RecognizerTests {
     func offsets() {
         let (text, spans) = redactor.redact("é 👩‍💻 mail a@b.io ok")
         #expect(text == "é 👩‍💻 mail [EMAIL] ok")
-        #expect(spans.map(\.start) == [11] && spans.map(\.end) == [17]) // len("é 👩‍💻 mail ") == 11 in Python
+        #expect(spans.map(\.start) == [11] && spans.map(\.end) == [17])  // len("é 👩‍💻 mail ") == 11 in Python
     }
 
     @Test("A policy's recognizer list switches kinds off")
@@ -109,12 +123,14 @@ struct KeystrokeRedactionTests {
     }
 
     static func key(_ name: String, at t: UInt64) -> [CapturedEvent] {
-        [CapturedEvent(tNs: t, body: .keyDown(key: name, keycode: 36, mods: [], text: nil)),
-         CapturedEvent(tNs: t + 5_000_000, body: .keyUp(key: name, keycode: 36, mods: []))]
+        [
+            CapturedEvent(tNs: t, body: .keyDown(key: name, keycode: 36, mods: [], text: nil)),
+            CapturedEvent(tNs: t + 5_000_000, body: .keyUp(key: name, keycode: 36, mods: [])),
+        ]
     }
 
     static func text(_ events: [CapturedEvent]) -> String {
-        events.compactMap { if case let .keyDown(_, _, _, text) = $0.body { text } else { nil } }.joined()
+        events.compactMap { if case .keyDown(_, _, _, let text) = $0.body { text } else { nil } }.joined()
     }
 
     @Test("A card number typed with spaces is held until the boundary, then replaced by one redacted event; the words around it stay")

@@ -17,7 +17,9 @@ public final class CollectorProcess: @unchecked Sendable {
     public enum Failure: Error, CustomStringConvertible {
         case didNotStart(String)
         public var description: String {
-            switch self { case let .didNotStart(output): "the collector did not start: \(output)" }
+            switch self {
+            case .didNotStart(let output): "the collector did not start: \(output)"
+            }
         }
     }
 
@@ -33,11 +35,14 @@ public final class CollectorProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline, !text.contains(Self.readyLine) {
             let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { if !process.isRunning { break }; continue }
+            if chunk.isEmpty {
+                if !process.isRunning { break }
+                continue
+            }
             text += String(decoding: chunk, as: UTF8.self)
         }
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(Self.readyLine) }),
-              let address = line.dropFirst(Self.readyLine.count).split(separator: ",").first
+            let address = line.dropFirst(Self.readyLine.count).split(separator: ",").first
         else {
             if process.isRunning { process.terminate() }
             throw Failure.didNotStart(text)
@@ -51,7 +56,7 @@ public final class CollectorProcess: @unchecked Sendable {
     /// A process's user and system CPU time so far (/proc/PID/stat, fields 14 and 15).
     public static func cpuSeconds(of pid: Int32) -> Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let end = stat.lastIndex(of: ")")
+            let end = stat.lastIndex(of: ")")
         else { return 0 }
         let fields = stat[stat.index(after: end)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
@@ -61,8 +66,8 @@ public final class CollectorProcess: @unchecked Sendable {
     /// The server's peak resident memory so far (VmHWM), in MB.
     public func peakRSSMegabytes() -> Double {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
         else { return 0 }
         return kb / 1024
     }

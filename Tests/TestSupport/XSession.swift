@@ -95,7 +95,8 @@ public final class XSession: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         process.environment = environment
-        let pipe = Pipe(), errors = Pipe()
+        let pipe = Pipe()
+        let errors = Pipe()
         process.standardOutput = pipe
         process.standardError = errors
         try process.run()
@@ -103,11 +104,11 @@ public final class XSession: @unchecked Sendable {
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw XSessionError.commandFailed(arguments.joined(separator: " ") + ": " + String(decoding: message, as: UTF8.self), process.terminationStatus)
+            throw XSessionError.commandFailed(
+                arguments.joined(separator: " ") + ": " + String(decoding: message, as: UTF8.self), process.terminationStatus)
         }
         return String(decoding: data, as: UTF8.self)
     }
-
 
     /// Waits up to 20 s: suites run side by side on two cores, so a window manager can be slow to start.
     private func waitFor(_ condition: () throws -> Bool) throws {

@@ -32,7 +32,9 @@ struct EventJSONTests {
     @Test("A line starts with seq, t_ns, wall and kind, and uses the contract's field names")
     func fieldOrder() {
         let event = Event(seq: 3, tNs: 1_500_000, wall: Self.wall, body: .keyDown(key: "a", keycode: 38, mods: [], text: "a"))
-        #expect(event.json.serialized == #"{"seq":3,"t_ns":1500000,"wall":"2026-11-18T11:06:40.125Z","kind":"key.down","key":"a","keycode":38,"mods":[],"text":"a"}"#)
+        #expect(
+            event.json.serialized
+                == #"{"seq":3,"t_ns":1500000,"wall":"2026-11-18T11:06:40.125Z","kind":"key.down","key":"a","keycode":38,"mods":[],"text":"a"}"#)
     }
 
     @Test("Control characters and quotes in titles are escaped")
@@ -57,7 +59,8 @@ struct EventJSONTests {
         var random = SystemRandomNumberGenerator()
         // Foundation's formatter truncates fractions, so compare the whole seconds with it and the milliseconds by hand.
         let reference = Date.ISO8601FormatStyle(timeZone: .gmt)
-        let fixed: [Int64] = [0, 951_782_400_000, 1_795_000_000_123, 4_107_542_399_999, 1_709_164_800_000] // 1970, 2000-02-29, 2026, 2100, 2024-02-29
+        // 1970, 2000-02-29, 2026, 2100, 2024-02-29
+        let fixed: [Int64] = [0, 951_782_400_000, 1_795_000_000_123, 4_107_542_399_999, 1_709_164_800_000]
         for ms in fixed + (0..<2000).map({ _ in Int64.random(in: 0...4_102_444_800_000, using: &random) }) {
             let date = Date(timeIntervalSince1970: Double(ms) / 1000)
             let text = RFC3339.string(from: date)
@@ -70,13 +73,19 @@ struct EventJSONTests {
         #expect(RFC3339.date(from: "2026-13-23T10:00:00.000Z") == nil)
     }
 
-    @Test("Durations read as people type them", arguments: [("90s", 90_000), ("15m", 900_000), ("2h", 7_200_000), ("7d", 604_800_000), ("500ms", 500), ("1.5s", 1500)])
+    @Test(
+        "Durations read as people type them",
+        arguments: [("90s", 90_000), ("15m", 900_000), ("2h", 7_200_000), ("7d", 604_800_000), ("500ms", 500), ("1.5s", 1500)])
     func durations(text: String, ms: Int64) {
         #expect(DurationText.parse(text) == .milliseconds(ms))
     }
 
-    @Test("Sizes read as people type them, decimal and binary", arguments: [("2GB", 2_000_000_000), ("500MB", 500_000_000), ("64MiB", 67_108_864),
-                                                                           ("1.5 GB", 1_500_000_000), ("4096", 4096), ("10kb", 10_000)])
+    @Test(
+        "Sizes read as people type them, decimal and binary",
+        arguments: [
+            ("2GB", 2_000_000_000), ("500MB", 500_000_000), ("64MiB", 67_108_864),
+            ("1.5 GB", 1_500_000_000), ("4096", 4096), ("10kb", 10_000),
+        ])
     func sizes(text: String, bytes: Int64) {
         #expect(ByteSizeText.parse(text) == bytes)
     }

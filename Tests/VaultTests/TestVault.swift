@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnderstudyModel
+
 @testable import Vault
 
 /// A vault in a temporary folder with its key in another temporary folder, removed at the end.
@@ -39,8 +40,10 @@ struct TestVault: ~Copyable {
     }
 
     static func session(startedAt: Date = epoch) -> Session {
-        Session(startedAt: startedAt, backend: "test", display: ":9",
-                screen: ScreenGeometry(width: 1920, height: 1080, monitors: [Monitor(name: "VGA-1", x: 0, y: 0, width: 1920, height: 1080, primary: true)]))
+        Session(
+            startedAt: startedAt, backend: "test", display: ":9",
+            screen: ScreenGeometry(
+                width: 1920, height: 1080, monitors: [Monitor(name: "VGA-1", x: 0, y: 0, width: 1920, height: 1080, primary: true)]))
     }
 
     /// Every file under the vault folder, with its bytes (database, log, patches, lock files).
@@ -61,8 +64,10 @@ struct TestVault: ~Copyable {
 }
 
 /// Writes events (and optionally frames) through a real writer.
-func record(_ vault: Vault, session: Session = TestVault.session(), events: [CapturedEvent],
-            patches: [(TilePatch, FrameManifest)] = []) async throws {
+func record(
+    _ vault: Vault, session: Session = TestVault.session(), events: [CapturedEvent],
+    patches: [(TilePatch, FrameManifest)] = []
+) async throws {
     let writer = try await VaultWriter(vault: vault, session: session)
     await writer.append(events)
     for (patch, frame) in patches {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 import UnderstudyModel
+
 @testable import Vault
 
 /// A vault with three one-second segments of 100 events each, and one frame in the middle one.
@@ -11,12 +12,15 @@ func damageableVault(_ test: borrowing TestVault) async throws -> (Vault, [Segme
     settings.segmentSeconds = 1
     try vault.save(settings)
     let writer = try await VaultWriter(vault: vault, session: TestVault.session())
-    for (index, batch) in [sampleEvents(100, stepNs: 5_000_000), sampleEvents(100, from: 200, stepNs: 5_000_000), sampleEvents(100, from: 400, stepNs: 5_000_000)].enumerated() {
+    for (index, batch) in [
+        sampleEvents(100, stepNs: 5_000_000), sampleEvents(100, from: 200, stepNs: 5_000_000), sampleEvents(100, from: 400, stepNs: 5_000_000),
+    ].enumerated() {
         await writer.append(batch)
         if index == 1 {
             let tile = TileHash(high: 5, low: 5)
             await writer.append(patch: TilePatch(hash: "p", codec: .png, tileSize: 8, tiles: [tile], data: try solidTile(77)))
-            await writer.append(frame: FrameManifest(hash: "middle", width: 8, height: 8, tileSize: 8, grabbedNs: 1_100_000_000, reason: .action, tiles: [tile]))
+            await writer.append(
+                frame: FrameManifest(hash: "middle", width: 8, height: 8, tileSize: 8, grabbedNs: 1_100_000_000, reason: .action, tiles: [tile]))
         }
         try await writer.flush()
     }
@@ -123,8 +127,10 @@ struct VaultForgetTests {
         let test = TestVault()
         let (vault, segments) = try await damageableVault(test)
         let (wrappedKey, payload) = try vault.read { db in
-            (try Data.fetchOne(db, sql: "SELECT wrapped_key FROM segment WHERE id = ?", arguments: [segments[1].id])!,
-             try Data.fetchOne(db, sql: "SELECT payload FROM event_chunk WHERE first_seq = 100")!)
+            (
+                try Data.fetchOne(db, sql: "SELECT wrapped_key FROM segment WHERE id = ?", arguments: [segments[1].id])!,
+                try Data.fetchOne(db, sql: "SELECT payload FROM event_chunk WHERE first_seq = 100")!
+            )
         }
         #expect(try !test.filesContaining(wrappedKey).isEmpty, "the search must see the key before it is forgotten")
         let outcome = try vault.forget(.segments([segments[1].id]))

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 import UnderstudyModel
+
 @testable import Vault
 
 /// Known strings and pixels, written through the normal writer and then searched for in
@@ -15,19 +16,25 @@ struct PlantedSecrets {
     static let tile = TileHash(high: 0x1122_3344_5566_7788, low: 0x99AA_BBCC_DDEE_FF00)
 
     static var events: [CapturedEvent] {
-        [CapturedEvent(tNs: 1_000_000, body: .focus(WindowContext(app: app, title: title, pid: 42, window: 7, rect: [0, 0, 100, 100]))),
-         CapturedEvent(tNs: 2_000_000, body: .keyDown(key: "a", keycode: 38, mods: [], text: typed)),
-         CapturedEvent(tNs: 3_000_000, body: .frame(frame: frameHash, w: 128, h: 128, reason: .action))]
+        [
+            CapturedEvent(tNs: 1_000_000, body: .focus(WindowContext(app: app, title: title, pid: 42, window: 7, rect: [0, 0, 100, 100]))),
+            CapturedEvent(tNs: 2_000_000, body: .keyDown(key: "a", keycode: 38, mods: [], text: typed)),
+            CapturedEvent(tNs: 3_000_000, body: .frame(frame: frameHash, w: 128, h: 128, reason: .action)),
+        ]
     }
 
     static var frame: (TilePatch, FrameManifest) {
-        (TilePatch(hash: "p", codec: .png, tileSize: 128, tiles: [tile], data: pixels),
-         FrameManifest(hash: frameHash, width: 128, height: 128, tileSize: 128, grabbedNs: 3_000_000, reason: .action, tiles: [tile]))
+        (
+            TilePatch(hash: "p", codec: .png, tileSize: 128, tiles: [tile], data: pixels),
+            FrameManifest(hash: frameHash, width: 128, height: 128, tileSize: 128, grabbedNs: 3_000_000, reason: .action, tiles: [tile])
+        )
     }
 
     static var needles: [(String, Data)] {
-        [("typed text", Data(typed.utf8)), ("window title", Data(title.utf8)), ("app", Data(app.utf8)),
-         ("frame hash", Data(frameHash.utf8)), ("pixels", pixels.prefix(64)), ("tile hash", Data(tile.bytes))]
+        [
+            ("typed text", Data(typed.utf8)), ("window title", Data(title.utf8)), ("app", Data(app.utf8)),
+            ("frame hash", Data(frameHash.utf8)), ("pixels", pixels.prefix(64)), ("tile hash", Data(tile.bytes)),
+        ]
     }
 }
 
@@ -45,7 +52,7 @@ struct VaultEncryptionTests {
         // The owner, with the key, reads it all back.
         var typed: [String] = []
         try vault.forEachEvent { _, event in
-            if case let .keyDown(_, _, _, text?) = event.body { typed.append(text) }
+            if case .keyDown(_, _, _, let text?) = event.body { typed.append(text) }
         }
         #expect(typed == [PlantedSecrets.typed])
         let session = try #require(try vault.sessions().first, "the session was stored")

@@ -1,8 +1,9 @@
 import Foundation
+import TestSupport
 import Testing
 import UnderstudyModel
+
 @testable import Vault
-import TestSupport
 
 /// Feeds a writer 64 KB frames with a few events each until it stops storing (or `limit` rounds pass).
 /// Returns every event appended and how many rounds it took.
@@ -14,7 +15,9 @@ func feedUntilStopped(_ writer: VaultWriter, startNs: UInt64 = 0, limit: Int = 4
         let events = (0..<5).map { CapturedEvent(tNs: t + UInt64($0) * 1_000_000, body: .pointerMove(x: round, y: $0)) }
         await writer.append(events)
         appended += events
-        await writer.append(patch: TilePatch(hash: "\(t)", codec: .png, tileSize: 8, tiles: [tile], data: Data((0..<65536).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ round) })))
+        await writer.append(
+            patch: TilePatch(
+                hash: "\(t)", codec: .png, tileSize: 8, tiles: [tile], data: Data((0..<65536).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ round) })))
         await writer.append(frame: FrameManifest(hash: "f\(t)", width: 8, height: 8, tileSize: 8, grabbedNs: t, reason: .periodic, tiles: [tile]))
         try await writer.flush()
         if await writer.storageState != .storing { return (appended, round + 1) }
@@ -28,7 +31,7 @@ func expectNothingSilentlyDropped(_ vault: Vault, appended: [CapturedEvent]) thr
     #expect(warnings.isEmpty)
     #expect(events.map(\.seq) == Array(0..<Int64(events.count)))
     let gaps = events.compactMap { event -> (UInt64, UInt64)? in
-        if case let .gap(.quota, from, to) = event.body { return (from, to) }
+        if case .gap(.quota, let from, let to) = event.body { return (from, to) }
         return nil
     }
     let stored = Set(events.map(\.tNs))
@@ -73,7 +76,10 @@ struct VaultQuotaTests {
 
         let events = try expectNothingSilentlyDropped(vault, appended: appended)
         let gap = try #require(events.first { $0.kind == "gap" })
-        guard case let .gap(.quota, from, to) = gap.body else { Issue.record("not a quota gap"); return }
+        guard case .gap(.quota, let from, let to) = gap.body else {
+            Issue.record("not a quota gap")
+            return
+        }
         #expect(to >= during.last!.tNs && from <= during.first!.tNs)
         #expect(events.filter { $0.tNs >= after.first!.tNs && $0.kind == "pointer.move" }.count == 5)
         #expect(try vault.check().isHealthy)
@@ -95,8 +101,9 @@ struct VaultQuotaTests {
         }
     }
 
-    @Test("On a nearly full file system (under the floor, or full with real ENOSPC mid-write) storing stops without corrupting anything, and resumes once space is freed",
-          .enabled(if: SmallFileSystem.available, "needs root to mount a small tmpfs"), arguments: FullDisk.allCases)
+    @Test(
+        "On a nearly full file system (under the floor, or full with real ENOSPC mid-write) storing stops without corrupting anything, and resumes once space is freed",
+        .enabled(if: SmallFileSystem.available, "needs root to mount a small tmpfs"), arguments: FullDisk.allCases)
     func fullDisk(_ disk: FullDisk) async throws {
         let fs = try SmallFileSystem(megabytes: 16)
         let test = TestVault(directory: fs.directory)

@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Testing
 import UnderstudyModel
+
 @testable import Vault
 
 /// Events every `stepNs`, alternating key presses and pointer moves.
@@ -38,7 +39,7 @@ struct VaultSegmentTests {
         var settings = try vault.settings()
         settings.segmentSeconds = 1
         try vault.save(settings)
-        try await recordFlushing(vault, events: sampleEvents(500), perFlush: 25) // 5 s, flushed every 250 ms
+        try await recordFlushing(vault, events: sampleEvents(500), perFlush: 25)  // 5 s, flushed every 250 ms
         let segments = try vault.segments()
         #expect(segments.count >= 5 && segments.count <= 7, "\(segments.count) segments")
         #expect(segments.allSatisfy { $0.sealed })
@@ -49,8 +50,10 @@ struct VaultSegmentTests {
         #expect(seqs == Array(0..<500))
         for segment in segments {
             let (stored, recomputed) = try vault.read { db in
-                (try Data.fetchOne(db, sql: "SELECT digest FROM segment WHERE id = ?", arguments: [segment.id]),
-                 try SegmentDigest.compute(db, segment: segment.id, vault: vault))
+                (
+                    try Data.fetchOne(db, sql: "SELECT digest FROM segment WHERE id = ?", arguments: [segment.id]),
+                    try SegmentDigest.compute(db, segment: segment.id, vault: vault)
+                )
             }
             #expect(stored == recomputed)
         }
@@ -67,8 +70,11 @@ struct VaultSegmentTests {
         let writer = try await VaultWriter(vault: vault, session: TestVault.session())
         for i in 0..<10 {
             let tile = TileHash(high: UInt64(i), low: 1)
-            await writer.append(patch: TilePatch(hash: "\(i)", codec: .png, tileSize: 8, tiles: [tile], data: Data(repeating: UInt8(i), count: 40_000)))
-            await writer.append(frame: FrameManifest(hash: "f\(i)", width: 8, height: 8, tileSize: 8, grabbedNs: UInt64(i) * 1_000_000, reason: .periodic, tiles: [tile]))
+            await writer.append(
+                patch: TilePatch(hash: "\(i)", codec: .png, tileSize: 8, tiles: [tile], data: Data(repeating: UInt8(i), count: 40_000)))
+            await writer.append(
+                frame: FrameManifest(
+                    hash: "f\(i)", width: 8, height: 8, tileSize: 8, grabbedNs: UInt64(i) * 1_000_000, reason: .periodic, tiles: [tile]))
             try await writer.flush()
         }
         try await writer.close(endedAt: test.clock.now)
@@ -87,14 +93,17 @@ struct VaultSegmentTests {
         try vault.save(settings)
         let session = TestVault.session()
         let writer = try await VaultWriter(vault: vault, session: session)
-        let a = TileHash(high: 1, low: 1), b = TileHash(high: 2, low: 2), c = TileHash(high: 3, low: 3)
+        let a = TileHash(high: 1, low: 1)
+        let b = TileHash(high: 2, low: 2)
+        let c = TileHash(high: 3, low: 3)
         // Frame 1 at 0 s stores tiles a and b; frame 2 at 1.5 s changes b into c only.
         await writer.append(patch: TilePatch(hash: "p1", codec: .png, tileSize: 8, tiles: [a], data: try solidTile(10)))
         await writer.append(patch: TilePatch(hash: "p2", codec: .png, tileSize: 8, tiles: [b], data: try solidTile(20)))
         await writer.append(frame: FrameManifest(hash: "frame-1", width: 16, height: 8, tileSize: 8, grabbedNs: 0, reason: .periodic, tiles: [a, b]))
         try await writer.flush()
         await writer.append(patch: TilePatch(hash: "p3", codec: .png, tileSize: 8, tiles: [c], data: try solidTile(30)))
-        await writer.append(frame: FrameManifest(hash: "frame-2", width: 16, height: 8, tileSize: 8, grabbedNs: 1_500_000_000, reason: .periodic, tiles: [a, c]))
+        await writer.append(
+            frame: FrameManifest(hash: "frame-2", width: 16, height: 8, tileSize: 8, grabbedNs: 1_500_000_000, reason: .periodic, tiles: [a, c]))
         try await writer.flush()
         try await writer.close(endedAt: test.clock.now)
         let segments = try vault.segments()
@@ -113,19 +122,27 @@ struct VaultSegmentTests {
         #expect(try vault.check().isHealthy)
     }
 
-    @Test("A sealed segment's bundle is the same bytes each time it is written, hashed as written, and reads back as its session, events and frames, pixels and all")
+    @Test(
+        "A sealed segment's bundle is the same bytes each time it is written, hashed as written, and reads back as its session, events and frames, pixels and all"
+    )
     func bundleRoundTrip() async throws {
         let test = TestVault()
         let vault = try test.open()
         let session = TestVault.session()
-        let a = TileHash(high: 1, low: 1), b = TileHash(high: 2, low: 2)
-        try await record(vault, session: session, events: sampleEvents(50), patches: [
-            (TilePatch(hash: "p1", codec: .png, tileSize: 8, tiles: [a, b], data: try solidTile(10, size: 8)),
-             FrameManifest(hash: "frame-1", width: 16, height: 8, tileSize: 8, grabbedNs: 5, reason: .periodic, tiles: [a, a])),
-        ])
+        let a = TileHash(high: 1, low: 1)
+        let b = TileHash(high: 2, low: 2)
+        try await record(
+            vault, session: session, events: sampleEvents(50),
+            patches: [
+                (
+                    TilePatch(hash: "p1", codec: .png, tileSize: 8, tiles: [a, b], data: try solidTile(10, size: 8)),
+                    FrameManifest(hash: "frame-1", width: 16, height: 8, tileSize: 8, grabbedNs: 5, reason: .periodic, tiles: [a, a])
+                )
+            ])
         let segment = try #require(try vault.segments().first)
         let folder = test.directory.deletingLastPathComponent()
-        let first = folder.appendingPathComponent("one.tar"), second = folder.appendingPathComponent("two.tar")
+        let first = folder.appendingPathComponent("one.tar")
+        let second = folder.appendingPathComponent("two.tar")
         let bundle = try vault.writeBundle(segment: segment.id, to: first)
         #expect(try vault.writeBundle(segment: segment.id, to: second) == bundle)
         let bytes = try Data(contentsOf: first)

@@ -1,9 +1,10 @@
+import Capture
 import Foundation
 import GRDB
 import Testing
 import UnderstudyModel
+
 @testable import Vault
-import Capture
 
 @Suite("Vault")
 struct VaultTests {
@@ -96,7 +97,9 @@ struct VaultFrameTests {
         var strip: [UInt8] = []
         for i in 0..<16 { strip += [UInt8(i * 15), UInt8(255 - i * 15), 7, 0xFF] }
         for _ in 0..<16 { strip += [200, 100, 50, 0xFF] }
-        let data = try strip.withUnsafeBytes { try PixelCodec.encode($0.baseAddress!, width: tileSize, height: 2 * tileSize, stride: tileSize * 4, codec: codec, level: 1) }
+        let data = try strip.withUnsafeBytes {
+            try PixelCodec.encode($0.baseAddress!, width: tileSize, height: 2 * tileSize, stride: tileSize * 4, codec: codec, level: 1)
+        }
         let tiles = [TileHash(high: 1, low: 2), TileHash(high: 3, low: 4)]
         let patch = TilePatch(hash: "patch-\(codec)", codec: codec, tileSize: tileSize, tiles: tiles, data: data)
         let manifest = FrameManifest(hash: "frame-1", width: 8, height: 3, tileSize: tileSize, grabbedNs: 5, reason: .action, tiles: tiles)

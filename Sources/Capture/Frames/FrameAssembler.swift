@@ -24,8 +24,8 @@ public enum FrameAssembler {
 
         public var description: String {
             switch self {
-            case let .missingTile(hash): "tile \(hash) of the frame is not in the vault"
-            case let .unreadablePatch(id, reason): "patch \(id) cannot be read: \(reason)"
+            case .missingTile(let hash): "tile \(hash) of the frame is not in the vault"
+            case .unreadablePatch(let id, let reason): "patch \(id) cannot be read: \(reason)"
             }
         }
     }

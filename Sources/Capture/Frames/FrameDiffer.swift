@@ -55,8 +55,10 @@ final class FrameDiffer {
         guard !rects.isEmpty else { return }
         generation += 1
         for r in rects {
-            let x0 = max(0, r.x), y0 = max(0, r.y)
-            let x1 = min(width, r.x + r.w), y1 = min(height, r.y + r.h)
+            let x0 = max(0, r.x)
+            let y0 = max(0, r.y)
+            let x1 = min(width, r.x + r.w)
+            let y1 = min(height, r.y + r.h)
             guard x1 > x0, y1 > y0 else { continue }
             damageLog.append((generation, PixelRect(x: x0, y: y0, w: x1 - x0, h: y1 - y0)))
             for row in (y0 / tileSize)...((y1 - 1) / tileSize) {
@@ -68,8 +70,10 @@ final class FrameDiffer {
         // A long run of damage without a stored frame: one rectangle around it all will do.
         if damageLog.count > 4096 {
             let all = damageLog.map(\.rect)
-            let x0 = all.map(\.x).min()!, y0 = all.map(\.y).min()!
-            let x1 = all.map { $0.x + $0.w }.max()!, y1 = all.map { $0.y + $0.h }.max()!
+            let x0 = all.map(\.x).min()!
+            let y0 = all.map(\.y).min()!
+            let x1 = all.map { $0.x + $0.w }.max()!
+            let y1 = all.map { $0.y + $0.h }.max()!
             damageLog = [(generation, PixelRect(x: x0, y: y0, w: x1 - x0, h: y1 - y0))]
         }
     }
@@ -127,7 +131,8 @@ final class FrameDiffer {
     /// Copies tile `index` into `tileBuffer` and hashes it.
     private func copyTile(_ index: Int, from slot: ScreenGrabber.Slot) -> TileHash {
         let (x, y, w, h) = tileRect(index)
-        TileCut.copy(from: UnsafeRawPointer(slot.pixels) + y * slot.stride + x * 4, stride: slot.stride, w: w, h: h, size: tileSize, into: &tileBuffer)
+        TileCut.copy(
+            from: UnsafeRawPointer(slot.pixels) + y * slot.stride + x * 4, stride: slot.stride, w: w, h: h, size: tileSize, into: &tileBuffer)
         return TileCut.hash(tileBuffer)
     }
 

@@ -1,8 +1,8 @@
 import CFrameCodec
-import UnderstudyModel
 import Crypto
 import Foundation
 import Synchronization
+import UnderstudyModel
 
 struct TileStrip: Sendable {
     var tiles: [TileHash]
@@ -63,7 +63,8 @@ final class FrameOutput: @unchecked Sendable {
     func drain() { queue.sync {} }
 
     private func process(_ job: FrameJob) {
-        var frame = job.manifest, strip = job.strip
+        var frame = job.manifest
+        var strip = job.strip
         if let redaction {
             let start = MonotonicClock.nowNs()
             let outcome = redaction.process(job)
@@ -73,11 +74,11 @@ final class FrameOutput: @unchecked Sendable {
                 $0.readShare.append(job.scan?.readShare(width: frame.width, height: frame.height) ?? 0)
             }
             switch outcome {
-            case let .store(redacted, tiles):
+            case .store(let redacted, let tiles):
                 frame = redacted
                 strip = tiles
                 shared.stats.withLock { $0.redactionBoxes += redacted.redactions.count }
-            case let .withhold(withheld, rescan):
+            case .withhold(let withheld, let rescan):
                 shared.stats.withLock { $0.framesWithheld += 1 }
                 shared.keyframeRequested.store(true, ordering: .sequentiallyConsistent)
                 if rescan { shared.rescanRequested.store(true, ordering: .sequentiallyConsistent) }
@@ -102,8 +103,9 @@ final class FrameOutput: @unchecked Sendable {
 
     private func encode(_ strip: TileStrip) throws -> TilePatch {
         let data = try strip.pixels.withUnsafeBytes { raw in
-            try PixelCodec.encode(raw.baseAddress!, width: strip.tileSize, height: strip.tileSize * strip.tiles.count,
-                                  stride: strip.tileSize * 4, codec: codec, level: level)
+            try PixelCodec.encode(
+                raw.baseAddress!, width: strip.tileSize, height: strip.tileSize * strip.tiles.count,
+                stride: strip.tileSize * 4, codec: codec, level: level)
         }
         let hash = SHA256.hash(data: data).hexDigits
         return TilePatch(hash: hash, codec: codec, tileSize: strip.tileSize, tiles: strip.tiles, data: data)

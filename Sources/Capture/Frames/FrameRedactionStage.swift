@@ -42,20 +42,25 @@ struct ScanArea: Sendable {
     /// character damages one line of text, not the 128 rows of its tiles.
     init(changed: [Int], damage: [PixelRect]?, of slot: ScreenGrabber.Slot, width: Int, height: Int, tileSize: Int, windows: [PixelRect]) {
         self.damage = damage
-        let columns = (width + tileSize - 1) / tileSize, lastRow = (height - 1) / tileSize
+        let columns = (width + tileSize - 1) / tileSize
+        let lastRow = (height - 1) / tileSize
         var runs: [(first: Int, last: Int)] = []
         for row in Set(changed.map { $0 / columns }).sorted() {
             // Runs whose copies would touch are read as one band.
             if let run = runs.last, row - run.last <= 3 { runs[runs.count - 1].last = row } else { runs.append((row, row)) }
         }
         bands = runs.map { run in
-            let readTop = max(0, run.first * tileSize - Self.margin), readBottom = min(height, (run.last + 1) * tileSize + Self.margin)
-            let firstRow = readTop / tileSize, endRow = min(lastRow, (readBottom - 1) / tileSize) + 1
-            let top = firstRow * tileSize, rows = min(height, endRow * tileSize) - top
+            let readTop = max(0, run.first * tileSize - Self.margin)
+            let readBottom = min(height, (run.last + 1) * tileSize + Self.margin)
+            let firstRow = readTop / tileSize
+            let endRow = min(lastRow, (readBottom - 1) / tileSize) + 1
+            let top = firstRow * tileSize
+            let rows = min(height, endRow * tileSize) - top
             var pixels = [UInt8](repeating: 0, count: rows * width * 4)
             pixels.withUnsafeMutableBytes { out in
                 for line in 0..<rows {
-                    (out.baseAddress! + line * width * 4).copyMemory(from: UnsafeRawPointer(slot.pixels) + (top + line) * slot.stride, byteCount: width * 4)
+                    (out.baseAddress! + line * width * 4).copyMemory(
+                        from: UnsafeRawPointer(slot.pixels) + (top + line) * slot.stride, byteCount: width * 4)
                 }
             }
             let band = PixelRect(x: 0, y: readTop, w: width, h: readBottom - readTop)
@@ -171,13 +176,15 @@ final class FrameRedactionStage {
     /// Returns the pixels of variants made now, by variant hash.
     private func scan(_ area: ScanArea, frame: FrameManifest) throws -> [TileHash: [UInt8]] {
         var fresh: [TileHash: [UInt8]] = [:]
-        let width = frame.width, size = frame.tileSize
+        let width = frame.width
+        let size = frame.tileSize
         let carried = carriedBoxes(area)
         for var band in area.bands {
             let read = try band.pixels.withUnsafeBytes { raw in
                 try band.reads.flatMap { read in
-                    try scanner.redactions(in: raw, width: width, height: band.rows, stride: width * 4,
-                                           region: (read.x, read.y - band.top, read.w, read.h))
+                    try scanner.redactions(
+                        in: raw, width: width, height: band.rows, stride: width * 4,
+                        region: (read.x, read.y - band.top, read.w, read.h))
                 }
             }
             let found = read + carried.compactMap { $0.shifted(dx: 0, dy: -band.top, clippedTo: (0, 0, width, band.rows)) }
@@ -185,17 +192,21 @@ final class FrameRedactionStage {
             band.pixels.withUnsafeMutableBytes { FrameRedaction.fill(found, in: $0.baseAddress!, width: width, height: band.rows, stride: width * 4) }
             let touched = Set(found.flatMap { tiles(under: $0, bandTop: band.top, frame: frame) })
             for index in touched.sorted() {
-                let raw = frame.tiles[index], rect = frame.tileRect(index)
+                let raw = frame.tiles[index]
+                let rect = frame.tileRect(index)
                 var variant = variants[raw] ?? Variant(hash: raw, boxes: [])
                 let local = found.compactMap { $0.shifted(dx: -rect.x, dy: band.top - rect.y, clippedTo: (0, 0, rect.w, rect.h)) }
                 variant.boxes = Array(Set(variant.boxes + local))
                 var buffer = [UInt8](repeating: 0, count: size * size * 4)
                 band.pixels.withUnsafeBytes { raw in
-                    TileCut.copy(from: raw.baseAddress! + (rect.y - band.top) * width * 4 + rect.x * 4, stride: width * 4,
-                                 w: rect.w, h: rect.h, size: size, into: &buffer)
+                    TileCut.copy(
+                        from: raw.baseAddress! + (rect.y - band.top) * width * 4 + rect.x * 4, stride: width * 4,
+                        w: rect.w, h: rect.h, size: size, into: &buffer)
                 }
                 // Boxes found for this content in earlier frames are filled too.
-                buffer.withUnsafeMutableBytes { FrameRedaction.fill(variant.boxes, in: $0.baseAddress!, width: rect.w, height: rect.h, stride: size * 4) }
+                buffer.withUnsafeMutableBytes {
+                    FrameRedaction.fill(variant.boxes, in: $0.baseAddress!, width: rect.w, height: rect.h, stride: size * 4)
+                }
                 variant.hash = TileCut.hash(buffer)
                 variants[raw] = variant
                 fresh[variant.hash] = buffer
@@ -208,7 +219,8 @@ final class FrameRedactionStage {
     /// variants the frame uses that were not stored since the keyframe. Nil when such a
     /// variant's pixels are not at hand.
     private func output(_ job: FrameJob, uses: Set<TileHash>, fresh: [TileHash: [UInt8]]) -> TileStrip? {
-        let size = job.strip.tileSize, tileBytes = size * size * 4
+        let size = job.strip.tileSize
+        let tileBytes = size * size * 4
         var strip = TileStrip(tiles: [], pixels: [], tileSize: size)
         for (i, raw) in job.strip.tiles.enumerated() {
             let range = (i * tileBytes)..<((i + 1) * tileBytes)
@@ -258,8 +270,10 @@ final class FrameRedactionStage {
 
     /// Indexes of the tiles a box (in band coordinates) overlaps.
     private func tiles(under box: FrameRedaction, bandTop: Int, frame: FrameManifest) -> [Int] {
-        let x0 = max(0, box.box[0]), x1 = min(frame.width, box.box[0] + box.box[2])
-        let y0 = max(0, box.box[1] + bandTop), y1 = min(frame.height, box.box[1] + bandTop + box.box[3])
+        let x0 = max(0, box.box[0])
+        let x1 = min(frame.width, box.box[0] + box.box[2])
+        let y0 = max(0, box.box[1] + bandTop)
+        let y1 = min(frame.height, box.box[1] + bandTop + box.box[3])
         guard x1 > x0, y1 > y0 else { return [] }
         let size = frame.tileSize
         return ((y0 / size)...((y1 - 1) / size)).flatMap { row in ((x0 / size)...((x1 - 1) / size)).map { row * frame.columns + $0 } }

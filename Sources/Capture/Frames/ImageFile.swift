@@ -5,9 +5,12 @@ import UnderstudyModel
 /// `.ppm` (scripts read PPM without an image library).
 public enum ImageFile {
     public static func write(_ pixels: [UInt8], width: Int, height: Int, to path: String) throws {
-        let data = path.hasSuffix(".ppm") ? ppm(pixels, width: width, height: height) : try pixels.withUnsafeBytes {
-            try PixelCodec.encode($0.baseAddress!, width: width, height: height, stride: width * 4, codec: .png, level: 6)
-        }
+        let data =
+            path.hasSuffix(".ppm")
+            ? ppm(pixels, width: width, height: height)
+            : try pixels.withUnsafeBytes {
+                try PixelCodec.encode($0.baseAddress!, width: width, height: height, stride: width * 4, codec: .png, level: 6)
+            }
         try data.write(to: URL(fileURLWithPath: path))
     }
 

@@ -30,8 +30,10 @@ final class FrameScheduler {
     private var scrollDue: UInt64?
     private var focusDue: UInt64?
 
-    init(display: X11Display, settings: FrameSettings, policy: (any CapturePolicy)?, redaction: FrameRedactionSettings?,
-         shared: X11CaptureLoop.Shared) throws(CaptureError) {
+    init(
+        display: X11Display, settings: FrameSettings, policy: (any CapturePolicy)?, redaction: FrameRedactionSettings?,
+        shared: X11CaptureLoop.Shared
+    ) throws(CaptureError) {
         self.settings = settings
         self.redaction = redaction
         self.shared = shared
@@ -40,8 +42,9 @@ final class FrameScheduler {
         self.grabber = grabber
         damage = try DamageWatcher(display: display)
         differ = FrameDiffer(width: grabber.width, height: grabber.height, tileSize: settings.tileSize)
-        output = FrameOutput(codec: settings.codec, level: settings.codecLevel,
-                             redaction: redaction.map { FrameRedactionStage(scanner: $0.scanner, dropFrames: $0.dropFrames) }, shared: shared)
+        output = FrameOutput(
+            codec: settings.codec, level: settings.codecLevel,
+            redaction: redaction.map { FrameRedactionStage(scanner: $0.scanner, dropFrames: $0.dropFrames) }, shared: shared)
         masks = policy.map { WindowMasks(display: display, policy: $0, width: grabber.width, height: grabber.height) }
     }
 
@@ -88,7 +91,8 @@ final class FrameScheduler {
 
     func tick(now: UInt64, ordering: inout EventOrdering) {
         if let since = damagePendingSince,
-           now.since(lastDamageNs) >= settings.grabSettle.ns || now.since(since) >= settings.grabMaxDelay.ns {
+            now.since(lastDamageNs) >= settings.grabSettle.ns || now.since(since) >= settings.grabMaxDelay.ns
+        {
             _ = grab()
         }
         if let due = focusDue, now >= due {
@@ -175,21 +179,25 @@ final class FrameScheduler {
         }
         let scan = redaction.map { _ in
             let everything = shared.rescanRequested.exchange(false, ordering: .sequentiallyConsistent)
-            return ScanArea(changed: everything ? Array(result.tiles.indices) : result.changed, damage: everything ? nil : result.damage, of: slot,
-                            width: differ.width, height: differ.height, tileSize: differ.tileSize, windows: masks?.textAreas ?? [])
+            return ScanArea(
+                changed: everything ? Array(result.tiles.indices) : result.changed, damage: everything ? nil : result.damage, of: slot,
+                width: differ.width, height: differ.height, tileSize: differ.tileSize, windows: masks?.textAreas ?? [])
         }
         let diffMs = Double(MonotonicClock.nowNs() - start) / 1e6
         lastStoredNs = now
         let grabbed = slot.grabbedNs &- originNs
-        let manifest = FrameManifest(hash: result.frameHash, width: differ.width, height: differ.height, tileSize: differ.tileSize,
-                                     grabbedNs: grabbed, reason: reason, tiles: result.tiles)
+        let manifest = FrameManifest(
+            hash: result.frameHash, width: differ.width, height: differ.height, tileSize: differ.tileSize,
+            grabbedNs: grabbed, reason: reason, tiles: result.tiles)
         shared.stats.withLock {
             $0.diffMs.append(diffMs)
             $0.framesStored += 1
         }
         ordering.add(max(grabbed, ordering.floor), .frame(frame: manifest.hash, w: manifest.width, h: manifest.height, reason: reason))
-        output.submit(FrameJob(manifest: manifest, keyframe: keyframe,
-                               strip: TileStrip(tiles: result.newTiles, pixels: result.newPixels, tileSize: differ.tileSize), scan: scan))
+        output.submit(
+            FrameJob(
+                manifest: manifest, keyframe: keyframe,
+                strip: TileStrip(tiles: result.newTiles, pixels: result.newPixels, tileSize: differ.tileSize), scan: scan))
     }
 }
 

@@ -17,9 +17,12 @@ final class KeyTranslator {
 
     init(display: X11Display) {
         self.display = display
-        var major = Int32(XkbMajorVersion), minor = Int32(XkbMinorVersion)
+        var major = Int32(XkbMajorVersion)
+        var minor = Int32(XkbMinorVersion)
         _ = XkbLibraryVersion(&major, &minor)
-        var opcode: Int32 = 0, event: Int32 = 0, error: Int32 = 0
+        var opcode: Int32 = 0
+        var event: Int32 = 0
+        var error: Int32 = 0
         if XkbQueryExtension(display.handle, &opcode, &event, &error, &major, &minor) != 0 { eventBase = event }
         // Keep Xlib's copy of the keymap fresh when layouts change (setxkbmap, xmodmap).
         let mask = UInt32(XkbMapNotifyMask | XkbNewKeyboardNotifyMask)
@@ -102,7 +105,7 @@ final class KeyTranslator {
         guard let map = XGetModifierMapping(display.handle) else { return }
         defer { XFreeModifiermap(map) }
         let perModifier = Int(map.pointee.max_keypermod)
-        for index in 3..<8 { // Mod1…Mod5
+        for index in 3..<8 {  // Mod1…Mod5
             for slot in 0..<perModifier {
                 let keycode = map.pointee.modifiermap[index * perModifier + slot]
                 guard keycode != 0 else { continue }

@@ -4,7 +4,11 @@ import CX11
 /// client's change to the keyboard mapping, in the order the server processed them.
 struct RawInput {
     enum Kind: UInt8 {
-        case keyPress = 2, keyRelease = 3, buttonPress = 4, buttonRelease = 5, motion = 6
+        case keyPress = 2
+        case keyRelease = 3
+        case buttonPress = 4
+        case buttonRelease = 5
+        case motion = 6
         /// `ChangeKeyboardMapping`: `detail` is the first keycode, `keysyms` the new keysyms.
         case keymapChange = 100
     }
@@ -61,11 +65,13 @@ final class RecordInput {
         context = XRecordCreateContext(control.handle, 0, &clients, 1, &ranges, 1)
         guard context != 0 else { throw .recordFailed("the server refused a record context") }
         control.sync()
-        let status = XRecordEnableContextAsync(data.handle, context, { closure, intercepted in
-            guard let closure, let intercepted else { return }
-            let box = Unmanaged<PendingBox>.fromOpaque(UnsafeRawPointer(closure)).takeUnretainedValue()
-            RecordInput.receive(intercepted, into: box)
-        }, UnsafeMutableRawPointer(Unmanaged.passUnretained(box).toOpaque()).assumingMemoryBound(to: CChar.self))
+        let status = XRecordEnableContextAsync(
+            data.handle, context,
+            { closure, intercepted in
+                guard let closure, let intercepted else { return }
+                let box = Unmanaged<PendingBox>.fromOpaque(UnsafeRawPointer(closure)).takeUnretainedValue()
+                RecordInput.receive(intercepted, into: box)
+            }, UnsafeMutableRawPointer(Unmanaged.passUnretained(box).toOpaque()).assumingMemoryBound(to: CChar.self))
         guard status != 0 else { throw .recordFailed("the server refused to enable recording") }
     }
 
@@ -113,13 +119,14 @@ final class RecordInput {
         }
         guard record.category == XRecordFromServer, length >= 32 else { return }
         guard let kind = RawInput.Kind(rawValue: raw.load(as: UInt8.self) & 0x7F) else { return }
-        box.pending.append(RawInput(
-            kind: kind,
-            detail: raw.load(fromByteOffset: 1, as: UInt8.self),
-            serverMs: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self),
-            x: raw.loadUnaligned(fromByteOffset: 20, as: Int16.self),
-            y: raw.loadUnaligned(fromByteOffset: 22, as: Int16.self),
-            state: raw.loadUnaligned(fromByteOffset: 28, as: UInt16.self)))
+        box.pending.append(
+            RawInput(
+                kind: kind,
+                detail: raw.load(fromByteOffset: 1, as: UInt8.self),
+                serverMs: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self),
+                x: raw.loadUnaligned(fromByteOffset: 20, as: Int16.self),
+                y: raw.loadUnaligned(fromByteOffset: 22, as: Int16.self),
+                state: raw.loadUnaligned(fromByteOffset: 28, as: UInt16.self)))
     }
 
     /// `ChangeKeyboardMapping`: opcode, keycode count, length; first keycode, keysyms per

@@ -100,11 +100,14 @@ final class DamageWatcher {
 
     init(display: X11Display) throws(CaptureError) {
         self.display = display
-        var eventBase: Int32 = 0, errorBase: Int32 = 0
+        var eventBase: Int32 = 0
+        var errorBase: Int32 = 0
         guard XDamageQueryExtension(display.handle, &eventBase, &errorBase) != 0 else { throw .missingExtension("DAMAGE") }
-        var fixesEvent: Int32 = 0, fixesError: Int32 = 0
+        var fixesEvent: Int32 = 0
+        var fixesError: Int32 = 0
         guard XFixesQueryExtension(display.handle, &fixesEvent, &fixesError) != 0 else { throw .missingExtension("XFIXES") }
-        var major: Int32 = 1, minor: Int32 = 1
+        var major: Int32 = 1
+        var minor: Int32 = 1
         _ = XDamageQueryVersion(display.handle, &major, &minor)
         _ = XFixesQueryVersion(display.handle, &major, &minor)
         self.eventBase = eventBase

@@ -60,14 +60,16 @@ final class WindowMasks {
 
     /// Writes the fill over every masked region of a grab.
     func apply(to pixels: UnsafeMutablePointer<UInt8>, stride: Int) {
-        PixelFill.fill(regions.map { ($0.x, $0.y, $0.w, $0.h) }, with: Self.fill, in: UnsafeMutableRawPointer(pixels),
-                       width: screen.w, height: screen.h, stride: stride)
+        PixelFill.fill(
+            regions.map { ($0.x, $0.y, $0.w, $0.h) }, with: Self.fill, in: UnsafeMutableRawPointer(pixels),
+            width: screen.w, height: screen.h, stride: stride)
     }
 
     /// The visible parts of masked windows, and of the others.
     private func computeRegions() -> (masked: [PixelRect], shown: [PixelRect]) {
         let windows = topLevels()
-        var masked: [PixelRect] = [], shown: [PixelRect] = []
+        var masked: [PixelRect] = []
+        var shown: [PixelRect] = []
         for (index, window) in windows.enumerated() {
             var visible = window.rect.intersection(screen).map { [$0] } ?? []
             for above in windows[(index + 1)...] {
@@ -87,7 +89,8 @@ final class WindowMasks {
             var attributes = XWindowAttributes()
             guard XGetWindowAttributes(display.handle, window, &attributes) != 0, attributes.map_state == IsViewable else { continue }
             let border = Int(attributes.border_width)
-            let rect = PixelRect(x: Int(attributes.x), y: Int(attributes.y), w: Int(attributes.width) + 2 * border, h: Int(attributes.height) + 2 * border)
+            let rect = PixelRect(
+                x: Int(attributes.x), y: Int(attributes.y), w: Int(attributes.width) + 2 * border, h: Int(attributes.height) + 2 * border)
             // A frame can be mapped a moment before its client is reparented into it: only found clients are remembered.
             let client = clients[window] ?? tree.client(in: window, depth: 3) ?? 0
             if client != 0 { alive[window] = client }
@@ -98,6 +101,7 @@ final class WindowMasks {
     }
 
     private func describe(_ client: Window, rect: PixelRect) -> WindowContext {
-        WindowContext(app: tree.className(client), title: tree.title(client), pid: nil, window: UInt64(client), rect: [rect.x, rect.y, rect.w, rect.h])
+        WindowContext(
+            app: tree.className(client), title: tree.title(client), pid: nil, window: UInt64(client), rect: [rect.x, rect.y, rect.w, rect.h])
     }
 }

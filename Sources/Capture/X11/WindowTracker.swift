@@ -74,7 +74,8 @@ final class WindowTracker {
         var attributes = XWindowAttributes()
         // Window managers point _NET_ACTIVE_WINDOW at a hidden window of their own when nothing has focus.
         guard XGetWindowAttributes(display.handle, window, &attributes) != 0, attributes.map_state == IsViewable else { return nil }
-        var x: Int32 = 0, y: Int32 = 0
+        var x: Int32 = 0
+        var y: Int32 = 0
         var child: Window = 0
         XTranslateCoordinates(display.handle, window, display.root, 0, 0, &x, &y, &child)
         return WindowContext(

@@ -17,7 +17,8 @@ struct WindowTree {
 
     /// A window's parent, root and children (bottom to top).
     func query(_ window: Window) -> (parent: Window, root: Window, children: [Window])? {
-        var root: Window = 0, parent: Window = 0
+        var root: Window = 0
+        var parent: Window = 0
         var list: UnsafeMutablePointer<Window>?
         var count: UInt32 = 0
         guard XQueryTree(display.handle, window, &root, &parent, &list, &count) != 0 else { return nil }

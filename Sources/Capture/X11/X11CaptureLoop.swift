@@ -62,8 +62,11 @@ final class X11CaptureLoop {
         keys = KeyTranslator(display: control)
         windows = WindowTracker(display: control)
         clock = ServerClock(display: control)
-        frames = settings.frames.enabled ? try FrameScheduler(display: control, settings: settings.frames, policy: settings.policy,
-                                                                     redaction: settings.redaction, shared: shared) : nil
+        frames =
+            settings.frames.enabled
+            ? try FrameScheduler(
+                display: control, settings: settings.frames, policy: settings.policy,
+                redaction: settings.redaction, shared: shared) : nil
         input = try RecordInput(control: control, displayName: settings.display)
         originNs = MonotonicClock.nowNs()
         ordering = EventOrdering(window: settings.reorderWindow.ns)
@@ -138,7 +141,8 @@ final class X11CaptureLoop {
 
     private func handle(_ raw: RawInput) {
         let t = relative(serverMs: raw.serverMs)
-        let x = Int(raw.x), y = Int(raw.y)
+        let x = Int(raw.x)
+        let y = Int(raw.y)
         switch raw.kind {
         case .motion:
             if let last = lastPointer, last == (raw.x, raw.y) { return }

@@ -14,8 +14,10 @@ public struct X11CaptureSettings: Sendable {
     /// How personal data and secrets are found and filled in frames; nil stores frames as grabbed.
     public var redaction: FrameRedactionSettings?
 
-    public init(display: String? = nil, frames: FrameSettings = FrameSettings(), policy: (any CapturePolicy)? = nil,
-                redaction: FrameRedactionSettings? = nil) {
+    public init(
+        display: String? = nil, frames: FrameSettings = FrameSettings(), policy: (any CapturePolicy)? = nil,
+        redaction: FrameRedactionSettings? = nil
+    ) {
         self.display = display
         self.frames = frames
         self.policy = policy

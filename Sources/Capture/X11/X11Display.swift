@@ -32,12 +32,16 @@ final class X11Display {
     func atom(_ name: String) -> Atom { XInternAtom(handle, name, 0) }
 
     func hasExtension(_ name: String) -> Bool {
-        var opcode: Int32 = 0, event: Int32 = 0, error: Int32 = 0
+        var opcode: Int32 = 0
+        var event: Int32 = 0
+        var error: Int32 = 0
         return XQueryExtension(handle, name, &opcode, &event, &error) != 0
     }
 
     /// Raw bytes of a window property, or nil when it is absent.
-    func property(_ window: Window, _ name: Atom, type: Atom = Atom(AnyPropertyType)) -> (format: Int32, items: Int, bytes: UnsafeMutablePointer<UInt8>)? {
+    func property(_ window: Window, _ name: Atom, type: Atom = Atom(AnyPropertyType)) -> (
+        format: Int32, items: Int, bytes: UnsafeMutablePointer<UInt8>
+    )? {
         var actualType: Atom = 0
         var format: Int32 = 0
         var count: UInt = 0

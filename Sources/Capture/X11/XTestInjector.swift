@@ -23,22 +23,22 @@ public final class XTestInjector {
     private func perform(_ input: SyntheticInput) throws(CaptureError) {
         let h = display.handle
         switch input {
-        case let .move(x, y):
+        case .move(let x, let y):
             XTestFakeMotionEvent(h, -1, Int32(x), Int32(y), 0)
-        case let .button(button, down):
+        case .button(let button, let down):
             XTestFakeButtonEvent(h, Self.number(button), down ? 1 : 0, 0)
-        case let .scroll(dx, dy):
+        case .scroll(let dx, let dy):
             let number: UInt32 = dy > 0 ? 5 : dy < 0 ? 4 : dx > 0 ? 7 : 6
             XTestFakeButtonEvent(h, number, 1, 0)
             XTestFakeButtonEvent(h, number, 0, 0)
-        case let .key(name, down):
+        case .key(let name, let down):
             let sym = XStringToKeysym(name)
             let code = sym == 0 ? 0 : XKeysymToKeycode(h, sym)
             guard code != 0 else { throw .cannotInput("the key \(name)") }
             XTestFakeKeyEvent(h, UInt32(code), down ? 1 : 0, 0)
-        case let .character(character):
+        case .character(let character):
             try type(character)
-        case let .pause(duration):
+        case .pause(let duration):
             display.flush()
             Thread.sleep(forTimeInterval: Double(duration.ns) / 1e9)
         }
@@ -72,7 +72,8 @@ public final class XTestInjector {
 
     /// The keycode producing `sym` at level 0 (no Shift) or 1 (Shift), in group 0.
     private func find(_ sym: KeySym) -> (KeyCode, Bool)? {
-        var low: Int32 = 0, high: Int32 = 0
+        var low: Int32 = 0
+        var high: Int32 = 0
         XDisplayKeycodes(display.handle, &low, &high)
         for level in 0..<2 {
             for code in low...high where XkbKeycodeToKeysym(display.handle, KeyCode(code), 0, Int32(level)) == sym {
@@ -83,7 +84,8 @@ public final class XTestInjector {
     }
 
     private func findSpare() -> KeyCode? {
-        var low: Int32 = 0, high: Int32 = 0
+        var low: Int32 = 0
+        var high: Int32 = 0
         XDisplayKeycodes(display.handle, &low, &high)
         return (low...high).reversed().first { XkbKeycodeToKeysym(display.handle, KeyCode($0), 0, 0) == 0 }.map { KeyCode($0) }
     }
@@ -115,12 +117,15 @@ public enum ScreenSnapshot {
     public static func take(display name: String?) throws(CaptureError) -> (width: Int, height: Int, pixels: [UInt8]) {
         let display = try X11Display(name: name)
         let screen = XDefaultScreen(display.handle)
-        let width = Int(XDisplayWidth(display.handle, screen)), height = Int(XDisplayHeight(display.handle, screen))
+        let width = Int(XDisplayWidth(display.handle, screen))
+        let height = Int(XDisplayHeight(display.handle, screen))
         guard let image = XGetImage(display.handle, display.root, 0, 0, UInt32(width), UInt32(height), XAllPlanes(), ZPixmap) else {
             throw .recordFailed("the X server refused to return the screen's pixels")
         }
         defer { _ = image.pointee.f.destroy_image(image) }
-        guard image.pointee.bits_per_pixel == 32 else { throw .recordFailed("screen depth \(image.pointee.bits_per_pixel) is not supported; use a 24-bit screen") }
+        guard image.pointee.bits_per_pixel == 32 else {
+            throw .recordFailed("screen depth \(image.pointee.bits_per_pixel) is not supported; use a 24-bit screen")
+        }
         let stride = Int(image.pointee.bytes_per_line)
         var pixels = [UInt8](repeating: 0, count: width * height * 4)
         let source = UnsafeRawPointer(image.pointee.data)!

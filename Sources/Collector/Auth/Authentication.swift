@@ -35,7 +35,9 @@ public struct CollectorContext: RequestContext {
 
     /// The enrolled device making the request.
     func requireDevice() throws -> Device {
-        guard let device else { throw staff == nil ? APIError.unauthenticated : APIError(.forbidden, "forbidden", "only a contributor's enrolled device may do this") }
+        guard let device else {
+            throw staff == nil ? APIError.unauthenticated : APIError(.forbidden, "forbidden", "only a contributor's enrolled device may do this")
+        }
         return device
     }
 }
@@ -74,7 +76,9 @@ struct Authentication: RouterMiddleware {
     }
 
     private func verifyDevice(_ id: String, _ request: Request) async throws -> (Device, String) {
-        guard let device = try await state.metadata.device(id) else { throw APIError(.unauthorized, "unknown_device", "device \(id) is not enrolled") }
+        guard let device = try await state.metadata.device(id) else {
+            throw APIError(.unauthorized, "unknown_device", "device \(id) is not enrolled")
+        }
         guard device.revokedAt == nil else { throw APIError(.forbidden, "device_revoked", "device \(id) was revoked: enrol again") }
         guard let date = Int64(try field(request, RequestSigning.dateHeader)) else {
             throw APIError(.unauthorized, "bad_signature", "\(RequestSigning.dateHeader) must be Unix seconds")
@@ -86,9 +90,10 @@ struct Authentication: RouterMiddleware {
         let nonce = try field(request, RequestSigning.nonceHeader)
         let content = try field(request, RequestSigning.contentHeader).lowercased()
         guard let signature = Data(base64Encoded: try field(request, RequestSigning.signatureHeader)),
-              let key = try? Curve25519.Signing.PublicKey(rawRepresentation: device.publicKey)
+            let key = try? Curve25519.Signing.PublicKey(rawRepresentation: device.publicKey)
         else { throw APIError(.unauthorized, "bad_signature", "the signature is not base64") }
-        let message = RequestSigning.message(method: request.method.rawValue, target: request.uri.description, date: date, nonce: nonce, contentSHA256: content)
+        let message = RequestSigning.message(
+            method: request.method.rawValue, target: request.uri.description, date: date, nonce: nonce, contentSHA256: content)
         guard key.isValidSignature(signature, for: message) else {
             throw APIError(.unauthorized, "bad_signature", "the signature does not match the request and the device's key")
         }

@@ -16,9 +16,9 @@ public enum KeyError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .missingKEK(path): "no key-encryption key: set UNDERSTUDY_KEK or create \(path) (32 random bytes, base64, mode 600)"
-        case let .badKEK(reason): "the key-encryption key is unusable: \(reason)"
-        case let .unwrapFailed(contributor): "the data key of \(contributor) does not unwrap with this key-encryption key"
+        case .missingKEK(let path): "no key-encryption key: set UNDERSTUDY_KEK or create \(path) (32 random bytes, base64, mode 600)"
+        case .badKEK(let reason): "the key-encryption key is unusable: \(reason)"
+        case .unwrapFailed(let contributor): "the data key of \(contributor) does not unwrap with this key-encryption key"
         }
     }
 }

@@ -16,7 +16,10 @@ struct BundleDownload {
     /// The contributor's own read (`segment_read` in the audit log).
     func toContributor(_ segment: StoredSegment, actor: String) async throws -> Response {
         let (key, stream) = try await open(segment, actor: actor, action: "segment_read")
-        let keyBytes = key.withUnsafeBytes { Data($0) }, blob = segment.blob, id = segment.id, logger = state.logger
+        let keyBytes = key.withUnsafeBytes { Data($0) }
+        let blob = segment.blob
+        let id = segment.id
+        let logger = state.logger
         // A body damaged on the server stops the stream early: the length announced and the
         // SHA-256 header then tell the client it did not get the segment.
         let body = ResponseBody(contentLength: Int(segment.bytes)) { writer in
@@ -43,10 +46,12 @@ struct BundleDownload {
         for try await chunk in stream { plain.append(try opener.feed(chunk)) }
         guard opener.finished else { throw APIError(.internalServerError, "damaged", "segment \(segment.handle) is damaged on the server") }
         guard let moved = StaffBundle.shiftingTimes(of: plain, key: key, naming: segment.handle) else {
-            throw APIError(.unprocessableContent, "not_a_bundle", "segment \(segment.handle) is not a segment bundle: its device uploaded something else")
+            throw APIError(
+                .unprocessableContent, "not_a_bundle", "segment \(segment.handle) is not a segment bundle: its device uploaded something else")
         }
-        return Response(status: .ok, headers: [.contentType: "application/x-tar", Self.shaHeader: SHA256.hash(data: moved).hexDigits],
-                        body: .init(byteBuffer: ByteBuffer(bytes: moved)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/x-tar", Self.shaHeader: SHA256.hash(data: moved).hexDigits],
+            body: .init(byteBuffer: ByteBuffer(bytes: moved)))
     }
 
     /// The contributor's data key and the sealed blob, once the read is in the audit log.

@@ -20,18 +20,21 @@ struct DatasetRoutes {
     @Sendable func erasures(_ request: Request, context: CollectorContext) async throws -> Response {
         _ = try context.requireStaff([.scientist], to: "export datasets")
         let day = 86_400.0
-        return JSONResponse.make(try await state.metadata.erasedPseudonyms().map { erased in
-            let date = Date(timeIntervalSince1970: (erased.erasedAt.timeIntervalSince1970 / day).rounded(.down) * day)
-            return ErasureListing(contributor: erased.pseudonym, erasedOn: String(RFC3339.string(from: date).prefix(10)))
-        })
+        return JSONResponse.make(
+            try await state.metadata.erasedPseudonyms().map { erased in
+                let date = Date(timeIntervalSince1970: (erased.erasedAt.timeIntervalSince1970 / day).rounded(.down) * day)
+                return ErasureListing(contributor: erased.pseudonym, erasedOn: String(RFC3339.string(from: date).prefix(10)))
+            })
     }
 
     @Sendable func list(_ request: Request, context: CollectorContext) async throws -> Response {
         _ = try context.requireStaff([.scientist], to: "export datasets")
         let bad = Dictionary(grouping: try await state.metadata.verdicts(segment: nil).filter { $0.verdict == .bad }, by: \.segment)
-        return JSONResponse.make(try await state.metadata.pseudonymousSegments().map { s in
-            DatasetListing(id: s.handle, contributor: s.pseudonym, bytes: s.bytes, policyHash: s.policyHash, rejectedSteps: (bad[s.id] ?? []).map(\.step))
-        })
+        return JSONResponse.make(
+            try await state.metadata.pseudonymousSegments().map { s in
+                DatasetListing(
+                    id: s.handle, contributor: s.pseudonym, bytes: s.bytes, policyHash: s.policyHash, rejectedSteps: (bad[s.id] ?? []).map(\.step))
+            })
     }
 
     @Sendable func export(_ request: Request, context: CollectorContext) async throws -> Response {

@@ -21,9 +21,10 @@ struct DeviceRoutes {
     /// the server stores the public half.
     @Sendable func enrol(_ request: Request, context: CollectorContext) async throws -> Response {
         let body = try await request.decode(EnrolRequest.self, context)
-        let code = try nonEmpty(body.code, "code"), name = body.name ?? "device"
+        let code = try nonEmpty(body.code, "code")
+        let name = body.name ?? "device"
         guard let keyBytes = Data(base64Encoded: body.publicKey),
-              (try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes)) != nil
+            (try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes)) != nil
         else { throw APIError.badRequest("'public_key' must be a base64 Ed25519 public key (32 bytes)") }
         guard let redeemed = try await state.metadata.redeemCode(hash: Secret.hash(code), now: state.now()) else {
             let known = try await state.metadata.code(hash: Secret.hash(code))
@@ -33,8 +34,9 @@ struct DeviceRoutes {
             throw APIError(.forbidden, "code_unknown", "no such enrolment code")
         }
         _ = try await state.dataKey(of: redeemed.contributor)
-        let device = Device(id: "dev-" + Secret.make(bytes: 10), contributor: redeemed.contributor, publicKey: keyBytes,
-                            name: String(name.prefix(64)), enrolledAt: state.now())
+        let device = Device(
+            id: "dev-" + Secret.make(bytes: 10), contributor: redeemed.contributor, publicKey: keyBytes,
+            name: String(name.prefix(64)), enrolledAt: state.now())
         try await state.metadata.addDevice(device)
         try await state.audit("device:\(device.id)", "device_enrolled", subject: device.contributor, .object([("name", .string(device.name))]))
         // The keys the organisation signs policies with: the device trusts them from now on
@@ -46,7 +48,8 @@ struct DeviceRoutes {
     @Sendable func consent(_ request: Request, context: CollectorContext) async throws -> Response {
         let device = try context.requireDevice()
         let body = try await request.decode(ConsentRequest.self, context)
-        let hash = try nonEmpty(body.policyHash, "policy_hash"), accepted = body.acceptedAt
+        let hash = try nonEmpty(body.policyHash, "policy_hash")
+        let accepted = body.acceptedAt
         guard try await state.metadata.policy(hash: hash) != nil else {
             throw APIError(.unprocessableContent, "policy_unknown", "policy \(hash.prefix(16)) was not published by this organisation")
         }
@@ -57,17 +60,20 @@ struct DeviceRoutes {
 
     @Sendable func listPolicies(_ request: Request, context: CollectorContext) async throws -> Response {
         guard context.staff != nil || context.device != nil else { throw APIError.unauthenticated }
-        return JSONResponse.make(try await state.metadata.policies().map { p in
-            PolicyListing(hash: p.hash, name: p.name, version: p.version, document: String(decoding: p.document, as: UTF8.self),
-                          signature: String(decoding: p.signature, as: UTF8.self), publishedAt: p.publishedAt)
-        })
+        return JSONResponse.make(
+            try await state.metadata.policies().map { p in
+                PolicyListing(
+                    hash: p.hash, name: p.name, version: p.version, document: String(decoding: p.document, as: UTF8.self),
+                    signature: String(decoding: p.signature, as: UTF8.self), publishedAt: p.publishedAt)
+            })
     }
 
     /// A privacy officer publishes a policy signed with a key the server trusts (`policy_keys`).
     @Sendable func publishPolicy(_ request: Request, context: CollectorContext) async throws -> Response {
         let officer = try context.requireStaff([.privacyOfficer], to: "publish policies")
         let body = try await request.decode(PublishPolicyRequest.self, context, limit: 1 << 20)
-        let text = try nonEmpty(body.document, "document"), signature = try nonEmpty(body.signature, "signature")
+        let text = try nonEmpty(body.document, "document")
+        let signature = try nonEmpty(body.signature, "signature")
         let document: PolicyDocument
         do { document = try PolicyDocument(text: text, source: "the published policy") } catch {
             throw APIError(.unprocessableContent, "policy_invalid", "\(error)")
@@ -78,11 +84,17 @@ struct DeviceRoutes {
         } catch {
             throw APIError(.unprocessableContent, "policy_signature", "\(error) (the server trusts the keys in its policy_keys setting)")
         }
-        try await state.metadata.publish(PublishedPolicy(hash: document.hash, name: document.policy.name, version: document.policy.version,
-                                                         document: Data(text.utf8), signature: Data(signature.utf8),
-                                                         publishedAt: state.now(), publishedBy: officer.name))
-        try await state.audit("user:\(officer.name)", "policy_published", .object([("policy", .string(document.hash)), ("name", .string(document.policy.name)),
-                                                                                   ("version", .int(Int64(document.policy.version)))]))
+        try await state.metadata.publish(
+            PublishedPolicy(
+                hash: document.hash, name: document.policy.name, version: document.policy.version,
+                document: Data(text.utf8), signature: Data(signature.utf8),
+                publishedAt: state.now(), publishedBy: officer.name))
+        try await state.audit(
+            "user:\(officer.name)", "policy_published",
+            .object([
+                ("policy", .string(document.hash)), ("name", .string(document.policy.name)),
+                ("version", .int(Int64(document.policy.version))),
+            ]))
         return JSONResponse.make(PolicyPublished(hash: document.hash, name: document.policy.name, version: document.policy.version), status: .created)
     }
 

@@ -19,11 +19,13 @@ struct ReviewRoutes {
     @Sendable func list(_ request: Request, context: CollectorContext) async throws -> Response {
         _ = try context.requireStaff([.reviewer], to: "review segments")
         let verdicts = Dictionary(grouping: try await state.metadata.verdicts(segment: nil), by: \.segment)
-        return JSONResponse.make(try await state.metadata.pseudonymousSegments().map { s in
-            let judged = verdicts[s.id] ?? []
-            return ReviewListing(id: s.handle, contributor: s.pseudonym, bytes: s.bytes, stepsJudged: judged.count,
-                                 stepsBad: judged.filter { $0.verdict == .bad }.count)
-        })
+        return JSONResponse.make(
+            try await state.metadata.pseudonymousSegments().map { s in
+                let judged = verdicts[s.id] ?? []
+                return ReviewListing(
+                    id: s.handle, contributor: s.pseudonym, bytes: s.bytes, stepsJudged: judged.count,
+                    stepsBad: judged.filter { $0.verdict == .bad }.count)
+            })
     }
 
     /// The segment's bundle, for the reviewer's tools to compile into steps.
@@ -45,7 +47,9 @@ struct ReviewRoutes {
         let now = state.now()
         let verdicts = try items.map { item in
             let step = item.step
-            guard step >= 0 else { throw APIError.badRequest("each verdict's 'step' is the step's t_ns (when its first input happened, ns since its session started)") }
+            guard step >= 0 else {
+                throw APIError.badRequest("each verdict's 'step' is the step's t_ns (when its first input happened, ns since its session started)")
+            }
             guard let verdict = StepVerdict.Verdict(rawValue: item.verdict) else {
                 throw APIError.badRequest("each verdict's 'verdict' is good or bad")
             }
@@ -54,10 +58,12 @@ struct ReviewRoutes {
             return StepVerdict(segment: segment.id, step: step, verdict: verdict, reason: reason, reviewer: reviewer.name, at: now)
         }
         try await state.metadata.recordVerdicts(verdicts)
-        try await state.audit(context.actor, "steps_reviewed", subject: segment.contributor, .object([
-            ("segment", .string(segment.id)), ("good", .int(Int64(verdicts.filter { $0.verdict == .good }.count))),
-            ("bad", .int(Int64(verdicts.filter { $0.verdict == .bad }.count))),
-        ]))
+        try await state.audit(
+            context.actor, "steps_reviewed", subject: segment.contributor,
+            .object([
+                ("segment", .string(segment.id)), ("good", .int(Int64(verdicts.filter { $0.verdict == .good }.count))),
+                ("bad", .int(Int64(verdicts.filter { $0.verdict == .bad }.count))),
+            ]))
         return JSONResponse.make(VerdictsRecorded(segment: segment.handle, recorded: verdicts.count))
     }
 }

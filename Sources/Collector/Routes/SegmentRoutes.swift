@@ -80,15 +80,21 @@ struct SegmentRoutes {
             await writer.abort()
             throw error
         }
-        let record = StoredSegment(id: id, contributor: device.contributor, device: device.id, sha256: hash, bytes: bytes,
-                                   policyHash: policy, receivedAt: state.now(),
-                                   recordedAt: request.headers[Self.recordedHeader].flatMap(RFC3339.date(from:)), blob: blob)
-        let detail: JSONValue = .object([("segment", .string(id)), ("bytes", .int(bytes)), ("policy", .string(policy)), ("consent", .string(consent))])
-        let entry = AuditEntry(at: state.now(), actor: context.actor, action: "segment_stored", subject: device.contributor, detail: detail.serialized)
-        if case let .exists(other) = try await state.metadata.insertSegment(record, audit: entry) {
+        let record = StoredSegment(
+            id: id, contributor: device.contributor, device: device.id, sha256: hash, bytes: bytes,
+            policyHash: policy, receivedAt: state.now(),
+            recordedAt: request.headers[Self.recordedHeader].flatMap(RFC3339.date(from:)), blob: blob)
+        let detail: JSONValue = .object([
+            ("segment", .string(id)), ("bytes", .int(bytes)), ("policy", .string(policy)), ("consent", .string(consent)),
+        ])
+        let entry = AuditEntry(
+            at: state.now(), actor: context.actor, action: "segment_stored", subject: device.contributor, detail: detail.serialized)
+        if case .exists(let other) = try await state.metadata.insertSegment(record, audit: entry) {
             // Another upload of the same id won the race; ours was written to the same blob key only if identical.
             return try await repeated(other, hash: hash, context)
         }
+        CollectorMetrics.segmentStored(bytes: bytes)
+        CollectorMetrics.auditRecordWritten(action: "segment_stored")
         return JSONResponse.make(SegmentAcknowledged(segment: id, status: .stored, sha256: hash), status: .created)
     }
 
@@ -104,24 +110,31 @@ struct SegmentRoutes {
     /// follow: narrowing applies without asking). Returns the policy consented to.
     private func checkPolicy(_ policy: String, device: Device, segment: String) async throws -> String {
         guard let published = try await state.metadata.policy(hash: policy) else {
-            try await state.audit("device:\(device.id)", "upload_refused", subject: device.contributor,
-                                  .object([("segment", .string(segment)), ("reason", .string("policy_unknown")), ("policy", .string(policy))]))
-            throw APIError(.unprocessableContent, "policy_unknown", "the segment was recorded under policy \(policy.prefix(16)), which this organisation did not publish")
+            try await state.audit(
+                "device:\(device.id)", "upload_refused", subject: device.contributor,
+                .object([("segment", .string(segment)), ("reason", .string("policy_unknown")), ("policy", .string(policy))]))
+            throw APIError(
+                .unprocessableContent, "policy_unknown",
+                "the segment was recorded under policy \(policy.prefix(16)), which this organisation did not publish")
         }
         if try await state.metadata.hasConsent(contributor: device.contributor, policyHash: policy) { return policy }
         if let consented = try await consentNarrowed(to: published, contributor: device.contributor) { return consented }
-        try await state.audit("device:\(device.id)", "upload_refused", subject: device.contributor,
-                              .object([("segment", .string(segment)), ("reason", .string("no_consent")), ("policy", .string(policy))]))
-        throw APIError(.unprocessableContent, "no_consent",
-                       "the contributor has not consented to policy \(policy.prefix(16)) here, nor to a policy it only narrows: sync sends consents first")
+        try await state.audit(
+            "device:\(device.id)", "upload_refused", subject: device.contributor,
+            .object([("segment", .string(segment)), ("reason", .string("no_consent")), ("policy", .string(policy))]))
+        throw APIError(
+            .unprocessableContent, "no_consent",
+            "the contributor has not consented to policy \(policy.prefix(16)) here, nor to a policy it only narrows: sync sends consents first")
     }
 
     /// A published policy the contributor consented to that `policy` does not widen.
     private func consentNarrowed(to policy: PublishedPolicy, contributor: String) async throws -> String? {
-        guard let new = try? PolicyDocument(text: String(decoding: policy.document, as: UTF8.self), source: "policy \(policy.hash)") else { return nil }
+        guard let new = try? PolicyDocument(text: String(decoding: policy.document, as: UTF8.self), source: "policy \(policy.hash)") else {
+            return nil
+        }
         for hash in try await state.metadata.consents(contributor: contributor) {
             guard let old = try await state.metadata.policy(hash: hash),
-                  let consented = try? PolicyDocument(text: String(decoding: old.document, as: UTF8.self), source: "policy \(hash)")
+                let consented = try? PolicyDocument(text: String(decoding: old.document, as: UTF8.self), source: "policy \(hash)")
             else { continue }
             if PolicyComparison.widenings(from: consented.policy, to: new.policy).isEmpty { return hash }
         }
@@ -130,9 +143,10 @@ struct SegmentRoutes {
 
     @Sendable func list(_ request: Request, context: CollectorContext) async throws -> Response {
         let device = try context.requireDevice()
-        return JSONResponse.make(try await state.metadata.segments(contributor: device.contributor).map { s in
-            SegmentListing(id: s.id, sha256: s.sha256, bytes: s.bytes, policyHash: s.policyHash, receivedAt: s.receivedAt, device: s.device)
-        })
+        return JSONResponse.make(
+            try await state.metadata.segments(contributor: device.contributor).map { s in
+                SegmentListing(id: s.id, sha256: s.sha256, bytes: s.bytes, policyHash: s.policyHash, receivedAt: s.receivedAt, device: s.device)
+            })
     }
 
     /// A contributor downloads one of their segments, decrypted: exactly the bundle uploaded.

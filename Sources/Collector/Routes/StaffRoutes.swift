@@ -26,20 +26,25 @@ struct StaffRoutes {
         _ = try context.requireStaff(Set(StaffRole.allCases), to: "read statistics")
         let totals = try await state.metadata.totals()
         guard totals.contributors >= Self.minimumContributors else {
-            throw APIError(.forbidden, "too_few_contributors",
-                           "statistics cover at least \(Self.minimumContributors) contributors with data, so that none stands out; there are \(totals.contributors)")
+            throw APIError(
+                .forbidden, "too_few_contributors",
+                "statistics cover at least \(Self.minimumContributors) contributors with data, so that none stands out; there are \(totals.contributors)"
+            )
         }
         return JSONResponse.make(Totals(contributors: totals.contributors, segments: totals.segments, bytes: totals.bytes))
     }
 
     @Sendable func login(_ request: Request, context: CollectorContext) async throws -> Response {
         let body = try await request.decode(LoginRequest.self, context)
-        let name = try nonEmpty(body.user, "user"), key = try nonEmpty(body.key, "key")
+        let name = try nonEmpty(body.user, "user")
+        let key = try nonEmpty(body.key, "key")
         guard let user = try await state.metadata.user(named: name), user.keyHash == Secret.hash(key) else {
             try await state.audit("anonymous", "login_failed", .object([("user", .string(name))]))
             throw APIError(.unauthorized, "bad_credentials", "unknown user or wrong key")
         }
-        let token = Secret.make(bytes: 32), now = state.now(), expires = now.addingTimeInterval(state.config.sessionLifetime)
+        let token = Secret.make(bytes: 32)
+        let now = state.now()
+        let expires = now.addingTimeInterval(state.config.sessionLifetime)
         try await state.metadata.createSession(tokenHash: Secret.hash(token), user: user.name, expiresAt: expires, now: now)
         try await state.audit("user:\(user.name)", "login", .object([("role", .string(user.role.rawValue))]))
         return JSONResponse.make(LoginResponse(token: token, role: user.role.rawValue, expiresAt: expires))
@@ -71,8 +76,10 @@ struct StaffRoutes {
         guard contributor.count <= 64, contributor.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
             throw APIError.badRequest("'contributor' may hold letters, digits, '-', '_' and '.', up to 64")
         }
-        let code = Secret.make(bytes: 10), expires = state.now().addingTimeInterval(state.config.enrolmentCodeLifetime)
-        try await state.metadata.createCode(EnrolmentCode(codeHash: Secret.hash(code), contributor: contributor, expiresAt: expires, createdBy: admin.name))
+        let code = Secret.make(bytes: 10)
+        let expires = state.now().addingTimeInterval(state.config.enrolmentCodeLifetime)
+        try await state.metadata.createCode(
+            EnrolmentCode(codeHash: Secret.hash(code), contributor: contributor, expiresAt: expires, createdBy: admin.name))
         try await state.audit("user:\(admin.name)", "enrolment_code_created", subject: contributor)
         return JSONResponse.make(EnrolmentCodeIssued(code: code, contributor: contributor, expiresAt: expires), status: .created)
     }
@@ -80,9 +87,10 @@ struct StaffRoutes {
     @Sendable func listDevices(_ request: Request, context: CollectorContext) async throws -> Response {
         _ = try context.requireStaff([.admin], to: "list devices")
         let devices = try await state.metadata.devices()
-        return JSONResponse.make(devices.map { d in
-            DeviceListing(id: d.id, contributor: d.contributor, name: d.name, enrolledAt: d.enrolledAt, revokedAt: d.revokedAt)
-        })
+        return JSONResponse.make(
+            devices.map { d in
+                DeviceListing(id: d.id, contributor: d.contributor, name: d.name, enrolledAt: d.enrolledAt, revokedAt: d.revokedAt)
+            })
     }
 
     @Sendable func revokeDevice(_ request: Request, context: CollectorContext) async throws -> Response {
@@ -103,13 +111,15 @@ struct StaffRoutes {
 extension AuditRecord {
     /// The record as the API lists it.
     public var listing: AuditRecordListing {
-        AuditRecordListing(seq: seq, at: at, atMs: AuditChain.milliseconds(at), actor: actor, action: action, subject: subject, detail: detail,
-                           previousHash: previousHash, hash: hash)
+        AuditRecordListing(
+            seq: seq, at: at, atMs: AuditChain.milliseconds(at), actor: actor, action: action, subject: subject, detail: detail,
+            previousHash: previousHash, hash: hash)
     }
 
     /// Rebuilds a record from its listing (what `understudy admin audit verify` checks).
     public init(listing: AuditRecordListing) {
-        self.init(seq: listing.seq, at: Date(timeIntervalSince1970: Double(listing.atMs) / 1000), actor: listing.actor, action: listing.action,
-                  subject: listing.subject, detail: listing.detail, previousHash: listing.previousHash, hash: listing.hash)
+        self.init(
+            seq: listing.seq, at: Date(timeIntervalSince1970: Double(listing.atMs) / 1000), actor: listing.actor, action: listing.action,
+            subject: listing.subject, detail: listing.detail, previousHash: listing.previousHash, hash: listing.hash)
     }
 }

@@ -88,7 +88,10 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 guard rename(temporary.path, final.path) == 0 else { throw StoreError.io(String(cString: strerror(errno))) }
                 let fd = open(folder.path, O_RDONLY)
-                if fd >= 0 { fsync(fd); close(fd) }
+                if fd >= 0 {
+                    fsync(fd)
+                    close(fd)
+                }
             } catch {
                 throw StoreError.writing(final.lastPathComponent, error)
             }

@@ -127,8 +127,10 @@ public struct StoredSegment: Sendable, Equatable {
     /// admin and a scientist together put a name to a pseudonym.
     public var handle: String
 
-    public init(id: String, contributor: String, device: String, sha256: String, bytes: Int64, policyHash: String, receivedAt: Date,
-                recordedAt: Date? = nil, blob: String, handle: String = StoredSegment.newHandle()) {
+    public init(
+        id: String, contributor: String, device: String, sha256: String, bytes: Int64, policyHash: String, receivedAt: Date,
+        recordedAt: Date? = nil, blob: String, handle: String = StoredSegment.newHandle()
+    ) {
         self.handle = handle
         self.id = id
         self.contributor = contributor
@@ -213,8 +215,10 @@ public struct ExemptionDecision: Sendable, Equatable {
     public var from: Date?
     public var until: Date?
 
-    public init(contributor: String, id: String, kind: String, value: String, reason: String, requestedAt: Date, status: Status = .pending,
-                decidedAt: Date? = nil, decidedBy: String? = nil, note: String? = nil, from: Date? = nil, until: Date? = nil) {
+    public init(
+        contributor: String, id: String, kind: String, value: String, reason: String, requestedAt: Date, status: Status = .pending,
+        decidedAt: Date? = nil, decidedBy: String? = nil, note: String? = nil, from: Date? = nil, until: Date? = nil
+    ) {
         self.from = from
         self.until = until
         self.contributor = contributor
@@ -383,10 +387,10 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .duplicate(what): "\(what) exists already"
-        case let .notFound(what): "\(what) does not exist"
-        case let .full(what): "no space left to store \(what)"
-        case let .io(reason): "storage failed: \(reason)"
+        case .duplicate(let what): "\(what) exists already"
+        case .notFound(let what): "\(what) does not exist"
+        case .full(let what): "no space left to store \(what)"
+        case .io(let reason): "storage failed: \(reason)"
         }
     }
 
@@ -394,7 +398,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     static func writing(_ what: String, _ error: any Error) -> StoreError {
         if let error = error as? StoreError { return error }
         let ns = error as NSError
-        let outOfSpace = (ns.domain == NSPOSIXErrorDomain && (ns.code == Int(ENOSPC) || ns.code == Int(EDQUOT)))
+        let outOfSpace =
+            (ns.domain == NSPOSIXErrorDomain && (ns.code == Int(ENOSPC) || ns.code == Int(EDQUOT)))
             || (error as? CocoaError)?.code == .fileWriteOutOfSpace
         return outOfSpace ? .full(what) : .io("writing \(what): \(error.localizedDescription)")
     }

@@ -158,8 +158,9 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func createUser(_ user: StaffUser) async throws {
         try await write { db in
-            try db.execute(sql: "INSERT INTO staff_user (name, role, key_hash, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [user.name, user.role.rawValue, user.keyHash, user.createdAt.timeIntervalSince1970])
+            try db.execute(
+                sql: "INSERT INTO staff_user (name, role, key_hash, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [user.name, user.role.rawValue, user.keyHash, user.createdAt.timeIntervalSince1970])
         }
     }
 
@@ -174,16 +175,20 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func createSession(tokenHash: String, user: String, expiresAt: Date, now: Date) async throws {
         try await write { db in
             try db.execute(sql: "DELETE FROM staff_session WHERE expires_at < ?", arguments: [now.timeIntervalSince1970])
-            try db.execute(sql: "INSERT INTO staff_session (token_hash, user, expires_at) VALUES (?, ?, ?)",
-                           arguments: [tokenHash, user, expiresAt.timeIntervalSince1970])
+            try db.execute(
+                sql: "INSERT INTO staff_session (token_hash, user, expires_at) VALUES (?, ?, ?)",
+                arguments: [tokenHash, user, expiresAt.timeIntervalSince1970])
         }
     }
 
     public func sessionUser(tokenHash: String, now: Date) async throws -> StaffUser? {
         try await read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT u.* FROM staff_session s JOIN staff_user u ON u.name = s.user WHERE s.token_hash = ? AND s.expires_at > ?
-                """, arguments: [tokenHash, now.timeIntervalSince1970]).flatMap(Self.user)
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT u.* FROM staff_session s JOIN staff_user u ON u.name = s.user WHERE s.token_hash = ? AND s.expires_at > ?
+                    """, arguments: [tokenHash, now.timeIntervalSince1970]
+            ).flatMap(Self.user)
         }
     }
 
@@ -194,8 +199,9 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func ensureContributor(_ contributor: Contributor) async throws -> Contributor {
         try await write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO contributor (id, pseudonym, created_at, wrapped_key) VALUES (?, ?, ?, ?)",
-                           arguments: [contributor.id, contributor.pseudonym, contributor.createdAt.timeIntervalSince1970, contributor.wrappedKey])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO contributor (id, pseudonym, created_at, wrapped_key) VALUES (?, ?, ?, ?)",
+                arguments: [contributor.id, contributor.pseudonym, contributor.createdAt.timeIntervalSince1970, contributor.wrappedKey])
             return try Row.fetchOne(db, sql: "SELECT * FROM contributor WHERE id = ?", arguments: [contributor.id]).map(Self.contributor)!
         }
     }
@@ -205,43 +211,60 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     private static func contributor(_ row: Row) -> Contributor {
-        Contributor(id: row["id"], pseudonym: row["pseudonym"] ?? "", createdAt: Date(timeIntervalSince1970: row["created_at"]), wrappedKey: row["wrapped_key"],
-                    erasedAt: (row["erased_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+        Contributor(
+            id: row["id"], pseudonym: row["pseudonym"] ?? "", createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            wrappedKey: row["wrapped_key"],
+            erasedAt: (row["erased_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
     public func addExemptionRequest(_ r: ExemptionDecision) async throws {
         try await write { db in
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO exemption_request (contributor, id, kind, value, reason, requested_at, status, from_at, until_at)
-                VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
-                """, arguments: [r.contributor, r.id, r.kind, r.value, r.reason, r.requestedAt.timeIntervalSince1970,
-                                 r.from?.timeIntervalSince1970, r.until?.timeIntervalSince1970])
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO exemption_request (contributor, id, kind, value, reason, requested_at, status, from_at, until_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                    """,
+                arguments: [
+                    r.contributor, r.id, r.kind, r.value, r.reason, r.requestedAt.timeIntervalSince1970,
+                    r.from?.timeIntervalSince1970, r.until?.timeIntervalSince1970,
+                ])
         }
     }
 
     public func exemptionRequests(contributor: String?, status: ExemptionDecision.Status?) async throws -> [ExemptionDecision] {
         try await read { db in
-            var conditions: [String] = [], arguments: [any DatabaseValueConvertible] = []
-            if let contributor { conditions.append("contributor = ?"); arguments.append(contributor) }
-            if let status { conditions.append("status = ?"); arguments.append(status.rawValue) }
+            var conditions: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if let contributor {
+                conditions.append("contributor = ?")
+                arguments.append(contributor)
+            }
+            if let status {
+                conditions.append("status = ?")
+                arguments.append(status.rawValue)
+            }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(db, sql: "SELECT * FROM exemption_request \(filter) ORDER BY requested_at, contributor, id",
-                                    arguments: StatementArguments(arguments)).map { row in
-                ExemptionDecision(contributor: row["contributor"], id: row["id"], kind: row["kind"], value: row["value"], reason: row["reason"],
-                                  requestedAt: Date(timeIntervalSince1970: row["requested_at"]),
-                                  status: ExemptionDecision.Status(rawValue: row["status"]) ?? .pending,
-                                  decidedAt: (row["decided_at"] as Double?).map(Date.init(timeIntervalSince1970:)), decidedBy: row["decided_by"], note: row["note"],
-                                  from: (row["from_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                                  until: (row["until_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM exemption_request \(filter) ORDER BY requested_at, contributor, id",
+                arguments: StatementArguments(arguments)
+            ).map { row in
+                ExemptionDecision(
+                    contributor: row["contributor"], id: row["id"], kind: row["kind"], value: row["value"], reason: row["reason"],
+                    requestedAt: Date(timeIntervalSince1970: row["requested_at"]),
+                    status: ExemptionDecision.Status(rawValue: row["status"]) ?? .pending,
+                    decidedAt: (row["decided_at"] as Double?).map(Date.init(timeIntervalSince1970:)), decidedBy: row["decided_by"], note: row["note"],
+                    from: (row["from_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    until: (row["until_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
             }
         }
     }
 
     public func decideExemption(contributor: String, id: String, approved: Bool, by: String, note: String?, at: Date) async throws -> Bool {
         try await write { db in
-            try db.execute(sql: """
-                UPDATE exemption_request SET status = ?, decided_at = ?, decided_by = ?, note = ? WHERE contributor = ? AND id = ? AND status = 'pending'
-                """, arguments: [approved ? "approved" : "denied", at.timeIntervalSince1970, by, note, contributor, id])
+            try db.execute(
+                sql: """
+                    UPDATE exemption_request SET status = ?, decided_at = ?, decided_by = ?, note = ? WHERE contributor = ? AND id = ? AND status = 'pending'
+                    """, arguments: [approved ? "approved" : "denied", at.timeIntervalSince1970, by, note, contributor, id])
             return db.changesCount == 1
         }
     }
@@ -270,15 +293,17 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func createCode(_ code: EnrolmentCode) async throws {
         try await write { db in
-            try db.execute(sql: "INSERT INTO enrolment_code (code_hash, contributor, expires_at, created_by) VALUES (?, ?, ?, ?)",
-                           arguments: [code.codeHash, code.contributor, code.expiresAt.timeIntervalSince1970, code.createdBy])
+            try db.execute(
+                sql: "INSERT INTO enrolment_code (code_hash, contributor, expires_at, created_by) VALUES (?, ?, ?, ?)",
+                arguments: [code.codeHash, code.contributor, code.expiresAt.timeIntervalSince1970, code.createdBy])
         }
     }
 
     public func redeemCode(hash: String, now: Date) async throws -> EnrolmentCode? {
         try await write { db in
-            try db.execute(sql: "UPDATE enrolment_code SET used_at = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?",
-                           arguments: [now.timeIntervalSince1970, hash, now.timeIntervalSince1970])
+            try db.execute(
+                sql: "UPDATE enrolment_code SET used_at = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?",
+                arguments: [now.timeIntervalSince1970, hash, now.timeIntervalSince1970])
             guard db.changesCount == 1 else { return nil }
             return try Row.fetchOne(db, sql: "SELECT * FROM enrolment_code WHERE code_hash = ?", arguments: [hash]).map(Self.code)
         }
@@ -289,14 +314,16 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     private static func code(_ row: Row) -> EnrolmentCode {
-        EnrolmentCode(codeHash: row["code_hash"], contributor: row["contributor"], expiresAt: Date(timeIntervalSince1970: row["expires_at"]),
-                      createdBy: row["created_by"], usedAt: (row["used_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+        EnrolmentCode(
+            codeHash: row["code_hash"], contributor: row["contributor"], expiresAt: Date(timeIntervalSince1970: row["expires_at"]),
+            createdBy: row["created_by"], usedAt: (row["used_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
     public func addDevice(_ device: Device) async throws {
         try await write { db in
-            try db.execute(sql: "INSERT INTO device (id, contributor, public_key, name, enrolled_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [device.id, device.contributor, device.publicKey, device.name, device.enrolledAt.timeIntervalSince1970])
+            try db.execute(
+                sql: "INSERT INTO device (id, contributor, public_key, name, enrolled_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [device.id, device.contributor, device.publicKey, device.name, device.enrolledAt.timeIntervalSince1970])
         }
     }
 
@@ -316,15 +343,18 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     private static func device(_ row: Row) -> Device {
-        Device(id: row["id"], contributor: row["contributor"], publicKey: row["public_key"], name: row["name"],
-               enrolledAt: Date(timeIntervalSince1970: row["enrolled_at"]), revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+        Device(
+            id: row["id"], contributor: row["contributor"], publicKey: row["public_key"], name: row["name"],
+            enrolledAt: Date(timeIntervalSince1970: row["enrolled_at"]),
+            revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
     public func useNonce(device: String, nonce: String, expiresAt: Date, now: Date) async throws -> Bool {
         try await write { db in
             try db.execute(sql: "DELETE FROM nonce WHERE expires_at < ?", arguments: [now.timeIntervalSince1970])
-            try db.execute(sql: "INSERT OR IGNORE INTO nonce (device, nonce, expires_at) VALUES (?, ?, ?)",
-                           arguments: [device, nonce, expiresAt.timeIntervalSince1970])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO nonce (device, nonce, expires_at) VALUES (?, ?, ?)",
+                arguments: [device, nonce, expiresAt.timeIntervalSince1970])
             return db.changesCount == 1
         }
     }
@@ -333,10 +363,14 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func publish(_ policy: PublishedPolicy) async throws {
         try await write { db in
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO policy (hash, name, version, document, signature, published_at, published_by) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [policy.hash, policy.name, policy.version, policy.document, policy.signature,
-                                 policy.publishedAt.timeIntervalSince1970, policy.publishedBy])
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO policy (hash, name, version, document, signature, published_at, published_by) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    policy.hash, policy.name, policy.version, policy.document, policy.signature,
+                    policy.publishedAt.timeIntervalSince1970, policy.publishedBy,
+                ])
         }
     }
 
@@ -349,26 +383,30 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     private static func policy(_ row: Row) -> PublishedPolicy {
-        PublishedPolicy(hash: row["hash"], name: row["name"], version: row["version"], document: row["document"], signature: row["signature"],
-                        publishedAt: Date(timeIntervalSince1970: row["published_at"]), publishedBy: row["published_by"])
+        PublishedPolicy(
+            hash: row["hash"], name: row["name"], version: row["version"], document: row["document"], signature: row["signature"],
+            publishedAt: Date(timeIntervalSince1970: row["published_at"]), publishedBy: row["published_by"])
     }
 
     public func recordConsent(contributor: String, policyHash: String, acceptedAt: Date) async throws {
         try await write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO consent (contributor, policy_hash, accepted_at) VALUES (?, ?, ?)",
-                           arguments: [contributor, policyHash, acceptedAt.timeIntervalSince1970])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO consent (contributor, policy_hash, accepted_at) VALUES (?, ?, ?)",
+                arguments: [contributor, policyHash, acceptedAt.timeIntervalSince1970])
         }
     }
 
     public func hasConsent(contributor: String, policyHash: String) async throws -> Bool {
         try await read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM consent WHERE contributor = ? AND policy_hash = ?", arguments: [contributor, policyHash]) ?? false
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM consent WHERE contributor = ? AND policy_hash = ?", arguments: [contributor, policyHash])
+                ?? false
         }
     }
 
     public func consents(contributor: String) async throws -> [String] {
         try await read { db in
-            try String.fetchAll(db, sql: "SELECT policy_hash FROM consent WHERE contributor = ? ORDER BY accepted_at, policy_hash", arguments: [contributor])
+            try String.fetchAll(
+                db, sql: "SELECT policy_hash FROM consent WHERE contributor = ? ORDER BY accepted_at, policy_hash", arguments: [contributor])
         }
     }
 
@@ -379,11 +417,15 @@ public final class SQLiteMetadataStore: MetadataStore {
             if let existing = try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE id = ?", arguments: [segment.id]).map(Self.segment) {
                 return .exists(existing)
             }
-            try db.execute(sql: """
-                INSERT INTO segment (id, contributor, device, sha256, bytes, policy_hash, received_at, recorded_at, blob, handle)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [segment.id, segment.contributor, segment.device, segment.sha256, segment.bytes, segment.policyHash,
-                                 segment.receivedAt.timeIntervalSince1970, segment.recordedAt.timeIntervalSince1970, segment.blob, segment.handle])
+            try db.execute(
+                sql: """
+                    INSERT INTO segment (id, contributor, device, sha256, bytes, policy_hash, received_at, recorded_at, blob, handle)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    segment.id, segment.contributor, segment.device, segment.sha256, segment.bytes, segment.policyHash,
+                    segment.receivedAt.timeIntervalSince1970, segment.recordedAt.timeIntervalSince1970, segment.blob, segment.handle,
+                ])
             _ = try Self.append(audit, in: db)
             return .inserted
         }
@@ -399,14 +441,17 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func segments(contributor: String) async throws -> [StoredSegment] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM segment WHERE contributor = ? ORDER BY received_at, id", arguments: [contributor]).map(Self.segment)
+            try Row.fetchAll(db, sql: "SELECT * FROM segment WHERE contributor = ? ORDER BY received_at, id", arguments: [contributor]).map(
+                Self.segment)
         }
     }
 
     public func segments(policyHash: String, recordedBefore cutoff: Date) async throws -> [StoredSegment] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM segment WHERE policy_hash = ? AND recorded_at < ? ORDER BY recorded_at",
-                             arguments: [policyHash, cutoff.timeIntervalSince1970]).map(Self.segment)
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM segment WHERE policy_hash = ? AND recorded_at < ? ORDER BY recorded_at",
+                arguments: [policyHash, cutoff.timeIntervalSince1970]
+            ).map(Self.segment)
         }
     }
 
@@ -419,18 +464,23 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func pseudonymousSegments() async throws -> [PseudonymousSegment] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT s.*, c.pseudonym FROM segment s JOIN contributor c ON c.id = s.contributor ORDER BY s.received_at, s.id
-                """).map { row in
-                PseudonymousSegment(id: row["id"], handle: row["handle"], pseudonym: row["pseudonym"], sha256: row["sha256"], bytes: row["bytes"],
-                                    policyHash: row["policy_hash"], receivedAt: Date(timeIntervalSince1970: row["received_at"]))
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.*, c.pseudonym FROM segment s JOIN contributor c ON c.id = s.contributor ORDER BY s.received_at, s.id
+                    """
+            ).map { row in
+                PseudonymousSegment(
+                    id: row["id"], handle: row["handle"], pseudonym: row["pseudonym"], sha256: row["sha256"], bytes: row["bytes"],
+                    policyHash: row["policy_hash"], receivedAt: Date(timeIntervalSince1970: row["received_at"]))
             }
         }
     }
 
     public func erasedPseudonyms() async throws -> [(pseudonym: String, erasedAt: Date)] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT pseudonym, erased_at FROM contributor WHERE erased_at IS NOT NULL ORDER BY erased_at, pseudonym").map { row in
+            try Row.fetchAll(db, sql: "SELECT pseudonym, erased_at FROM contributor WHERE erased_at IS NOT NULL ORDER BY erased_at, pseudonym").map {
+                row in
                 (row["pseudonym"], Date(timeIntervalSince1970: row["erased_at"]))
             }
         }
@@ -439,19 +489,22 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func recordVerdicts(_ verdicts: [StepVerdict]) async throws {
         try await write { db in
             for v in verdicts {
-                try db.execute(sql: "INSERT OR REPLACE INTO review_verdict (segment, step, verdict, reason, reviewer, at) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [v.segment, v.step, v.verdict.rawValue, v.reason, v.reviewer, v.at.timeIntervalSince1970])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO review_verdict (segment, step, verdict, reason, reviewer, at) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [v.segment, v.step, v.verdict.rawValue, v.reason, v.reviewer, v.at.timeIntervalSince1970])
             }
         }
     }
 
     public func verdicts(segment: String?) async throws -> [StepVerdict] {
         try await read { db in
-            let rows = try segment.map { try Row.fetchAll(db, sql: "SELECT * FROM review_verdict WHERE segment = ? ORDER BY step", arguments: [$0]) }
+            let rows =
+                try segment.map { try Row.fetchAll(db, sql: "SELECT * FROM review_verdict WHERE segment = ? ORDER BY step", arguments: [$0]) }
                 ?? Row.fetchAll(db, sql: "SELECT * FROM review_verdict ORDER BY segment, step")
             return rows.map { row in
-                StepVerdict(segment: row["segment"], step: row["step"], verdict: StepVerdict.Verdict(rawValue: row["verdict"]) ?? .bad,
-                            reason: row["reason"], reviewer: row["reviewer"], at: Date(timeIntervalSince1970: row["at"]))
+                StepVerdict(
+                    segment: row["segment"], step: row["step"], verdict: StepVerdict.Verdict(rawValue: row["verdict"]) ?? .bad,
+                    reason: row["reason"], reviewer: row["reviewer"], at: Date(timeIntervalSince1970: row["at"]))
             }
         }
     }
@@ -460,7 +513,8 @@ public final class SQLiteMetadataStore: MetadataStore {
         let segments = try await write { db -> [StoredSegment] in
             try db.execute(sql: "UPDATE contributor SET wrapped_key = NULL, erased_at = ? WHERE id = ?", arguments: [at.timeIntervalSince1970, id])
             guard db.changesCount == 1 else { throw StoreError.notFound("contributor \(id)") }
-            try db.execute(sql: "UPDATE device SET revoked_at = ? WHERE contributor = ? AND revoked_at IS NULL", arguments: [at.timeIntervalSince1970, id])
+            try db.execute(
+                sql: "UPDATE device SET revoked_at = ? WHERE contributor = ? AND revoked_at IS NULL", arguments: [at.timeIntervalSince1970, id])
             try db.execute(sql: "DELETE FROM nonce WHERE device IN (SELECT id FROM device WHERE contributor = ?)", arguments: [id])
             try db.execute(sql: "DELETE FROM enrolment_code WHERE contributor = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM consent WHERE contributor = ?", arguments: [id])
@@ -478,9 +532,10 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     private static func segment(_ row: Row) -> StoredSegment {
-        StoredSegment(id: row["id"], contributor: row["contributor"], device: row["device"], sha256: row["sha256"], bytes: row["bytes"],
-                      policyHash: row["policy_hash"], receivedAt: Date(timeIntervalSince1970: row["received_at"]),
-                      recordedAt: (row["recorded_at"] as Double?).map(Date.init(timeIntervalSince1970:)), blob: row["blob"], handle: row["handle"] ?? row["id"])
+        StoredSegment(
+            id: row["id"], contributor: row["contributor"], device: row["device"], sha256: row["sha256"], bytes: row["bytes"],
+            policyHash: row["policy_hash"], receivedAt: Date(timeIntervalSince1970: row["received_at"]),
+            recordedAt: (row["recorded_at"] as Double?).map(Date.init(timeIntervalSince1970:)), blob: row["blob"], handle: row["handle"] ?? row["id"])
     }
 
     // MARK: Audit
@@ -494,21 +549,26 @@ public final class SQLiteMetadataStore: MetadataStore {
         let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
         let previous: String = last?["hash"] ?? AuditChain.genesis
         let atMs = AuditChain.milliseconds(e.at)
-        var record = AuditRecord(seq: seq, at: Date(timeIntervalSince1970: Double(atMs) / 1000), actor: e.actor, action: e.action,
-                                 subject: e.subject, detail: e.detail, previousHash: previous, hash: "")
+        var record = AuditRecord(
+            seq: seq, at: Date(timeIntervalSince1970: Double(atMs) / 1000), actor: e.actor, action: e.action,
+            subject: e.subject, detail: e.detail, previousHash: previous, hash: "")
         record.hash = AuditChain.hash(of: record)
-        try db.execute(sql: "INSERT INTO audit (seq, at_ms, actor, action, subject, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [seq, atMs, e.actor, e.action, e.subject, e.detail, previous, record.hash])
+        try db.execute(
+            sql: "INSERT INTO audit (seq, at_ms, actor, action, subject, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [seq, atMs, e.actor, e.action, e.subject, e.detail, previous, record.hash])
         return record
     }
 
     public func auditRecords(subject: String?) async throws -> [AuditRecord] {
         try await read { db in
-            let rows = try subject.map { try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE subject = ? ORDER BY seq", arguments: [$0]) }
+            let rows =
+                try subject.map { try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE subject = ? ORDER BY seq", arguments: [$0]) }
                 ?? Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY seq")
             return rows.map { row in
-                AuditRecord(seq: row["seq"], at: Date(timeIntervalSince1970: Double(row["at_ms"] as Int64) / 1000), actor: row["actor"], action: row["action"],
-                            subject: row["subject"], detail: row["detail"], previousHash: row["previous_hash"], hash: row["hash"])
+                AuditRecord(
+                    seq: row["seq"], at: Date(timeIntervalSince1970: Double(row["at_ms"] as Int64) / 1000), actor: row["actor"],
+                    action: row["action"],
+                    subject: row["subject"], detail: row["detail"], previousHash: row["previous_hash"], hash: row["hash"])
             }
         }
     }
@@ -530,7 +590,8 @@ public enum AuditChain {
 
     /// The first record that breaks the chain (edited, or following a removed one), or nil when it holds.
     public static func firstBreak(in records: [AuditRecord]) -> AuditRecord? {
-        var previous = genesis, expected: Int64 = 1
+        var previous = genesis
+        var expected: Int64 = 1
         for record in records {
             if record.seq != expected || record.previousHash != previous || hash(of: record) != record.hash { return record }
             previous = record.hash

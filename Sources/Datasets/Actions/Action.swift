@@ -45,26 +45,26 @@ public enum Action: Sendable, Equatable {
     /// The pyautogui statements that perform this action, in order.
     public var pyautoguiStatements: [String] {
         switch self {
-        case let .click(x, y, button, clicks):
+        case .click(let x, let y, let button, let clicks):
             let extra = (clicks > 1 ? ", clicks=\(clicks)" : "") + (button == .left ? "" : ", button=\(Self.pythonString(button.rawValue))")
             return ["pyautogui.click(x=\(x), y=\(y)\(extra))"]
-        case let .drag(from, to, button):
+        case .drag(let from, let to, let button):
             return ["pyautogui.moveTo(\(from[0]), \(from[1]))", "pyautogui.dragTo(\(to[0]), \(to[1]), button=\(Self.pythonString(button.rawValue)))"]
-        case let .scroll(x, y, dx, dy):
+        case .scroll(let x, let y, let dx, let dy):
             // pyautogui scrolls up for positive clicks; the contract's dy > 0 is down.
             var calls: [String] = []
             if dy != 0 { calls.append("pyautogui.scroll(\(-dy), x=\(x), y=\(y))") }
             if dx != 0 { calls.append("pyautogui.hscroll(\(dx), x=\(x), y=\(y))") }
             return calls
-        case let .type(text):
+        case .type(let text):
             return ["pyautogui.write(\(Self.pythonString(text)))"]
-        case let .hotkey(keys):
+        case .hotkey(let keys):
             return ["pyautogui.hotkey(\(keys.map(Self.pythonString).joined(separator: ", ")))"]
-        case let .key(key):
+        case .key(let key):
             return ["pyautogui.press(\(Self.pythonString(key)))"]
-        case let .move(x, y):
+        case .move(let x, let y):
             return ["pyautogui.moveTo(\(x), \(y))"]
-        case let .wait(seconds):
+        case .wait(let seconds):
             return ["time.sleep(\(String(format: "%.2f", seconds)))"]
         case .done:
             return ["pass  # done"]
@@ -81,23 +81,27 @@ public enum Action: Sendable, Equatable {
         }
         var fields: [(String, JSONValue)] = [("type", .string(verb))]
         switch self {
-        case let .click(x, y, button, clicks):
-            fields += [("x", .int(Int64(x))), ("y", .int(Int64(y))), ("nx", normal(x, screen.width)), ("ny", normal(y, screen.height)),
-                       ("button", .string(button.rawValue)), ("clicks", .int(Int64(clicks)))]
-        case let .drag(from, to, button):
+        case .click(let x, let y, let button, let clicks):
+            fields += [
+                ("x", .int(Int64(x))), ("y", .int(Int64(y))), ("nx", normal(x, screen.width)), ("ny", normal(y, screen.height)),
+                ("button", .string(button.rawValue)), ("clicks", .int(Int64(clicks))),
+            ]
+        case .drag(let from, let to, let button):
             fields += point("from", from) + point("to", to) + [("button", .string(button.rawValue))]
-        case let .scroll(x, y, dx, dy):
-            fields += [("x", .int(Int64(x))), ("y", .int(Int64(y))), ("nx", normal(x, screen.width)), ("ny", normal(y, screen.height)),
-                       ("dx", .int(Int64(dx))), ("dy", .int(Int64(dy)))]
-        case let .type(text):
+        case .scroll(let x, let y, let dx, let dy):
+            fields += [
+                ("x", .int(Int64(x))), ("y", .int(Int64(y))), ("nx", normal(x, screen.width)), ("ny", normal(y, screen.height)),
+                ("dx", .int(Int64(dx))), ("dy", .int(Int64(dy))),
+            ]
+        case .type(let text):
             fields.append(("text", .string(text)))
-        case let .hotkey(keys):
+        case .hotkey(let keys):
             fields.append(("keys", .array(keys.map { .string($0) })))
-        case let .key(key):
+        case .key(let key):
             fields.append(("key", .string(key)))
-        case let .move(x, y):
+        case .move(let x, let y):
             fields += [("x", .int(Int64(x))), ("y", .int(Int64(y))), ("nx", normal(x, screen.width)), ("ny", normal(y, screen.height))]
-        case let .wait(seconds):
+        case .wait(let seconds):
             fields.append(("seconds", .double(seconds)))
         case .done, .fail:
             break
@@ -118,8 +122,10 @@ enum PyautoguiKeys {
         return keysym.lowercased()
     }
 
-    static let modifiers: Set<String> = ["Shift_L", "Shift_R", "Control_L", "Control_R", "Alt_L", "Alt_R", "Meta_L", "Meta_R",
-                                         "Super_L", "Super_R", "ISO_Level3_Shift", "Caps_Lock", "Num_Lock"]
+    static let modifiers: Set<String> = [
+        "Shift_L", "Shift_R", "Control_L", "Control_R", "Alt_L", "Alt_R", "Meta_L", "Meta_R",
+        "Super_L", "Super_R", "ISO_Level3_Shift", "Caps_Lock", "Num_Lock",
+    ]
 
     static func name(_ modifier: Modifier) -> String {
         switch modifier {

@@ -72,19 +72,19 @@ public struct ActionCompiler: Sendable {
         mutating func take(_ event: Event) {
             let t = event.tNs
             switch event.body {
-            case let .pointerMove(x, y):
+            case .pointerMove(let x, let y):
                 lastPointer = (x, y)
                 path.append([Int64(x), Int64(y), Int64(clamping: t)])
                 if var p = press {
                     p.farthest = max(p.farthest, distance(p.x, p.y, x, y))
                     press = p
                 }
-            case let .pointerDown(x, y, button):
+            case .pointerDown(let x, let y, let button):
                 noteInput(t)
                 openRun = nil
                 lastPointer = (x, y)
                 press = Press(x: x, y: y, button: button, tNs: t)
-            case let .pointerUp(x, y, button):
+            case .pointerUp(let x, let y, let button):
                 guard var p = press, p.button == button else { return }
                 press = nil
                 p.farthest = max(p.farthest, distance(p.x, p.y, x, y))
@@ -93,13 +93,13 @@ public struct ActionCompiler: Sendable {
                 } else {
                     click(p, end: t)
                 }
-            case let .scroll(x, y, dx, dy):
+            case .scroll(let x, let y, let dx, let dy):
                 noteInput(t)
                 openRun = nil
                 scroll(x: x, y: y, dx: dx, dy: dy, t: t)
-            case let .keyDown(key, _, mods, text):
+            case .keyDown(let key, _, let mods, let text):
                 keyDown(key, mods: mods, text: text, t: t)
-            case let .redacted(what, _):
+            case .redacted(let what, _):
                 noteInput(t)
                 appendText("[\(what.rawValue.uppercased())]", t: t)
             case .focus, .pause, .resume, .gap, .taskStart, .taskEnd:
@@ -129,7 +129,7 @@ public struct ActionCompiler: Sendable {
                 appendText(text, t: t)
                 return
             }
-            if key == "BackSpace", let run = openRun, case var .type(typed) = steps[run].action, !typed.isEmpty {
+            if key == "BackSpace", let run = openRun, case .type(var typed) = steps[run].action, !typed.isEmpty {
                 typed.removeLast()
                 steps[run].action = .type(text: typed)
                 steps[run].endNs = t
@@ -140,7 +140,7 @@ public struct ActionCompiler: Sendable {
         }
 
         private mutating func appendText(_ text: String, t: UInt64) {
-            if let run = openRun, case let .type(typed) = steps[run].action, t &- steps[run].endNs < settings.typingBreak.ns {
+            if let run = openRun, case .type(let typed) = steps[run].action, t &- steps[run].endNs < settings.typingBreak.ns {
                 steps[run].action = .type(text: typed + text)
                 steps[run].endNs = t
                 return
@@ -150,8 +150,9 @@ public struct ActionCompiler: Sendable {
         }
 
         private mutating func click(_ p: Press, end: UInt64) {
-            if let last = steps.indices.last, case let .click(x, y, button, clicks) = steps[last].action, button == p.button, clicks < 3,
-               p.tNs &- steps[last].endNs <= settings.multiClickInterval.ns, distance(x, y, p.x, p.y) <= settings.multiClickDistance {
+            if let last = steps.indices.last, case .click(let x, let y, let button, let clicks) = steps[last].action, button == p.button, clicks < 3,
+                p.tNs &- steps[last].endNs <= settings.multiClickInterval.ns, distance(x, y, p.x, p.y) <= settings.multiClickDistance
+            {
                 steps[last].action = .click(x: x, y: y, button: button, clicks: clicks + 1)
                 steps[last].endNs = end
                 return
@@ -160,8 +161,9 @@ public struct ActionCompiler: Sendable {
         }
 
         private mutating func scroll(x: Int, y: Int, dx: Int, dy: Int, t: UInt64) {
-            if let last = steps.indices.last, case let .scroll(sx, sy, sdx, sdy) = steps[last].action,
-               t &- steps[last].endNs <= settings.scrollCoalesce.ns, distance(sx, sy, x, y) <= settings.scrollDistance {
+            if let last = steps.indices.last, case .scroll(let sx, let sy, let sdx, let sdy) = steps[last].action,
+                t &- steps[last].endNs <= settings.scrollCoalesce.ns, distance(sx, sy, x, y) <= settings.scrollDistance
+            {
                 steps[last].action = .scroll(x: sx, y: sy, dx: sdx + dx, dy: sdy + dy)
                 steps[last].endNs = t
                 return

@@ -60,7 +60,7 @@ public struct EpisodeStep: Sendable {
     public var isWait: Bool { if case .wait = action { true } else { false } }
     /// Typed text with a redacted value in it.
     public var holdsRedactedText: Bool {
-        guard case let .type(text) = action else { return false }
+        guard case .type(let text) = action else { return false }
         return RedactionKind.allCases.contains { text.contains("[\($0.rawValue.uppercased())]") }
     }
 }
@@ -101,8 +101,10 @@ public struct EpisodeBuilder: Sendable {
     }
 
     /// The session's episodes in time order. `frame` tells a frame's redactions or that it was withheld.
-    public func episodes(of session: Session, events unordered: [Event],
-                         frame: (String) throws -> FrameRecord?) throws -> [Episode] {
+    public func episodes(
+        of session: Session, events unordered: [Event],
+        frame: (String) throws -> FrameRecord?
+    ) throws -> [Episode] {
         // Task markers arrive from the control socket and can be stored after capture events that happened later.
         let events = unordered.enumerated().sorted { ($0.element.tNs, $0.offset) < ($1.element.tNs, $1.offset) }.map(\.element)
         let tasks = Self.tasks(in: events)
@@ -137,15 +139,18 @@ public struct EpisodeBuilder: Sendable {
             var steps: [EpisodeStep] = []
             for (index, (step, observation)) in zip(all, observations).enumerated() {
                 var redactions: [FrameRedaction] = []
-                if case let .success(seen) = observation { redactions = try record(seen.frame)?.redactions ?? [] }
-                steps.append(EpisodeStep(index: index, action: step.action, startNs: step.startNs, endNs: step.endNs, path: step.path,
-                                         observation: observation, redactions: redactions, window: focus.window(at: step.startNs)))
+                if case .success(let seen) = observation { redactions = try record(seen.frame)?.redactions ?? [] }
+                steps.append(
+                    EpisodeStep(
+                        index: index, action: step.action, startNs: step.startNs, endNs: step.endNs, path: step.path,
+                        observation: observation, redactions: redactions, window: focus.window(at: step.startNs)))
             }
             let startNs = draft.task?.startNs ?? draft.steps[0].startNs
-            episodes.append(Episode(
-                id: "\(prefix)-\(String(format: "%03d", n + 1))", session: session, instruction: draft.task?.instruction,
-                outcome: draft.task?.outcome ?? .unmarked, steps: steps, apps: draft.apps, startNs: startNs, endNs: endNs,
-                finalFrame: finalFrame?.hash, interruptedNs: Self.overlap(breaks, startNs, endNs)))
+            episodes.append(
+                Episode(
+                    id: "\(prefix)-\(String(format: "%03d", n + 1))", session: session, instruction: draft.task?.instruction,
+                    outcome: draft.task?.outcome ?? .unmarked, steps: steps, apps: draft.apps, startNs: startNs, endNs: endNs,
+                    finalFrame: finalFrame?.hash, interruptedNs: Self.overlap(breaks, startNs, endNs)))
         }
         return episodes
     }
@@ -181,10 +186,10 @@ public struct EpisodeBuilder: Sendable {
         var tasks: [MarkedTask] = []
         for event in events {
             switch event.body {
-            case let .taskStart(instruction):
+            case .taskStart(let instruction):
                 if let open = tasks.indices.last, tasks[open].endNs == nil { tasks[open].endNs = event.tNs }
                 tasks.append(MarkedTask(startNs: event.tNs, endNs: nil, instruction: instruction, outcome: .unfinished))
-            case let .taskEnd(outcome):
+            case .taskEnd(let outcome):
                 guard let open = tasks.indices.last, tasks[open].endNs == nil else { continue }
                 tasks[open].endNs = event.tNs
                 tasks[open].outcome = outcome == .failed ? .failed : .done
@@ -205,7 +210,7 @@ public struct EpisodeBuilder: Sendable {
             case .resume:
                 if let from = pausedAt { periods.append((from, event.tNs)) }
                 pausedAt = nil
-            case let .gap(_, from, to): periods.append((from, to))
+            case .gap(_, let from, let to): periods.append((from, to))
             default: continue
             }
         }
@@ -218,8 +223,12 @@ public struct EpisodeBuilder: Sendable {
         var covered: UInt64 = 0
         var reach = start
         for p in periods.sorted(by: { $0.from < $1.from }) {
-            let from = max(p.from, reach), to = min(p.to, end)
-            if to > from { covered += to - from; reach = to }
+            let from = max(p.from, reach)
+            let to = min(p.to, end)
+            if to > from {
+                covered += to - from
+                reach = to
+            }
         }
         return covered
     }

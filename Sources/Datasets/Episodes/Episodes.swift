@@ -28,7 +28,10 @@ public enum Episodes {
         var episodes: [[ActionCompiler.Step]] = [[]]
         var previous: ActionCompiler.Step?
         for step in steps where step.action != .done {
-            if case .wait = step.action { episodes[episodes.count - 1].append(step); continue }
+            if case .wait = step.action {
+                episodes[episodes.count - 1].append(step)
+                continue
+            }
             if let before = previous {
                 let quiet = step.startNs &- before.endNs
                 let switched = app(at: step.startNs) != app(at: before.endNs)

@@ -30,9 +30,9 @@ public enum Observations {
         public var description: String {
             switch self {
             case .none: "no frame before this step"
-            case let .stale(frame, age):
+            case .stale(let frame, let age):
                 "the last frame before this step (\(frame), \(String(format: "%.1f", Double(age) / 1e9)) s earlier) may be out of date: recording paused or stopped storing frames since, or it is too old"
-            case let .withheld(frame, reason): "the last frame before this step (\(frame)) was withheld (\(reason))"
+            case .withheld(let frame, let reason): "the last frame before this step (\(frame)) was withheld (\(reason))"
             }
         }
     }
@@ -46,7 +46,7 @@ public enum Observations {
     /// The `frame` events of a session, in time order.
     public static func frames(in events: [Event]) -> [FrameMark] {
         events.compactMap { e -> FrameMark? in
-            if case let .frame(hash, _, _, _) = e.body { FrameMark(tNs: e.tNs, hash: hash) } else { nil }
+            if case .frame(let hash, _, _, _) = e.body { FrameMark(tNs: e.tNs, hash: hash) } else { nil }
         }.sorted { $0.tNs < $1.tNs }
     }
 
@@ -64,9 +64,11 @@ public enum Observations {
     /// frames were not stored) falls between it and the step, nor when it is older than
     /// `maxAge`. A frame taken at the very instant of the input is not "before" it. `withheld`
     /// says, for a frame hash, why its pixels were not stored (nil: they were).
-    public static func align(_ steps: [ActionCompiler.Step], frames: [FrameMark], maxAge: Duration = .seconds(600),
-                             interruptions: [(from: UInt64, to: UInt64)] = [],
-                             withheld: (String) -> String? = { _ in nil }) -> [Result<Observation, Missing>] {
+    public static func align(
+        _ steps: [ActionCompiler.Step], frames: [FrameMark], maxAge: Duration = .seconds(600),
+        interruptions: [(from: UInt64, to: UInt64)] = [],
+        withheld: (String) -> String? = { _ in nil }
+    ) -> [Result<Observation, Missing>] {
         steps.map { step in
             guard let frame = last(before: step.startNs, in: frames) else { return .failure(.none) }
             let age = step.startNs - frame.tNs
@@ -87,7 +89,8 @@ extension Array {
     /// How many leading elements (in time order) come before `t`, or at it when `including`:
     /// the index just past the last of them, found by bisection.
     func countInTime(upTo t: UInt64, including: Bool, _ time: (Element) -> UInt64) -> Int {
-        var low = 0, high = count
+        var low = 0
+        var high = count
         while low < high {
             let mid = (low + high) / 2
             if time(self[mid]) < t || (including && time(self[mid]) == t) { low = mid + 1 } else { high = mid }

@@ -33,7 +33,7 @@ struct FocusTimeline {
 
     init(_ events: [Event]) {
         changes = events.compactMap { e in
-            if case let .focus(window) = e.body { (e.tNs, window) } else { nil }
+            if case .focus(let window) = e.body { (e.tNs, window) } else { nil }
         }.sorted { $0.t < $1.t }
     }
 

@@ -32,7 +32,7 @@ extension Episode {
 
 extension EpisodeStep {
     /// The observation's frame hash, when the step has one.
-    public var observationFrame: String? { if case let .success(seen) = observation { seen.frame } else { nil } }
+    public var observationFrame: String? { if case .success(let seen) = observation { seen.frame } else { nil } }
 
     /// The step as the contract's object: `observation` is the frame's file, or null with
     /// `observation_missing` saying why.
@@ -43,8 +43,8 @@ extension EpisodeStep {
             ("observation", .text(observationFile)),
         ]
         switch observation {
-        case let .success(seen): fields.append(("observation_age_ms", .int(Int64(seen.ageNs / 1_000_000))))
-        case let .failure(missing): fields += [("observation_age_ms", .null), ("observation_missing", .string(missing.description))]
+        case .success(let seen): fields.append(("observation_age_ms", .int(Int64(seen.ageNs / 1_000_000))))
+        case .failure(let missing): fields += [("observation_age_ms", .null), ("observation_missing", .string(missing.description))]
         }
         fields += [
             ("screen", episode.screenJSON), ("action", action.json(screen: episode.screen)), ("pyautogui", .string(action.pyautogui)),

@@ -19,34 +19,58 @@ struct ExportManifest {
             ("understudy_export", .int(1)), ("format", .string(options.format.rawValue)),
             ("created", .string(RFC3339.string(from: WallClock.system.now()))), ("generator", .string(lineage.generator)),
             ("vault", .string(lineage.vault)),
-            ("filters", .object([
-                ("min_actions", .int(Int64(options.filter.minActions))),
-                ("max_redacted_share", .double(options.filter.maxRedactedShare)),
-                ("max_interrupted_share", .double(options.filter.maxInterruptedShare)),
-                ("episodes", options.episodes.map { .array($0.sorted().map { .string($0) }) } ?? .null),
-                ("steps_judged_bad", .int(Int64(options.filter.rejectedSteps.values.reduce(0) { $0 + $1.count }))),
-            ])),
+            (
+                "filters",
+                .object([
+                    ("min_actions", .int(Int64(options.filter.minActions))),
+                    ("max_redacted_share", .double(options.filter.maxRedactedShare)),
+                    ("max_interrupted_share", .double(options.filter.maxInterruptedShare)),
+                    ("episodes", options.episodes.map { .array($0.sorted().map { .string($0) }) } ?? .null),
+                    ("steps_judged_bad", .int(Int64(options.filter.rejectedSteps.values.reduce(0) { $0 + $1.count }))),
+                ])
+            ),
             ("settings", settingsJSON),
-            ("counts", .object([
-                ("episodes_found", .int(Int64(summary.episodesFound))), ("episodes", .int(Int64(summary.episodes))),
-                ("dropped", .object(summary.dropped.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
-                ("steps", .int(Int64(summary.steps))), ("steps_without_observation", .int(Int64(summary.stepsWithoutObservation))),
-                ("frames", .int(Int64(summary.frames))),
-            ])),
-            ("episodes", .array(episodes.map { e in
-                .object([("id", .string(e.id)), ("session", .string(e.session.id)), ("instruction", .text(e.instruction)),
-                         ("outcome", .string(e.outcome.rawValue)), ("steps", .int(Int64(e.steps.count)))])
-            })),
-            ("sessions", .array(sessions.map { s in
-                .object([("id", .string(s.id)), ("started", .string(RFC3339.string(from: s.startedAt))),
-                         ("ended", .time(s.endedAt)), ("policy_hash", .text(s.policyHash)), ("policy_unsigned", .bool(s.policyUnsigned)),
-                         ("consented_at", .time(s.consentedAt)), ("contributor", .text(lineage.contributors[s.id]))])
-            })),
+            (
+                "counts",
+                .object([
+                    ("episodes_found", .int(Int64(summary.episodesFound))), ("episodes", .int(Int64(summary.episodes))),
+                    ("dropped", .object(summary.dropped.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
+                    ("steps", .int(Int64(summary.steps))), ("steps_without_observation", .int(Int64(summary.stepsWithoutObservation))),
+                    ("frames", .int(Int64(summary.frames))),
+                ])
+            ),
+            (
+                "episodes",
+                .array(
+                    episodes.map { e in
+                        .object([
+                            ("id", .string(e.id)), ("session", .string(e.session.id)), ("instruction", .text(e.instruction)),
+                            ("outcome", .string(e.outcome.rawValue)), ("steps", .int(Int64(e.steps.count))),
+                        ])
+                    })
+            ),
+            (
+                "sessions",
+                .array(
+                    sessions.map { s in
+                        .object([
+                            ("id", .string(s.id)), ("started", .string(RFC3339.string(from: s.startedAt))),
+                            ("ended", .time(s.endedAt)), ("policy_hash", .text(s.policyHash)), ("policy_unsigned", .bool(s.policyUnsigned)),
+                            ("consented_at", .time(s.consentedAt)), ("contributor", .text(lineage.contributors[s.id])),
+                        ])
+                    })
+            ),
             ("policies", .array(policies.sorted().map { .string($0) })),
-            ("consents", .array(lineage.consents.filter { policies.contains($0.policyHash) }.map { c in
-                .object([("policy_hash", .string(c.policyHash)), ("name", .string(c.name)), ("version", .int(Int64(c.version))),
-                         ("accepted_at", .string(RFC3339.string(from: c.acceptedAt)))])
-            })),
+            (
+                "consents",
+                .array(
+                    lineage.consents.filter { policies.contains($0.policyHash) }.map { c in
+                        .object([
+                            ("policy_hash", .string(c.policyHash)), ("name", .string(c.name)), ("version", .int(Int64(c.version))),
+                            ("accepted_at", .string(RFC3339.string(from: c.acceptedAt))),
+                        ])
+                    })
+            ),
             ("files", .array(summary.files.map { .string($0) })),
         ])
     }

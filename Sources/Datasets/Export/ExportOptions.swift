@@ -35,7 +35,7 @@ public struct QualityFilter: Sendable, Equatable {
             return "a reviewer judged a step bad"
         }
         if episode.actionCount < minActions { return "fewer than \(minActions) actions" }
-        let steps = max(1, episode.steps.count - 1) // the final done/fail is not an input
+        let steps = max(1, episode.steps.count - 1)  // the final done/fail is not an input
         if Double(episode.redactedSteps) / Double(steps) > maxRedactedShare {
             return "more than \(Int(maxRedactedShare * 100))% of steps typed a redacted value"
         }
@@ -108,11 +108,11 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noSessions: "the vault holds no recorded session yet (record one with `understudy record`)"
-        case let .noEpisodes(why): "no episode to export: \(why)"
-        case let .unknownEpisode(id): "no episode \(id) in the vault (`understudy episodes` lists them)"
-        case let .outputNotEmpty(path): "\(path) exists and is not empty: give a new or empty folder (nothing was written)"
-        case let .cannotWrite(path, reason): "cannot write to \(path): \(reason) (nothing was written)"
-        case let .frameUnreadable(frame, reason): "frame \(frame) cannot be read: \(reason)"
+        case .noEpisodes(let why): "no episode to export: \(why)"
+        case .unknownEpisode(let id): "no episode \(id) in the vault (`understudy episodes` lists them)"
+        case .outputNotEmpty(let path): "\(path) exists and is not empty: give a new or empty folder (nothing was written)"
+        case .cannotWrite(let path, let reason): "cannot write to \(path): \(reason) (nothing was written)"
+        case .frameUnreadable(let frame, let reason): "frame \(frame) cannot be read: \(reason)"
         }
     }
 }

@@ -43,19 +43,24 @@ public struct Exporter {
         }
     }
 
-    public func run(source: some RecordingSource, to out: URL, lineage: Lineage,
-                    progress: (ExportProgress) -> Void = { _ in }) throws -> ExportSummary {
+    public func run(
+        source: some RecordingSource, to out: URL, lineage: Lineage,
+        progress: (ExportProgress) -> Void = { _ in }
+    ) throws -> ExportSummary {
         let found = try Self.episodes(from: source, builder: builder)
         if let wanted = options.episodes, let unknown = wanted.sorted().first(where: { id in !found.contains { $0.id == id } }) {
             throw DatasetError.unknownEpisode(unknown)
         }
-        var kept: [Episode] = [], dropped: [String: Int] = [:]
+        var kept: [Episode] = []
+        var dropped: [String: Int] = [:]
         for episode in found where options.episodes?.contains(episode.id) ?? true {
             if let reason = options.filter.rejection(of: episode) { dropped[reason, default: 0] += 1 } else { kept.append(episode) }
         }
         guard !kept.isEmpty else {
-            throw DatasetError.noEpisodes(found.isEmpty ? "the sessions hold no actions"
-                : "all \(found.count) episode(s) were left out by the quality filters (\(dropped.keys.sorted().joined(separator: "; ")))")
+            throw DatasetError.noEpisodes(
+                found.isEmpty
+                    ? "the sessions hold no actions"
+                    : "all \(found.count) episode(s) were left out by the quality filters (\(dropped.keys.sorted().joined(separator: "; ")))")
         }
 
         let folder = try OutputFolder(out)
@@ -70,9 +75,10 @@ public struct Exporter {
                     progress(ExportProgress(steps: done, totalSteps: total, bytes: folder.bytes))
                 }
             }
-            var summary = ExportSummary(episodesFound: found.count, episodes: kept.count, dropped: dropped, steps: total,
-                                        stepsWithoutObservation: writer.skippedSteps, frames: frames.encoded, bytes: 0,
-                                        files: try writer.finish(into: folder))
+            var summary = ExportSummary(
+                episodesFound: found.count, episodes: kept.count, dropped: dropped, steps: total,
+                stepsWithoutObservation: writer.skippedSteps, frames: frames.encoded, bytes: 0,
+                files: try writer.finish(into: folder))
             summary.steps -= writer.skippedSteps
             let manifest = ExportManifest(options: options, settings: builder.settings, lineage: lineage, episodes: kept, summary: summary)
             try folder.write(Data((manifest.json.serializedPretty + "\n").utf8), to: "manifest.json")
@@ -179,7 +185,7 @@ struct WebDatasetWriter: EpisodeWriter {
     mutating func write(_ episode: Episode, frames: FramePNGs, into folder: OutputFolder, stepWritten: () -> Void) throws {
         for step in episode.steps {
             defer { stepWritten() }
-            guard case let .success(seen) = step.observation else {
+            guard case .success(let seen) = step.observation else {
                 skippedSteps += 1
                 continue
             }

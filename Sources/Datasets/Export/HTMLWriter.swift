@@ -28,7 +28,8 @@ struct HTMLWriter: EpisodeWriter {
             "<tr><td><a href=\"\(e.id)/index.html\">\(e.id)</a></td><td>\(Self.escape(e.instruction ?? "—"))</td><td>\(e.outcome.rawValue)</td>"
                 + "<td>\(e.steps.count)</td><td>\(Self.escape(e.apps.joined(separator: ", ")))</td><td>\(RFC3339.string(from: e.startedAt))</td></tr>"
         }
-        let body = "<h1>Episodes</h1>\n<table><tr><th>Episode</th><th>Instruction</th><th>Outcome</th><th>Steps</th><th>Apps</th><th>Started</th></tr>\n"
+        let body =
+            "<h1>Episodes</h1>\n<table><tr><th>Episode</th><th>Instruction</th><th>Outcome</th><th>Steps</th><th>Apps</th><th>Started</th></tr>\n"
             + rows.joined(separator: "\n") + "\n</table>"
         try folder.write(Data(Self.document(title: "Understudy episodes", body: body).utf8), to: "index.html")
         return ["index.html"] + episodes.map(\.id)
@@ -46,10 +47,12 @@ struct HTMLWriter: EpisodeWriter {
 
     /// One step: its observation with the action drawn over it, and a caption.
     static func figure(_ step: EpisodeStep, in e: Episode) -> String {
-        let caption = "<figcaption><b>Step \(step.index) · \(step.action.verb)</b> <code>\(escape(step.action.pyautogui))</code>"
+        let caption =
+            "<figcaption><b>Step \(step.index) · \(step.action.verb)</b> <code>\(escape(step.action.pyautogui))</code>"
             + (step.window.map { " · \(escape($0.app)) — \(escape($0.title))" } ?? "") + " · " + escape(observationNote(step)) + "</figcaption>"
         guard let hash = step.observationFrame else {
-            return "<figure class=\"step\" id=\"step-\(step.index)\"><div class=\"missing\">\(banner(step.action).map(escape) ?? "")</div>\(caption)</figure>"
+            return
+                "<figure class=\"step\" id=\"step-\(step.index)\"><div class=\"missing\">\(banner(step.action).map(escape) ?? "")</div>\(caption)</figure>"
         }
         let banner = banner(step.action).map { "<div class=\"banner\">\(escape($0))</div>" } ?? ""
         return """
@@ -60,18 +63,18 @@ struct HTMLWriter: EpisodeWriter {
 
     private static func observationNote(_ step: EpisodeStep) -> String {
         switch step.observation {
-        case let .success(seen): "screen as it was \(seen.ageNs / 1_000_000) ms before"
-        case let .failure(missing): "no observation: \(missing)"
+        case .success(let seen): "screen as it was \(seen.ageNs / 1_000_000) ms before"
+        case .failure(let missing): "no observation: \(missing)"
         }
     }
 
     /// The text shown over the frame for actions without a place: typed text, keys, waits.
     static func banner(_ action: Action) -> String? {
         switch action {
-        case let .type(text): "type “\(text)”"
-        case let .hotkey(keys): "hotkey " + keys.joined(separator: "+")
-        case let .key(key): "key \(key)"
-        case let .wait(seconds): "wait \(String(format: "%.1f", seconds)) s"
+        case .type(let text): "type “\(text)”"
+        case .hotkey(let keys): "hotkey " + keys.joined(separator: "+")
+        case .key(let key): "key \(key)"
+        case .wait(let seconds): "wait \(String(format: "%.1f", seconds)) s"
         case .done: "done"
         case .fail: "fail"
         case .click, .drag, .scroll, .move: nil
@@ -82,25 +85,27 @@ struct HTMLWriter: EpisodeWriter {
     static func overlay(_ step: EpisodeStep) -> String {
         var svg = ""
         for box in step.redactions where box.box.count == 4 {
-            svg += "<rect class=\"redaction\" x=\"\(box.box[0])\" y=\"\(box.box[1])\" width=\"\(box.box[2])\" height=\"\(box.box[3])\"><title>\(box.what.rawValue)</title></rect>"
+            svg +=
+                "<rect class=\"redaction\" x=\"\(box.box[0])\" y=\"\(box.box[1])\" width=\"\(box.box[2])\" height=\"\(box.box[3])\"><title>\(box.what.rawValue)</title></rect>"
         }
         if step.path.count > 1 {
             svg += "<polyline class=\"path\" points=\"\(step.path.map { "\($0[0]),\($0[1])" }.joined(separator: " "))\"/>"
         }
         switch step.action {
-        case let .click(x, y, button, clicks):
+        case .click(let x, let y, let button, let clicks):
             let label = (button == .left ? "" : "\(button.rawValue) ") + (clicks > 1 ? "×\(clicks)" : "")
             svg += "<circle class=\"click\" cx=\"\(x)\" cy=\"\(y)\" r=\"18\"/>"
             for ring in 1..<max(1, clicks) { svg += "<circle class=\"click\" cx=\"\(x)\" cy=\"\(y)\" r=\"\(18 + 9 * ring)\"/>" }
             if !label.isEmpty { svg += "<text x=\"\(x + 30)\" y=\"\(y - 24)\">\(escape(label))</text>" }
-        case let .drag(from, to, _):
+        case .drag(let from, let to, _):
             svg += "<circle class=\"click\" cx=\"\(from[0])\" cy=\"\(from[1])\" r=\"12\"/>"
             svg += "<line class=\"drag\" x1=\"\(from[0])\" y1=\"\(from[1])\" x2=\"\(to[0])\" y2=\"\(to[1])\" marker-end=\"url(#arrow)\"/>"
-        case let .scroll(x, y, dx, dy):
+        case .scroll(let x, let y, let dx, let dy):
             let (ex, ey) = (x + dx.signum() * 70, y + dy.signum() * 70)
             svg += "<line class=\"drag\" x1=\"\(x)\" y1=\"\(y)\" x2=\"\(ex)\" y2=\"\(ey)\" marker-end=\"url(#arrow)\"/>"
-            svg += "<text x=\"\(x + 24)\" y=\"\(y)\">scroll \(abs(dy) > 0 ? "\(abs(dy)) \(dy > 0 ? "down" : "up")" : "\(abs(dx)) \(dx > 0 ? "right" : "left")")</text>"
-        case let .move(x, y):
+            svg +=
+                "<text x=\"\(x + 24)\" y=\"\(y)\">scroll \(abs(dy) > 0 ? "\(abs(dy)) \(dy > 0 ? "down" : "up")" : "\(abs(dx)) \(dx > 0 ? "right" : "left")")</text>"
+        case .move(let x, let y):
             svg += "<circle class=\"click\" cx=\"\(x)\" cy=\"\(y)\" r=\"8\"/>"
         case .type, .hotkey, .key, .wait, .done, .fail:
             break

@@ -19,7 +19,8 @@ struct PyautoguiWriter: EpisodeWriter {
     mutating func finish(into folder: OutputFolder) throws -> [String] { written }
 
     static func script(_ episode: Episode) -> String {
-        let w = episode.screen.width, h = episode.screen.height
+        let w = episode.screen.width
+        let h = episode.screen.height
         var lines = [
             "#!/usr/bin/env python3",
             "# Episode \(episode.id): \(oneLine(episode.instruction ?? "(no instruction: found by automatic segmentation)"))",

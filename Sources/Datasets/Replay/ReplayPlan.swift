@@ -37,37 +37,41 @@ public struct ReplayPlan: Sendable {
 
     public func inputs(for action: Action) throws(ReplayError) -> [SyntheticInput] {
         switch action {
-        case let .click(x, y, button, clicks):
+        case .click(let x, let y, let button, let clicks):
             var out: [SyntheticInput] = [.move(x: x, y: y)]
             for n in 0..<clicks {
                 if n > 0 { out.append(.pause(settings.clickGap)) }
                 out += [.button(button, down: true), .button(button, down: false)]
             }
             return out
-        case let .drag(from, to, button):
+        case .drag(let from, let to, let button):
             var out: [SyntheticInput] = [.move(x: from[0], y: from[1]), .button(button, down: true)]
             for i in 1...settings.dragSteps {
                 let f = Double(i) / Double(settings.dragSteps)
-                out += [.pause(.milliseconds(16)), .move(x: from[0] + Int((Double(to[0] - from[0]) * f).rounded()),
-                                                         y: from[1] + Int((Double(to[1] - from[1]) * f).rounded()))]
+                out += [
+                    .pause(.milliseconds(16)),
+                    .move(
+                        x: from[0] + Int((Double(to[0] - from[0]) * f).rounded()),
+                        y: from[1] + Int((Double(to[1] - from[1]) * f).rounded())),
+                ]
             }
             return out + [.button(button, down: false)]
-        case let .scroll(x, y, dx, dy):
+        case .scroll(let x, let y, let dx, let dy):
             var out: [SyntheticInput] = [.move(x: x, y: y)]
             for _ in 0..<abs(dy) { out += [.scroll(dx: 0, dy: dy.signum()), .pause(settings.keyGap)] }
             for _ in 0..<abs(dx) { out += [.scroll(dx: dx.signum(), dy: 0), .pause(settings.keyGap)] }
             return out
-        case let .type(text):
+        case .type(let text):
             return text.flatMap { [SyntheticInput.character($0), .pause(settings.keyGap)] }
-        case let .hotkey(keys):
+        case .hotkey(let keys):
             let syms = try keys.map { (name) throws(ReplayError) in try Self.keysym(name) }
             return syms.map { .key($0, down: true) } + syms.reversed().map { .key($0, down: false) }
-        case let .key(name):
+        case .key(let name):
             let sym = try Self.keysym(name)
             return [.key(sym, down: true), .key(sym, down: false)]
-        case let .move(x, y):
+        case .move(let x, let y):
             return [.move(x: x, y: y)]
-        case let .wait(seconds):
+        case .wait(let seconds):
             return [.pause(.milliseconds(Int64(seconds * 1000 / settings.speed)))]
         case .done, .fail:
             return []
@@ -97,7 +101,7 @@ public enum ReplayError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unknownKey(name): "cannot replay the key \"\(name)\": no X key has that name"
+        case .unknownKey(let name): "cannot replay the key \"\(name)\": no X key has that name"
         }
     }
 }

@@ -15,8 +15,8 @@ public enum ControlSocket {
 
         public var description: String {
             switch self {
-            case let .notRunning(vault): "no recorder is running on \(vault) (start one with `understudy record`)"
-            case let .failed(reason): "the recorder did not answer: \(reason)"
+            case .notRunning(let vault): "no recorder is running on \(vault) (start one with `understudy record`)"
+            case .failed(let reason): "the recorder did not answer: \(reason)"
             }
         }
     }
@@ -33,7 +33,9 @@ public enum ControlSocket {
         let line = encoded + Data("\n".utf8)
         guard line.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == line.count else { throw .failed("could not send") }
         guard let line = readLine(fd) else { throw .failed("no answer") }
-        guard let answer = try? ControlJSON.decode(ControlAnswer.self, from: line) else { throw .failed("an answer that is not one (a recorder of another version?)") }
+        guard let answer = try? ControlJSON.decode(ControlAnswer.self, from: line) else {
+            throw .failed("an answer that is not one (a recorder of another version?)")
+        }
         return answer
     }
 
@@ -46,7 +48,7 @@ public enum ControlSocket {
         init(vault: URL, handle: @escaping @Sendable (ControlRequest) -> ControlAnswer) throws {
             path = ControlSocket.path(vault: vault)
             self.handle = handle
-            unlink(path) // a killed recorder's socket; the recorder lock says no other one runs
+            unlink(path)  // a killed recorder's socket; the recorder lock says no other one runs
             fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0, ControlSocket.bind(fd, path) == 0, listen(fd, 8) == 0 else {
                 throw Failure.failed("cannot listen on \(path): \(String(cString: strerror(errno)))")
@@ -86,7 +88,11 @@ public enum ControlSocket {
                 return ControlAnswer(ok: false, message: "not a control request")
             }
             guard request.version == ControlRequest.currentVersion else {
-                return ControlAnswer(ok: false, message: "this recorder speaks control protocol \(ControlRequest.currentVersion), not \(request.version): restart it with this version of understudy")
+                return ControlAnswer(
+                    ok: false,
+                    message:
+                        "this recorder speaks control protocol \(ControlRequest.currentVersion), not \(request.version): restart it with this version of understudy"
+                )
             }
             return handle(request)
         }

@@ -23,9 +23,11 @@ public struct OrganisationSync {
         var sent = 0
         for index in contents.requests.indices where contents.requests[index].sentAt == nil {
             let request = contents.requests[index]
-            _ = try await client.requestExemption(ExemptionRequestBody(id: request.id, kind: request.kind.rawValue, value: request.value, reason: request.reason,
-                                                                       requestedAt: request.requestedAt, from: request.from, until: request.until),
-                                                  as: .device(credential))
+            _ = try await client.requestExemption(
+                ExemptionRequestBody(
+                    id: request.id, kind: request.kind.rawValue, value: request.value, reason: request.reason,
+                    requestedAt: request.requestedAt, from: request.from, until: request.until),
+                as: .device(credential))
             contents.requests[index].sentAt = WallClock.system.now()
             sent += 1
         }
@@ -46,7 +48,8 @@ public struct OrganisationSync {
             let exemption = Exemption(id: "org-\(request.id)", kind: request.kind, value: request.value, from: request.from, until: request.until)
             if status == "approved" {
                 contents.exemptions.append(exemption)
-                messages.append("Your organisation approved exempting \(exemption.summary)\(note): it applies \(request.from == nil ? "now" : "then").")
+                messages.append(
+                    "Your organisation approved exempting \(exemption.summary)\(note): it applies \(request.from == nil ? "now" : "then").")
             } else {
                 messages.append("Your organisation denied exempting \(exemption.summary)\(note).")
             }
@@ -64,7 +67,8 @@ public struct OrganisationSync {
     /// only narrows what was consented to, and what it widens otherwise (consent is asked).
     public func fetchPolicy() async throws -> String? {
         guard let newest = try await client.policies(as: .device(credential)).last else { return nil }
-        let text = newest.document, signature = newest.signature
+        let text = newest.document
+        let signature = newest.signature
         let file = Self.policyFile
         let name = "\(newest.name) v\(newest.version)"
         do {
@@ -79,9 +83,11 @@ public struct OrganisationSync {
         case .consented:
             return nil
         case .narrows:
-            return "Your organisation's policy is now \(name). It only narrows what you consented to, so it applies from your next recording without asking."
-        case let .needed(widenings):
-            return "Your organisation's policy is now \(name), which needs your consent: \(widenings.joined(separator: "; ")). Read it with `understudy policy explain \(file.path)`, then `understudy consent accept --policy \(file.path)` to record under it."
+            return
+                "Your organisation's policy is now \(name). It only narrows what you consented to, so it applies from your next recording without asking."
+        case .needed(let widenings):
+            return
+                "Your organisation's policy is now \(name), which needs your consent: \(widenings.joined(separator: "; ")). Read it with `understudy policy explain \(file.path)`, then `understudy consent accept --policy \(file.path)` to record under it."
         }
     }
 }

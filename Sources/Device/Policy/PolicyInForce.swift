@@ -9,7 +9,9 @@ public enum PolicyInForce {
     /// The policy in force and whether it runs unsigned.
     public static func load(file: String?, allowUnsigned: Bool) throws -> (document: PolicyDocument, unsigned: Bool) {
         let saved = OrganisationSync.policyFile
-        guard let policy = file ?? (FileManager.default.fileExists(atPath: saved.path) ? saved.path : nil) else { return (DefaultPolicy.document, false) }
+        guard let policy = file ?? (FileManager.default.fileExists(atPath: saved.path) ? saved.path : nil) else {
+            return (DefaultPolicy.document, false)
+        }
         let url = URL(fileURLWithPath: policy)
         let document = try PolicyDocument(contentsOf: url)
         do {

@@ -43,26 +43,31 @@ public struct Recorder {
                 ("frames_stored", .int(Int64(framesStored))),
                 ("frames_withheld", .int(Int64(framesWithheld))),
                 ("segments_sealed", .int(Int64(segmentsSealed))),
-                ("pipeline", .object([
-                    ("grab_ms", summary(pipeline.grabMs)),
-                    ("diff_ms", summary(pipeline.diffMs)),
-                    ("encode_ms", summary(pipeline.encodeMs)),
-                    ("bytes_per_frame", .int(bytes.isEmpty ? 0 : Int64(bytes.reduce(0, +) / max(1, pipeline.framesStored)))),
-                    ("grabs", .int(Int64(pipeline.grabMs.count))),
-                    ("identical_skipped", .int(Int64(pipeline.identicalSkipped))),
-                    ("missed_observations", .int(Int64(pipeline.missedObservations))),
-                    ("redact_ms", summary(pipeline.redactMs)),
-                    ("read_share", summary(pipeline.readShare)),
-                    ("redaction_boxes", .int(Int64(pipeline.redactionBoxes))),
-                    ("busy_skipped", .int(Int64(pipeline.busySkipped))),
-                ])),
+                (
+                    "pipeline",
+                    .object([
+                        ("grab_ms", summary(pipeline.grabMs)),
+                        ("diff_ms", summary(pipeline.diffMs)),
+                        ("encode_ms", summary(pipeline.encodeMs)),
+                        ("bytes_per_frame", .int(bytes.isEmpty ? 0 : Int64(bytes.reduce(0, +) / max(1, pipeline.framesStored)))),
+                        ("grabs", .int(Int64(pipeline.grabMs.count))),
+                        ("identical_skipped", .int(Int64(pipeline.identicalSkipped))),
+                        ("missed_observations", .int(Int64(pipeline.missedObservations))),
+                        ("redact_ms", summary(pipeline.redactMs)),
+                        ("read_share", summary(pipeline.readShare)),
+                        ("redaction_boxes", .int(Int64(pipeline.redactionBoxes))),
+                        ("busy_skipped", .int(Int64(pipeline.busySkipped))),
+                    ])
+                ),
             ])
             return Data((object.serialized + "\n").utf8)
         }
     }
 
-    public init(backend: any CaptureBackend, vault: Vault, lock: RecorderLock, policy: PolicyDocument, policyUnsigned: Bool,
-                consent: ConsentRecord, gate: PolicyGate, keystrokes: KeystrokeRedactor) {
+    public init(
+        backend: any CaptureBackend, vault: Vault, lock: RecorderLock, policy: PolicyDocument, policyUnsigned: Bool,
+        consent: ConsentRecord, gate: PolicyGate, keystrokes: KeystrokeRedactor
+    ) {
         self.backend = backend
         self.vault = vault
         self.lock = lock
@@ -77,13 +82,15 @@ public struct Recorder {
     /// capture fails; everything captured before then is written before it returns.
     public func run(limit: Duration?) async throws -> Report {
         let elapsed = Double(MonotonicClock.nowNs() &- backend.originNs) / 1e9
-        let session = Session(startedAt: WallClock.system.now().addingTimeInterval(-elapsed), backend: backend.name,
-                              display: backend.display, screen: backend.screen, policyHash: policy.hash,
-                              policyUnsigned: policyUnsigned, consentedAt: consent.acceptedAt)
+        let session = Session(
+            startedAt: WallClock.system.now().addingTimeInterval(-elapsed), backend: backend.name,
+            display: backend.display, screen: backend.screen, policyHash: policy.hash,
+            policyUnsigned: policyUnsigned, consentedAt: consent.acceptedAt)
         gate.begin(originNs: backend.originNs, originWall: session.startedAt)
         let writer = try await VaultWriter(vault: vault, session: session)
-        let published = RecorderLock.State(pid: getpid(), session: session.id, display: backend.display, startedAt: session.startedAt,
-                                           policy: "\(policy.policy.name) v\(policy.policy.version)")
+        let published = RecorderLock.State(
+            pid: getpid(), session: session.id, display: backend.display, startedAt: session.startedAt,
+            policy: "\(policy.policy.name) v\(policy.policy.version)")
         // Signals are handled before the state file says a recorder runs: a SIGINT sent as
         // soon as `status` shows it must stop the recorder, not be lost.
         let stopper = StopSignals { [backend] in backend.stop() }
@@ -92,10 +99,12 @@ public struct Recorder {
             Self.answer(request, gate: gate, tasks: tasks)
         }
         try lock.publish(published)
-        let timer = limit.map { limit in Task { [backend] in
-            try await Task.sleep(for: limit)
-            backend.stop()
-        } }
+        let timer = limit.map { limit in
+            Task { [backend] in
+                try await Task.sleep(for: limit)
+                backend.stop()
+            }
+        }
         let watcher = ConsentWatcher(policy: policy)
         let withdrawn = Mutex(false)
         let tally = EventTally()
@@ -162,14 +171,16 @@ public struct Recorder {
     }
 
     /// Tells `understudy status` (through the lock's state file) when storing stops or resumes.
-    private static func publish(_ storage: VaultWriter.StorageState, paused: Date?, over state: RecorderLock.State,
-                                lock: RecorderLock) -> RecorderLock.State {
+    private static func publish(
+        _ storage: VaultWriter.StorageState, paused: Date?, over state: RecorderLock.State,
+        lock: RecorderLock
+    ) -> RecorderLock.State {
         var next = state
         next.pausedUntil = paused
         switch storage {
         case .storing:
             (next.notStoring, next.notStoringSince) = (nil, nil)
-        case let .stopped(refusal, since):
+        case .stopped(let refusal, let since):
             (next.notStoring, next.notStoringSince) = (refusal.description, since)
         }
         guard next != state else { return state }
@@ -182,12 +193,12 @@ public struct Recorder {
 
     private func store(_ record: CaptureRecord, in writer: VaultWriter, tally: EventTally, report: inout Report) async {
         switch record {
-        case let .events(events):
+        case .events(let events):
             await writer.append(tally.count(keystrokes.process(gate.filter(events))))
-        case let .frame(manifest):
+        case .frame(let manifest):
             if manifest.withheld == nil { report.framesStored += 1 } else { report.framesWithheld += 1 }
             await writer.append(frame: manifest)
-        case let .tiles(patch):
+        case .tiles(let patch):
             await writer.append(patch: patch)
         }
     }

@@ -29,13 +29,14 @@ public struct BundleRecordingSource: RecordingSource {
 
     /// Bundle files, read once now for their events and frame layouts.
     public init(files: [URL]) throws {
-        self.init(parts: try files.map { file in
-            do {
-                return Part(contents: try SegmentBundleContents(tar: try Data(contentsOf: file)).withoutPixels(), file: file)
-            } catch {
-                throw DeviceFailure("\(file.lastPathComponent): \(error)")
-            }
-        })
+        self.init(
+            parts: try files.map { file in
+                do {
+                    return Part(contents: try SegmentBundleContents(tar: try Data(contentsOf: file)).withoutPixels(), file: file)
+                } catch {
+                    throw DeviceFailure("\(file.lastPathComponent): \(error)")
+                }
+            })
     }
 
     private init(parts all: [Part]) {

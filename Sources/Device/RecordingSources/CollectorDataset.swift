@@ -17,13 +17,18 @@ public struct CollectorDataset {
 
     /// Downloads into `folder` (the caller removes it once the export is written); `generator`
     /// names the program in the lineage, and `progress` hears of each download (done, of total).
-    public static func fetch(from server: String, client: CollectorClient, as me: CollectorClient.Identity, into folder: URL, generator: String,
-                             progress: (Int, Int) -> Void = { _, _ in }) async throws -> CollectorDataset {
+    public static func fetch(
+        from server: String, client: CollectorClient, as me: CollectorClient.Identity, into folder: URL, generator: String,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) async throws -> CollectorDataset {
         let listed = try await client.datasetSegments(as: me)
         guard !listed.isEmpty else { throw DeviceFailure("the collector holds no segment yet: there is nothing to export") }
         let policies = try await client.policies(as: me)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        var files: [URL] = [], rejected: [String: Set<UInt64>] = [:], contributors: [String: String] = [:], segments: [String: DatasetListing] = [:]
+        var files: [URL] = []
+        var rejected: [String: Set<UInt64>] = [:]
+        var contributors: [String: String] = [:]
+        var segments: [String: DatasetListing] = [:]
         for (n, item) in listed.enumerated() {
             let id = item.id
             let answer: CollectorClient.Answer
@@ -31,7 +36,7 @@ public struct CollectorDataset {
                 answer = try await client.send("GET", "/v1/dataset/segments/\(id)", as: me)
             } catch {
                 // A device can upload something that is not a bundle; one such segment does not stop the export.
-                guard case let .refused(_, code, message) = error, code == "not_a_bundle" else { throw error }
+                guard case .refused(_, let code, let message) = error, code == "not_a_bundle" else { throw error }
                 warn("segment \(id) left out: \(message)")
                 continue
             }
@@ -59,7 +64,9 @@ public struct CollectorDataset {
     private static func consents(of sessions: [Session], policies: [PolicyListing]) -> [Lineage.Consent] {
         var seen: Set<String> = []
         return sessions.compactMap { session in
-            guard let hash = session.policyHash, let at = session.consentedAt, seen.insert("\(hash) \(at.timeIntervalSince1970)").inserted else { return nil }
+            guard let hash = session.policyHash, let at = session.consentedAt, seen.insert("\(hash) \(at.timeIntervalSince1970)").inserted else {
+                return nil
+            }
             let published = policies.first { $0.hash == hash }
             return Lineage.Consent(policyHash: hash, name: published?.name ?? "?", version: published?.version ?? 0, acceptedAt: at)
         }

@@ -10,7 +10,7 @@ extension Vault {
         guard let session = try sessions().last else { throw DeviceFailure("the vault holds no session") }
         var frames: [String] = []
         try forEachEvent(session: session.id, damaged: { warn("skipped: \($0)") }) { _, event in
-            if case let .frame(hash, _, _, _) = event.body { frames.append(hash) }
+            if case .frame(let hash, _, _, _) = event.body { frames.append(hash) }
         }
         return (session, frames)
     }

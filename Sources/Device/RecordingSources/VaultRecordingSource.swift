@@ -24,7 +24,9 @@ public struct VaultRecordingSource: RecordingSource {
     }
 
     public func frame(_ hash: String, of session: Session) throws -> FrameRecord? {
-        try vault.frame(session: session.id, hash: hash).map { FrameRecord(redactions: $0.manifest.redactions, withheld: $0.manifest.withheld?.description) }
+        try vault.frame(session: session.id, hash: hash).map {
+            FrameRecord(redactions: $0.manifest.redactions, withheld: $0.manifest.withheld?.description)
+        }
     }
 
     public func png(_ hash: String, of session: Session) throws -> Data {

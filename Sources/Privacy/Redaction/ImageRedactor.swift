@@ -12,9 +12,12 @@ public struct ImageRedactor: Sendable {
     }
 
     /// The boxes to fill in a region (the whole image when nil).
-    public func boxes(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
-                      region: (x: Int, y: Int, w: Int, h: Int)? = nil, ocr: TextRecognition) throws(TextRecognition.Failure)
-        -> (boxes: [FrameRedaction], lines: [[TextRecognition.Word]]) {
+    public func boxes(
+        in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+        region: (x: Int, y: Int, w: Int, h: Int)? = nil, ocr: TextRecognition
+    ) throws(TextRecognition.Failure)
+        -> (boxes: [FrameRedaction], lines: [[TextRecognition.Word]])
+    {
         let lines = try ocr.lines(in: pixels, width: width, height: height, stride: stride, region: region)
         var boxes: [FrameRedaction] = []
         for line in lines {
@@ -22,7 +25,8 @@ public struct ImageRedactor: Sendable {
             // A line that looks like it should hold a value but gave none is read once more,
             // alone and larger: OCR misreads a character or two of small fonts (`AKIA?YY6…`).
             if found.isEmpty, !line.isEmpty, Self.mayHoldValue(line) {
-                let x0 = max(0, line.map { $0.box[0] }.min()! - 4), y0 = max(0, line.map { $0.box[1] }.min()! - 3)
+                let x0 = max(0, line.map { $0.box[0] }.min()! - 4)
+                let y0 = max(0, line.map { $0.box[1] }.min()! - 3)
                 let x1 = min(width, line.map { $0.box[0] + $0.box[2] }.max()! + 4)
                 let y1 = min(height, line.map { $0.box[1] + $0.box[3] }.max()! + 3)
                 for again in try ocr.line(in: pixels, width: width, height: height, stride: stride, region: (x0, y0, x1 - x0, y1 - y0), scale: 3) {
@@ -40,19 +44,22 @@ public struct ImageRedactor: Sendable {
         // OCR splits tokens at punctuation (`postgresql ://admin: 7ed…@git .hooli.dev`): the
         // line is also read with words whose boxes nearly touch joined up again, and that
         // once more with look-alike characters read as their token suggests.
-        let spaced = Joined(Self.text(of: line, joiningClose: false)), tight = Joined(Self.text(of: line, joiningClose: true))
+        let spaced = Joined(Self.text(of: line, joiningClose: false))
+        let tight = Joined(Self.text(of: line, joiningClose: true))
         let lookalike = Joined((Self.lookalikes(tight.text), tight.starts))
         for reading in Set([spaced, tight, lookalike]) {
             for span in text.spans(in: reading.text) {
                 let touched = line.indices.filter { i in
-                    let start = reading.starts[i], end = start + line[i].text.unicodeScalars.count
+                    let start = reading.starts[i]
+                    let end = start + line[i].text.unicodeScalars.count
                     return start < span.end && end > span.start
                 }
                 guard let first = touched.first, let last = touched.last else { continue }
                 var words = touched.map { line[$0].box }
                 // A value inside a longer word (`nino=HX996580C`, `passwd=…`): the box starts
                 // or ends inside the word, a character early or late to be safe.
-                let from = span.start - reading.starts[first], to = span.end - reading.starts[last]
+                let from = span.start - reading.starts[first]
+                let to = span.end - reading.starts[last]
                 if touched.count == 1 {
                     words[0] = Self.trim(line[first], from: from, to: to)
                 } else {
@@ -84,7 +91,8 @@ public struct ImageRedactor: Sendable {
     static func trim(_ word: TextRecognition.Word, from: Int?, to: Int?) -> [Int] {
         let count = max(1, word.text.unicodeScalars.count)
         let charWidth = Double(word.box[2]) / Double(count)
-        let start = from.map { max(0, $0 - 1) } ?? 0, end = to.map { min(count, $0 + 1) } ?? count
+        let start = from.map { max(0, $0 - 1) } ?? 0
+        let end = to.map { min(count, $0 + 1) } ?? count
         guard start < end else { return word.box }
         let x0 = word.box[0] + Int((Double(start) * charWidth).rounded(.down))
         let x1 = word.box[0] + Int((Double(end) * charWidth).rounded(.up))
@@ -121,8 +129,10 @@ public struct ImageRedactor: Sendable {
     /// anti-aliased edges must go too.
     private static func box(around words: [[Int]], what: RedactionKind, width: Int, height: Int) -> FrameRedaction {
         let pad = 2
-        let x0 = max(0, words.map { $0[0] }.min()! - pad), y0 = max(0, words.map { $0[1] }.min()! - pad)
-        let x1 = min(width, words.map { $0[0] + $0[2] }.max()! + pad), y1 = min(height, words.map { $0[1] + $0[3] }.max()! + pad)
+        let x0 = max(0, words.map { $0[0] }.min()! - pad)
+        let y0 = max(0, words.map { $0[1] }.min()! - pad)
+        let x1 = min(width, words.map { $0[0] + $0[2] }.max()! + pad)
+        let y1 = min(height, words.map { $0[1] + $0[3] }.max()! + pad)
         return FrameRedaction(what: what, box: [x0, y0, x1 - x0, y1 - y0])
     }
 
@@ -135,7 +145,10 @@ public struct ImageRedactor: Sendable {
         var scalars = Array(text.unicodeScalars)
         var start = 0
         while start < scalars.count {
-            guard isAlphanumeric(scalars[start]) else { start += 1; continue }
+            guard isAlphanumeric(scalars[start]) else {
+                start += 1
+                continue
+            }
             var end = start
             while end < scalars.count, isAlphanumeric(scalars[end]) { end += 1 }
             let count = end - start
@@ -169,9 +182,10 @@ public struct ImageRedactor: Sendable {
     static func undoOCRConfusions(_ word: String) -> String {
         guard word.contains("@") else { return word }
         let chars = Array(word)
-        return String(chars.indices.map { i in
-            chars[i] == "," && i > 0 && i + 1 < chars.count && chars[i - 1].isLetter && chars[i + 1].isLetter ? "." : chars[i]
-        })
+        return String(
+            chars.indices.map { i in
+                chars[i] == "," && i > 0 && i + 1 < chars.count && chars[i - 1].isLetter && chars[i + 1].isLetter ? "." : chars[i]
+            })
     }
 }
 
@@ -194,8 +208,10 @@ public final class ScreenTextScanner: FrameTextScanner {
         }
     }
 
-    public func redactions(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
-                           region: (x: Int, y: Int, w: Int, h: Int)) throws -> [FrameRedaction] {
+    public func redactions(
+        in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+        region: (x: Int, y: Int, w: Int, h: Int)
+    ) throws -> [FrameRedaction] {
         try engine.withLock { engine throws(TextRecognition.Failure) in
             if engine == nil { engine = try TextRecognition() }
             return try redactor.boxes(in: pixels, width: width, height: height, stride: stride, region: region, ocr: engine!).boxes

@@ -65,12 +65,12 @@ public final class KeystrokeRedactor: Sendable {
 
     private func handle(_ event: CapturedEvent, _ s: inout State, into out: inout [CapturedEvent]) {
         switch event.body {
-        case let .focus(window):
+        case .focus(let window):
             out += release(&s)
             s.passwordWindow = passwords && Self.passwordTitle(window.title)
             s.passwordLine = false
             out.append(event)
-        case let .keyDown(key, _, mods, text):
+        case .keyDown(let key, _, let mods, let text):
             s.lastKeyNs = event.tNs
             if let text, !text.isEmpty, !mods.contains(.ctrl), !mods.contains(.alt), !mods.contains(.super) {
                 if s.held.isEmpty { s.firstHeldNs = event.tNs }
@@ -114,7 +114,7 @@ public final class KeystrokeRedactor: Sendable {
         var removals: [(what: RedactionKind, downs: [Int])] = []
         if s.passwordLine || s.passwordWindow {
             let downs = s.held.indices.filter { i in
-                if case let .keyDown(key, _, _, text) = s.held[i].body { text != nil || key == "BackSpace" } else { false }
+                if case .keyDown(let key, _, _, let text) = s.held[i].body { text != nil || key == "BackSpace" } else { false }
             }
             if !downs.isEmpty { removals.append((.password, downs)) }
         } else if !s.typed.isEmpty {
@@ -136,11 +136,13 @@ public final class KeystrokeRedactor: Sendable {
             guard let first = removal.downs.min() else { continue }
             for down in removal.downs {
                 drop.insert(down)
-                guard case let .keyDown(_, keycode, _, _) = held[down].body else { continue }
+                guard case .keyDown(_, let keycode, _, _) = held[down].body else { continue }
                 // Its release: the next key.up of the same key.
                 if let up = held.indices.first(where: { i in
-                    i > down && !drop.contains(i) && { if case let .keyUp(_, code, _) = held[i].body { code == keycode } else { false } }()
-                }) { drop.insert(up) }
+                    i > down && !drop.contains(i) && { if case .keyUp(_, let code, _) = held[i].body { code == keycode } else { false } }()
+                }) {
+                    drop.insert(up)
+                }
             }
             markers[first] = CapturedEvent(tNs: held[first].tNs, body: .redacted(what: removal.what, count: removal.downs.count))
         }
@@ -162,15 +164,19 @@ public final class KeystrokeRedactor: Sendable {
     }
 
     static func isModifier(_ key: String) -> Bool {
-        ["Shift_L", "Shift_R", "Control_L", "Control_R", "Alt_L", "Alt_R", "Super_L", "Super_R", "Meta_L", "Meta_R",
-         "ISO_Level3_Shift", "Caps_Lock", "Num_Lock", "Mode_switch"].contains(key)
+        [
+            "Shift_L", "Shift_R", "Control_L", "Control_R", "Alt_L", "Alt_R", "Super_L", "Super_R", "Meta_L", "Meta_R",
+            "ISO_Level3_Shift", "Caps_Lock", "Num_Lock", "Mode_switch",
+        ].contains(key)
     }
 
     /// A command line that makes the program ask for a password next.
     static func asksForPassword(_ line: String) -> Bool {
         let words = line.split(separator: " ").map(String.init)
         guard let command = words.first else { return false }
-        if ["sudo", "su", "ssh", "passwd", "doas", "kinit", "gpg", "ssh-add", "ssh-keygen", "scp", "sftp", "login", "htpasswd"].contains(command) { return true }
+        if ["sudo", "su", "ssh", "passwd", "doas", "kinit", "gpg", "ssh-add", "ssh-keygen", "scp", "sftp", "login", "htpasswd"].contains(command) {
+            return true
+        }
         if ["mysql", "psql", "mariadb"].contains(command) { return words.contains { $0 == "-p" || $0 == "-W" || $0 == "--password" } }
         return line.lowercased().contains("passphrase") || line.lowercased().contains("password:")
     }

@@ -20,7 +20,7 @@ public final class TextRecognition: @unchecked Sendable {
         case readFailed
         public var description: String {
             switch self {
-            case let .cannotStart(reason): "cannot start Tesseract OCR: \(reason) (install tesseract-ocr-eng)"
+            case .cannotStart(let reason): "cannot start Tesseract OCR: \(reason) (install tesseract-ocr-eng)"
             case .readFailed: "Tesseract could not read the image"
             }
         }
@@ -47,26 +47,33 @@ public final class TextRecognition: @unchecked Sendable {
     deinit { ocr_destroy(engine) }
 
     /// The lines of words in a region of a 4-byte-per-pixel image (BGRA or RGBA; OCR reads grey).
-    public func lines(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
-                      region: (x: Int, y: Int, w: Int, h: Int)? = nil) throws(Failure) -> [[Word]] {
+    public func lines(
+        in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+        region: (x: Int, y: Int, w: Int, h: Int)? = nil
+    ) throws(Failure) -> [[Word]] {
         try lines(in: pixels, width: width, height: height, stride: stride, region: region, scale: scale)
     }
 
     /// One line of text read again, enlarged `scale` times and segmented as a single line.
-    public func line(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
-                     region: (x: Int, y: Int, w: Int, h: Int), scale: Int) throws(Failure) -> [[Word]] {
-        ocr_set_page_segmentation(engine, 7) // one line of text
+    public func line(
+        in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+        region: (x: Int, y: Int, w: Int, h: Int), scale: Int
+    ) throws(Failure) -> [[Word]] {
+        ocr_set_page_segmentation(engine, 7)  // one line of text
         defer { ocr_set_page_segmentation(engine, Int32(pageSegmentation)) }
         return try lines(in: pixels, width: width, height: height, stride: stride, region: region, scale: scale)
     }
 
-    private func lines(in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
-                       region: (x: Int, y: Int, w: Int, h: Int)?, scale: Int) throws(Failure) -> [[Word]] {
+    private func lines(
+        in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+        region: (x: Int, y: Int, w: Int, h: Int)?, scale: Int
+    ) throws(Failure) -> [[Word]] {
         let r = region ?? (0, 0, width, height)
         guard r.w > 0, r.h > 0 else { return [] }
         // Grey copy of the region, enlarged with linear interpolation: Tesseract reads small,
         // hard-edged UI fonts badly at 1x and blocky enlargements only a little better.
-        let sw = r.w * scale, sh = r.h * scale
+        let sw = r.w * scale
+        let sh = r.h * scale
         let base = pixels.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var source = [Float](repeating: 255, count: r.w * r.h)
         for y in 0..<r.h {
@@ -79,9 +86,15 @@ public final class TextRecognition: @unchecked Sendable {
         var grey = [UInt8](repeating: 255, count: sw * sh)
         let inverse = 1 / Float(scale)
         for y in 0..<sh {
-            let fy = max(0, (Float(y) + 0.5) * inverse - 0.5), y0 = min(Int(fy), r.h - 1), y1 = min(y0 + 1, r.h - 1), wy = fy - Float(y0)
+            let fy = max(0, (Float(y) + 0.5) * inverse - 0.5)
+            let y0 = min(Int(fy), r.h - 1)
+            let y1 = min(y0 + 1, r.h - 1)
+            let wy = fy - Float(y0)
             for x in 0..<sw {
-                let fx = max(0, (Float(x) + 0.5) * inverse - 0.5), x0 = min(Int(fx), r.w - 1), x1 = min(x0 + 1, r.w - 1), wx = fx - Float(x0)
+                let fx = max(0, (Float(x) + 0.5) * inverse - 0.5)
+                let x0 = min(Int(fx), r.w - 1)
+                let x1 = min(x0 + 1, r.w - 1)
+                let wx = fx - Float(x0)
                 let top = source[y0 * r.w + x0] * (1 - wx) + source[y0 * r.w + x1] * wx
                 let bottom = source[y1 * r.w + x0] * (1 - wx) + source[y1 * r.w + x1] * wx
                 grey[y * sw + x] = UInt8(max(0, min(255, top * (1 - wy) + bottom * wy)))
@@ -94,10 +107,13 @@ public final class TextRecognition: @unchecked Sendable {
         defer { ocr_free_words(found, count) }
         var lines: [[Word]] = []
         for w in UnsafeBufferPointer(start: found, count: Int(count)) {
-            let word = Word(text: String(cString: w.text),
-                            box: [r.x + Int(w.left) / scale, r.y + Int(w.top) / scale,
-                                  (Int(w.right) + scale - 1) / scale - Int(w.left) / scale, (Int(w.bottom) + scale - 1) / scale - Int(w.top) / scale],
-                            confidence: w.confidence)
+            let word = Word(
+                text: String(cString: w.text),
+                box: [
+                    r.x + Int(w.left) / scale, r.y + Int(w.top) / scale,
+                    (Int(w.right) + scale - 1) / scale - Int(w.left) / scale, (Int(w.bottom) + scale - 1) / scale - Int(w.top) / scale,
+                ],
+                confidence: w.confidence)
             if w.starts_line != 0 || lines.isEmpty { lines.append([]) }
             lines[lines.count - 1].append(word)
         }

@@ -43,18 +43,20 @@ struct TextRecognizer: @unchecked Sendable {
             switch self {
             case .always: true
             case .digit: text.hasDigit
-            case let .any(words): words.contains { text.text.contains($0) }
-            case let .anyIgnoringCase(words): words.contains { text.lowercased.contains($0) }
+            case .any(let words): words.contains { text.text.contains($0) }
+            case .anyIgnoringCase(let words): words.contains { text.lowercased.contains($0) }
             }
         }
     }
 
-    init(_ id: String, _ what: RedactionKind, _ pattern: String, trigger: Trigger = .always, group: Int = 0,
-         options: NSRegularExpression.Options = [],
-         validate: @escaping @Sendable (String) -> Bool = { _ in true }, refine: (@Sendable (String) -> Int?)? = nil) {
+    init(
+        _ id: String, _ what: RedactionKind, _ pattern: String, trigger: Trigger = .always, group: Int = 0,
+        options: NSRegularExpression.Options = [],
+        validate: @escaping @Sendable (String) -> Bool = { _ in true }, refine: (@Sendable (String) -> Int?)? = nil
+    ) {
         self.id = id
         self.what = what
-        self.pattern = try! NSRegularExpression(pattern: pattern, options: options) // literals below; a test compiles every one
+        self.pattern = try! NSRegularExpression(pattern: pattern, options: options)  // literals below; a test compiles every one
         self.group = group
         self.validate = validate
         self.refine = refine ?? { $0.utf16.count }
@@ -92,53 +94,87 @@ struct TriggerText {
 enum TextRecognizers {
     static let all: [TextRecognizer] = [
         // Email: local@domain.tld. Not: "user@localhost", "@handles", a dot at either end of the local part.
-        TextRecognizer("email", .email, #"(?<![\w.+/-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"#, trigger: .any(["@"]), 
-                       validate: Validators.email),
+        TextRecognizer(
+            "email", .email,
+            #"(?<![\w.+/-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"#,
+            trigger: .any(["@"]),
+            validate: Validators.email),
         // Payment cards: 13-19 digits, optionally in groups split by one space or dash, Luhn-valid,
         // with a known issuer prefix and length. Not: order numbers, bad checksums, unknown prefixes.
         TextRecognizer("credit_card", .creditCard, #"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])"#, trigger: .digit, validate: Validators.paymentCard),
         // IBAN: country code, two check digits, then the country's length; mod-97 must give 1.
-        TextRecognizer("iban", .iban, #"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}"#, trigger: .digit, validate: Validators.iban,
-                       refine: Validators.ibanLength),
+        TextRecognizer(
+            "iban", .iban, #"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}"#, trigger: .digit, validate: Validators.iban,
+            refine: Validators.ibanLength),
         // US SSN, dashed or spaced: not area 000, 666 or 900-999, group 00, serial 0000.
         TextRecognizer("us_ssn", .ssn, #"(?<![\d-])(\d{3})[- ](\d{2})[- ](\d{4})(?![\d-])"#, trigger: .digit, validate: Validators.ssn),
         // Bare nine digits only right after "SSN" or "social security (number)": elsewhere they are ids.
-        TextRecognizer("us_ssn_context", .ssn, #"(?i)\b(?:ssn|social security(?: number| no\.?)?)\b[^\d\n]{0,24}?(?<!\d)(\d{9})(?!\d)"#, trigger: .anyIgnoringCase(["ssn", "social security"]), group: 1, validate: Validators.ssn),
+        TextRecognizer(
+            "us_ssn_context", .ssn, #"(?i)\b(?:ssn|social security(?: number| no\.?)?)\b[^\d\n]{0,24}?(?<!\d)(\d{9})(?!\d)"#,
+            trigger: .anyIgnoringCase(["ssn", "social security"]), group: 1, validate: Validators.ssn),
         // UK National Insurance number: two letters (not D, F, I, Q, U, V; second not O; not BG, GB,
         // NK, KN, TN, NT, ZZ), six digits, a suffix A-D; optionally spaced.
-        TextRecognizer("uk_nino", .ssn, #"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"#, trigger: .digit),
+        TextRecognizer(
+            "uk_nino", .ssn,
+            #"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"#,
+            trigger: .digit),
         // Phones: E.164 (+ and 8-15 digits, groups allowed) and national forms: US (415) 555-2671,
         // 415-555-2671, 415.555.2671; UK 020 7946 0958, 07700 900123; FR 06 12 34 56 78. Not: dates,
         // ISBNs, version or build numbers, prices (the validator checks digit counts and shapes).
-        TextRecognizer("phone_e164", .phone, #"(?<![\w+])\+[1-9](?:[ .-]?\(?\d{1,4}\)?){2,6}(?![\w-])"#, trigger: .any(["+"]), validate: Validators.e164),
-        TextRecognizer("phone_us", .phone, #"(?<![\w.-])(?:1[-. ])?(?:\(\d{3}\) ?|\d{3}[-.])\d{3}[-.]\d{4}(?![\w-]|\.\d)"#, trigger: .digit, validate: Validators.nanp),
+        TextRecognizer(
+            "phone_e164", .phone, #"(?<![\w+])\+[1-9](?:[ .-]?\(?\d{1,4}\)?){2,6}(?![\w-])"#, trigger: .any(["+"]), validate: Validators.e164),
+        TextRecognizer(
+            "phone_us", .phone, #"(?<![\w.-])(?:1[-. ])?(?:\(\d{3}\) ?|\d{3}[-.])\d{3}[-.]\d{4}(?![\w-]|\.\d)"#, trigger: .digit,
+            validate: Validators.nanp),
         // German national numbers: trunk 0, area or mobile prefix, a space, the subscriber number.
-        TextRecognizer("phone_de", .phone, #"(?<![\w.-])0[1-9]\d{1,4} \d{5,8}(?![\w-]|\.\d)"#, trigger: .digit, validate: { (10...12).contains(Validators.digits($0).count) }),
-        TextRecognizer("phone_uk", .phone, #"(?<![\w.-])0(?:\d{2} \d{4} \d{4}|\d{3} \d{3} \d{4}|\d{4} ?\d{6}|\d{4} \d{3} \d{3})(?![\w-]|\.\d)"#, trigger: .digit),
+        TextRecognizer(
+            "phone_de", .phone, #"(?<![\w.-])0[1-9]\d{1,4} \d{5,8}(?![\w-]|\.\d)"#, trigger: .digit,
+            validate: { (10...12).contains(Validators.digits($0).count) }),
+        TextRecognizer(
+            "phone_uk", .phone, #"(?<![\w.-])0(?:\d{2} \d{4} \d{4}|\d{3} \d{3} \d{4}|\d{4} ?\d{6}|\d{4} \d{3} \d{3})(?![\w-]|\.\d)"#, trigger: .digit),
         TextRecognizer("phone_fr", .phone, #"(?<![\w.-])0[1-9](?:[ .]\d{2}){4}(?![\w-]|\.\d)"#, trigger: .digit),
         // IP addresses (reported as `custom`): dotted quads 0-255, not inside longer dotted numbers
         // (1.2.3.4.5, version strings); IPv6 when the system's parser accepts it.
-        TextRecognizer("ipv4", .custom, #"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)"#, trigger: .digit),
-        TextRecognizer("ipv6", .custom, #"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"#, trigger: .any([":"]), validate: Validators.ipv6),
+        TextRecognizer(
+            "ipv4", .custom, #"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)"#,
+            trigger: .digit),
+        TextRecognizer(
+            "ipv6", .custom, #"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"#, trigger: .any([":"]), validate: Validators.ipv6),
         // Secrets with a recognisable shape.
-        TextRecognizer("aws_access_key_id", .secret, #"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"#, trigger: .any(["AKIA", "ASIA", "ABIA", "ACCA"])),
-        TextRecognizer("aws_secret_access_key", .secret, #"(?i:aws)[\w .-]{0,30}?(?i:secret|key)[\w .-]{0,20}?["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#, trigger: .anyIgnoringCase(["aws"]), group: 1),
-        TextRecognizer("github_token", .secret, #"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])"#, trigger: .any(["gh", "github_pat_"])),
+        TextRecognizer(
+            "aws_access_key_id", .secret, #"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"#,
+            trigger: .any(["AKIA", "ASIA", "ABIA", "ACCA"])),
+        TextRecognizer(
+            "aws_secret_access_key", .secret,
+            #"(?i:aws)[\w .-]{0,30}?(?i:secret|key)[\w .-]{0,20}?["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#,
+            trigger: .anyIgnoringCase(["aws"]), group: 1),
+        TextRecognizer(
+            "github_token", .secret, #"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])"#,
+            trigger: .any(["gh", "github_pat_"])),
         TextRecognizer("gitlab_token", .secret, #"(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20,}"#, trigger: .any(["glpat-"])),
         TextRecognizer("slack_token", .secret, #"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"#, trigger: .any(["xox"])),
-        TextRecognizer("stripe_key", .secret, #"(?<![A-Za-z0-9_])(?:sk|rk|pk|whsec)_(?:live|test)_[A-Za-z0-9]{16,}"#, trigger: .any(["_live_", "_test_"])),
-        TextRecognizer("openai_key", .secret, #"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"#, trigger: .any(["sk-"]), validate: Validators.mixed),
+        TextRecognizer(
+            "stripe_key", .secret, #"(?<![A-Za-z0-9_])(?:sk|rk|pk|whsec)_(?:live|test)_[A-Za-z0-9]{16,}"#, trigger: .any(["_live_", "_test_"])),
+        TextRecognizer(
+            "openai_key", .secret, #"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"#, trigger: .any(["sk-"]),
+            validate: Validators.mixed),
         TextRecognizer("jwt", .secret, #"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#, trigger: .any(["eyJ"])),
-        TextRecognizer("pem_private_key", .secret, #"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)"#, trigger: .any(["-----BEGIN"])),
+        TextRecognizer(
+            "pem_private_key", .secret, #"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)"#,
+            trigger: .any(["-----BEGIN"])),
         // URLs with a password (`user:pass@`, `:pass@`) or a token as the user name (`ghp_…@`); the
         // whole URL goes. Not: `ssh://git@host` (a plain user name).
-        TextRecognizer("url_credentials", .secret, #"(?<![\w+.-])[A-Za-z][A-Za-z0-9+.-]{1,15}://(?:[^\s/:@]*:[^\s/@]+|[^\s/:@]{16,})@[^\s/?#]+[^\s"'<>)\]]*"#, trigger: .any(["://"]), 
-                       validate: Validators.credentialURL),
+        TextRecognizer(
+            "url_credentials", .secret, #"(?<![\w+.-])[A-Za-z][A-Za-z0-9+.-]{1,15}://(?:[^\s/:@]*:[^\s/@]+|[^\s/:@]{16,})@[^\s/?#]+[^\s"'<>)\]]*"#,
+            trigger: .any(["://"]),
+            validate: Validators.credentialURL),
         // Generic: a high-entropy value right after key/token/secret/password-like words and = or :.
         // Not: "the password reset link expired" (no = or :), short or dictionary-like values.
-        TextRecognizer("keyword_secret", .secret,
-                       #"(?i)(?:\bkey|api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?key|auth[_-]?token|token|passwd|password|pwd|private[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?([^\s"',;]{8,})"#, trigger: .any(["=", ":"]), 
-                       group: 1, validate: { Validators.highEntropy($0) && !Validators.placeholder($0) }),
+        TextRecognizer(
+            "keyword_secret", .secret,
+            #"(?i)(?:\bkey|api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?key|auth[_-]?token|token|passwd|password|pwd|private[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?([^\s"',;]{8,})"#,
+            trigger: .any(["=", ":"]),
+            group: 1, validate: { Validators.highEntropy($0) && !Validators.placeholder($0) }),
     ]
 }
 
@@ -166,13 +202,16 @@ enum Validators {
         let d = digits(s)
         guard luhn(d), !Set(d).isEmpty, Set(d).count > 1 else { return false }
         let n = d.count
-        let p2 = d[0] * 10 + d[1], p4 = d.prefix(4).reduce(0) { $0 * 10 + $1 }, p6 = d.prefix(6).reduce(0) { $0 * 10 + $1 }
+        let p2 = d[0] * 10 + d[1]
+        let p4 = d.prefix(4).reduce(0) { $0 * 10 + $1 }
+        let p6 = d.prefix(6).reduce(0) { $0 * 10 + $1 }
         switch d[0] {
-        case 4: return [13, 16, 19].contains(n)                                            // Visa
-        case 5: return (51...55).contains(p2) && n == 16                                  // Mastercard
-        case 2: return (222_100...272_099).contains(p6) && n == 16                        // Mastercard 2-series
-        case 3: return ([34, 37].contains(p2) && n == 15) || ((3528...3589).contains(p4) && (16...19).contains(n))
-            || ([36, 38, 39].contains(p2) && (14...19).contains(n)) || ((300...305).contains(p4 / 10) && (14...19).contains(n))
+        case 4: return [13, 16, 19].contains(n)  // Visa
+        case 5: return (51...55).contains(p2) && n == 16  // Mastercard
+        case 2: return (222_100...272_099).contains(p6) && n == 16  // Mastercard 2-series
+        case 3:
+            return ([34, 37].contains(p2) && n == 15) || ((3528...3589).contains(p4) && (16...19).contains(n))
+                || ([36, 38, 39].contains(p2) && (14...19).contains(n)) || ((300...305).contains(p4 / 10) && (14...19).contains(n))
         case 6: return (p4 == 6011 || p2 == 65 || (644...649).contains(p4 / 10) || p2 == 62) && (16...19).contains(n)
         default: return false
         }
@@ -202,16 +241,19 @@ enum Validators {
     /// Not file names (`icon@2x.png`) or code (`obj@attr.name`): the top-level domain is not a file type.
     @Sendable static func email(_ s: String) -> Bool {
         guard !s.contains(".."), let tld = s.split(separator: ".").last?.lowercased() else { return false }
-        let fileTypes: Set<String> = ["png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "js", "ts", "css", "py", "rb", "go", "rs",
-                                      "swift", "java", "json", "yaml", "yml", "txt", "md", "html", "htm", "xml", "pdf", "zip", "gz", "tar",
-                                      "so", "dll", "exe", "sh", "c", "h", "cpp", "kt", "php", "lock", "log", "csv"]
+        let fileTypes: Set<String> = [
+            "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "js", "ts", "css", "py", "rb", "go", "rs",
+            "swift", "java", "json", "yaml", "yml", "txt", "md", "html", "htm", "xml", "pdf", "zip", "gz", "tar",
+            "so", "dll", "exe", "sh", "c", "h", "cpp", "kt", "php", "lock", "log", "csv",
+        ]
         return !fileTypes.contains(tld)
     }
 
     /// The number of UTF-16 units of an IBAN at the start of `s`: the country's length in letters and digits.
     @Sendable static func ibanLength(_ s: String) -> Int? {
         guard let length = ibanLengths[String(s.prefix(2))] else { return nil }
-        var count = 0, units = 0
+        var count = 0
+        var units = 0
         for ch in s {
             if ch != " " { count += 1 }
             units += ch.utf16.count
@@ -230,15 +272,19 @@ enum Validators {
     /// `${API_KEY}`, `$TOKEN`, `{{ secret }}`, `<your-key-here>`, `%(password)s`, `os.environ[...]`,
     /// `get_token(client)`: names of secrets, not secrets. Real passwords with `$`, `%` or `@` inside are kept.
     @Sendable static func placeholder(_ s: String) -> Bool {
-        let patterns = [#"^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$"#, #"^\{\{.*\}\}$"#, #"^<[^>]*>$"#, #"^%\(?[A-Za-z_]+\)?s?%?$"#,
-                        #"^[A-Za-z_][\w.]*\(.*\)?$"#, #"^[A-Za-z_][\w.]*\["#, #"^(?:os\.environ|process\.env|ENV\[|getenv)"#]
+        let patterns = [
+            #"^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$"#, #"^\{\{.*\}\}$"#, #"^<[^>]*>$"#, #"^%\(?[A-Za-z_]+\)?s?%?$"#,
+            #"^[A-Za-z_][\w.]*\(.*\)?$"#, #"^[A-Za-z_][\w.]*\["#, #"^(?:os\.environ|process\.env|ENV\[|getenv)"#,
+        ]
         return patterns.contains { s.range(of: $0, options: .regularExpression) != nil }
     }
 
     @Sendable static func ssn(_ s: String) -> Bool {
         let d = digits(s)
         guard d.count == 9 else { return false }
-        let area = d[0] * 100 + d[1] * 10 + d[2], group = d[3] * 10 + d[4], serial = d[5...].reduce(0) { $0 * 10 + $1 }
+        let area = d[0] * 100 + d[1] * 10 + d[2]
+        let group = d[3] * 10 + d[4]
+        let serial = d[5...].reduce(0) { $0 * 10 + $1 }
         // Also not the same separator missing on one side only: "123-45 6789" is odd but harmless to accept.
         return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
     }
@@ -268,8 +314,10 @@ enum Validators {
 
     /// At least 3 bits of entropy per character, and two kinds of characters.
     @Sendable static func highEntropy(_ s: String) -> Bool {
-        let classes = [s.contains(where: \.isLowercase), s.contains(where: \.isUppercase), s.contains(where: \.isNumber),
-                       s.contains { !$0.isLetter && !$0.isNumber }].filter { $0 }.count
+        let classes = [
+            s.contains(where: \.isLowercase), s.contains(where: \.isUppercase), s.contains(where: \.isNumber),
+            s.contains { !$0.isLetter && !$0.isNumber },
+        ].filter { $0 }.count
         guard classes >= 2, !s.allSatisfy({ $0 == "*" || $0 == "•" }) else { return false }
         var counts: [Character: Int] = [:]
         for ch in s { counts[ch, default: 0] += 1 }

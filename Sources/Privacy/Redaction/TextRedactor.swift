@@ -38,8 +38,11 @@ public struct TextRedactor: Sendable {
         }
         kept.sort { $0.range.location < $1.range.location }
         let scalars = ScalarOffsets(text)
-        return kept.map { TextSpan(start: scalars.offset(utf16: $0.range.location), end: scalars.offset(utf16: NSMaxRange($0.range)),
-                                   what: $0.what, recognizer: $0.id) }
+        return kept.map {
+            TextSpan(
+                start: scalars.offset(utf16: $0.range.location), end: scalars.offset(utf16: NSMaxRange($0.range)),
+                what: $0.what, recognizer: $0.id)
+        }
     }
 
     /// The text with every finding replaced by `[KIND]`, and the findings (offsets into the original).

@@ -65,7 +65,7 @@ struct NonceSequence {
         var bytes = [UInt8](repeating: 0, count: 12)
         withUnsafeBytes(of: prefix.bigEndian) { bytes.replaceSubrange(0..<4, with: $0) }
         withUnsafeBytes(of: counter.bigEndian) { bytes.replaceSubrange(4..<12, with: $0) }
-        return try! AES.GCM.Nonce(data: bytes) // 12 bytes is always a valid GCM nonce
+        return try! AES.GCM.Nonce(data: bytes)  // 12 bytes is always a valid GCM nonce
     }
 }
 

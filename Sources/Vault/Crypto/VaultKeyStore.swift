@@ -39,9 +39,9 @@ public struct KeyFileStore: VaultKeyStore {
         guard stat(path, &info) == 0 else { return nil }
         guard info.st_mode & 0o077 == 0 else { throw .keyExposed(path) }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              text.hasPrefix(Self.header),
-              let bytes = Data(base64Encoded: text.dropFirst(Self.header.count).trimmingCharacters(in: .whitespacesAndNewlines)),
-              bytes.count == 32
+            text.hasPrefix(Self.header),
+            let bytes = Data(base64Encoded: text.dropFirst(Self.header.count).trimmingCharacters(in: .whitespacesAndNewlines)),
+            bytes.count == 32
         else { throw .keyUnreadable(path) }
         return SymmetricKey(data: bytes)
     }

@@ -13,8 +13,9 @@ extension Vault {
             } catch let missing as SegmentDigest.MissingFile {
                 throw VaultError.damaged("segment \(segment): patch file \(missing.path) is missing")
             }
-            try db.execute(sql: "UPDATE segment SET state = 'sealed', digest = ?, seal_code = ?, sealed_at = ? WHERE id = ?",
-                           arguments: [digest, keys.sealCode(digest), RFC3339.string(from: clock.now()), segment])
+            try db.execute(
+                sql: "UPDATE segment SET state = 'sealed', digest = ?, seal_code = ?, sealed_at = ? WHERE id = ?",
+                arguments: [digest, keys.sealCode(digest), RFC3339.string(from: clock.now()), segment])
         }
     }
 
@@ -47,10 +48,10 @@ extension Vault {
         switch selection {
         case .all:
             chosen = all
-        case let .range(from, to):
+        case .range(let from, let to):
             guard from <= to else { throw .badRange("--from (\(RFC3339.string(from: from))) is after --to (\(RFC3339.string(from: to)))") }
             chosen = all.filter { $0.to >= from && $0.from <= to }
-        case let .segments(ids):
+        case .segments(let ids):
             for id in ids where !all.contains(where: { $0.id == id }) {
                 throw .badRange("there is no segment \(id) in this vault (understudy vault segments lists them)")
             }
@@ -62,7 +63,7 @@ extension Vault {
         let doomed = chosen.filter { !busy.contains($0) }
         try destroy(doomed.map(\.id))
         guard !busy.isEmpty else { return ForgetOutcome(forgotten: doomed, beingRecorded: []) }
-        let upTo: Date = if case let .range(_, to) = selection { to } else { clock.now() }
+        let upTo: Date = if case .range(_, let to) = selection { to } else { clock.now() }
         let left = try askRecorderToForget(busy, upTo: upTo, wait: wait)
         return ForgetOutcome(forgotten: doomed + busy.filter { !left.contains($0) }, beingRecorded: left)
     }
@@ -72,8 +73,9 @@ extension Vault {
     private func askRecorderToForget(_ segments: [SegmentInfo], upTo: Date, wait: Duration) throws(VaultError) -> [SegmentInfo] {
         try write { db in
             for segment in segments {
-                try db.execute(sql: "INSERT OR REPLACE INTO forget_request (segment_id, up_to_ms) VALUES (?, ?)",
-                               arguments: [segment.id, Int64((upTo.timeIntervalSince1970 * 1000).rounded())])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO forget_request (segment_id, up_to_ms) VALUES (?, ?)",
+                    arguments: [segment.id, Int64((upTo.timeIntervalSince1970 * 1000).rounded())])
             }
         }
         let deadline = ContinuousClock.now + wait
@@ -144,6 +146,7 @@ extension Vault {
             }
             usleep(useconds_t(50_000 * (attempt + 1) / 4))
         }
-        throw .writeFailed("the database log could not be emptied (a reader kept it busy): \(lastError.map { "\($0)" } ?? "busy"); run the command again")
+        throw .writeFailed(
+            "the database log could not be emptied (a reader kept it busy): \(lastError.map { "\($0)" } ?? "busy"); run the command again")
     }
 }

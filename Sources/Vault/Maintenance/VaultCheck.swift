@@ -33,7 +33,8 @@ extension Vault {
         }
         let stray = try strayFiles()
         if !stray.isEmpty {
-            report.notes.append("\(stray.count) stray file(s) a killed recorder left uncommitted (removed by the next `understudy record` or `vault prune`)")
+            report.notes.append(
+                "\(stray.count) stray file(s) a killed recorder left uncommitted (removed by the next `understudy record` or `vault prune`)")
         }
         return report
     }
@@ -57,7 +58,9 @@ extension Vault {
                 report.problems.append("\(label): its seal code is wrong (the digest was rewritten)")
             }
         } else if segment.session != recording {
-            report.notes.append("\(label) was never sealed: its recorder was interrupted; its contents were checked one by one and the next `understudy record` or `vault prune` seals it")
+            report.notes.append(
+                "\(label) was never sealed: its recorder was interrupted; its contents were checked one by one and the next `understudy record` or `vault prune` seals it"
+            )
         }
         guard let keys else { return }
         try checkEvents(segment, keys: keys, into: &report)
@@ -70,10 +73,12 @@ extension Vault {
         var holes = false
         var expected: Int64?
         try read { db in
-            let cursor = try Row.fetchCursor(db, sql: "SELECT first_seq, last_seq, payload FROM event_chunk WHERE segment_id = ? ORDER BY first_seq",
-                                             arguments: [segment.id])
+            let cursor = try Row.fetchCursor(
+                db, sql: "SELECT first_seq, last_seq, payload FROM event_chunk WHERE segment_id = ? ORDER BY first_seq",
+                arguments: [segment.id])
             while let row = try cursor.next() {
-                let first: Int64 = row["first_seq"], last: Int64 = row["last_seq"]
+                let first: Int64 = row["first_seq"]
+                let last: Int64 = row["last_seq"]
                 count += Int(last - first + 1)
                 if let expected, expected != first { holes = true }
                 expected = last + 1
@@ -95,8 +100,10 @@ extension Vault {
 
     private func checkFrames(_ segment: SegmentInfo, keys: SegmentKeys, into report: inout VaultCheckReport) throws(VaultError) {
         let (frames, patches) = try read { db in
-            (try Row.fetchAll(db, sql: "SELECT key, body FROM frame WHERE segment_id = ?", arguments: [segment.id]),
-             try Row.fetchAll(db, sql: "SELECT name, bytes FROM patch WHERE segment_id = ? ORDER BY name", arguments: [segment.id]))
+            (
+                try Row.fetchAll(db, sql: "SELECT key, body FROM frame WHERE segment_id = ?", arguments: [segment.id]),
+                try Row.fetchAll(db, sql: "SELECT name, bytes FROM patch WHERE segment_id = ? ORDER BY name", arguments: [segment.id])
+            )
         }
         report.frames += frames.count
         report.patches += patches.count

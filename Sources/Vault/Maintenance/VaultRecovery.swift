@@ -18,17 +18,18 @@ extension Vault {
     public func recover() throws(VaultError) -> Recovery {
         var recovery = Recovery()
         for segment in try segments() where !segment.sealed {
-            guard let keys = try? keys(of: segment.id) else { continue } // no key: `vault check` names it
+            guard let keys = try? keys(of: segment.id) else { continue }  // no key: `vault check` names it
             try seal(segment: segment.id, keys: keys)
             recovery.sealed.append(segment.id)
         }
         try write { db in
-            try db.execute(sql: """
-                UPDATE session SET ended_at = coalesce(
-                    (SELECT strftime('%Y-%m-%dT%H:%M:%fZ', max(wall_to_ms) / 1000.0, 'unixepoch') FROM segment WHERE session_id = session.id),
-                    started_at)
-                WHERE ended_at IS NULL
-                """)
+            try db.execute(
+                sql: """
+                    UPDATE session SET ended_at = coalesce(
+                        (SELECT strftime('%Y-%m-%dT%H:%M:%fZ', max(wall_to_ms) / 1000.0, 'unixepoch') FROM segment WHERE session_id = session.id),
+                        started_at)
+                    WHERE ended_at IS NULL
+                    """)
         }
         recovery.strayFiles = try removeStrayFiles()
         return recovery

@@ -106,19 +106,22 @@ enum FrameBody {
 
     static func decode(_ data: Data) -> FrameManifest? {
         guard let newline = data.firstIndex(of: 0x0A),
-              let header = try? JSONValue.parse(data[data.startIndex..<newline]),
-              let hash = header["hash"]?.stringValue, let width = header["width"]?.intValue, let height = header["height"]?.intValue,
-              let tileSize = header["tile_size"]?.intValue, let grabbed = header["grabbed_ns"]?.intValue,
-              let reason = header["reason"]?.stringValue.flatMap(FrameReason.init(rawValue:))
+            let header = try? JSONValue.parse(data[data.startIndex..<newline]),
+            let hash = header["hash"]?.stringValue, let width = header["width"]?.intValue, let height = header["height"]?.intValue,
+            let tileSize = header["tile_size"]?.intValue, let grabbed = header["grabbed_ns"]?.intValue,
+            let reason = header["reason"]?.stringValue.flatMap(FrameReason.init(rawValue:))
         else { return nil }
         // Frames stored before redaction boxes were recorded have neither field.
-        let redactions = header["redactions"]?.arrayValue?.compactMap { item -> FrameRedaction? in
-            guard let what = item["what"]?.stringValue.flatMap(RedactionKind.init(rawValue:)),
-                  let box = item["box"]?.arrayValue?.compactMap(\.intValue), box.count == 4 else { return nil }
-            return FrameRedaction(what: what, box: box.map { Int($0) })
-        } ?? []
-        return FrameManifest(hash: hash, width: Int(width), height: Int(height), tileSize: Int(tileSize), grabbedNs: UInt64(max(0, grabbed)),
-                             reason: reason, tiles: FrameManifest.tiles(from: Data(data[(newline + 1)...])),
-                             redactions: redactions, withheld: header["withheld"]?.stringValue.flatMap(FrameWithholding.init))
+        let redactions =
+            header["redactions"]?.arrayValue?.compactMap { item -> FrameRedaction? in
+                guard let what = item["what"]?.stringValue.flatMap(RedactionKind.init(rawValue:)),
+                    let box = item["box"]?.arrayValue?.compactMap(\.intValue), box.count == 4
+                else { return nil }
+                return FrameRedaction(what: what, box: box.map { Int($0) })
+            } ?? []
+        return FrameManifest(
+            hash: hash, width: Int(width), height: Int(height), tileSize: Int(tileSize), grabbedNs: UInt64(max(0, grabbed)),
+            reason: reason, tiles: FrameManifest.tiles(from: Data(data[(newline + 1)...])),
+            redactions: redactions, withheld: header["withheld"]?.stringValue.flatMap(FrameWithholding.init))
     }
 }

@@ -33,18 +33,22 @@ extension Vault {
             ("policy_hash", session.policyHash.map { .string($0) } ?? .null), ("policy_unsigned", .bool(session.policyUnsigned)),
             ("consented_at", session.consentedAt.map { .string(RFC3339.string(from: $0)) } ?? .null),
         ])
-        try writer.add("segment.json", Data(JSONValue.object([
-            ("id", .string(info.id)), ("index", .int(Int64(info.index))), ("from", .string(RFC3339.string(from: info.from))),
-            ("to", .string(RFC3339.string(from: info.to))), ("events", .int(Int64(info.events))), ("frames", .int(Int64(info.frames))),
-            ("session", sessionJSON),
-        ]).serializedPretty.utf8))
+        try writer.add(
+            "segment.json",
+            Data(
+                JSONValue.object([
+                    ("id", .string(info.id)), ("index", .int(Int64(info.index))), ("from", .string(RFC3339.string(from: info.from))),
+                    ("to", .string(RFC3339.string(from: info.to))), ("events", .int(Int64(info.events))), ("frames", .int(Int64(info.frames))),
+                    ("session", sessionJSON),
+                ]).serializedPretty.utf8))
 
         var events = Data()
         let chunks = try read { db in
             try Row.fetchAll(db, sql: "SELECT first_seq, last_seq, payload FROM event_chunk WHERE segment_id = ? ORDER BY first_seq", arguments: [id])
         }
         for row in chunks {
-            let first: Int64 = row["first_seq"], last: Int64 = row["last_seq"]
+            let first: Int64 = row["first_seq"]
+            let last: Int64 = row["last_seq"]
             guard let opened = Self.openEvents(row["payload"], keys: keys, session: info.session, first: first, last: last) else {
                 throw .damaged("events \(first)-\(last) of segment \(id) do not decrypt")
             }
@@ -56,7 +60,9 @@ extension Vault {
         var manifests: [FrameManifest] = []
         for row in frameRows {
             let key: Data = row["key"]
-            guard let plain = try? keys.open(row["body"], context: OpenSegment.frameContext(segment: id, key: key)), let manifest = FrameBody.decode(plain) else {
+            guard let plain = try? keys.open(row["body"], context: OpenSegment.frameContext(segment: id, key: key)),
+                let manifest = FrameBody.decode(plain)
+            else {
                 throw .damaged("a frame of segment \(id) does not decrypt")
             }
             manifests.append(manifest)
@@ -69,22 +75,32 @@ extension Vault {
         try read { db in
             var seen: Set<TileHash> = []
             for tile in manifests.flatMap(\.tiles) where seen.insert(tile).inserted {
-                guard let row = try Row.fetchOne(db, sql: "SELECT patch, idx FROM tile WHERE segment_id = ? AND key = ?",
-                                                 arguments: [id, keys.lookupKey(tile.bytes)]) else { continue }
+                guard
+                    let row = try Row.fetchOne(
+                        db, sql: "SELECT patch, idx FROM tile WHERE segment_id = ? AND key = ?",
+                        arguments: [id, keys.lookupKey(tile.bytes)])
+                else { continue }
                 tilesOfPatch[row["patch"], default: [:]][row["idx"]] = tile
             }
         }
-        let patches = try read { db in try Row.fetchAll(db, sql: "SELECT name, codec, tile_size FROM patch WHERE segment_id = ? ORDER BY name", arguments: [id]) }
+        let patches = try read { db in
+            try Row.fetchAll(db, sql: "SELECT name, codec, tile_size FROM patch WHERE segment_id = ? ORDER BY name", arguments: [id])
+        }
         for row in patches {
-            let name: Int = row["name"], codec: String = row["codec"], tileSize: Int = row["tile_size"]
+            let name: Int = row["name"]
+            let codec: String = row["codec"]
+            let tileSize: Int = row["tile_size"]
             guard let sealed = try? Data(contentsOf: patchURL(segment: id, name: name)),
-                  let data = try? keys.open(sealed, context: OpenSegment.patchContext(segment: id, name: name))
+                let data = try? keys.open(sealed, context: OpenSegment.patchContext(segment: id, name: name))
             else { throw .damaged("tile patch \(name) of segment \(id) is missing or altered") }
             let tiles = tilesOfPatch[name] ?? [:]
             let ordered = (0..<(tiles.keys.max().map { $0 + 1 } ?? 0)).map { tiles[$0]?.hex ?? "" }
-            try writer.add("patches/\(name).json", Data(JSONValue.object([
-                ("codec", .string(codec)), ("tile_size", .int(Int64(tileSize))), ("tiles", .array(ordered.map { .string($0) })),
-            ]).serialized.utf8))
+            try writer.add(
+                "patches/\(name).json",
+                Data(
+                    JSONValue.object([
+                        ("codec", .string(codec)), ("tile_size", .int(Int64(tileSize))), ("tiles", .array(ordered.map { .string($0) })),
+                    ]).serialized.utf8))
             try writer.add("patches/\(name).\(codec)", data)
         }
         return try writer.finish()
@@ -120,7 +136,9 @@ private struct BundleWriter {
 
     mutating func finish() throws(VaultError) -> SegmentBundle {
         try append(TarFormat.end)
-        let path = file.path, digest = hasher.finalize(), size = bytes
+        let path = file.path
+        let digest = hasher.finalize()
+        let size = bytes
         do { try file.commit() } catch { throw .damaged("cannot write \(path): \(error)") }
         return SegmentBundle(sha256: digest.hexDigits, bytes: size)
     }

@@ -21,7 +21,7 @@ public struct SegmentBundleContents: Sendable {
         var byName: [String: Data] = [:]
         for member in members { byName[member.name] = member.data }
         guard let header = byName["segment.json"].flatMap({ try? JSONValue.parse($0) }), let id = header["id"]?.stringValue,
-              let session = header["session"].flatMap(Self.session)
+            let session = header["session"].flatMap(Self.session)
         else { throw .damaged("the bundle has no readable segment.json") }
         segmentID = id
         index = Int(header["index"]?.intValue ?? 0)
@@ -40,7 +40,7 @@ public struct SegmentBundleContents: Sendable {
         for (name, data) in byName where name.hasPrefix("patches/") && name.hasSuffix(".json") {
             let stem = String(name.dropFirst("patches/".count).dropLast(".json".count))
             guard let patch = Int(stem), let layout = try? JSONValue.parse(data),
-                  let codec = layout["codec"]?.stringValue.flatMap(TileCodec.init(rawValue:)), let pixels = byName["patches/\(stem).\(codec.rawValue)"]
+                let codec = layout["codec"]?.stringValue.flatMap(TileCodec.init(rawValue:)), let pixels = byName["patches/\(stem).\(codec.rawValue)"]
             else { throw .damaged("tile patch \(name) of segment \(id) does not read") }
             patches[patch] = (codec, pixels)
             for (position, hex) in (layout["tiles"]?.arrayValue ?? []).enumerated() {
@@ -66,12 +66,13 @@ public struct SegmentBundleContents: Sendable {
 
     private static func session(_ json: JSONValue) -> Session? {
         guard let id = json["id"]?.stringValue, let started = json["started_at"]?.stringValue.flatMap(RFC3339.date(from:)),
-              let size = json["screen"]?.arrayValue?.compactMap(\.intValue), size.count == 2
+            let size = json["screen"]?.arrayValue?.compactMap(\.intValue), size.count == 2
         else { return nil }
-        return Session(id: id, startedAt: started, endedAt: json["ended_at"]?.stringValue.flatMap(RFC3339.date(from:)),
-                       backend: json["backend"]?.stringValue ?? "", display: json["display"]?.stringValue ?? "",
-                       screen: ScreenGeometry(width: Int(size[0]), height: Int(size[1]), monitors: []),
-                       policyHash: json["policy_hash"]?.stringValue, policyUnsigned: json["policy_unsigned"]?.boolValue ?? false,
-                       consentedAt: json["consented_at"]?.stringValue.flatMap(RFC3339.date(from:)))
+        return Session(
+            id: id, startedAt: started, endedAt: json["ended_at"]?.stringValue.flatMap(RFC3339.date(from:)),
+            backend: json["backend"]?.stringValue ?? "", display: json["display"]?.stringValue ?? "",
+            screen: ScreenGeometry(width: Int(size[0]), height: Int(size[1]), monitors: []),
+            policyHash: json["policy_hash"]?.stringValue, policyUnsigned: json["policy_unsigned"]?.boolValue ?? false,
+            consentedAt: json["consented_at"]?.stringValue.flatMap(RFC3339.date(from:)))
     }
 }

@@ -25,8 +25,9 @@ enum SegmentDigest {
             withUnsafeBytes(of: number.bigEndian) { hasher.update(bufferPointer: $0) }
         }
         add(Data("understudy segment v1 \(segment)".utf8))
-        let chunks = try Row.fetchCursor(db, sql: "SELECT first_seq, last_seq, payload FROM event_chunk WHERE segment_id = ? ORDER BY first_seq",
-                                         arguments: [segment])
+        let chunks = try Row.fetchCursor(
+            db, sql: "SELECT first_seq, last_seq, payload FROM event_chunk WHERE segment_id = ? ORDER BY first_seq",
+            arguments: [segment])
         while let row = try chunks.next() {
             add(row["first_seq"] as Int64)
             add(row["last_seq"] as Int64)
@@ -43,7 +44,8 @@ enum SegmentDigest {
             add(row["patch"] as Int64)
             add(row["idx"] as Int64)
         }
-        let patches = try Row.fetchAll(db, sql: "SELECT name, codec, tile_size, tile_count FROM patch WHERE segment_id = ? ORDER BY name", arguments: [segment])
+        let patches = try Row.fetchAll(
+            db, sql: "SELECT name, codec, tile_size, tile_count FROM patch WHERE segment_id = ? ORDER BY name", arguments: [segment])
         for row in patches {
             let name: Int = row["name"]
             add(Int64(name))

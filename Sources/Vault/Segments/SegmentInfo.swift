@@ -31,7 +31,7 @@ public struct SegmentInfo: Sendable, Equatable {
         bytes = row["bytes"]
         let kinds = (try? JSONValue.parse(Data((row["kinds"] as String).utf8))) ?? .object([])
         eventsByKind = [:]
-        if case let .object(members) = kinds {
+        if case .object(let members) = kinds {
             for (kind, count) in members { eventsByKind[kind] = count.intValue.map { Int($0) } ?? 0 }
         }
     }
@@ -46,10 +46,13 @@ extension Vault {
     /// The vault's segments, oldest session first, in order within each session.
     public func segments(session: String? = nil) throws(VaultError) -> [SegmentInfo] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT g.* FROM segment g JOIN session s ON s.id = g.session_id
-                \(session == nil ? "" : "WHERE g.session_id = ?") ORDER BY s.started_at, g.session_id, g.idx
-                """, arguments: session.map { [$0] } ?? []).map(SegmentInfo.init(row:))
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT g.* FROM segment g JOIN session s ON s.id = g.session_id
+                    \(session == nil ? "" : "WHERE g.session_id = ?") ORDER BY s.started_at, g.session_id, g.idx
+                    """, arguments: session.map { [$0] } ?? []
+            ).map(SegmentInfo.init(row:))
         }
     }
 

@@ -12,9 +12,9 @@ public enum StorageRefusal: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .quota(limit):
+        case .quota(let limit):
             "the vault reached its \(bytes(limit)) quota; capture resumes by itself once space is freed (understudy forget, understudy vault prune) or the quota is raised (understudy vault config --quota)"
-        case let .diskFloor(free, floor):
+        case .diskFloor(let free, let floor):
             "the disk has only \(bytes(free)) free, under the vault's \(bytes(floor)) floor; capture resumes by itself once space is freed"
         case .diskFull:
             "the disk is full; capture resumes by itself once space is freed"
@@ -74,7 +74,8 @@ struct StorageBudget {
     mutating func refusal(adding: Int64) -> StorageRefusal? {
         let writtenSince = segmentBytes - looked.segmentBytes
         let margin = writtenSince + adding + 1 << 20
-        let near = looked.databaseBytes + segmentBytes + margin > settings.quotaBytes
+        let near =
+            looked.databaseBytes + segmentBytes + margin > settings.quotaBytes
             || (looked.freeBytes.map { $0 - margin < settings.minFreeBytes } ?? true)
         if near || isStale(ageNs: 1_000_000_000, since: looked.atNs) {
             looked = (Self.nowNs(), databaseBytes(), Self.freeBytes(at: vault.directory.path), segmentBytes)
