@@ -57,11 +57,10 @@ extension Vault {
             }
             chosen = all.filter { ids.contains($0.id) }
         }
-        var writing = SessionsBeingWritten.sessions(in: self)
-        if let recording = RecorderLock.running(in: self)?.session { writing.insert(recording) }
+        let writing = sessionsBeingWritten()
         let busy = chosen.filter { !$0.sealed && writing.contains($0.session) }
         let doomed = chosen.filter { !busy.contains($0) }
-        try destroy(doomed.map(\.id))
+        try destroy(doomed.map(\.id), keeping: writing)
         guard !busy.isEmpty else { return ForgetOutcome(forgotten: doomed, beingRecorded: []) }
         let upTo: Date = if case .range(_, let to) = selection { to } else { clock.now() }
         let left = try askRecorderToForget(busy, upTo: upTo, wait: wait)
@@ -110,14 +109,20 @@ extension Vault {
         return old
     }
 
+    /// The sessions being written: the one a recorder holding the lock records, and those of
+    /// writers open in this process (``SessionsBeingWritten``).
+    func sessionsBeingWritten() -> Set<String> {
+        var writing = SessionsBeingWritten.sessions(in: self)
+        if let recording = RecorderLock.running(in: self)?.session { writing.insert(recording) }
+        return writing
+    }
+
     /// Deletes segments, then every session left with none, except the sessions being
     /// written: the one a recorder holding the lock records, and those of writers open in
     /// this process (``SessionsBeingWritten``), whatever lock their callers hold.
-    func destroy(_ ids: [String]) throws(VaultError) {
+    func destroy(_ ids: [String], keeping writing: Set<String>? = nil) throws(VaultError) {
         guard !ids.isEmpty else { return }
-        var keep = SessionsBeingWritten.sessions(in: self)
-        if let recording = RecorderLock.running(in: self)?.session { keep.insert(recording) }
-        let kept = Array(keep)
+        let kept = writing ?? sessionsBeingWritten()
         try write { db in
             for id in ids {
                 try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id])
