@@ -93,6 +93,7 @@ let package = Package(
             dependencies: [
                 "UnderstudyModel", "Vault", "CollectorAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -104,6 +105,8 @@ let package = Package(
             name: "Device",
             dependencies: [
                 "UnderstudyModel", "Capture", "Vault", "Privacy", "Datasets", "Sync", "CollectorAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // Commands only: each parses its arguments, calls the libraries, prints.

@@ -57,16 +57,14 @@ public struct CollectorServer: Sendable {
         let key = Secret.make(bytes: 32)
         try await state.metadata.createUser(StaffUser(name: "admin", role: .admin, keyHash: Secret.hash(key), createdAt: state.now()))
         let file = state.config.data.appendingPathComponent("admin.key")
-        guard FileManager.default.createFile(atPath: file.path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw StoreError.io("cannot write \(file.path)")
-        }
+        do { try DurableFile.create(file.path, contents: Data((key + "\n").utf8)) } catch { throw StoreError.io("cannot write \(error)") }
         try await state.audit("system", "user_created", .object([("user", .string("admin")), ("role", .string("admin"))]))
         return file
     }
 
     public func router() -> Router<CollectorContext> {
         let router = Router(context: CollectorContext.self)
-        router.add(middleware: RequestMetrics())
+        router.add(middleware: RequestObservation())
         router.add(middleware: Authentication(state: state))
         router.get("/health") { _, _ in JSONResponse.make(Health(ok: true)) }
         router.get("/openapi.yaml") { _, _ in

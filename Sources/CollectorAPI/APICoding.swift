@@ -4,13 +4,7 @@ import UnderstudyModel
 /// How the collector's JSON is written and read, on both sides: keys in snake_case
 /// (`expiresAt` is `expires_at` on the wire), times in RFC 3339 with milliseconds, keys sorted.
 public enum APICoding {
-    public static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .rfc3339
-        return encoder
-    }
+    public static func encoder() -> JSONEncoder { ReportCoding.encoder() }
 
     public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()

@@ -82,3 +82,10 @@ public struct ConsentStore: Sendable {
 
     public var modified: Date? { JSONStore.modified(url) }
 }
+
+extension ConsentRecord {
+    /// The consent in a sentence, as `consent accept` and `consent show` print it.
+    public var text: String {
+        "You consented to \"\(name)\" version \(version) (\(policyHash.prefix(16))) at \(RFC3339.string(from: acceptedAt))."
+    }
+}

@@ -116,3 +116,70 @@ public struct ExemptionStore: Sendable {
     /// When the file last changed, for cheap reload checks.
     public var modified: Date? { JSONStore.modified(url) }
 }
+
+extension ExemptionStore {
+    /// Why a change to the exemptions could not be made.
+    public enum ChangeError: Error, CustomStringConvertible {
+        case unknownExemption(String)
+        case badPeriod(String)
+
+        public var description: String {
+            switch self {
+            case .unknownExemption(let id): "no exemption with id \(id) (see `understudy exempt list`)"
+            case .badPeriod(let why): why
+            }
+        }
+    }
+
+    /// Adds an exemption, in force at once.
+    @discardableResult
+    public func add(_ kind: Exemption.Kind, _ value: String) throws -> Exemption {
+        var contents = try load()
+        let exemption = Exemption(kind: kind, value: value)
+        contents.exemptions.append(exemption)
+        try save(contents)
+        return exemption
+    }
+
+    /// Removes the exemption `id` and returns it.
+    @discardableResult
+    public func remove(id: String) throws -> Exemption {
+        var contents = try load()
+        guard let index = contents.exemptions.firstIndex(where: { $0.id == id }) else { throw ChangeError.unknownExemption(id) }
+        let removed = contents.exemptions.remove(at: index)
+        try save(contents)
+        return removed
+    }
+
+    /// Keeps a request for the officer until the device next syncs.
+    @discardableResult
+    public func request(
+        _ kind: Exemption.Kind, _ value: String, reason: String, period: (from: Date?, until: Date?), now: Date = WallClock.system.now()
+    ) throws -> ExemptionRequest {
+        var contents = try load()
+        let request = ExemptionRequest(
+            id: String(UUID().uuidString.prefix(8)).lowercased(), kind: kind, value: value, reason: reason, requestedAt: now, sentAt: nil,
+            from: period.from, until: period.until)
+        contents.requests.append(request)
+        try save(contents)
+        return request
+    }
+
+    /// A requested period as typed: `from` an RFC 3339 time (nil for now), `until` an RFC 3339
+    /// time or a duration after the start such as `3d`.
+    public static func period(from: String?, until: String?, now: Date = WallClock.system.now()) throws(ChangeError) -> (from: Date?, until: Date?) {
+        var start: Date?
+        if let from {
+            guard let date = RFC3339.date(from: from) else { throw .badPeriod("--from must be an RFC 3339 time, e.g. 2026-12-01T09:00:00Z") }
+            start = date
+        }
+        guard let until else { return (start, nil) }
+        var end = RFC3339.date(from: until)
+        if end == nil {
+            guard let length = DurationText.parse(until) else { throw .badPeriod("--until must be an RFC 3339 time or a duration such as 3d") }
+            end = (start ?? now).addingTimeInterval(Double(length.components.seconds))
+        }
+        guard let end, end > (start ?? now) else { throw .badPeriod("--until must come after the period's start") }
+        return (start, end)
+    }
+}

@@ -30,12 +30,9 @@ enum JSONStore {
             try FileManager.default.createDirectory(
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o700])
-            let data = try encoder.encode(value)
-            let temporary = url.appendingPathExtension("tmp")
-            guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-                throw CocoaError(.fileWriteNoPermission)
-            }
-            guard rename(temporary.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            try DurableFile.replace(url.path, contents: try encoder.encode(value))
+        } catch let error as DurableFile.Failure {
+            throw .unwritable(url.path, error.description)
         } catch {
             throw .unwritable(url.path, "\(error.localizedDescription)")
         }

@@ -127,9 +127,7 @@ public enum PolicySigning {
         return Data(base64Encoded: text.dropFirst(header.count).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    private static func write(_ text: String, to url: URL, mode: Int) throws(Failure) {
-        guard FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
-            throw .cannotWrite(url.path, "check the folder exists and is writable")
-        }
+    private static func write(_ text: String, to url: URL, mode: mode_t) throws(Failure) {
+        do { try DurableFile.replace(url.path, contents: Data(text.utf8), mode: mode) } catch { throw .cannotWrite(url.path, error.description) }
     }
 }

@@ -104,6 +104,18 @@ extension CollectorClient {
         try await send("GET", "/v1/me/segments", as: identity).decoded([SegmentListing].self)
     }
 
+    /// Downloads every segment the collector holds about the contributor, as the bundles
+    /// uploaded (`{segment}.tar`), into `folder`; returns how many.
+    public func downloadMySegments(into folder: URL, as identity: Identity) async throws -> Int {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let list = try await mySegments(as: identity)
+        for segment in list {
+            let bundle = try await send("GET", "/v1/me/segments/\(segment.id)", as: identity)
+            try bundle.verifiedBody().write(to: folder.appendingPathComponent("\(segment.id).tar"))
+        }
+        return list.count
+    }
+
     /// The audit records about the contributor's own data.
     public func myAudit(as identity: Identity) async throws(Failure) -> [AuditRecordListing] {
         try await send("GET", "/v1/me/audit", as: identity).decoded([AuditRecordListing].self)

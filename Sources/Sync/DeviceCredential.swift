@@ -57,16 +57,11 @@ public struct DeviceCredential: Sendable {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let keyFile = folder.appendingPathComponent("device.key")
-            try? FileManager.default.removeItem(at: keyFile)
-            guard
-                FileManager.default.createFile(
-                    atPath: keyFile.path, contents: Data((key.rawRepresentation.base64EncodedString() + "\n").utf8),
-                    attributes: [.posixPermissions: 0o600])
-            else { throw Failure.damaged("cannot write \(keyFile.path)") }
+            try DurableFile.replace(keyFile.path, contents: Data((key.rawRepresentation.base64EncodedString() + "\n").utf8))
             let record: JSONValue = .object([
                 ("server", .string(server.absoluteString)), ("device", .string(device)), ("contributor", .string(contributor)),
             ])
-            try Data((record.serializedPretty + "\n").utf8).write(to: folder.appendingPathComponent("device.json"))
+            try DurableFile.replace(folder.appendingPathComponent("device.json").path, contents: Data((record.serializedPretty + "\n").utf8))
         } catch let error as Failure {
             throw error
         } catch {
@@ -94,5 +89,13 @@ public struct DeviceCredential: Sendable {
             (RequestSigning.nonceHeader, nonce), (RequestSigning.contentHeader, contentSHA256),
             (RequestSigning.signatureHeader, signature.base64EncodedString()),
         ]
+    }
+}
+
+extension DeviceCredential {
+    /// Runs `body` with a client signing as this device (its saved credential).
+    public static func session<T>(_ body: (CollectorClient, CollectorClient.Identity) async throws -> T) async throws -> T {
+        let credential = try load()
+        return try await CollectorClient.with(credential.server) { client in try await body(client, .device(credential)) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import UnderstudyModel
 import Vault
 
@@ -37,12 +38,20 @@ public struct SegmentUploader {
     public let credential: DeviceCredential
     public var settings: Settings
     public var progress: @Sendable (String) -> Void = { _ in }
+    /// Segment ids, sizes, statuses and retries; never a segment's content.
+    public var logger: Logger
 
-    public init(vault: Vault, client: CollectorClient, credential: DeviceCredential, settings: Settings) {
+    public init(
+        vault: Vault, client: CollectorClient, credential: DeviceCredential, settings: Settings,
+        logger: Logger = Logger(label: "understudy.uploader")
+    ) {
         self.vault = vault
         self.client = client
         self.credential = credential
         self.settings = settings
+        var logger = logger
+        logger[metadataKey: "device"] = "\(credential.device)"
+        self.logger = logger
     }
 
     /// Sends the consents first (uploads under a policy need one), then every segment whose
@@ -68,6 +77,7 @@ public struct SegmentUploader {
                 continue
             }
             guard let policy = sessions[segment.session]?.policyHash else {
+                logger.warning("segment refused locally: recorded without a policy", metadata: ["segment": "\(segment.id)"])
                 report.refused.append((segment.id, "recorded without a policy: not uploaded"))
                 continue
             }
@@ -83,15 +93,28 @@ public struct SegmentUploader {
                         as: .device(credential))
                 }
                 report.retries += tries
+                logger.info(
+                    "segment acknowledged",
+                    metadata: ["segment": "\(segment.id)", "bytes": "\(bundle.bytes)", "status": "\(answer.status)", "retries": "\(tries)"])
                 // Acknowledged: only now is the local copy deleted.
                 _ = try vault.forget(.segments([segment.id]))
                 if answer.status == 201 { report.uploaded.append(segment.id) } else { report.alreadyHeld.append(segment.id) }
                 progress("\(segment.id): \(answer.status == 201 ? "uploaded" : "already held by the server"), \(bundle.bytes) bytes")
             } catch let failure as CollectorClient.Failure {
-                guard !failure.isTransient else { throw failure }
+                guard !failure.isTransient else {
+                    logger.error("upload gave up without an answer", metadata: ["segment": "\(segment.id)", "error": "\(failure)"])
+                    throw failure
+                }
+                logger.warning("segment refused by the collector", metadata: ["segment": "\(segment.id)", "error": "\(failure)"])
                 report.refused.append((segment.id, failure.description))
             }
         }
+        logger.info(
+            "sync finished",
+            metadata: [
+                "uploaded": "\(report.uploaded.count)", "already_held": "\(report.alreadyHeld.count)", "refused": "\(report.refused.count)",
+                "waiting": "\(report.waiting)",
+            ])
         return report
     }
 
@@ -111,6 +134,7 @@ public struct SegmentUploader {
                 guard failure.isTransient, attempt < settings.attempts else { throw failure }
                 attempt += 1
                 tries += 1
+                logger.notice("no answer, trying again", metadata: ["attempt": "\(attempt)", "pause": "\(pause)", "error": "\(failure)"])
                 progress("no answer (\(failure)); trying again in \(pause)")
                 try await Task.sleep(for: pause)
                 pause = min(pause * 2, settings.longestPause)

@@ -111,7 +111,7 @@ public enum PixelFill {
 }
 
 /// One filled box of a frame: what it hid and where (`box` is x, y, width, height in pixels).
-public struct FrameRedaction: Sendable, Equatable, Hashable {
+public struct FrameRedaction: Sendable, Equatable, Hashable, Codable {
     public var what: RedactionKind
     public var box: [Int]
 

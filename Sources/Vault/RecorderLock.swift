@@ -54,7 +54,7 @@ public final class RecorderLock: Sendable {
     /// Publishes what this recorder is doing, for `understudy status`.
     public func publish(_ state: State) throws(VaultError) {
         do {
-            try Self.encoder.encode(state).write(to: stateURL, options: .atomic)
+            try DurableFile.replace(stateURL.path, contents: try Self.encoder.encode(state))
         } catch {
             throw .writeFailed("\(error)")
         }

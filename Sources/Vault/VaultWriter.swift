@@ -66,6 +66,8 @@ public actor VaultWriter {
     public private(set) var framesDropped = 0
     /// Segments sealed so far.
     public private(set) var sealed = 0
+    /// Bytes of sealed events, frame layouts and patch files written so far.
+    public private(set) var bytesWritten: Int64 = 0
     /// Segments dropped while being written, at the owner's request.
     public private(set) var forgotten = 0
 
@@ -249,6 +251,7 @@ public actor VaultWriter {
         current = segment
         nextSeq = batch.nextSeq
         written += batch.eventCount
+        bytesWritten += batch.bytes
         return waiting
     }
 
@@ -339,6 +342,8 @@ private struct Batch {
     var patches: [(name: Int, codec: String, tileSize: Int, tileCount: Int, bytes: Int)] = []
     var tiles: [(key: Data, patch: Int, idx: Int)] = []
     var files: [String] = []
+    /// Bytes sealed into this batch's rows and files.
+    var bytes: Int64 = 0
     var isEmpty: Bool { eventCount == 0 && frames.isEmpty && patches.isEmpty }
 
     init(sessionID: String, startedAt: Date, firstSeq: Int64, nonces: NonceSequence) {
@@ -385,6 +390,7 @@ private struct Batch {
         segment.cover(frame.grabbedNs)
         segment.frames += 1
         segment.bytes += Int64(body.count)
+        bytes += Int64(body.count)
         return true
     }
 
@@ -396,7 +402,7 @@ private struct Batch {
         segment.nextPatch += 1
         let sealed = try segment.keys.seal(data, context: OpenSegment.patchContext(segment: segment.id, name: name), nonces: &nonces)
         let path = vault.patchURL(segment: segment.id, name: name).path
-        try DurableFile.replace(path, contents: sealed)
+        try DurableFile.replace(path, contents: sealed, syncingFolder: false)
         files.append(path)
         budget.added(fileBytes: sealed.count)
         patches.append((name, info.codec.rawValue, info.tileSize, info.tiles.count, sealed.count))
@@ -406,6 +412,7 @@ private struct Batch {
         }
         segment.patches[name] = info
         segment.bytes += Int64(sealed.count)
+        bytes += Int64(sealed.count)
     }
 
     /// Seals this flush's events as one chunk: one seal per flush, not per event, keeps
@@ -419,6 +426,7 @@ private struct Batch {
             nonces: &nonces)
         chunk = (first, last, payload)
         segment.bytes += Int64(payload.count)
+        bytes += Int64(payload.count)
     }
 
     func commit(_ segment: OpenSegment, db: Database) throws {

@@ -185,7 +185,6 @@ struct IngestBenchCommand: AsyncParsableCommand {
             let data = contents[n % contents.count]
             let path = folder.appendingPathComponent("\(n).tar").path
             try DurableFile.replace(path, contents: data)
-            try DurableFile.syncFolder(of: path)
             bytes += data.count
         }
         return (Double(bytes) / 1e6 / (Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9) * 10).rounded() / 10

@@ -7,12 +7,8 @@ import UnderstudyModel
 
 /// How an admin command reaches the collector and signs in.
 struct StaffOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The collector.", valueName: "url"))
-    var server = "http://127.0.0.1:7341"
-
-    @Option(help: ArgumentHelp("The member of staff signing in.", valueName: "name"))
-    var user = "admin"
-
+    @Option(help: ArgumentHelp("The collector.", valueName: "url")) var server = "http://127.0.0.1:7341"
+    @Option(help: ArgumentHelp("The member of staff signing in.", valueName: "name")) var user = "admin"
     @Option(
         help: ArgumentHelp(
             "The file holding the user's key (the first admin's is DATA/admin.key).", discussion: "Defaults to $UNDERSTUDY_STAFF_KEY_FILE.",
@@ -20,23 +16,9 @@ struct StaffOptions: ParsableArguments {
     var keyFile: String?
 
     /// Signs in and runs `body` with a client and the session token.
-    func session<T>(_ body: (CollectorClient, CollectorClient.Identity) async throws -> T) async throws -> T {
-        try await Self.signIn(server: server, user: user, keyFile: keyFile, body)
-    }
+    func session<T>(_ body: (CollectorClient, CollectorClient.Identity) async throws -> T) async throws -> T { try await signIn.session(body) }
 
-    /// Signs in to `server` as `user` with the key in `keyFile` (or $UNDERSTUDY_STAFF_KEY_FILE).
-    static func signIn<T>(server: String, user: String, keyFile: String?, _ body: (CollectorClient, CollectorClient.Identity) async throws -> T)
-        async throws -> T
-    {
-        guard let url = URL(string: server), url.scheme != nil else { throw ValidationError("--server must be a URL such as http://127.0.0.1:7341") }
-        guard let path = keyFile ?? ProcessInfo.processInfo.environment["UNDERSTUDY_STAFF_KEY_FILE"] else {
-            throw ValidationError("give --key-file (or set UNDERSTUDY_STAFF_KEY_FILE)")
-        }
-        guard let key = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) else {
-            throw CommandFailure("cannot read the key file \(path)")
-        }
-        return try await CollectorClient.with(url) { client in try await body(client, try await client.login(user: user, key: key)) }
-    }
+    var signIn: StaffSignIn { StaffSignIn(server: server, user: user, keyFile: keyFile) }
 }
 
 struct AdminCommand: AsyncParsableCommand {
@@ -72,11 +54,7 @@ struct AdminCommand: AsyncParsableCommand {
 
         func run() async throws {
             let code = try await staff.session { client, me in try await client.createEnrolmentCode(contributor: contributor, as: me) }
-            if json {
-                try printJSON(code)
-            } else {
-                print("\(code.code) (for \(contributor), until \(RFC3339.string(from: code.expiresAt)))")
-            }
+            if json { try printJSON(code) } else { print(code.text) }
         }
     }
 
@@ -85,10 +63,7 @@ struct AdminCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            for device in try await staff.session({ client, me in try await client.devices(as: me) }) {
-                let revoked = device.revokedAt.map { "  revoked \(RFC3339.string(from: $0))" } ?? ""
-                print("\(device.id)  \(device.contributor)  \(device.name)  enrolled \(RFC3339.string(from: device.enrolledAt))\(revoked)")
-            }
+            for device in try await staff.session({ client, me in try await client.devices(as: me) }) { print(device.text) }
         }
     }
 
@@ -116,11 +91,7 @@ struct AdminCommand: AsyncParsableCommand {
             @OptionGroup var staff: StaffOptions
 
             func run() async throws {
-                for r in try await staff.session({ client, me in try await client.exemptionRequests(all: all, as: me) }) {
-                    let period = [("from", r.from), ("until", r.until)].compactMap { name, date in date.map { " \(name) \(RFC3339.string(from: $0))" }
-                    }.joined()
-                    print("\(r.contributor) \(r.id)  \(r.kind) \(r.value)\(period)  \(r.status) — \(r.reason)")
-                }
+                for request in try await staff.session({ client, me in try await client.exemptionRequests(all: all, as: me) }) { print(request.text) }
             }
         }
 
@@ -173,13 +144,7 @@ struct AdminCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            guard let document = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandFailure("cannot read \(file)") }
-            guard let signature = try? String(contentsOfFile: file + ".sig", encoding: .utf8) else {
-                throw CommandFailure("\(file) is not signed (no \(file).sig)")
-            }
-            let published = try await staff.session { client, me in
-                try await client.publishPolicy(document: document, signature: signature, as: me)
-            }
+            let published = try await staff.session { client, me in try await client.publishPolicy(file: file, as: me) }
             print("Published \(published.name) v\(published.version) (\(published.hash.prefix(16))).")
         }
     }

@@ -1,6 +1,6 @@
 import ArgumentParser
-import CollectorAPI
 import Foundation
+import Logging
 import UnderstudyModel
 import Vault
 
@@ -24,7 +24,6 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
 struct VaultOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The vault directory.", discussion: "Defaults to $XDG_DATA_HOME/understudy/vault.", valueName: "dir"))
     var vault: String?
-
     var directory: URL { vault.map { URL(fileURLWithPath: $0) } ?? Vault.defaultDirectory }
 
     /// Opens the vault, which must exist: reading commands never create one.
@@ -66,16 +65,44 @@ struct ByteSizeArgument: ExpressibleByArgument, Sendable {
     }
 }
 
-/// Prints one of the collector API's values as a line of JSON, as the server wrote it.
-func printJSON(_ value: some Encodable) throws {
-    print(String(decoding: try APICoding.encode(value), as: UTF8.self))
-}
-
-/// `1 segment`, `3 segments`.
-func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+/// Prints a report or one of the collector API's values as a line of JSON.
+func printJSON(_ value: some Encodable) throws { print(try ReportCoding.line(value)) }
 
 /// A command that cannot go on, with one line saying why (no usage text: the input was well formed).
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A swift-log level by its name: `trace` … `critical`.
+struct LogLevelArgument: ExpressibleByArgument, Sendable {
+    let level: Logger.Level
+
+    init?(argument: String) {
+        guard let level = Logger.Level(rawValue: argument) else { return nil }
+        self.level = level
+    }
+
+    static var allValueStrings: [String] { Logger.Level.allCases.map(\.rawValue) }
+}
+
+/// `--log-level`, for the commands that run a while (record, sync, serve). Logs go to
+/// standard error and hold ids, counts and reasons, never content.
+struct LoggingOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "How much to log to standard error: trace, debug, info, notice, warning, error or critical.",
+            discussion: "Defaults to $LOG_LEVEL, else error for the device's commands and warning for serve.", valueName: "level"))
+    var logLevel: LogLevelArgument?
+
+    /// A logger for `label`, at the level asked for, else `$LOG_LEVEL`, else `fallback`.
+    func logger(_ label: String, fallback: Logger.Level = .error) throws -> Logger {
+        var logger = Logger(label: label)
+        let environment = ProcessInfo.processInfo.environment["LOG_LEVEL"]
+        guard let level = logLevel?.level ?? environment.map({ Logger.Level(rawValue: $0) }) ?? fallback else {
+            throw ValidationError("LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        logger.logLevel = level
+        return logger
+    }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Privacy
-import UnderstudyModel
 
 struct ConsentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,17 +18,13 @@ struct ConsentCommand: ParsableCommand {
             abstract: "Consent to a policy after reading its explanation (for scripts; `record` asks interactively).")
 
         @OptionGroup var policyOptions: PolicyOptions
-
-        @Flag(help: "Do not print the explanation (you have read it with `understudy policy explain`).")
-        var quiet = false
+        @Flag(help: "Do not print the explanation (you have read it with `understudy policy explain`).") var quiet = false
 
         func run() throws {
             let (document, _) = try policyOptions.load()
             if !quiet { print(PolicyExplanation.text(document) + "\n") }
             let record = try ConsentStore().accept(document)
-            print(
-                "You consented to \"\(record.name)\" version \(record.version) (\(record.policyHash.prefix(16))) at \(RFC3339.string(from: record.acceptedAt))."
-            )
+            print(record.text)
         }
     }
 
@@ -41,9 +36,7 @@ struct ConsentCommand: ParsableCommand {
                 print("No consent in force: recording is off until you accept a policy (`understudy consent accept`).")
                 return
             }
-            print(
-                "You consented to \"\(record.name)\" version \(record.version) (\(record.policyHash.prefix(16))) at \(RFC3339.string(from: record.acceptedAt))."
-            )
+            print(record.text)
         }
     }
 

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Device
 import Foundation
-import Privacy
-import Sync
-import UnderstudyModel
 
 struct EnrollCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,19 +18,9 @@ struct EnrollCommand: AsyncParsableCommand {
         guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
             throw ValidationError("--server must be an http(s) URL")
         }
-        let (credential, policyKeys) = try await CollectorClient.with(url) { client in try await client.enrol(code: code, name: name) }
-        try credential.save()
+        let enrolled = try await Enrolment.enrol(server: url, code: code, name: name)
+        let credential = enrolled.credential
         print("Enrolled as device \(credential.device) of contributor \(credential.contributor) with \(url.absoluteString).")
-        for key in policyKeys {
-            print("Trusting your organisation's policy signing key \(try Self.trust(key)).")
-        }
-    }
-
-    /// Adds a public key (a .pub file's text) to the trusted keys; returns its fingerprint.
-    private static func trust(_ text: String) throws -> String {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-key-\(UUID().uuidString).pub")
-        try Data(text.utf8).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        return try PolicySigning.trust(file)
+        for key in enrolled.trustedKeys { print("Trusting your organisation's policy signing key \(key).") }
     }
 }

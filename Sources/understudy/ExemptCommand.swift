@@ -5,17 +5,10 @@ import UnderstudyModel
 
 /// `--app NAME | --site HOST | --title PATTERN | --all`, exactly one.
 struct ExemptionTarget: ParsableArguments {
-    @Option(help: ArgumentHelp("An app, by its WM_CLASS (as `understudy log` shows in focus events).", valueName: "name"))
-    var app: String?
-
-    @Option(help: ArgumentHelp("A site and its subdomains, e.g. example.com.", valueName: "host"))
-    var site: String?
-
-    @Option(help: ArgumentHelp("Window titles containing this, or matching it with * and ?.", valueName: "pattern"))
-    var title: String?
-
-    @Flag(help: "All capture: time away from capture beyond what a pause allows (a request for a period only).")
-    var all = false
+    @Option(help: ArgumentHelp("An app, by its WM_CLASS (as `understudy log` shows in focus events).", valueName: "name")) var app: String?
+    @Option(help: ArgumentHelp("A site and its subdomains, e.g. example.com.", valueName: "host")) var site: String?
+    @Option(help: ArgumentHelp("Window titles containing this, or matching it with * and ?.", valueName: "pattern")) var title: String?
+    @Flag(help: "All capture: time away from capture beyond what a pause allows (a request for a period only).") var all = false
 
     func validate() throws {
         guard [app, site, title].compactMap({ $0 }).count + (all ? 1 : 0) == 1 else {
@@ -52,12 +45,8 @@ struct ExemptCommand: ParsableCommand {
         }
 
         func run() throws {
-            let store = ExemptionStore()
-            var contents = try store.load()
             let (kind, value) = target.kindAndValue
-            let exemption = Exemption(kind: kind, value: value)
-            contents.exemptions.append(exemption)
-            try store.save(contents)
+            let exemption = try ExemptionStore().add(kind, value)
             print("Exempted \(kind.rawValue) \(exemption.value) (id \(exemption.id)): it is kept out of capture from now on.")
         }
     }
@@ -78,17 +67,10 @@ struct ExemptCommand: ParsableCommand {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove an exemption by its id.")
-        @Argument(help: ArgumentHelp("The id from `exempt list`.", valueName: "id"))
-        var id: String
+        @Argument(help: ArgumentHelp("The id from `exempt list`.", valueName: "id")) var id: String
 
         func run() throws {
-            let store = ExemptionStore()
-            var contents = try store.load()
-            guard let index = contents.exemptions.firstIndex(where: { $0.id == id }) else {
-                throw CommandFailure("no exemption with id \(id) (see `understudy exempt list`)")
-            }
-            let removed = contents.exemptions.remove(at: index)
-            try store.save(contents)
+            let removed = try ExemptionStore().remove(id: id)
             print("Removed the exemption for \(removed.kind.rawValue) \(removed.value).")
         }
     }
@@ -98,50 +80,21 @@ struct ExemptCommand: ParsableCommand {
             abstract: "Ask your organisation for an exemption that needs an officer's approval; kept here until it can be sent."
         )
         @OptionGroup var target: ExemptionTarget
-
-        @Option(help: ArgumentHelp("Why, for the officer.", valueName: "text"))
-        var reason: String
-
-        @Option(help: ArgumentHelp("For a period: when it starts (RFC 3339; now by default).", valueName: "time"))
-        var from: String?
-
+        @Option(help: ArgumentHelp("Why, for the officer.", valueName: "text")) var reason: String
+        @Option(help: ArgumentHelp("For a period: when it starts (RFC 3339; now by default).", valueName: "time")) var from: String?
         @Option(
             help: ArgumentHelp(
                 "For a period: when it ends (RFC 3339, or a duration after its start such as 3d). Required with --all.", valueName: "time"))
         var until: String?
 
-        /// The period asked for: `from` (nil for now) and `until`.
-        private func period() throws -> (from: Date?, until: Date?) {
-            let start = try from.map { text in
-                guard let date = RFC3339.date(from: text) else { throw ValidationError("--from must be an RFC 3339 time, e.g. 2026-12-01T09:00:00Z") }
-                return date
-            }
-            let end = try until.map { text -> Date in
-                if let date = RFC3339.date(from: text) { return date }
-                guard let length = DurationText.parse(text) else {
-                    throw ValidationError("--until must be an RFC 3339 time or a duration such as 3d")
-                }
-                return (start ?? WallClock.system.now()).addingTimeInterval(Double(length.components.seconds))
-            }
-            if let end, end <= (start ?? WallClock.system.now()) { throw ValidationError("--until must come after the period's start") }
-            return (start, end)
-        }
-
         func validate() throws {
             guard !target.all || until != nil else { throw ValidationError("--all is a period away from capture: give --until") }
-            _ = try period()
+            do { _ = try ExemptionStore.period(from: from, until: until) } catch { throw ValidationError(error.description) }
         }
 
         func run() throws {
-            let store = ExemptionStore()
-            var contents = try store.load()
             let (kind, value) = target.kindAndValue
-            let (start, end) = try period()
-            let request = ExemptionRequest(
-                id: String(UUID().uuidString.prefix(8)).lowercased(), kind: kind, value: value, reason: reason,
-                requestedAt: WallClock.system.now(), sentAt: nil, from: start, until: end)
-            contents.requests.append(request)
-            try store.save(contents)
+            let request = try ExemptionStore().request(kind, value, reason: reason, period: try ExemptionStore.period(from: from, until: until))
             print("Recorded request \(request.id); it is sent when this device syncs with your organisation's collector.")
         }
     }

@@ -22,18 +22,10 @@ struct ForgetCommand: ParsableCommand {
     )
 
     @OptionGroup var vaultOptions: VaultOptions
-
-    @Option(help: ArgumentHelp("Forget this segment (repeat for more).", valueName: "id"))
-    var segment: [String] = []
-
-    @Option(help: ArgumentHelp("Forget segments with anything from this time on.", valueName: "time"))
-    var from: TimeArgument?
-
-    @Option(help: ArgumentHelp("…up to this time (default: now).", valueName: "time"))
-    var to: TimeArgument?
-
-    @Flag(help: "Forget everything in the vault.")
-    var all = false
+    @Option(help: ArgumentHelp("Forget this segment (repeat for more).", valueName: "id")) var segment: [String] = []
+    @Option(help: ArgumentHelp("Forget segments with anything from this time on.", valueName: "time")) var from: TimeArgument?
+    @Option(help: ArgumentHelp("…up to this time (default: now).", valueName: "time")) var to: TimeArgument?
+    @Flag(help: "Forget everything in the vault.") var all = false
 
     func validate() throws {
         let chosen = [!segment.isEmpty, from != nil || to != nil, all].filter { $0 }.count
@@ -48,9 +40,7 @@ struct ForgetCommand: ParsableCommand {
             ? .all
             : segment.isEmpty ? .range(from: from!.date, to: to?.date ?? WallClock.system.now()) : .segments(segment)
         let outcome = try vault.forget(selection)
-        let events = outcome.forgotten.reduce(0) { $0 + $1.events }
-        let frames = outcome.forgotten.reduce(0) { $0 + $1.frames }
-        print("Forgot \(outcome.forgotten.count) segment\(outcome.forgotten.count == 1 ? "" : "s") (\(events) events, \(frames) frames).")
+        print(outcome.text)
         for kept in outcome.beingRecorded {
             warn("\(kept.label) is being recorded and the recorder did not drop it within 5 s; stop the recorder and run forget again")
         }

@@ -13,23 +13,13 @@ struct HeldCommand: AsyncParsableCommand {
         defaultSubcommand: List.self
     )
 
-    /// Runs `body` with a client signing as this device.
-    static func device<T>(_ body: (CollectorClient, CollectorClient.Identity) async throws -> T) async throws -> T {
-        let credential = try DeviceCredential.load()
-        return try await CollectorClient.with(credential.server) { client in try await body(client, .device(credential)) }
-    }
-
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Your segments on the server.")
         @Flag(help: "One JSON object per segment.") var json = false
 
         func run() async throws {
-            for segment in try await HeldCommand.device({ client, me in try await client.mySegments(as: me) }) {
-                if json {
-                    try printJSON(segment)
-                } else {
-                    print("\(segment.id)  \(segment.bytes) bytes  received \(RFC3339.string(from: segment.receivedAt))")
-                }
+            for segment in try await DeviceCredential.session({ client, me in try await client.mySegments(as: me) }) {
+                if json { try printJSON(segment) } else { print(segment.text) }
             }
         }
     }
@@ -40,15 +30,7 @@ struct HeldCommand: AsyncParsableCommand {
 
         func run() async throws {
             let folder = URL(fileURLWithPath: out)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let count = try await HeldCommand.device { client, me in
-                let list = try await client.mySegments(as: me)
-                for segment in list {
-                    let bundle = try await client.send("GET", "/v1/me/segments/\(segment.id)", as: me)
-                    try bundle.verifiedBody().write(to: folder.appendingPathComponent("\(segment.id).tar"))
-                }
-                return list.count
-            }
+            let count = try await DeviceCredential.session { client, me in try await client.downloadMySegments(into: folder, as: me) }
             print("Downloaded \(count) segment(s) to \(folder.path).")
         }
     }
@@ -63,7 +45,7 @@ struct HeldCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard yes else { throw ValidationError("erasure cannot be undone: add --yes to confirm") }
-            let erased = try await HeldCommand.device { client, me in try await client.eraseMe(as: me) }
+            let erased = try await DeviceCredential.session { client, me in try await client.eraseMe(as: me) }
             print("Erased: \(erased.segments) segment(s) deleted, your data key destroyed, your devices revoked.")
         }
     }
@@ -72,7 +54,7 @@ struct HeldCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The audit records about your data: every read, upload and enrolment.")
 
         func run() async throws {
-            for record in try await HeldCommand.device({ client, me in try await client.myAudit(as: me) }) { try printJSON(record) }
+            for record in try await DeviceCredential.session({ client, me in try await client.myAudit(as: me) }) { try printJSON(record) }
         }
     }
 }

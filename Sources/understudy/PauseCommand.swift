@@ -11,9 +11,7 @@ struct PauseCommand: ParsableCommand {
             "It resumes by itself after DURATION, or after the policy's pause cap (30 minutes by default) if that is sooner or no DURATION is given."
     )
 
-    @Argument(help: ArgumentHelp("How long, e.g. 10m.", valueName: "duration"))
-    var duration: DurationArgument?
-
+    @Argument(help: ArgumentHelp("How long, e.g. 10m.", valueName: "duration")) var duration: DurationArgument?
     @OptionGroup var vaultOptions: VaultOptions
 
     func run() throws {

@@ -14,8 +14,7 @@ struct PolicyCommand: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate a policy: every problem is named with its line.")
 
-        @Argument(help: ArgumentHelp("The policy file.", valueName: "file"))
-        var file: String
+        @Argument(help: ArgumentHelp("The policy file.", valueName: "file")) var file: String
 
         func run() throws {
             let document = try PolicyDocument(contentsOf: URL(fileURLWithPath: file))
@@ -27,11 +26,8 @@ struct PolicyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Say in plain words what a policy captures, what it never does, who sees it, for how long, and how to pause.")
 
-        @Argument(help: ArgumentHelp("The policy file.", valueName: "file"))
-        var file: String?
-
-        @Flag(help: "Explain the built-in default policy.")
-        var `default` = false
+        @Argument(help: ArgumentHelp("The policy file.", valueName: "file")) var file: String?
+        @Flag(help: "Explain the built-in default policy.") var `default` = false
 
         func validate() throws {
             guard (file == nil) != !`default` else { throw ValidationError("give a policy file or --default (one of them)") }
@@ -47,8 +43,7 @@ struct PolicyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make an Ed25519 key pair for signing policies: NAME.key (keep it secret) and NAME.pub.")
 
-        @Argument(help: ArgumentHelp("Where to write the keys, without extension.", valueName: "name"))
-        var name: String
+        @Argument(help: ArgumentHelp("Where to write the keys, without extension.", valueName: "name")) var name: String
 
         func run() throws {
             let (privateKey, publicKey) = try PolicySigning.generateKey(named: URL(fileURLWithPath: name))
@@ -61,11 +56,8 @@ struct PolicyCommand: ParsableCommand {
     struct Sign: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Sign a policy (after checking it): writes FILE.sig.")
 
-        @Option(help: ArgumentHelp("The private key from `policy keygen`.", valueName: "key"))
-        var key: String
-
-        @Argument(help: ArgumentHelp("The policy file.", valueName: "file"))
-        var file: String
+        @Option(help: ArgumentHelp("The private key from `policy keygen`.", valueName: "key")) var key: String
+        @Argument(help: ArgumentHelp("The policy file.", valueName: "file")) var file: String
 
         func run() throws {
             _ = try PolicyDocument(contentsOf: URL(fileURLWithPath: file))
@@ -77,11 +69,8 @@ struct PolicyCommand: ParsableCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check a policy's signature against your trusted keys (or --key).")
 
-        @Option(help: ArgumentHelp("Verify against this public key instead of the trusted ones.", valueName: "pub"))
-        var key: String?
-
-        @Argument(help: ArgumentHelp("The policy file.", valueName: "file"))
-        var file: String
+        @Option(help: ArgumentHelp("Verify against this public key instead of the trusted ones.", valueName: "pub")) var key: String?
+        @Argument(help: ArgumentHelp("The policy file.", valueName: "file")) var file: String
 
         func run() throws {
             let url = URL(fileURLWithPath: file)
@@ -95,8 +84,7 @@ struct PolicyCommand: ParsableCommand {
     struct Trust: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Trust an organisation's public key for policy signatures.")
 
-        @Argument(help: ArgumentHelp("The public key (NAME.pub).", valueName: "pub"))
-        var key: String
+        @Argument(help: ArgumentHelp("The public key (NAME.pub).", valueName: "pub")) var key: String
 
         func run() throws {
             let fingerprint = try PolicySigning.trust(URL(fileURLWithPath: key))

@@ -13,7 +13,6 @@ struct PolicyOptions: ParsableArguments {
                 "Without it, your organisation's policy as `understudy sync` last saved it, or else the built-in default policy (`understudy policy explain --default`).",
             valueName: "file"))
     var policy: String?
-
     @Flag(help: "Accept a policy that is not signed, or whose signature does not verify (while developing one). Recorded in the session.")
     var unsignedPolicy = false
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Device
 import Foundation
 import Privacy
 import UnderstudyModel
@@ -15,52 +16,22 @@ struct RedactCommand: ParsableCommand {
             """
     )
 
-    @Flag(help: "Print the redacted text and the spans as one JSON object.")
-    var json = false
-
-    @Flag(help: "One JSON document per line in, one JSON answer per line out.")
-    var jsonl = false
-
-    @Flag(help: "List the recognizers and exit.")
-    var list = false
+    @Flag(help: "Print the redacted text and the spans as one JSON object.") var json = false
+    @Flag(help: "One JSON document per line in, one JSON answer per line out.") var jsonl = false
+    @Flag(help: "List the recognizers and exit.") var list = false
 
     func run() throws {
         let redactor = TextRedactor()
-        if list {
-            print(redactor.recognizerIDs.joined(separator: "\n"))
-            return
-        }
+        if list { return print(redactor.recognizerIDs.joined(separator: "\n")) }
         let input = FileHandle.standardInput.readDataToEndOfFile()
         guard let text = String(data: input, encoding: .utf8) else { throw CommandFailure("standard input is not UTF-8 text") }
         guard jsonl else {
-            let (redacted, spans) = redactor.redact(text)
-            if json { print(Self.answer(redacted, spans).serialized) } else { FileHandle.standardOutput.write(Data(redacted.utf8)) }
+            let answer = RedactionAnswer(redacting: text, with: redactor)
+            if json { try printJSON(answer) } else { FileHandle.standardOutput.write(Data(answer.text.utf8)) }
             return
         }
         var output = BufferedOutput()
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
-            guard let document = try? JSONValue.parse(Data(line.utf8)), let body = document["text"]?.stringValue else {
-                throw CommandFailure("line \(number + 1) of standard input is not a JSON object with a \"text\" string")
-            }
-            let (redacted, spans) = redactor.redact(body)
-            output.write(Self.answer(redacted, spans).serialized)
-        }
+        for answer in try redactor.answers(toLines: text) { output.write(try ReportCoding.line(answer)) }
         output.flush()
-    }
-
-    static func answer(_ text: String, _ spans: [TextSpan]) -> JSONValue {
-        .object([
-            ("text", .string(text)),
-            (
-                "spans",
-                .array(
-                    spans.map { span in
-                        .object([
-                            ("start", .int(Int64(span.start))), ("end", .int(Int64(span.end))), ("what", .string(span.what.rawValue)),
-                            ("recognizer", .string(span.recognizer)),
-                        ])
-                    })
-            ),
-        ])
     }
 }

@@ -1,11 +1,9 @@
 import ArgumentParser
 import CollectorAPI
-import Datasets
 import Device
 import Foundation
 import Sync
 import UnderstudyModel
-import Vault
 
 /// A reviewer's side of the collector: look through scrubbed steps under pseudonyms and judge them.
 struct ReviewCommand: AsyncParsableCommand {
@@ -29,7 +27,7 @@ struct ReviewCommand: AsyncParsableCommand {
 
         func run() async throws {
             for s in try await staff.session({ client, me in try await client.reviewSegments(as: me) }) {
-                if json { try printJSON(s) } else { print("\(s.id)  \(s.contributor)  \(s.stepsJudged) judged, \(s.stepsBad) bad") }
+                if json { try printJSON(s) } else { print(s.text) }
             }
         }
     }
@@ -42,31 +40,10 @@ struct ReviewCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let bundle = try await staff.session { client, me in
-                let answer = try await client.send("GET", "/v1/review/segments/\(segment)", as: me)
-                do { return try SegmentBundleContents(tar: try answer.verifiedBody()) } catch { throw CommandFailure("segment \(segment): \(error)") }
-            }
-            let source = BundleRecordingSource([bundle])
-            // Every step is shown, however short its episode: the reviewer judges them all.
-            var options = ExportOptions(format: .html)
-            options.filter.minActions = 0
-            options.filter.maxRedactedShare = 1
-            options.filter.maxInterruptedShare = 1
-            for episode in try Exporter.episodes(from: source, builder: EpisodeBuilder()) {
-                for step in episode.steps where !step.action.isTerminal {
-                    print(
-                        json
-                            ? JSONValue.object([
-                                ("episode", .string(episode.id)), ("t_ns", .int(Int64(clamping: step.startNs))),
-                                ("action", .string(step.action.verb)), ("pyautogui", .string(step.action.pyautogui)),
-                            ]).serialized
-                            : "\(episode.id)  t_ns \(step.startNs)  \(step.action.pyautogui)")
-                }
-            }
+            let review = try await SegmentReview.open(segment, as: staff.signIn)
+            for step in try review.steps() { print(json ? try ReportCoding.line(step) : step.text) }
             guard let out else { return }
-            _ = try Exporter(options: options).run(
-                source: source, to: URL(fileURLWithPath: out),
-                lineage: Lineage(vault: staff.server, generator: "understudy \(Understudy.configuration.version)", consents: []))
+            try review.writePages(to: URL(fileURLWithPath: out), server: staff.server, generator: "understudy \(Understudy.configuration.version)")
             if !json { print("Wrote \(URL(fileURLWithPath: out).standardizedFileURL.path)/index.html") }
         }
     }

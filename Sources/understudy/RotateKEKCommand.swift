@@ -1,7 +1,6 @@
 import ArgumentParser
 import Collector
 import Foundation
-import UnderstudyModel
 
 struct RotateKEKCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,24 +20,10 @@ struct RotateKEKCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard kekFile != newKekFile else { throw ValidationError("--new-kek-file must differ from --kek-file") }
-        let old = try LocalKeyEncryptionKey.load(file: URL(fileURLWithPath: kekFile), environment: [:], create: false)
-        let new = try LocalKeyEncryptionKey.load(file: URL(fileURLWithPath: newKekFile), environment: [:], create: true)
-        let store = try SQLiteMetadataStore(path: URL(fileURLWithPath: data).appendingPathComponent("collector.sqlite").path)
-        let count = try await store.rewrapDataKeys { contributor, wrapped in
-            let key = try old.unwrap(wrapped, contributor: contributor)
-            let rewrapped = try new.wrap(key, contributor: contributor)
-            _ = try new.unwrap(rewrapped, contributor: contributor)
-            return rewrapped
-        }
-        _ = try await store.appendAudit(
-            AuditEntry(
-                at: WallClock.system.now(), actor: "system", action: "kek_rotated",
-                detail: JSONValue.object([
-                    ("from", .string(old.fingerprint)), ("to", .string(new.fingerprint)),
-                    ("keys", .int(Int64(count))),
-                ]).serialized))
+        let rotated = try await KeyRotation.rotate(
+            data: URL(fileURLWithPath: data), kek: URL(fileURLWithPath: kekFile), newKEK: URL(fileURLWithPath: newKekFile))
         print(
-            "Rewrapped \(count) data key(s): key-encryption key \(old.fingerprint) replaced by \(new.fingerprint). Start the collector with \(newKekFile)."
+            "Rewrapped \(rotated.keys) data key(s): key-encryption key \(rotated.from) replaced by \(rotated.to). Start the collector with \(newKekFile)."
         )
     }
 }

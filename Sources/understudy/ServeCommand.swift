@@ -19,23 +19,11 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("A YAML config file.", valueName: "file"))
-    var config: String?
-
-    @Option(help: ArgumentHelp("The address to listen on.", valueName: "addr"))
-    var host: String?
-
-    @Option(help: ArgumentHelp("The port to listen on (0: any free one).", valueName: "n"))
-    var port: Int?
-
-    @Option(help: ArgumentHelp("The data directory.", valueName: "dir"))
-    var data: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "How much the server logs to standard error: trace, debug, info, notice, warning, error or critical (LOG_LEVEL otherwise; warning by default).",
-            valueName: "level"))
-    var logLevel: String?
+    @Option(help: ArgumentHelp("A YAML config file.", valueName: "file")) var config: String?
+    @Option(help: ArgumentHelp("The address to listen on.", valueName: "addr")) var host: String?
+    @Option(help: ArgumentHelp("The port to listen on (0: any free one).", valueName: "n")) var port: Int?
+    @Option(help: ArgumentHelp("The data directory.", valueName: "dir")) var data: String?
+    @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -43,11 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let host { settings.host = host }
         if let port { settings.port = port }
         if let data { settings.data = URL(fileURLWithPath: data) }
-        var logger = Logger(label: "understudy.collector")
-        guard let level = Logger.Level(rawValue: logLevel ?? environment["LOG_LEVEL"] ?? "warning") else {
-            throw ValidationError("the log level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        logger.logLevel = level
+        let logger = try logging.logger("understudy.collector", fallback: .warning)
         // One registry for the process: swift-metrics records into it, GET /metrics serves it.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))

@@ -1,9 +1,5 @@
 import ArgumentParser
 import Device
-import Foundation
-import Privacy
-import Sync
-import UnderstudyModel
 
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,33 +14,19 @@ struct SyncCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var vaultOptions: VaultOptions
-
     @Option(help: ArgumentHelp("Override the review window (0s uploads every sealed segment now).", valueName: "duration"))
     var reviewWindow: DurationArgument?
-
     @Option(help: ArgumentHelp("Give up on a request that gets no answer for this long (it is then tried again).", valueName: "duration"))
     var timeout = DurationArgument(argument: "60s")!
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() async throws {
-        let credential = try DeviceCredential.load()
-        let vault = try vaultOptions.open()
-        let consents = try ConsentRecords.all()
-        var settings = SegmentUploader.Settings()
-        settings.reviewWindow = reviewWindow.map { Double($0.duration.ns) / 1e9 } ?? consents.reviewWindow
-        let report = try await CollectorClient.with(credential.server, timeout: timeout.duration) { client in
-            let organisation = OrganisationSync(client: client, credential: credential)
-            let sent = try await organisation.sendRequests()
-            if sent > 0 { print("Sent \(sent) exemption request(s) to your organisation.") }
-            var uploader = SegmentUploader(vault: vault, client: client, credential: credential, settings: settings)
-            uploader.progress = { print($0) }
-            let report = try await uploader.run(consents: consents.records)
-            for message in try await organisation.applyDecisions() { print(message) }
-            if let notice = try await organisation.fetchPolicy() { print(notice) }
-            return report
-        }
-        print(
-            "Uploaded \(report.uploaded.count) segment(s)\(report.alreadyHeld.isEmpty ? "" : ", \(report.alreadyHeld.count) already held")"
-                + "\(report.waiting > 0 ? "; \(report.waiting) still in their review window" : "").")
+        let report = try await OrganisationSync.run(
+            vault: vaultOptions.directory, reviewWindow: reviewWindow?.duration, timeout: timeout.duration,
+            logger: try logging.logger("understudy.uploader")
+        ) { print($0) }
+        print(report.text)
         for (segment, reason) in report.refused { warn("\(segment) not uploaded: \(reason)") }
         if !report.refused.isEmpty { throw ExitCode.failure }
     }

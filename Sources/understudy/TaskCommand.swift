@@ -19,9 +19,7 @@ struct TaskCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Begin a task, e.g. `understudy task start \"Rename the Q3 report and email it to Ana\"`.")
 
-        @Argument(help: ArgumentHelp("What the task is, in the words you would give an assistant.", valueName: "instruction"))
-        var instruction: String
-
+        @Argument(help: ArgumentHelp("What the task is, in the words you would give an assistant.", valueName: "instruction")) var instruction: String
         @OptionGroup var vaultOptions: VaultOptions
 
         func run() throws {
@@ -32,9 +30,7 @@ struct TaskCommand: ParsableCommand {
     struct End: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "End the open task.")
 
-        @Flag(help: "The task was not achieved: its episode ends with `fail` instead of `done`.")
-        var failed = false
-
+        @Flag(help: "The task was not achieved: its episode ends with `fail` instead of `done`.") var failed = false
         @OptionGroup var vaultOptions: VaultOptions
 
         func run() throws {

@@ -55,7 +55,8 @@ final class RunningCollector: @unchecked Sendable {
         environment["XDG_CONFIG_HOME"] = base.appendingPathComponent("config").path
         // The port is chosen by the system when `requested` is 0: it is read from the "listening" line.
         server = try CollectorProcess(
-            executable: Understudy.binary, arguments: ["--port", "\(requested)", "--data", data.path, "--config", configFile.path],
+            executable: Understudy.binary,
+            arguments: ["--port", "\(requested)", "--data", data.path, "--config", configFile.path, "--log-level", "debug"],
             environment: environment)
         port = Int(server.url.split(separator: ":").last ?? "") ?? requested
     }
@@ -64,6 +65,9 @@ final class RunningCollector: @unchecked Sendable {
 
     /// SIGTERM, as an init system stops it; returns its exit status.
     func stop() -> Int32 { server.stop() }
+
+    /// What it printed: every test collector logs at debug level.
+    var log: String { server.printed }
 
     /// Every file under the data directory, bytes and all.
     func storedBytes() throws -> [(String, Data)] {
@@ -226,6 +230,9 @@ struct CollectorCommandTests {
         #expect(refused.status != 0 && refused.stderr.contains("device_revoked"), "\(refused.stderr)")
 
         #expect(collector.stop() == 0, "SIGTERM stops the collector cleanly")
+        // Its log, at debug level, names requests and never what was typed.
+        #expect(collector.log.contains("route=/v1/segments/{id}"), "\(collector.log.suffix(2000))")
+        for word in ["zebra", "quokka", "marmalade"] { #expect(!collector.log.contains(word), "\(word) in the collector's log") }
     }
 
     @Test(

@@ -128,6 +128,52 @@ struct CommandLineTests {
         #expect(idle["state"]?.stringValue == "idle")
     }
 
+    @Test(
+        "While it records, status --json shows the recorder's counters, which only grow; at the end its Prometheus text file agrees with the vault"
+    )
+    func recorderCounters() async throws {
+        let vault = temporaryVault()
+        let metrics = vault + ".prom"
+        defer {
+            try? FileManager.default.removeItem(atPath: vault)
+            try? FileManager.default.removeItem(atPath: metrics)
+        }
+        let recorder = try Understudy.start([
+            "record", "--vault", vault, "--for", "4s", "--synthetic-events", "300", "--synthetic-frames", "2", "--metrics-file", metrics,
+        ])
+        try await waitUntilRecording(vault)
+        func counters() throws -> JSONValue? {
+            try JSONValue.parse(Data(try Understudy.run("status", "--vault", vault, "--json").stdout.utf8))["counters"]
+        }
+        try await Task.sleep(for: .milliseconds(1200))
+        let first = try counters()
+        try await Task.sleep(for: .milliseconds(1000))
+        let second = try counters()
+        #expect(first?["frames_stored"]?.intValue ?? 0 >= 1 && first?["bytes_written"]?.intValue ?? 0 > 0, "\(first?.serialized ?? "no counters")")
+        for key in ["frames_stored", "bytes_written"] {
+            #expect(second?[key]?.intValue ?? 0 >= first?[key]?.intValue ?? .max, "\(key) went down")
+        }
+        #expect(Understudy.finish(recorder).status == 0)
+
+        let samples = try Python.run(
+            """
+            import json, sys
+            from prometheus_client.parser import text_string_to_metric_families
+            print(json.dumps({s.name + json.dumps(s.labels, sort_keys=True): s.value
+                              for f in text_string_to_metric_families(open(sys.argv[1]).read()) for s in f.samples}))
+            """, [metrics])
+        let vaultStatus = try JSONValue.parse(Data(try Understudy.run("status", "--vault", vault, "--json").stdout.utf8))
+        #expect(vaultStatus["counters"] == .null, "an idle vault has no recorder counters")
+        #expect(samples["understudy_recorder_frames_stored_total{}"]?.doubleValue == vaultStatus["frames"]?.doubleValue, "\(samples.serialized)")
+        let logged = try Understudy.run("log", "--vault", vault).stdout.split(separator: "\n").count
+        let captured = ["key.down", "pointer.move"].compactMap {
+            samples["understudy_recorder_events_captured_total{\"kind\": \"\($0)\"}"]?.doubleValue
+        }
+        #expect(captured.count == 2 && Int(captured.reduce(0, +)) <= logged && captured.reduce(0, +) > 0, "\(samples.serialized)")
+        #expect(samples["understudy_recorder_written_bytes_total{}"]?.doubleValue ?? 0 > 0)
+        #expect(samples["understudy_recorder_drops_total{\"cause\": \"records_overflow\"}"]?.doubleValue == 0)
+    }
+
     @Test("--for stops the recorder by itself, and a second recorder on the same vault is refused")
     func timeLimitAndLock() async throws {
         let x = try XSession()

@@ -61,11 +61,13 @@ struct TypingSession {
     let recorder: (Process, Pipe, Pipe)
     let term: String
 
-    init(policy: String? = nil, environment: [String: String] = [:]) async throws {
+    /// `arguments` are added to `record`'s; every recorder here logs at trace level, so the
+    /// tests can check that no log line holds content.
+    init(policy: String? = nil, environment: [String: String] = [:], arguments extra: [String] = []) async throws {
         x = try XSession()
         try x.startApps()
         me = Contributor(extraEnvironment: environment)
-        var arguments = ["record", "--display", x.display, "--vault", vault]
+        var arguments = ["record", "--display", x.display, "--vault", vault, "--log-level", "trace"] + extra
         if let policy {
             arguments += ["--policy", try me.signedPolicy(policy)]
         } else {
@@ -231,7 +233,9 @@ struct TypedRedactionTests {
         "A card number, an email and an AWS key typed in a real terminal leave no trace in the log, only redacted events; so does a password typed after sudo"
     )
     func typedSecrets() async throws {
-        let session = try await TypingSession()
+        let metrics = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-\(UUID().uuidString).prom").path
+        defer { try? FileManager.default.removeItem(atPath: metrics) }
+        let session = try await TypingSession(arguments: ["--metrics-file", metrics])
         let planted = ["4111 1111 1111 1111", "jane.doe@example.org", "AKIAIOSFODNN7EXAMPLE", "Wh1sper-Quiet-77"]
         try session.x.xdotool(
             """
@@ -248,7 +252,7 @@ struct TypedRedactionTests {
             key Return
             sleep 2
             """)
-        let events = try session.stop()
+        let (events, stderr) = try session.stop(keepVault: false)
         let log = events.map(\.json.serialized).joined(separator: "\n")  // exactly `understudy log --json`
         #expect(typed(events).hasPrefix("abcard  mail  key sudo truedone"), "\(typed(events))")
         let redacted = events.compactMap { e -> RedactionKind? in if case .redacted(let what, _) = e.body { what } else { nil } }
@@ -267,6 +271,29 @@ struct TypedRedactionTests {
                 #expect(!keys.contains(String(run)), "\(run) leaked in what was typed: \(keys)")
             }
         }
+        // The recorder logged at trace level, and no log line holds a planted value or a word of one
+        // (digit runs alone are left out: ids and times hold them by chance).
+        #expect(stderr.contains("recording started") && stderr.contains("recording stopped"), "\(stderr.suffix(2000))")
+        for value in planted {
+            #expect(!stderr.contains(value), "\(value) in the recorder's log")
+            for run in value.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) where run.count >= 4 && run.contains(where: \.isLetter) {
+                #expect(!stderr.contains(String(run)), "\(run) in the recorder's log: \(stderr.suffix(2000))")
+            }
+        }
+        // Its counters, as node-exporter's textfile collector reads them: redactions of each kind (frames of the terminal add their own).
+        let families = try Python.run(
+            """
+            import json, sys
+            from prometheus_client.parser import text_string_to_metric_families
+            print(json.dumps({s.name + json.dumps(s.labels, sort_keys=True): s.value
+                              for f in text_string_to_metric_families(open(sys.argv[1]).read()) for s in f.samples}))
+            """, [metrics])
+        for kind in ["credit_card", "email", "secret", "password"] {
+            #expect(families["understudy_recorder_redactions_total{\"kind\": \"\(kind)\"}"]?.doubleValue ?? 0 >= 1, "\(families.serialized)")
+        }
+        let keyDowns = events.filter { if case .keyDown = $0.body { true } else { false } }.count
+        #expect(families["understudy_recorder_events_captured_total{\"kind\": \"key.down\"}"]?.doubleValue == Double(keyDowns))
+        #expect(!(try String(contentsOfFile: metrics, encoding: .utf8)).contains("jane"))
     }
 }
 
@@ -309,7 +336,7 @@ struct ImageRedactionTests {
         // The frame at the typing pause reaches the vault once OCR has read it: wait for it.
         let stored = try await newestFrame(me, session.vault, out: frame) { $0.stdout.contains("credit_card") }
         #expect(stored.status == 0, "\(stored.stderr)")
-        _ = try session.stop()
+        let recorderLog = try session.stop(keepVault: false).stderr
         let record = try JSONValue.parse(Data(stored.stdout.utf8))
         let kinds = Set(array(record["redactions"]).compactMap { $0["what"]?.stringValue })
         #expect(kinds == ["email", "credit_card"], "\(stored.stdout)")
@@ -321,6 +348,10 @@ struct ImageRedactionTests {
         let lines = array(again["lines"]).compactMap(\.stringValue).joined(separator: "\n")
         #expect(!lines.contains("@") && !lines.contains("4111") && !lines.contains("jane"), "\(lines)")
         #expect(lines.contains("hello world") && lines.contains("quarterly report") && lines.contains("invoice 4411"), "\(lines)")
+        // What OCR read is content: none of it is in the recorder's log, at trace level.
+        for word in ["jane", "example.org", "4111", "quarterly", "invoice", "hello world"] {
+            #expect(!recorderLog.contains(word), "\(word) in the recorder's log: \(recorderLog.suffix(2000))")
+        }
     }
 
     @Test("redact-image fills exactly the planted words of an unredacted screenshot, and leaves the rest readable")

@@ -11,8 +11,13 @@ public final class CollectorProcess: @unchecked Sendable {
     public let process = Process()
     /// The address it listens on, e.g. `http://127.0.0.1:41234`.
     public let url: String
-    /// Its standard output and error, merged (read up to the ready line).
+    /// Its standard output and error, merged.
     public let output = Pipe()
+    private let lock = NSLock()
+    private var said = ""
+
+    /// Everything it has printed so far: the ready line, and its log.
+    public var printed: String { lock.withLock { said } }
 
     public enum Failure: Error, CustomStringConvertible {
         case didNotStart(String)
@@ -48,6 +53,14 @@ public final class CollectorProcess: @unchecked Sendable {
             throw Failure.didNotStart(text)
         }
         url = String(address)
+        said = text
+        // Read on until it exits, so a talkative log never fills the pipe and stalls the server.
+        let reading = output.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            while case let chunk = reading.availableData, !chunk.isEmpty {
+                lock.withLock { said += String(decoding: chunk, as: UTF8.self) }
+            }
+        }
     }
 
     /// The server's user and system CPU time so far.

@@ -82,11 +82,11 @@ final class FrameOutput: @unchecked Sendable {
                 shared.stats.withLock { $0.framesWithheld += 1 }
                 shared.keyframeRequested.store(true, ordering: .sequentiallyConsistent)
                 if rescan { shared.rescanRequested.store(true, ordering: .sequentiallyConsistent) }
-                shared.continuation.yield(.frame(withheld))
+                shared.send(.frame(withheld))
                 return
             }
         }
-        shared.continuation.yield(.frame(frame))
+        shared.send(.frame(frame))
         guard !strip.tiles.isEmpty else { return }
         let start = MonotonicClock.nowNs()
         do {
@@ -95,7 +95,7 @@ final class FrameOutput: @unchecked Sendable {
                 $0.encodeMs.append(Double(MonotonicClock.nowNs() - start) / 1e6)
                 $0.bytesPerFrame.append(patch.data.count)
             }
-            shared.continuation.yield(.tiles(patch))
+            shared.send(.tiles(patch))
         } catch {
             shared.stats.withLock { $0.encodeFailures += 1 }
         }

@@ -19,10 +19,12 @@ public struct FramePipelineStats: Sendable, Codable {
     public var framesWithheld = 0
     /// Frames not taken because the output queue was still busy with earlier ones.
     public var busySkipped = 0
+    /// Records dropped because the recorder fell a whole buffer behind capture.
+    public var recordsDropped = 0
 
     public init() {}
 
-    public struct Summary: Sendable, Codable {
+    public struct Summary: Sendable, Codable, Equatable {
         public var median: Double
         public var p95: Double
         public var count: Int

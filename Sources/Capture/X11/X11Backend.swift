@@ -14,10 +14,14 @@ public final class X11Backend: CaptureBackend {
     public let records: AsyncThrowingStream<CaptureRecord, Error>
     private let shared: X11CaptureLoop.Shared
 
+    /// Records (event batches, frames, tile patches) waiting for the recorder, at most: about
+    /// a minute of heavy work, and a few hundred MB at worst.
+    public static let recordBuffer = 4096
+
     /// Connects to the display and starts capturing. Fails at once, with a message a user
     /// can act on, when the display or an extension is missing.
     public init(settings: X11CaptureSettings = X11CaptureSettings()) throws(CaptureError) {
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: CaptureRecord.self, bufferingPolicy: .unbounded)
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: CaptureRecord.self, bufferingPolicy: .bufferingOldest(Self.recordBuffer))
         records = stream
         shared = X11CaptureLoop.Shared(continuation: continuation)
         let loop = try X11CaptureLoop(settings: settings, shared: shared)

@@ -29,6 +29,13 @@ final class X11CaptureLoop {
             close(wake.write)
         }
 
+        /// Hands a record to the recorder. The stream holds at most
+        /// ``X11Backend/recordBuffer`` records: when the recorder falls that far behind, newer
+        /// records are dropped (and counted) rather than memory growing without end.
+        func send(_ record: CaptureRecord) {
+            if case .dropped = continuation.yield(record) { stats.withLock { $0.recordsDropped += 1 } }
+        }
+
         func requestStop() {
             stopRequested.store(true, ordering: .sequentiallyConsistent)
             var byte: UInt8 = 1
@@ -249,7 +256,7 @@ final class X11CaptureLoop {
 
     private func release(_ events: [(UInt64, EventBody)]) {
         guard !events.isEmpty else { return }
-        shared.continuation.yield(.events(events.map { CapturedEvent(tNs: $0.0, body: $0.1) }))
+        shared.send(.events(events.map { CapturedEvent(tNs: $0.0, body: $0.1) }))
     }
 }
 

@@ -46,9 +46,7 @@ public struct LocalKeyEncryptionKey: KeyWrapper {
             guard create else { throw KeyError.missingKEK(file.path) }
             try fm.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
-            guard fm.createFile(atPath: file.path, contents: Data((fresh + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw KeyError.badKEK("cannot create \(file.path)")
-            }
+            do { try DurableFile.create(file.path, contents: Data((fresh + "\n").utf8)) } catch { throw KeyError.badKEK("cannot create \(error)") }
         }
         let mode = (try? fm.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int) ?? 0
         guard mode & 0o077 == 0 else { throw KeyError.badKEK("\(file.path) is readable by others (mode \(String(mode, radix: 8))); chmod 600 it") }

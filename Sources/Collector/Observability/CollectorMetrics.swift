@@ -27,7 +27,9 @@ enum CollectorMetrics {
 }
 
 /// Counts every request by route, method and status, and times it.
-struct RequestMetrics: RouterMiddleware {
+/// Counts and times every request by its route pattern and status, and logs it (at info:
+/// method, route, status, milliseconds; never a body or a query).
+struct RequestObservation: RouterMiddleware {
     typealias Context = CollectorContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -50,6 +52,13 @@ struct RequestMetrics: RouterMiddleware {
         Counter(label: "understudy_http_requests_total", dimensions: dimensions).increment()
         Timer(label: "understudy_http_request_duration_seconds", dimensions: [("route", route)], preferredDisplayUnit: .seconds)
             .recordInterval(since: started)
+        let elapsed = ContinuousClock.now - started
+        context.logger.log(
+            level: status >= 500 ? .error : .info, "request",
+            metadata: [
+                "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(status)",
+                "ms": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000)",
+            ])
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import UnderstudyModel
 
 /// The embedded blob store: one file per blob under a directory, written to a temporary name,
 /// synced, then renamed into place (and the directory synced), so a blob is whole or absent.
@@ -30,24 +31,26 @@ public struct DirectoryBlobStore: BlobStore {
 
     public func create(_ key: String) async throws -> any BlobWriter {
         let final = try url(key)
-        let temporary = root.appendingPathComponent("tmp").appendingPathComponent("\(key).\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw StoreError.io("cannot create \(temporary.path)")
+        do {
+            try FileManager.default.createDirectory(at: final.deletingLastPathComponent(), withIntermediateDirectories: true)
+            return FileBlobWriter(try DurableFile.Writer(final.path, temporaryFolder: root.appendingPathComponent("tmp").path))
+        } catch {
+            throw StoreError.io("cannot create blob \(key): \(error)")
         }
-        return try FileBlobWriter(temporary: temporary, final: final)
     }
 
     public func read(_ key: String) async throws -> AsyncThrowingStream<Data, any Error> {
         let path = try url(key).path
         guard let handle = FileHandle(forReadingAtPath: path) else { throw StoreError.notFound("blob \(key)") }
-        return AsyncThrowingStream { continuation in
-            do {
-                while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { continuation.yield(chunk) }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: StoreError.io("reading blob \(key): \(error)"))
+        // Pulled a chunk at a time as the reader asks: a blob of any size holds one chunk in memory.
+        return AsyncThrowingStream {
+            let chunk: Data?
+            do { chunk = try handle.read(upToCount: 1 << 20) } catch { throw StoreError.io("reading blob \(key): \(error)") }
+            guard let chunk, !chunk.isEmpty else {
+                try? handle.close()
+                return nil
             }
-            try? handle.close()
+            return chunk
         }
     }
 
@@ -60,48 +63,29 @@ public struct DirectoryBlobStore: BlobStore {
     }
 }
 
-/// Writes to a temporary file; ``commit()`` syncs it and renames it into place.
+/// A blob being written: a ``DurableFile/Writer`` under a lock, since its writes and its
+/// commit may come from different tasks (one at a time).
 final class FileBlobWriter: BlobWriter, @unchecked Sendable {
-    private let temporary: URL
-    private let final: URL
-    private let handle: FileHandle
+    private var file: DurableFile.Writer?
     private let lock = NSLock()
 
-    init(temporary: URL, final: URL) throws {
-        self.temporary = temporary
-        self.final = final
-        handle = try FileHandle(forWritingTo: temporary)
-    }
+    init(_ file: DurableFile.Writer) { self.file = file }
 
     func write(_ data: Data) async throws {
         try lock.withLock {
-            do { try handle.write(contentsOf: data) } catch { throw StoreError.writing(temporary.lastPathComponent, error) }
+            guard let file else { throw StoreError.io("the blob was already committed or dropped") }
+            do { try file.write(data) } catch { throw StoreError.writing((file.path as NSString).lastPathComponent, error) }
         }
     }
 
     func commit() async throws {
         try lock.withLock {
-            do {
-                try handle.synchronize()
-                try handle.close()
-                let folder = final.deletingLastPathComponent()
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                guard rename(temporary.path, final.path) == 0 else { throw StoreError.io(String(cString: strerror(errno))) }
-                let fd = open(folder.path, O_RDONLY)
-                if fd >= 0 {
-                    fsync(fd)
-                    close(fd)
-                }
-            } catch {
-                throw StoreError.writing(final.lastPathComponent, error)
-            }
+            guard let file else { throw StoreError.io("the blob was already committed or dropped") }
+            defer { self.file = nil }
+            do { try file.commit() } catch { throw StoreError.writing((file.path as NSString).lastPathComponent, error) }
         }
     }
 
-    func abort() async {
-        lock.withLock {
-            try? handle.close()
-            try? FileManager.default.removeItem(at: temporary)
-        }
-    }
+    /// Dropping the writer removes its temporary file.
+    func abort() async { lock.withLock { file = nil } }
 }

@@ -401,6 +401,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         let outOfSpace =
             (ns.domain == NSPOSIXErrorDomain && (ns.code == Int(ENOSPC) || ns.code == Int(EDQUOT)))
             || (error as? CocoaError)?.code == .fileWriteOutOfSpace
+            || (error as? DurableFile.Failure)?.isOutOfSpace == true
         return outOfSpace ? .full(what) : .io("writing \(what): \(error.localizedDescription)")
     }
 }

@@ -43,6 +43,8 @@ public struct ControlAnswer: Codable, Sendable, Equatable {
     public var pausedUntil: Date?
     /// `status`: the open task's (redacted) instruction.
     public var task: String?
+    /// `status`: the recorder's counters so far.
+    public var counters: RecorderCounters?
 
     public init(ok: Bool, message: String? = nil, pausedUntil: Date? = nil, task: String? = nil) {
         self.ok = ok
@@ -52,7 +54,7 @@ public struct ControlAnswer: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case ok, message, task
+        case ok, message, task, counters
         case pausedUntil = "paused_until"
     }
 }

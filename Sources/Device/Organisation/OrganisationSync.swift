@@ -1,8 +1,10 @@
 import CollectorAPI
 import Foundation
+import Logging
 import Privacy
 import Sync
 import UnderstudyModel
+import Vault
 
 /// What `understudy sync` exchanges besides segments: exemption requests going out, the
 /// privacy officer's decisions coming back (an approval becomes an exemption the running
@@ -77,8 +79,8 @@ public struct OrganisationSync {
             return "Your organisation's current policy \(name) is not signed by a key you trust (\(error)); it was not saved."
         }
         let document = try PolicyDocument(text: text, source: file.path)
-        try Data(text.utf8).write(to: file)
-        try Data(signature.utf8).write(to: PolicySigning.signatureURL(file))
+        try DurableFile.replace(file.path, contents: Data(text.utf8))
+        try DurableFile.replace(PolicySigning.signatureURL(file).path, contents: Data(signature.utf8))
         switch try ConsentStore().decision(for: document) {
         case .consented:
             return nil
@@ -89,5 +91,40 @@ public struct OrganisationSync {
             return
                 "Your organisation's policy is now \(name), which needs your consent: \(widenings.joined(separator: "; ")). Read it with `understudy policy explain \(file.path)`, then `understudy consent accept --policy \(file.path)` to record under it."
         }
+    }
+}
+
+extension OrganisationSync {
+    /// The whole of `understudy sync`: exemption requests out, sealed segments past their
+    /// review window up (each deleted here once the server acknowledges it), the officer's
+    /// decisions and the current policy back. `say` hears each line for the contributor.
+    public static func run(
+        vault directory: URL, reviewWindow: Duration?, timeout: Duration, logger: Logger = Logger(label: "understudy.uploader"),
+        say: @escaping @Sendable (String) -> Void
+    ) async throws -> SegmentUploader.Report {
+        let credential = try DeviceCredential.load()
+        let vault = try Vault(at: directory, create: false)
+        let consents = try ConsentRecords.all()
+        var settings = SegmentUploader.Settings()
+        settings.reviewWindow = reviewWindow.map { Double($0.ns) / 1e9 } ?? consents.reviewWindow
+        return try await CollectorClient.with(credential.server, timeout: timeout) { client in
+            let organisation = OrganisationSync(client: client, credential: credential)
+            let sent = try await organisation.sendRequests()
+            if sent > 0 { say("Sent \(sent) exemption request(s) to your organisation.") }
+            var uploader = SegmentUploader(vault: vault, client: client, credential: credential, settings: settings, logger: logger)
+            uploader.progress = say
+            let report = try await uploader.run(consents: consents.records)
+            for message in try await organisation.applyDecisions() { say(message) }
+            if let notice = try await organisation.fetchPolicy() { say(notice) }
+            return report
+        }
+    }
+}
+
+extension SegmentUploader.Report {
+    /// The last line of `understudy sync`.
+    public var text: String {
+        "Uploaded \(uploaded.count) segment(s)\(alreadyHeld.isEmpty ? "" : ", \(alreadyHeld.count) already held")"
+            + "\(waiting > 0 ? "; \(waiting) still in their review window" : "")."
     }
 }

@@ -1,6 +1,7 @@
 import Capture
 import Dispatch
 import Foundation
+import Logging
 import Privacy
 import Synchronization
 import UnderstudyModel
@@ -20,6 +21,13 @@ public struct Recorder {
     /// Scrubs typed text before key events are stored.
     public let keystrokes: KeystrokeRedactor
     public var flushInterval: Duration = .milliseconds(250)
+    /// Where the recorder says what it does: sessions, segments, pauses, storage stopping.
+    /// Ids, counts and reasons only; never typed text, titles, URLs or pixels.
+    public var logger = Logger(label: "understudy.recorder")
+    /// A Prometheus text file for node-exporter's textfile collector, rewritten every
+    /// ``metricsInterval`` and at the end; none when nil.
+    public var metricsFile: String?
+    public var metricsInterval: Duration = .seconds(15)
 
     /// What a session captured and stored, for the recorder's last line and `--stats`.
     public struct Report: Sendable {
@@ -30,6 +38,8 @@ public struct Recorder {
         public var pipeline = FramePipelineStats()
         public var captureError: Error?
         public var consentWithdrawn = false
+        /// The counters at the end, as `status --json` showed them while recording.
+        public var counters = RecorderCounters()
         public var events: Int { eventsByKind.values.reduce(0, +) }
 
         public var json: Data {
@@ -95,10 +105,19 @@ public struct Recorder {
         // soon as `status` shows it must stop the recorder, not be lost.
         let stopper = StopSignals { [backend] in backend.stop() }
         let tasks = TaskMarkers(redactor: TextRedactor(kinds: policy.policy.redaction), originNs: backend.originNs)
-        let control = try ControlSocket.Server(vault: vault.directory) { [gate] request in
-            Self.answer(request, gate: gate, tasks: tasks)
+        let latest = Mutex(RecorderCounters())
+        let control = try ControlSocket.Server(vault: vault.directory) { [gate, logger] request in
+            var answer = Self.answer(request, gate: gate, tasks: tasks, logger: logger)
+            if request.command == .status { answer.counters = latest.withLock { $0 } }
+            return answer
         }
         try lock.publish(published)
+        logger.info(
+            "recording started",
+            metadata: [
+                "session": "\(session.id)", "backend": "\(backend.name)", "display": "\(backend.display)",
+                "policy": "\(policy.hash.prefix(16))", "unsigned_policy": "\(policyUnsigned)",
+            ])
         let timer = limit.map { limit in
             Task { [backend] in
                 try await Task.sleep(for: limit)
@@ -107,23 +126,44 @@ public struct Recorder {
         }
         let watcher = ConsentWatcher(policy: policy)
         let withdrawn = Mutex(false)
-        let tally = EventTally()
-        let flusher = Task { [flushInterval, backend, lock, gate, keystrokes] in
+        let tally = RecorderTally()
+        let flusher = Task { [flushInterval, backend, lock, gate, keystrokes, logger, metricsFile, metricsInterval] in
             var state = published
+            var sealed = 0
+            var metricsWritten = ContinuousClock.now
             while !Task.isCancelled {
                 try? await Task.sleep(for: flushInterval)
                 let now = MonotonicClock.nowNs() &- backend.originNs
                 await writer.append(tally.count(keystrokes.process(gate.tick()) + keystrokes.tick(nowNs: now) + tasks.take()))
-                if let exemptions = watcher.changedExemptions() { gate.update(exemptions: exemptions) }
+                if let exemptions = watcher.changedExemptions() {
+                    logger.info("exemptions changed", metadata: ["exemptions": "\(exemptions.count)"])
+                    gate.update(exemptions: exemptions)
+                }
                 if watcher.consentGone() {
+                    logger.notice("consent withdrawn: recording stops")
                     warn("consent was withdrawn: recording stops")
                     gate.stop()
                     withdrawn.withLock { $0 = true }
                     backend.stop()
                 }
-                do { try await writer.flush() } catch { warn("\(error) (will retry)") }
+                do {
+                    try await writer.flush()
+                } catch {
+                    logger.error("flush failed, will retry", metadata: ["error": "\(error)"])
+                }
                 if await writer.takeKeyframeRequest() { backend.requestKeyframe() }
-                state = await Self.publish(writer.storageState, paused: gate.pausedUntil, over: state, lock: lock)
+                if await writer.sealed > sealed {
+                    sealed = await writer.sealed
+                    logger.info("segment sealed", metadata: ["segments_sealed": "\(sealed)"])
+                }
+                state = await Self.publish(writer.storageState, paused: gate.pausedUntil, over: state, lock: lock, logger: logger)
+                let counters = tally.counters(
+                    pipeline: backend.pipelineStats(), bytesWritten: await writer.bytesWritten, framesLostInGap: await writer.framesDropped)
+                latest.withLock { $0 = counters }
+                if let metricsFile, ContinuousClock.now - metricsWritten >= metricsInterval {
+                    metricsWritten = ContinuousClock.now
+                    Self.write(counters, to: metricsFile, logger: logger)
+                }
             }
         }
         var report = Report()
@@ -141,31 +181,51 @@ public struct Recorder {
         stopper.cancel()
         // Held keystrokes are scrubbed and written now; a crash would have lost them, never stored them.
         await writer.append(tally.count(keystrokes.process(gate.finish()) + keystrokes.finish() + tasks.take()))
-        report.eventsByKind = tally.byKind
+        report.eventsByKind = tally.eventsByKind
         try await writer.close(endedAt: WallClock.system.now())
         lock.release()
         report.pipeline = backend.pipelineStats()
         report.segmentsSealed = await writer.sealed
         report.consentWithdrawn = withdrawn.withLock { $0 }
+        report.counters = tally.counters(
+            pipeline: report.pipeline, bytesWritten: await writer.bytesWritten, framesLostInGap: await writer.framesDropped)
+        if let metricsFile { Self.write(report.counters, to: metricsFile, logger: logger) }
+        logger.info(
+            "recording stopped",
+            metadata: [
+                "session": "\(session.id)", "events": "\(report.events)", "frames_stored": "\(report.framesStored)",
+                "frames_withheld": "\(report.framesWithheld)", "segments_sealed": "\(report.segmentsSealed)",
+                "bytes_written": "\(report.counters.bytesWritten)", "capture_error": "\(report.captureError.map { "\($0)" } ?? "none")",
+            ])
         return report
     }
 
+    /// Rewrites the metrics file; a failure is logged and recording goes on.
+    private static func write(_ counters: RecorderCounters, to file: String, logger: Logger) {
+        do { try counters.writePrometheusFile(file) } catch { logger.error("cannot write the metrics file", metadata: ["error": "\(error)"]) }
+    }
+
     /// Answers `understudy pause`, `resume`, `status` and `task` on the control socket.
-    private static func answer(_ request: ControlRequest, gate: PolicyGate, tasks: TaskMarkers) -> ControlAnswer {
+    private static func answer(_ request: ControlRequest, gate: PolicyGate, tasks: TaskMarkers, logger: Logger) -> ControlAnswer {
         switch request.command {
         case .pause:
             let cap = PolicyComparison.seconds(gate.policy.pauseCapSeconds)
             let until = gate.pause(seconds: request.seconds)
+            logger.info("paused", metadata: ["until": "\(RFC3339.string(from: until))"])
             let capped = (request.seconds ?? .infinity) > gate.policy.pauseCapSeconds
             let note = capped ? " (the policy caps a pause at \(cap); it resumes by itself)" : " (it resumes by itself)"
             return ControlAnswer(ok: true, message: "Paused until \(clockTime(until))\(note).", pausedUntil: until)
         case .resume:
-            return ControlAnswer(ok: true, message: gate.resume() ? "Recording again." : "Recording was not paused.")
+            let resumed = gate.resume()
+            if resumed { logger.info("resumed") }
+            return ControlAnswer(ok: true, message: resumed ? "Recording again." : "Recording was not paused.")
         case .status:
             return ControlAnswer(ok: true, pausedUntil: gate.pausedUntil, task: tasks.open)
         case .taskStart:
+            logger.debug("task started")  // its instruction is content: it goes to the vault only
             return tasks.start(request.instruction ?? "")
         case .taskEnd:
+            logger.debug("task ended", metadata: ["failed": "\(request.failed ?? false)"])
             return tasks.end(failed: request.failed ?? false)
         }
     }
@@ -173,7 +233,7 @@ public struct Recorder {
     /// Tells `understudy status` (through the lock's state file) when storing stops or resumes.
     private static func publish(
         _ storage: VaultWriter.StorageState, paused: Date?, over state: RecorderLock.State,
-        lock: RecorderLock
+        lock: RecorderLock, logger: Logger
     ) -> RecorderLock.State {
         var next = state
         next.pausedUntil = paused
@@ -185,18 +245,25 @@ public struct Recorder {
         }
         guard next != state else { return state }
         if next.notStoring != state.notStoring {
-            if next.notStoring != nil { warn("not storing: \(next.notStoring!)") } else { warn("storing again") }
+            if let reason = next.notStoring {
+                logger.warning("not storing", metadata: ["reason": "\(reason)"])
+                warn("not storing: \(reason)")
+            } else {
+                logger.notice("storing again")
+                warn("storing again")
+            }
         }
-        do { try lock.publish(next) } catch { warn("\(error)") }
+        do { try lock.publish(next) } catch { logger.error("cannot publish the recorder's state", metadata: ["error": "\(error)"]) }
         return next
     }
 
-    private func store(_ record: CaptureRecord, in writer: VaultWriter, tally: EventTally, report: inout Report) async {
+    private func store(_ record: CaptureRecord, in writer: VaultWriter, tally: RecorderTally, report: inout Report) async {
         switch record {
         case .events(let events):
             await writer.append(tally.count(keystrokes.process(gate.filter(events))))
         case .frame(let manifest):
             if manifest.withheld == nil { report.framesStored += 1 } else { report.framesWithheld += 1 }
+            tally.count(frame: manifest)
             await writer.append(frame: manifest)
         case .tiles(let patch):
             await writer.append(patch: patch)

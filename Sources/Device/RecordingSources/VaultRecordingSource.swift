@@ -43,3 +43,11 @@ public struct VaultRecordingSource: RecordingSource {
         return (try vault.pixels(of: manifest, segment: segment), manifest.width, manifest.height)
     }
 }
+
+extension Vault {
+    /// The vault's episodes as `builder` cuts them, in time order: what `episodes`, `export`
+    /// and `replay` all see, so an episode id means the same in all three.
+    public func episodes(builder: EpisodeBuilder) throws -> [Episode] {
+        try Exporter.episodes(from: VaultRecordingSource(vault: self), builder: builder)
+    }
+}

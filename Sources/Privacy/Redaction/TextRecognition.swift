@@ -4,8 +4,8 @@ import Foundation
 /// Words read from an image by Tesseract, with their boxes, grouped in lines.
 ///
 /// One engine is started once (start-up costs ~0.2 s) and reused; OpenMP is held to one
-/// thread (several fight on two cores: see shared/notes/ocr.md). Not thread-safe: one caller
-/// at a time. Tesseract is loaded on first use (`COCR`, through dlopen), so programs that
+/// thread (several fight on two cores: see shared/notes/ocr.md). Callers take turns: one read
+/// at a time holds the engine. Tesseract is loaded on first use (`COCR`, through dlopen), so programs that
 /// never read pixels do not carry it.
 public final class TextRecognition: @unchecked Sendable {
     public struct Word: Sendable, Equatable {
@@ -26,7 +26,9 @@ public final class TextRecognition: @unchecked Sendable {
         }
     }
 
+    // Touched only while `turn` is held: Tesseract's engine is not safe to share.
     private let engine: OpaquePointer
+    private let turn = NSLock()
     /// Small screen fonts read far better enlarged: images are scaled by this before OCR.
     public let scale: Int
     private let pageSegmentation: Int
@@ -51,7 +53,9 @@ public final class TextRecognition: @unchecked Sendable {
         in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
         region: (x: Int, y: Int, w: Int, h: Int)? = nil
     ) throws(Failure) -> [[Word]] {
-        try lines(in: pixels, width: width, height: height, stride: stride, region: region, scale: scale)
+        turn.lock()
+        defer { turn.unlock() }
+        return try lines(in: pixels, width: width, height: height, stride: stride, region: region, scale: scale)
     }
 
     /// One line of text read again, enlarged `scale` times and segmented as a single line.
@@ -59,6 +63,8 @@ public final class TextRecognition: @unchecked Sendable {
         in pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
         region: (x: Int, y: Int, w: Int, h: Int), scale: Int
     ) throws(Failure) -> [[Word]] {
+        turn.lock()
+        defer { turn.unlock() }
         ocr_set_page_segmentation(engine, 7)  // one line of text
         defer { ocr_set_page_segmentation(engine, Int32(pageSegmentation)) }
         return try lines(in: pixels, width: width, height: height, stride: stride, region: region, scale: scale)

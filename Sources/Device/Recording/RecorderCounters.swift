@@ -1,0 +1,110 @@
+import Capture
+import Foundation
+import Prometheus
+import Synchronization
+import UnderstudyModel
+
+/// The recorder's counters since it started: what `understudy status --json` shows under
+/// `counters`, and what `record --metrics-file` writes for node-exporter's textfile collector.
+/// Counts only: never a title, a typed character or a pixel.
+public struct RecorderCounters: Codable, Sendable, Equatable {
+    /// Events handed to the vault, by kind (`key_down`, `focus`, …).
+    public var eventsCaptured: [String: Int] = [:]
+    public var framesStored = 0
+    /// Frames kept without pixels (redaction withheld them).
+    public var framesWithheld = 0
+    /// Frames OCR read for redaction, and how long each took.
+    public var framesOcrd = 0
+    public var ocrMilliseconds = FramePipelineStats.summarize([])
+    /// Values redacted, by kind (`email`, `credit_card`, …): in typed text and in frames.
+    public var redactions: [String: Int] = [:]
+    /// Bytes the vault wrote (sealed events, frame layouts, tile patches).
+    public var bytesWritten: Int64 = 0
+    /// What was lost, by cause: `frames_busy` (the frame queue was full), `frames_lost_in_gap`
+    /// (a tile they use was not stored), `records_overflow` (capture outran the writer).
+    public var drops: [String: Int] = [:]
+
+    public init() {}
+
+    /// The counters in Prometheus text format, through swift-prometheus, with help text.
+    public var prometheusText: String {
+        let registry = PrometheusCollectorRegistry()
+        func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "understudy", subsystem: "recorder", metricName: metric, unitName: unit, helpText: help)
+        }
+        func counter(_ metric: String, _ help: String, _ value: Int, labels: [(String, String)] = []) {
+            registry.makeCounter(descriptor: name(metric, "total", help), labels: labels).increment(by: Int64(value))
+        }
+        for (kind, n) in eventsCaptured.sorted(by: { $0.key < $1.key }) {
+            counter("events_captured", "Events handed to the vault, by kind.", n, labels: [("kind", kind)])
+        }
+        counter("frames_stored", "Frames stored with their pixels.", framesStored)
+        counter("frames_withheld", "Frames kept without pixels: redaction withheld them.", framesWithheld)
+        counter("frames_ocr", "Frames OCR read for redaction.", framesOcrd)
+        for (quantile, ms) in [("0.5", ocrMilliseconds.median), ("0.95", ocrMilliseconds.p95)] {
+            registry.makeGauge(
+                descriptor: name("ocr_latency", "seconds", "OCR and filling time per frame, by quantile."), labels: [("quantile", quantile)]
+            )
+            .set(ms / 1000)
+        }
+        for (kind, n) in redactions.sorted(by: { $0.key < $1.key }) {
+            counter("redactions", "Values redacted, by kind.", n, labels: [("kind", kind)])
+        }
+        registry.makeCounter(descriptor: name("written", "bytes_total", "Bytes the vault wrote.")).increment(by: bytesWritten)
+        for (cause, n) in drops.sorted(by: { $0.key < $1.key }) { counter("drops", "What was lost, by cause.", n, labels: [("cause", cause)]) }
+        return registry.emitToString()
+    }
+
+    /// Writes ``prometheusText`` to `path` whole (temporary file, rename), readable by the
+    /// node-exporter that collects it.
+    public func writePrometheusFile(_ path: String) throws {
+        try DurableFile.replace(path, contents: Data(prometheusText.utf8), mode: 0o644)
+    }
+}
+
+/// Counts what the recorder hands the writer, from the capture task and the flusher alike.
+final class RecorderTally: Sendable {
+    private struct Counts {
+        var events: [String: Int] = [:]
+        var redactions: [String: Int] = [:]
+        var framesStored = 0
+        var framesWithheld = 0
+    }
+
+    private let counts = Mutex(Counts())
+
+    /// Counts `events` (and the redactions among them) and returns them.
+    func count(_ events: [CapturedEvent]) -> [CapturedEvent] {
+        counts.withLock {
+            for event in events {
+                $0.events[event.body.kind, default: 0] += 1
+                if case .redacted(let what, _) = event.body { $0.redactions[what.rawValue, default: 0] += 1 }
+            }
+        }
+        return events
+    }
+
+    /// Counts a frame handed to the writer.
+    func count(frame: FrameManifest) {
+        counts.withLock {
+            if frame.withheld == nil { $0.framesStored += 1 } else { $0.framesWithheld += 1 }
+            for box in frame.redactions { $0.redactions[box.what.rawValue, default: 0] += 1 }
+        }
+    }
+
+    var eventsByKind: [String: Int] { counts.withLock { $0.events } }
+
+    /// The counters, with the frame pipeline's figures and the writer's.
+    func counters(pipeline: FramePipelineStats, bytesWritten: Int64, framesLostInGap: Int) -> RecorderCounters {
+        var counters = RecorderCounters()
+        counts.withLock {
+            (counters.eventsCaptured, counters.redactions) = ($0.events, $0.redactions)
+            (counters.framesStored, counters.framesWithheld) = ($0.framesStored, $0.framesWithheld)
+        }
+        counters.framesOcrd = pipeline.redactMs.count
+        counters.ocrMilliseconds = FramePipelineStats.summarize(pipeline.redactMs)
+        counters.bytesWritten = bytesWritten
+        counters.drops = ["frames_busy": pipeline.busySkipped, "frames_lost_in_gap": framesLostInGap, "records_overflow": pipeline.recordsDropped]
+        return counters
+    }
+}

@@ -1,0 +1,70 @@
+import Capture
+import Foundation
+import Logging
+import Privacy
+import UnderstudyModel
+import Vault
+
+/// What the contributor asked `understudy record` for. ``run()`` is the whole of the command:
+/// the policy in force and consent to it, the gate, capture settings, the vault, the recorder.
+public struct RecordingSession: Sendable {
+    /// The X display; `$DISPLAY` when nil.
+    public var display: String?
+    public var vault: URL
+    /// The policy file; the saved organisation policy or the built-in default when nil.
+    public var policyFile: String?
+    public var allowUnsignedPolicy = false
+    /// Stop after this long; record until a signal when nil.
+    public var limit: Duration?
+    /// A periodic frame at most this often; the policy's cadence when that is rarer.
+    public var framePeriod: Duration = .seconds(5)
+    public var frames = true
+    public var codec: TileCodec = .webp
+    /// A known stream with no X server, for crash tests and benchmarks.
+    public var syntheticLoad: SyntheticBackend.Load?
+    public var logger = Logger(label: "understudy.recorder")
+    /// Where to keep the counters as a Prometheus text file, if anywhere.
+    public var metricsFile: String?
+
+    public init(vault: URL) { self.vault = vault }
+
+    /// Records until the limit, a signal, withdrawn consent or a capture failure; everything
+    /// captured is written before it returns.
+    public func run() async throws -> Recorder.Report {
+        // Everything the recorder creates (database, WAL, frames) is for its owner only.
+        umask(0o077)
+        let (policy, unsigned) = try PolicyInForce.load(file: policyFile, allowUnsigned: allowUnsignedPolicy)
+        let consent = try ConsentPrompt.consent(to: policy)
+        let rules = WindowRules(policy: policy.policy, exemptions: try ExemptionStore().load().exemptions)
+        let gate = PolicyGate(rules: rules, clock: { MonotonicClock.nowNs() })
+        let vault = try Vault(at: vault, create: true)
+        let lock = try RecorderLock(vault: vault)
+        try Recorder.limitRetention(to: policy.policy, in: vault)
+        try Recorder.tidy(vault)
+        let backend: any CaptureBackend = try syntheticLoad.map { SyntheticBackend(load: $0) } ?? X11Backend(settings: settings(policy, gate))
+        var recorder = Recorder(
+            backend: backend, vault: vault, lock: lock, policy: policy, policyUnsigned: unsigned, consent: consent, gate: gate,
+            keystrokes: KeystrokeRedactor(kinds: policy.policy.redaction))
+        (recorder.logger, recorder.metricsFile) = (logger, metricsFile)
+        let report = try await recorder.run(limit: limit)
+        let withheld = report.framesWithheld > 0 ? " (and \(report.framesWithheld) withheld by redaction)" : ""
+        warn("recorded \(report.events) events and \(report.framesStored) frames\(withheld) from \(backend.display) into \(vault.directory.path)")
+        vault.close()
+        return report
+    }
+
+    /// Capture settings: the policy sets the cadence and what is redacted; the contributor can
+    /// only make frames rarer or turn them off.
+    private func settings(_ policy: PolicyDocument, _ gate: PolicyGate) -> X11CaptureSettings {
+        var settings = X11CaptureSettings(display: display, policy: gate)
+        settings.frames.periodic = max(framePeriod, .milliseconds(Int64(policy.policy.capture.framePeriodSeconds * 1000)))
+        settings.frames.enabled = frames && policy.policy.capture.frames
+        settings.frames.codec = codec
+        settings.frames.codecLevel = 1  // zlib level 1 for PNG, method 1 for WebP: the README has the figures
+        guard settings.frames.enabled, !policy.policy.redaction.isEmpty else { return settings }
+        let scanner = ScreenTextScanner(kinds: policy.policy.redaction)
+        if let problem = scanner.startupProblem { warn("\(problem): no frame will be stored (frames are never stored unchecked)") }
+        settings.redaction = FrameRedactionSettings(scanner: scanner, dropFrames: policy.policy.dropFrames)
+        return settings
+    }
+}

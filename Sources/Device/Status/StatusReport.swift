@@ -1,0 +1,106 @@
+import Foundation
+import UnderstudyModel
+import Vault
+
+/// What `understudy status` says: whether a recorder is running, in which state, and what
+/// the vault holds. Encoded, it is the `--json` answer: one flat object, the recorder's keys
+/// present while one runs (`policy`, `paused_until` and `task` as `null` when unset).
+public struct StatusReport: Encodable, Sendable {
+    /// `recording` or `idle`.
+    public var state: String
+    public var vault: String
+    public var exists: Bool
+    // The running recorder, as its lock file and its control socket describe it.
+    public var pid: Int32?
+    public var session: String?
+    public var display: String?
+    public var since: Date?
+    public var storing: Bool?
+    @Nullable public var policy: String?
+    @Nullable public var pausedUntil: Date?
+    @Nullable public var task: String?
+    public var notStoring: String?
+    public var notStoringSince: Date?
+    /// What the running recorder has captured, stored, redacted and dropped so far.
+    @Nullable public var counters: RecorderCounters?
+    // The vault's key and what it holds; absent when there is no vault yet.
+    public var key: String?
+    public var keyPresent: Bool?
+    public var encrypted: Bool?
+    public var sessions: Int?
+    public var segments: Int?
+    public var openSegments: Int?
+    public var events: [String: Int]?
+    public var frames: Int?
+    public var patches: Int?
+    public var patchBytes: Int?
+    public var bytesOnDisk: Int?
+
+    init(state: String, vault: String, exists: Bool) {
+        self.state = state
+        self.vault = vault
+        self.exists = exists
+    }
+
+    /// Reads the vault at `directory` without creating it, and asks a running recorder how it is.
+    public static func read(vault directory: URL) throws -> StatusReport {
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("vault.sqlite").path) else {
+            return StatusReport(state: "idle", vault: directory.path, exists: false)
+        }
+        let vault = try Vault(at: directory, create: false)
+        var report = StatusReport(state: "idle", vault: directory.path, exists: true)
+        if let lock = RecorderLock.running(in: vault) {
+            // The recorder itself knows best whether it is paused (its state file lags by up to 250 ms).
+            let live = try? ControlSocket.send(ControlRequest(.status), vault: directory)
+            report.state = "recording"
+            (report.pid, report.session, report.display, report.since) = (lock.pid, lock.session, lock.display, lock.startedAt)
+            (report.storing, report.policy, report.notStoring) = (lock.notStoring == nil, lock.policy, lock.notStoring)
+            (report.pausedUntil, report.task, report.counters) = (live.map(\.pausedUntil) ?? lock.pausedUntil, live?.task, live?.counters)
+            report.notStoringSince = lock.notStoring.map { _ in lock.notStoringSince ?? lock.startedAt }
+        }
+        let s = try vault.summary()
+        (report.key, report.keyPresent, report.encrypted) = (vault.keyLocation, vault.canDecrypt, vault.encrypted)
+        (report.sessions, report.segments, report.openSegments) = (s.sessions, s.segments, s.openSegments)
+        (report.events, report.frames, report.patches) = (s.eventsByKind, s.frames, s.patches)
+        (report.patchBytes, report.bytesOnDisk) = (s.patchBytes, s.bytesOnDisk)
+        return report
+    }
+
+    /// The report in sentences, for a person at a terminal.
+    public var text: String {
+        guard exists else { return "Not recording. No vault at \(vault) yet." }
+        var lines = ["Not recording."]
+        if let display, let since, let pid, let session {
+            lines = ["Recording display \(display) since \(RFC3339.string(from: since)) (pid \(pid), session \(session))."]
+        }
+        if let task { lines.append("Task: \(task)") }
+        if let policy { lines.append("Policy: \(policy).") }
+        if let until = pausedUntil {
+            lines.append("PAUSED until \(clockTime(until)) (\(RFC3339.string(from: until))): nothing is recorded; `understudy resume` resumes now.")
+        }
+        if let c = counters {
+            let redacted = c.redactions.values.reduce(0, +)
+            let dropped = c.drops.values.reduce(0, +)
+            lines.append(
+                "So far: \(c.eventsCaptured.values.reduce(0, +)) events, \(c.framesStored) frames stored, \(redacted) value(s) redacted, "
+                    + "\(Self.bytes(Int(c.bytesWritten))) written\(dropped > 0 ? ", \(dropped) dropped" : "").")
+        }
+        if let notStoring, let notStoringSince { lines.append("NOT STORING since \(RFC3339.string(from: notStoringSince)): \(notStoring).") }
+        let (key, encrypted, events) = (key ?? "", encrypted ?? false, events ?? [:])
+        if encrypted && keyPresent != true { lines.append("The vault key is missing (expected at \(key)): nothing in this vault can be read.") }
+        let kinds = EventBody.allKinds.compactMap { kind in events[kind].map { "\(kind) \($0)" } }.joined(separator: ", ")
+        lines += [
+            "Vault: \(vault) (\(count(sessions ?? 0, "session")), \(count(segments ?? 0, "segment")))",
+            "Encrypted: \(encrypted ? "yes, key at \(key)" : "no")",
+            "Events: \(events.values.reduce(0, +))\(kinds.isEmpty ? "" : " (\(kinds))")",
+            "Frames: \(frames ?? 0), their pixels \(Self.bytes(patchBytes ?? 0)) in \(patches ?? 0) tile patches",
+            "On disk: \(Self.bytes(bytesOnDisk ?? 0))",
+        ]
+        return lines.joined(separator: "\n")
+    }
+
+    private static func bytes(_ n: Int) -> String { ByteCountFormatter.string(fromByteCount: Int64(n), countStyle: .file) }
+}
+
+/// `1 segment`, `3 segments`.
+public func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }

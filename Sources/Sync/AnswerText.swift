@@ -1,0 +1,42 @@
+import CollectorAPI
+import Foundation
+import UnderstudyModel
+
+// How the command line shows the collector's answers to a person: one line each.
+
+extension EnrolmentCodeIssued {
+    public var text: String { "\(code) (for \(contributor), until \(RFC3339.string(from: expiresAt)))" }
+}
+
+extension DeviceListing {
+    public var text: String {
+        "\(id)  \(contributor)  \(name)  enrolled \(RFC3339.string(from: enrolledAt))"
+            + (revokedAt.map { "  revoked \(RFC3339.string(from: $0))" } ?? "")
+    }
+}
+
+extension ExemptionListing {
+    public var text: String {
+        let period = [("from", from), ("until", until)].compactMap { name, date in date.map { " \(name) \(RFC3339.string(from: $0))" } }.joined()
+        return "\(contributor) \(id)  \(kind) \(value)\(period)  \(status) — \(reason)"
+    }
+}
+
+extension ReviewListing {
+    public var text: String { "\(id)  \(contributor)  \(stepsJudged) judged, \(stepsBad) bad" }
+}
+
+extension SegmentListing {
+    public var text: String { "\(id)  \(bytes) bytes  received \(RFC3339.string(from: receivedAt))" }
+}
+
+extension CollectorClient {
+    /// Publishes the signed policy in `file` (its signature in `file.sig`); a privacy officer's act.
+    public func publishPolicy(file: String, as identity: Identity) async throws -> PolicyPublished {
+        guard let document = try? String(contentsOfFile: file, encoding: .utf8) else { throw StaffSignIn.Problem(description: "cannot read \(file)") }
+        guard let signature = try? String(contentsOfFile: file + ".sig", encoding: .utf8) else {
+            throw StaffSignIn.Problem(description: "\(file) is not signed (no \(file).sig)")
+        }
+        return try await publishPolicy(document: document, signature: signature, as: identity)
+    }
+}
