@@ -1,6 +1,6 @@
 import Foundation
+import Privacy
 import UnderstudyModel
-import Yams
 
 /// How the collector runs: from a YAML file, overridden by the environment, overridden by
 /// command-line flags. Every field has a default, so `understudy serve` needs none.
@@ -38,7 +38,7 @@ public struct CollectorConfig: Sendable, Equatable {
         }
     }
 
-    static let fields: Set<String> = [
+    static let fields = [
         "host", "port", "data", "kek_file", "tls", "allow_insecure_http", "policy_keys",
         "max_segment_size", "enrolment_code_lifetime", "session_lifetime", "sweep_interval",
     ]
@@ -48,7 +48,9 @@ public struct CollectorConfig: Sendable, Equatable {
         var config = CollectorConfig()
         if let file {
             guard let text = try? String(contentsOf: file, encoding: .utf8) else { throw .unreadable(file.path) }
-            try config.apply(yaml: text, relativeTo: file.deletingLastPathComponent())
+            do { try config.apply(try YAMLFields.document(text, file: file.path), relativeTo: file.deletingLastPathComponent()) } catch {
+                throw .invalid(error.description)
+            }
         }
         if let host = environment["UNDERSTUDY_SERVER_HOST"] { config.host = host }
         if let port = environment["UNDERSTUDY_SERVER_PORT"] {
@@ -60,60 +62,34 @@ public struct CollectorConfig: Sendable, Equatable {
         return config
     }
 
-    private mutating func apply(yaml: String, relativeTo base: URL) throws(Failure) {
-        let loaded: Any?
-        do { loaded = try Yams.load(yaml: yaml) } catch { throw .invalid("not YAML: \(error)") }
-        guard let map = loaded as? [String: Any] else { throw .invalid("the file must be a mapping of settings") }
-        if let unknown = map.keys.sorted().first(where: { !Self.fields.contains($0) }) {
-            throw .invalid("unknown setting '\(unknown)' (known: \(Self.fields.sorted().joined(separator: ", ")))")
+    /// Reads the settings strictly (as policies are read): an unknown setting or a value of the
+    /// wrong kind is named with its line. Relative paths are relative to the file.
+    private mutating func apply(_ yaml: YAMLFields, relativeTo base: URL) throws(DocumentError) {
+        try yaml.rejectUnknown(Self.fields, in: "the collector config")
+        func path(_ text: String?) -> URL? { text.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) } }
+        if let host = try yaml.string("host") { self.host = host }
+        if let port = try yaml.int("port") {
+            guard (1...65535).contains(port) else { throw yaml.error("port", "must be a number from 1 to 65535") }
+            self.port = port
         }
-        func path(_ value: Any?, _ name: String) throws(Failure) -> URL? {
-            guard let value else { return nil }
-            guard let text = value as? String else { throw .invalid("'\(name)' must be a path") }
-            return text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text)
+        if let data = path(try yaml.string("data")) { self.data = data }
+        if let kek = path(try yaml.string("kek_file")) { kekFile = kek }
+        if let tls = try yaml.mapping("tls") {
+            try tls.rejectUnknown(["certificate", "key"], in: "'tls'")
+            (tlsCertificate, tlsKey) = (path(try tls.requiredString("certificate"))?.path, path(try tls.requiredString("key"))?.path)
         }
-        if let host = map["host"] {
-            guard let h = host as? String else { throw .invalid("'host' must be text") }
-            self.host = h
-        }
-        if let port = map["port"] {
-            guard let p = port as? Int, (1...65535).contains(p) else { throw .invalid("'port' must be a number from 1 to 65535") }
-            self.port = p
-        }
-        if let data = try path(map["data"], "data") { self.data = data }
-        if let kek = try path(map["kek_file"], "kek_file") { kekFile = kek }
-        if let tls = map["tls"] {
-            guard let tls = tls as? [String: Any], let cert = try path(tls["certificate"], "tls.certificate"),
-                let key = try path(tls["key"], "tls.key")
-            else {
-                throw .invalid("'tls' needs 'certificate' and 'key' file paths")
-            }
-            (tlsCertificate, tlsKey) = (cert.path, key.path)
-        }
-        if let allow = map["allow_insecure_http"] {
-            guard let a = allow as? Bool else { throw .invalid("'allow_insecure_http' must be true or false") }
-            allowInsecureHTTP = a
-        }
-        if let keys = map["policy_keys"] {
-            guard let list = keys as? [String] else { throw .invalid("'policy_keys' must be a list of .pub files") }
-            policyKeys = list.map { $0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path }
-        }
-        if let size = map["max_segment_size"] {
-            guard let text = size as? String, let bytes = ByteSizeText.parse(text) ?? (size as? Int).map(Int64.init) else {
-                throw .invalid("'max_segment_size' must be a size such as 512MB")
-            }
+        if let allow = try yaml.bool("allow_insecure_http") { allowInsecureHTTP = allow }
+        if let keys = try yaml.strings("policy_keys") { policyKeys = keys.compactMap { path($0)?.path } }
+        if let size = try yaml.string("max_segment_size") {
+            guard let bytes = ByteSizeText.parse(size) else { throw yaml.error("max_segment_size", "must be a size such as 512MB") }
             maxSegmentBytes = bytes
-        } else if let size = map["max_segment_size"] as? Int {
-            maxSegmentBytes = Int64(size)
         }
         for (name, keyPath) in [
             ("enrolment_code_lifetime", \CollectorConfig.enrolmentCodeLifetime), ("session_lifetime", \CollectorConfig.sessionLifetime),
             ("sweep_interval", \CollectorConfig.sweepInterval),
         ] {
-            guard let value = map[name] else { continue }
-            guard let text = value as? String, let duration = DurationText.parse(text) else {
-                throw .invalid("'\(name)' must be a duration such as 24h")
-            }
+            guard let text = try yaml.string(name) else { continue }
+            guard let duration = DurationText.parse(text) else { throw yaml.error(name, "must be a duration such as 24h") }
             self[keyPath: keyPath] = Double(duration.ns) / 1e9
         }
     }

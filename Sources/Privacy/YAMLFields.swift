@@ -11,14 +11,14 @@ public struct DocumentError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Reads one YAML mapping strictly: every key must be known, read once and of the right type,
-/// and every problem names its line. Shared by policies and the catalog.
-struct YAMLFields {
-    let file: String
-    let line: Int
+/// and every problem names its line. Shared by policies, the catalog and the collector's config.
+package struct YAMLFields {
+    package let file: String
+    package let line: Int
     private let pairs: [(key: String, line: Int, value: Node)]
 
     /// Parses `text` and returns its top-level mapping.
-    static func document(_ text: String, file: String) throws(DocumentError) -> YAMLFields {
+    package static func document(_ text: String, file: String) throws(DocumentError) -> YAMLFields {
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -34,7 +34,7 @@ struct YAMLFields {
         return try YAMLFields(node, file: file, what: "the document")
     }
 
-    init(_ node: Node, file: String, what: String) throws(DocumentError) {
+    package init(_ node: Node, file: String, what: String) throws(DocumentError) {
         self.file = file
         line = node.mark?.line ?? 1
         guard let mapping = node.mapping else { throw DocumentError(file: file, line: line, reason: "\(what) must be a mapping of fields") }
@@ -50,35 +50,35 @@ struct YAMLFields {
     }
 
     /// Fails on the first field not in `known`, naming the fields that are.
-    func rejectUnknown(_ known: [String], in what: String) throws(DocumentError) {
+    package func rejectUnknown(_ known: [String], in what: String) throws(DocumentError) {
         for pair in pairs where !known.contains(pair.key) {
             throw DocumentError(
                 file: file, line: pair.line, reason: "unknown field '\(pair.key)' in \(what) (known: \(known.joined(separator: ", ")))")
         }
     }
 
-    var keys: [String] { pairs.map(\.key) }
+    package var keys: [String] { pairs.map(\.key) }
 
-    func node(_ key: String) -> (node: Node, line: Int)? {
+    package func node(_ key: String) -> (node: Node, line: Int)? {
         pairs.first { $0.key == key }.map { ($0.value, $0.line) }
     }
 
-    func error(_ key: String, _ reason: String) -> DocumentError {
+    package func error(_ key: String, _ reason: String) -> DocumentError {
         DocumentError(file: file, line: node(key)?.line ?? line, reason: "'\(key)': \(reason)")
     }
 
-    func string(_ key: String) throws(DocumentError) -> String? {
+    package func string(_ key: String) throws(DocumentError) -> String? {
         guard let (node, _) = node(key) else { return nil }
         guard let scalar = node.scalar, !scalar.string.isEmpty else { throw error(key, "must be text") }
         return scalar.string
     }
 
-    func requiredString(_ key: String) throws(DocumentError) -> String {
+    package func requiredString(_ key: String) throws(DocumentError) -> String {
         guard let value = try string(key) else { throw DocumentError(file: file, line: line, reason: "'\(key)' is missing") }
         return value
     }
 
-    func bool(_ key: String) throws(DocumentError) -> Bool? {
+    package func bool(_ key: String) throws(DocumentError) -> Bool? {
         guard let (node, _) = node(key) else { return nil }
         switch node.scalar?.string.lowercased() {
         case "true", "yes", "on": return true
@@ -87,13 +87,13 @@ struct YAMLFields {
         }
     }
 
-    func int(_ key: String) throws(DocumentError) -> Int? {
+    package func int(_ key: String) throws(DocumentError) -> Int? {
         guard let (node, _) = node(key) else { return nil }
         guard let value = node.scalar.flatMap({ Int($0.string) }) else { throw error(key, "must be a whole number") }
         return value
     }
 
-    func strings(_ key: String) throws(DocumentError) -> [String]? {
+    package func strings(_ key: String) throws(DocumentError) -> [String]? {
         guard let (node, line) = node(key) else { return nil }
         guard let sequence = node.sequence else { throw error(key, "must be a list") }
         return try sequence.map { item throws(DocumentError) in
@@ -105,13 +105,13 @@ struct YAMLFields {
     }
 
     /// The mappings of a list field, each with its own strict reader.
-    func mappings(_ key: String) throws(DocumentError) -> [YAMLFields]? {
+    package func mappings(_ key: String) throws(DocumentError) -> [YAMLFields]? {
         guard let (node, _) = node(key) else { return nil }
         guard let sequence = node.sequence else { throw error(key, "must be a list") }
         return try sequence.map { item throws(DocumentError) in try YAMLFields(item, file: file, what: "each item of '\(key)'") }
     }
 
-    func mapping(_ key: String) throws(DocumentError) -> YAMLFields? {
+    package func mapping(_ key: String) throws(DocumentError) -> YAMLFields? {
         guard let (node, _) = node(key) else { return nil }
         return try YAMLFields(node, file: file, what: "'\(key)'")
     }

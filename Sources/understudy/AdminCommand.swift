@@ -1,7 +1,6 @@
 import ArgumentParser
 import Collector
 import CollectorAPI
-import Foundation
 import Sync
 import UnderstudyModel
 
@@ -95,31 +94,31 @@ struct AdminCommand: AsyncParsableCommand {
             }
         }
 
-        struct Approve: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Approve a request: the device applies it on its next sync.")
+        /// What `approve` and `deny` share: the request, a note, and who decides.
+        struct Decision: ParsableArguments {
             @Argument(help: "The contributor.") var contributor: String
             @Argument(help: "The request id.") var id: String
             @Option(help: "A note for the contributor.") var note: String?
             @OptionGroup var staff: StaffOptions
 
-            func run() async throws { try await Exemptions.decide(contributor, id, approve: true, note: note, staff) }
+            func decide(approve: Bool) async throws {
+                _ = try await staff.session { client, me in
+                    try await client.decideExemption(contributor: contributor, id: id, approve: approve, note: note, as: me)
+                }
+                print("\(approve ? "Approved" : "Denied") request \(id) of \(contributor).")
+            }
+        }
+
+        struct Approve: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Approve a request: the device applies it on its next sync.")
+            @OptionGroup var decision: Decision
+            func run() async throws { try await decision.decide(approve: true) }
         }
 
         struct Deny: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Deny a request.")
-            @Argument(help: "The contributor.") var contributor: String
-            @Argument(help: "The request id.") var id: String
-            @Option(help: "A note for the contributor.") var note: String?
-            @OptionGroup var staff: StaffOptions
-
-            func run() async throws { try await Exemptions.decide(contributor, id, approve: false, note: note, staff) }
-        }
-
-        static func decide(_ contributor: String, _ id: String, approve: Bool, note: String?, _ staff: StaffOptions) async throws {
-            _ = try await staff.session { client, me in
-                try await client.decideExemption(contributor: contributor, id: id, approve: approve, note: note, as: me)
-            }
-            print("\(approve ? "Approved" : "Denied") request \(id) of \(contributor).")
+            @OptionGroup var decision: Decision
+            func run() async throws { try await decision.decide(approve: false) }
         }
     }
 

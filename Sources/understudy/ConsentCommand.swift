@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Privacy
 
 struct ConsentCommand: ParsableCommand {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Datasets
 import Device
-import Foundation
 import UnderstudyModel
 import Vault
 

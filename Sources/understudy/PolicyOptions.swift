@@ -1,6 +1,5 @@
 import ArgumentParser
 import Device
-import Foundation
 import Privacy
 import UnderstudyModel
 
