@@ -34,6 +34,12 @@ let package = Package(
         .systemLibrary(name: "CXKBCommon", pkgConfig: "xkbcommon", providers: [.apt(["libxkbcommon-dev"])]),
         // Tesseract's headers only: ocr.c loads the library with dlopen on first use.
         .target(name: "COCR"),
+        // AT-SPI 2 over D-Bus (libatspi): what a screen reader sees of windows, pages and fields.
+        .systemLibrary(name: "CAtspi", pkgConfig: "atspi-2", providers: [.apt(["libatspi2.0-dev", "libdbus-1-dev"])]),
+        .target(
+            name: "CAccessibility", dependencies: ["CAtspi"],
+            // gobject is only a private requirement of atspi-2, so pkg-config does not name it.
+            linkerSettings: [.linkedLibrary("atspi"), .linkedLibrary("gobject-2.0"), .linkedLibrary("glib-2.0"), .linkedLibrary("dbus-1")]),
         .target(
             name: "CFrameCodec",
             cSettings: [.unsafeFlags(["-I/usr/include/libpng16"])],
@@ -42,7 +48,7 @@ let package = Package(
         .target(
             name: "Capture",
             dependencies: [
-                "UnderstudyModel", "CX11", "CXKBCommon", "CFrameCodec",
+                "UnderstudyModel", "CX11", "CXKBCommon", "CFrameCodec", "CAccessibility",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

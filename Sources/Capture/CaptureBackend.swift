@@ -24,6 +24,12 @@ public protocol CaptureBackend: Sendable {
     func requestKeyframe()
     /// Figures for benchmarks: how long the frame pipeline took per frame.
     func pipelineStats() -> FramePipelineStats
+    /// What the accessibility bus said last; nil when the backend does not read it.
+    func accessibilityState() -> AccessibilityState?
+}
+
+extension CaptureBackend {
+    public func accessibilityState() -> AccessibilityState? { nil }
 }
 
 /// One item from a backend. Events carry `t_ns` but no `seq`: the recorder numbers them.

@@ -105,10 +105,9 @@ public struct Catalog: Sendable {
 /// Site hosts a window shows: its URL's host when known, and every host name in its title.
 enum WindowHosts {
     static func hosts(of window: WindowContext) -> [String] {
-        var hosts: [String] = []
-        if let url = window.url, let host = URL(string: url)?.host { hosts.append(host.lowercased()) }
-        hosts += hostNames(in: window.title)
-        return hosts
+        // The page's address names its site; the title is only looked at when no address is known.
+        if let url = window.url, let host = URL(string: url)?.host { return [host.lowercased()] }
+        return hostNames(in: window.title)
     }
 
     /// Host-like words: labels of letters, digits and hyphens joined by dots, ending in a

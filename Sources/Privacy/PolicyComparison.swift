@@ -20,6 +20,7 @@ public enum PolicyComparison {
         var found: [String] = []
         let switches: [(String, KeyPath<Policy.Capture, Bool>)] = [
             ("pointer", \.pointer), ("key presses", \.keys), ("typed text", \.text), ("screen frames", \.frames),
+            ("the paths of page addresses", \.urlPaths), ("private browser windows", \.privateWindows),
         ]
         for (name, path) in switches where new.capture[keyPath: path] && !old.capture[keyPath: path] {
             found.append("captures \(name), which the consented policy did not")
@@ -28,6 +29,9 @@ public enum PolicyComparison {
             found.append(
                 "takes periodic frames more often (every \(seconds(new.capture.framePeriodSeconds)) instead of \(seconds(old.capture.framePeriodSeconds)))"
             )
+        }
+        if new.unknownSite < old.unknownSite {
+            found.append("browser pages that cannot be read are \(new.unknownSite.rawValue) instead of \(old.unknownSite.rawValue)")
         }
         if new.defaultAction < old.defaultAction {
             found.append("its default action is \(new.defaultAction.rawValue) instead of \(old.defaultAction.rawValue)")

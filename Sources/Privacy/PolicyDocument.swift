@@ -30,7 +30,7 @@ public struct PolicyDocument: Sendable, Equatable {
 
     static let fields = [
         "understudy-policy", "name", "version", "organisation", "audience", "contact", "capture", "rules",
-        "default-action", "pause-cap", "review-window", "retention", "redaction",
+        "default-action", "pause-cap", "review-window", "retention", "redaction", "unknown-site",
     ]
 
     private static func parse(_ text: String, file: String, catalog: Catalog) throws(DocumentError) -> Policy {
@@ -48,6 +48,16 @@ public struct PolicyDocument: Sendable, Equatable {
         if let capture = try doc.mapping("capture") { policy.capture = try parseCapture(capture) }
         policy.rules = try (doc.mappings("rules") ?? []).map { rule throws(DocumentError) in try parseRule(rule, catalog: catalog) }
         if let action = try doc.string("default-action") { policy.defaultAction = try treatment(action, doc, "default-action") }
+        if let action = try doc.string("unknown-site") {
+            policy.unknownSite = try treatment(action, doc, "unknown-site")
+            let hasSiteRules = policy.rules.contains { if case .site = $0.match { true } else if case .category = $0.match { true } else { false } }
+            if policy.unknownSite == .capture, hasSiteRules {
+                throw doc.error(
+                    "unknown-site",
+                    "capture would record the sites the rules exclude whenever a page cannot be read; only a policy with no site or category rules may set it"
+                )
+            }
+        }
         if let cap = try duration(doc, "pause-cap") { policy.pauseCapSeconds = cap }
         if let review = try duration(doc, "review-window") { policy.reviewWindowSeconds = review }
         if let retention = try duration(doc, "retention") { policy.retentionSeconds = retention }
@@ -89,12 +99,19 @@ public struct PolicyDocument: Sendable, Equatable {
     }
 
     private static func parseCapture(_ fields: YAMLFields) throws(DocumentError) -> Policy.Capture {
-        try fields.rejectUnknown(["pointer", "keys", "text", "frames", "frame-period"], in: "'capture'")
+        try fields.rejectUnknown(["pointer", "keys", "text", "frames", "frame-period", "accessibility", "urls", "private-windows"], in: "'capture'")
         var capture = Policy.Capture()
         capture.pointer = try fields.bool("pointer") ?? capture.pointer
         capture.keys = try fields.bool("keys") ?? capture.keys
         capture.text = try fields.bool("text") ?? capture.text
         capture.frames = try fields.bool("frames") ?? capture.frames
+        capture.accessibility = try fields.bool("accessibility") ?? capture.accessibility
+        capture.privateWindows = try fields.bool("private-windows") ?? capture.privateWindows
+        switch try fields.string("urls") {
+        case nil, "path": capture.urlPaths = true
+        case "host": capture.urlPaths = false
+        case let other?: throw fields.error("urls", "'\(other)' is not path or host")
+        }
         if let period = try duration(fields, "frame-period") {
             guard period >= 1 else { throw fields.error("frame-period", "must be at least 1s") }
             capture.framePeriodSeconds = period

@@ -36,6 +36,8 @@ public final class PolicyGate: CapturePolicy, Sendable {
     static let latenessNs: UInt64 = 600_000_000
 
     public let policy: Policy
+    /// Runs the policy's recognizers over the paths of page addresses.
+    private let urlRedactor: TextRedactor
     private let clock: @Sendable () -> UInt64
     private let origin: Mutex<(ns: UInt64, wall: Date)>
     private let state: Mutex<State>
@@ -44,6 +46,7 @@ public final class PolicyGate: CapturePolicy, Sendable {
     ///   (whether an exemption's period holds) comes from the rules' ``WindowRules/clock``.
     public init(rules: WindowRules, clock: @escaping @Sendable () -> UInt64) {
         policy = rules.policy
+        urlRedactor = TextRedactor(kinds: rules.policy.redaction)
         self.clock = clock
         origin = Mutex((0, rules.clock.now()))
         var initial = State(rules: rules)
@@ -168,8 +171,10 @@ public final class PolicyGate: CapturePolicy, Sendable {
                     }
                     continue
                 }
+                // In a password field keys are timing only, whatever the window's treatment.
+                let keys = s.focus?.passwordField == true ? max(s.focusTreatment, .structureOnly) : s.focusTreatment
                 guard !isPaused(event.tNs, s), s.focusTreatment != .exclude, !s.stopped,
-                    let allowed = allowed(event, treatment: s.focusTreatment)
+                    let allowed = allowed(event, treatment: keys)
                 else { continue }
                 out.append(allowed)
             }
@@ -263,8 +268,9 @@ public final class PolicyGate: CapturePolicy, Sendable {
     }
 
     private func scrubbed(_ context: WindowContext, _ treatment: WindowTreatment) -> WindowContext {
-        guard treatment == .structureOnly else { return context }
         var copy = context
+        copy.url = context.url.flatMap { StoredURL.cut($0, keepPath: policy.capture.urlPaths, redactor: urlRedactor) }
+        guard treatment == .structureOnly else { return copy }
         copy.title = ""
         copy.url = nil
         return copy

@@ -41,11 +41,22 @@ public struct WindowRules: Sendable {
         if let exemption = exemptions.first(where: { $0.isActive(at: now) && $0.matches(window) }) {
             return (.exclude, "your exemption of \(exemption.summary)")
         }
+        if window.privateWindow, !policy.capture.privateWindows { return (.exclude, "a private browser window") }
         let matched = policy.rules.filter { rule in matches(rule.match, window, categories) }
-        guard let strictest = matched.max(by: { $0.action < $1.action }) else {
-            return (policy.defaultAction, "the policy's default action")
+        var decision = (policy.defaultAction, "the policy's default action")
+        if let strictest = matched.max(by: { $0.action < $1.action }) { decision = (strictest.action, "the policy's rule for \(strictest.match)") }
+        // Site rules cannot be applied to a page whose address is unknown: fail closed.
+        if window.url == nil, Self.isBrowser(window), policy.unknownSite > decision.0 {
+            decision = (policy.unknownSite, "a browser page whose address cannot be read (the policy's unknown-site)")
         }
-        return (strictest.action, "the policy's rule for \(strictest.match)")
+        return decision
+    }
+
+    /// Browsers by `WM_CLASS`: their windows show sites, which only the page's URL names.
+    static func isBrowser(_ window: WindowContext) -> Bool {
+        let app = window.app.lowercased()
+        return ["chromium", "google-chrome", "firefox", "firefox-esr", "navigator", "brave-browser", "microsoft-edge", "vivaldi-stable", "epiphany"]
+            .contains(app)
     }
 
     private func matches(_ match: Policy.Match, _ window: WindowContext, _ categories: Set<String>) -> Bool {

@@ -26,14 +26,24 @@ public struct WindowContext: Sendable, Equatable, Codable {
     /// x, y, width, height in root-window pixels.
     public var rect: [Int]
     public var url: String?
+    /// The keyboard focus is in a password field (its accessible role says so): keys typed
+    /// there are kept as timing only, whatever the window's policy.
+    public var passwordField: Bool
+    /// A private or incognito browser window.
+    public var privateWindow: Bool
 
-    public init(app: String, title: String, pid: Int?, window: UInt64, rect: [Int], url: String? = nil) {
+    public init(
+        app: String, title: String, pid: Int?, window: UInt64, rect: [Int], url: String? = nil, passwordField: Bool = false,
+        privateWindow: Bool = false
+    ) {
         self.app = app
         self.title = title
         self.pid = pid
         self.window = window
         self.rect = rect
         self.url = url
+        self.passwordField = passwordField
+        self.privateWindow = privateWindow
     }
 }
 

@@ -56,6 +56,13 @@ public struct Policy: Sendable, Equatable {
         public var text = true
         public var frames = true
         public var framePeriodSeconds: Double = 5
+        /// Read the accessibility bus: page URLs (site rules by URL) and password fields.
+        public var accessibility = true
+        /// How much of a page's URL is kept: its path too (the default), or the host only.
+        /// Query and fragment are never kept: they hold tokens.
+        public var urlPaths = true
+        /// Private and incognito browser windows are captured instead of excluded.
+        public var privateWindows = false
 
         public init() {}
     }
@@ -102,6 +109,9 @@ public struct Policy: Sendable, Equatable {
     /// Rules; when several match a window, the most restrictive action wins.
     public var rules: [Rule] = []
     /// The action for windows no rule matches.
+    /// A browser window whose page cannot be read (its URL unknown): site rules cannot be
+    /// applied to it, so it is treated so, by default structure-only.
+    public var unknownSite: WindowTreatment = .structureOnly
     public var defaultAction: WindowTreatment = .capture
     public var pauseCapSeconds: Double = 1800
     /// How long captured data waits on the device, reviewable, before upload.

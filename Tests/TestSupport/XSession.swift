@@ -6,9 +6,11 @@ import Foundation
 public final class XSession: @unchecked Sendable {
     public let display: String
     private var processes: [Process] = []
-    public let environment: [String: String]
+    public private(set) var environment: [String: String]
 
-    public init(width: Int = 1920, height: Int = 1080, windowManager: Bool = true) throws {
+    /// - Parameter accessibility: also start a private D-Bus session bus and the accessibility
+    ///   bus on it, as a desktop session does (`DBUS_SESSION_BUS_ADDRESS` in ``environment``).
+    public init(width: Int = 1920, height: Int = 1080, windowManager: Bool = true, accessibility: Bool = false) throws {
         let xvfb = Process()
         xvfb.executableURL = URL(fileURLWithPath: "/usr/bin/Xvfb")
         let pipe = Pipe()
@@ -25,7 +27,9 @@ public final class XSession: @unchecked Sendable {
         display = ":\(number)"
         var env = ProcessInfo.processInfo.environment
         env["DISPLAY"] = display
+        env["DBUS_SESSION_BUS_ADDRESS"] = nil
         environment = env
+        if accessibility { try startAccessibilityBus() }
         guard windowManager else { return }
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-openbox-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: log) }
@@ -46,6 +50,33 @@ public final class XSession: @unchecked Sendable {
         }
     }
 
+    /// A session bus of this session's own, and the accessibility bus launcher on it (the
+    /// registry daemon starts by D-Bus activation when first asked).
+    private func startAccessibilityBus() throws {
+        let bus = Process()
+        bus.executableURL = URL(fileURLWithPath: "/usr/bin/dbus-daemon")
+        bus.arguments = ["--session", "--nofork", "--print-address=1"]
+        bus.environment = environment
+        let out = Pipe()
+        bus.standardOutput = out
+        bus.standardError = FileHandle.nullDevice
+        try bus.run()
+        processes.append(bus)
+        var address = ""
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), let c = byte.first, c != UInt8(ascii: "\n") {
+            address.append(Character(Unicode.Scalar(c)))
+        }
+        guard !address.isEmpty else { throw XSessionError.serverDidNotStart }
+        environment["DBUS_SESSION_BUS_ADDRESS"] = address
+        // In a process group of its own, so its bus daemon and registry go with it.
+        try launch("/usr/bin/setsid", "/usr/libexec/at-spi-bus-launcher", "--launch-immediately")
+        try waitFor {
+            (try? self.output(
+                "gdbus", "call", "--session", "--dest", "org.a11y.Bus", "--object-path", "/org/a11y/bus", "--method", "org.a11y.Bus.GetAddress"))
+                != nil
+        }
+    }
+
     /// Starts xterm (class `UnderstudyTerm`) and xcalc and waits until both are mapped.
     public func startApps() throws {
         try launch("/usr/bin/xterm", "-class", "UnderstudyTerm", "-title", "terminal", "-geometry", "100x30+40+40", "-e", "cat")
@@ -55,10 +86,15 @@ public final class XSession: @unchecked Sendable {
 
     /// Starts another program on the display; it is stopped with the session.
     public func launch(_ path: String, _ arguments: String..., errors: URL? = nil) throws {
+        try launch(path, arguments, environment: [:], errors: errors)
+    }
+
+    /// Starts another program with `extra` variables added to the session's environment.
+    public func launch(_ path: String, _ arguments: [String], environment extra: [String: String], errors: URL? = nil) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
-        process.environment = environment
+        process.environment = environment.merging(extra) { $1 }
         process.standardOutput = FileHandle.nullDevice
         if let errors, FileManager.default.createFile(atPath: errors.path, contents: nil) {
             process.standardError = try FileHandle(forWritingTo: errors)
@@ -69,8 +105,14 @@ public final class XSession: @unchecked Sendable {
         processes.append(process)
     }
 
-    public func waitForWindow(class cls: String) throws {
-        _ = try output("timeout", "20", "xdotool", "search", "--sync", "--onlyvisible", "--class", cls)
+    /// `retrying`: for an application that makes and destroys windows while it starts (a
+    /// browser), where one search can fail on a window that just went away.
+    public func waitForWindow(class cls: String, retrying: Bool = false) throws {
+        guard retrying else {
+            _ = try output("timeout", "20", "xdotool", "search", "--sync", "--onlyvisible", "--class", cls)
+            return
+        }
+        try waitFor { !(try self.output("xdotool", "search", "--onlyvisible", "--class", cls)).isEmpty }
     }
 
     public func window(class cls: String) throws -> String {
@@ -127,9 +169,20 @@ public final class XSession: @unchecked Sendable {
     deinit {
         // SIGTERM lets Xvfb remove its lock file. Foundation's waitUntilExit can spin on a
         // thread that did not launch the process, so poll instead.
-        for process in processes.reversed() where process.isRunning { process.terminate() }
+        for process in processes.reversed() where process.isRunning {
+            kill(-process.processIdentifier, SIGTERM)  // the group, when it leads one (setsid)
+            process.terminate()
+        }
         for _ in 0..<100 where processes.contains(where: \.isRunning) { usleep(20_000) }
         for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        // The accessibility bus launcher leaves its bus daemon behind, detached: it is found by
+        // the socket it was given, which names this display.
+        let socket = "at-spi/bus_\(display.dropFirst())"
+        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(pid) != nil {
+            guard let line = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { continue }
+            let command = String(decoding: line.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            if command.contains("accessibility.conf"), command.contains(socket + " ") { kill(Int32(pid)!, SIGKILL) }
+        }
     }
 }
 

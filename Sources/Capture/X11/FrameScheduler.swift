@@ -45,7 +45,7 @@ final class FrameScheduler {
         output = FrameOutput(
             codec: settings.codec, level: settings.codecLevel,
             redaction: redaction.map { FrameRedactionStage(scanner: $0.scanner, dropFrames: $0.dropFrames) }, shared: shared)
-        masks = policy.map { WindowMasks(display: display, policy: $0, width: grabber.width, height: grabber.height) }
+        masks = policy.map { WindowMasks(display: display, policy: $0, width: grabber.width, height: grabber.height, shared: shared) }
     }
 
     /// The window structure, focus or a title changed: masks are worked out again before the next grab.

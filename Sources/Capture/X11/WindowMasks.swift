@@ -34,9 +34,14 @@ final class WindowMasks {
     /// window, since a line read across two windows side by side comes out garbled.
     private(set) var textAreas: [PixelRect] = []
 
-    init(display: X11Display, policy: any CapturePolicy, width: Int, height: Int) {
+    private let shared: X11CaptureLoop.Shared?
+    private let netWMPid: Atom
+
+    init(display: X11Display, policy: any CapturePolicy, width: Int, height: Int, shared: X11CaptureLoop.Shared? = nil) {
         self.display = display
         self.policy = policy
+        self.shared = shared
+        netWMPid = display.atom("_NET_WM_PID")
         tree = WindowTree(display: display)
         screen = PixelRect(x: 0, y: 0, w: width, h: height)
     }
@@ -101,7 +106,9 @@ final class WindowMasks {
     }
 
     private func describe(_ client: Window, rect: PixelRect) -> WindowContext {
-        WindowContext(
-            app: tree.className(client), title: tree.title(client), pid: nil, window: UInt64(client), rect: [rect.x, rect.y, rect.w, rect.h])
+        let context = WindowContext(
+            app: tree.className(client), title: tree.title(client), pid: display.cardinal(client, netWMPid).map { Int($0) },
+            window: UInt64(client), rect: [rect.x, rect.y, rect.w, rect.h])
+        return shared?.enriched(context) ?? context
     }
 }

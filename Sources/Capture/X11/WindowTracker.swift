@@ -15,8 +15,11 @@ final class WindowTracker {
     /// focus moves between top-level windows, so the loop asks for the input focus instead.
     private(set) var needsPolling = false
 
-    init(display: X11Display) {
+    private let shared: X11CaptureLoop.Shared
+
+    init(display: X11Display, shared: X11CaptureLoop.Shared) {
         self.display = display
+        self.shared = shared
         tree = WindowTree(display: display)
         netActiveWindow = display.atom("_NET_ACTIVE_WINDOW")
         netWMPid = display.atom("_NET_WM_PID")
@@ -78,8 +81,9 @@ final class WindowTracker {
         var y: Int32 = 0
         var child: Window = 0
         XTranslateCoordinates(display.handle, window, display.root, 0, 0, &x, &y, &child)
-        return WindowContext(
-            app: tree.className(window), title: tree.title(window), pid: display.cardinal(window, netWMPid).map { Int($0) },
-            window: UInt64(window), rect: [Int(x), Int(y), Int(attributes.width), Int(attributes.height)])
+        return shared.enriched(
+            WindowContext(
+                app: tree.className(window), title: tree.title(window), pid: display.cardinal(window, netWMPid).map { Int($0) },
+                window: UInt64(window), rect: [Int(x), Int(y), Int(attributes.width), Int(attributes.height)]))
     }
 }

@@ -17,13 +17,17 @@ public final class X11Backend: CaptureBackend {
     /// Records (event batches, frames, tile patches) waiting for the recorder, at most: about
     /// a minute of heavy work, and a few hundred MB at worst.
     public static let recordBuffer = 4096
+    private let settingsAskedForAccessibility: Bool
 
     /// Connects to the display and starts capturing. Fails at once, with a message a user
     /// can act on, when the display or an extension is missing.
     public init(settings: X11CaptureSettings = X11CaptureSettings()) throws(CaptureError) {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: CaptureRecord.self, bufferingPolicy: .bufferingOldest(Self.recordBuffer))
         records = stream
-        shared = X11CaptureLoop.Shared(continuation: continuation)
+        // Without a session bus, libatspi would start one of its own (D-Bus autolaunch): not ours to do.
+        let bus = ProcessInfo.processInfo.environment["DBUS_SESSION_BUS_ADDRESS"] != nil
+        settingsAskedForAccessibility = settings.accessibility != nil
+        shared = X11CaptureLoop.Shared(continuation: continuation, accessibility: bus ? settings.accessibility : nil)
         let loop = try X11CaptureLoop(settings: settings, shared: shared)
         display = loop.displayName
         screen = loop.screen
@@ -40,6 +44,12 @@ public final class X11Backend: CaptureBackend {
     public func requestKeyframe() { shared.keyframeRequested.store(true, ordering: .sequentiallyConsistent) }
 
     public func pipelineStats() -> FramePipelineStats { shared.stats.withLock { $0 } }
+
+    public func accessibilityState() -> AccessibilityState? {
+        guard settingsAskedForAccessibility else { return nil }
+        return shared.accessibility?.state
+            ?? AccessibilityState(problem: "no session bus (DBUS_SESSION_BUS_ADDRESS is not set), so no accessibility bus")
+    }
 }
 
 /// Moves a value that is not `Sendable` to another thread which becomes its only user.

@@ -16,15 +16,36 @@ final class X11CaptureLoop {
         let rescanRequested = Atomic<Bool>(false)
         let stats = Mutex(FramePipelineStats())
         let wake: (read: Int32, write: Int32)
+        /// What the accessibility bus says of windows (URLs, password fields); nil when off.
+        let accessibility: AccessibilityProbe?
 
-        init(continuation: AsyncThrowingStream<CaptureRecord, Error>.Continuation) {
+        init(continuation: AsyncThrowingStream<CaptureRecord, Error>.Continuation, accessibility: AccessibilitySettings?) {
             self.continuation = continuation
             var fds: [Int32] = [-1, -1]
             pipe(&fds)
             wake = (fds[0], fds[1])
+            let wakeUp = fds[1]
+            self.accessibility = accessibility.map { settings in
+                AccessibilityProbe(interval: settings.interval, deadline: settings.deadline, enable: settings.enable) {
+                    var byte: UInt8 = 2
+                    _ = write(wakeUp, &byte, 1)
+                }
+            }
+        }
+
+        /// `context` with what the accessibility bus knows of its window: the page's URL, a
+        /// password field with the keyboard focus, a private window.
+        func enriched(_ context: WindowContext) -> WindowContext {
+            guard let state = accessibility?.state, let window = state.window(pid: context.pid, title: context.title) else { return context }
+            var context = context
+            context.url = window.url
+            context.privateWindow = window.isPrivate
+            context.passwordField = window.active && state.passwordFocus
+            return context
         }
 
         deinit {
+            accessibility?.stop()
             close(wake.read)
             close(wake.write)
         }
@@ -58,6 +79,7 @@ final class X11CaptureLoop {
     private var lastPointer: (x: Int16, y: Int16)?
     private var lastRelease: UInt64 = 0
     private var lastFocusPoll: UInt64 = 0
+    private var accessibilitySeen: UInt64 = 0
 
     init(settings: X11CaptureSettings, shared: Shared) throws(CaptureError) {
         self.settings = settings
@@ -67,7 +89,7 @@ final class X11CaptureLoop {
         for name in ["XKEYBOARD", "XTEST"] where !control.hasExtension(name) { throw .missingExtension(name) }
         screen = ScreenLayout.read(control)
         keys = KeyTranslator(display: control)
-        windows = WindowTracker(display: control)
+        windows = WindowTracker(display: control, shared: shared)
         clock = ServerClock(display: control)
         frames =
             settings.frames.enabled
@@ -241,6 +263,12 @@ final class X11CaptureLoop {
             }
         }
         if damaged { frames?.damaged(now: relativeNow) }
+        // The accessibility bus saw a navigation, a tab switch or focus entering a password field.
+        if let generation = shared.accessibility?.generation, generation != accessibilitySeen {
+            accessibilitySeen = generation
+            focusAt = focusAt ?? relativeNow
+            frames?.windowsChanged()
+        }
         // Without a window manager, the input focus is read at most every 100 ms.
         if focusAt == nil, windows.needsPolling, relativeNow.since(lastFocusPoll) >= 100_000_000 {
             lastFocusPoll = relativeNow

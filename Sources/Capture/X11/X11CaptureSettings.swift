@@ -13,6 +13,8 @@ public struct X11CaptureSettings: Sendable {
     public var policy: (any CapturePolicy)?
     /// How personal data and secrets are found and filled in frames; nil stores frames as grabbed.
     public var redaction: FrameRedactionSettings?
+    /// Reading the accessibility bus for page URLs and password fields; nil leaves it alone.
+    public var accessibility: AccessibilitySettings?
 
     public init(
         display: String? = nil, frames: FrameSettings = FrameSettings(), policy: (any CapturePolicy)? = nil,
@@ -63,6 +65,19 @@ public struct FrameSettings: Sendable {
     /// Every this often, the next stored frame carries all of its tiles again, so a frame
     /// never depends on tiles stored long before it (the unit later deleted together).
     public var keyframeInterval: Duration = .seconds(60)
+
+    public init() {}
+}
+
+/// How capture reads the accessibility bus (AT-SPI 2).
+public struct AccessibilitySettings: Sendable {
+    /// Set the session's accessibility status on, as assistive tools do: toolkits started from
+    /// then on (and Firefox, at once) expose their widgets.
+    public var enable = true
+    /// How often the bus is read.
+    public var interval: Duration = .milliseconds(150)
+    /// How long one call may take before its answer counts as unknown.
+    public var deadline: Duration = .milliseconds(250)
 
     public init() {}
 }

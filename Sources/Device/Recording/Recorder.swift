@@ -158,7 +158,8 @@ public struct Recorder {
                 }
                 state = await Self.publish(writer.storageState, paused: gate.pausedUntil, over: state, lock: lock, logger: logger)
                 let counters = tally.counters(
-                    pipeline: backend.pipelineStats(), bytesWritten: await writer.bytesWritten, framesLostInGap: await writer.framesDropped)
+                    pipeline: backend.pipelineStats(), bytesWritten: await writer.bytesWritten, framesLostInGap: await writer.framesDropped,
+                    accessibility: backend.accessibilityState())
                 latest.withLock { $0 = counters }
                 if let metricsFile, ContinuousClock.now - metricsWritten >= metricsInterval {
                     metricsWritten = ContinuousClock.now
@@ -188,7 +189,8 @@ public struct Recorder {
         report.segmentsSealed = await writer.sealed
         report.consentWithdrawn = withdrawn.withLock { $0 }
         report.counters = tally.counters(
-            pipeline: report.pipeline, bytesWritten: await writer.bytesWritten, framesLostInGap: await writer.framesDropped)
+            pipeline: report.pipeline, bytesWritten: await writer.bytesWritten, framesLostInGap: await writer.framesDropped,
+            accessibility: backend.accessibilityState())
         if let metricsFile { Self.write(report.counters, to: metricsFile, logger: logger) }
         logger.info(
             "recording stopped",

@@ -23,6 +23,10 @@ public struct RecorderCounters: Codable, Sendable, Equatable {
     /// What was lost, by cause: `frames_busy` (the frame queue was full), `frames_lost_in_gap`
     /// (a tile they use was not stored), `records_overflow` (capture outran the writer).
     public var drops: [String: Int] = [:]
+    /// Whether capture reads the accessibility bus (page URLs, password fields): `on`, `off`,
+    /// or why it cannot; and the calls to it that gave no answer in time.
+    public var accessibility = "off"
+    public var accessibilityTimeouts = 0
 
     public init() {}
 
@@ -51,6 +55,7 @@ public struct RecorderCounters: Codable, Sendable, Equatable {
             counter("redactions", "Values redacted, by kind.", n, labels: [("kind", kind)])
         }
         registry.makeCounter(descriptor: name("written", "bytes_total", "Bytes the vault wrote.")).increment(by: bytesWritten)
+        counter("accessibility_timeouts", "Accessibility calls that gave no answer in time.", accessibilityTimeouts)
         for (cause, n) in drops.sorted(by: { $0.key < $1.key }) { counter("drops", "What was lost, by cause.", n, labels: [("cause", cause)]) }
         return registry.emitToString()
     }
@@ -95,7 +100,7 @@ final class RecorderTally: Sendable {
     var eventsByKind: [String: Int] { counts.withLock { $0.events } }
 
     /// The counters, with the frame pipeline's figures and the writer's.
-    func counters(pipeline: FramePipelineStats, bytesWritten: Int64, framesLostInGap: Int) -> RecorderCounters {
+    func counters(pipeline: FramePipelineStats, bytesWritten: Int64, framesLostInGap: Int, accessibility: AccessibilityState?) -> RecorderCounters {
         var counters = RecorderCounters()
         counts.withLock {
             (counters.eventsCaptured, counters.redactions) = ($0.events, $0.redactions)
@@ -104,6 +109,8 @@ final class RecorderTally: Sendable {
         counters.framesOcrd = pipeline.redactMs.count
         counters.ocrMilliseconds = FramePipelineStats.summarize(pipeline.redactMs)
         counters.bytesWritten = bytesWritten
+        counters.accessibility = accessibility.map { $0.problem ?? "on" } ?? "off"
+        counters.accessibilityTimeouts = accessibility?.timeouts ?? 0
         counters.drops = ["frames_busy": pipeline.busySkipped, "frames_lost_in_gap": framesLostInGap, "records_overflow": pipeline.recordsDropped]
         return counters
     }

@@ -84,6 +84,14 @@ public struct StatusReport: Encodable, Sendable {
             lines.append(
                 "So far: \(c.eventsCaptured.values.reduce(0, +)) events, \(c.framesStored) frames stored, \(redacted) value(s) redacted, "
                     + "\(Self.bytes(Int(c.bytesWritten))) written\(dropped > 0 ? ", \(dropped) dropped" : "").")
+            if c.accessibility != "on" && c.accessibility != "off" {
+                lines.append(
+                    "Accessibility: \(c.accessibility): browser pages are kept as structure only (no text, title or address), "
+                        + "as the policy's unknown-site says. Start browsers with accessibility on: see the README.")
+            } else {
+                lines.append(
+                    "Accessibility: \(c.accessibility)\(c.accessibilityTimeouts > 0 ? " (\(c.accessibilityTimeouts) calls timed out)" : "").")
+            }
         }
         if let notStoring, let notStoringSince { lines.append("NOT STORING since \(RFC3339.string(from: notStoringSince)): \(notStoring).") }
         let (key, encrypted, events) = (key ?? "", encrypted ?? false, events ?? [:])

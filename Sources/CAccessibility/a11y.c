@@ -1,0 +1,170 @@
+#include "a11y.h"
+
+#include <atspi/atspi.h>
+#include <dbus/dbus.h>
+#include <string.h>
+
+static int opened = 0;
+
+int a11y_open(int timeout_ms) {
+    if (!opened) {
+        if (atspi_init() > 1) return -1;  // 0: started, 1: already started
+        opened = 1;
+    }
+    atspi_set_timeout(timeout_ms, timeout_ms);
+    return 0;
+}
+
+int a11y_enable(int enabled) {
+    DBusError error;
+    dbus_error_init(&error);
+    DBusConnection *bus = dbus_bus_get(DBUS_BUS_SESSION, &error);
+    if (!bus) { dbus_error_free(&error); return -1; }
+    DBusMessage *call = dbus_message_new_method_call(
+        "org.a11y.Bus", "/org/a11y/bus", "org.freedesktop.DBus.Properties", "Set");
+    if (!call) return -1;
+    const char *interface = "org.a11y.Status", *property = "IsEnabled";
+    dbus_bool_t value = enabled ? TRUE : FALSE;
+    DBusMessageIter args, variant;
+    dbus_message_iter_init_append(call, &args);
+    dbus_message_iter_append_basic(&args, DBUS_TYPE_STRING, &interface);
+    dbus_message_iter_append_basic(&args, DBUS_TYPE_STRING, &property);
+    dbus_message_iter_open_container(&args, DBUS_TYPE_VARIANT, "b", &variant);
+    dbus_message_iter_append_basic(&variant, DBUS_TYPE_BOOLEAN, &value);
+    dbus_message_iter_close_container(&args, &variant);
+    DBusMessage *reply = dbus_connection_send_with_reply_and_block(bus, call, 2000, &error);
+    dbus_message_unref(call);
+    int result = reply ? 0 : -1;
+    if (reply) dbus_message_unref(reply);
+    dbus_error_free(&error);
+    dbus_connection_unref(bus);
+    return result;
+}
+
+static void copy(char *to, size_t size, const char *from) {
+    if (!from) { to[0] = 0; return; }
+    strncpy(to, from, size - 1);
+    to[size - 1] = 0;
+}
+
+// Counts a call that failed by timing out (or any D-Bus error): the answer is "unknown".
+static int failed(GError **error, a11y_desktop *out) {
+    if (!*error) return 0;
+    out->timeouts++;
+    g_clear_error(error);
+    return 1;
+}
+
+// The first descendant of `frame` that is in every state of `states` and, when `role` is
+// not ATSPI_ROLE_INVALID, has that role: one Collection call, not a walk of the tree.
+static AtspiAccessible *first_match(AtspiAccessible *frame, const AtspiStateType *states, int state_count,
+                                    AtspiRole role, a11y_desktop *out) {
+    AtspiCollection *collection = atspi_accessible_get_collection_iface(frame);
+    if (!collection) return NULL;
+    GArray *state_list = g_array_new(FALSE, FALSE, sizeof(AtspiStateType));
+    g_array_append_vals(state_list, states, state_count);
+    AtspiStateSet *set = atspi_state_set_new(state_list);
+    GArray *roles = NULL;
+    if (role != ATSPI_ROLE_INVALID) {
+        roles = g_array_new(FALSE, FALSE, sizeof(AtspiRole));
+        g_array_append_vals(roles, &role, 1);
+    }
+    AtspiMatchRule *rule = atspi_match_rule_new(set, ATSPI_Collection_MATCH_ALL, NULL, ATSPI_Collection_MATCH_NONE, roles,
+                                                roles ? ATSPI_Collection_MATCH_ANY : ATSPI_Collection_MATCH_NONE, NULL,
+                                                ATSPI_Collection_MATCH_NONE, FALSE);
+    GError *error = NULL;
+    GArray *found = atspi_collection_get_matches(collection, rule, ATSPI_Collection_SORT_ORDER_CANONICAL, 1, TRUE, &error);
+    AtspiAccessible *match = NULL;
+    if (!failed(&error, out) && found && found->len > 0) match = g_object_ref(g_array_index(found, AtspiAccessible *, 0));
+    if (found) {
+        for (guint i = 0; i < found->len; i++) g_object_unref(g_array_index(found, AtspiAccessible *, i));
+        g_array_free(found, TRUE);
+    }
+    g_object_unref(rule);
+    g_object_unref(set);
+    g_array_free(state_list, TRUE);
+    if (roles) g_array_free(roles, TRUE);
+    g_object_unref(collection);
+    return match;
+}
+
+static void document_url(AtspiAccessible *document, a11y_frame *frame, a11y_desktop *out) {
+    AtspiDocument *doc = atspi_accessible_get_document_iface(document);
+    if (!doc) return;
+    const char *names[] = {"URI", "DocURL"};  // Chromium answers the first, Firefox the second
+    for (int i = 0; i < 2 && !frame->url[0]; i++) {
+        GError *error = NULL;
+        gchar *value = atspi_document_get_document_attribute_value(doc, (gchar *)names[i], &error);
+        if (!failed(&error, out) && value) copy(frame->url, sizeof frame->url, value);
+        g_free(value);
+    }
+    g_object_unref(doc);
+}
+
+static void focused_element(AtspiAccessible *frame, a11y_desktop *out) {
+    const AtspiStateType focused[] = {ATSPI_STATE_FOCUSED};
+    AtspiAccessible *element = first_match(frame, focused, 1, ATSPI_ROLE_INVALID, out);
+    if (!element) return;
+    GError *error = NULL;
+    AtspiRole role = atspi_accessible_get_role(element, &error);
+    if (!failed(&error, out)) {
+        out->focus_known = 1;
+        out->focus_password = role == ATSPI_ROLE_PASSWORD_TEXT;
+        AtspiComponent *component = atspi_accessible_get_component_iface(element);
+        if (component) {
+            AtspiRect *box = atspi_component_get_extents(component, ATSPI_COORD_TYPE_SCREEN, &error);
+            if (!failed(&error, out) && box) {
+                out->focus_x = box->x, out->focus_y = box->y, out->focus_w = box->width, out->focus_h = box->height;
+            }
+            if (box) g_free(box);
+            g_object_unref(component);
+        }
+    }
+    g_object_unref(element);
+}
+
+static int contains_word(const char *text, const char *word) { return text && strstr(text, word) != NULL; }
+
+int a11y_read(a11y_desktop *out) {
+    memset(out, 0, sizeof *out);
+    AtspiAccessible *desktop = atspi_get_desktop(0);
+    if (!desktop) return -1;
+    GError *error = NULL;
+    gint apps = atspi_accessible_get_child_count(desktop, &error);
+    if (failed(&error, out)) { g_object_unref(desktop); return -1; }
+    for (gint a = 0; a < apps && out->frame_count < A11Y_FRAMES_MAX; a++) {
+        AtspiAccessible *app = atspi_accessible_get_child_at_index(desktop, a, &error);
+        if (failed(&error, out) || !app) continue;
+        guint pid = atspi_accessible_get_process_id(app, &error);
+        if (failed(&error, out)) { g_object_unref(app); continue; }
+        gint frames = atspi_accessible_get_child_count(app, &error);
+        if (failed(&error, out)) frames = 0;
+        for (gint f = 0; f < frames && out->frame_count < A11Y_FRAMES_MAX; f++) {
+            AtspiAccessible *window = atspi_accessible_get_child_at_index(app, f, &error);
+            if (failed(&error, out) || !window) continue;
+            a11y_frame *frame = &out->frames[out->frame_count];
+            memset(frame, 0, sizeof *frame);
+            frame->pid = (int)pid;
+            gchar *name = atspi_accessible_get_name(window, &error);
+            if (!failed(&error, out)) copy(frame->title, sizeof frame->title, name);
+            g_free(name);
+            AtspiStateSet *states = atspi_accessible_get_state_set(window);
+            frame->active = states && atspi_state_set_contains(states, ATSPI_STATE_ACTIVE);
+            if (states) g_object_unref(states);
+            frame->private_window = contains_word(frame->title, "Incognito") || contains_word(frame->title, "Private Browsing");
+            const AtspiStateType showing[] = {ATSPI_STATE_SHOWING};
+            AtspiAccessible *document = first_match(window, showing, 1, ATSPI_ROLE_DOCUMENT_WEB, out);
+            if (document) {
+                frame->has_document = 1;
+                document_url(document, frame, out);
+                g_object_unref(document);
+            }
+            if (frame->active) focused_element(window, out);
+            out->frame_count++;
+            g_object_unref(window);
+        }
+        g_object_unref(app);
+    }
+    g_object_unref(desktop);
+    return 0;
+}

@@ -1,0 +1,2 @@
+#include <atspi/atspi.h>
+#include <dbus/dbus.h>
