@@ -160,13 +160,17 @@ struct CatalogTests {
 struct WindowRulesTests {
     let rules = WindowRules(policy: try! policy(basePolicy))
 
-    func window(_ app: String, _ title: String) -> WindowContext { WindowContext(app: app, title: title, pid: nil, window: 1, rect: [0, 0, 1, 1]) }
+    func window(_ app: String, _ title: String, url: String? = nil) -> WindowContext {
+        WindowContext(app: app, title: title, pid: nil, window: 1, rect: [0, 0, 1, 1], url: url)
+    }
 
-    @Test("The most restrictive matching rule wins; no match gets the default action")
+    @Test("The most restrictive matching rule wins; no match gets the default action; a browser page with no known address is unknown-site")
     func mostRestrictive() {
         #expect(rules.treatment(of: window("KeePassXC", "db")) == .exclude)
-        #expect(rules.treatment(of: window("firefox", "Q3 Payroll run - github.com")) == .structureOnly)
-        #expect(rules.treatment(of: window("firefox", "Pull request - github.com")) == .capture)
+        #expect(rules.treatment(of: window("firefox", "Q3 Payroll run - github.com", url: "https://github.com/payroll")) == .structureOnly)
+        #expect(rules.treatment(of: window("firefox", "Pull request - github.com", url: "https://github.com/pulls")) == .capture)
+        // The same page with its address unknown: site rules cannot be applied, so it fails closed.
+        #expect(rules.treatment(of: window("firefox", "Pull request - github.com")) == .structureOnly)
         #expect(rules.treatment(of: window("XTerm", "bash")) == .capture)
     }
 

@@ -32,7 +32,6 @@ public struct DirectoryBlobStore: BlobStore {
     public func create(_ key: String) async throws -> any BlobWriter {
         let final = try url(key)
         do {
-            try FileManager.default.createDirectory(at: final.deletingLastPathComponent(), withIntermediateDirectories: true)
             return FileBlobWriter(try DurableFile.Writer(final.path, temporaryFolder: root.appendingPathComponent("tmp").path))
         } catch {
             throw StoreError.io("cannot create blob \(key): \(error)")
@@ -82,7 +81,12 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
         try lock.withLock {
             guard let file else { throw StoreError.io("the blob was already committed or dropped") }
             defer { self.file = nil }
-            do { try file.commit() } catch { throw StoreError.writing((file.path as NSString).lastPathComponent, error) }
+            // The blob's folder appears with its first blob: a refused upload leaves nothing behind.
+            let folder = (file.path as NSString).deletingLastPathComponent
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                try file.commit()
+            } catch { throw StoreError.writing((file.path as NSString).lastPathComponent, error) }
         }
     }
 
