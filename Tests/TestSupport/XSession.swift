@@ -19,10 +19,7 @@ public final class XSession: @unchecked Sendable {
         xvfb.standardError = FileHandle.nullDevice
         try xvfb.run()
         processes.append(xvfb)
-        var number = ""
-        while let byte = try pipe.fileHandleForReading.read(upToCount: 1), let c = byte.first, c != UInt8(ascii: "\n") {
-            number.append(Character(Unicode.Scalar(c)))
-        }
+        let number = try Self.firstLine(of: pipe)
         guard !number.isEmpty else { throw XSessionError.serverDidNotStart }
         display = ":\(number)"
         var env = ProcessInfo.processInfo.environment
@@ -62,10 +59,7 @@ public final class XSession: @unchecked Sendable {
         bus.standardError = FileHandle.nullDevice
         try bus.run()
         processes.append(bus)
-        var address = ""
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), let c = byte.first, c != UInt8(ascii: "\n") {
-            address.append(Character(Unicode.Scalar(c)))
-        }
+        let address = try Self.firstLine(of: out)
         guard !address.isEmpty else { throw XSessionError.serverDidNotStart }
         environment["DBUS_SESSION_BUS_ADDRESS"] = address
         // In a process group of its own, so its bus daemon and registry go with it.
@@ -75,6 +69,15 @@ public final class XSession: @unchecked Sendable {
                 "gdbus", "call", "--session", "--dest", "org.a11y.Bus", "--object-path", "/org/a11y/bus", "--method", "org.a11y.Bus.GetAddress"))
                 != nil
         }
+    }
+
+    /// What a child prints first, read a byte at a time so nothing after the line is taken.
+    private static func firstLine(of pipe: Pipe) throws -> String {
+        var line = ""
+        while let byte = try pipe.fileHandleForReading.read(upToCount: 1), let c = byte.first, c != UInt8(ascii: "\n") {
+            line.append(Character(Unicode.Scalar(c)))
+        }
+        return line
     }
 
     /// Starts xterm (class `UnderstudyTerm`) and xcalc and waits until both are mapped.

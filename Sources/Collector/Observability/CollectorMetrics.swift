@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Metrics
 import Prometheus
+import UnderstudyModel
 
 /// The collector's metrics, through swift-metrics: requests by route and status with their
 /// latency, bytes ingested, segments stored, audit records written, sweeper runs. None carries
@@ -50,22 +51,15 @@ struct RequestObservation: RouterMiddleware {
         let route = context.endpointPath ?? "unmatched"
         let dimensions = [("route", route), ("method", request.method.rawValue), ("status", String(status))]
         Counter(label: "understudy_http_requests_total", dimensions: dimensions).increment()
-        Timer(label: "understudy_http_request_duration_seconds", dimensions: [("route", route)], preferredDisplayUnit: .seconds)
-            .recordInterval(since: started)
         let elapsed = ContinuousClock.now - started
+        Timer(label: "understudy_http_request_duration_seconds", dimensions: [("route", route)], preferredDisplayUnit: .seconds)
+            .recordNanoseconds(Int64(elapsed.ns))
         context.logger.log(
             level: status >= 500 ? .error : .info, "request",
             metadata: [
                 "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(status)",
-                "ms": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000)",
+                "ms": "\((elapsed.seconds * 1000 * 1000).rounded() / 1000)",
             ])
-    }
-}
-
-extension Timer {
-    fileprivate func recordInterval(since started: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - started
-        recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 }
 

@@ -105,10 +105,13 @@ public struct Recorder {
         // soon as `status` shows it must stop the recorder, not be lost.
         let stopper = StopSignals { [backend] in backend.stop() }
         let tasks = TaskMarkers(redactor: TextRedactor(kinds: policy.policy.redaction), originNs: backend.originNs)
-        let latest = Mutex(RecorderCounters())
-        let control = try ControlSocket.Server(vault: vault.directory) { [gate, logger] request in
+        let tally = RecorderTally()
+        let control = try ControlSocket.Server(vault: vault.directory) { [gate, logger, backend] request in
             var answer = Self.answer(request, gate: gate, tasks: tasks, logger: logger)
-            if request.command == .status { answer.counters = latest.withLock { $0 } }
+            // Worked out when asked, not on every flush: the pipeline's figures grow with the session.
+            if request.command == .status {
+                answer.counters = tally.counters(pipeline: backend.pipelineStats(), accessibility: backend.accessibilityState())
+            }
             return answer
         }
         try lock.publish(published)
@@ -126,7 +129,6 @@ public struct Recorder {
         }
         let watcher = ConsentWatcher(policy: policy)
         let withdrawn = Mutex(false)
-        let tally = RecorderTally()
         let flusher = Task { [flushInterval, backend, lock, gate, keystrokes, logger, metricsFile, metricsInterval] in
             var state = published
             var sealed = 0
@@ -157,12 +159,10 @@ public struct Recorder {
                     logger.info("segment sealed", metadata: ["segments_sealed": "\(sealed)"])
                 }
                 state = await Self.publish(writer.storageState, paused: gate.pausedUntil, over: state, lock: lock, logger: logger)
-                let counters = tally.counters(
-                    pipeline: backend.pipelineStats(), bytesWritten: await writer.bytesWritten, framesLostInGap: await writer.framesDropped,
-                    accessibility: backend.accessibilityState())
-                latest.withLock { $0 = counters }
+                tally.note(bytesWritten: await writer.bytesWritten, framesLostInGap: await writer.framesDropped)
                 if let metricsFile, ContinuousClock.now - metricsWritten >= metricsInterval {
                     metricsWritten = ContinuousClock.now
+                    let counters = tally.counters(pipeline: backend.pipelineStats(), accessibility: backend.accessibilityState())
                     Self.write(counters, to: metricsFile, logger: logger)
                 }
             }
@@ -188,9 +188,8 @@ public struct Recorder {
         report.pipeline = backend.pipelineStats()
         report.segmentsSealed = await writer.sealed
         report.consentWithdrawn = withdrawn.withLock { $0 }
-        report.counters = tally.counters(
-            pipeline: report.pipeline, bytesWritten: await writer.bytesWritten, framesLostInGap: await writer.framesDropped,
-            accessibility: backend.accessibilityState())
+        tally.note(bytesWritten: await writer.bytesWritten, framesLostInGap: await writer.framesDropped)
+        report.counters = tally.counters(pipeline: report.pipeline, accessibility: backend.accessibilityState())
         if let metricsFile { Self.write(report.counters, to: metricsFile, logger: logger) }
         logger.info(
             "recording stopped",

@@ -74,6 +74,9 @@ final class RecorderTally: Sendable {
         var redactions: [String: Int] = [:]
         var framesStored = 0
         var framesWithheld = 0
+        // The writer's figures, as of its last flush.
+        var bytesWritten: Int64 = 0
+        var framesLostInGap = 0
     }
 
     private let counts = Mutex(Counts())
@@ -99,16 +102,22 @@ final class RecorderTally: Sendable {
 
     var eventsByKind: [String: Int] { counts.withLock { $0.events } }
 
-    /// The counters, with the frame pipeline's figures and the writer's.
-    func counters(pipeline: FramePipelineStats, bytesWritten: Int64, framesLostInGap: Int, accessibility: AccessibilityState?) -> RecorderCounters {
+    /// The writer's figures after a flush.
+    func note(bytesWritten: Int64, framesLostInGap: Int) {
+        counts.withLock { ($0.bytesWritten, $0.framesLostInGap) = (bytesWritten, framesLostInGap) }
+    }
+
+    /// The counters, with the frame pipeline's figures and the writer's last noted.
+    func counters(pipeline: FramePipelineStats, accessibility: AccessibilityState?) -> RecorderCounters {
         var counters = RecorderCounters()
+        var framesLostInGap = 0
         counts.withLock {
             (counters.eventsCaptured, counters.redactions) = ($0.events, $0.redactions)
             (counters.framesStored, counters.framesWithheld) = ($0.framesStored, $0.framesWithheld)
+            (counters.bytesWritten, framesLostInGap) = ($0.bytesWritten, $0.framesLostInGap)
         }
         counters.framesOcrd = pipeline.redactMs.count
         counters.ocrMilliseconds = FramePipelineStats.summarize(pipeline.redactMs)
-        counters.bytesWritten = bytesWritten
         counters.accessibility = accessibility.map { $0.problem ?? "on" } ?? "off"
         counters.accessibilityTimeouts = accessibility?.timeouts ?? 0
         counters.drops = ["frames_busy": pipeline.busySkipped, "frames_lost_in_gap": framesLostInGap, "records_overflow": pipeline.recordsDropped]
