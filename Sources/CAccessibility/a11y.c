@@ -123,8 +123,6 @@ static void focused_element(AtspiAccessible *frame, a11y_desktop *out) {
     g_object_unref(element);
 }
 
-static int contains_word(const char *text, const char *word) { return text && strstr(text, word) != NULL; }
-
 int a11y_read(a11y_desktop *out) {
     memset(out, 0, sizeof *out);
     AtspiAccessible *desktop = atspi_get_desktop(0);
@@ -151,7 +149,6 @@ int a11y_read(a11y_desktop *out) {
             AtspiStateSet *states = atspi_accessible_get_state_set(window);
             frame->active = states && atspi_state_set_contains(states, ATSPI_STATE_ACTIVE);
             if (states) g_object_unref(states);
-            frame->private_window = contains_word(frame->title, "Incognito") || contains_word(frame->title, "Private Browsing");
             const AtspiStateType showing[] = {ATSPI_STATE_SHOWING};
             AtspiAccessible *document = first_match(window, showing, 1, ATSPI_ROLE_DOCUMENT_WEB, out);
             if (document) {

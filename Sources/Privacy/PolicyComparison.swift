@@ -20,7 +20,7 @@ public enum PolicyComparison {
         var found: [String] = []
         let switches: [(String, KeyPath<Policy.Capture, Bool>)] = [
             ("pointer", \.pointer), ("key presses", \.keys), ("typed text", \.text), ("screen frames", \.frames),
-            ("the paths of page addresses", \.urlPaths), ("private browser windows", \.privateWindows),
+            ("the paths of page addresses", \.urlPaths),
         ]
         for (name, path) in switches where new.capture[keyPath: path] && !old.capture[keyPath: path] {
             found.append("captures \(name), which the consented policy did not")

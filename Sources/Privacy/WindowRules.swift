@@ -41,7 +41,6 @@ public struct WindowRules: Sendable {
         if let exemption = exemptions.first(where: { $0.isActive(at: now) && $0.matches(window) }) {
             return (.exclude, "your exemption of \(exemption.summary)")
         }
-        if window.privateWindow, !policy.capture.privateWindows { return (.exclude, "a private browser window") }
         let matched = policy.rules.filter { rule in matches(rule.match, window, categories) }
         var decision = (policy.defaultAction, "the policy's default action")
         if let strictest = matched.max(by: { $0.action < $1.action }) { decision = (strictest.action, "the policy's rule for \(strictest.match)") }

@@ -29,12 +29,9 @@ public struct WindowContext: Sendable, Equatable, Codable {
     /// The keyboard focus is in a password field (its accessible role says so): keys typed
     /// there are kept as timing only, whatever the window's policy.
     public var passwordField: Bool
-    /// A private or incognito browser window.
-    public var privateWindow: Bool
 
     public init(
-        app: String, title: String, pid: Int?, window: UInt64, rect: [Int], url: String? = nil, passwordField: Bool = false,
-        privateWindow: Bool = false
+        app: String, title: String, pid: Int?, window: UInt64, rect: [Int], url: String? = nil, passwordField: Bool = false
     ) {
         self.app = app
         self.title = title
@@ -43,7 +40,6 @@ public struct WindowContext: Sendable, Equatable, Codable {
         self.rect = rect
         self.url = url
         self.passwordField = passwordField
-        self.privateWindow = privateWindow
     }
 }
 

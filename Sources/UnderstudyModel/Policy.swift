@@ -61,8 +61,6 @@ public struct Policy: Sendable, Equatable {
         /// How much of a page's URL is kept: its path too (the default), or the host only.
         /// Query and fragment are never kept: they hold tokens.
         public var urlPaths = true
-        /// Private and incognito browser windows are captured instead of excluded.
-        public var privateWindows = false
 
         public init() {}
     }

@@ -14,7 +14,6 @@ typedef struct {
     int pid;
     int active;            // the frame has ATSPI_STATE_ACTIVE
     int has_document;      // a web document is shown in it
-    int private_window;    // a private or incognito window, as far as its name says
     char title[A11Y_NAME_MAX];
     char url[A11Y_URL_MAX];
 } a11y_frame;

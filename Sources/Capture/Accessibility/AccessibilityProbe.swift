@@ -10,8 +10,6 @@ public struct AccessibleWindow: Sendable, Equatable {
     public var active: Bool
     /// Whether it shows a web document (a browser tab, a web view).
     public var showsDocument: Bool
-    /// A private or incognito browser window, as its title says.
-    public var isPrivate: Bool
     /// The shown document's URL, as the browser reports it (query and fragment included:
     /// the policy gate cuts them before anything is stored). Nil when not known.
     public var url: String?
@@ -114,7 +112,7 @@ final class AccessibilityProbe: Sendable {
                 state.windows.append(
                     AccessibleWindow(
                         pid: Int(frame.pid), title: title, active: frame.active != 0, showsDocument: frame.has_document != 0,
-                        isPrivate: frame.private_window != 0, url: url.isEmpty || url.hasPrefix("chrome:") || url == "about:blank" ? nil : url))
+                        url: url.isEmpty || url.hasPrefix("chrome:") || url == "about:blank" ? nil : url))
             }
         }
         if desktop.focus_known != 0, desktop.focus_password != 0 {

@@ -33,13 +33,13 @@ final class X11CaptureLoop {
             }
         }
 
-        /// `context` with what the accessibility bus knows of its window: the page's URL, a
-        /// password field with the keyboard focus, a private window.
+        /// `context` with what the accessibility bus knows of its window: the page's URL and a
+        /// password field with the keyboard focus. (Private windows need nothing from the bus:
+        /// the catalog's private-browsing floor excludes them by title.)
         func enriched(_ context: WindowContext) -> WindowContext {
             guard let state = accessibility?.state, let window = state.window(pid: context.pid, title: context.title) else { return context }
             var context = context
             context.url = window.url
-            context.privateWindow = window.isPrivate
             context.passwordField = window.active && state.passwordFocus
             return context
         }

@@ -4,20 +4,11 @@ import UnderstudyModel
 /// What `understudy redact --json` answers for one text: the redacted text and where each
 /// finding was, in Unicode scalars of the input (as Python indexes strings).
 public struct RedactionAnswer: Codable, Sendable, Equatable {
-    public struct Span: Codable, Sendable, Equatable {
-        public var start: Int
-        public var end: Int
-        public var what: RedactionKind
-        public var recognizer: String
-    }
-
     public var text: String
-    public var spans: [Span]
+    public var spans: [TextSpan]
 
     public init(redacting input: String, with redactor: TextRedactor) {
-        let (redacted, spans) = redactor.redact(input)
-        text = redacted
-        self.spans = spans.map { Span(start: $0.start, end: $0.end, what: $0.what, recognizer: $0.recognizer) }
+        (text, spans) = redactor.redact(input)
     }
 }
 

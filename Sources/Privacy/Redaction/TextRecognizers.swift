@@ -3,7 +3,7 @@ import UnderstudyModel
 
 /// A piece of text a recognizer found: where (in Unicode scalars, as Python indexes
 /// strings), what kind (the `redacted` event's `what`), and which recognizer.
-public struct TextSpan: Sendable, Equatable {
+public struct TextSpan: Sendable, Equatable, Codable {
     public var start: Int
     public var end: Int
     public var what: RedactionKind
