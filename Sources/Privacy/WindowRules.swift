@@ -45,17 +45,10 @@ public struct WindowRules: Sendable {
         var decision = (policy.defaultAction, "the policy's default action")
         if let strictest = matched.max(by: { $0.action < $1.action }) { decision = (strictest.action, "the policy's rule for \(strictest.match)") }
         // Site rules cannot be applied to a page whose address is unknown: fail closed.
-        if window.url == nil, Self.isBrowser(window), policy.unknownSite > decision.0 {
+        if window.url == nil, window.isBrowser, policy.unknownSite > decision.0 {
             decision = (policy.unknownSite, "a browser page whose address cannot be read (the policy's unknown-site)")
         }
         return decision
-    }
-
-    /// Browsers by `WM_CLASS`: their windows show sites, which only the page's URL names.
-    static func isBrowser(_ window: WindowContext) -> Bool {
-        let app = window.app.lowercased()
-        return ["chromium", "google-chrome", "firefox", "firefox-esr", "navigator", "brave-browser", "microsoft-edge", "vivaldi-stable", "epiphany"]
-            .contains(app)
     }
 
     private func matches(_ match: Policy.Match, _ window: WindowContext, _ categories: Set<String>) -> Bool {

@@ -41,6 +41,12 @@ public struct WindowContext: Sendable, Equatable, Codable {
         self.url = url
         self.passwordField = passwordField
     }
+
+    /// A browser's window, by `WM_CLASS`: it shows sites, which only the page's URL names.
+    public var isBrowser: Bool {
+        ["chromium", "google-chrome", "firefox", "firefox-esr", "navigator", "brave-browser", "microsoft-edge", "vivaldi-stable", "epiphany"]
+            .contains(app.lowercased())
+    }
 }
 
 public enum FrameReason: String, Sendable, Codable { case action, periodic, focus }

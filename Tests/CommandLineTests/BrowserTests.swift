@@ -33,45 +33,101 @@ final class LocalSite {
     }
 }
 
-@Suite("Browsers through the accessibility bus", .serialized)
-struct BrowserTests {
+/// A browser the tests drive, started with accessibility on (or, for the fail-closed case,
+/// as a browser is started by default), on a fresh profile in which the made-up hosts
+/// resolve to loopback.
+struct BrowserUnderTest: CustomTestStringConvertible, Sendable {
+    let name: String
+    let windowClass: String
+    let accessible: Bool
+
+    static let chromium = BrowserUnderTest(name: "Chromium", windowClass: "Chromium", accessible: true)
+    static let firefox = BrowserUnderTest(name: "Firefox ESR", windowClass: "firefox", accessible: true)
+    static let chromiumWithoutAccessibility = BrowserUnderTest(name: "Chromium without accessibility", windowClass: "Chromium", accessible: false)
+
+    var testDescription: String { name }
+
+    func start(in x: XSession, profile: URL, at url: String) throws {
+        if windowClass == "Chromium" {
+            let accessibility = accessible ? ["--force-renderer-accessibility"] : []
+            try x.launch(
+                "/usr/bin/chromium",
+                accessibility + [
+                    "--no-sandbox", "--user-data-dir=\(profile.path)", "--no-first-run", "--no-default-browser-check", "--disable-gpu",
+                    "--disable-features=Translate", "--password-store=basic", "--host-resolver-rules=MAP *.example 127.0.0.1",
+                    "--window-position=0,0", "--window-size=1200,800", url,
+                ], environment: accessible ? ["ACCESSIBILITY_ENABLED": "1"] : [:])
+        } else {
+            try FileManager.default.createDirectory(at: profile, withIntermediateDirectories: true)
+            try Data(Self.firefoxPreferences.utf8).write(to: profile.appendingPathComponent("user.js"))
+            try x.launch("/usr/bin/firefox-esr", ["--no-remote", "--profile", profile.path, url], environment: ["GNOME_ACCESSIBILITY": "1"])
+        }
+        try x.waitForWindow(class: windowClass, retrying: true)
+        try x.xdotool("search --onlyvisible --class \(windowClass) windowmove %@ 0 0 windowsize %@ 1200 800")
+    }
+
+    /// A quiet first start: no welcome pages, no update or telemetry traffic, HTTP kept as typed.
+    static let firefoxPreferences = """
+        user_pref("network.dns.localDomains", "notes-probe.example,bank-probe.example");
+        user_pref("browser.aboutwelcome.enabled", false);
+        user_pref("browser.startup.homepage_override.mstone", "ignore");
+        user_pref("startup.homepage_welcome_url", "");
+        user_pref("browser.shell.checkDefaultBrowser", false);
+        user_pref("datareporting.policy.dataSubmissionEnabled", false);
+        user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);
+        user_pref("app.update.enabled", false);
+        user_pref("dom.security.https_first", false);
+        user_pref("dom.security.https_first_schemeless", false);
+        user_pref("browser.safebrowsing.malware.enabled", false);
+        user_pref("browser.safebrowsing.phishing.enabled", false);
+        user_pref("signon.rememberSignons", false);
+        user_pref("accessibility.force_disabled", 0);
+        """
+}
+
+/// One recording of a browser on the notes page (typing, then a password), then on the
+/// excluded bank page (typing): what was stored, and where the browser's window was.
+struct BrowserSession {
     static let pages = [
         "notes.html": """
-        <html><head><title>Notes</title></head><body>
-        <input id="note" autofocus><br><input id="secret" type="password">
+        <html><head><title>Notes</title></head><body style="margin:0">
+        <input id="note" autofocus style="position:absolute;left:40px;top:40px;width:300px;height:30px">
+        <input id="secret" type="password" style="position:absolute;left:200px;top:300px;width:300px;height:30px">
         </body></html>
         """,
         "signin.html": """
         <html><head><title>Sign in</title></head><body><input id="user" autofocus></body></html>
         """,
     ]
+    static let planted = ["planted-Token-5521", "Sekr1t-Pass-99", "alice-bank-user", "bank-probe", "Sign in"]
 
-    @Test(
-        "Chromium: focus events carry the page's URL without its query; a navigation to an excluded site stores no key typed there, only a gap; a password field keeps timing only"
-    )
-    func chromium() async throws {
+    let me: Contributor
+    let events: [Event]
+    let frames: [StoredFrame]
+    let recorderLog: String
+    let vaultLog: String
+    let status: String
+    let window: [Int]
+    let notesURL: String
+
+    init(_ browser: BrowserUnderTest) async throws {
         let site = try LocalSite(pages: Self.pages)
-        defer { withExtendedLifetime(site) {} }  // serving until the test ends, not until its last mention
+        defer { withExtendedLifetime(site) {} }  // serving until the recording ends, not until its last mention
         let x = try XSession(accessibility: true)
-        let me = Contributor(extraEnvironment: ["DBUS_SESSION_BUS_ADDRESS": x.environment["DBUS_SESSION_BUS_ADDRESS"] ?? ""])
+        me = Contributor(extraEnvironment: ["DBUS_SESSION_BUS_ADDRESS": x.environment["DBUS_SESSION_BUS_ADDRESS"] ?? ""])
         let policy = try me.signedPolicy(policyText(rules: "  - site: bank-probe.example\n    action: exclude"))
         let vault = temporaryVault()
         defer { try? FileManager.default.removeItem(atPath: vault) }
         let recorder = try me.start(["record", "--display", x.display, "--vault", vault, "--policy", policy, "--log-level", "trace"])
         try await me.waitUntilRecording(vault, recorder)
-        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-chromium-\(UUID().uuidString)")
+        // A terminal beside the browser, to look at the browser while another window has focus.
+        try x.launch("/usr/bin/xterm", "-class", "UnderstudyTerm", "-geometry", "40x20+1300+100", "-e", "cat")
+        try x.waitForWindow(class: "UnderstudyTerm")
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-browser-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
-        let notes = "http://notes-probe.example:\(site.port)/notes.html"
-        try x.launch(
-            "/usr/bin/chromium",
-            [
-                "--no-sandbox", "--force-renderer-accessibility", "--user-data-dir=\(profile.path)", "--no-first-run",
-                "--no-default-browser-check", "--disable-gpu", "--disable-features=Translate", "--password-store=basic",
-                "--host-resolver-rules=MAP *.example 127.0.0.1", "--window-position=0,0", "--window-size=1200,800",
-                notes + "?token=planted-Token-5521#top",
-            ], environment: ["ACCESSIBILITY_ENABLED": "1"])
-        try x.waitForWindow(class: "Chromium", retrying: true)
-        try await Task.sleep(for: .seconds(4))  // the page loads and reaches the bus
+        notesURL = "http://notes-probe.example:\(site.port)/notes.html"
+        try browser.start(in: x, profile: profile, at: notesURL + "?token=planted-Token-5521#top")
+        try await Task.sleep(for: .seconds(5))  // the page loads and reaches the bus
         try x.xdotool(
             """
             type --delay 40 "hello notes"
@@ -80,28 +136,154 @@ struct BrowserTests {
             type --delay 40 "Sekr1t-Pass-99"
             sleep 0.5
             key ctrl+l
+            sleep 0.3
             type --delay 20 "http://bank-probe.example:\(site.port)/signin.html"
             key Return
             sleep 3
             type --delay 40 "alice-bank-user"
             sleep 1
+            windowactivate --sync \(try x.window(class: "UnderstudyTerm"))
+            type --delay 40 "beside"
+            sleep 1.5
             """)
+        status = try me.run("status", "--vault", vault).stdout
+        window = try x.geometry(of: x.window(class: browser.windowClass))
         kill(recorder.0.processIdentifier, SIGINT)
         let result = Understudy.finish(recorder)
         #expect(result.status == 0, "\(result.stderr.suffix(3000))")
-        let events = try logEvents(me, vault)
-        let urls = events.compactMap { if case .focus(let w) = $0.body { w.url } else { nil } }
-        #expect(urls.contains(notes), "focus URLs: \(urls); the recorder said: \(result.stderr.suffix(2000))")
-        let log = try me.run("log", "--vault", vault, "--json").stdout
-        for planted in ["planted-Token-5521", "Sekr1t-Pass-99", "alice-bank-user", "bank-probe", "Sign in"] {
-            #expect(!log.contains(planted), "\(planted) is in the vault")
-            #expect(!result.stderr.contains(planted), "\(planted) is in the recorder's log")
+        recorderLog = result.stderr
+        events = try logEvents(me, vault)
+        vaultLog = try me.run("log", "--vault", vault, "--json").stdout
+        frames = try StoredFrame.all(me, vault, events)
+    }
+
+    var focusURLs: [String] { events.compactMap { if case .focus(let w) = $0.body { w.url } else { nil } } }
+
+    /// The start of the gap the excluded site left.
+    var gapStart: UInt64? {
+        events.lazy.compactMap { if case .gap(.excludedApp, let from, _) = $0.body { from } else { nil } }.first
+    }
+
+    /// When the terminal beside the browser took focus, after the excluded site was shown.
+    var besideFocus: UInt64? {
+        events.lazy.filter { event in
+            if case .focus(let w) = event.body { w.app == "UnderstudyTerm" && event.tNs > (gapStart ?? 0) } else { false }
+        }.first?.tNs
+    }
+
+    /// When focus entered the password field, and when it next moved.
+    var passwordFocus: (from: UInt64, to: UInt64)? {
+        let focus = events.filter { $0.kind == "focus" }
+        guard let index = focus.firstIndex(where: { if case .focus(let w) = $0.body { w.passwordField } else { false } }) else { return nil }
+        return (focus[index].tNs, index + 1 < focus.count ? focus[index + 1].tNs : .max)
+    }
+
+    /// The browser's window on the screen, cut to the screen.
+    var windowOnScreen: [Int] {
+        let (x, y) = (max(0, window[0]), max(0, window[1]))
+        return [x, y, min(window[2], 1920 - x), min(window[3], 1080 - y)]
+    }
+}
+
+@Suite("Browsers through the accessibility bus", .serialized)
+struct BrowserTests {
+    @Test(
+        "A browser's focus events carry the page's URL without its query; a password field keeps timing only and is filled in frames; a navigation to an excluded site stores no key typed there, only a gap, and blanks the window",
+        arguments: [BrowserUnderTest.chromium, .firefox])
+    func browser(_ browser: BrowserUnderTest) async throws {
+        let session = try await BrowserSession(browser)
+        let events = session.events
+        #expect(
+            session.focusURLs.contains(session.notesURL), "focus URLs: \(session.focusURLs); the recorder said: \(session.recorderLog.suffix(2000))")
+        for planted in BrowserSession.planted {
+            #expect(!session.vaultLog.contains(planted), "\(planted) is in the vault")
+            #expect(!session.recorderLog.contains(planted), "\(planted) is in the recorder's log")
         }
         #expect(typed(events).contains("hello notes"), "what was typed on the notes page is kept: \(typed(events))")
         #expect(!typed(events).contains("Sekr1t") && !typed(events).contains("alice"), "\(typed(events))")
-        let gaps = events.filter { if case .gap(.excludedApp, _, _) = $0.body { true } else { false } }
-        #expect(gaps.count >= 1, "the excluded site leaves a gap")
-        let passwordFocus = events.contains { if case .focus(let w) = $0.body { w.passwordField } else { false } }
-        #expect(passwordFocus, "focus entering the password field is told")
+        let password = try #require(session.passwordFocus, "focus entering the password field is told")
+        let gapStart = try #require(session.gapStart, "the excluded site leaves a gap")
+
+        let rect = session.windowOnScreen
+        let field = 300 * 30
+        let beforePassword = session.frames.filter { $0.tNs < password.from && $0.tNs > password.from - 3_000_000_000 }
+        let inPassword = session.frames.filter { $0.tNs > password.from && $0.tNs < password.to && $0.tNs < gapStart }
+        #expect(!inPassword.isEmpty, "frames were stored while typing the password")
+        for frame in beforePassword { #expect(frame.filled(rect) < field / 2, "frame \(frame.hash) before the password field is masked") }
+        for frame in inPassword { #expect(frame.filled(rect) >= field, "frame \(frame.hash): the password field is not filled") }
+        let beside = try #require(session.besideFocus, "the terminal beside took focus")
+        #expect(typed(events).hasSuffix("beside"), "\(typed(events))")
+        let onBank = session.frames.filter { $0.tNs > gapStart }
+        #expect(onBank.contains { $0.tNs > beside }, "frames were stored while the excluded site was shown beside the terminal")
+        for frame in onBank {
+            #expect(frame.filled(rect) == rect[2] * rect[3], "frame \(frame.hash) on the excluded site does not blank the browser")
+        }
     }
+
+    @Test(
+        "A Chromium started without accessibility is the policy's unknown-site: no key, title or address stored, its window blanked, and status says why and how to fix it"
+    )
+    func chromiumWithoutAccessibility() async throws {
+        let session = try await BrowserSession(.chromiumWithoutAccessibility)
+        let events = session.events
+        #expect(session.focusURLs.isEmpty, "\(session.focusURLs)")
+        for planted in BrowserSession.planted + ["hello notes", "Notes"] {
+            #expect(!session.vaultLog.contains(planted), "\(planted) is in the vault")
+        }
+        #expect(typed(events) == "beside", "\(typed(events))")
+        let chromiumFocus = events.filter { if case .focus(let w) = $0.body { w.app == "Chromium" } else { false } }
+        #expect(!chromiumFocus.isEmpty)
+        let rect = session.windowOnScreen
+        let afterFocus = session.frames.filter { $0.tNs > (chromiumFocus.first?.tNs ?? .max) }
+        #expect(!afterFocus.isEmpty)
+        for frame in afterFocus { #expect(frame.filled(rect) == rect[2] * rect[3], "frame \(frame.hash) shows the unreadable page") }
+        #expect(session.status.contains("page could not be read"), "\(session.status)")
+        #expect(session.status.contains("see the README"), "\(session.status)")
+    }
+
+    @Test("GTK: a password entry is a password field: what is typed there is kept as timing only, what is typed beside it is kept")
+    func gtkPasswordEntry() async throws {
+        let x = try XSession(accessibility: true)
+        let me = Contributor(extraEnvironment: ["DBUS_SESSION_BUS_ADDRESS": x.environment["DBUS_SESSION_BUS_ADDRESS"] ?? ""])
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        #expect(try me.run("consent", "accept", "--quiet").status == 0)
+        let recorder = try me.start(["record", "--display", x.display, "--vault", vault, "--log-level", "trace"])
+        try await me.waitUntilRecording(vault, recorder)
+        let program = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-unlock-\(UUID().uuidString).py")
+        defer { try? FileManager.default.removeItem(at: program) }
+        try Data(Self.unlockProgram.utf8).write(to: program)
+        try x.launch("/usr/bin/python3", [program.path], environment: [:])
+        try x.waitForWindow(class: "UnderstudyUnlock")
+        try await Task.sleep(for: .seconds(1))
+        try x.xdotool("type --delay 40 \"gtk visible\"\nkey Tab\nsleep 0.8\ntype --delay 40 \"gtk-Secret-773\"\nsleep 0.8")
+        kill(recorder.0.processIdentifier, SIGINT)
+        let result = Understudy.finish(recorder)
+        #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+        let events = try logEvents(me, vault)
+        #expect(typed(events).contains("gtk visible"), "\(typed(events))")
+        #expect(!typed(events).contains("Secret"), "\(typed(events))")
+        #expect(!(try me.run("log", "--vault", vault, "--json").stdout.contains("gtk-Secret-773")))
+        #expect(events.contains { if case .focus(let w) = $0.body { w.passwordField && w.app == "UnderstudyUnlock" } else { false } })
+    }
+
+    /// A GTK 3 window with an ordinary entry (focused) and a password entry below it.
+    static let unlockProgram = """
+        import gi
+        gi.require_version("Gtk", "3.0")
+        from gi.repository import Gdk, GLib, Gtk
+        GLib.set_prgname("UnderstudyUnlock")
+        Gdk.set_program_class("UnderstudyUnlock")
+        window = Gtk.Window(title="Account")
+        box = Gtk.Box(orientation=Gtk.Orientation.VERTICAL)
+        name, secret = Gtk.Entry(), Gtk.Entry(visibility=False)
+        box.pack_start(name, False, False, 4)
+        box.pack_start(secret, False, False, 4)
+        window.add(box)
+        window.set_default_size(400, 120)
+        window.connect("destroy", Gtk.main_quit)
+        window.show_all()
+        name.grab_focus()
+        Gtk.main()
+        """
 }

@@ -149,41 +149,13 @@ struct ControlTests {
         }
 
         // Every stored frame has XCalc's client area filled and the terminal's not.
-        // xwininfo's absolute position (xdotool's is off by the frame under a reparenting window manager).
-        let geometry = { (window: String) throws -> [Int] in
-            let info = try x.output("xwininfo", "-id", window)
-            func value(_ label: String) -> Int {
-                info.split(separator: "\n").first { $0.contains(label) }.flatMap {
-                    Int($0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces))
-                } ?? 0
-            }
-            return [value("Absolute upper-left X"), value("Absolute upper-left Y"), value("Width"), value("Height")]
-        }
-        let calcRect = try geometry(calc)
-        let termRect = try geometry(term)
-        let opened = try me.openVault(vault)
-        let session = try #require(try opened.sessions().first)
-        let frames = events.compactMap { e -> String? in if case .frame(let hash, _, _, _) = e.body { hash } else { nil } }
+        let calcRect = try x.geometry(of: calc)
+        let termRect = try x.geometry(of: term)
+        let frames = try StoredFrame.all(me, vault, events)
         #expect(frames.count >= 2)
-        for hash in frames {
-            let (segment, manifest) = try #require(try opened.frame(session: session.id, hash: hash))
-            let pixels = try FrameAssembler.pixels(of: manifest) { tile in
-                try opened.tilePatch(segment: segment, tile: tile).map { found in
-                    .init(patchID: found.patch, codec: found.codec, index: found.index) { found.data }
-                }
-            }
-            func filled(_ rect: [Int]) -> Int {
-                var count = 0
-                for y in rect[1]..<(rect[1] + rect[3]) {
-                    for x in rect[0]..<(rect[0] + rect[2]) {
-                        let i = (y * manifest.width + x) * 4
-                        if pixels[i] == 0x30, pixels[i + 1] == 0x30, pixels[i + 2] == 0x30 { count += 1 }
-                    }
-                }
-                return count
-            }
-            #expect(filled(calcRect) == calcRect[2] * calcRect[3], "frame \(hash): XCalc is not fully blanked")
-            #expect(filled(termRect) < termRect[2] * termRect[3] / 2, "frame \(hash): the terminal is blanked")
+        for frame in frames {
+            #expect(frame.filled(calcRect) == calcRect[2] * calcRect[3], "frame \(frame.hash): XCalc is not fully blanked")
+            #expect(frame.filled(termRect) < termRect[2] * termRect[3] / 2, "frame \(frame.hash): the terminal is blanked")
         }
     }
 

@@ -112,7 +112,7 @@ public final class XSession: @unchecked Sendable {
     /// browser), where one search can fail on a window that just went away.
     public func waitForWindow(class cls: String, retrying: Bool = false) throws {
         guard retrying else {
-            _ = try output("timeout", "20", "xdotool", "search", "--sync", "--onlyvisible", "--class", cls)
+            _ = try output("timeout", "-s", "KILL", "20", "xdotool", "search", "--sync", "--onlyvisible", "--class", cls)
             return
         }
         try waitFor { !(try self.output("xdotool", "search", "--onlyvisible", "--class", cls)).isEmpty }

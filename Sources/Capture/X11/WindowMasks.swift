@@ -82,7 +82,20 @@ final class WindowMasks {
             }
             if let context = window.context, policy.treatment(of: context) != .capture { masked += visible } else { shown += visible }
         }
+        if let field = passwordField() {
+            masked.append(field)
+            shown = shown.flatMap { $0.subtracting(field) }
+        }
         return (masked, shown)
+    }
+
+    /// The password field with the keyboard focus, a few pixels wider on each side (its
+    /// border and a focus ring), filled whatever its window's policy says: a toolkit's "show
+    /// password" button, or a field that echoes, must not put the secret in a frame.
+    private func passwordField() -> PixelRect? {
+        guard let state = shared?.accessibility?.state, state.passwordFocus, let b = state.focusBounds, b.count == 4, b[2] > 0, b[3] > 0
+        else { return nil }
+        return PixelRect(x: b[0] - 4, y: b[1] - 4, w: b[2] + 8, h: b[3] + 8).intersection(screen)
     }
 
     /// Viewable children of the root, bottom to top, each with its client's WM_CLASS and title.

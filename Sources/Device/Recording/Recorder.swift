@@ -261,7 +261,7 @@ public struct Recorder {
     private func store(_ record: CaptureRecord, in writer: VaultWriter, tally: RecorderTally, report: inout Report) async {
         switch record {
         case .events(let events):
-            await writer.append(tally.count(keystrokes.process(gate.filter(events))))
+            await writer.append(tally.count(keystrokes.process(gate.filter(tally.countUnreadablePages(events)))))
         case .frame(let manifest):
             if manifest.withheld == nil { report.framesStored += 1 } else { report.framesWithheld += 1 }
             tally.count(frame: manifest)

@@ -27,6 +27,9 @@ public struct RecorderCounters: Codable, Sendable, Equatable {
     /// or why it cannot; and the calls to it that gave no answer in time.
     public var accessibility = "off"
     public var accessibilityTimeouts = 0
+    /// Focus on a browser window whose page's address could not be read (kept as the
+    /// policy's `unknown-site` says): the browser was started without accessibility.
+    public var unreadablePages = 0
 
     public init() {}
 
@@ -56,6 +59,7 @@ public struct RecorderCounters: Codable, Sendable, Equatable {
         }
         registry.makeCounter(descriptor: name("written", "bytes_total", "Bytes the vault wrote.")).increment(by: bytesWritten)
         counter("accessibility_timeouts", "Accessibility calls that gave no answer in time.", accessibilityTimeouts)
+        counter("unreadable_pages", "Focus on browser windows whose page address could not be read.", unreadablePages)
         for (cause, n) in drops.sorted(by: { $0.key < $1.key }) { counter("drops", "What was lost, by cause.", n, labels: [("cause", cause)]) }
         return registry.emitToString()
     }
@@ -77,6 +81,7 @@ final class RecorderTally: Sendable {
         // The writer's figures, as of its last flush.
         var bytesWritten: Int64 = 0
         var framesLostInGap = 0
+        var unreadablePages = 0
     }
 
     private let counts = Mutex(Counts())
@@ -89,6 +94,14 @@ final class RecorderTally: Sendable {
                 if case .redacted(let what, _) = event.body { $0.redactions[what.rawValue, default: 0] += 1 }
             }
         }
+        return events
+    }
+
+    /// Counts, before the policy gate cuts them, the focus events on a browser window with no
+    /// known URL; returns `events`.
+    func countUnreadablePages(_ events: [CapturedEvent]) -> [CapturedEvent] {
+        let unreadable = events.count { if case .focus(let window) = $0.body { window.isBrowser && window.url == nil } else { false } }
+        if unreadable > 0 { counts.withLock { $0.unreadablePages += unreadable } }
         return events
     }
 
@@ -115,6 +128,7 @@ final class RecorderTally: Sendable {
             (counters.eventsCaptured, counters.redactions) = ($0.events, $0.redactions)
             (counters.framesStored, counters.framesWithheld) = ($0.framesStored, $0.framesWithheld)
             (counters.bytesWritten, framesLostInGap) = ($0.bytesWritten, $0.framesLostInGap)
+            counters.unreadablePages = $0.unreadablePages
         }
         counters.framesOcrd = pipeline.redactMs.count
         counters.ocrMilliseconds = FramePipelineStats.summarize(pipeline.redactMs)

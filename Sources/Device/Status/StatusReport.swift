@@ -84,14 +84,7 @@ public struct StatusReport: Encodable, Sendable {
             lines.append(
                 "So far: \(c.eventsCaptured.values.reduce(0, +)) events, \(c.framesStored) frames stored, \(redacted) value(s) redacted, "
                     + "\(Self.bytes(Int(c.bytesWritten))) written\(dropped > 0 ? ", \(dropped) dropped" : "").")
-            if c.accessibility != "on" && c.accessibility != "off" {
-                lines.append(
-                    "Accessibility: \(c.accessibility): browser pages are kept as structure only (no text, title or address), "
-                        + "as the policy's unknown-site says. Start browsers with accessibility on: see the README.")
-            } else {
-                lines.append(
-                    "Accessibility: \(c.accessibility)\(c.accessibilityTimeouts > 0 ? " (\(c.accessibilityTimeouts) calls timed out)" : "").")
-            }
+            lines.append(Self.accessibilityLine(c))
         }
         if let notStoring, let notStoringSince { lines.append("NOT STORING since \(RFC3339.string(from: notStoringSince)): \(notStoring).") }
         let (key, encrypted, events) = (key ?? "", encrypted ?? false, events ?? [:])
@@ -105,6 +98,19 @@ public struct StatusReport: Encodable, Sendable {
             "On disk: \(Self.bytes(bytesOnDisk ?? 0))",
         ]
         return lines.joined(separator: "\n")
+    }
+
+    /// Whether pages can be read, and when they cannot, what that means and how to fix it.
+    private static func accessibilityLine(_ c: RecorderCounters) -> String {
+        let timeouts = c.accessibilityTimeouts > 0 ? " (\(c.accessibilityTimeouts) calls timed out)" : ""
+        let fix =
+            "browser pages are kept as structure only (no text, title or address), as the policy's unknown-site says. "
+            + "Start browsers with accessibility on: see the README."
+        if c.accessibility != "on" && c.accessibility != "off" { return "Accessibility: \(c.accessibility): \(fix)" }
+        if c.accessibility == "on", c.unreadablePages > 0 {
+            return "Accessibility: on\(timeouts), but \(c.unreadablePages) time(s) a browser window's page could not be read: \(fix)"
+        }
+        return "Accessibility: \(c.accessibility)\(timeouts)."
     }
 
     private static func bytes(_ n: Int) -> String { ByteCountFormatter.string(fromByteCount: Int64(n), countStyle: .file) }
