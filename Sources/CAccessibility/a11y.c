@@ -2,6 +2,7 @@
 
 #include <atspi/atspi.h>
 #include <dbus/dbus.h>
+#include <stdio.h>
 #include <string.h>
 
 static int opened = 0;
@@ -162,6 +163,188 @@ int a11y_read(a11y_desktop *out) {
         }
         g_object_unref(app);
     }
+    g_object_unref(desktop);
+    return 0;
+}
+
+// Element lookups. Every call is bounded by the deadline set in a11y_open; a call that does
+// not answer leaves its field empty and is counted in `timeouts`.
+
+static int element_failed(GError **error, a11y_element *out) {
+    if (!*error) return 0;
+    out->timeouts++;
+    g_clear_error(error);
+    return 1;
+}
+
+static int is_window(AtspiRole role) {
+    return role == ATSPI_ROLE_FRAME || role == ATSPI_ROLE_WINDOW || role == ATSPI_ROLE_DIALOG || role == ATSPI_ROLE_APPLICATION;
+}
+
+// The path of child indexes from the window down to `element`, and its ancestors' roles.
+static void place(AtspiAccessible *element, a11y_element *out) {
+    int indexes[64];
+    int depth = 0;
+    AtspiAccessible *current = g_object_ref(element);
+    GError *error = NULL;
+    while (current && depth < 64) {
+        AtspiRole role = atspi_accessible_get_role(current, &error);
+        if (element_failed(&error, out) || is_window(role)) break;
+        gint index = atspi_accessible_get_index_in_parent(current, &error);
+        if (element_failed(&error, out)) break;
+        indexes[depth++] = index;
+        AtspiAccessible *parent = atspi_accessible_get_parent(current, &error);
+        if (element_failed(&error, out) || !parent) break;
+        g_object_unref(current);
+        current = parent;
+        if (out->ancestor_count < A11Y_ANCESTORS_MAX) {
+            gchar *name = atspi_accessible_get_role_name(current, &error);
+            if (!element_failed(&error, out)) copy(out->ancestors[out->ancestor_count++], A11Y_ROLE_MAX, name);
+            g_free(name);
+        }
+    }
+    if (current) g_object_unref(current);
+    size_t used = 0;
+    out->id[0] = 0;
+    for (int i = depth - 1; i >= 0 && used + 12 < A11Y_ID_MAX; i--) {
+        used += (size_t)snprintf(out->id + used, A11Y_ID_MAX - used, i == depth - 1 ? "%d" : "/%d", indexes[i]);
+    }
+}
+
+static void describe(AtspiAccessible *element, a11y_element *out) {
+    GError *error = NULL;
+    out->found = 1;
+    AtspiRole role = atspi_accessible_get_role(element, &error);
+    if (!element_failed(&error, out)) out->password = role == ATSPI_ROLE_PASSWORD_TEXT;
+    gchar *text = atspi_accessible_get_role_name(element, &error);
+    if (!element_failed(&error, out)) copy(out->role, sizeof out->role, text);
+    g_free(text);
+    text = atspi_accessible_get_name(element, &error);
+    if (!element_failed(&error, out)) copy(out->name, sizeof out->name, text);
+    g_free(text);
+    text = atspi_accessible_get_description(element, &error);
+    if (!element_failed(&error, out)) copy(out->description, sizeof out->description, text);
+    g_free(text);
+    AtspiAccessible *app = atspi_accessible_get_application(element, &error);
+    if (!element_failed(&error, out) && app) {
+        text = atspi_accessible_get_name(app, &error);
+        if (!element_failed(&error, out)) copy(out->app, sizeof out->app, text);
+        g_free(text);
+        g_object_unref(app);
+    }
+    AtspiStateSet *states = atspi_accessible_get_state_set(element);
+    if (states) {
+        const AtspiStateType kinds[] = {ATSPI_STATE_FOCUSED, ATSPI_STATE_CHECKED, ATSPI_STATE_SELECTED, ATSPI_STATE_EDITABLE,
+                                        ATSPI_STATE_ENABLED, ATSPI_STATE_PRESSED, ATSPI_STATE_EXPANDED};
+        for (unsigned i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+            if (atspi_state_set_contains(states, kinds[i])) out->states |= 1u << i;
+        }
+        g_object_unref(states);
+    }
+    AtspiComponent *component = atspi_accessible_get_component_iface(element);
+    if (component) {
+        AtspiRect *box = atspi_component_get_extents(component, ATSPI_COORD_TYPE_SCREEN, &error);
+        if (!element_failed(&error, out) && box) out->x = box->x, out->y = box->y, out->w = box->width, out->h = box->height;
+        if (box) g_free(box);
+        g_object_unref(component);
+    }
+    place(element, out);
+}
+
+// The deepest element at the point inside `frame`: browsers answer in one step, GTK 3 one
+// level at a time, so the hit test is repeated on each answer.
+static AtspiAccessible *deepest_at(AtspiAccessible *frame, int x, int y, a11y_element *out) {
+    AtspiAccessible *current = g_object_ref(frame);
+    GError *error = NULL;
+    for (int step = 0; step < 32; step++) {
+        AtspiComponent *component = atspi_accessible_get_component_iface(current);
+        if (!component) break;
+        AtspiAccessible *child = atspi_component_get_accessible_at_point(component, x, y, ATSPI_COORD_TYPE_SCREEN, &error);
+        g_object_unref(component);
+        if (element_failed(&error, out) || !child) break;
+        if (child == current) { g_object_unref(child); break; }
+        g_object_unref(current);
+        current = child;
+    }
+    if (current == frame) { g_object_unref(current); return NULL; }
+    return current;
+}
+
+static int frame_contains(AtspiAccessible *frame, int x, int y, a11y_element *out) {
+    AtspiComponent *component = atspi_accessible_get_component_iface(frame);
+    if (!component) return 0;
+    GError *error = NULL;
+    gboolean inside = atspi_component_contains(component, x, y, ATSPI_COORD_TYPE_SCREEN, &error);
+    g_object_unref(component);
+    return !element_failed(&error, out) && inside;
+}
+
+int a11y_element_at(int pid, int x, int y, a11y_element *out) {
+    memset(out, 0, sizeof *out);
+    AtspiAccessible *desktop = atspi_get_desktop(0);
+    if (!desktop) return -1;
+    GError *error = NULL;
+    gint apps = atspi_accessible_get_child_count(desktop, &error);
+    if (element_failed(&error, out)) { g_object_unref(desktop); return -1; }
+    // Two passes: the active window first (it is on top), then any showing window.
+    for (int pass = 0; pass < 2 && !out->found; pass++) {
+        for (gint a = 0; a < apps && !out->found; a++) {
+            AtspiAccessible *app = atspi_accessible_get_child_at_index(desktop, a, &error);
+            if (element_failed(&error, out) || !app) continue;
+            guint app_pid = atspi_accessible_get_process_id(app, &error);
+            if (element_failed(&error, out) || (pid > 0 && (int)app_pid != pid)) { g_object_unref(app); continue; }
+            gint frames = atspi_accessible_get_child_count(app, &error);
+            if (element_failed(&error, out)) frames = 0;
+            for (gint f = 0; f < frames && !out->found; f++) {
+                AtspiAccessible *frame = atspi_accessible_get_child_at_index(app, f, &error);
+                if (element_failed(&error, out) || !frame) continue;
+                AtspiStateSet *states = atspi_accessible_get_state_set(frame);
+                int active = states && atspi_state_set_contains(states, ATSPI_STATE_ACTIVE);
+                int showing = states && atspi_state_set_contains(states, ATSPI_STATE_SHOWING);
+                if (states) g_object_unref(states);
+                if ((pass == 0 ? active : showing) && frame_contains(frame, x, y, out)) {
+                    AtspiAccessible *element = deepest_at(frame, x, y, out);
+                    if (element) { describe(element, out); g_object_unref(element); }
+                }
+                g_object_unref(frame);
+            }
+            g_object_unref(app);
+        }
+    }
+    g_object_unref(desktop);
+    return 0;
+}
+
+int a11y_focused_element(a11y_element *out) {
+    memset(out, 0, sizeof *out);
+    AtspiAccessible *desktop = atspi_get_desktop(0);
+    if (!desktop) return -1;
+    GError *error = NULL;
+    a11y_desktop scratch;  // first_match counts its timeouts here
+    memset(&scratch, 0, sizeof scratch);
+    gint apps = atspi_accessible_get_child_count(desktop, &error);
+    if (element_failed(&error, out)) { g_object_unref(desktop); return -1; }
+    for (gint a = 0; a < apps && !out->found; a++) {
+        AtspiAccessible *app = atspi_accessible_get_child_at_index(desktop, a, &error);
+        if (element_failed(&error, out) || !app) continue;
+        gint frames = atspi_accessible_get_child_count(app, &error);
+        if (element_failed(&error, out)) frames = 0;
+        for (gint f = 0; f < frames && !out->found; f++) {
+            AtspiAccessible *frame = atspi_accessible_get_child_at_index(app, f, &error);
+            if (element_failed(&error, out) || !frame) continue;
+            AtspiStateSet *states = atspi_accessible_get_state_set(frame);
+            int active = states && atspi_state_set_contains(states, ATSPI_STATE_ACTIVE);
+            if (states) g_object_unref(states);
+            if (active) {
+                const AtspiStateType focused[] = {ATSPI_STATE_FOCUSED};
+                AtspiAccessible *element = first_match(frame, focused, 1, ATSPI_ROLE_INVALID, &scratch);
+                if (element) { describe(element, out); g_object_unref(element); }
+            }
+            g_object_unref(frame);
+        }
+        g_object_unref(app);
+    }
+    out->timeouts += scratch.timeouts;
     g_object_unref(desktop);
     return 0;
 }

@@ -36,8 +36,8 @@ public final class PolicyGate: CapturePolicy, Sendable {
     static let latenessNs: UInt64 = 600_000_000
 
     public let policy: Policy
-    /// Runs the policy's recognizers over the paths of page addresses.
-    private let urlRedactor: TextRedactor
+    /// The text recognizers, for what the gate stores as text of its own: URL paths, element names.
+    private let textRedactor: TextRedactor
     private let clock: @Sendable () -> UInt64
     private let origin: Mutex<(ns: UInt64, wall: Date)>
     private let state: Mutex<State>
@@ -46,7 +46,7 @@ public final class PolicyGate: CapturePolicy, Sendable {
     ///   (whether an exemption's period holds) comes from the rules' ``WindowRules/clock``.
     public init(rules: WindowRules, clock: @escaping @Sendable () -> UInt64) {
         policy = rules.policy
-        urlRedactor = TextRedactor(kinds: rules.policy.redaction)
+        textRedactor = TextRedactor(kinds: rules.policy.redaction)
         self.clock = clock
         origin = Mutex((0, rules.clock.now()))
         var initial = State(rules: rules)
@@ -171,6 +171,12 @@ public final class PolicyGate: CapturePolicy, Sendable {
                     }
                     continue
                 }
+                if case .target(let of, let element) = event.body {
+                    // Names only from windows captured in full (capture checked the window under the pointer too).
+                    guard !isPaused(event.tNs, s), s.focusTreatment == .capture, !s.stopped else { continue }
+                    out.append(CapturedEvent(tNs: event.tNs, body: .target(ofNs: of, element: scrubbed(element))))
+                    continue
+                }
                 // In a password field keys are timing only, whatever the window's treatment.
                 let keys = s.focus?.passwordField == true ? max(s.focusTreatment, .structureOnly) : s.focusTreatment
                 guard !isPaused(event.tNs, s), s.focusTreatment != .exclude, !s.stopped,
@@ -269,10 +275,18 @@ public final class PolicyGate: CapturePolicy, Sendable {
 
     private func scrubbed(_ context: WindowContext, _ treatment: WindowTreatment) -> WindowContext {
         var copy = context
-        copy.url = context.url.flatMap { StoredURL.cut($0, keepPath: policy.capture.urlPaths, redactor: urlRedactor) }
+        copy.url = context.url.flatMap { StoredURL.cut($0, keepPath: policy.capture.urlPaths, redactor: textRedactor) }
         guard treatment == .structureOnly else { return copy }
         copy.title = ""
         copy.url = nil
+        return copy
+    }
+
+    /// The element with the text recognizers run over its name and description.
+    private func scrubbed(_ element: AccessibleElement) -> AccessibleElement {
+        var copy = element
+        copy.name = textRedactor.redact(element.name).text
+        copy.description = element.description.map { textRedactor.redact($0).text }
         return copy
     }
 

@@ -86,6 +86,9 @@ public enum EventBody: Sendable, Equatable {
     case taskStart(instruction: String)
     /// `understudy task end [--failed]`: the open task's episode ends.
     case taskEnd(outcome: TaskOutcome)
+    /// The element the input at `ofNs` (a press, a release ending a drag, a scroll, the first
+    /// key of typing) was aimed at, from the accessibility bus.
+    case target(ofNs: UInt64, element: AccessibleElement)
 
     /// The contract's `kind` string.
     public var kind: String {
@@ -104,13 +107,14 @@ public enum EventBody: Sendable, Equatable {
         case .redacted: "redacted"
         case .taskStart: "task.start"
         case .taskEnd: "task.end"
+        case .target: "target"
         }
     }
 
     /// Every kind the contract defines, in the order the table in DESIGN.md lists them.
     public static let allKinds = [
         "pointer.move", "pointer.down", "pointer.up", "scroll", "key.down", "key.up",
-        "focus", "frame", "pause", "resume", "gap", "redacted", "task.start", "task.end",
+        "focus", "frame", "pause", "resume", "gap", "redacted", "task.start", "task.end", "target",
     ]
 }
 

@@ -75,6 +75,8 @@ extension EventBody {
             return [("instruction", .string(instruction))]
         case .taskEnd(let outcome):
             return [("outcome", .string(outcome.rawValue))]
+        case .target(let of, let element):
+            return [("of_t_ns", .int(Int64(clamping: of)))] + element.fields
         }
     }
 
@@ -112,6 +114,10 @@ extension EventBody {
         case "redacted": self = .redacted(what: try r.enumValue("what"), count: try r.int("count"))
         case "task.start": self = .taskStart(instruction: try r.string("instruction"))
         case "task.end": self = .taskEnd(outcome: try r.enumValue("outcome"))
+        case "target":
+            guard let of = UInt64(exactly: try r.int("of_t_ns")) else { throw EventDecodingError.badField(kind: kind, field: "of_t_ns") }
+            guard let element = AccessibleElement(json: f) else { throw EventDecodingError.badField(kind: kind, field: "role") }
+            self = .target(ofNs: of, element: element)
         default: throw EventDecodingError.unknownKind(kind)
         }
     }

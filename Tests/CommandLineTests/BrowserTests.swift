@@ -93,6 +93,8 @@ struct BrowserSession {
         <html><head><title>Notes</title></head><body style="margin:0">
         <input id="note" autofocus style="position:absolute;left:40px;top:40px;width:300px;height:30px">
         <input id="secret" type="password" style="position:absolute;left:200px;top:300px;width:300px;height:30px">
+        <button id="send" onclick="document.getElementById('note').focus()"
+          style="position:absolute;left:600px;top:100px;width:400px;height:300px">Send</button>
         </body></html>
         """,
         "signin.html": """
@@ -109,6 +111,11 @@ struct BrowserSession {
     let status: String
     let window: [Int]
     let notesURL: String
+    /// Where the test clicked the Send button.
+    let click: (x: Int, y: Int)
+    /// The steps of a JSON lines export of the recording, and a pyautogui export's scripts.
+    let steps: [JSONValue]
+    let scripts: String
 
     init(_ browser: BrowserUnderTest) async throws {
         let site = try LocalSite(pages: Self.pages)
@@ -128,8 +135,16 @@ struct BrowserSession {
         notesURL = "http://notes-probe.example:\(site.port)/notes.html"
         try browser.start(in: x, profile: profile, at: notesURL + "?token=planted-Token-5521#top")
         try await Task.sleep(for: .seconds(5))  // the page loads and reaches the bus
+        // The client area's top left; the page starts below the browser's toolbars (under 230 px),
+        // so this point is inside the button (page 600-1000 x 100-400) whatever their height.
+        let client = try x.geometry(of: x.window(class: browser.windowClass))
+        click = (client[0] + 800, client[1] + 330)
         try x.xdotool(
             """
+            mousemove \(click.x) \(click.y)
+            sleep 0.3
+            click 1
+            sleep 0.8
             type --delay 40 "hello notes"
             key Tab
             sleep 0.8
@@ -155,6 +170,22 @@ struct BrowserSession {
         events = try logEvents(me, vault)
         vaultLog = try me.run("log", "--vault", vault, "--json").stdout
         frames = try StoredFrame.all(me, vault, events)
+        let out = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let keepAll = ["--min-actions", "1", "--max-redacted-share", "1", "--max-interrupted-share", "1"]
+        let exported = try me.run(["export", "--vault", vault, "--format", "jsonl", "--out", out + "/jsonl"] + keepAll)
+        #expect(exported.status == 0, "\(exported.stderr)")
+        #expect(try me.run(["export", "--vault", vault, "--format", "pyautogui", "--out", out + "/py"] + keepAll).status == 0)
+        var steps: [JSONValue] = []
+        var scripts = ""
+        for folder in (try? FileManager.default.contentsOfDirectory(atPath: out + "/jsonl")) ?? [] {
+            let lines = (try? String(contentsOfFile: "\(out)/jsonl/\(folder)/steps.jsonl", encoding: .utf8)) ?? ""
+            steps += try lines.split(separator: "\n").map { try JSONValue.parse(Data($0.utf8)) }
+        }
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: out + "/py")) ?? [] where file.hasSuffix(".py") {
+            scripts += (try? String(contentsOfFile: "\(out)/py/\(file)", encoding: .utf8)) ?? ""
+        }
+        (self.steps, self.scripts) = (steps, scripts)
     }
 
     var focusURLs: [String] { events.compactMap { if case .focus(let w) = $0.body { w.url } else { nil } } }
@@ -204,6 +235,19 @@ struct BrowserTests {
         let password = try #require(session.passwordFocus, "focus entering the password field is told")
         let gapStart = try #require(session.gapStart, "the excluded site leaves a gap")
 
+        // The click on Send names the button, with its role and its bounds around the click.
+        let clickStep = try #require(session.steps.first { $0["action"]?["type"]?.stringValue == "click" }, "no click step")
+        let target = try #require(clickStep["target"].flatMap(AccessibleElement.init(json:)), "the click has no target: \(clickStep)")
+        #expect(target.role.contains("button") && target.name == "Send", "\(target)")
+        let b = target.bounds
+        #expect(session.click.x >= b[0] && session.click.x < b[0] + b[2] && session.click.y >= b[1] && session.click.y < b[1] + b[3], "\(b)")
+        #expect(abs(b[2] - 400) <= 4 && abs(b[3] - 300) <= 4, "the button is 400x300 on the page: \(b)")
+        #expect(!target.ancestors.isEmpty && !target.id.isEmpty, "\(target)")
+        #expect(session.scripts.contains("# target: \(target.role) \"Send\""), "the pyautogui script names the target")
+        let typeStep = session.steps.first { $0["action"]?["type"]?.stringValue == "type" }
+        let typedInto = typeStep?["target"].flatMap(AccessibleElement.init(json:))
+        #expect(typedInto?.role == "entry", "typing's target is the field: \(String(describing: typedInto))")
+
         let rect = session.windowOnScreen
         let field = 300 * 30
         let beforePassword = session.frames.filter { $0.tNs < password.from && $0.tNs > password.from - 3_000_000_000 }
@@ -227,6 +271,7 @@ struct BrowserTests {
         let session = try await BrowserSession(.chromiumWithoutAccessibility)
         let events = session.events
         #expect(session.focusURLs.isEmpty, "\(session.focusURLs)")
+        #expect(!events.contains { $0.kind == "target" }, "an element of the unreadable page was named")
         for planted in BrowserSession.planted + ["hello notes", "Notes"] {
             #expect(!session.vaultLog.contains(planted), "\(planted) is in the vault")
         }

@@ -5,6 +5,22 @@ import UnderstudyModel
 
 @Suite("Action compiler")
 struct ActionCompilerTests {
+    @Test("A step's target is the element named for its first input, even when the bus answered after the step was made; steps with none have none")
+    func targets() {
+        let send = AccessibleElement(
+            role: "push button", name: "Send", bounds: [90, 90, 40, 20], app: "Chromium", ancestors: ["form", "frame"], id: "0/3")
+        let field = AccessibleElement(role: "entry", name: "To", bounds: [10, 10, 200, 20], app: "Chromium", id: "0/1")
+        var s = Script()
+        s.click(100, 100, at: 0)
+        s.at(90, .target(ofNs: 0, element: send))  // answered after the release
+        s.type("hi", from: 500)
+        s.at(505, .target(ofNs: 500_000_000, element: field))
+        s.key("Return", at: 900)
+        let steps = ActionCompiler().compile(s.events)
+        #expect(steps.map(\.action) == [.click(x: 100, y: 100, button: .left, clicks: 1), .type(text: "hi"), .key("enter"), .done])
+        #expect(steps.map(\.target) == [send, field, nil, nil])
+    }
+
     @Test("Clicks close in time and place count up to a triple click; a fourth starts a new click; right clicks stay apart")
     func clickCounts() {
         var s = Script()

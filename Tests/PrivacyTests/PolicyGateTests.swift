@@ -62,6 +62,23 @@ struct PolicyGateTests {
             ])
     }
 
+    @Test("An element target passes only from a window captured in full, with the text recognizers run over its name and description")
+    func targets() throws {
+        let named = AccessibleElement(
+            role: "link", name: "Mail alice.smith@example.com", description: "card 4111 1111 1111 1111", bounds: [1, 2, 3, 4], app: "Chromium",
+            id: "0/1")
+        let target = { (t: Double) in Self.at(t, .target(ofNs: UInt64(t * 1e9), element: named)) }
+        let out = try gate().filter([
+            Self.at(1, Self.focus("XTerm")), target(1.1),
+            Self.at(2, Self.focus("firefox", "Payroll run")), target(2.1),
+            Self.at(3, Self.focus("KeePassXC", "Passwords")), target(3.1),
+        ])
+        let passed = out.compactMap { if case .target(_, let element) = $0.body { element } else { nil } }
+        #expect(passed.count == 1, "only the terminal's target passes: \(passed)")
+        #expect(passed.first?.name.contains("alice.smith") == false && passed.first?.name.hasPrefix("Mail ") == true, "\(passed)")
+        #expect(passed.first?.description?.contains("4111") == false, "\(passed)")
+    }
+
     @Test("A pause drops everything from the moment it is asked, ends at the policy's cap even when longer was asked, and is marked in order")
     func pauseCap() throws {
         let gate = try gate(basePolicy.replacingOccurrences(of: "pause-cap: 30m", with: "pause-cap: 2m"))

@@ -19,6 +19,12 @@ struct EventJSONTests {
         .resume(by: .policy),
         .gap(reason: .excludedApp, fromNs: 1, toNs: 2),
         .redacted(what: .creditCard, count: 16),
+        .target(
+            ofNs: 7,
+            element: AccessibleElement(
+                role: "push button", name: "Send \"now\"", description: "Sends it", states: ["enabled", "focused"], bounds: [1, 2, 3, 4],
+                app: "Chromium", ancestors: ["form", "document web", "frame"], id: "0/2/5")),
+        .target(ofNs: 9, element: AccessibleElement(role: "entry", name: "", bounds: [0, 0, 0, 0], app: "", id: "")),
     ]
 
     @Test("Every kind survives a round trip through its JSON line", arguments: samples)

@@ -28,6 +28,32 @@ typedef struct {
     int timeouts;          // calls that did not answer within the deadline in this pass
 } a11y_desktop;
 
+#define A11Y_ROLE_MAX 48
+#define A11Y_ANCESTORS_MAX 16
+#define A11Y_ID_MAX 160
+
+// States an element may be in, as bits of `a11y_element.states`.
+enum {
+    A11Y_FOCUSED = 1 << 0, A11Y_CHECKED = 1 << 1, A11Y_SELECTED = 1 << 2, A11Y_EDITABLE = 1 << 3,
+    A11Y_ENABLED = 1 << 4, A11Y_PRESSED = 1 << 5, A11Y_EXPANDED = 1 << 6,
+};
+
+// One element: what a screen reader says of it, where it is, and its place in its window.
+typedef struct {
+    int found;
+    int password;          // ATSPI_ROLE_PASSWORD_TEXT: its text is never read
+    char role[A11Y_ROLE_MAX];
+    char name[A11Y_NAME_MAX];
+    char description[A11Y_NAME_MAX];
+    char app[A11Y_NAME_MAX];
+    unsigned states;
+    int x, y, w, h;        // on the screen
+    int ancestor_count;    // parent first, up to the window
+    char ancestors[A11Y_ANCESTORS_MAX][A11Y_ROLE_MAX];
+    char id[A11Y_ID_MAX];  // child indexes from the window, "2/0/14"
+    int timeouts;
+} a11y_element;
+
 // Connects to the accessibility bus; every call then gives up after `timeout_ms`.
 // Returns 0, or -1 when there is no bus.
 int a11y_open(int timeout_ms);
@@ -38,5 +64,12 @@ int a11y_enable(int enabled);
 
 // Reads the desktop. Returns 0, or -1 when the bus is gone.
 int a11y_read(a11y_desktop *out);
+
+// The deepest element at (x, y) on the screen in a window of process `pid` (any process when
+// pid <= 0), the active window first. Returns 0 (out->found says whether one was), or -1.
+int a11y_element_at(int pid, int x, int y, a11y_element *out);
+
+// The element with keyboard focus in the active window. Returns 0 (see out->found), or -1.
+int a11y_focused_element(a11y_element *out);
 
 #endif

@@ -26,15 +26,28 @@ public struct AccessibilityState: Sendable, Equatable {
     public var problem: String?
     /// Calls that gave no answer within the deadline, since capture started.
     public var timeouts = 0
+    /// Element lookups (the target of a click, a scroll, typing): how long each took, in
+    /// milliseconds, and how many were dropped because too many were waiting. Filled when the
+    /// state is asked for from outside capture, not on every reading.
+    public var lookupMilliseconds: [Double] = []
+    public var lookupsDropped = 0
 
     public init(problem: String? = "the accessibility bus has not been read yet") { self.problem = problem }
 
-    /// The window of process `pid` titled `title`, preferring the active one of that process.
+    /// The window of process `pid` titled `title`. The title must match: after a navigation
+    /// the X title changes before the bus is read again, and the old page's URL must not be
+    /// given to the new page (which would then be judged by the old page's site).
     public func window(pid: Int?, title: String) -> AccessibleWindow? {
         guard let pid else { return nil }
-        let candidates = windows.filter { $0.pid == pid }
-        return candidates.first { $0.title == title } ?? (candidates.count == 1 ? candidates[0] : nil)
+        return windows.first { $0.pid == pid && $0.title == title }
     }
+}
+
+/// What an element lookup asks for: the element under a point in a window of a process, or
+/// the one with keyboard focus.
+enum TargetQuery: Sendable, Equatable {
+    case point(x: Int, y: Int, pid: Int)
+    case focused
 }
 
 /// Reads the accessibility bus (AT-SPI 2) on a thread of its own, so a slow or hung
@@ -43,10 +56,29 @@ public struct AccessibilityState: Sendable, Equatable {
 ///
 /// It polls rather than listens: a reading costs a few milliseconds (see
 /// shared/notes/atspi.md), and polling needs no GLib main loop in the recorder.
+///
+/// It also looks up the element an input was aimed at (``lookUp(_:of:)``): capture asks and
+/// goes on at once, and takes the answers later (``takeTargets()``), so a slow application
+/// delays only its own targets, never an event or a frame. At most ``pendingLimit`` lookups
+/// wait; beyond that new ones are dropped and counted.
 final class AccessibilityProbe: Sendable {
+    static let pendingLimit = 32
+
+    private struct Lookups {
+        var pending: [(ofNs: UInt64, query: TargetQuery)] = []
+        var answered: [(ofNs: UInt64, element: AccessibleElement)] = []
+        var dropped = 0
+        /// Milliseconds per lookup, the latest ``latencyLimit``.
+        var latencies: [Double] = []
+    }
+
+    private static let latencyLimit = 4096
+    private let lookups = Mutex(Lookups())
+    private let wakeUp = DispatchSemaphore(value: 0)
     private let latest = Mutex(AccessibilityState())
     private let changes = Atomic<UInt64>(0)
     private let stopped = Atomic<Bool>(false)
+    private let lookupTimeouts = Atomic<Int>(0)
     private let interval: Duration
     private let deadline: Duration
 
@@ -65,7 +97,35 @@ final class AccessibilityProbe: Sendable {
     /// Goes up by one with every reading that differs from the one before.
     var generation: UInt64 { changes.load(ordering: .acquiring) }
 
-    func stop() { stopped.store(true, ordering: .releasing) }
+    func stop() {
+        stopped.store(true, ordering: .releasing)
+        wakeUp.signal()
+    }
+
+    /// Asks for the element the input at `ofNs` was aimed at; the answer comes through
+    /// ``takeTargets()`` (none when nothing answers, or no element is there).
+    func lookUp(_ query: TargetQuery, of ofNs: UInt64) {
+        let queued = lookups.withLock { l in
+            guard l.pending.count < Self.pendingLimit else {
+                l.dropped += 1
+                return false
+            }
+            l.pending.append((ofNs, query))
+            return true
+        }
+        if queued { wakeUp.signal() }
+    }
+
+    /// The lookups answered since the last call, oldest first.
+    func takeTargets() -> [(ofNs: UInt64, element: AccessibleElement)] {
+        lookups.withLock { l in
+            defer { l.answered.removeAll() }
+            return l.answered
+        }
+    }
+
+    /// Lookups answered, their latency, and those dropped because too many were waiting.
+    var lookupStats: (latencies: [Double], dropped: Int) { lookups.withLock { ($0.latencies, $0.dropped) } }
 
     private func run(enable: Bool, changed: @Sendable () -> Void) {
         var opened = false
@@ -87,7 +147,7 @@ final class AccessibilityProbe: Sendable {
             } else {
                 next.problem = "no accessibility bus (is at-spi2-core running in this session?)"
             }
-            next.timeouts = timeouts
+            next.timeouts = timeouts + lookupTimeouts.load(ordering: .relaxed)
             let differs = latest.withLock { current in
                 defer { current = next }
                 return current != next
@@ -96,8 +156,55 @@ final class AccessibilityProbe: Sendable {
                 changes.add(1, ordering: .releasing)
                 changed()
             }
-            Thread.sleep(forTimeInterval: Double(interval.ns) / 1e9 * (opened ? 1 : 20))
+            let nextReading = DispatchTime.now() + .nanoseconds(Int(interval.ns) * (opened ? 1 : 20))
+            // Lookups are served as they come, between readings.
+            while wakeUp.wait(timeout: nextReading) == .success, !stopped.load(ordering: .acquiring) {
+                if opened, answerLookups() { changed() }  // wakes capture to take the answers
+            }
         }
+    }
+
+    /// Answers every waiting lookup; returns whether any was answered.
+    private func answerLookups() -> Bool {
+        var answeredAny = false
+        while let next = lookups.withLock({ $0.pending.isEmpty ? nil : $0.pending.removeFirst() }) {
+            let started = DispatchTime.now().uptimeNanoseconds
+            var element = a11y_element()
+            let status: Int32
+            switch next.query {
+            case .point(let x, let y, let pid): status = a11y_element_at(Int32(pid), Int32(x), Int32(y), &element)
+            case .focused: status = a11y_focused_element(&element)
+            }
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+            let found = status == 0 && element.found != 0 ? Self.element(of: &element) : nil
+            lookups.withLock { l in
+                if let found { l.answered.append((next.ofNs, found)) }
+                if l.latencies.count >= Self.latencyLimit { l.latencies.removeFirst(l.latencies.count / 2) }
+                l.latencies.append(ms)
+            }
+            lookupTimeouts.add(Int(element.timeouts), ordering: .relaxed)
+            answeredAny = true
+        }
+        return answeredAny
+    }
+
+    private static let stateNames = ["focused", "checked", "selected", "editable", "enabled", "pressed", "expanded"]
+
+    private static func element(of raw: inout a11y_element) -> AccessibleElement {
+        let states = raw.states
+        var ancestors: [String] = []
+        withUnsafeBytes(of: &raw.ancestors) { bytes in
+            let size = Int(A11Y_ROLE_MAX)
+            for i in 0..<Int(raw.ancestor_count) {
+                ancestors.append(String(decoding: bytes[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }, as: UTF8.self))
+            }
+        }
+        let description = String(text(&raw.description).prefix(AccessibleElement.descriptionLimit))
+        return AccessibleElement(
+            role: text(&raw.role), name: text(&raw.name),
+            description: description.isEmpty ? nil : description,
+            states: stateNames.enumerated().filter { states & (1 << UInt32($0.offset)) != 0 }.map(\.element),
+            bounds: [Int(raw.x), Int(raw.y), Int(raw.w), Int(raw.h)], app: text(&raw.app), ancestors: ancestors, id: text(&raw.id))
     }
 
     private static func state(of desktop: inout a11y_desktop) -> AccessibilityState {

@@ -4,6 +4,8 @@ struct PixelRect: Sendable, Equatable {
 
     var isEmpty: Bool { w <= 0 || h <= 0 }
 
+    func contains(x px: Int, y py: Int) -> Bool { px >= x && px < x + w && py >= y && py < y + h }
+
     /// The part of both rectangles; nil when they do not overlap.
     func intersection(_ o: PixelRect) -> PixelRect? {
         let x0 = max(x, o.x)

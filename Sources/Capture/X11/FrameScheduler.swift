@@ -51,6 +51,9 @@ final class FrameScheduler {
     /// The window structure, focus or a title changed: masks are worked out again before the next grab.
     func windowsChanged() { masks?.invalidate() }
 
+    /// The window on top at (x, y) when the policy captures it (see ``WindowMasks``).
+    func capturedWindow(atX x: Int, y: Int) -> WindowContext? { masks?.capturedWindow(atX: x, y: y) }
+
     func isDamageEvent(_ type: Int32) -> Bool { damage.isDamageNotify(type) }
 
     func start(ordering: inout EventOrdering) {

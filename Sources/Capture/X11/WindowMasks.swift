@@ -34,6 +34,9 @@ final class WindowMasks {
     /// window, since a line read across two windows side by side comes out garbled.
     private(set) var textAreas: [PixelRect] = []
 
+    /// The top-level windows as last read, bottom to top, with the policy's treatment of each.
+    private var stack: [(rect: PixelRect, context: WindowContext?, treatment: WindowTreatment?)] = []
+
     private let shared: X11CaptureLoop.Shared?
     private let netWMPid: Atom
 
@@ -75,18 +78,26 @@ final class WindowMasks {
         let windows = topLevels()
         var masked: [PixelRect] = []
         var shown: [PixelRect] = []
+        stack = windows.map { ($0.rect, $0.context, $0.context.map { policy.treatment(of: $0) }) }
         for (index, window) in windows.enumerated() {
             var visible = window.rect.intersection(screen).map { [$0] } ?? []
             for above in windows[(index + 1)...] {
                 visible = visible.flatMap { $0.subtracting(above.rect) }
             }
-            if let context = window.context, policy.treatment(of: context) != .capture { masked += visible } else { shown += visible }
+            if let treatment = stack[index].treatment, treatment != .capture { masked += visible } else { shown += visible }
         }
         if let field = passwordField() {
             masked.append(field)
             shown = shown.flatMap { $0.subtracting(field) }
         }
         return (masked, shown)
+    }
+
+    /// The window on top at (x, y) when the policy captures it, else nil: only then may the
+    /// element under the pointer be looked up (a click into an excluded window names nothing).
+    func capturedWindow(atX x: Int, y: Int) -> WindowContext? {
+        guard let top = stack.last(where: { $0.rect.contains(x: x, y: y) }), top.treatment == .capture else { return nil }
+        return top.context
     }
 
     /// The password field with the keyboard focus, a few pixels wider on each side (its

@@ -47,7 +47,11 @@ public final class X11Backend: CaptureBackend {
 
     public func accessibilityState() -> AccessibilityState? {
         guard settingsAskedForAccessibility else { return nil }
-        return shared.accessibility?.state
+        return shared.accessibility.map { probe in
+            var state = probe.state
+            (state.lookupMilliseconds, state.lookupsDropped) = probe.lookupStats
+            return state
+        }
             ?? AccessibilityState(problem: "no session bus (DBUS_SESSION_BUS_ADDRESS is not set), so no accessibility bus")
     }
 }

@@ -80,6 +80,8 @@ final class X11CaptureLoop {
     private var lastRelease: UInt64 = 0
     private var lastFocusPoll: UInt64 = 0
     private var accessibilitySeen: UInt64 = 0
+    /// Where the pointer button went down, to tell a drag's end.
+    private var pressedAt: (x: Int, y: Int)?
 
     init(settings: X11CaptureSettings, shared: Shared) throws(CaptureError) {
         self.settings = settings
@@ -118,6 +120,7 @@ final class X11CaptureLoop {
     private func step() {
         for raw in input.drain() { handle(raw) }
         handleControlEvents()
+        takeTargets()
         let now = relativeNow
         frames?.tick(now: now, ordering: &ordering)
         // Hand events over at most every 50 ms: one wake-up of the writer per batch, not per event.
@@ -131,6 +134,7 @@ final class X11CaptureLoop {
         if !connectionLost {
             for raw in input.drain() + input.close() { handle(raw) }
         }
+        takeTargets()
         release(ordering.takeAll())
         frames?.finish()
         if connectionLost {
@@ -181,20 +185,30 @@ final class X11CaptureLoop {
             lastPointer = (raw.x, raw.y)
             if let scroll = Self.scroll(button: raw.detail) {
                 // The first notch of a burst begins a step: keep the screen from before it.
-                if let frames, !frames.isScrolling { frames.beforeInput(at: t, ordering: &ordering) }
+                if let frames, !frames.isScrolling {
+                    frames.beforeInput(at: t, ordering: &ordering)
+                    lookUpTarget(atX: x, y: y, of: t)
+                }
                 ordering.add(t, .scroll(x: x, y: y, dx: scroll.dx, dy: scroll.dy))
                 frames?.scrolled(now: relativeNow)
             } else if let button = Self.button(raw.detail) {
                 frames?.beforeInput(at: t, ordering: &ordering)
                 ordering.add(t, .pointerDown(x: x, y: y, button: button))
+                lookUpTarget(atX: x, y: y, of: t)
+                pressedAt = (x, y)
             }
         case .buttonRelease:
             guard let button = Self.button(raw.detail) else { return }
             ordering.add(t, .pointerUp(x: x, y: y, button: button))
+            // A drag's end has a target of its own.
+            if let from = pressedAt, abs(from.x - x) + abs(from.y - y) > 5 { lookUpTarget(atX: x, y: y, of: t) }
+            pressedAt = nil
         case .keyPress:
             let key = keys.translate(keycode: raw.detail, state: raw.state)
             if let frames, Self.beginsStep(key.name, mods: key.mods, text: key.text, typing: frames.isTyping) {
                 frames.beforeInput(at: t, ordering: &ordering)
+                // The first key of a typing run: the field typed into.
+                if key.text != nil { shared.accessibility?.lookUp(.focused, of: t) }
             }
             ordering.add(t, .keyDown(key: key.name, keycode: Int(raw.detail), mods: key.mods, text: key.text))
             frames?.typed(now: relativeNow)
@@ -203,6 +217,20 @@ final class X11CaptureLoop {
             ordering.add(t, .keyUp(key: key.name, keycode: Int(raw.detail), mods: key.mods))
         case .keymapChange:
             keys.remap(firstKeycode: raw.detail, keysyms: raw.keysyms)
+        }
+    }
+
+    /// Asks the accessibility bus for the element under the pointer, when the window there is
+    /// one the policy captures; the answer becomes a `target` event when it comes.
+    private func lookUpTarget(atX x: Int, y: Int, of t: UInt64) {
+        guard let probe = shared.accessibility, let window = frames?.capturedWindow(atX: x, y: y) else { return }
+        probe.lookUp(.point(x: x, y: y, pid: window.pid ?? 0), of: t)
+    }
+
+    /// Adds the element lookups answered since the last step, each as a `target` event.
+    private func takeTargets() {
+        for (of, element) in shared.accessibility?.takeTargets() ?? [] {
+            ordering.add(max(of, relativeNow), .target(ofNs: of, element: element))
         }
     }
 

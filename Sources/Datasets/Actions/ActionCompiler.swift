@@ -18,6 +18,8 @@ import UnderstudyModel
 ///   Modifier keys pressed alone are not steps.
 /// - Pointer motion is folded into the step it leads to, kept as the step's `path`.
 /// - Input stopping for ``Settings/idleWait`` or more becomes a `wait` step; the last step is `done`.
+/// - A step's `target` is the element its first input was aimed at (the `target` event of the
+///   press, the first scroll notch or the first key typed), when the accessibility bus named one.
 public struct ActionCompiler: Sendable {
     public struct Settings: Sendable, Equatable {
         public var multiClickInterval: Duration = .milliseconds(500)
@@ -38,6 +40,8 @@ public struct ActionCompiler: Sendable {
         public var startNs: UInt64
         public var endNs: UInt64
         public var path: [[Int64]]
+        /// The element its first input was aimed at, when known.
+        public var target: AccessibleElement? = nil
     }
 
     public var settings: Settings
@@ -66,6 +70,8 @@ public struct ActionCompiler: Sendable {
         var lastPointer: (x: Int, y: Int) = (0, 0)
         /// Index in `steps` of the `type` run still open.
         var openRun: Int?
+        /// Elements by the time of the input they were aimed at.
+        var targets: [UInt64: AccessibleElement] = [:]
 
         init(settings: Settings) { self.settings = settings }
 
@@ -104,12 +110,16 @@ public struct ActionCompiler: Sendable {
                 appendText("[\(what.rawValue.uppercased())]", t: t)
             case .focus, .pause, .resume, .gap, .taskStart, .taskEnd:
                 openRun = nil
+            case .target(let of, let element):
+                targets[of] = element
             case .keyUp, .frame:
                 break
             }
         }
 
         mutating func finish() -> [Step] {
+            // A target's event can come after the step it belongs to was made (the bus answers later).
+            for i in steps.indices { steps[i].target = targets[steps[i].startNs] }
             let end = steps.last?.endNs ?? 0
             steps.append(Step(action: .done, startNs: end, endNs: end, path: []))
             return steps

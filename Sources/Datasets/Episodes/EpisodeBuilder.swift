@@ -56,6 +56,8 @@ public struct EpisodeStep: Sendable {
     public var redactions: [FrameRedaction]
     /// The focused window when the step began.
     public var window: WindowContext?
+    /// The element the step's first input was aimed at, when the accessibility bus named one.
+    public var target: AccessibleElement? = nil
 
     public var isWait: Bool { if case .wait = action { true } else { false } }
     /// Typed text with a redacted value in it.
@@ -143,7 +145,8 @@ public struct EpisodeBuilder: Sendable {
                 steps.append(
                     EpisodeStep(
                         index: index, action: step.action, startNs: step.startNs, endNs: step.endNs, path: step.path,
-                        observation: observation, redactions: redactions, window: focus.window(at: step.startNs)))
+                        observation: observation, redactions: redactions, window: focus.window(at: step.startNs),
+                        target: step.target))
             }
             let startNs = draft.task?.startNs ?? draft.steps[0].startNs
             episodes.append(

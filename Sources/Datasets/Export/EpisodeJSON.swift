@@ -50,13 +50,15 @@ extension EpisodeStep {
             ("screen", episode.screenJSON), ("action", action.json(screen: episode.screen)), ("pyautogui", .string(action.pyautogui)),
             ("app", .text(window?.app)), ("title", .text(window?.title)),
             ("redactions", .array(redactions.map(\.json))), ("path", .array(path.map { .array($0.map { .int($0) }) })),
+            ("target", target?.json ?? .null),
         ]
         return .object(fields)
     }
 
     /// The step for a WebDataset sample. Hugging Face `datasets` fixes one Arrow schema from the
     /// first five samples, so every sample has the same fields with the same types, never null:
-    /// the per-verb `action` object, `redactions` and `path` are JSON text.
+    /// the per-verb `action` object, `redactions`, `path` and `target` are JSON text (`target`
+    /// empty when no element is known).
     func sampleJSON(in episode: Episode, key: String, frame: String, ageNs: UInt64) -> JSONValue {
         .object([
             ("episode", .string(episode.id)), ("step", .int(Int64(index))), ("t_ns", .int(Int64(clamping: startNs))),
@@ -67,6 +69,7 @@ extension EpisodeStep {
             ("pyautogui", .string(action.pyautogui)),
             ("redactions", .string(JSONValue.array(redactions.map(\.json)).serialized)),
             ("path", .string(JSONValue.array(path.map { .array($0.map { .int($0) }) }).serialized)),
+            ("target", .string(target?.json.serialized ?? "")),
         ])
     }
 }

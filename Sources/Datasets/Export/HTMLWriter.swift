@@ -49,7 +49,8 @@ struct HTMLWriter: EpisodeWriter {
     static func figure(_ step: EpisodeStep, in e: Episode) -> String {
         let caption =
             "<figcaption><b>Step \(step.index) · \(step.action.verb)</b> <code>\(escape(step.action.pyautogui))</code>"
-            + (step.window.map { " · \(escape($0.app)) — \(escape($0.title))" } ?? "") + " · " + escape(observationNote(step)) + "</figcaption>"
+            + (step.window.map { " · \(escape($0.app)) — \(escape($0.title))" } ?? "")
+            + (step.target.map { " · on \(escape($0.summary))" } ?? "") + " · " + escape(observationNote(step)) + "</figcaption>"
         guard let hash = step.observationFrame else {
             return
                 "<figure class=\"step\" id=\"step-\(step.index)\"><div class=\"missing\">\(banner(step.action).map(escape) ?? "")</div>\(caption)</figure>"
@@ -87,6 +88,12 @@ struct HTMLWriter: EpisodeWriter {
         for box in step.redactions where box.box.count == 4 {
             svg +=
                 "<rect class=\"redaction\" x=\"\(box.box[0])\" y=\"\(box.box[1])\" width=\"\(box.box[2])\" height=\"\(box.box[3])\"><title>\(box.what.rawValue)</title></rect>"
+        }
+        // The element aimed at, outlined; hovering it names it.
+        if let target = step.target, target.bounds.count == 4 {
+            let b = target.bounds
+            svg +=
+                "<rect class=\"target\" x=\"\(b[0])\" y=\"\(b[1])\" width=\"\(b[2])\" height=\"\(b[3])\"><title>\(escape(target.summary))</title></rect>"
         }
         if step.path.count > 1 {
             svg += "<polyline class=\"path\" points=\"\(step.path.map { "\($0[0]),\($0[1])" }.joined(separator: " "))\"/>"
@@ -129,6 +136,7 @@ struct HTMLWriter: EpisodeWriter {
         .missing { padding: 3em; background: #eee; color: #555; text-align: center; }
         circle.click { fill: none; stroke: #e0245e; stroke-width: 5; } line.drag { stroke: #e0245e; stroke-width: 6; }
         polyline.path { fill: none; stroke: rgba(29,161,242,.7); stroke-width: 3; }
+        rect.target { fill: transparent; stroke: #17bf63; stroke-width: 3; pointer-events: all; }
         rect.redaction { fill: none; stroke: #f5a623; stroke-width: 4; stroke-dasharray: 12 6; }
         svg text { fill: #e0245e; font: bold 32px system-ui, sans-serif; paint-order: stroke; stroke: #fff; stroke-width: 6; }
         </style></head>

@@ -39,6 +39,7 @@ struct PyautoguiWriter: EpisodeWriter {
         for (n, step) in episode.steps.enumerated() {
             let place = step.window.map { " in \(oneLine($0.app)) (\(oneLine($0.title)))" } ?? ""
             lines.append("# step \(step.index): \(step.action.verb)\(place)")
+            if let target = step.target { lines.append("# target: \(oneLine(target.summary))") }
             if step.holdsRedactedText { lines.append("# (a redacted value is typed as its placeholder)") }
             lines += step.action.pyautoguiStatements
             if n + 1 < episode.steps.count {

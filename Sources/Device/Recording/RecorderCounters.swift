@@ -21,7 +21,8 @@ public struct RecorderCounters: Codable, Sendable, Equatable {
     /// Bytes the vault wrote (sealed events, frame layouts, tile patches).
     public var bytesWritten: Int64 = 0
     /// What was lost, by cause: `frames_busy` (the frame queue was full), `frames_lost_in_gap`
-    /// (a tile they use was not stored), `records_overflow` (capture outran the writer).
+    /// (a tile they use was not stored), `records_overflow` (capture outran the writer),
+    /// `targets_busy` (element lookups dropped: too many were waiting on the accessibility bus).
     public var drops: [String: Int] = [:]
     /// Whether capture reads the accessibility bus (page URLs, password fields): `on`, `off`,
     /// or why it cannot; and the calls to it that gave no answer in time.
@@ -30,6 +31,8 @@ public struct RecorderCounters: Codable, Sendable, Equatable {
     /// Focus on a browser window whose page's address could not be read (kept as the
     /// policy's `unknown-site` says): the browser was started without accessibility.
     public var unreadablePages = 0
+    /// Element lookups for step targets, and how long they took.
+    public var targetLookupMilliseconds = FramePipelineStats.summarize([])
 
     public init() {}
 
@@ -59,6 +62,14 @@ public struct RecorderCounters: Codable, Sendable, Equatable {
         }
         registry.makeCounter(descriptor: name("written", "bytes_total", "Bytes the vault wrote.")).increment(by: bytesWritten)
         counter("accessibility_timeouts", "Accessibility calls that gave no answer in time.", accessibilityTimeouts)
+        for (quantile, ms) in [("0.5", targetLookupMilliseconds.median), ("0.95", targetLookupMilliseconds.p95)] {
+            registry.makeGauge(
+                descriptor: name("target_lookup_latency", "seconds", "Accessibility element lookup time per action, by quantile."),
+                labels: [("quantile", quantile)]
+            )
+            .set(ms / 1000)
+        }
+        counter("target_lookups", "Accessibility element lookups for step targets.", targetLookupMilliseconds.count)
         counter("unreadable_pages", "Focus on browser windows whose page address could not be read.", unreadablePages)
         for (cause, n) in drops.sorted(by: { $0.key < $1.key }) { counter("drops", "What was lost, by cause.", n, labels: [("cause", cause)]) }
         return registry.emitToString()
@@ -134,7 +145,11 @@ final class RecorderTally: Sendable {
         counters.ocrMilliseconds = FramePipelineStats.summarize(pipeline.redactMs)
         counters.accessibility = accessibility.map { $0.problem ?? "on" } ?? "off"
         counters.accessibilityTimeouts = accessibility?.timeouts ?? 0
-        counters.drops = ["frames_busy": pipeline.busySkipped, "frames_lost_in_gap": framesLostInGap, "records_overflow": pipeline.recordsDropped]
+        counters.targetLookupMilliseconds = FramePipelineStats.summarize(accessibility?.lookupMilliseconds ?? [])
+        counters.drops = [
+            "frames_busy": pipeline.busySkipped, "frames_lost_in_gap": framesLostInGap, "records_overflow": pipeline.recordsDropped,
+            "targets_busy": accessibility?.lookupsDropped ?? 0,
+        ]
         return counters
     }
 }

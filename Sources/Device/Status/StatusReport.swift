@@ -110,7 +110,12 @@ public struct StatusReport: Encodable, Sendable {
         if c.accessibility == "on", c.unreadablePages > 0 {
             return "Accessibility: on\(timeouts), but \(c.unreadablePages) time(s) a browser window's page could not be read: \(fix)"
         }
-        return "Accessibility: \(c.accessibility)\(timeouts)."
+        let lookups = c.targetLookupMilliseconds
+        let targets =
+            lookups.count > 0
+            ? ", \(lookups.count) element lookups (median \(String(format: "%.1f", lookups.median)) ms, p95 \(String(format: "%.1f", lookups.p95)) ms)"
+            : ""
+        return "Accessibility: \(c.accessibility)\(timeouts)\(targets)."
     }
 
     private static func bytes(_ n: Int) -> String { ByteCountFormatter.string(fromByteCount: Int64(n), countStyle: .file) }
