@@ -70,8 +70,9 @@ let package = Package(
             resources: [.copy("catalog.yaml")]
         ),
         .target(name: "Datasets", dependencies: ["UnderstudyModel"]),
-        // The collector's wire types: what routes encode and the device's client decodes.
-        .target(name: "CollectorAPI", dependencies: ["UnderstudyModel"]),
+        // The collector's wire types: what routes encode and the device's client decodes; the
+        // audit log's hash chain, which the server writes and `admin audit verify` checks.
+        .target(name: "CollectorAPI", dependencies: ["UnderstudyModel", .product(name: "Crypto", package: "swift-crypto")]),
         // The organisation's collector: routes, auth, audit log, storage, keys.
         .target(
             name: "Collector",
@@ -142,7 +143,7 @@ let package = Package(
             name: "CollectorTests",
             dependencies: [
                 "Collector", "CollectorAPI", "UnderstudyModel", .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "UnderstudyModel"]),
         .testTarget(name: "DeviceTests", dependencies: ["Device", "UnderstudyModel"]),

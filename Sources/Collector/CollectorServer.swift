@@ -39,7 +39,7 @@ public struct CollectorServer: Sendable {
     ) throws -> CollectorServer {
         try FileManager.default.createDirectory(at: config.data, withIntermediateDirectories: true)
         chmod(config.data.path, 0o700)
-        let metadata = try SQLiteMetadataStore(path: config.data.appendingPathComponent("collector.sqlite").path)
+        let metadata = try SQLiteMetadataStore(path: config.data.appendingPathComponent("collector.sqlite").path, logger: logger)
         let blobs = try DirectoryBlobStore(root: config.data.appendingPathComponent("blobs", isDirectory: true))
         let kek = try LocalKeyEncryptionKey.load(file: config.kekFile, environment: environment, create: true)
         return CollectorServer(

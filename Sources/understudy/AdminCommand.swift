@@ -1,5 +1,4 @@
 import ArgumentParser
-import Collector
 import CollectorAPI
 import Sync
 import UnderstudyModel
@@ -168,7 +167,7 @@ struct AdminCommand: AsyncParsableCommand {
             @OptionGroup var staff: StaffOptions
 
             func run() async throws {
-                let records = try await staff.session { client, me in try await client.auditLog(as: me) }.map(AuditRecord.init(listing:))
+                let records = try await staff.session { client, me in try await client.auditLog(as: me) }
                 if let broken = AuditChain.firstBreak(in: records) {
                     print("BROKEN: the audit log does not hold together at record \(broken.seq) (\(broken.action)): a record was removed or edited.")
                     throw ExitCode.failure

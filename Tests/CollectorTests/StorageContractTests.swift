@@ -1,4 +1,5 @@
 import Collector
+import CollectorAPI
 import Crypto
 import Foundation
 import Testing

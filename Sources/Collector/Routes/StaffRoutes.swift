@@ -112,14 +112,6 @@ extension AuditRecord {
     /// The record as the API lists it.
     public var listing: AuditRecordListing {
         AuditRecordListing(
-            seq: seq, at: at, atMs: AuditChain.milliseconds(at), actor: actor, action: action, subject: subject, detail: detail,
-            previousHash: previousHash, hash: hash)
-    }
-
-    /// Rebuilds a record from its listing (what `understudy admin audit verify` checks).
-    public init(listing: AuditRecordListing) {
-        self.init(
-            seq: listing.seq, at: Date(timeIntervalSince1970: Double(listing.atMs) / 1000), actor: listing.actor, action: listing.action,
-            subject: listing.subject, detail: listing.detail, previousHash: listing.previousHash, hash: listing.hash)
+            seq: seq, at: at, atMs: atMs, actor: actor, action: action, subject: subject, detail: detail, previousHash: previousHash, hash: hash)
     }
 }

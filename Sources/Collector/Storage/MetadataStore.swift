@@ -1,3 +1,4 @@
+import CollectorAPI
 import Foundation
 import UnderstudyModel
 
@@ -246,6 +247,11 @@ public struct AuditRecord: Sendable, Equatable {
     public var detail: String
     public var previousHash: String
     public var hash: String
+}
+
+extension AuditRecord: AuditChainLink {
+    /// `at` in whole milliseconds, as the record is stored and hashed.
+    public var atMs: Int64 { AuditChain.milliseconds(at) }
 }
 
 /// An audit record to append: the store numbers it and chains it to the one before.
