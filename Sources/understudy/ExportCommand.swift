@@ -9,11 +9,15 @@ extension ExportFormat: ExpressibleByArgument {}
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write the vault's episodes as training data: JSON lines, WebDataset shards, pyautogui scripts, or pages to look through.",
+        abstract:
+            "Write the vault's episodes as training data: JSON lines, WebDataset shards, AgentNet or OSWorld trajectories, pyautogui scripts, or pages to look through.",
         discussion: """
             jsonl: a folder per episode with episode.json, steps.jsonl and the frames as PNG.
             webdataset: shard-000000.tar, … with samples {episode}/{step:05d}.png and .json; they load with \
             the webdataset package and with Hugging Face datasets (load_dataset("webdataset", data_files=...)).
+            agentnet: agentnet.jsonl, a trajectory per line as OpenCUA's AgentNet has them (pyautogui code \
+            with coordinates as fractions of the screen), and images/.
+            osworld: a folder per episode with traj.jsonl and a screenshot after each step, as OSWorld's runner writes them.
             pyautogui: a runnable script per episode.
             html: index.html and a page per episode showing each step's action on the screen it was decided on.
 
@@ -33,7 +37,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp("With --server: the file holding their key.", discussion: "Defaults to $UNDERSTUDY_STAFF_KEY_FILE.", valueName: "file"))
     var keyFile: String?
-    @Option(help: ArgumentHelp("jsonl, webdataset, pyautogui or html.", valueName: "format")) var format: ExportFormat
+    @Option(help: ArgumentHelp("jsonl, webdataset, agentnet, osworld, pyautogui or html.", valueName: "format")) var format: ExportFormat
     @Option(help: ArgumentHelp("The folder to write (new, or empty).", valueName: "dir")) var out: String
     @Option(name: .customLong("episode"), help: ArgumentHelp("Export only this episode (repeatable).", valueName: "id")) var episodes: [String] = []
     @Option(help: ArgumentHelp("Leave out episodes with fewer actions than this (waits and done not counted).", valueName: "n"))

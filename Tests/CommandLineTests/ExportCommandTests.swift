@@ -55,10 +55,38 @@ private let loadShards = """
                       "keys": list(hf["__key__"]), "types": [j["action_type"] for j in hf["json"]], "size": list(hf[0]["png"].size)}}))
     """
 
+/// Reads an AgentNet export and an OSWorld export back as those projects' tools do (a JSON
+/// object per line, images opened with PIL, pyautogui code parsed) and prints what it saw.
+private let loadTrajectories = """
+    import ast, json, os, sys
+    from PIL import Image
+
+    agentnet, osworld, episode = sys.argv[1:4]
+    records = [json.loads(line) for line in open(os.path.join(agentnet, "agentnet.jsonl"))]
+    record = next(r for r in records if r["task_id"] == episode)
+    codes, fractions = [], []
+    for step in record["traj"]:
+        Image.open(os.path.join(agentnet, "images", step["image"])).verify()
+        code = step["value"]["code"]
+        codes.append(code)
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.keyword) and node.arg in ("x", "y"):
+                fractions.append(node.value.value)
+    steps = [json.loads(line) for line in open(os.path.join(osworld, episode, "traj.jsonl"))]
+    sizes = [list(Image.open(os.path.join(osworld, episode, s["screenshot_file"])).size) for s in steps]
+    for s in steps:
+        if s["action"] not in ("WAIT", "DONE", "FAIL"):
+            ast.parse(s["action"])
+    task = json.load(open(os.path.join(osworld, episode, "task.json")))
+    print(json.dumps({"instruction": record["instruction"], "completed": record["task_completed"], "codes": codes,
+                      "fractions": fractions, "actions": [s["action"] for s in steps], "numbers": [s["step_num"] for s in steps],
+                      "done": [s["done"] for s in steps], "sizes": sizes, "task": task["instruction"]}))
+    """
+
 @Suite("Episodes, exports and replay of real recordings", .serialized)
 struct ExportCommandTests {
     @Test(
-        "A session with task markers becomes episodes; its exports load in Python (webdataset and datasets) with the episode's samples, keys and actions"
+        "A session with task markers becomes episodes; its exports load in Python (webdataset and datasets; AgentNet and OSWorld trajectories as their tools read them) with the episode's samples, keys and actions"
     )
     func exportsLoadInPython() async throws {
         let session = try await TypingSession()  // "ab" typed first: an episode without markers
@@ -126,6 +154,27 @@ struct ExportCommandTests {
         #expect(loaded["datasets"]?["keys"] == .array(keys))
         #expect(loaded["datasets"]?["types"] == .array(steps.map { $0["action"]?["type"] ?? .null }))
         #expect(loaded["datasets"]?["columns"] == .array(["__key__", "__url__", "json", "png"].map { .string($0) }))
+
+        // agentnet and osworld: the same steps, read back as OpenCUA's and OSWorld's tools read them.
+        let agentnet = temporaryVault()
+        let osworld = temporaryVault()
+        defer { for folder in [agentnet, osworld] { try? FileManager.default.removeItem(atPath: folder) } }
+        #expect(try session.me.run("export", "--vault", vault, "--format", "agentnet", "--out", agentnet, "--episode", id).status == 0)
+        #expect(try session.me.run("export", "--vault", vault, "--format", "osworld", "--out", osworld, "--episode", id).status == 0)
+        let trajectories = try Python.run(loadTrajectories, [agentnet, osworld, id])
+        let pixelCode = steps.map { $0["pyautogui"]?.stringValue ?? "" }
+        #expect(trajectories["instruction"]?.stringValue == "Add 12 and 3, then note it for [EMAIL]")
+        #expect(trajectories["task"] == trajectories["instruction"] && trajectories["completed"] == .bool(true))
+        let codes = trajectories["codes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(codes.first == "pyautogui.click(x=0.6250, y=0.1852)" && codes.last == "computer.terminate(status=\"success\")", "\(codes)")
+        try #require(codes.count == steps.count, "\(codes)")
+        #expect([1, 3, 4].allSatisfy { codes[$0] == pixelCode[$0] } && codes[2].hasPrefix("pyautogui.click(x=0.156"), "\(codes)")
+        let fractions = trajectories["fractions"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+        #expect(fractions.count == 4 && fractions.allSatisfy { (0...1).contains($0) }, "\(fractions)")
+        #expect(trajectories["actions"] == .array((pixelCode.dropLast() + ["DONE"]).map { .string($0) }))
+        #expect(trajectories["numbers"] == .array((1...steps.count).map { .int(Int64($0)) }))
+        #expect(trajectories["done"] == .array((0..<steps.count).map { .bool($0 == steps.count - 1) }))
+        #expect(trajectories["sizes"]?.arrayValue?.allSatisfy { $0 == .array([.int(1920), .int(1080)]) } == true)
 
         // pyautogui and html: one script and one page for the episode.
         for format in ["pyautogui", "html"] {

@@ -42,19 +42,33 @@ public enum Action: Sendable, Equatable {
     /// The pyautogui code that performs this action, statements joined by "; ".
     public var pyautogui: String { pyautoguiStatements.joined(separator: "; ") }
 
-    /// The pyautogui statements that perform this action, in order.
-    public var pyautoguiStatements: [String] {
+    /// The pyautogui statements that perform this action, in order, in screen pixels.
+    public var pyautoguiStatements: [String] { pyautoguiStatements(in: nil) }
+
+    /// The pyautogui code with coordinates as fractions of `screen` (0-1, four places), as
+    /// AgentNet/OpenCUA trajectories write it.
+    public func pyautogui(normalizedTo screen: ScreenGeometry) -> String {
+        pyautoguiStatements(in: screen).joined(separator: "; ")
+    }
+
+    /// `screen` nil: pixels; otherwise fractions of the screen.
+    private func pyautoguiStatements(in screen: ScreenGeometry?) -> [String] {
+        func x(_ v: Int) -> String { screen.map { String(format: "%.4f", Double(v) / Double(max(1, $0.width))) } ?? "\(v)" }
+        func y(_ v: Int) -> String { screen.map { String(format: "%.4f", Double(v) / Double(max(1, $0.height))) } ?? "\(v)" }
         switch self {
-        case .click(let x, let y, let button, let clicks):
+        case .click(let px, let py, let button, let clicks):
             let extra = (clicks > 1 ? ", clicks=\(clicks)" : "") + (button == .left ? "" : ", button=\(Self.pythonString(button.rawValue))")
-            return ["pyautogui.click(x=\(x), y=\(y)\(extra))"]
+            return ["pyautogui.click(x=\(x(px)), y=\(y(py))\(extra))"]
         case .drag(let from, let to, let button):
-            return ["pyautogui.moveTo(\(from[0]), \(from[1]))", "pyautogui.dragTo(\(to[0]), \(to[1]), button=\(Self.pythonString(button.rawValue)))"]
-        case .scroll(let x, let y, let dx, let dy):
+            return [
+                "pyautogui.moveTo(\(x(from[0])), \(y(from[1])))",
+                "pyautogui.dragTo(\(x(to[0])), \(y(to[1])), button=\(Self.pythonString(button.rawValue)))",
+            ]
+        case .scroll(let px, let py, let dx, let dy):
             // pyautogui scrolls up for positive clicks; the contract's dy > 0 is down.
             var calls: [String] = []
-            if dy != 0 { calls.append("pyautogui.scroll(\(-dy), x=\(x), y=\(y))") }
-            if dx != 0 { calls.append("pyautogui.hscroll(\(dx), x=\(x), y=\(y))") }
+            if dy != 0 { calls.append("pyautogui.scroll(\(-dy), x=\(x(px)), y=\(y(py)))") }
+            if dx != 0 { calls.append("pyautogui.hscroll(\(dx), x=\(x(px)), y=\(y(py)))") }
             return calls
         case .type(let text):
             return ["pyautogui.write(\(Self.pythonString(text)))"]
@@ -62,8 +76,8 @@ public enum Action: Sendable, Equatable {
             return ["pyautogui.hotkey(\(keys.map(Self.pythonString).joined(separator: ", ")))"]
         case .key(let key):
             return ["pyautogui.press(\(Self.pythonString(key)))"]
-        case .move(let x, let y):
-            return ["pyautogui.moveTo(\(x), \(y))"]
+        case .move(let px, let py):
+            return ["pyautogui.moveTo(\(x(px)), \(y(py)))"]
         case .wait(let seconds):
             return ["time.sleep(\(String(format: "%.2f", seconds)))"]
         case .done:

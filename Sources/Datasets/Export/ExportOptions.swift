@@ -10,6 +10,10 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     case pyautogui
     /// A static page per episode showing each step's action on its observation.
     case html
+    /// AgentNet/OpenCUA trajectories: `agentnet.jsonl` and `images/`.
+    case agentnet
+    /// OSWorld result folders: `{episode}/traj.jsonl` with a screenshot per step.
+    case osworld
 }
 
 /// Which episodes are worth training on. Each rule has a documented default; an episode that

@@ -95,6 +95,8 @@ public struct Exporter {
         switch options.format {
         case .jsonl: JSONLWriter()
         case .webdataset: WebDatasetWriter(shardSize: options.shardSize, created: created)
+        case .agentnet: AgentNetWriter()
+        case .osworld: OSWorldWriter()
         case .pyautogui: PyautoguiWriter()
         case .html: HTMLWriter()
         }
