@@ -13,6 +13,7 @@ export XSESSION_STATE=$PWD/$out/xsession.env
 export XDG_CONFIG_HOME=$PWD/$out/config
 rec_pid=""
 server_pid=""
+browser_pids=()  # the demo's session bus, accessibility bus, page server and Chromium
 
 stop_server() {
   [[ -n $server_pid ]] || return 0
@@ -29,7 +30,12 @@ stop_recorder() {
   wait "$rec_pid" || echo "demo: recorder exited with status $?" >&2
   rec_pid=""
 }
-cleanup() { stop_recorder; stop_server; bash scripts/xsession.sh stop; }
+stop_browser_part() {
+  local p
+  for p in "${browser_pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; done
+  browser_pids=()
+}
+cleanup() { stop_recorder; stop_server; stop_browser_part; bash scripts/xsession.sh stop; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -184,3 +190,59 @@ echo "== the audit log holds together (understudy admin audit verify); what the 
 print(dict(collections.Counter(json.loads(line)["action"] for line in sys.stdin)))'
 stop_server
 echo "collector data: $PWD/$server/data (unreadable without $server/server.kek)"
+
+echo
+echo "== browsers through the accessibility bus: Chromium on two local pages under made-up hosts;"
+echo "   the policy excludes bank-demo.example"
+# A desktop session has a session bus and the accessibility bus; the demo's X server has
+# neither, so it starts its own (each in a process group of its own, to stop it whole).
+bus=$(setsid dbus-daemon --session --fork --print-address=1 --print-pid=1)
+export DBUS_SESSION_BUS_ADDRESS=$(sed -n 1p <<<"$bus")
+browser_pids+=("$(sed -n 2p <<<"$bus")")
+setsid /usr/libexec/at-spi-bus-launcher --launch-immediately >/dev/null 2>&1 &
+browser_pids+=($!); disown
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+setsid python3 -m http.server --bind 127.0.0.1 --directory scripts/demo-site "$port" >/dev/null 2>&1 &
+browser_pids+=($!); disown
+bvault=$out/browser-vault
+rm -rf "$bvault" "$out/chromium-profile"
+(trap - INT; exec "$bin" record --display "$DISPLAY" --vault "$bvault" --policy "$out/policy.yaml" --for 90s) &
+rec_pid=$!
+for _ in $(seq 150); do
+  "$bin" status --vault "$bvault" --json 2>/dev/null | grep -q '"state" *: *"recording"' && break
+  sleep 0.2
+done
+sandbox=(); [[ $EUID == 0 ]] && sandbox=(--no-sandbox)  # Chromium will not run as root with its sandbox
+ACCESSIBILITY_ENABLED=1 setsid chromium "${sandbox[@]}" --force-renderer-accessibility --user-data-dir="$PWD/$out/chromium-profile" \
+  --no-first-run --no-default-browser-check --disable-gpu --password-store=basic \
+  --host-resolver-rules="MAP *.example 127.0.0.1" --window-position=0,0 --window-size=1200,800 \
+  "http://notes-demo.example:$port/notes.html" >/dev/null 2>&1 &
+browser_pids+=($!); disown
+for _ in $(seq 100); do xdotool search --onlyvisible --class Chromium >/dev/null 2>&1 && break; sleep 0.2; done
+sleep 5  # the page loads and reaches the bus
+chromium_window=$(xdotool search --onlyvisible --class Chromium | head -1)
+# The Save button is at page (500-660, 80-240): this point is in it whatever the toolbar's height.
+read -r cx cy < <(xwininfo -id "$chromium_window" | awk '/Absolute upper-left X/ {x=$NF} /Absolute upper-left Y/ {y=$NF} END {print x, y}')
+xdotool mousemove $((cx + 580)) $((cy + 250)) sleep 0.3 click 1 sleep 0.8 type --delay 40 "ship the demo on Friday"
+xdotool sleep 0.8 key ctrl+l sleep 0.3 type --delay 20 "http://bank-demo.example:$port/signin.html"
+xdotool key Return sleep 3 type --delay 40 "demo-user"
+xdotool key Tab sleep 0.5 type --delay 40 "not-stored-secret"
+xdotool sleep 0.5 windowactivate --sync "$(xdotool search --class UnderstudyTerm | head -1)" sleep 1.5
+stop_recorder
+stop_browser_part
+echo "focus events with their URLs (query and fragment never stored), the gap the bank left, the element targets:"
+"$bin" log --vault "$bvault" | grep -E " (focus|gap|target) " | cut -c1-240
+echo
+echo "steps with their targets (jsonl export):"
+"$bin" export --vault "$bvault" --format jsonl --out "$exports/browser" --min-actions 1 --max-interrupted-share 1 >/dev/null
+cat "$exports"/browser/*/steps.jsonl | .build-py/bin/python -c 'import json, sys
+for line in sys.stdin:
+    s = json.loads(line)
+    t = s["target"]
+    print(" ", s["step"], s["pyautogui"], "->", "%s \"%s\" at %s" % (t["role"], t["name"], t["bounds"]) if t else "(no target)")'
+if "$bin" log --vault "$bvault" --json | grep -q -e demo-user -e not-stored-secret; then
+  echo "demo: what was typed on the excluded site is in the vault" >&2; exit 1
+fi
+echo "nothing typed on bank-demo.example is in the vault (checked)."
+"$bin" vault frame --vault "$bvault" --out "$out/browser-last-frame.png"
+echo "   (the last frame: the terminal focused beside Chromium, which shows the excluded bank page, blanked)"

@@ -22,6 +22,18 @@ public struct WindowRules: Sendable {
         self.clock = clock
     }
 
+    /// The hosts of every site kept out of capture: the policy's excluded sites, the sites of
+    /// the catalog categories it excludes (and of the floor's), and the contributor's site
+    /// exemptions. Typing one of them anywhere (an address bar, a chat) is redacted as well.
+    public var excludedSites: [String] {
+        let excludedCategories = Set(Self.floorCategories).union(
+            policy.rules.compactMap { rule in if case .category(let c) = rule.match, rule.action == .exclude { c } else { nil } })
+        var hosts = policy.rules.compactMap { rule in if case .site(let host) = rule.match, rule.action == .exclude { host } else { nil } }
+        hosts += catalog.entries.filter { excludedCategories.contains($0.category) }.flatMap(\.sites)
+        hosts += exemptions.filter { $0.kind == .site }.map(\.value)
+        return Array(Set(hosts.map { $0.lowercased() }.filter { $0.contains(".") })).sorted()
+    }
+
     /// Whether an exemption of all capture holds at `date`: then nothing is captured, whatever has focus.
     public func exemptsAll(at date: Date) -> Bool {
         exemptions.contains { $0.kind == .all && $0.isActive(at: date) }

@@ -100,6 +100,19 @@ struct RecognizerTests {
         #expect(spans.map(\.start) == [11] && spans.map(\.end) == [17])  // len("é 👩‍💻 mail ") == 11 in Python
     }
 
+    @Test("An excluded site's host, or a subdomain of it, is found wherever it is named, in any case; a longer name is not it")
+    func excludedSites() throws {
+        let sites = TextRedactor(kinds: [], excludedSites: ["bank-demo.example", "chase.com"])
+        #expect(
+            sites.redact("go to http://www.Bank-Demo.example:8080/x, CHASE.COM and mybank-demo.example or chase.community").text
+                == "go to http://[CUSTOM]:8080/x, [CUSTOM] and mybank-demo.example or chase.community")
+        let rules = WindowRules(
+            policy: try policy(basePolicy.replacingOccurrences(of: "rules:\n", with: "rules:\n  - site: intranet.example.org\n    action: exclude\n"))
+        )
+        #expect(rules.excludedSites.contains("intranet.example.org"))
+        #expect(rules.excludedSites.contains { Catalog.shared.entries.first { $0.category == "banking" }?.sites.contains($0) == true })
+    }
+
     @Test("A policy's recognizer list switches kinds off")
     func kinds() {
         let emailOnly = TextRedactor(kinds: [.email])

@@ -79,17 +79,19 @@ final class WindowMasks {
         var masked: [PixelRect] = []
         var shown: [PixelRect] = []
         stack = windows.map { ($0.rect, $0.context, $0.context.map { policy.treatment(of: $0) }) }
+        let field = passwordField()
+        var fieldShown: [PixelRect] = []
         for (index, window) in windows.enumerated() {
             var visible = window.rect.intersection(screen).map { [$0] } ?? []
             for above in windows[(index + 1)...] {
                 visible = visible.flatMap { $0.subtracting(above.rect) }
             }
             if let treatment = stack[index].treatment, treatment != .capture { masked += visible } else { shown += visible }
+            // The field is filled where its own window shows, not over a window in front of it.
+            if let field, window.context?.pid == field.pid { fieldShown += visible.compactMap { $0.intersection(field.rect) } }
         }
-        if let field = passwordField() {
-            masked.append(field)
-            shown = shown.flatMap { $0.subtracting(field) }
-        }
+        masked += fieldShown
+        shown = shown.flatMap { part in fieldShown.reduce([part]) { parts, cut in parts.flatMap { $0.subtracting(cut) } } }
         return (masked, shown)
     }
 
@@ -103,10 +105,12 @@ final class WindowMasks {
     /// The password field with the keyboard focus, a few pixels wider on each side (its
     /// border and a focus ring), filled whatever its window's policy says: a toolkit's "show
     /// password" button, or a field that echoes, must not put the secret in a frame.
-    private func passwordField() -> PixelRect? {
-        guard let state = shared?.accessibility?.state, state.passwordFocus, let b = state.focusBounds, b.count == 4, b[2] > 0, b[3] > 0
+    private func passwordField() -> (rect: PixelRect, pid: Int)? {
+        guard let state = shared?.accessibility?.state, state.passwordFocus, let b = state.focusBounds, b.count == 4, b[2] > 0, b[3] > 0,
+            let pid = state.windows.first(where: \.active)?.pid,
+            let rect = PixelRect(x: b[0] - 4, y: b[1] - 4, w: b[2] + 8, h: b[3] + 8).intersection(screen)
         else { return nil }
-        return PixelRect(x: b[0] - 4, y: b[1] - 4, w: b[2] + 8, h: b[3] + 8).intersection(screen)
+        return (rect, pid)
     }
 
     /// Viewable children of the root, bottom to top, each with its client's WM_CLASS and title.

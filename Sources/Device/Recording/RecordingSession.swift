@@ -44,7 +44,7 @@ public struct RecordingSession: Sendable {
         let backend: any CaptureBackend = try syntheticLoad.map { SyntheticBackend(load: $0) } ?? X11Backend(settings: settings(policy, gate))
         var recorder = Recorder(
             backend: backend, vault: vault, lock: lock, policy: policy, policyUnsigned: unsigned, consent: consent, gate: gate,
-            keystrokes: KeystrokeRedactor(kinds: policy.policy.redaction))
+            keystrokes: KeystrokeRedactor(kinds: policy.policy.redaction, excludedSites: rules.excludedSites))
         (recorder.logger, recorder.metricsFile) = (logger, metricsFile)
         let report = try await recorder.run(limit: limit)
         let withheld = report.framesWithheld > 0 ? " (and \(report.framesWithheld) withheld by redaction)" : ""

@@ -36,8 +36,9 @@ public final class KeystrokeRedactor: Sendable {
     private let passwords: Bool
     private let state = Mutex(State())
 
-    public init(kinds: Set<RedactionKind>) {
-        redactor = TextRedactor(kinds: kinds)
+    /// - Parameter excludedSites: hosts whose names are redacted wherever they are typed.
+    public init(kinds: Set<RedactionKind>, excludedSites: [String] = []) {
+        redactor = TextRedactor(kinds: kinds, excludedSites: excludedSites)
         passwords = kinds.contains(.password)
     }
 

@@ -92,6 +92,16 @@ struct TriggerText {
 
 /// The recognizers, documented one by one: what each matches and what it deliberately does not.
 enum TextRecognizers {
+    /// One recognizer for a list of hosts: each, or a subdomain of it, as a whole name (not
+    /// inside a longer one), in any case. Nil for no hosts.
+    static func sites(_ hosts: [String]) -> TextRecognizer? {
+        guard !hosts.isEmpty else { return nil }
+        let names = hosts.sorted { $0.count > $1.count }.map(NSRegularExpression.escapedPattern(for:)).joined(separator: "|")
+        return TextRecognizer(
+            "excluded-site", .custom, #"(?<![A-Za-z0-9.-])(?:[A-Za-z0-9-]+\.)*(?:"# + names + #")(?![A-Za-z0-9-])"#,
+            trigger: .anyIgnoringCase(hosts), options: [.caseInsensitive])
+    }
+
     static let all: [TextRecognizer] = [
         // Email: local@domain.tld. Not: "user@localhost", "@handles", a dot at either end of the local part.
         TextRecognizer(

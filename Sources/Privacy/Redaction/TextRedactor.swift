@@ -11,9 +11,11 @@ public struct TextRedactor: Sendable {
     public let kinds: Set<RedactionKind>
     private let recognizers: [TextRecognizer]
 
-    public init(kinds: Set<RedactionKind> = Set(RedactionKind.allCases)) {
+    /// - Parameter excludedSites: hosts kept out of capture (``WindowRules/excludedSites``):
+    ///   each, and its subdomains, is found as `custom` wherever it is typed or named.
+    public init(kinds: Set<RedactionKind> = Set(RedactionKind.allCases), excludedSites: [String] = []) {
         self.kinds = kinds
-        recognizers = TextRecognizers.all.filter { kinds.contains($0.what) }
+        recognizers = TextRecognizers.all.filter { kinds.contains($0.what) } + (TextRecognizers.sites(excludedSites).map { [$0] } ?? [])
     }
 
     /// The ids of the recognizers in use, for `understudy redact --list`.
