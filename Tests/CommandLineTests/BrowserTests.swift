@@ -312,6 +312,68 @@ struct BrowserTests {
         #expect(events.contains { if case .focus(let w) = $0.body { w.passwordField && w.app == "UnderstudyUnlock" } else { false } })
     }
 
+    @Test(
+        "Faults: an application that stops answering the bus, or no bus at all, never stalls capture: typing elsewhere is kept, and status says why and counts the timeouts"
+    )
+    func accessibilityFaults() async throws {
+        // An application on the bus whose main loop blocks a second after its window shows.
+        let x = try XSession(accessibility: true)
+        let me = Contributor(extraEnvironment: ["DBUS_SESSION_BUS_ADDRESS": x.environment["DBUS_SESSION_BUS_ADDRESS"] ?? ""])
+        #expect(try me.run("consent", "accept", "--quiet").status == 0)
+        let program = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-hung-\(UUID().uuidString).py")
+        defer { try? FileManager.default.removeItem(at: program) }
+        try Data(Self.hungProgram.utf8).write(to: program)
+        try x.launch("/usr/bin/python3", [program.path], environment: [:])
+        try x.waitForWindow(class: "UnderstudyHung")
+        try await Task.sleep(for: .seconds(2))  // it is hung from now on
+        try x.launch("/usr/bin/xterm", "-class", "UnderstudyTerm", "-geometry", "60x20+900+100", "-e", "cat")
+        try x.waitForWindow(class: "UnderstudyTerm")
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        let recorder = try me.start(["record", "--display", x.display, "--vault", vault, "--log-level", "trace"])
+        try await me.waitUntilRecording(vault, recorder)
+        try x.xdotool("windowactivate --sync \(try x.window(class: "UnderstudyTerm"))\ntype --delay 40 \"still recording\"\nsleep 2")
+        let status = try me.run("status", "--vault", vault).stdout
+        kill(recorder.0.processIdentifier, SIGINT)
+        let result = Understudy.finish(recorder)
+        #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+        #expect(typed(try logEvents(me, vault)) == "still recording")
+        #expect(status.contains("calls timed out"), "\(status)")
+
+        // A session bus address with nothing behind it.
+        let y = try XSession()
+        let alone = Contributor(extraEnvironment: ["DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/understudy-bus"])
+        #expect(try alone.run("consent", "accept", "--quiet").status == 0)
+        try y.launch("/usr/bin/xterm", "-class", "UnderstudyTerm", "-geometry", "60x20+100+100", "-e", "cat")
+        try y.waitForWindow(class: "UnderstudyTerm")
+        let second = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: second) }
+        let lone = try alone.start(["record", "--display", y.display, "--vault", second])
+        try await alone.waitUntilRecording(second, lone)
+        try y.xdotool("windowactivate --sync \(try y.window(class: "UnderstudyTerm"))\ntype --delay 40 \"no bus\"\nsleep 1")
+        let noBus = try alone.run("status", "--vault", second).stdout
+        kill(lone.0.processIdentifier, SIGINT)
+        #expect(Understudy.finish(lone).status == 0)
+        #expect(typed(try logEvents(alone, second)) == "no bus")
+        #expect(noBus.contains("Accessibility: no accessibility bus") && noBus.contains("structure only"), "\(noBus)")
+    }
+
+    /// A GTK 3 window that stops answering: a second after it shows, its main loop blocks.
+    static let hungProgram = """
+        import time
+        import gi
+        gi.require_version("Gtk", "3.0")
+        from gi.repository import Gdk, GLib, Gtk
+        GLib.set_prgname("UnderstudyHung")
+        Gdk.set_program_class("UnderstudyHung")
+        window = Gtk.Window(title="Hung")
+        window.add(Gtk.Entry())
+        window.set_default_size(300, 80)
+        window.show_all()
+        GLib.timeout_add(1000, lambda: time.sleep(3600))
+        Gtk.main()
+        """
+
     /// A GTK 3 window with an ordinary entry (focused) and a password entry below it.
     static let unlockProgram = """
         import gi
