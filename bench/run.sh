@@ -222,3 +222,8 @@ fi
 if [[ -f $out/ours/stats.json && -f $out/ours-png/stats.json ]]; then
   python3 bench/measure.py codecs --png "$out/ours-png" --webp "$out/ours"
 fi
+if [[ -x $bin ]]; then
+  echo
+  echo "bench: reading the accessibility bus, off and on, on a browser workload (bench/accessibility.sh)"
+  UNDERSTUDY=$bin bash bench/accessibility.sh || echo "bench: the accessibility bench failed, see $out/accessibility" >&2
+fi

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Bench: what reading the accessibility bus costs on a browser workload. The same scripted
+# Chromium session (clicks on a button, typing, reloads) is recorded twice, each on a fresh X
+# session with its own session and accessibility buses: with the policy's
+# `capture: accessibility: false` and Chromium started as by default, then with it on and
+# Chromium started with --force-renderer-accessibility (what the contributor then pays too).
+# Reports the recorder's CPU, Chromium's CPU (all its processes), and the element lookups'
+# median and p95, as ratios within this run. Targets are reported, never enforced.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$PWD/.build-bench/accessibility
+bin=${UNDERSTUDY:-$PWD/.build/release/understudy}
+export XDG_CONFIG_HOME=$out/config
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; done
+  pids=()
+  for mode in off on; do XSESSION_STATE=$out/$mode/xsession.env bash scripts/xsession.sh stop || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+rm -rf "$out"
+mkdir -p "$out"/off "$out"/on
+"$bin" policy keygen "$out/org" >/dev/null
+"$bin" policy trust "$out/org.pub" >/dev/null
+for mode in off on; do
+  sed -e "s/^name: .*/name: bench-accessibility-$mode/" scripts/demo-policy.yaml >"$out/$mode.yaml"
+  [[ $mode == off ]] && sed -i '/^capture:/a\  accessibility: false' "$out/$mode.yaml"
+  "$bin" policy sign --key "$out/org.key" "$out/$mode.yaml" >/dev/null
+  "$bin" consent accept --quiet --policy "$out/$mode.yaml" >/dev/null
+done
+
+# CPU seconds (user + system) of every process whose command line names FOLDER.
+cpu_of() {
+  python3 - "$1" <<'PY'
+import os, sys
+total = 0
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        if sys.argv[1] not in open(f"/proc/{pid}/cmdline").read():
+            continue
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    except OSError:
+        pass
+print(total / os.sysconf("SC_CLK_TCK"))
+PY
+}
+
+run_mode() {
+  local mode=$1 dir=$out/$1 bus port rec chromium_window cx cy
+  export XSESSION_STATE=$dir/xsession.env
+  set -a; eval "$(bash scripts/xsession.sh start)"; set +a
+  bus=$(setsid dbus-daemon --session --fork --print-address=1 --print-pid=1)
+  export DBUS_SESSION_BUS_ADDRESS=$(sed -n 1p <<<"$bus")
+  pids+=("$(sed -n 2p <<<"$bus")")
+  setsid /usr/libexec/at-spi-bus-launcher --launch-immediately >/dev/null 2>&1 &
+  pids+=($!); disown
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  setsid python3 -m http.server --bind 127.0.0.1 --directory scripts/demo-site "$port" >/dev/null 2>&1 &
+  pids+=($!); disown
+  python3 bench/measure.py run --pidfile "$dir/pid" --out "$dir/measure.json" -- \
+    "$bin" record --display "$DISPLAY" --vault "$dir/store" --policy "$out/$mode.yaml" --for 180s >"$dir/recorder.log" 2>&1 &
+  rec=$!
+  for _ in $(seq 150); do
+    "$bin" status --vault "$dir/store" --json 2>/dev/null | grep -q '"state" *: *"recording"' && break
+    sleep 0.2
+  done
+  local flags=() environment=()
+  [[ $EUID == 0 ]] && flags+=(--no-sandbox)
+  [[ $mode == on ]] && flags+=(--force-renderer-accessibility) && environment=(ACCESSIBILITY_ENABLED=1)
+  env "${environment[@]}" setsid chromium "${flags[@]}" --user-data-dir="$dir/chromium-profile" --no-first-run \
+    --no-default-browser-check --disable-gpu --password-store=basic --host-resolver-rules="MAP *.example 127.0.0.1" \
+    --window-position=0,0 --window-size=1200,800 "http://notes-bench.example:$port/notes.html" >/dev/null 2>&1 &
+  pids+=($!); disown
+  for _ in $(seq 100); do xdotool search --onlyvisible --class Chromium >/dev/null 2>&1 && break; sleep 0.2; done
+  sleep 5
+  chromium_window=$(xdotool search --onlyvisible --class Chromium | head -1)
+  read -r cx cy < <(xwininfo -id "$chromium_window" | awk '/Absolute upper-left X/ {x=$NF} /Absolute upper-left Y/ {y=$NF} END {print x, y}')
+  local before after t0
+  before=$(cpu_of "$dir/chromium-profile")
+  t0=$(date +%s%N)
+  for i in $(seq 8); do
+    xdotool mousemove $((cx + 580)) $((cy + 250)) sleep 0.2 click 1 sleep 0.5 type --delay 30 "line $i of the bench, typed into the note"
+    xdotool key ctrl+a sleep 0.2 key BackSpace sleep 0.3 key F5 sleep 1.2
+  done
+  after=$(cpu_of "$dir/chromium-profile")
+  echo "$before $after $((($(date +%s%N) - t0) / 1000000))" >"$dir/chromium-cpu"
+  "$bin" status --vault "$dir/store" --json >"$dir/status.json" 2>/dev/null || true
+  kill -INT "$(cat "$dir/pid")"
+  wait "$rec" || true
+  local p
+  for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; done
+  pids=()
+  bash scripts/xsession.sh stop
+}
+
+run_mode off
+run_mode on
+python3 - "$out" <<'PY'
+import json, sys
+out = sys.argv[1]
+def side(mode):
+    measure = json.load(open(f"{out}/{mode}/measure.json"))
+    before, after, ms = open(f"{out}/{mode}/chromium-cpu").read().split()
+    counters = json.load(open(f"{out}/{mode}/status.json")).get("counters") or {}
+    return measure["cpu_s"], float(after) - float(before), float(ms) / 1000, counters
+(rec_off, chr_off, wall_off, _), (rec_on, chr_on, wall_on, counters) = side("off"), side("on")
+lookups = counters.get("target_lookup_milliseconds", {})
+print(f"{'':40} {'accessibility off':>18} {'on':>10} {'on/off':>8}")
+print(f"{'recorder CPU, whole session (s)':40} {rec_off:18.2f} {rec_on:10.2f} {rec_on / max(rec_off, 1e-9):8.2f}   target: under 1.20")
+print(f"{'Chromium CPU, during the workload (s)':40} {chr_off:18.2f} {chr_on:10.2f} {chr_on / max(chr_off, 1e-9):8.2f}   (what the flag and the bus cost the browser)")
+print(f"{'workload wall time (s)':40} {wall_off:18.1f} {wall_on:10.1f}")
+print(f"element lookups: {lookups.get('count', 0)}, median {lookups.get('median', 0):.1f} ms, p95 {lookups.get('p95', 0):.1f} ms;"
+      f" accessibility {counters.get('accessibility')!r}, {counters.get('accessibility_timeouts', 0)} calls timed out")
+PY
