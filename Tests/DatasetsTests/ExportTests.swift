@@ -117,6 +117,32 @@ struct ExportTests {
         #expect(compile.terminationStatus == 0)
     }
 
+    @Test("pyautogui: names from a device (apps, titles, instructions, targets) with line breaks or control characters never become code")
+    func pyautoguiInjection() throws {
+        let payload = "XTerm\nimport os; os.system('touch /tmp/pwned')\r#\u{0B}\u{0C}\u{85}\u{2028}x"
+        var r = MemoryRecording()
+        r.script.at(0, .focus(WindowContext(app: payload, title: payload, pid: 1, window: 2, rect: [0, 0, 10, 10])))
+        r.script.at(10, MemoryRecording.frame("f0"))
+        r.script.at(1_000, .taskStart(instruction: payload))
+        r.script.click(100, 100, at: 1_200)
+        r.script.at(
+            1_230,
+            .target(ofNs: 1_200_000_000, element: AccessibleElement(role: "push button", name: payload, bounds: [0, 0, 1, 1], app: "", id: "0")))
+        r.script.at(3_200, .taskEnd(outcome: .done))
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        var options = ExportOptions(format: .pyautogui)
+        options.filter.minActions = 1
+        _ = try Exporter(options: options).run(source: r, to: out, lineage: lineage)
+        let text = try String(contentsOf: out.appendingPathComponent("0a1b2c3d-001.py"), encoding: .utf8)
+        let lines = text.components(separatedBy: .newlines)
+        #expect(!lines.contains { $0.hasPrefix("import os") }, "\(text)")
+        // Python ends a line at these too (str.splitlines' set): none may appear in a comment.
+        for separator in ["\r", "\u{0B}", "\u{0C}", "\u{1C}", "\u{1D}", "\u{1E}", "\u{85}", "\u{2028}", "\u{2029}"] {
+            #expect(!text.contains(separator), "a line separator is left in the script")
+        }
+    }
+
     @Test("html: a page per episode draws each action on its observation, with redaction boxes outlined, and an index links them")
     func html() throws {
         let out = temporaryFolder()

@@ -24,7 +24,7 @@ struct PyautoguiWriter: EpisodeWriter {
         var lines = [
             "#!/usr/bin/env python3",
             "# Episode \(episode.id): \(oneLine(episode.instruction ?? "(no instruction: found by automatic segmentation)"))",
-            "# Recorded \(RFC3339.string(from: episode.startedAt)) on a \(w)x\(h) screen, in \(episode.apps.joined(separator: ", ")).",
+            "# Recorded \(RFC3339.string(from: episode.startedAt)) on a \(w)x\(h) screen, in \(oneLine(episode.apps.joined(separator: ", "))).",
             "# Written by `understudy export --format pyautogui`. Start it with the same windows open, in the",
             "# same places; move the pointer to a screen corner to stop it (pyautogui's fail-safe).",
             "import time",
@@ -52,7 +52,14 @@ struct PyautoguiWriter: EpisodeWriter {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private static func oneLine(_ text: String) -> String {
-        text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
+    /// `text` made safe for a comment line: every control character (line breaks of any kind
+    /// among them) and Unicode line or paragraph separator becomes a space. A device decides
+    /// these strings (window names, titles), and a line break would turn the rest into code.
+    static func oneLine(_ text: String) -> String {
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map { scalar in
+                    scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" ? " " : scalar
+                }))
     }
 }
