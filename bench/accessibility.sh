@@ -11,11 +11,10 @@ cd "$(dirname "$0")/.."
 out=$PWD/.build-bench/accessibility
 bin=${UNDERSTUDY:-$PWD/.build/release/understudy}
 export XDG_CONFIG_HOME=$out/config
-pids=()
+# shellcheck source=scripts/browser-session.sh
+source scripts/browser-session.sh
 cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; done
-  pids=()
+  browser_session_stop
   for mode in off on; do XSESSION_STATE=$out/$mode/xsession.env bash scripts/xsession.sh stop || true; done
 }
 trap cleanup EXIT
@@ -49,17 +48,10 @@ PY
 }
 
 run_mode() {
-  local mode=$1 dir=$out/$1 bus port rec chromium_window cx cy
+  local mode=$1 dir=$out/$1 rec
   export XSESSION_STATE=$dir/xsession.env
   set -a; eval "$(bash scripts/xsession.sh start)"; set +a
-  bus=$(setsid dbus-daemon --session --fork --print-address=1 --print-pid=1)
-  export DBUS_SESSION_BUS_ADDRESS=$(sed -n 1p <<<"$bus")
-  pids+=("$(sed -n 2p <<<"$bus")")
-  setsid /usr/libexec/at-spi-bus-launcher --launch-immediately >/dev/null 2>&1 &
-  pids+=($!); disown
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  setsid python3 -m http.server --bind 127.0.0.1 --directory scripts/demo-site "$port" >/dev/null 2>&1 &
-  pids+=($!); disown
+  browser_session_start
   python3 bench/measure.py run --pidfile "$dir/pid" --out "$dir/measure.json" -- \
     "$bin" record --display "$DISPLAY" --vault "$dir/store" --policy "$out/$mode.yaml" --for 180s >"$dir/recorder.log" 2>&1 &
   rec=$!
@@ -67,22 +59,12 @@ run_mode() {
     "$bin" status --vault "$dir/store" --json 2>/dev/null | grep -q '"state" *: *"recording"' && break
     sleep 0.2
   done
-  local flags=() environment=()
-  [[ $EUID == 0 ]] && flags+=(--no-sandbox)
-  [[ $mode == on ]] && flags+=(--force-renderer-accessibility) && environment=(ACCESSIBILITY_ENABLED=1)
-  env "${environment[@]}" setsid chromium "${flags[@]}" --user-data-dir="$dir/chromium-profile" --no-first-run \
-    --no-default-browser-check --disable-gpu --password-store=basic --host-resolver-rules="MAP *.example 127.0.0.1" \
-    --window-position=0,0 --window-size=1200,800 "http://notes-bench.example:$port/notes.html" >/dev/null 2>&1 &
-  pids+=($!); disown
-  for _ in $(seq 100); do xdotool search --onlyvisible --class Chromium >/dev/null 2>&1 && break; sleep 0.2; done
-  sleep 5
-  chromium_window=$(xdotool search --onlyvisible --class Chromium | head -1)
-  read -r cx cy < <(xwininfo -id "$chromium_window" | awk '/Absolute upper-left X/ {x=$NF} /Absolute upper-left Y/ {y=$NF} END {print x, y}')
+  browser_chromium_start "$dir/chromium-profile" "http://notes-bench.example:$browser_site_port/notes.html" "$mode"
   local before after t0
   before=$(cpu_of "$dir/chromium-profile")
   t0=$(date +%s%N)
   for i in $(seq 8); do
-    xdotool mousemove $((cx + 580)) $((cy + 250)) sleep 0.2 click 1 sleep 0.5 type --delay 30 "line $i of the bench, typed into the note"
+    xdotool mousemove $((browser_client_x + 580)) $((browser_client_y + 250)) sleep 0.2 click 1 sleep 0.5 type --delay 30 "line $i of the bench, typed into the note"
     xdotool key ctrl+a sleep 0.2 key BackSpace sleep 0.3 key F5 sleep 1.2
   done
   after=$(cpu_of "$dir/chromium-profile")
@@ -90,9 +72,7 @@ run_mode() {
   "$bin" status --vault "$dir/store" --json >"$dir/status.json" 2>/dev/null || true
   kill -INT "$(cat "$dir/pid")"
   wait "$rec" || true
-  local p
-  for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; done
-  pids=()
+  browser_session_stop
   bash scripts/xsession.sh stop
 }
 

@@ -13,7 +13,8 @@ export XSESSION_STATE=$PWD/$out/xsession.env
 export XDG_CONFIG_HOME=$PWD/$out/config
 rec_pid=""
 server_pid=""
-browser_pids=()  # the demo's session bus, accessibility bus, page server and Chromium
+# shellcheck source=scripts/browser-session.sh
+source scripts/browser-session.sh
 
 stop_server() {
   [[ -n $server_pid ]] || return 0
@@ -30,12 +31,7 @@ stop_recorder() {
   wait "$rec_pid" || echo "demo: recorder exited with status $?" >&2
   rec_pid=""
 }
-stop_browser_part() {
-  local p
-  for p in "${browser_pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; done
-  browser_pids=()
-}
-cleanup() { stop_recorder; stop_server; stop_browser_part; bash scripts/xsession.sh stop; }
+cleanup() { stop_recorder; stop_server; browser_session_stop; bash scripts/xsession.sh stop; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -194,16 +190,7 @@ echo "collector data: $PWD/$server/data (unreadable without $server/server.kek)"
 echo
 echo "== browsers through the accessibility bus: Chromium on two local pages under made-up hosts;"
 echo "   the policy excludes bank-demo.example"
-# A desktop session has a session bus and the accessibility bus; the demo's X server has
-# neither, so it starts its own (each in a process group of its own, to stop it whole).
-bus=$(setsid dbus-daemon --session --fork --print-address=1 --print-pid=1)
-export DBUS_SESSION_BUS_ADDRESS=$(sed -n 1p <<<"$bus")
-browser_pids+=("$(sed -n 2p <<<"$bus")")
-setsid /usr/libexec/at-spi-bus-launcher --launch-immediately >/dev/null 2>&1 &
-browser_pids+=($!); disown
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-setsid python3 -m http.server --bind 127.0.0.1 --directory scripts/demo-site "$port" >/dev/null 2>&1 &
-browser_pids+=($!); disown
+browser_session_start
 bvault=$out/browser-vault
 rm -rf "$bvault" "$out/chromium-profile"
 (trap - INT; exec "$bin" record --display "$DISPLAY" --vault "$bvault" --policy "$out/policy.yaml" --for 90s) &
@@ -212,24 +199,15 @@ for _ in $(seq 150); do
   "$bin" status --vault "$bvault" --json 2>/dev/null | grep -q '"state" *: *"recording"' && break
   sleep 0.2
 done
-sandbox=(); [[ $EUID == 0 ]] && sandbox=(--no-sandbox)  # Chromium will not run as root with its sandbox
-ACCESSIBILITY_ENABLED=1 setsid chromium "${sandbox[@]}" --force-renderer-accessibility --user-data-dir="$PWD/$out/chromium-profile" \
-  --no-first-run --no-default-browser-check --disable-gpu --password-store=basic \
-  --host-resolver-rules="MAP *.example 127.0.0.1" --window-position=0,0 --window-size=1200,800 \
-  "http://notes-demo.example:$port/notes.html" >/dev/null 2>&1 &
-browser_pids+=($!); disown
-for _ in $(seq 100); do xdotool search --onlyvisible --class Chromium >/dev/null 2>&1 && break; sleep 0.2; done
-sleep 5  # the page loads and reaches the bus
-chromium_window=$(xdotool search --onlyvisible --class Chromium | head -1)
+browser_chromium_start "$PWD/$out/chromium-profile" "http://notes-demo.example:$browser_site_port/notes.html" on
 # The Save button is at page (500-660, 80-240): this point is in it whatever the toolbar's height.
-read -r cx cy < <(xwininfo -id "$chromium_window" | awk '/Absolute upper-left X/ {x=$NF} /Absolute upper-left Y/ {y=$NF} END {print x, y}')
-xdotool mousemove $((cx + 580)) $((cy + 250)) sleep 0.3 click 1 sleep 0.8 type --delay 40 "ship the demo on Friday"
-xdotool sleep 0.8 key ctrl+l sleep 0.3 type --delay 20 "http://bank-demo.example:$port/signin.html"
+xdotool mousemove $((browser_client_x + 580)) $((browser_client_y + 250)) sleep 0.3 click 1 sleep 0.8 type --delay 40 "ship the demo on Friday"
+xdotool sleep 0.8 key ctrl+l sleep 0.3 type --delay 20 "http://bank-demo.example:$browser_site_port/signin.html"
 xdotool key Return sleep 3 type --delay 40 "demo-user"
 xdotool key Tab sleep 0.5 type --delay 40 "not-stored-secret"
 xdotool sleep 0.5 windowactivate --sync "$(xdotool search --class UnderstudyTerm | head -1)" sleep 1.5
 stop_recorder
-stop_browser_part
+browser_session_stop
 echo "focus events with their URLs (query and fragment never stored), the gap the bank left, the element targets:"
 "$bin" log --vault "$bvault" | grep -E " (focus|gap|target) " | cut -c1-240
 echo

@@ -6,24 +6,12 @@
 #include <string.h>
 
 static int opened = 0;
-static int deadline_ms = 250;
-
-// atspi_accessible_get_state_set reports no error: a call that ran into the deadline is
-// told by its time, and counted like a call that failed.
-static AtspiStateSet *states_of(AtspiAccessible *accessible, int *timeouts) {
-    gint64 start = g_get_monotonic_time();
-    AtspiStateSet *states = atspi_accessible_get_state_set(accessible);
-    if (g_get_monotonic_time() - start >= (gint64)deadline_ms * 1000 * 9 / 10) (*timeouts)++;
-    return states;
-}
-
 int a11y_open(int timeout_ms) {
     if (!opened) {
         if (atspi_init() > 1) return -1;  // 0: started, 1: already started
         opened = 1;
     }
     atspi_set_timeout(timeout_ms, timeout_ms);
-    deadline_ms = timeout_ms;
     return 0;
 }
 
@@ -60,9 +48,9 @@ static void copy(char *to, size_t size, const char *from) {
 }
 
 // Counts a call that failed by timing out (or any D-Bus error): the answer is "unknown".
-static int failed(GError **error, a11y_desktop *out) {
+static int failed(GError **error, int *timeouts) {
     if (!*error) return 0;
-    out->timeouts++;
+    (*timeouts)++;
     g_clear_error(error);
     return 1;
 }
@@ -70,7 +58,7 @@ static int failed(GError **error, a11y_desktop *out) {
 // The first descendant of `frame` that is in every state of `states` and, when `role` is
 // not ATSPI_ROLE_INVALID, has that role: one Collection call, not a walk of the tree.
 static AtspiAccessible *first_match(AtspiAccessible *frame, const AtspiStateType *states, int state_count,
-                                    AtspiRole role, a11y_desktop *out) {
+                                    AtspiRole role, int *timeouts) {
     AtspiCollection *collection = atspi_accessible_get_collection_iface(frame);
     if (!collection) return NULL;
     GArray *state_list = g_array_new(FALSE, FALSE, sizeof(AtspiStateType));
@@ -87,7 +75,7 @@ static AtspiAccessible *first_match(AtspiAccessible *frame, const AtspiStateType
     GError *error = NULL;
     GArray *found = atspi_collection_get_matches(collection, rule, ATSPI_Collection_SORT_ORDER_CANONICAL, 1, TRUE, &error);
     AtspiAccessible *match = NULL;
-    if (!failed(&error, out) && found && found->len > 0) match = g_object_ref(g_array_index(found, AtspiAccessible *, 0));
+    if (!failed(&error, timeouts) && found && found->len > 0) match = g_object_ref(g_array_index(found, AtspiAccessible *, 0));
     if (found) {
         for (guint i = 0; i < found->len; i++) g_object_unref(g_array_index(found, AtspiAccessible *, i));
         g_array_free(found, TRUE);
@@ -107,7 +95,7 @@ static void document_url(AtspiAccessible *document, a11y_frame *frame, a11y_desk
     for (int i = 0; i < 2 && !frame->url[0]; i++) {
         GError *error = NULL;
         gchar *value = atspi_document_get_document_attribute_value(doc, (gchar *)names[i], &error);
-        if (!failed(&error, out) && value) copy(frame->url, sizeof frame->url, value);
+        if (!failed(&error, &out->timeouts) && value) copy(frame->url, sizeof frame->url, value);
         g_free(value);
     }
     g_object_unref(doc);
@@ -115,17 +103,17 @@ static void document_url(AtspiAccessible *document, a11y_frame *frame, a11y_desk
 
 static void focused_element(AtspiAccessible *frame, a11y_desktop *out) {
     const AtspiStateType focused[] = {ATSPI_STATE_FOCUSED};
-    AtspiAccessible *element = first_match(frame, focused, 1, ATSPI_ROLE_INVALID, out);
+    AtspiAccessible *element = first_match(frame, focused, 1, ATSPI_ROLE_INVALID, &out->timeouts);
     if (!element) return;
     GError *error = NULL;
     AtspiRole role = atspi_accessible_get_role(element, &error);
-    if (!failed(&error, out)) {
+    if (!failed(&error, &out->timeouts)) {
         out->focus_known = 1;
         out->focus_password = role == ATSPI_ROLE_PASSWORD_TEXT;
         AtspiComponent *component = atspi_accessible_get_component_iface(element);
         if (component) {
             AtspiRect *box = atspi_component_get_extents(component, ATSPI_COORD_TYPE_SCREEN, &error);
-            if (!failed(&error, out) && box) {
+            if (!failed(&error, &out->timeouts) && box) {
                 out->focus_x = box->x, out->focus_y = box->y, out->focus_w = box->width, out->focus_h = box->height;
             }
             if (box) g_free(box);
@@ -135,41 +123,28 @@ static void focused_element(AtspiAccessible *frame, a11y_desktop *out) {
     g_object_unref(element);
 }
 
-int a11y_read(a11y_desktop *out) {
-    memset(out, 0, sizeof *out);
+// Calls `visit` on every top-level window of every application on the bus (of process `pid`
+// only, when pid > 0) until it returns nonzero. Returns 0, or -1 when the bus is gone.
+typedef int (*window_visitor)(AtspiAccessible *window, int pid, void *context);
+
+static int each_window(int pid, int *timeouts, window_visitor visit, void *context) {
     AtspiAccessible *desktop = atspi_get_desktop(0);
     if (!desktop) return -1;
     GError *error = NULL;
     gint apps = atspi_accessible_get_child_count(desktop, &error);
-    if (failed(&error, out)) { g_object_unref(desktop); return -1; }
-    for (gint a = 0; a < apps && out->frame_count < A11Y_FRAMES_MAX; a++) {
+    if (failed(&error, timeouts)) { g_object_unref(desktop); return -1; }
+    int done = 0;
+    for (gint a = 0; a < apps && !done; a++) {
         AtspiAccessible *app = atspi_accessible_get_child_at_index(desktop, a, &error);
-        if (failed(&error, out) || !app) continue;
-        guint pid = atspi_accessible_get_process_id(app, &error);
-        if (failed(&error, out)) { g_object_unref(app); continue; }
-        gint frames = atspi_accessible_get_child_count(app, &error);
-        if (failed(&error, out)) frames = 0;
-        for (gint f = 0; f < frames && out->frame_count < A11Y_FRAMES_MAX; f++) {
-            AtspiAccessible *window = atspi_accessible_get_child_at_index(app, f, &error);
-            if (failed(&error, out) || !window) continue;
-            a11y_frame *frame = &out->frames[out->frame_count];
-            memset(frame, 0, sizeof *frame);
-            frame->pid = (int)pid;
-            gchar *name = atspi_accessible_get_name(window, &error);
-            if (!failed(&error, out)) copy(frame->title, sizeof frame->title, name);
-            g_free(name);
-            AtspiStateSet *states = states_of(window, &out->timeouts);
-            frame->active = states && atspi_state_set_contains(states, ATSPI_STATE_ACTIVE);
-            if (states) g_object_unref(states);
-            const AtspiStateType showing[] = {ATSPI_STATE_SHOWING};
-            AtspiAccessible *document = first_match(window, showing, 1, ATSPI_ROLE_DOCUMENT_WEB, out);
-            if (document) {
-                frame->has_document = 1;
-                document_url(document, frame, out);
-                g_object_unref(document);
-            }
-            if (frame->active) focused_element(window, out);
-            out->frame_count++;
+        if (failed(&error, timeouts) || !app) continue;
+        guint app_pid = atspi_accessible_get_process_id(app, &error);
+        if (failed(&error, timeouts) || (pid > 0 && (int)app_pid != pid)) { g_object_unref(app); continue; }
+        gint windows = atspi_accessible_get_child_count(app, &error);
+        if (failed(&error, timeouts)) windows = 0;
+        for (gint w = 0; w < windows && !done; w++) {
+            AtspiAccessible *window = atspi_accessible_get_child_at_index(app, w, &error);
+            if (failed(&error, timeouts) || !window) continue;
+            done = visit(window, (int)app_pid, context);
             g_object_unref(window);
         }
         g_object_unref(app);
@@ -178,15 +153,41 @@ int a11y_read(a11y_desktop *out) {
     return 0;
 }
 
+static int has_state(AtspiAccessible *accessible, AtspiStateType state) {
+    AtspiStateSet *states = atspi_accessible_get_state_set(accessible);
+    int yes = states && atspi_state_set_contains(states, state);
+    if (states) g_object_unref(states);
+    return yes;
+}
+
+static int read_window(AtspiAccessible *window, int pid, void *context) {
+    a11y_desktop *out = context;
+    a11y_frame *frame = &out->frames[out->frame_count];
+    memset(frame, 0, sizeof *frame);
+    frame->pid = pid;
+    GError *error = NULL;
+    gchar *name = atspi_accessible_get_name(window, &error);
+    if (!failed(&error, &out->timeouts)) copy(frame->title, sizeof frame->title, name);
+    g_free(name);
+    frame->active = has_state(window, ATSPI_STATE_ACTIVE);
+    const AtspiStateType showing[] = {ATSPI_STATE_SHOWING};
+    AtspiAccessible *document = first_match(window, showing, 1, ATSPI_ROLE_DOCUMENT_WEB, &out->timeouts);
+    if (document) {
+        frame->has_document = 1;
+        document_url(document, frame, out);
+        g_object_unref(document);
+    }
+    if (frame->active) focused_element(window, out);
+    return ++out->frame_count >= A11Y_FRAMES_MAX;
+}
+
+int a11y_read(a11y_desktop *out) {
+    memset(out, 0, sizeof *out);
+    return each_window(0, &out->timeouts, read_window, out);
+}
+
 // Element lookups. Every call is bounded by the deadline set in a11y_open; a call that does
 // not answer leaves its field empty and is counted in `timeouts`.
-
-static int element_failed(GError **error, a11y_element *out) {
-    if (!*error) return 0;
-    out->timeouts++;
-    g_clear_error(error);
-    return 1;
-}
 
 static int is_window(AtspiRole role) {
     return role == ATSPI_ROLE_FRAME || role == ATSPI_ROLE_WINDOW || role == ATSPI_ROLE_DIALOG || role == ATSPI_ROLE_APPLICATION;
@@ -200,17 +201,17 @@ static void place(AtspiAccessible *element, a11y_element *out) {
     GError *error = NULL;
     while (current && depth < 64) {
         AtspiRole role = atspi_accessible_get_role(current, &error);
-        if (element_failed(&error, out) || is_window(role)) break;
+        if (failed(&error, &out->timeouts) || is_window(role)) break;
         gint index = atspi_accessible_get_index_in_parent(current, &error);
-        if (element_failed(&error, out)) break;
+        if (failed(&error, &out->timeouts)) break;
         indexes[depth++] = index;
         AtspiAccessible *parent = atspi_accessible_get_parent(current, &error);
-        if (element_failed(&error, out) || !parent) break;
+        if (failed(&error, &out->timeouts) || !parent) break;
         g_object_unref(current);
         current = parent;
         if (out->ancestor_count < A11Y_ANCESTORS_MAX) {
             gchar *name = atspi_accessible_get_role_name(current, &error);
-            if (!element_failed(&error, out)) copy(out->ancestors[out->ancestor_count++], A11Y_ROLE_MAX, name);
+            if (!failed(&error, &out->timeouts)) copy(out->ancestors[out->ancestor_count++], A11Y_ROLE_MAX, name);
             g_free(name);
         }
     }
@@ -226,24 +227,24 @@ static void describe(AtspiAccessible *element, a11y_element *out) {
     GError *error = NULL;
     out->found = 1;
     AtspiRole role = atspi_accessible_get_role(element, &error);
-    if (!element_failed(&error, out)) out->password = role == ATSPI_ROLE_PASSWORD_TEXT;
+    if (!failed(&error, &out->timeouts)) out->password = role == ATSPI_ROLE_PASSWORD_TEXT;
     gchar *text = atspi_accessible_get_role_name(element, &error);
-    if (!element_failed(&error, out)) copy(out->role, sizeof out->role, text);
+    if (!failed(&error, &out->timeouts)) copy(out->role, sizeof out->role, text);
     g_free(text);
     text = atspi_accessible_get_name(element, &error);
-    if (!element_failed(&error, out)) copy(out->name, sizeof out->name, text);
+    if (!failed(&error, &out->timeouts)) copy(out->name, sizeof out->name, text);
     g_free(text);
     text = atspi_accessible_get_description(element, &error);
-    if (!element_failed(&error, out)) copy(out->description, sizeof out->description, text);
+    if (!failed(&error, &out->timeouts)) copy(out->description, sizeof out->description, text);
     g_free(text);
     AtspiAccessible *app = atspi_accessible_get_application(element, &error);
-    if (!element_failed(&error, out) && app) {
+    if (!failed(&error, &out->timeouts) && app) {
         text = atspi_accessible_get_name(app, &error);
-        if (!element_failed(&error, out)) copy(out->app, sizeof out->app, text);
+        if (!failed(&error, &out->timeouts)) copy(out->app, sizeof out->app, text);
         g_free(text);
         g_object_unref(app);
     }
-    AtspiStateSet *states = states_of(element, &out->timeouts);
+    AtspiStateSet *states = atspi_accessible_get_state_set(element);
     if (states) {
         const AtspiStateType kinds[] = {ATSPI_STATE_FOCUSED, ATSPI_STATE_CHECKED, ATSPI_STATE_SELECTED, ATSPI_STATE_EDITABLE,
                                         ATSPI_STATE_ENABLED, ATSPI_STATE_PRESSED, ATSPI_STATE_EXPANDED};
@@ -255,7 +256,7 @@ static void describe(AtspiAccessible *element, a11y_element *out) {
     AtspiComponent *component = atspi_accessible_get_component_iface(element);
     if (component) {
         AtspiRect *box = atspi_component_get_extents(component, ATSPI_COORD_TYPE_SCREEN, &error);
-        if (!element_failed(&error, out) && box) out->x = box->x, out->y = box->y, out->w = box->width, out->h = box->height;
+        if (!failed(&error, &out->timeouts) && box) out->x = box->x, out->y = box->y, out->w = box->width, out->h = box->height;
         if (box) g_free(box);
         g_object_unref(component);
     }
@@ -272,7 +273,7 @@ static AtspiAccessible *deepest_at(AtspiAccessible *frame, int x, int y, a11y_el
         if (!component) break;
         AtspiAccessible *child = atspi_component_get_accessible_at_point(component, x, y, ATSPI_COORD_TYPE_SCREEN, &error);
         g_object_unref(component);
-        if (element_failed(&error, out) || !child) break;
+        if (failed(&error, &out->timeouts) || !child) break;
         if (child == current) { g_object_unref(child); break; }
         g_object_unref(current);
         current = child;
@@ -287,75 +288,47 @@ static int frame_contains(AtspiAccessible *frame, int x, int y, a11y_element *ou
     GError *error = NULL;
     gboolean inside = atspi_component_contains(component, x, y, ATSPI_COORD_TYPE_SCREEN, &error);
     g_object_unref(component);
-    return !element_failed(&error, out) && inside;
+    return !failed(&error, &out->timeouts) && inside;
+}
+
+typedef struct {
+    a11y_element *out;
+    int x, y;
+    AtspiStateType state;  // the state a window must be in to be tried
+} point_query;
+
+static int hit_window(AtspiAccessible *window, int pid, void *context) {
+    (void)pid;
+    point_query *query = context;
+    if (has_state(window, query->state) && frame_contains(window, query->x, query->y, query->out)) {
+        AtspiAccessible *element = deepest_at(window, query->x, query->y, query->out);
+        if (element) { describe(element, query->out); g_object_unref(element); }
+    }
+    return query->out->found;
 }
 
 int a11y_element_at(int pid, int x, int y, a11y_element *out) {
     memset(out, 0, sizeof *out);
-    AtspiAccessible *desktop = atspi_get_desktop(0);
-    if (!desktop) return -1;
-    GError *error = NULL;
-    gint apps = atspi_accessible_get_child_count(desktop, &error);
-    if (element_failed(&error, out)) { g_object_unref(desktop); return -1; }
     // Two passes: the active window first (it is on top), then any showing window.
+    const AtspiStateType passes[] = {ATSPI_STATE_ACTIVE, ATSPI_STATE_SHOWING};
     for (int pass = 0; pass < 2 && !out->found; pass++) {
-        for (gint a = 0; a < apps && !out->found; a++) {
-            AtspiAccessible *app = atspi_accessible_get_child_at_index(desktop, a, &error);
-            if (element_failed(&error, out) || !app) continue;
-            guint app_pid = atspi_accessible_get_process_id(app, &error);
-            if (element_failed(&error, out) || (pid > 0 && (int)app_pid != pid)) { g_object_unref(app); continue; }
-            gint frames = atspi_accessible_get_child_count(app, &error);
-            if (element_failed(&error, out)) frames = 0;
-            for (gint f = 0; f < frames && !out->found; f++) {
-                AtspiAccessible *frame = atspi_accessible_get_child_at_index(app, f, &error);
-                if (element_failed(&error, out) || !frame) continue;
-                AtspiStateSet *states = states_of(frame, &out->timeouts);
-                int active = states && atspi_state_set_contains(states, ATSPI_STATE_ACTIVE);
-                int showing = states && atspi_state_set_contains(states, ATSPI_STATE_SHOWING);
-                if (states) g_object_unref(states);
-                if ((pass == 0 ? active : showing) && frame_contains(frame, x, y, out)) {
-                    AtspiAccessible *element = deepest_at(frame, x, y, out);
-                    if (element) { describe(element, out); g_object_unref(element); }
-                }
-                g_object_unref(frame);
-            }
-            g_object_unref(app);
-        }
+        point_query query = {out, x, y, passes[pass]};
+        if (each_window(pid, &out->timeouts, hit_window, &query) < 0) return -1;
     }
-    g_object_unref(desktop);
     return 0;
+}
+
+static int focus_in_window(AtspiAccessible *window, int pid, void *context) {
+    (void)pid;
+    a11y_element *out = context;
+    if (!has_state(window, ATSPI_STATE_ACTIVE)) return 0;
+    const AtspiStateType focused[] = {ATSPI_STATE_FOCUSED};
+    AtspiAccessible *element = first_match(window, focused, 1, ATSPI_ROLE_INVALID, &out->timeouts);
+    if (element) { describe(element, out); g_object_unref(element); }
+    return out->found;
 }
 
 int a11y_focused_element(a11y_element *out) {
     memset(out, 0, sizeof *out);
-    AtspiAccessible *desktop = atspi_get_desktop(0);
-    if (!desktop) return -1;
-    GError *error = NULL;
-    a11y_desktop scratch;  // first_match counts its timeouts here
-    memset(&scratch, 0, sizeof scratch);
-    gint apps = atspi_accessible_get_child_count(desktop, &error);
-    if (element_failed(&error, out)) { g_object_unref(desktop); return -1; }
-    for (gint a = 0; a < apps && !out->found; a++) {
-        AtspiAccessible *app = atspi_accessible_get_child_at_index(desktop, a, &error);
-        if (element_failed(&error, out) || !app) continue;
-        gint frames = atspi_accessible_get_child_count(app, &error);
-        if (element_failed(&error, out)) frames = 0;
-        for (gint f = 0; f < frames && !out->found; f++) {
-            AtspiAccessible *frame = atspi_accessible_get_child_at_index(app, f, &error);
-            if (element_failed(&error, out) || !frame) continue;
-            AtspiStateSet *states = states_of(frame, &out->timeouts);
-            int active = states && atspi_state_set_contains(states, ATSPI_STATE_ACTIVE);
-            if (states) g_object_unref(states);
-            if (active) {
-                const AtspiStateType focused[] = {ATSPI_STATE_FOCUSED};
-                AtspiAccessible *element = first_match(frame, focused, 1, ATSPI_ROLE_INVALID, &scratch);
-                if (element) { describe(element, out); g_object_unref(element); }
-            }
-            g_object_unref(frame);
-        }
-        g_object_unref(app);
-    }
-    out->timeouts += scratch.timeouts;
-    g_object_unref(desktop);
-    return 0;
+    return each_window(0, &out->timeouts, focus_in_window, out);
 }
