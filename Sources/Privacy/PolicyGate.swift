@@ -85,9 +85,11 @@ public final class PolicyGate: CapturePolicy, Sendable {
     @discardableResult
     public func pause(seconds: Double?) -> Date {
         let cap = policy.pauseCapSeconds
-        let length = min(seconds ?? cap, cap)
+        // NaN and negative lengths (the control socket refuses them) count as no pause at all.
+        let length = seconds.map { $0.isFinite ? min(max(0, $0), cap) : 0 } ?? cap
         let t = now()
-        let until = t + UInt64(length * 1e9)
+        guard length > 0 else { return wall(t) }
+        let until = t + UInt64(min(length, 3e9) * 1e9)  // a cap past 95 years is no cap
         state.withLock { s in
             s.markers.removeAll { if case .resume = $0.body { true } else { false } }
             if s.pause == nil || s.pause!.untilNs <= t {

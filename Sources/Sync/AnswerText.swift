@@ -2,32 +2,33 @@ import CollectorAPI
 import Foundation
 import UnderstudyModel
 
-// How the command line shows the collector's answers to a person: one line each.
+// How the command line shows the collector's answers to a person: one line each, safe for a
+// terminal (devices choose names, values and reasons).
 
 extension EnrolmentCodeIssued {
-    public var text: String { "\(code) (for \(contributor), until \(RFC3339.string(from: expiresAt)))" }
+    public var text: String { "\(code) (for \(contributor), until \(RFC3339.string(from: expiresAt)))".terminalSafe }
 }
 
 extension DeviceListing {
     public var text: String {
-        "\(id)  \(contributor)  \(name)  enrolled \(RFC3339.string(from: enrolledAt))"
-            + (revokedAt.map { "  revoked \(RFC3339.string(from: $0))" } ?? "")
+        ("\(id)  \(contributor)  \(name)  enrolled \(RFC3339.string(from: enrolledAt))"
+            + (revokedAt.map { "  revoked \(RFC3339.string(from: $0))" } ?? "")).terminalSafe
     }
 }
 
 extension ExemptionListing {
     public var text: String {
         let period = [("from", from), ("until", until)].compactMap { name, date in date.map { " \(name) \(RFC3339.string(from: $0))" } }.joined()
-        return "\(contributor) \(id)  \(kind) \(value)\(period)  \(status) — \(reason)"
+        return "\(contributor) \(id)  \(kind) \(value)\(period)  \(status) — \(reason)".terminalSafe
     }
 }
 
 extension ReviewListing {
-    public var text: String { "\(id)  \(contributor)  \(stepsJudged) judged, \(stepsBad) bad" }
+    public var text: String { "\(id)  \(contributor)  \(stepsJudged) judged, \(stepsBad) bad".terminalSafe }
 }
 
 extension SegmentListing {
-    public var text: String { "\(id)  \(bytes) bytes  received \(RFC3339.string(from: receivedAt))" }
+    public var text: String { "\(id)  \(bytes) bytes  received \(RFC3339.string(from: receivedAt))".terminalSafe }
 }
 
 extension CollectorClient {

@@ -6,7 +6,8 @@ public enum DurationText {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
-            guard !number.isEmpty, let value = Double(number), value >= 0, value.isFinite else { return nil }
+            // Beyond about 292 million years the milliseconds do not fit an Int64.
+            guard !number.isEmpty, let value = Double(number), value >= 0, value.isFinite, value * scale * 1000 < 9e18 else { return nil }
             return .milliseconds(Int64((value * scale * 1000).rounded()))
         }
         return nil
@@ -56,9 +57,12 @@ extension Duration {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 
-    /// Whole nanoseconds (zero for negative durations), for arithmetic on `t_ns` clocks.
+    /// Whole nanoseconds (zero for negative durations, `UInt64.max` past about 584 years), for
+    /// arithmetic on `t_ns` clocks.
     public var ns: UInt64 {
         let (seconds, attoseconds) = components
-        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+        let (whole, overflow) = UInt64(max(0, seconds)).multipliedReportingOverflow(by: 1_000_000_000)
+        let (sum, carry) = whole.addingReportingOverflow(UInt64(max(0, attoseconds) / 1_000_000_000))
+        return overflow || carry ? .max : sum
     }
 }

@@ -106,16 +106,16 @@ extension EventBody {
                     window: UInt64(bitPattern: Int64(try r.int("window"))), rect: rect, url: f["url"]?.stringValue,
                     passwordField: f["password_field"] == .bool(true)))
         case "frame":
-            self = .frame(frame: try r.string("frame"), w: try r.int("w"), h: try r.int("h"), reason: try r.enumValue("reason"))
+            self = .frame(frame: try r.hash("frame"), w: try r.int("w"), h: try r.int("h"), reason: try r.enumValue("reason"))
         case "pause": self = .pause(until: f["until"]?.stringValue.flatMap(RFC3339.date(from:)), by: try r.enumValue("by"))
         case "resume": self = .resume(by: try r.enumValue("by"))
         case "gap":
-            self = .gap(reason: try r.enumValue("reason"), fromNs: UInt64(try r.int("from_ns")), toNs: UInt64(try r.int("to_ns")))
+            self = .gap(reason: try r.enumValue("reason"), fromNs: try r.ns("from_ns"), toNs: try r.ns("to_ns"))
         case "redacted": self = .redacted(what: try r.enumValue("what"), count: try r.int("count"))
         case "task.start": self = .taskStart(instruction: try r.string("instruction"))
         case "task.end": self = .taskEnd(outcome: try r.enumValue("outcome"))
         case "target":
-            guard let of = UInt64(exactly: try r.int("of_t_ns")) else { throw EventDecodingError.badField(kind: kind, field: "of_t_ns") }
+            let of = try r.ns("of_t_ns")
             guard let element = AccessibleElement(json: f) else { throw EventDecodingError.badField(kind: kind, field: "role") }
             self = .target(ofNs: of, element: element)
         default: throw EventDecodingError.unknownKind(kind)
@@ -134,6 +134,19 @@ private struct FieldReader {
 
     func string(_ name: String) throws -> String {
         guard let v = object[name]?.stringValue else { throw EventDecodingError.badField(kind: kind, field: name) }
+        return v
+    }
+
+    /// A time on the session's clock: never negative.
+    func ns(_ name: String) throws -> UInt64 {
+        guard let v = UInt64(exactly: try int(name)) else { throw EventDecodingError.badField(kind: kind, field: name) }
+        return v
+    }
+
+    /// A frame's content hash, which later names a file and an HTML attribute.
+    func hash(_ name: String) throws -> String {
+        let v = try string(name)
+        guard v.isFrameHash else { throw EventDecodingError.badField(kind: kind, field: name) }
         return v
     }
 

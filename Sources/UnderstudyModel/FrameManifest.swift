@@ -25,7 +25,7 @@ public struct TileHash: Hashable, Sendable {
 
     /// From its 32 hex digits (``hex``).
     public init?(hex: String) {
-        guard hex.utf8.count == 32, let high = UInt64(hex.prefix(16), radix: 16), let low = UInt64(hex.suffix(16), radix: 16) else { return nil }
+        guard hex.lowercased().isHex128, let high = UInt64(hex.prefix(16), radix: 16), let low = UInt64(hex.suffix(16), radix: 16) else { return nil }
         self.init(high: high, low: low)
     }
 }
@@ -64,6 +64,22 @@ public struct FrameManifest: Sendable, Equatable {
         self.tiles = tiles
         self.redactions = redactions
         self.withheld = withheld
+    }
+
+    /// The largest screen side a frame may have (pixels): a layout read back beyond it is damaged.
+    public static let maxSide = 16384
+    /// The largest tile side a frame may have (pixels).
+    public static let maxTileSize = 1024
+
+    /// Why a layout read from a vault or a bundle cannot be a frame's, or nil when it can.
+    /// Readers check it before they touch the geometry, so a crafted bundle can neither divide
+    /// by zero, nor ask for a huge image, nor name a file outside its folder by its hash.
+    public var problem: String? {
+        guard hash.isFrameHash else { return "its hash is not a frame's" }
+        guard (1...Self.maxSide).contains(width), (1...Self.maxSide).contains(height) else { return "its size \(width)×\(height) is out of range" }
+        guard (1...Self.maxTileSize).contains(tileSize) else { return "its tile size \(tileSize) is out of range" }
+        guard tiles.isEmpty || tiles.count == columns * rows else { return "it lists \(tiles.count) tiles for a \(columns)×\(rows) grid" }
+        return nil
     }
 
     public var columns: Int { (width + tileSize - 1) / tileSize }

@@ -143,6 +143,41 @@ struct ExportTests {
         }
     }
 
+    @Test("html: a session id or frame hash a device chose is escaped in the page; a hash that would leave the export folder is refused")
+    func hostileNames() throws {
+        var r = MemoryRecording()
+        r.session.id = "0a1b2c3d<script>alert(1)</script>"
+        r.script.at(0, MemoryRecording.focus("XTerm"))
+        r.script.at(10, MemoryRecording.frame("x' onerror='alert(1)"))
+        r.script.click(100, 100, at: 1_200)
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        var options = ExportOptions(format: .html)
+        options.filter.minActions = 1
+        _ = try Exporter(options: options).run(source: r, to: out, lineage: lineage)
+        let page = try String(contentsOf: out.appendingPathComponent("0a1b2c3d-001/index.html"), encoding: .utf8)
+        #expect(!page.contains("<script>alert") && page.contains("&lt;script&gt;"))
+        #expect(!page.contains("' onerror='") && page.contains("&#39; onerror=&#39;"))
+        // Decrypted recordings: the folder is the owner's alone, whatever the umask.
+        let mode = try FileManager.default.attributesOfItem(atPath: out.path)[.posixPermissions] as? Int
+        #expect(mode == 0o700)
+
+        var escaping = MemoryRecording()
+        escaping.script.at(0, MemoryRecording.focus("XTerm"))
+        escaping.script.at(10, MemoryRecording.frame("../../../understudy-planted"))
+        escaping.script.click(100, 100, at: 1_200)
+        let second = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: second) }
+        #expect {
+            _ = try Exporter(options: options).run(source: escaping, to: second, lineage: lineage)
+        } throws: { error in
+            (error as? DatasetError).map { "\($0)".contains("would leave the export folder") } ?? false
+        }
+        let planted = second.appendingPathComponent("0a1b2c3d-001/frames/../../../understudy-planted.png").standardizedFileURL
+        #expect(!FileManager.default.fileExists(atPath: planted.path))
+        #expect(!FileManager.default.fileExists(atPath: second.path), "a failed export leaves nothing that looks finished")
+    }
+
     @Test("html: a page per episode draws each action on its observation, with redaction boxes outlined, and an index links them")
     func html() throws {
         let out = temporaryFolder()

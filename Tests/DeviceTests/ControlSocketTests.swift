@@ -60,6 +60,35 @@ struct ControlSocketTests {
         }
     }
 
+    @Test("A pause of a negative length is refused in words before the recorder's handler sees it")
+    func negativePause() throws {
+        try withServer({ _ in
+            Issue.record("the handler was asked")
+            return ControlAnswer(ok: true)
+        }) { folder in
+            let answer = try ControlSocket.send(ControlRequest(.pause, seconds: -1), vault: folder)
+            #expect(!answer.ok && answer.message?.contains("zero or more seconds") == true)
+        }
+    }
+
+    @Test("A vault whose socket path is longer than a socket path may be is refused on both ends, never cut short to another path")
+    func longPath() throws {
+        var folder = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-control-\(UUID().uuidString)")
+        while folder.path.utf8.count < 120 { folder.appendPathComponent("deeper") }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent(folder.pathComponents[2])) }
+        #expect {
+            _ = try ControlSocket.Server(vault: folder) { _ in ControlAnswer(ok: true) }
+        } throws: { error in
+            "\(error)".contains("shorter path")
+        }
+        #expect {
+            _ = try ControlSocket.send(ControlRequest(.status), vault: folder)
+        } throws: { error in
+            "\(error)".contains("shorter path")
+        }
+    }
+
     @Test("Without a recorder, sending says none is running on that vault")
     func notRunning() {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-control-none-\(UUID().uuidString)")

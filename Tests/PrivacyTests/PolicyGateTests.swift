@@ -95,6 +95,16 @@ struct PolicyGateTests {
         #expect(out.map(\.tNs) == [9_900_000_000, 10_000_000_000, 130_000_000_000, 130_500_000_000])
     }
 
+    @Test("A pause of a negative or not-a-number length is no pause at all, and the recorder goes on (it used to trap)")
+    func pauseNonsense() throws {
+        let gate = try gate()
+        clock.set(seconds: 10)
+        for seconds in [-5, -Double.infinity, .nan] {
+            #expect(gate.pause(seconds: seconds) == origin.addingTimeInterval(10))
+            #expect(gate.framesAllowed)
+        }
+    }
+
     @Test("resume ends a pause at once; a pause that runs out is marked by the timer when no event comes")
     func resumeAndTick() throws {
         let gate = try gate()

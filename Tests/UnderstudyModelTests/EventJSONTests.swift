@@ -14,7 +14,7 @@ struct EventJSONTests {
         .keyDown(key: "adiaeresis", keycode: 48, mods: [.shift], text: "Ä"),
         .keyUp(key: "Control_L", keycode: 37, mods: [.ctrl]),
         .focus(WindowContext(app: "XTerm", title: "vim — ünïcode \"quoted\"", pid: 42, window: 0x1c0000e, rect: [0, 0, 800, 600])),
-        .frame(frame: "abcd", w: 1920, h: 1080, reason: .periodic),
+        .frame(frame: "0123456789abcdef0123456789abcdef", w: 1920, h: 1080, reason: .periodic),
         .pause(until: wall, by: .user),
         .resume(by: .policy),
         .gap(reason: .excludedApp, fromNs: 1, toNs: 2),

@@ -164,6 +164,37 @@ struct VaultSegmentTests {
         #expect(throws: VaultError.self) { try SegmentBundleContents(tar: Data("not a tar".utf8)) }
     }
 
+    @Test(
+        "A bundle whose ids are not what a device writes, or whose frame layout cannot be a frame's, is refused as damaged instead of read"
+    )
+    func hostileBundles() throws {
+        let session = #"{"id":"%SESSION%","started_at":"2026-11-23T10:00:00.000Z","screen":[1920,1080]}"#
+        func bundle(
+            segment: String = "7d3c1c0e-59a4-4d4e-a1a4-9b7a3b0c2d11", session sessionID: String = UUID().uuidString.lowercased(), frame: Data? = nil
+        )
+            throws -> Data
+        {
+            let header = #"{"id":"\#(segment)","index":0,"session":\#(session.replacingOccurrences(of: "%SESSION%", with: sessionID))}"#
+            var members = [TarFormat.Member(name: "segment.json", data: Data(header.utf8)), TarFormat.Member(name: "events.jsonl", data: Data())]
+            if let frame { members.append(TarFormat.Member(name: "frames/0001.frame", data: frame)) }
+            return try TarFormat.archive(members, mtime: 0)
+        }
+        let tile = TileHash(high: 1, low: 1)
+        func layout(_ width: Int, _ height: Int, _ tileSize: Int) -> Data {
+            FrameBody.encode(
+                FrameManifest(hash: "f1", width: width, height: height, tileSize: tileSize, grabbedNs: 0, reason: .periodic, tiles: [tile]))
+        }
+        #expect(try SegmentBundleContents(tar: try bundle(frame: layout(8, 8, 8))).frames.count == 1)
+        for hostile in [
+            try bundle(segment: "../../etc"), try bundle(segment: "<img src=x onerror=alert(1)>"),
+            try bundle(session: "<img src=x onerror=alert(1)>"),
+            try bundle(frame: layout(8, 8, 0)), try bundle(frame: layout(0, 8, 8)), try bundle(frame: layout(100_000, 100_000, 8)),
+            try bundle(frame: layout(16, 8, 8)),
+        ] {
+            #expect(throws: VaultError.self) { try SegmentBundleContents(tar: hostile) }
+        }
+    }
+
     @Test("A frame that arrives before its tiles waits for them instead of being stored incomplete")
     func frameWaitsForTiles() async throws {
         let test = TestVault()

@@ -25,7 +25,7 @@ struct HTMLWriter: EpisodeWriter {
 
     mutating func finish(into folder: OutputFolder) throws -> [String] {
         let rows = episodes.map { e in
-            "<tr><td><a href=\"\(e.id)/index.html\">\(e.id)</a></td><td>\(Self.escape(e.instruction ?? "—"))</td><td>\(e.outcome.rawValue)</td>"
+            "<tr><td><a href=\"\(Self.escape(e.id))/index.html\">\(Self.escape(e.id))</a></td><td>\(Self.escape(e.instruction ?? "—"))</td><td>\(e.outcome.rawValue)</td>"
                 + "<td>\(e.steps.count)</td><td>\(Self.escape(e.apps.joined(separator: ", ")))</td><td>\(RFC3339.string(from: e.startedAt))</td></tr>"
         }
         let body =
@@ -40,7 +40,7 @@ struct HTMLWriter: EpisodeWriter {
             <p><a href="../index.html">All episodes</a></p>
             <h1>\(escape(e.instruction ?? "Episode \(e.id)"))</h1>
             <p class="meta">\(e.id) · \(e.outcome.rawValue) · \(e.steps.count) steps · \(escape(e.apps.joined(separator: ", "))) · \
-            \(e.screen.width)×\(e.screen.height) · started \(RFC3339.string(from: e.startedAt)) · session \(e.session.id)</p>
+            \(e.screen.width)×\(e.screen.height) · started \(RFC3339.string(from: e.startedAt)) · session \(escape(e.session.id))</p>
             """
         return document(title: "Episode \(e.id)", body: header + "\n" + figures.joined(separator: "\n"))
     }
@@ -57,7 +57,7 @@ struct HTMLWriter: EpisodeWriter {
         }
         let banner = banner(step.action).map { "<div class=\"banner\">\(escape($0))</div>" } ?? ""
         return """
-            <figure class="step" id="step-\(step.index)"><div class="frame"><img src="frames/\(hash).png" alt="the screen before step \(step.index)" loading="lazy">\
+            <figure class="step" id="step-\(step.index)"><div class="frame"><img src="frames/\(escape(hash)).png" alt="the screen before step \(step.index)" loading="lazy">\
             <svg viewBox="0 0 \(e.screen.width) \(e.screen.height)" preserveAspectRatio="none">\(overlay(step))</svg>\(banner)</div>\(caption)</figure>
             """
     }
@@ -155,6 +155,7 @@ struct HTMLWriter: EpisodeWriter {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
+            case "'": out += "&#39;"
             default: out.append(c)
             }
         }

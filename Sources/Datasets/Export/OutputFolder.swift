@@ -23,23 +23,37 @@ final class OutputFolder {
         do {
             try fm.createDirectory(at: parent, withIntermediateDirectories: true)
             try? fm.removeItem(at: staging)
-            try fm.createDirectory(at: staging, withIntermediateDirectories: false)
+            try fm.createDirectory(at: staging, withIntermediateDirectories: false, attributes: Self.ownerOnlyFolder)
         } catch {
             throw .cannotWrite(self.destination.path, Self.reason(error))
         }
     }
 
-    /// The staging location of a file or folder given relative to the output.
-    func url(_ relative: String) -> URL { staging.appendingPathComponent(relative) }
+    /// The staging location of a file or folder given relative to the output. Names are built
+    /// from what devices recorded, so one that would leave the folder (absolute, `..`, `.` or
+    /// empty parts) is refused, not resolved.
+    func url(_ relative: String) throws(DatasetError) -> URL {
+        let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
+        guard !relative.hasPrefix("/"), parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") }) else {
+            throw .cannotWrite(destination.path, "the name \(relative.debugDescription) would leave the export folder")
+        }
+        return staging.appendingPathComponent(relative)
+    }
 
     func makeFolder(_ relative: String) throws {
-        try wrap { try FileManager.default.createDirectory(at: url(relative), withIntermediateDirectories: true) }
+        let folder = try url(relative)
+        try wrap { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: Self.ownerOnlyFolder) }
     }
 
     func write(_ data: Data, to relative: String) throws {
-        try wrap { try data.write(to: url(relative)) }
+        let file = try url(relative)
+        try wrap { try data.write(to: file) }
         bytes += Int64(data.count)
     }
+
+    /// Exports hold decrypted recordings: only their owner reads them, whatever the umask (the
+    /// folder is what keeps others out, so the files in it need no mode of their own).
+    static var ownerOnlyFolder: [FileAttributeKey: Any] { [.posixPermissions: 0o700] }
 
     func counted(_ extra: Int64) { bytes += extra }
 

@@ -11,7 +11,7 @@ struct PyautoguiWriter: EpisodeWriter {
     mutating func write(_ episode: Episode, frames: FramePNGs, into folder: OutputFolder, stepWritten: () -> Void) throws {
         let name = "\(episode.id).py"
         try folder.write(Data(Self.script(episode).utf8), to: name)
-        chmod(folder.url(name).path, 0o755)
+        chmod(try folder.url(name).path, 0o700)
         for _ in episode.steps { stepWritten() }
         written.append(name)
     }
@@ -59,7 +59,7 @@ struct PyautoguiWriter: EpisodeWriter {
         String(
             String.UnicodeScalarView(
                 text.unicodeScalars.map { scalar in
-                    scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" ? " " : scalar
+                    scalar.breaksLineOrControls ? " " : scalar
                 }))
     }
 }

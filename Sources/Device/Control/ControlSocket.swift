@@ -9,14 +9,20 @@ import UnderstudyModel
 public enum ControlSocket {
     static func path(vault: URL) -> String { vault.appendingPathComponent("control.sock").path }
 
+    /// The longest socket path Linux binds (`sun_path` holds 108 bytes with its terminating zero).
+    static let longestPath = 107
+
     public enum Failure: Error, CustomStringConvertible {
         case notRunning(String)
         case failed(String)
+        case pathTooLong(String)
 
         public var description: String {
             switch self {
             case .notRunning(let vault): "no recorder is running on \(vault) (start one with `understudy record`)"
             case .failed(let reason): "the recorder did not answer: \(reason)"
+            case .pathTooLong(let path):
+                "the control socket \(path) is longer than the \(ControlSocket.longestPath) bytes a socket path may have: give the vault a shorter path"
             }
         }
     }
@@ -28,7 +34,11 @@ public enum ControlSocket {
         defer { close(fd) }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        guard connect(fd, path(vault: vault)) == 0 else { throw .notRunning(vault.path) }
+        let path = path(vault: vault)
+        guard path.utf8.count <= longestPath else { throw .pathTooLong(path) }
+        guard connect(fd, path) == 0 else { throw .notRunning(vault.path) }
+        // Whoever answers must be this user's own recorder, not a socket someone else put there.
+        guard sameUser(fd) else { throw .failed("the socket at \(path) belongs to another user") }
         guard let encoded = try? ControlJSON.encode(request) else { throw .failed("could not encode the request") }
         let line = encoded + Data("\n".utf8)
         guard line.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == line.count else { throw .failed("could not send") }
@@ -47,6 +57,7 @@ public enum ControlSocket {
 
         init(vault: URL, handle: @escaping @Sendable (ControlRequest) -> ControlAnswer) throws {
             path = ControlSocket.path(vault: vault)
+            guard path.utf8.count <= ControlSocket.longestPath else { throw Failure.pathTooLong(path) }
             self.handle = handle
             unlink(path)  // a killed recorder's socket; the recorder lock says no other one runs
             fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -72,7 +83,7 @@ public enum ControlSocket {
                     return
                 }
                 defer { Foundation.close(client) }
-                guard Self.sameUser(client) else { continue }
+                guard ControlSocket.sameUser(client) else { continue }
                 var timeout = timeval(tv_sec: 2, tv_usec: 0)
                 setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
                 let answer = (try? ControlJSON.encode(answer(to: ControlSocket.readLine(client)))) ?? Data()
@@ -94,16 +105,20 @@ public enum ControlSocket {
                         "this recorder speaks control protocol \(ControlRequest.currentVersion), not \(request.version): restart it with this version of understudy"
                 )
             }
+            if request.command == .pause, let seconds = request.seconds, !(seconds.isFinite && seconds >= 0) {
+                return ControlAnswer(ok: false, message: "a pause lasts zero or more seconds, not \(seconds)")
+            }
             return handle(request)
         }
+    }
 
-        private static func sameUser(_ client: Int32) -> Bool {
-            // struct ucred { pid_t pid; uid_t uid; gid_t gid; } (glibc hides the type without _GNU_SOURCE)
-            var credentials = [Int32](repeating: -1, count: 3)
-            var length = socklen_t(MemoryLayout<Int32>.size * 3)
-            guard getsockopt(client, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { return false }
-            return UInt32(bitPattern: credentials[1]) == getuid()
-        }
+    /// Whether the process at the other end of `socket` runs as this user.
+    static func sameUser(_ socket: Int32) -> Bool {
+        // struct ucred { pid_t pid; uid_t uid; gid_t gid; } (glibc hides the type without _GNU_SOURCE)
+        var credentials = [Int32](repeating: -1, count: 3)
+        var length = socklen_t(MemoryLayout<Int32>.size * 3)
+        guard getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { return false }
+        return UInt32(bitPattern: credentials[1]) == getuid()
     }
 
     private static func readLine(_ fd: Int32) -> Data? {
@@ -121,7 +136,8 @@ public enum ControlSocket {
     private static func withAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8.prefix(107)) + [0]
+        // Callers refuse longer paths first: cut short, the path would name another socket.
+        let bytes = Array(path.utf8.prefix(longestPath)) + [0]
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
         }

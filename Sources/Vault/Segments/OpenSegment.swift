@@ -104,6 +104,7 @@ enum FrameBody {
         return Data((header.serialized + "\n").utf8) + frame.tileBytes
     }
 
+    /// The layout, or nil when it does not read or does not describe a frame (``FrameManifest/problem``).
     static func decode(_ data: Data) -> FrameManifest? {
         guard let newline = data.firstIndex(of: 0x0A),
             let header = try? JSONValue.parse(data[data.startIndex..<newline]),
@@ -119,9 +120,10 @@ enum FrameBody {
                 else { return nil }
                 return FrameRedaction(what: what, box: box.map { Int($0) })
             } ?? []
-        return FrameManifest(
+        let frame = FrameManifest(
             hash: hash, width: Int(width), height: Int(height), tileSize: Int(tileSize), grabbedNs: UInt64(max(0, grabbed)),
             reason: reason, tiles: FrameManifest.tiles(from: Data(data[(newline + 1)...])),
             redactions: redactions, withheld: header["withheld"]?.stringValue.flatMap(FrameWithholding.init))
+        return frame.problem == nil ? frame : nil
     }
 }

@@ -23,6 +23,9 @@ public struct SegmentBundleContents: Sendable {
         guard let header = byName["segment.json"].flatMap({ try? JSONValue.parse($0) }), let id = header["id"]?.stringValue,
             let session = header["session"].flatMap(Self.session)
         else { throw .damaged("the bundle has no readable segment.json") }
+        // Both ids reach file names, pages and terminals downstream: they must be what a device writes.
+        guard Self.isSegmentID(id) else { throw .damaged("the bundle's segment id is not one") }
+        guard UUID(uuidString: session.id) != nil else { throw .damaged("the bundle's session id is not a UUID") }
         segmentID = id
         index = Int(header["index"]?.intValue ?? 0)
         self.session = session
@@ -62,6 +65,11 @@ public struct SegmentBundleContents: Sendable {
     public func tilePatch(_ tile: TileHash) -> (patch: String, codec: TileCodec, data: Data, index: Int)? {
         guard let place = tiles[tile], let patch = patches[place.patch] else { return nil }
         return ("\(segmentID)/\(place.patch)", patch.codec, patch.data, place.index)
+    }
+
+    /// A segment id as devices make them (a UUID) or as staff see them (a handle): letters, digits and dashes.
+    static func isSegmentID(_ id: String) -> Bool {
+        (1...80).contains(id.utf8.count) && id.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-") }
     }
 
     private static func session(_ json: JSONValue) -> Session? {
