@@ -36,7 +36,7 @@ public final class PolicyGate: CapturePolicy, Sendable {
     static let latenessNs: UInt64 = 600_000_000
 
     public let policy: Policy
-    /// The text recognizers, for what the gate stores as text of its own: URL paths, element names.
+    /// The text recognizers, for what the gate stores as text of its own: titles, URL paths, element names.
     private let textRedactor: TextRedactor
     private let clock: @Sendable () -> UInt64
     private let origin: Mutex<(ns: UInt64, wall: Date)>
@@ -275,8 +275,11 @@ public final class PolicyGate: CapturePolicy, Sendable {
         }
     }
 
+    /// The window as it may be stored: titles hold what typed text would (addresses, names in
+    /// a terminal's `user@host`, card numbers), so the same recognizers run over them.
     private func scrubbed(_ context: WindowContext, _ treatment: WindowTreatment) -> WindowContext {
         var copy = context
+        copy.title = textRedactor.redact(context.title).text
         copy.url = context.url.flatMap { StoredURL.cut($0, keepPath: policy.capture.urlPaths, redactor: textRedactor) }
         guard treatment == .structureOnly else { return copy }
         copy.title = ""

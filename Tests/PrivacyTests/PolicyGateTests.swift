@@ -62,6 +62,19 @@ struct PolicyGateTests {
             ])
     }
 
+    @Test(
+        "A window title passes the same recognizers as typed text before it is stored: an address, a card number, a login at a host become markers"
+    )
+    func titles() throws {
+        let out = try gate().filter([
+            Self.at(1, Self.focus("Thunderbird", "Inbox (3) – alice.smith@corp.example.com – Mail")),
+            Self.at(2, Self.focus("XTerm", "alice@alice-laptop: ~/payslips")),
+            Self.at(3, Self.focus("Gedit", "card 4111 1111 1111 1111.txt")),
+        ])
+        let titles = out.compactMap { if case .focus(let window) = $0.body { window.title } else { nil } }
+        #expect(titles == ["Inbox (3) – [EMAIL] – Mail", "[EMAIL]: ~/payslips", "card [CREDIT_CARD].txt"])
+    }
+
     @Test("An element target passes only from a window captured in full, with the text recognizers run over its name and description")
     func targets() throws {
         let named = AccessibleElement(

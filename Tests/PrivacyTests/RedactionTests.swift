@@ -17,6 +17,8 @@ struct RecognizerTests {
         "Each recognizer finds its kind",
         arguments: [
             ("write to jane.doe+news@example.co.uk today", "email:jane.doe+news@example.co.uk"),
+            ("alice@alice-laptop: ~/payslips", "email:alice@alice-laptop"),
+            ("ssh deploy_bot@build-07 -p 22", "email:deploy_bot@build-07"),
             ("call +1 415 555 2671 now", "phone:+1 415 555 2671"),
             ("call +442079460958", "phone:+442079460958"),
             ("office (415) 555-2671", "phone:(415) 555-2671"),

@@ -109,6 +109,12 @@ enum TextRecognizers {
             #"(?<![\w.+/-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"#,
             trigger: .any(["@"]),
             validate: Validators.email),
+        // A login at a host, as terminals title themselves (`alice@alice-laptop: ~`) and as ssh is
+        // typed: it names the person as surely as an address. Not: addresses (their host has a dot,
+        // which the email recognizer takes), `@handles`.
+        TextRecognizer(
+            "login_at_host", .email, #"(?<![\w.+%/@-])[a-z_][a-z0-9_-]{0,31}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?![\w.@-])"#,
+            trigger: .any(["@"])),
         // Payment cards: 13-19 digits, optionally in groups split by one space or dash, Luhn-valid,
         // with a known issuer prefix and length. Not: order numbers, bad checksums, unknown prefixes.
         TextRecognizer("credit_card", .creditCard, #"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])"#, trigger: .digit, validate: Validators.paymentCard),
