@@ -105,13 +105,17 @@ extension CollectorClient {
     }
 
     /// Downloads every segment the collector holds about the contributor, as the bundles
-    /// uploaded (`{segment}.tar`), into `folder`; returns how many.
+    /// uploaded (`{segment}.tar`), into `folder`; returns how many. The bundles are decrypted
+    /// recordings: a new folder is the owner's alone and each file is owner-only, whatever the umask.
     public func downloadMySegments(into folder: URL, as identity: Identity) async throws -> Int {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let list = try await mySegments(as: identity)
         for segment in list {
+            // The id names a file: only a UUID, as devices make them, may.
+            guard UUID(uuidString: segment.id) != nil else { throw Failure.unexpected("a segment id that is not one") }
             let bundle = try await send("GET", "/v1/me/segments/\(segment.id)", as: identity)
-            try bundle.verifiedBody().write(to: folder.appendingPathComponent("\(segment.id).tar"))
+            try DurableFile.replace(
+                folder.appendingPathComponent("\(segment.id).tar").path, contents: try bundle.verifiedBody(), syncingFolder: false)
         }
         return list.count
     }

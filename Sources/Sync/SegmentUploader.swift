@@ -68,9 +68,10 @@ public struct SegmentUploader {
         }
         var report = Report()
         let sessions = Dictionary(uniqueKeysWithValues: try vault.sessions().map { ($0.id, $0) })
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-sync-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        // Bundles are decrypted: they wait inside the owner-only vault folder, never in a shared place.
+        let outgoing = try ScratchFolder(in: vault.directory.appendingPathComponent("outgoing", isDirectory: true), purpose: "sync")
+        let scratch = outgoing.url
+        defer { outgoing.remove() }
         for segment in try vault.segments() where segment.sealed {
             guard segment.to.addingTimeInterval(settings.reviewWindow) <= vault.clock.now() else {
                 report.waiting += 1

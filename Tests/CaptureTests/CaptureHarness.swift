@@ -27,10 +27,11 @@ struct Captured {
 /// Records `session` with the X11 backend while `drive` runs, then stops and collects.
 func capture(
     _ session: XSession, frames: Bool = true, codec: TileCodec = .webp, period: Duration = .seconds(5), settle: Duration = .milliseconds(400),
-    redaction: FrameRedactionSettings? = nil, keyframeInterval: Duration = .seconds(60),
+    redaction: FrameRedactionSettings? = nil, keyframeInterval: Duration = .seconds(60), policy: (any CapturePolicy)? = nil,
     drive: () throws -> Void
 ) async throws -> Captured {
     var settings = X11CaptureSettings(display: session.display, redaction: redaction)
+    settings.policy = policy
     settings.frames.keyframeInterval = keyframeInterval
     settings.frames.enabled = frames
     settings.frames.codec = codec

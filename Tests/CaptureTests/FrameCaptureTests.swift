@@ -108,6 +108,31 @@ struct FrameCaptureTests {
         #expect(gaps.allSatisfy { $0 >= 0.9 }, "periodic frames came closer than the period: \(gaps)")
     }
 
+    @Test(
+        "No frame grabbed while frames were withheld (a pause) is stored, not even as the observation of a click right after they are allowed again")
+    func noFrameFromAPause() async throws {
+        let x = try XSession()
+        try x.startApps()
+        let terminal = try x.window(class: "UnderstudyTerm")
+        let pause = SwitchedPolicy()
+        let captured = try await capture(x, policy: pause) {
+            try x.xdotool("windowactivate --sync \(terminal)\nsleep 0.3")
+            pause.set(allowed: false)
+            // The screen changes during the pause, and is grabbed then (grabs go on while paused).
+            try x.xdotool("type --delay 20 \"paused-secret\"\nsleep 0.8")
+            pause.set(allowed: true)
+            try x.xdotool("mousemove 200 200\nclick 1\nsleep 0.5")
+        }
+        // The keys typed in the pause tell when it was, on the capture's clock: it ran from
+        // before the first to 0.8 s after the last.
+        let typed = captured.events.compactMap { if case .keyDown = $0.body { $0.t } else { nil } }
+        let (first, last) = (try #require(typed.min()), try #require(typed.max()))
+        #expect(captured.events.contains { if case .pointerDown = $0.body { true } else { false } })
+        for manifest in captured.manifests {
+            #expect(!(first...(last + 600_000_000)).contains(manifest.grabbedNs), "frame \(manifest.hash) was grabbed during the pause")
+        }
+    }
+
     @Test("Typing pauses, scroll ends and focus changes each take a frame")
     func eventDrivenFrames() async throws {
         let x = try XSession()
@@ -164,4 +189,22 @@ enum XWD {
         }
         return (out, width, height)
     }
+}
+
+/// A policy whose frames are switched on and off by the test, as a pause does.
+final class SwitchedPolicy: CapturePolicy, @unchecked Sendable {
+    private let lock = NSLock()
+    private var allowed = true
+    private var changes: UInt64 = 0
+
+    func set(allowed: Bool) {
+        lock.withLock {
+            self.allowed = allowed
+            changes += 1
+        }
+    }
+
+    func treatment(of window: WindowContext) -> WindowTreatment { .capture }
+    var framesAllowed: Bool { lock.withLock { allowed } }
+    var revision: UInt64 { lock.withLock { changes } }
 }

@@ -311,6 +311,9 @@ struct CollectorFaultTests {
         #expect(synced.stdout.contains("trying again"), "\(synced.stdout)")
         #expect(proxy.resetCount == 3 && proxy.stallCount == 2, "resets \(proxy.resetCount), stalls \(proxy.stallCount)")
         #expect(try org.me.run("vault", "segments", "--vault", vault, "--json").stdout.isEmpty)
+        // The decrypted bundles waited inside the vault, and are gone.
+        let outgoing = (try? FileManager.default.contentsOfDirectory(atPath: vault + "/outgoing")) ?? []
+        #expect(outgoing.isEmpty, "\(outgoing)")
         let held = try org.me.run("held", "list", "--json").stdout.split(separator: "\n")
         #expect(held.count == segments)
         let downloaded = try org.downloadedEvents()

@@ -136,8 +136,11 @@ struct Organisation {
         let downloads = me.config.appendingPathComponent("downloads-\(UUID().uuidString.prefix(6))")
         let downloaded = try me.run("held", "download", "--out", downloads.path)
         #expect(downloaded.status == 0, "\(downloaded.stderr)")
+        func mode(_ path: String) -> Int? { (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int }
+        #expect(mode(downloads.path) == 0o700, "decrypted downloads are the owner's alone, whatever the umask")
         var events: [String] = []
         for bundle in try FileManager.default.contentsOfDirectory(atPath: downloads.path).sorted() {
+            #expect(mode(downloads.appendingPathComponent(bundle).path) == 0o600)
             let members = TarFormat.members(of: try Data(contentsOf: downloads.appendingPathComponent(bundle))) ?? []
             let lines = members.first { $0.name == "events.jsonl" }.map { String(decoding: $0.data, as: UTF8.self) } ?? ""
             events += lines.split(separator: "\n").map(String.init)

@@ -87,6 +87,10 @@ final class FrameScheduler {
             shared.stats.withLock { $0.missedObservations += 1 }
             return
         }
+        guard !slot.grabbedWhileWithheld else {
+            if mayStore { shared.stats.withLock { $0.missedObservations += 1 } }
+            return
+        }
         store(slot, reason: .action, ordering: &ordering)
     }
 
@@ -142,6 +146,7 @@ final class FrameScheduler {
         }
         let start = MonotonicClock.nowNs()
         if grabber.grab(into: slot, generation: differ.generation) {
+            slot.grabbedWhileWithheld = !mayStore
             masks?.apply(to: slot.mutablePixels, stride: slot.stride)
             let ms = Double(slot.grabbedNs - start) / 1e6
             shared.stats.withLock { $0.grabMs.append(ms) }
@@ -151,7 +156,7 @@ final class FrameScheduler {
     }
 
     private func storeFresh(reason: FrameReason, ordering: inout EventOrdering) {
-        guard let latest = newest, !differ.hasDamage(after: latest.generation) else {
+        guard let latest = newest, !latest.grabbedWhileWithheld, !differ.hasDamage(after: latest.generation) else {
             store(grab(), reason: reason, ordering: &ordering)
             return
         }
@@ -159,7 +164,7 @@ final class FrameScheduler {
     }
 
     private func store(_ slot: ScreenGrabber.Slot, reason: FrameReason, ordering: inout EventOrdering) {
-        guard !slot.isEmpty, mayStore else { return }
+        guard !slot.isEmpty, !slot.grabbedWhileWithheld, mayStore else { return }
         // OCR is slow; while it is behind, the next frame taken covers what changed meanwhile.
         if let redaction, output.backlog >= redaction.maxBacklog {
             shared.stats.withLock { $0.busySkipped += 1 }

@@ -14,6 +14,9 @@ final class ScreenGrabber {
         /// The damage generation the grab included.
         var generation: UInt64 = 0
         var isEmpty = true
+        /// Frames were withheld (a pause, an excluded window) when it was grabbed: such a grab is
+        /// never stored, not even once frames are allowed again.
+        var grabbedWhileWithheld = false
 
         fileprivate init(image: UnsafeMutablePointer<XImage>, info: UnsafeMutablePointer<XShmSegmentInfo>) {
             self.image = image

@@ -41,8 +41,9 @@ public struct ExportJob: Sendable {
             summary = try export(VaultRecordingSource(vault: vault, pngLevel: options.pngLevel), lineage: lineage(vault), options: options)
         case .collector(let staff):
             summary = try await staff.session { client, me in
-                let downloads = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-export-\(UUID().uuidString)")
-                defer { try? FileManager.default.removeItem(at: downloads) }
+                let scratch = try ScratchFolder(in: ScratchFolder.temporaryParent, purpose: "export")
+                defer { scratch.remove() }
+                let downloads = scratch.url
                 var progress = ProgressBar(label: "downloading")
                 var dataset = try await CollectorDataset.fetch(from: staff.server, client: client, as: me, into: downloads, generator: generator) {
                     progress.update($0, of: $1, bytes: 0)
