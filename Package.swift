@@ -137,7 +137,7 @@ let package = Package(
         // Test and bench support: a private Xvfb with a window manager and real apps, a small
         // file system to fill, the collector run as a child process.
         .target(name: "TestSupport", dependencies: ["Collector"], path: "Tests/TestSupport"),
-        .testTarget(name: "UnderstudyModelTests", dependencies: ["UnderstudyModel"]),
+        .testTarget(name: "UnderstudyModelTests", dependencies: ["UnderstudyModel", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "UnderstudyModel"]),
         .testTarget(
             name: "CollectorTests",

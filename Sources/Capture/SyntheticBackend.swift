@@ -76,7 +76,7 @@ public final class SyntheticBackend: CaptureBackend {
                 continuation.yield(
                     .frame(
                         FrameManifest(
-                            hash: String(format: "synthetic-%016llx", nextFrame), width: 256, height: 256, tileSize: 128,
+                            hash: String(format: "5e5e5e5e5e5e5e5e%016llx", nextFrame), width: 256, height: 256, tileSize: 128,
                             grabbedNs: nextFrame * framePeriodNs, reason: .periodic, tiles: tiles)))
                 nextFrame += 1
             }

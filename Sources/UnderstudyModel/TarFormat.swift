@@ -90,15 +90,45 @@ public enum TarFormat {
                 let bytes = header[(offset + start)..<(offset + start + length)].prefix { $0 != 0 }
                 return String(decoding: bytes, as: UTF8.self)
             }
-            guard let size = Int(field(124, 12).trimmingCharacters(in: .whitespaces), radix: 8),
-                offset + 512 + size <= archive.endIndex
-            else { return nil }
+            guard let size = size(of: header), let end = Self.end(of: size, at: offset + 512), end <= archive.endIndex else { return nil }
             let prefix = field(345, 155)
             let name = prefix.isEmpty ? field(0, 100) : prefix + "/" + field(0, 100)
-            let data = archive[(offset + 512)..<(offset + 512 + size)]
+            let data = archive[(offset + 512)..<end]
             if header[offset + 156] == UInt8(ascii: "0") || header[offset + 156] == 0 { members.append(Member(name: name, data: Data(data))) }
-            offset += 512 + (size + 511) / 512 * 512
+            offset = min(end + (512 - size % 512) % 512, archive.endIndex)
         }
         return nil
+    }
+
+    /// The size field of a member's 512-byte header; nil when it is not an ``octal(_:)`` number.
+    /// `Int(_:radix:)` alone would take a sign, and a crafted "-1" then made a range whose end
+    /// is before its start: a trap.
+    public static func size(of header: some Collection<UInt8>) -> Int? {
+        guard header.count >= 512 else { return nil }
+        return octal(header.dropFirst(124).prefix(12))
+    }
+
+    /// A numeric header field: octal digits only, after optional spaces and before NULs or
+    /// spaces, so never negative and never overflowing; nil when it is anything else.
+    public static func octal(_ field: some Collection<UInt8>) -> Int? {
+        let bytes = Array(field)
+        var i = bytes.firstIndex { $0 != 0x20 } ?? bytes.endIndex
+        let first = i
+        var value = 0
+        while i < bytes.endIndex, (0x30...0x37).contains(bytes[i]) {
+            let (shifted, overflow) = value.multipliedReportingOverflow(by: 8)
+            guard !overflow else { return nil }
+            value = shifted + Int(bytes[i] - 0x30)
+            i += 1
+        }
+        guard i > first, bytes[i...].allSatisfy({ $0 == 0 || $0 == 0x20 }) else { return nil }
+        return value
+    }
+
+    /// Where `size` bytes of data starting at `start` end, and after them the padding: nil when that overflows.
+    private static func end(of size: Int, at start: Int) -> Int? {
+        let (end, overflow) = start.addingReportingOverflow(size)
+        guard !overflow, end.addingReportingOverflow(511).overflow == false else { return nil }
+        return end
     }
 }

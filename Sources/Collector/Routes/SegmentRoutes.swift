@@ -60,25 +60,37 @@ struct SegmentRoutes {
         let writer = try await state.blobs.create(blob)
         var sealer = ContentSealer(key: key, context: blob)
         var hasher = SHA256()
+        // Checked as it streams, before each chunk is stored: staff reads and the review and
+        // export tools parse what is kept, so only a well-formed bundle is.
+        var check = SegmentBundleCheck()
         var bytes: Int64 = 0
         do {
-            for try await buffer in request.body {
-                let chunk = Data(buffer.readableBytesView)
-                bytes += Int64(chunk.count)
-                guard bytes <= state.config.maxSegmentBytes else {
-                    throw APIError(.contentTooLarge, "too_large", "segments larger than \(state.config.maxSegmentBytes) bytes are refused")
+            do {
+                for try await buffer in request.body {
+                    let chunk = Data(buffer.readableBytesView)
+                    bytes += Int64(chunk.count)
+                    guard bytes <= state.config.maxSegmentBytes else {
+                        throw APIError(.contentTooLarge, "too_large", "segments larger than \(state.config.maxSegmentBytes) bytes are refused")
+                    }
+                    hasher.update(data: chunk)
+                    try check.feed(chunk)
+                    try await writer.write(try sealer.feed(chunk))
                 }
-                hasher.update(data: chunk)
-                try await writer.write(try sealer.feed(chunk))
+                try await writer.write(try sealer.finish())
+                guard hasher.finalize().hexDigits == hash else {
+                    throw APIError(.badRequest, "hash_mismatch", "the body's SHA-256 is not the one signed: the upload was damaged or altered")
+                }
+                try check.finish()
+                try await writer.commit()
+            } catch {
+                await writer.abort()
+                throw error
             }
-            try await writer.write(try sealer.finish())
-            guard hasher.finalize().hexDigits == hash else {
-                throw APIError(.badRequest, "hash_mismatch", "the body's SHA-256 is not the one signed: the upload was damaged or altered")
-            }
-            try await writer.commit()
-        } catch {
-            await writer.abort()
-            throw error
+        } catch let failure as SegmentBundleCheck.Failure {
+            try await state.audit(
+                "device:\(device.id)", "upload_refused", subject: device.contributor,
+                .object([("segment", .string(id)), ("reason", .string("not_a_bundle"))]))
+            throw APIError(.unprocessableContent, "not_a_bundle", "the upload is not a segment bundle (\(failure)): nothing was stored")
         }
         let record = StoredSegment(
             id: id, contributor: device.contributor, device: device.id, sha256: hash, bytes: bytes,

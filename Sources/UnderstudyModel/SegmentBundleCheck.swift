@@ -1,0 +1,238 @@
+import Foundation
+
+/// Checks, as its bytes stream past, that an archive is a well-formed segment bundle: the tar
+/// file `understudy sync` uploads (written by the vault's `SegmentBundle`; its members are
+/// described there). The collector runs it over every upload before anything is stored, so what
+/// reviewers, scientists and their tools later read is a bundle their parsers take.
+///
+/// Checked: every header (checksum, an octal size, a regular file), the member names the bundle
+/// format knows and each one's size bound, no name twice, `segment.json` with its segment and
+/// session ids as UUIDs and its policy hash as hex, every event line an event (frame hashes as
+/// hex), every frame layout's geometry and hashes, every patch layout's codec and tile hashes,
+/// and the end-of-archive marker with nothing but zeros after it.
+public struct SegmentBundleCheck: Sendable {
+    /// Why an archive is not a segment bundle; `description` says where, never what it held.
+    public struct Failure: Error, Equatable, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Size bounds per member: the small JSON members are parsed whole, so they stay small.
+    public static let maxHeaderBytes = 64 * 1024
+    public static let maxLayoutBytes = 1 << 20
+    public static let maxEventLineBytes = 1 << 20
+    /// A screen or frame side, in pixels, and a tile side.
+    public static let maxSide = 1 << 15
+    public static let maxTileSide = 4096
+
+    private enum Kind: Equatable {
+        case header, events, frame, patchLayout, patchPixels
+    }
+
+    private enum State {
+        case header
+        case data(name: String, kind: Kind, remaining: Int, padding: Int)
+        case padding(Int)
+        case end
+    }
+
+    private var state = State.header
+    private var pending: [UInt8] = []
+    private var names: Set<String> = []
+    private var eventLine: [UInt8] = []
+    private var events = 0
+
+    public init() {}
+
+    /// Takes the next bytes of the archive.
+    public mutating func feed(_ chunk: some Collection<UInt8>) throws(Failure) {
+        var rest = chunk[...]
+        while !rest.isEmpty {
+            switch state {
+            case .header:
+                let take = min(512 - pending.count, rest.count)
+                pending.append(contentsOf: rest.prefix(take))
+                rest = rest.dropFirst(take)
+                if pending.count == 512 { try header() }
+            case .data(let name, let kind, let remaining, let padding):
+                let take = min(remaining, rest.count)
+                let part = rest.prefix(take)
+                rest = rest.dropFirst(take)
+                if kind == .events {
+                    try eventBytes(part)
+                } else if kind != .patchPixels {
+                    pending.append(contentsOf: part)
+                }
+                if remaining - take == 0 {
+                    try finished(name, kind)
+                    state = padding > 0 ? .padding(padding) : .header
+                } else {
+                    state = .data(name: name, kind: kind, remaining: remaining - take, padding: padding)
+                }
+            case .padding(let count):
+                let take = min(count, rest.count)
+                rest = rest.dropFirst(take)
+                state = count - take == 0 ? .header : .padding(count - take)
+            case .end:
+                guard rest.allSatisfy({ $0 == 0 }) else { throw Failure("bytes follow the end of the archive") }
+                rest = rest.dropFirst(rest.count)
+            }
+        }
+    }
+
+    /// After the last byte: the archive must have ended, and held a `segment.json` and an `events.jsonl`.
+    public func finish() throws(Failure) {
+        guard case .end = state else { throw Failure("the archive ends without its end marker") }
+        guard names.contains("segment.json") else { throw Failure("the bundle has no segment.json") }
+        guard names.contains("events.jsonl") else { throw Failure("the bundle has no events.jsonl") }
+    }
+
+    /// Checks a whole bundle held in memory.
+    public static func check(_ archive: some Collection<UInt8>) throws(Failure) {
+        var check = SegmentBundleCheck()
+        try check.feed(archive)
+        try check.finish()
+    }
+
+    private mutating func header() throws(Failure) {
+        let block = pending
+        pending = []
+        if block.allSatisfy({ $0 == 0 }) {
+            state = .end
+            return
+        }
+        let stored = block[148..<156]
+        let sum = block[..<148].reduce(0) { $0 + Int($1) } + 8 * 0x20 + block[156...].reduce(0) { $0 + Int($1) }
+        guard TarFormat.octal(stored) == sum else { throw Failure("a member header's checksum is wrong") }
+        guard let size = TarFormat.size(of: block) else { throw Failure("a member's size is not an octal number") }
+        guard block[156] == UInt8(ascii: "0") || block[156] == 0 else { throw Failure("a member is not a regular file") }
+        func text(_ range: Range<Int>) -> String { String(decoding: block[range].prefix { $0 != 0 }, as: UTF8.self) }
+        let prefix = text(345..<500)
+        let name = prefix.isEmpty ? text(0..<100) : prefix + "/" + text(0..<100)
+        guard let (kind, limit) = Self.kind(of: name) else { throw Failure("a member's name is not one the bundle format has") }
+        guard names.insert(name).inserted else { throw Failure("\(name) appears twice") }
+        guard size <= limit else { throw Failure("\(name) is larger than \(limit) bytes") }
+        let padding = (512 - size % 512) % 512
+        if size == 0 {
+            try finished(name, kind)
+            state = .header
+        } else {
+            state = .data(name: name, kind: kind, remaining: size, padding: padding)
+        }
+    }
+
+    /// What a member name is, and how large it may be; nil for names the format does not have.
+    private static func kind(of name: String) -> (Kind, Int)? {
+        func digits(_ text: Substring, count: ClosedRange<Int>) -> Bool {
+            count.contains(text.count) && text.allSatisfy { $0.isASCII && $0.isNumber }
+        }
+        if name == "segment.json" { return (.header, maxHeaderBytes) }
+        if name == "events.jsonl" { return (.events, Int.max) }
+        if name.hasPrefix("frames/"), name.hasSuffix(".frame"), digits(name.dropFirst(7).dropLast(6), count: 1...9) {
+            return (.frame, maxLayoutBytes)
+        }
+        if name.hasPrefix("patches/") {
+            let file = name.dropFirst(8)
+            guard let dot = file.firstIndex(of: "."), digits(file[..<dot], count: 1...9) else { return nil }
+            let ext = file[file.index(after: dot)...]
+            if ext == "json" { return (.patchLayout, maxLayoutBytes) }
+            if TileCodec(rawValue: String(ext)) != nil { return (.patchPixels, Int.max) }
+        }
+        return nil
+    }
+
+    private mutating func finished(_ name: String, _ kind: Kind) throws(Failure) {
+        let data = Data(pending)
+        pending = []
+        switch kind {
+        case .header: try Self.segmentHeader(data)
+        case .events:
+            if !eventLine.isEmpty { try event(eventLine) }
+            eventLine = []
+        case .frame: try Self.frame(data, name)
+        case .patchLayout: try Self.patchLayout(data, name)
+        case .patchPixels: break
+        }
+    }
+
+    private mutating func eventBytes(_ bytes: some Collection<UInt8>) throws(Failure) {
+        var rest = bytes[...]
+        while let newline = rest.firstIndex(of: 0x0A) {
+            eventLine.append(contentsOf: rest[..<newline])
+            rest = rest[rest.index(after: newline)...]
+            if !eventLine.isEmpty { try event(eventLine) }
+            eventLine = []
+        }
+        eventLine.append(contentsOf: rest)
+        guard eventLine.count <= Self.maxEventLineBytes else {
+            throw Failure("event line \(events + 1) is longer than \(Self.maxEventLineBytes) bytes")
+        }
+    }
+
+    private mutating func event(_ line: [UInt8]) throws(Failure) {
+        events += 1
+        guard let json = try? JSONValue.parse(Data(line)), let event = try? Event(json: json) else {
+            throw Failure("line \(events) of events.jsonl is not an event")
+        }
+        if case .frame(let frame, _, _, _) = event.body, !Self.isHash(frame, digits: 32) {
+            throw Failure("the frame hash of event line \(events) is not 32 hex digits")
+        }
+    }
+
+    private static func segmentHeader(_ data: Data) throws(Failure) {
+        guard let json = try? JSONValue.parse(data), case .object = json else { throw Failure("segment.json is not a JSON object") }
+        guard let id = json["id"]?.stringValue, isUUID(id) else { throw Failure("segment.json's id is not a UUID") }
+        if let index = json["index"], (index.intValue ?? -1) < 0 { throw Failure("segment.json's index is not a count") }
+        for field in ["from", "to"] where json[field] != nil {
+            guard json[field]?.stringValue.flatMap(RFC3339.date(from:)) != nil else { throw Failure("segment.json's \(field) is not a time") }
+        }
+        guard let session = json["session"], case .object = session else { throw Failure("segment.json has no session") }
+        guard let sessionID = session["id"]?.stringValue, isUUID(sessionID) else { throw Failure("the session id is not a UUID") }
+        guard session["started_at"]?.stringValue.flatMap(RFC3339.date(from:)) != nil else { throw Failure("the session's started_at is not a time") }
+        for field in ["ended_at", "consented_at"] where session[field] != nil && session[field] != .null {
+            guard session[field]?.stringValue.flatMap(RFC3339.date(from:)) != nil else { throw Failure("the session's \(field) is not a time") }
+        }
+        guard let screen = session["screen"]?.arrayValue?.compactMap(\.intValue), screen.count == 2,
+            screen.allSatisfy({ (0...Int64(maxSide)).contains($0) })
+        else { throw Failure("the session's screen is not a width and height") }
+        if let policy = session["policy_hash"], policy != .null {
+            guard let hash = policy.stringValue, isHash(hash, digits: 64) else { throw Failure("the session's policy_hash is not 64 hex digits") }
+        }
+    }
+
+    private static func frame(_ data: Data, _ name: String) throws(Failure) {
+        guard let newline = data.firstIndex(of: 0x0A), let json = try? JSONValue.parse(data[data.startIndex..<newline]) else {
+            throw Failure("\(name) has no layout line")
+        }
+        guard let hash = json["hash"]?.stringValue, isHash(hash, digits: 32) else { throw Failure("\(name)'s hash is not 32 hex digits") }
+        guard let width = json["width"]?.intValue, let height = json["height"]?.intValue, let tile = json["tile_size"]?.intValue,
+            (1...Int64(maxSide)).contains(width), (1...Int64(maxSide)).contains(height), (1...Int64(maxTileSide)).contains(tile),
+            (json["grabbed_ns"]?.intValue ?? -1) >= 0, json["reason"]?.stringValue.flatMap(FrameReason.init(rawValue:)) != nil
+        else { throw Failure("\(name)'s geometry, time or reason is not valid") }
+        let tiles = data.count - (newline - data.startIndex) - 1
+        let grid = Int((width + tile - 1) / tile * ((height + tile - 1) / tile))
+        guard tiles % 16 == 0, tiles == 0 || tiles / 16 == grid else { throw Failure("\(name)'s tiles do not fill its grid") }
+    }
+
+    private static func patchLayout(_ data: Data, _ name: String) throws(Failure) {
+        guard let json = try? JSONValue.parse(data), json["codec"]?.stringValue.flatMap(TileCodec.init(rawValue:)) != nil,
+            let tile = json["tile_size"]?.intValue, (1...Int64(maxTileSide)).contains(tile), let tiles = json["tiles"]?.arrayValue
+        else { throw Failure("\(name) is not a patch layout") }
+        // An empty string stands for a position whose tile no frame refers to.
+        guard tiles.allSatisfy({ $0.stringValue.map { $0.isEmpty || isHash($0, digits: 32) } ?? false }) else {
+            throw Failure("a tile hash of \(name) is not 32 hex digits")
+        }
+    }
+
+    static func isHash(_ text: String, digits: Int) -> Bool {
+        text.utf8.count == digits && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    static func isUUID(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { return false }
+        return bytes.indices.allSatisfy { i in
+            [8, 13, 18, 23].contains(i) ? bytes[i] == UInt8(ascii: "-") : (0x30...0x39).contains(bytes[i]) || (0x61...0x66).contains(bytes[i])
+        }
+    }
+}
