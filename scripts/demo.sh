@@ -139,7 +139,7 @@ server=$out/server
 rm -rf "$server"
 mkdir -p "$server"
 printf 'policy_keys: [%s]\nkek_file: %s\n' "$PWD/$out/org.pub" "$PWD/$server/server.kek" >"$server/collector.yaml"
-"$bin" serve --port 0 --data "$server/data" --config "$server/collector.yaml" >"$server/serve.log" 2>&1 &
+"$bin" serve --port 0 --data "$server/data" --config "$server/collector.yaml" --admin-key-file "$server/admin.key" >"$server/serve.log" 2>&1 &
 server_pid=$!
 url=""
 for _ in $(seq 100); do
@@ -150,7 +150,7 @@ for _ in $(seq 100); do
 done
 [[ -n $url ]] || { echo "demo: the collector did not start" >&2; exit 1; }
 echo "collector: $url"
-admin=(--server "$url" --key-file "$server/data/admin.key")
+admin=(--server "$url" --key-file "$server/admin.key")
 # staff NAME ROLE: a member of staff, their key in a file; prints the options that sign in as them.
 staff() {
   "$bin" admin add-user "$1" --role "$2" "${admin[@]}" >"$server/$1.key"

@@ -22,12 +22,15 @@ public struct CollectorServer: Sendable {
     public enum Failure: Error, CustomStringConvertible {
         case insecure(String)
         case tls(String)
+        case keyInData(String)
 
         public var description: String {
             switch self {
             case .insecure(let host):
                 "refusing plain HTTP on \(host), which is not a loopback address: configure tls (certificate and key) or set allow_insecure_http: true"
             case .tls(let reason): "TLS: \(reason)"
+            case .keyInData(let path):
+                "refusing to write the admin key to \(path), inside the data folder: a copy of the data would then sign in as admin; choose a file elsewhere"
             }
         }
     }
@@ -50,16 +53,36 @@ public struct CollectorServer: Sendable {
         self.state = state
     }
 
-    /// The first admin: created on first start, its key written beside the data, owner-only.
-    /// Returns the key file when it was created now.
-    public func bootstrapAdmin() async throws -> URL? {
+    /// The first admin's key, made on first start.
+    public struct BootstrapAdmin: Sendable {
+        /// The key itself: shown to the operator once, kept nowhere by the server.
+        public var key: String
+        /// Where it was written, when the operator asked for a file.
+        public var file: URL?
+    }
+
+    /// The first admin: created on first start. Its key is returned to be shown once, and written
+    /// (owner-only, never replacing a file) only to `keyFile`, which must lie outside the data
+    /// folder: a copy of the data alone must not be enough to sign in. Nil when staff exist already.
+    public func bootstrapAdmin(keyFile: URL? = nil) async throws -> BootstrapAdmin? {
         guard try await state.metadata.users().isEmpty else { return nil }
+        if let keyFile, Self.isInside(keyFile, state.config.data) { throw Failure.keyInData(keyFile.path) }
         let key = Secret.make(bytes: 32)
+        if let keyFile {
+            do { try DurableFile.create(keyFile.path, contents: Data((key + "\n").utf8)) } catch { throw StoreError.io("cannot write \(error)") }
+        }
         try await state.metadata.createUser(StaffUser(name: "admin", role: .admin, keyHash: Secret.hash(key), createdAt: state.now()))
-        let file = state.config.data.appendingPathComponent("admin.key")
-        do { try DurableFile.create(file.path, contents: Data((key + "\n").utf8)) } catch { throw StoreError.io("cannot write \(error)") }
         try await state.audit("system", "user_created", .object([("user", .string("admin")), ("role", .string("admin"))]))
-        return file
+        return BootstrapAdmin(key: key, file: keyFile)
+    }
+
+    /// Where versions before 2026-12 left the first admin's key; removed at the first admin sign-in.
+    static func legacyAdminKey(_ config: CollectorConfig) -> URL { config.data.appendingPathComponent("admin.key") }
+
+    static func isInside(_ file: URL, _ folder: URL) -> Bool {
+        let parent = file.deletingLastPathComponent().standardizedFileURL.resolvingSymlinksInPath().path
+        let root = folder.standardizedFileURL.resolvingSymlinksInPath().path
+        return parent == root || parent.hasPrefix(root.hasSuffix("/") ? root : root + "/")
     }
 
     public func router() -> Router<CollectorContext> {

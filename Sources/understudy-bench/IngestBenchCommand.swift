@@ -105,7 +105,7 @@ struct IngestBenchCommand: AsyncParsableCommand {
         let server = try benchServer(data: data, policyKey: policy.publicKey)
         defer { server.stop() }
         guard let url = URL(string: server.url) else { throw DeviceFailure("the bench collector gave no address") }
-        let credentials = try await organise(url, devices: count, policy: policy.document, adminKey: data.appendingPathComponent("data/admin.key"))
+        let credentials = try await organise(url, devices: count, policy: policy.document, adminKey: data.appendingPathComponent("admin.key"))
 
         let cpuBefore = server.cpuSeconds()
         let loadBefore = CollectorProcess.cpuSeconds(of: getpid())
@@ -198,5 +198,8 @@ private func benchServer(data: URL, policyKey: URL) throws -> CollectorProcess {
     try Data("policy_keys: [\(policyKey.path)]\nkek_file: \(data.appendingPathComponent("server.kek").path)\n".utf8).write(to: config)
     return try CollectorProcess(
         executable: UnderstudyBench.understudy,
-        arguments: ["--port", "0", "--data", data.appendingPathComponent("data").path, "--config", config.path])
+        arguments: [
+            "--port", "0", "--data", data.appendingPathComponent("data").path, "--config", config.path,
+            "--admin-key-file", data.appendingPathComponent("admin.key").path,
+        ])
 }

@@ -9,7 +9,8 @@ struct StaffOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The member of staff signing in.", valueName: "name")) var user = "admin"
     @Option(
         help: ArgumentHelp(
-            "The file holding the user's key (the first admin's is DATA/admin.key).", discussion: "Defaults to $UNDERSTUDY_STAFF_KEY_FILE.",
+            "The file holding the user's key (the first admin's: where serve --admin-key-file wrote it).",
+            discussion: "Defaults to $UNDERSTUDY_STAFF_KEY_FILE.",
             valueName: "file"))
     var keyFile: String?
 

@@ -15,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
             UNDERSTUDY_SERVER_HOST, _PORT and _DATA, then these flags. Content is encrypted with each \
             contributor's data key, wrapped by the key-encryption key in UNDERSTUDY_KEK (base64) or kek_file \
             (default $XDG_CONFIG_HOME/understudy/server.kek, created on first start). On first start an admin \
-            is created and its key written to DATA/admin.key. SIGTERM stops it after the requests in flight.
+            is created and its key printed once; --admin-key-file writes it to a file instead (owner-only, outside \
+            the data folder, so a copy of the data alone never signs in). SIGTERM stops it after the requests in flight.
             """
     )
 
@@ -23,6 +24,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The address to listen on.", valueName: "addr")) var host: String?
     @Option(help: ArgumentHelp("The port to listen on (0: any free one).", valueName: "n")) var port: Int?
     @Option(help: ArgumentHelp("The data directory.", valueName: "dir")) var data: String?
+    @Option(
+        help: ArgumentHelp(
+            "On first start, write the first admin's key to this file (owner-only; not inside the data folder) instead of printing it.",
+            valueName: "file")) var adminKeyFile: String?
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -36,10 +41,16 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let server = try CollectorServer.embedded(settings, environment: environment, logger: logger, metrics: registry)
-        if let keyFile = try await server.bootstrapAdmin() {
-            print(
-                "Created the first admin; its key is in \(keyFile.path) (owner-only). Sign in with `understudy admin --key-file \(keyFile.path) ...`."
-            )
+        if let admin = try await server.bootstrapAdmin(keyFile: adminKeyFile.map { URL(fileURLWithPath: $0) }) {
+            // Written at once, not through print's buffer: the line must be there before the ready line.
+            let line =
+                if let file = admin.file {
+                    "Created the first admin; its key is in \(file.path) (owner-only). Sign in with `understudy admin --key-file \(file.path) ...`."
+                } else {
+                    // Kept nowhere: the operator saves it now, in a file outside the data folder.
+                    "Created the first admin. Its key, shown only this once: \(admin.key)"
+                }
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
         let folder = settings.data.path
         try await server.run { address in

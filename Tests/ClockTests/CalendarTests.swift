@@ -44,10 +44,10 @@ struct CalendarTests {
         let world = try World(start: start)
         defer { world.remove() }
         let server = try world.collector()
-        _ = try await server.bootstrapAdmin()
+        let adminKey = try #require(try await server.bootstrapAdmin()).key
         try await world.serving(server) { client in
             // Staff sessions last the configured 8 hours by this clock.
-            var admin = try await client.login(user: "admin", key: try world.adminKey(server))
+            var admin = try await client.login(user: "admin", key: adminKey)
             let officerKey = try await world.officer(client, admin: admin)
             let stale = try await world.code(client, admin: admin)
             world.clock.advance(by: 8 * 3600 + 1)
@@ -56,7 +56,7 @@ struct CalendarTests {
             // Enrolment codes last a day by this clock.
             world.clock.advance(by: 16 * 3600)
             #expect(await refusal { try await client.enrol(code: stale, name: "laptop") } == "code_expired")
-            admin = try await client.login(user: "admin", key: try world.adminKey(server))
+            admin = try await client.login(user: "admin", key: adminKey)
             let (credential, _) = try await client.enrol(code: try await world.code(client, admin: admin), name: "laptop")
             // The device signs with the clock the server checks against: accepted, whatever the year.
             _ = try await client.send("GET", "/v1/me/segments", as: .device(credential))
@@ -193,11 +193,6 @@ private struct World {
         }
         await group.triggerGracefulShutdown()
         try await running.value
-    }
-
-    func adminKey(_ server: CollectorServer) throws -> String {
-        try String(contentsOf: server.state.config.data.appendingPathComponent("admin.key"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func collector() throws -> CollectorServer {

@@ -56,12 +56,16 @@ final class RunningCollector: @unchecked Sendable {
         // The port is chosen by the system when `requested` is 0: it is read from the "listening" line.
         server = try CollectorProcess(
             executable: Understudy.binary,
-            arguments: ["--port", "\(requested)", "--data", data.path, "--config", configFile.path, "--log-level", "debug"],
+            arguments: [
+                "--port", "\(requested)", "--data", data.path, "--config", configFile.path, "--log-level", "debug",
+                "--admin-key-file", base.appendingPathComponent("admin.key").path,
+            ],
             environment: environment)
         port = Int(server.url.split(separator: ":").last ?? "") ?? requested
     }
 
-    var adminKey: String { data.appendingPathComponent("admin.key").path }
+    /// The first admin's key: asked for outside the data folder, which never holds it.
+    var adminKey: String { data.deletingLastPathComponent().appendingPathComponent("admin.key").path }
 
     /// SIGTERM, as an init system stops it; returns its exit status.
     func stop() -> Int32 { server.stop() }
@@ -274,6 +278,39 @@ struct CollectorCommandTests {
         let again = try org.me.run("enroll", "--server", org.collector.url, "--code", try org.code())
         #expect(again.status != 0 && again.stderr.contains("erased"), "\(again.stderr)")
         #expect(org.collector.stop() == 0)
+    }
+
+    @Test(
+        "The first admin's key is never kept in the data folder: printed once without --admin-key-file, refused inside it, and a DATA/admin.key left by an older version is removed at the first admin sign-in"
+    )
+    func bootstrapKeyNotInData() async throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-bootstrap-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let data = base.appendingPathComponent("data")
+        var environment = ProcessInfo.processInfo.environment
+        environment["UNDERSTUDY_KEK_FILE"] = base.appendingPathComponent("server.kek").path
+        environment["XDG_CONFIG_HOME"] = base.appendingPathComponent("config").path
+        let refused = try Understudy.run(
+            "serve", "--port", "0", "--data", data.path, "--admin-key-file", data.appendingPathComponent("admin.key").path, environment: environment)
+        #expect(refused.status != 0 && refused.stderr.contains("inside the data folder"), "\(refused.stdout)\(refused.stderr)")
+
+        let server = try CollectorProcess(executable: Understudy.binary, arguments: ["--port", "0", "--data", data.path], environment: environment)
+        defer { server.stop() }
+        let line = server.printed.split(separator: "\n").first { $0.contains("shown only this once: ") }
+        let key = String(line?.split(separator: " ").last ?? "")
+        #expect(key.count >= 40, "\(server.printed)")
+        let files = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        for file in files where (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
+            #expect(try Data(contentsOf: file).range(of: Data(key.utf8)) == nil, "the admin key is kept in \(file.path)")
+        }
+        // A key file an older version left in the data folder goes at the first admin sign-in.
+        let legacy = data.appendingPathComponent("admin.key")
+        try Data((key + "\n").utf8).write(to: legacy)
+        let keyFile = base.appendingPathComponent("admin.key")
+        try Data((key + "\n").utf8).write(to: keyFile)
+        let devices = try Understudy.run("admin", "devices", "--server", server.url, "--key-file", keyFile.path, environment: environment)
+        #expect(devices.status == 0, "\(devices.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: legacy.path))
     }
 
     @Test("Rotating the key-encryption key rewraps every data key: with the new key the contributor's data opens, with the old one it no longer does")

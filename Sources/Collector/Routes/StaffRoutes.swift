@@ -47,6 +47,17 @@ struct StaffRoutes {
         let expires = now.addingTimeInterval(state.config.sessionLifetime)
         try await state.metadata.createSession(tokenHash: Secret.hash(token), user: user.name, expiresAt: expires, now: now)
         try await state.audit("user:\(user.name)", "login", .object([("role", .string(user.role.rawValue))]))
+        // A key left in the data folder by an older version: once an admin has signed in, the operator
+        // has it, and a copy of the data must not be enough to sign in.
+        let legacy = CollectorServer.legacyAdminKey(state.config)
+        if user.role == .admin, FileManager.default.fileExists(atPath: legacy.path) {
+            do {
+                try FileManager.default.removeItem(at: legacy)
+                try await state.audit("user:\(user.name)", "bootstrap_key_removed")
+            } catch {
+                state.logger.error("cannot remove the first admin's key file from the data folder: \(error)")
+            }
+        }
         return JSONResponse.make(LoginResponse(token: token, role: user.role.rawValue, expiresAt: expires))
     }
 
