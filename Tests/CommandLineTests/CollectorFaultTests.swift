@@ -214,6 +214,26 @@ struct CollectorFaultTests {
         #expect(try await raw.send("POST", "/v1/enrol", body: Data("{\"code\":\"x\",\"public_key\":\"short\"}".utf8)).code == "bad_request")
     }
 
+    @Test(
+        "A published policy is checked against its signature before its YAML is read: unsigned YAML that would not parse is refused as unsigned, and a document over 256 KiB by its size"
+    )
+    func policySignatureFirst() async throws {
+        let org = try Organisation()
+        let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
+        let key = try String(contentsOf: org.me.config.appendingPathComponent("olivia.key"), encoding: .utf8)
+        let officer = try await raw.login("olivia", key: key.trimmingCharacters(in: .whitespacesAndNewlines))
+        func publish(_ document: String) async throws -> RawClient.Answer {
+            let body = try APICoding.encode(PublishPolicyRequest(document: document, signature: "untrusted"))
+            return try await raw.send("POST", "/v1/policies", body: body, headers: officer)
+        }
+        // An alias bomb's first lines and an Int64-trapping duration: neither reaches the YAML reader unsigned.
+        let unparsable = "name: x\nversion: 1\nretention: 1e20d\na: &a [x, x]\nb: &b [*a, *a]\n: - [\n"
+        #expect(try await publish(unparsable).code == "policy_signature")
+        let huge = try await publish("name: x\n# " + String(repeating: "x", count: 300_000) + "\n")
+        #expect(huge.status == 413 && huge.code == "too_large", "\(huge.status) \(huge.code ?? "")")
+        #expect(try await raw.send("GET", "/health").status == 200)
+    }
+
     @Test("Every endpoint refuses every identity its role does not allow (401 or 403), and lets the allowed ones through")
     func roleMatrix() async throws {
         let org = try Organisation()

@@ -68,21 +68,28 @@ struct DeviceRoutes {
             })
     }
 
+    /// The largest policy document accepted: policies are a few kilobytes of YAML.
+    static let maxPolicyBytes = 256 * 1024
+
     /// A privacy officer publishes a policy signed with a key the server trusts (`policy_keys`).
     @Sendable func publishPolicy(_ request: Request, context: CollectorContext) async throws -> Response {
         let officer = try context.requireStaff([.privacyOfficer], to: "publish policies")
-        let body = try await request.decode(PublishPolicyRequest.self, context, limit: 1 << 20)
+        let body = try await request.decode(PublishPolicyRequest.self, context, limit: 2 * Self.maxPolicyBytes)
         let text = try nonEmpty(body.document, "document")
         let signature = try nonEmpty(body.signature, "signature")
-        let document: PolicyDocument
-        do { document = try PolicyDocument(text: text, source: "the published policy") } catch {
-            throw APIError(.unprocessableContent, "policy_invalid", "\(error)")
+        guard text.utf8.count <= Self.maxPolicyBytes else {
+            throw APIError(.contentTooLarge, "too_large", "a policy document is at most \(Self.maxPolicyBytes) bytes")
         }
+        // The signature first: the YAML reader never sees a document no trusted key signed.
         let trusted = state.config.policyKeys.compactMap { try? PolicySigning.publicKey(URL(fileURLWithPath: $0)) }
         do {
             _ = try PolicySigning.verify(Data(text.utf8), signature: signature, named: "the published policy", trusted: trusted)
         } catch {
             throw APIError(.unprocessableContent, "policy_signature", "\(error) (the server trusts the keys in its policy_keys setting)")
+        }
+        let document: PolicyDocument
+        do { document = try PolicyDocument(text: text, source: "the published policy") } catch {
+            throw APIError(.unprocessableContent, "policy_invalid", "\(error)")
         }
         try await state.metadata.publish(
             PublishedPolicy(
