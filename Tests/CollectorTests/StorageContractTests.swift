@@ -115,6 +115,12 @@ enum StoreContract {
         #expect(try await !store.hasConsent(contributor: "c1", policyHash: "p1"))
         let recreated = try await store.ensureContributor(Contributor(id: "c1", createdAt: now, wrappedKey: Data([3]), erasedAt: nil))
         #expect(recreated.wrappedKey == nil, "an erased contributor does not get a new key")
+        // An upload that was in flight during the erasure inserts nothing after it, and audits nothing.
+        let late = StoredSegment(id: "s9", contributor: "c1", device: "d1", sha256: "dd", bytes: 3, policyHash: "p1", receivedAt: now, blob: "b9")
+        let auditBefore = try await store.auditRecords(subject: "c1").count
+        #expect(try await store.insertSegment(late, audit: stored) == .erased)
+        #expect(try await store.segment("s9") == nil)
+        #expect(try await store.auditRecords(subject: "c1").count == auditBefore, "no segment_stored after contributor_erased")
         try await store.deleteSegment("s1")
         #expect(try await store.segment("s1") == nil)
         #expect(try await store.verdicts(segment: nil).isEmpty, "verdicts go with their segment")

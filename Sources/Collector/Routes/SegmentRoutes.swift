@@ -101,9 +101,15 @@ struct SegmentRoutes {
         ])
         let entry = AuditEntry(
             at: state.now(), actor: context.actor, action: "segment_stored", subject: device.contributor, detail: detail.serialized)
-        if case .exists(let other) = try await state.metadata.insertSegment(record, audit: entry) {
+        switch try await state.metadata.insertSegment(record, audit: entry) {
+        case .inserted: break
+        case .exists(let other):
             // Another upload of the same id won the race; ours was written to the same blob key only if identical.
             return try await repeated(other, hash: hash, context)
+        case .erased:
+            // Erased while this upload was in flight: the blob goes too, and nothing records it.
+            try await state.blobs.delete(blob)
+            throw APIError(.forbidden, "contributor_erased", "the contributor was erased: nothing was stored")
         }
         CollectorMetrics.segmentStored(bytes: bytes)
         CollectorMetrics.auditRecordWritten(action: "segment_stored")

@@ -279,6 +279,8 @@ public enum SegmentInsertion: Sendable, Equatable {
     case inserted
     /// A segment with this id was already stored (with this hash or another).
     case exists(StoredSegment)
+    /// Its contributor was erased (while the upload was in flight): nothing was inserted.
+    case erased
 }
 
 /// Everything the collector keeps besides content: people, devices, policies, consents,
@@ -317,8 +319,10 @@ public protocol MetadataStore: Sendable {
     /// The policies the contributor consented to, by hash.
     func consents(contributor: String) async throws -> [String]
 
-    /// Inserts the segment unless one with its id exists, and then appends `audit` to the
-    /// audit log, in one transaction: a stored segment always has its audit record.
+    /// Inserts the segment unless one with its id exists or its contributor was erased (the
+    /// tombstone is checked in the same transaction, so an upload that began before an erasure
+    /// cannot add a row after it), and then appends `audit` to the audit log, in one
+    /// transaction: a stored segment always has its audit record.
     func insertSegment(_ segment: StoredSegment, audit: AuditEntry) async throws -> SegmentInsertion
     func segment(_ id: String) async throws -> StoredSegment?
     /// The segment reviewers and scientists know by `handle`.

@@ -354,6 +354,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func insertSegment(_ segment: StoredSegment, audit: AuditEntry) async throws -> SegmentInsertion {
         try await write { db in
             if let existing = try SegmentRow.fetchOne(db, key: segment.id) { return .exists(existing.model) }
+            if try ContributorRow.fetchOne(db, key: segment.contributor)?.erasedAt != nil { return .erased }
             try SegmentRow(segment).insert(db)
             _ = try Self.append(audit, in: db)
             return .inserted
