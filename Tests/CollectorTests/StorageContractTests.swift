@@ -149,6 +149,13 @@ enum StoreContract {
         var read = Data()
         for try await chunk in try await store.read("blob-1") { read.append(chunk) }
         #expect(read == Data("hello world".utf8))
+        // A committed blob is never replaced: a second writer of its key fails, and the first's bytes stay.
+        let second = try await store.create("blob-1")
+        try await second.write(Data("overwritten".utf8))
+        await #expect(throws: StoreError.self) { try await second.commit() }
+        read = Data()
+        for try await chunk in try await store.read("blob-1") { read.append(chunk) }
+        #expect(read == Data("hello world".utf8))
         let dropped = try await store.create("blob-2")
         try await dropped.write(Data("partial".utf8))
         await dropped.abort()
@@ -180,6 +187,29 @@ struct StorageContractTests {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         try await StoreContract.blobs(try DirectoryBlobStore(root: dir))
+    }
+
+    @Test(
+        "Blob keys tell every contributor and segment apart (contributor a-b with segment c is not a with b-c), two uploads of one segment get two keys, and the store takes them"
+    )
+    func blobKeys() async throws {
+        let upload = UUID()
+        let one = StoredSegment.blobKey(contributor: "a-b", segment: "c", upload: upload)
+        let other = StoredSegment.blobKey(contributor: "a", segment: "b-c", upload: upload)
+        #expect(one != other)
+        #expect(
+            StoredSegment.blobKey(contributor: "a_b", segment: "c", upload: upload)
+                != StoredSegment.blobKey(contributor: "a", segment: "b_c", upload: upload))
+        #expect(StoredSegment.blobKey(contributor: "alice", segment: "00aa") != StoredSegment.blobKey(contributor: "alice", segment: "00aa"))
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try DirectoryBlobStore(root: dir)
+        for key in [one, other, StoredSegment.blobKey(contributor: "ünï code/../x", segment: "00aa")] {
+            let writer = try await store.create(key)
+            try await writer.write(Data(key.utf8))
+            try await writer.commit()
+            #expect(try await store.exists(key))
+        }
     }
 }
 

@@ -425,6 +425,45 @@ struct CollectorFaultTests {
         #expect(org.collector.process.terminationStatus == 0)
     }
 
+    @Test(
+        "Two uploads of one segment id with different content racing each other: one is stored, the other is a conflict, and the segment downloads as the one stored, never overwritten by the loser"
+    )
+    func racingUploads() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let credential = try DeviceCredential.load(from: org.me.config.appendingPathComponent("understudy/device"))
+        let policy = try Data(contentsOf: URL(fileURLWithPath: org.policy)).sha256Hex
+        let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
+        let consent = Data("{\"policy_hash\":\"\(policy)\",\"accepted_at\":\"2026-11-23T00:00:00.000Z\"}".utf8)
+        try await raw.send("POST", "/v1/consents", body: consent, headers: RawClient.signed(credential, "POST", "/v1/consents", body: consent))
+        for round in 0..<3 {
+            let id = UUID().uuidString.lowercased()
+            let path = "/v1/segments/\(id)"
+            let bodies = ["one", "two"].map { TestBundle.make(segment: id, note: "\($0)\(round)", padding: 4_000_000) }
+            let headers = try bodies.map { try RawClient.signed(credential, "PUT", path, body: $0) + [("X-Understudy-Policy", policy)] }
+            let server = org.collector.url
+            async let first = Self.put(server, path, bodies[0], headers[0])
+            async let second = Self.put(server, path, bodies[1], headers[1])
+            let answers = try await [first, second]
+            #expect(Set(answers.map(\.status)) == [201, 409], "\(answers.map(\.status))")
+            guard let winner = answers.firstIndex(where: { $0.status == 201 }) else { continue }
+            let mine = try RawClient.signed(credential, "GET", "/v1/me/segments/\(id)", body: Data())
+            let downloaded = try await raw.send("GET", "/v1/me/segments/\(id)", template: "/v1/me/segments/{id}", headers: mine)
+            #expect(downloaded.body == bodies[winner], "round \(round): the stored segment is not the one acknowledged")
+        }
+        let blobs = org.collector.data.appendingPathComponent("blobs")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: blobs.path).filter {
+            $0.split(separator: "/").count == 2 && !$0.hasPrefix("tmp")
+        }
+        #expect(files.count == 3, "one blob per stored segment, the losers' deleted: \(files)")
+    }
+
+    /// An upload through a client of its own, so two can run at once.
+    private static func put(_ server: String, _ path: String, _ body: Data, _ headers: [(String, String)]) async throws -> RawClient.Answer {
+        let raw = RawClient(server: server, contract: try await OpenAPIContract(server: server))
+        return try await raw.send("PUT", path, template: "/v1/segments/{id}", body: body, headers: headers)
+    }
+
     @Test("Statistics are totals over at least 5 contributors with data, refused below that")
     func statistics() async throws {
         let org = try Organisation()

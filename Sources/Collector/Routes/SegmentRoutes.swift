@@ -55,7 +55,7 @@ struct SegmentRoutes {
         if let existing = try await state.metadata.segment(id) { return try await repeated(existing, hash: hash, context) }
         let consent = try await checkPolicy(policy, device: device, segment: id)
 
-        let blob = "\(device.contributor)-\(id)"
+        let blob = StoredSegment.blobKey(contributor: device.contributor, segment: id)
         let key = try await state.dataKey(of: device.contributor)
         let writer = try await state.blobs.create(blob)
         var sealer = ContentSealer(key: key, context: blob)
@@ -104,7 +104,8 @@ struct SegmentRoutes {
         switch try await state.metadata.insertSegment(record, audit: entry) {
         case .inserted: break
         case .exists(let other):
-            // Another upload of the same id won the race; ours was written to the same blob key only if identical.
+            // Another upload of the same id won the race: its blob is the one kept, ours goes.
+            try await state.blobs.delete(blob)
             return try await repeated(other, hash: hash, context)
         case .erased:
             // Erased while this upload was in flight: the blob goes too, and nothing records it.

@@ -85,7 +85,10 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
             let folder = (file.path as NSString).deletingLastPathComponent
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                try file.commit()
+                // Linked only if the name is free: a committed blob is never replaced.
+                try file.commit(exclusive: true)
+            } catch let failure as DurableFile.Failure where failure.alreadyExists {
+                throw StoreError.duplicate("blob \((file.path as NSString).lastPathComponent)")
             } catch { throw StoreError.writing((file.path as NSString).lastPathComponent, error) }
         }
     }

@@ -146,6 +146,15 @@ public struct StoredSegment: Sendable, Equatable {
 }
 
 extension StoredSegment {
+    /// The blob key of one upload: the upload's own random id, then the contributor's id in hex,
+    /// then the segment id, `_` between them (a character neither hex nor segment ids hold), so
+    /// no two (contributor, segment) pairs share a key, and two uploads of one segment racing
+    /// each other write two blobs: the one whose row is inserted is kept, the other deleted.
+    /// Segments stored before keep the key their row names (`contributor-id`), so they still read.
+    public static func blobKey(contributor: String, segment: String, upload: UUID = UUID()) -> String {
+        "\(upload.uuidString.lowercased())_\(Array(contributor.utf8).hexDigits)_\(segment)"
+    }
+
     /// `s-` and 16 random hex digits.
     public static func newHandle() -> String {
         var generator = SystemRandomNumberGenerator()
