@@ -11,6 +11,8 @@ public struct APIError: HTTPResponseError, Equatable {
     public var status: HTTPResponse.Status
     public var code: String
     public var message: String
+    /// Seconds after which a refused request may be tried again (`Retry-After`), for 429.
+    public var retryAfter: Int?
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
         self.status = status
@@ -19,7 +21,9 @@ public struct APIError: HTTPResponseError, Equatable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONResponse.make(ErrorBody(code: code, message: message), status: status)
+        var response = JSONResponse.make(ErrorBody(code: code, message: message), status: status)
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }

@@ -15,6 +15,8 @@ public struct CollectorState: Sendable {
     public let clock: WallClock
     /// Where swift-metrics records, served at `GET /metrics`; nil when metrics are off.
     public let metrics: PrometheusCollectorRegistry?
+    /// Limits on what unauthenticated clients may cost (``RateLimiter``).
+    let limits = RateLimiter()
 
     public init(
         metadata: any MetadataStore, blobs: any BlobStore, keys: any KeyWrapper, config: CollectorConfig, logger: Logger,

@@ -70,6 +70,7 @@ struct RawClient {
     struct Answer {
         var status: Int
         var body: Data
+        var retryAfter: String?
         var code: String? { (try? APICoding.decode(ErrorBody.self, from: body))?.code }
     }
 
@@ -84,7 +85,7 @@ struct RawClient {
         let (data, response) = try await URLSession.shared.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         contract.check(method, template ?? path, status, data)
-        return Answer(status: status, body: data)
+        return Answer(status: status, body: data, retryAfter: (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After"))
     }
 
     /// Signs a member of staff in; the header their requests carry.
@@ -232,6 +233,33 @@ struct CollectorFaultTests {
         let huge = try await publish("name: x\n# " + String(repeating: "x", count: 300_000) + "\n")
         #expect(huge.status == 413 && huge.code == "too_large", "\(huge.status) \(huge.code ?? "")")
         #expect(try await raw.send("GET", "/health").status == 200)
+    }
+
+    @Test(
+        "Failed sign-ins and refused enrolment codes are limited per client address: past a burst of ten they answer 429 rate_limited with Retry-After and are not recorded; a recorded user name is at most 64 characters; the right key still signs in"
+    )
+    func failuresRateLimited() async throws {
+        let org = try Organisation()
+        let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
+        var answers: [RawClient.Answer] = []
+        for n in 0..<12 {
+            // Someone typing a key into the user field: it is not kept whole.
+            let name = "\(n)" + String(repeating: "k", count: 1000)
+            answers.append(try await raw.send("POST", "/v1/login", body: Data("{\"user\":\"\(name)\",\"key\":\"wrong\"}".utf8)))
+        }
+        #expect(answers.prefix(10).allSatisfy { $0.code == "bad_credentials" }, "\(answers.map(\.status))")
+        #expect(answers.suffix(2).allSatisfy { $0.status == 429 && $0.code == "rate_limited" && Int($0.retryAfter ?? "") ?? 0 >= 1 })
+        let key = try String(contentsOfFile: org.collector.adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let admin = try await raw.login("admin", key: key)
+        for _ in 0..<11 {
+            let body = Data("{\"code\":\"nope\",\"public_key\":\"\(Data(repeating: 9, count: 32).base64EncodedString())\"}".utf8)
+            answers.append(try await raw.send("POST", "/v1/enrol", body: body))
+        }
+        #expect(answers.suffix(11).prefix(10).allSatisfy { $0.code == "code_unknown" } && answers.last?.code == "rate_limited")
+        let records = try APICoding.decode([AuditRecordListing].self, from: try await raw.send("GET", "/v1/audit", headers: admin).body)
+        let failed = records.filter { $0.action == "login_failed" }
+        #expect(failed.count == 10 && records.filter { $0.action == "enrol_refused" }.count == 10)
+        #expect(failed.allSatisfy { (try? JSONValue.parse(Data($0.detail.utf8))["user"]?.stringValue?.count) == 64 })
     }
 
     @Test("Every endpoint refuses every identity its role does not allow (401 or 403), and lets the allowed ones through")

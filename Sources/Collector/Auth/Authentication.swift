@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import UnderstudyModel
 
 /// Who is asking: a signed-in member of staff, an enrolled device, or nobody yet.
@@ -12,9 +13,16 @@ public struct CollectorContext: RequestContext {
     /// The body hash the device signed (hex), checked against the body that arrives.
     public var signedContentSHA256: String?
 
+    /// Who is at the other end of the connection: what rate limits count by.
+    public let remoteAddress: SocketAddress?
+
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
+
+    /// The client's IP address as rate limits key it.
+    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
 
     /// JSON bodies are small; uploads stream past this limit on their own.
     public var maxUploadSize: Int { 1 << 20 }
@@ -50,7 +58,12 @@ struct Authentication: RouterMiddleware {
     let state: CollectorState
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        guard let header = request.headers[.authorization] else {
+            if let wait = await state.limits.take("anonymous \(context.clientAddress)", .anonymous, now: state.now()) {
+                throw APIError.rateLimited(wait)
+            }
+            return try await next(request, context)
+        }
         var context = context
         if header.hasPrefix("Bearer ") {
             let token = String(header.dropFirst("Bearer ".count))

@@ -27,6 +27,10 @@ struct DeviceRoutes {
             (try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes)) != nil
         else { throw APIError.badRequest("'public_key' must be a base64 Ed25519 public key (32 bytes)") }
         guard let redeemed = try await state.metadata.redeemCode(hash: Secret.hash(code), now: state.now()) else {
+            // Refusals past the limit go unrecorded: a guesser cannot flood the audit log.
+            if let wait = await state.limits.take("enrol address \(context.clientAddress)", .failedEnrolments, now: state.now()) {
+                throw APIError.rateLimited(wait)
+            }
             let known = try await state.metadata.code(hash: Secret.hash(code))
             try await state.audit("anonymous", "enrol_refused", subject: known?.contributor)
             if known?.usedAt != nil { throw APIError(.forbidden, "code_used", "this enrolment code was used already: ask for a new one") }

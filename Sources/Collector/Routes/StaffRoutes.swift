@@ -39,7 +39,15 @@ struct StaffRoutes {
         let name = try nonEmpty(body.user, "user")
         let key = try nonEmpty(body.key, "key")
         guard let user = try await state.metadata.user(named: name), user.keyHash == Secret.hash(key) else {
-            try await state.audit("anonymous", "login_failed", .object([("user", .string(name))]))
+            // At most 64 characters of what was typed as the name (a key typed there by mistake
+            // is not kept whole), and failures past the limits are refused unrecorded, so
+            // repeated failures cannot grow the audit log without bound.
+            let typed = String(name.prefix(64))
+            let now = state.now()
+            for key in ["login address \(context.clientAddress)", "login user \(typed)"] {
+                if let wait = await state.limits.take(key, .failedLogins, now: now) { throw APIError.rateLimited(wait) }
+            }
+            try await state.audit("anonymous", "login_failed", .object([("user", .string(typed))]))
             throw APIError(.unauthorized, "bad_credentials", "unknown user or wrong key")
         }
         let token = Secret.make(bytes: 32)
