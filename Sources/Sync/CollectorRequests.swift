@@ -30,9 +30,21 @@ extension CollectorClient {
         try await send("POST", "/v1/devices/\(id)/revoke", as: identity).decoded(DeviceRevoked.self)
     }
 
-    /// The whole audit log (staff).
+    /// The whole audit log (staff), page by page.
     public func auditLog(as identity: Identity) async throws(Failure) -> [AuditRecordListing] {
-        try await send("GET", "/v1/audit", as: identity).decoded([AuditRecordListing].self)
+        try await pages("/v1/audit", as: identity)
+    }
+
+    /// Every page of an audit listing (`?after=SEQ&limit=N`), until one comes back short.
+    private func pages(_ path: String, as identity: Identity) async throws(Failure) -> [AuditRecordListing] {
+        let limit = 1000
+        var records: [AuditRecordListing] = []
+        while true {
+            let page = try await send("GET", "\(path)?after=\(records.last?.seq ?? 0)&limit=\(limit)", as: identity)
+                .decoded([AuditRecordListing].self)
+            records += page
+            if page.count < limit { return records }
+        }
     }
 
     public func eraseContributor(_ id: String, as identity: Identity) async throws(Failure) -> ContributorErased {
@@ -122,7 +134,7 @@ extension CollectorClient {
 
     /// The audit records about the contributor's own data.
     public func myAudit(as identity: Identity) async throws(Failure) -> [AuditRecordListing] {
-        try await send("GET", "/v1/me/audit", as: identity).decoded([AuditRecordListing].self)
+        try await pages("/v1/me/audit", as: identity)
     }
 
     public func eraseMe(as identity: Identity) async throws(Failure) -> ContributorErased {

@@ -133,6 +133,9 @@ enum StoreContract {
         }
         let log = try await store.auditRecords(subject: nil)
         #expect(log.map(\.seq) == [1, 2, 3, 4, 5] && AuditChain.firstBreak(in: log) == nil)
+        // Read a page at a time: after a sequence number, at most so many.
+        #expect(try await store.auditRecords(subject: nil, after: 1, limit: 2).map(\.seq) == [2, 3])
+        #expect(try await store.auditRecords(subject: nil, after: 5, limit: 10).isEmpty)
         #expect(try await store.auditRecords(subject: "c1").map(\.action) == ["segment_stored", "a1"])
         var edited = log
         edited[3].detail = "{\"changed\":true}"

@@ -262,6 +262,38 @@ struct CollectorFaultTests {
         #expect(failed.allSatisfy { (try? JSONValue.parse(Data($0.detail.utf8))["user"]?.stringValue?.count) == 64 })
     }
 
+    @Test(
+        "The audit log reads in pages (?after=SEQ&limit=N): the pages together are the whole log in order, nothing lost or repeated, the chain holds across them, a bad page is a 400, and admin audit and audit verify read every page"
+    )
+    func auditPages() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
+        let key = try String(contentsOfFile: org.collector.adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let admin = try await raw.login("admin", key: key)
+        let whole = try APICoding.decode([AuditRecordListing].self, from: try await raw.send("GET", "/v1/audit", headers: admin).body)
+        #expect(whole.count >= 7, "\(whole.count) records")
+        var paged: [AuditRecordListing] = []
+        while true {
+            let answer = try await raw.send("GET", "/v1/audit?after=\(paged.last?.seq ?? 0)&limit=3", template: "/v1/audit", headers: admin)
+            let page = try APICoding.decode([AuditRecordListing].self, from: answer.body)
+            #expect(page.count <= 3)
+            paged += page
+            if page.count < 3 { break }
+        }
+        #expect(paged.map(\.seq) == whole.prefix(paged.count).map(\.seq) && paged.count >= whole.count)
+        #expect(AuditChain.firstBreak(in: paged) == nil)
+        for bad in ["limit=0", "limit=1001", "after=-1", "limit=x"] {
+            #expect(try await raw.send("GET", "/v1/audit?\(bad)", template: "/v1/audit", headers: admin).code == "bad_request", "\(bad)")
+        }
+        let listed = try org.me.run(["admin", "audit"] + org.officer)
+        #expect(listed.status == 0 && listed.stdout.split(separator: "\n").count >= whole.count, "\(listed.stderr)")
+        let verified = try org.me.run(["admin", "audit", "verify"] + org.officer)
+        #expect(verified.status == 0 && verified.stdout.hasPrefix("OK: "), "\(verified.stdout)\(verified.stderr)")
+        let mine = try org.me.run("held", "audit")
+        #expect(mine.status == 0, "\(mine.stderr)")
+    }
+
     @Test("Every endpoint refuses every identity its role does not allow (401 or 403), and lets the allowed ones through")
     func roleMatrix() async throws {
         let org = try Organisation()

@@ -111,6 +111,7 @@ struct DeviceRoutes {
 
     @Sendable func myAudit(_ request: Request, context: CollectorContext) async throws -> Response {
         let device = try context.requireDevice()
-        return JSONResponse.make(try await state.metadata.auditRecords(subject: device.contributor).map(\.listing))
+        let (after, limit) = try AuditPage.of(request)
+        return JSONResponse.make(try await state.metadata.auditRecords(subject: device.contributor, after: after, limit: limit).map(\.listing))
     }
 }

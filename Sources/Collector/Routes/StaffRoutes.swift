@@ -123,7 +123,28 @@ struct StaffRoutes {
 
     @Sendable func auditLog(_ request: Request, context: CollectorContext) async throws -> Response {
         _ = try context.requireStaff([.admin, .privacyOfficer], to: "read the audit log")
-        return JSONResponse.make(try await state.metadata.auditRecords(subject: nil).map(\.listing))
+        let (after, limit) = try AuditPage.of(request)
+        return JSONResponse.make(try await state.metadata.auditRecords(subject: nil, after: after, limit: limit).map(\.listing))
+    }
+}
+
+/// Audit reads come in pages, so a long log is never loaded or sent whole: `?after=SEQ`
+/// (records after that sequence number, 0 by default) and `?limit=N` (1 to 1000, 1000 by
+/// default). A page shorter than its limit is the last.
+enum AuditPage {
+    static let maxLimit = 1000
+
+    static func of(_ request: Request) throws -> (after: Int64, limit: Int) {
+        let query = request.uri.queryParameters
+        let after = try query.get("after").map { text in
+            guard let value = Int64(text), value >= 0 else { throw APIError.badRequest("'after' must be a sequence number (0 or more)") }
+            return value
+        }
+        let limit = try query.get("limit").map { text in
+            guard let value = Int(text), (1...maxLimit).contains(value) else { throw APIError.badRequest("'limit' must be from 1 to \(maxLimit)") }
+            return value
+        }
+        return (after ?? 0, limit ?? maxLimit)
     }
 }
 

@@ -374,8 +374,16 @@ public protocol MetadataStore: Sendable {
 
     /// Appends a record to the audit log, chained to the last one, atomically.
     func appendAudit(_ entry: AuditEntry) async throws -> AuditRecord
-    /// The audit log in order; only the records about `subject` when given.
-    func auditRecords(subject: String?) async throws -> [AuditRecord]
+    /// One page of the audit log in order: at most `limit` records after sequence number
+    /// `after`; only the records about `subject` when given.
+    func auditRecords(subject: String?, after: Int64, limit: Int) async throws -> [AuditRecord]
+}
+
+extension MetadataStore {
+    /// The whole audit log in order (for the server's own use and tests; the API pages it).
+    public func auditRecords(subject: String?) async throws -> [AuditRecord] {
+        try await auditRecords(subject: subject, after: 0, limit: .max)
+    }
 }
 
 /// Where the collector keeps content: encrypted segment bundles, by key. Writes become

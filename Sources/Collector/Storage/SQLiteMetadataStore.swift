@@ -462,10 +462,11 @@ public final class SQLiteMetadataStore: MetadataStore {
         return record
     }
 
-    public func auditRecords(subject: String?) async throws -> [AuditRecord] {
+    public func auditRecords(subject: String?, after: Int64, limit: Int) async throws -> [AuditRecord] {
         try await read { db in
-            var request = AuditRow.order(AuditRow.Columns.seq)
+            var request = AuditRow.filter(AuditRow.Columns.seq > after).order(AuditRow.Columns.seq)
             if let subject { request = request.filter(AuditRow.Columns.subject == subject) }
+            if limit < Int.max { request = request.limit(limit) }
             return try request.fetchAll(db).map(\.model)
         }
     }
