@@ -23,6 +23,9 @@ public struct CollectorConfig: Sendable, Equatable {
     public var sessionLifetime: TimeInterval = 8 * 3600
     /// How often segments past their policy's retention are looked for and erased.
     public var sweepInterval: TimeInterval = 3600
+    /// How long a connection may sit without a request (none begun, or a head never finished)
+    /// before it is closed: a slow or silent client cannot hold connections for ever.
+    public var idleTimeout: TimeInterval = 60
 
     public init() {}
 
@@ -40,7 +43,7 @@ public struct CollectorConfig: Sendable, Equatable {
 
     static let fields = [
         "host", "port", "data", "kek_file", "tls", "allow_insecure_http", "policy_keys",
-        "max_segment_size", "enrolment_code_lifetime", "session_lifetime", "sweep_interval",
+        "max_segment_size", "enrolment_code_lifetime", "session_lifetime", "sweep_interval", "idle_timeout",
     ]
 
     /// The config of `file` (when given), with `UNDERSTUDY_SERVER_*` variables over it.
@@ -86,7 +89,7 @@ public struct CollectorConfig: Sendable, Equatable {
         }
         for (name, keyPath) in [
             ("enrolment_code_lifetime", \CollectorConfig.enrolmentCodeLifetime), ("session_lifetime", \CollectorConfig.sessionLifetime),
-            ("sweep_interval", \CollectorConfig.sweepInterval),
+            ("sweep_interval", \CollectorConfig.sweepInterval), ("idle_timeout", \CollectorConfig.idleTimeout),
         ] {
             guard let text = try yaml.string(name) else { continue }
             guard let duration = DurationText.parse(text) else { throw yaml.error(name, "must be a duration such as 24h") }

@@ -120,9 +120,10 @@ public struct CollectorServer: Sendable {
         let tls = try tlsConfiguration()
         guard tls != nil || config.isLoopback || config.allowInsecureHTTP else { throw Failure.insecure(config.host) }
         let scheme = tls == nil ? "http" : "https"
+        let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(config.idleTimeout * 1000)))
         let app = Application(
             router: router(),
-            server: try tls.map { try HTTPServerBuilder.tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
+            server: try tls.map { try HTTPServerBuilder.tls(.http1(configuration: http1), tlsConfiguration: $0) } ?? .http1(configuration: http1),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "understudy-collector"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.port
@@ -138,8 +139,11 @@ public struct CollectorServer: Sendable {
         guard let certificate = state.config.tlsCertificate, let key = state.config.tlsKey else { return nil }
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
-            return TLSConfiguration.makeServerConfiguration(
+            var configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            // NIO's default minimum is TLS 1.0.
+            configuration.minimumTLSVersion = .tlsv12
+            return configuration
         } catch {
             throw Failure.tls("cannot load \(certificate) and \(key): \(error)")
         }

@@ -30,13 +30,14 @@ struct CollectorConfigTests {
             enrolment_code_lifetime: 2h
             session_lifetime: 30m
             sweep_interval: 90s
+            idle_timeout: 15s
             """, environment: ["UNDERSTUDY_SERVER_PORT": "9000"])
         #expect(config.host == "0.0.0.0" && config.port == 9000)
         #expect(config.data.lastPathComponent == "data" && config.kekFile.path == "/etc/understudy/server.kek")
         #expect(config.tlsCertificate?.hasSuffix("/tls/cert.pem") == true && config.tlsKey?.hasSuffix("/tls/key.pem") == true)
         #expect(config.policyKeys.count == 1 && config.policyKeys[0].hasSuffix("/org.pub"))
         #expect(config.maxSegmentBytes == 512_000_000)
-        #expect(config.enrolmentCodeLifetime == 7200 && config.sessionLifetime == 1800 && config.sweepInterval == 90)
+        #expect(config.enrolmentCodeLifetime == 7200 && config.sessionLifetime == 1800 && config.sweepInterval == 90 && config.idleTimeout == 15)
     }
 
     @Test(

@@ -294,6 +294,44 @@ struct CollectorFaultTests {
         #expect(mine.status == 0, "\(mine.stderr)")
     }
 
+    @Test(
+        "A client that opens connections and sends nothing, or half a request head, is cut off after the idle timeout, while the collector keeps answering others"
+    )
+    func slowClients() async throws {
+        let org = try Organisation(config: "idle_timeout: 1s\n")
+        func open() throws -> Int32 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = FaultProxy.address(org.collector.port)
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            try #require(connected == 0)
+            // A read that waits longer than this means the server kept the connection.
+            var wait = timeval(tv_sec: 6, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+            return fd
+        }
+        let silent = try open()
+        let partial = try open()
+        defer {
+            close(silent)
+            close(partial)
+        }
+        let head = Data("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".utf8)
+        _ = head.withUnsafeBytes { write(partial, $0.baseAddress, $0.count) }
+        let started = ContinuousClock.now
+        let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
+        #expect(try await raw.send("GET", "/health").status == 200, "others are served while the slow ones wait")
+        for fd in [silent, partial] {
+            var byte: UInt8 = 0
+            let n = read(fd, &byte, 1)
+            #expect(n == 0, "the connection was not closed (read gave \(n))")
+        }
+        let waited = ContinuousClock.now - started
+        #expect(waited < .seconds(5), "closed after \(waited)")
+        #expect(try await raw.send("GET", "/health").status == 200)
+    }
+
     @Test("Every endpoint refuses every identity its role does not allow (401 or 403), and lets the allowed ones through")
     func roleMatrix() async throws {
         let org = try Organisation()

@@ -506,6 +506,23 @@ struct CollectorCommandTests {
         let plain = try stranger.run(
             "enroll", "--server", org.collector.url.replacingOccurrences(of: "https://", with: "http://"), "--code", try org.code(for: "bob"))
         #expect(plain.status != 0, "\(plain.stdout)")
+        // TLS 1.0 and 1.1 are refused (offered with the client's security level lowered, so
+        // only the server can be the one refusing); 1.2 is taken.
+        func handshake(_ version: String) throws -> Int32 {
+            let client = Process()
+            client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            client.arguments = [
+                "openssl", "s_client", "-connect", "127.0.0.1:\(org.collector.port)", version, "-cipher", "DEFAULT@SECLEVEL=0",
+            ]
+            client.standardInput = FileHandle.nullDevice
+            client.standardOutput = FileHandle.nullDevice
+            client.standardError = FileHandle.nullDevice
+            try client.run()
+            client.waitUntilExit()
+            return client.terminationStatus
+        }
+        #expect(try handshake("-tls1") != 0 && handshake("-tls1_1") != 0, "an old TLS version was accepted")
+        #expect(try handshake("-tls1_2") == 0)
 
         // Off loopback, plain HTTP is refused at start, unless the config allows it.
         let data = folder.appendingPathComponent("open").path
