@@ -88,6 +88,7 @@ public struct CollectorServer: Sendable {
     public func router() -> Router<CollectorContext> {
         let router = Router(context: CollectorContext.self)
         router.add(middleware: RequestObservation())
+        router.add(middleware: MethodNotAllowed())
         router.add(middleware: Authentication(state: state))
         router.get("/health") { _, _ in JSONResponse.make(Health(ok: true)) }
         router.get("/openapi.yaml") { _, _ in

@@ -332,6 +332,42 @@ struct CollectorFaultTests {
         #expect(try await raw.send("GET", "/health").status == 200)
     }
 
+    @Test(
+        "A method a path does not take answers 405 with Allow naming the ones it does, an unknown path stays 404, and the text fields the server refuses empty are minLength 1 in its spec"
+    )
+    func methodsAndEmptyStrings() async throws {
+        let org = try Organisation()
+        let contract = try await OpenAPIContract(server: org.collector.url)
+        func status(_ method: String, _ path: String) async throws -> (Int, String?, String?) {
+            var request = URLRequest(url: URL(string: org.collector.url + path)!)
+            request.httpMethod = method
+            let (data, response) = try await URLSession.shared.data(for: request)
+            let http = response as? HTTPURLResponse
+            return (http?.statusCode ?? 0, http?.value(forHTTPHeaderField: "Allow"), (try? APICoding.decode(ErrorBody.self, from: data))?.code)
+        }
+        for (method, path, allow) in [
+            ("DELETE", "/v1/login", "POST"), ("PUT", "/health", "GET"), ("POST", "/v1/me/segments/abc", "GET"),
+            ("PATCH", "/v1/policies", "GET, POST"), ("GET", "/v1/contributors/x/erase", "POST"),
+        ] {
+            let (code, allowed, error) = try await status(method, path)
+            #expect(code == 405 && allowed == allow && error == "method_not_allowed", "\(method) \(path): \(code) \(allowed ?? "-")")
+        }
+        let (missing, _, error) = try await status("GET", "/v1/nothing-here")
+        #expect(missing == 404 && error == "not_found")
+        func field(_ path: String, _ name: String) -> [String: Any]? {
+            let operation = (contract.paths[path] as? [String: Any])?["post"] as? [String: Any]
+            let body = ((operation?["requestBody"] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any]
+            return ((body?["schema"] as? [String: Any])?["properties"] as? [String: Any])?[name] as? [String: Any]
+        }
+        for (path, name) in [
+            ("/v1/login", "user"), ("/v1/login", "key"), ("/v1/users", "name"), ("/v1/enrolment-codes", "contributor"), ("/v1/enrol", "code"),
+        ] {
+            #expect(field(path, name)?["minLength"] as? Int == 1, "\(path) \(name)")
+        }
+        let raw = RawClient(server: org.collector.url, contract: contract)
+        #expect(try await raw.send("POST", "/v1/login", body: Data("{\"user\":\"\",\"key\":\"\"}".utf8)).code == "bad_request")
+    }
+
     @Test("Every endpoint refuses every identity its role does not allow (401 or 403), and lets the allowed ones through")
     func roleMatrix() async throws {
         let org = try Organisation()
