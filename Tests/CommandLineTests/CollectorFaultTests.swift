@@ -333,7 +333,7 @@ struct CollectorFaultTests {
     }
 
     @Test(
-        "A method a path does not take answers 405 with Allow naming the ones it does, an unknown path stays 404, and the text fields the server refuses empty are minLength 1 in its spec"
+        "A method a path does not take answers 405 with Allow naming the ones it does, an unknown path stays 404, and the text fields the server refuses empty are at least one character long in its spec"
     )
     func methodsAndEmptyStrings() async throws {
         let org = try Organisation()
@@ -362,7 +362,8 @@ struct CollectorFaultTests {
         for (path, name) in [
             ("/v1/login", "user"), ("/v1/login", "key"), ("/v1/users", "name"), ("/v1/enrolment-codes", "contributor"), ("/v1/enrol", "code"),
         ] {
-            #expect(field(path, name)?["minLength"] as? Int == 1, "\(path) \(name)")
+            let schema = field(path, name)
+            #expect(schema?["minLength"] as? Int == 1 || (schema?["pattern"] as? String)?.contains("{1,") == true, "\(path) \(name)")
         }
         let raw = RawClient(server: org.collector.url, contract: contract)
         #expect(try await raw.send("POST", "/v1/login", body: Data("{\"user\":\"\",\"key\":\"\"}".utf8)).code == "bad_request")

@@ -76,8 +76,8 @@ struct StaffRoutes {
         guard let role = StaffRole(rawValue: body.role) else {
             throw APIError.badRequest("'role' must be one of \(StaffRole.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-            throw APIError.badRequest("'name' may hold letters, digits, '-', '_' and '.', up to 64")
+        guard name.count <= 64, isName(name) else {
+            throw APIError.badRequest("'name' may hold ASCII letters, digits, '-', '_' and '.', up to 64")
         }
         let key = Secret.make(bytes: 32)
         do {
@@ -92,8 +92,8 @@ struct StaffRoutes {
     @Sendable func createCode(_ request: Request, context: CollectorContext) async throws -> Response {
         let admin = try context.requireStaff([.admin], to: "create enrolment codes")
         let contributor = try nonEmpty(try await request.decode(EnrolmentCodeRequest.self, context).contributor, "contributor")
-        guard contributor.count <= 64, contributor.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-            throw APIError.badRequest("'contributor' may hold letters, digits, '-', '_' and '.', up to 64")
+        guard contributor.count <= 64, isName(contributor) else {
+            throw APIError.badRequest("'contributor' may hold ASCII letters, digits, '-', '_' and '.', up to 64")
         }
         let code = Secret.make(bytes: 10)
         let expires = state.now().addingTimeInterval(state.config.enrolmentCodeLifetime)
@@ -154,4 +154,10 @@ extension AuditRecord {
         AuditRecordListing(
             seq: seq, at: at, atMs: atMs, actor: actor, action: action, subject: subject, detail: detail, previousHash: previousHash, hash: hash)
     }
+}
+
+/// A staff or contributor name: ASCII letters and digits, '-', '_' and '.' (as the spec's
+/// pattern says), so no two names look alike and none holds a control character.
+func isName(_ text: String) -> Bool {
+    text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
 }
