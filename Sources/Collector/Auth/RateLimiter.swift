@@ -13,6 +13,9 @@ actor RateLimiter {
         static let failedLogins = Rule(burst: 10, perMinute: 10)
         /// Refused enrolment codes, per client address.
         static let failedEnrolments = Rule(burst: 10, perMinute: 10)
+        /// Failed sign-ins or refused codes from everyone together: what bounds the audit log's
+        /// growth when the failures come from many addresses.
+        static let allFailures = Rule(burst: 100, perMinute: 60)
         /// Requests without credentials, per client address: enough for a device's or a
         /// person's first steps, not for a flood.
         static let anonymous = Rule(burst: 300, perMinute: 300)

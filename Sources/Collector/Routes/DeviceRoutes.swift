@@ -28,8 +28,8 @@ struct DeviceRoutes {
         else { throw APIError.badRequest("'public_key' must be a base64 Ed25519 public key (32 bytes)") }
         guard let redeemed = try await state.metadata.redeemCode(hash: Secret.hash(code), now: state.now()) else {
             // Refusals past the limit go unrecorded: a guesser cannot flood the audit log.
-            if let wait = await state.limits.take("enrol address \(context.clientAddress)", .failedEnrolments, now: state.now()) {
-                throw APIError.rateLimited(wait)
+            for (key, rule) in [("enrol address \(context.clientAddress)", RateLimiter.Rule.failedEnrolments), ("enrol all", .allFailures)] {
+                if let wait = await state.limits.take(key, rule, now: state.now()) { throw APIError.rateLimited(wait) }
             }
             let known = try await state.metadata.code(hash: Secret.hash(code))
             try await state.audit("anonymous", "enrol_refused", subject: known?.contributor)

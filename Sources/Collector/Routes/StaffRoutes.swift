@@ -44,8 +44,11 @@ struct StaffRoutes {
             // repeated failures cannot grow the audit log without bound.
             let typed = String(name.prefix(64))
             let now = state.now()
-            for key in ["login address \(context.clientAddress)", "login user \(typed)"] {
-                if let wait = await state.limits.take(key, .failedLogins, now: now) { throw APIError.rateLimited(wait) }
+            for (key, rule) in [
+                ("login address \(context.clientAddress)", RateLimiter.Rule.failedLogins), ("login user \(typed)", .failedLogins),
+                ("login all", .allFailures),
+            ] {
+                if let wait = await state.limits.take(key, rule, now: now) { throw APIError.rateLimited(wait) }
             }
             try await state.audit("anonymous", "login_failed", .object([("user", .string(typed))]))
             throw APIError(.unauthorized, "bad_credentials", "unknown user or wrong key")
