@@ -318,7 +318,10 @@ struct ImageRedactionTests {
             Data(try me.run("redact-image", frame, me.config.appendingPathComponent("again.png").path, "--json").stdout.utf8))
         #expect(array(again["boxes"]).isEmpty, "OCR still finds something to redact in the stored frame: \(again.serialized)")
         let lines = array(again["lines"]).compactMap(\.stringValue).joined(separator: "\n")
-        #expect(!lines.contains("@") && !lines.contains("4111") && !lines.contains("jane"), "\(lines)")
+        // xcalc's buttons read as noise that can hold an "@" of their own: the typed lines are judged for it.
+        let typed = lines.split(separator: "\n").filter { $0.contains("invoice") || $0.contains("quarterly") }
+        #expect(!typed.contains { $0.contains("@") }, "\(lines)")
+        #expect(!lines.contains("4111") && !lines.contains("jane") && !lines.contains("example.org"), "\(lines)")
         #expect(lines.contains("hello world") && lines.contains("quarterly report") && lines.contains("invoice 4411"), "\(lines)")
         // What OCR read is content: none of it is in the recorder's log, at trace level.
         for word in ["jane", "example.org", "4111", "quarterly", "invoice", "hello world"] {
