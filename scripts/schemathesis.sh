@@ -34,10 +34,13 @@ for _ in $(seq 100); do
 done
 [[ -n $url ]] || { echo "schemathesis: the collector did not start" >&2; exit 1; }
 admin=(--server "$url" --key-file "$work/admin.key")
+officer=(--server "$url" --user fuzz-privacy_officer --key-file "$work/privacy_officer.key")
 for role in privacy_officer reviewer scientist; do
-  "$bin" admin add-user "fuzz-$role" --role "$role" "${admin[@]}" >"$work/$role.key"
+  "$bin" admin add-user "fuzz-$role" --role "$role" "${admin[@]}" >"$work/$role.key" 2>/dev/null
+  # Roles that read contributors' data sign in once the (first) privacy officer approves them.
+  [[ $role == privacy_officer ]] || "$bin" admin approve-user "fuzz-$role" "${officer[@]}" >/dev/null
 done
-"$bin" admin publish-policy "$work/policy.yaml" --server "$url" --user fuzz-privacy_officer --key-file "$work/privacy_officer.key" >/dev/null
+"$bin" admin publish-policy "$work/policy.yaml" "${officer[@]}" >/dev/null
 
 token() { # USER KEYFILE
   curl -sf "$url/v1/login" -H 'Content-Type: application/json' \

@@ -96,6 +96,7 @@ public struct CollectorServer: Sendable {
         }
         StaffRoutes(state: state).add(to: router)
         DeviceRoutes(state: state).add(to: router)
+        ApprovalRoutes(state: state).add(to: router)
         SegmentRoutes(state: state).add(to: router)
         ExemptionRoutes(state: state).add(to: router)
         ReviewRoutes(state: state).add(to: router)

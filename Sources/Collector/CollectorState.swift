@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import Privacy
 import Prometheus
 import UnderstudyModel
 
@@ -40,6 +41,12 @@ public struct CollectorState: Sendable {
         let record = try await metadata.appendAudit(AuditEntry(at: now(), actor: actor, action: action, subject: subject, detail: detail.serialized))
         CollectorMetrics.auditRecordWritten(action: action)
         return record
+    }
+
+    /// The fingerprints of the keys the organisation signs policies with (`policy_keys`), as
+    /// devices check them at enrolment.
+    var policyKeyFingerprints: [String] {
+        config.policyKeys.compactMap { try? PolicySigning.fingerprint(PolicySigning.publicKey(URL(fileURLWithPath: $0))) }
     }
 
     /// The contributor's data key, creating the contributor (and its key) on first use.

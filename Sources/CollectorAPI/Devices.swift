@@ -8,10 +8,14 @@ public struct EnrolRequest: Codable, Sendable, Equatable {
     /// The device's Ed25519 public key, base64.
     public var publicKey: String
     public var name: String?
-    public init(code: String, publicKey: String, name: String?) {
+    /// Fingerprints of the policy keys the contributor was given with the code: a server holding
+    /// none of them refuses before the code is spent (the device checks the answer too).
+    public var policyKeys: [String]?
+    public init(code: String, publicKey: String, name: String?, policyKeys: [String]? = nil) {
         self.code = code
         self.publicKey = publicKey
         self.name = name
+        self.policyKeys = policyKeys
     }
 }
 

@@ -8,6 +8,7 @@ public struct ReviewListing: Codable, Sendable, Equatable {
     public var id: String
     /// The contributor's pseudonym (`p-…`), never their id.
     public var contributor: String
+    /// The size rounded up to a power of two (64 KiB at least): never the exact figure.
     public var bytes: Int64
     public var stepsJudged: Int
     public var stepsBad: Int
@@ -55,6 +56,7 @@ public struct DatasetListing: Codable, Sendable, Equatable {
     public var id: String
     /// The contributor's pseudonym (`p-…`).
     public var contributor: String
+    /// The size rounded up to a power of two (64 KiB at least): never the exact figure.
     public var bytes: Int64
     public var policyHash: String
     /// The `t_ns` of each step a reviewer judged bad.

@@ -40,10 +40,38 @@ public struct CreatedUser: Codable, Sendable, Equatable {
     public var name: String
     public var role: String
     public var key: String
-    public init(name: String, role: String, key: String) {
+    /// True for a role that reads contributors' data (a reviewer, a scientist, a second privacy
+    /// officer): they sign in once a privacy officer approves them (`POST /v1/users/{name}/approve`).
+    public var awaitingApproval: Bool
+    public init(name: String, role: String, key: String, awaitingApproval: Bool) {
         self.name = name
         self.role = role
         self.key = key
+        self.awaitingApproval = awaitingApproval
+    }
+}
+
+/// A member of staff in `GET /v1/users` (admin, privacy officer).
+public struct StaffUserListing: Codable, Sendable, Equatable {
+    public var name: String
+    public var role: String
+    public var createdAt: Date
+    public var awaitingApproval: Bool
+    public init(name: String, role: String, createdAt: Date, awaitingApproval: Bool) {
+        self.name = name
+        self.role = role
+        self.createdAt = createdAt
+        self.awaitingApproval = awaitingApproval
+    }
+}
+
+/// The answer to `POST /v1/users/{name}/approve` (a privacy officer): the user can sign in.
+public struct UserApproved: Codable, Sendable, Equatable {
+    public var name: String
+    public var role: String
+    public init(name: String, role: String) {
+        self.name = name
+        self.role = role
     }
 }
 
@@ -56,12 +84,75 @@ public struct EnrolmentCodeRequest: Codable, Sendable, Equatable {
 /// A one-time enrolment code, shown once.
 public struct EnrolmentCodeIssued: Codable, Sendable, Equatable {
     public var code: String
+    /// What the code is named by when it is approved (not the code: that is secret).
+    public var id: String
     public var contributor: String
     public var expiresAt: Date
-    public init(code: String, contributor: String, expiresAt: Date) {
+    /// True when the contributor has a device already: the code enrols nothing until they approve
+    /// it from that device, or a privacy officer does.
+    public var awaitingApproval: Bool
+    /// The fingerprints of the keys the organisation signs policies with, to give with the code
+    /// (`understudy enroll --policy-key`), so the device checks whom it enrols with.
+    public var policyKeys: [String]
+    public init(code: String, id: String, contributor: String, expiresAt: Date, awaitingApproval: Bool, policyKeys: [String]) {
         self.code = code
+        self.id = id
         self.contributor = contributor
         self.expiresAt = expiresAt
+        self.awaitingApproval = awaitingApproval
+        self.policyKeys = policyKeys
+    }
+}
+
+/// An unused, unexpired enrolment code, in `GET /v1/enrolment-codes` (privacy officer) and
+/// `GET /v1/me/enrolment-codes` (the contributor's devices: codes someone made in their name).
+public struct EnrolmentCodeListing: Codable, Sendable, Equatable {
+    public var id: String
+    public var contributor: String
+    public var createdBy: String
+    public var expiresAt: Date
+    /// Null until approved: `device:ID` (the contributor) or `user:NAME` (a privacy officer).
+    public var approvedBy: String?
+    /// Whether the device it enrols may read what was uploaded before its enrolment.
+    public var allowsHistory: Bool
+    public init(id: String, contributor: String, createdBy: String, expiresAt: Date, approvedBy: String?, allowsHistory: Bool) {
+        self.id = id
+        self.contributor = contributor
+        self.createdBy = createdBy
+        self.expiresAt = expiresAt
+        self.approvedBy = approvedBy
+        self.allowsHistory = allowsHistory
+    }
+}
+
+/// `POST /v1/me/enrolment-codes/{id}/approve`: the contributor lets the code enrol a device of theirs.
+public struct EnrolmentApprovalRequest: Codable, Sendable, Equatable {
+    /// Whether the new device may read what was uploaded before it was enrolled (false when absent).
+    public var allowHistory: Bool?
+    public init(allowHistory: Bool?) { self.allowHistory = allowHistory }
+}
+
+/// The answer to approving an enrolment code.
+public struct EnrolmentCodeApproved: Codable, Sendable, Equatable {
+    public var id: String
+    public var contributor: String
+    public var approvedBy: String
+    public var allowsHistory: Bool
+    public init(id: String, contributor: String, approvedBy: String, allowsHistory: Bool) {
+        self.id = id
+        self.contributor = contributor
+        self.approvedBy = approvedBy
+        self.allowsHistory = allowsHistory
+    }
+}
+
+/// The answer to `DELETE /v1/me/enrolment-codes/{id}`: the contributor refused the code.
+public struct EnrolmentCodeRefused: Codable, Sendable, Equatable {
+    public var id: String
+    public var refused: Bool
+    public init(id: String, refused: Bool) {
+        self.id = id
+        self.refused = refused
     }
 }
 

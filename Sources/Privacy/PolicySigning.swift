@@ -122,8 +122,21 @@ public enum PolicySigning {
         return print
     }
 
+    /// The fingerprint of a public key given as a `.pub` file's text.
+    public static func fingerprint(publicKeyText text: String) throws(Failure) -> String {
+        guard let bytes = keyBytes(text, header: publicHeader), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: bytes) else {
+            throw .badKeyFile("a public key")
+        }
+        return fingerprint(key)
+    }
+
     private static func keyBytes(_ url: URL, header: String) -> Data? {
-        guard let text = try? String(contentsOf: url, encoding: .utf8), text.hasPrefix(header) else { return nil }
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
+        return keyBytes(text, header: header)
+    }
+
+    private static func keyBytes(_ text: String, header: String) -> Data? {
+        guard text.hasPrefix(header) else { return nil }
         return Data(base64Encoded: text.dropFirst(header.count).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 

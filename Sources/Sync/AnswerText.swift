@@ -6,7 +6,25 @@ import UnderstudyModel
 // terminal (devices choose names, values and reasons).
 
 extension EnrolmentCodeIssued {
-    public var text: String { "\(code) (for \(contributor), until \(RFC3339.string(from: expiresAt)))".terminalSafe }
+    public var text: String {
+        let approval = awaitingApproval ? "; \(contributor) has a device: it enrols once they or a privacy officer approve \(id)" : ""
+        let keys = policyKeys.map { "; give with it --policy-key \($0)" }.joined()
+        return "\(code) (for \(contributor), until \(RFC3339.string(from: expiresAt))\(keys)\(approval))".terminalSafe
+    }
+}
+
+extension EnrolmentCodeListing {
+    public var text: String {
+        let approval = approvedBy.map { "approved by \($0)\(allowsHistory ? ", with history" : "")" } ?? "not approved"
+        return "\(id)  \(contributor)  made by \(createdBy)  until \(RFC3339.string(from: expiresAt))  \(approval)".terminalSafe
+    }
+}
+
+extension StaffUserListing {
+    public var text: String {
+        "\(name)  \(role)  created \(RFC3339.string(from: createdAt))\(awaitingApproval ? "  awaiting a privacy officer's approval" : "")"
+            .terminalSafe
+    }
 }
 
 extension DeviceListing {

@@ -22,6 +22,25 @@ extension CollectorClient {
             EnrolmentCodeIssued.self)
     }
 
+    public func users(as identity: Identity) async throws(Failure) -> [StaffUserListing] {
+        try await send("GET", "/v1/users", as: identity).decoded([StaffUserListing].self)
+    }
+
+    /// A privacy officer lets a user awaiting approval sign in.
+    public func approveUser(_ name: String, as identity: Identity) async throws(Failure) -> UserApproved {
+        try await send("POST", "/v1/users/\(name)/approve", as: identity).decoded(UserApproved.self)
+    }
+
+    /// The unused, unexpired enrolment codes (admin, privacy officer).
+    public func enrolmentCodes(as identity: Identity) async throws(Failure) -> [EnrolmentCodeListing] {
+        try await send("GET", "/v1/enrolment-codes", as: identity).decoded([EnrolmentCodeListing].self)
+    }
+
+    /// A privacy officer approves an enrolment code for a contributor who has a device already.
+    public func approveEnrolmentCode(_ id: String, as identity: Identity) async throws(Failure) -> EnrolmentCodeApproved {
+        try await send("POST", "/v1/enrolment-codes/\(id)/approve", as: identity).decoded(EnrolmentCodeApproved.self)
+    }
+
     public func devices(as identity: Identity) async throws(Failure) -> [DeviceListing] {
         try await send("GET", "/v1/devices", as: identity).decoded([DeviceListing].self)
     }
@@ -94,9 +113,12 @@ extension CollectorClient {
 
     /// Turns a one-time code into a credential for a new key pair (not saved yet), and the
     /// public keys (.pub files' text) the organisation signs its policies with.
-    public func enrol(code: String, name: String) async throws(Failure) -> (credential: DeviceCredential, policyKeys: [String]) {
+    public func enrol(code: String, name: String, expectedKeys: [String] = []) async throws(Failure) -> (
+        credential: DeviceCredential, policyKeys: [String]
+    ) {
         let (fresh, publicKey) = DeviceCredential.generate()
-        let enrolled = try await send("POST", "/v1/enrol", body: EnrolRequest(code: code, publicKey: publicKey, name: name), as: .anonymous)
+        let request = EnrolRequest(code: code, publicKey: publicKey, name: name, policyKeys: expectedKeys.isEmpty ? nil : expectedKeys)
+        let enrolled = try await send("POST", "/v1/enrol", body: request, as: .anonymous)
             .decoded(Enrolled.self)
         return (DeviceCredential(server: server, device: enrolled.device, contributor: enrolled.contributor, key: fresh.key), enrolled.policyKeys)
     }
@@ -135,6 +157,22 @@ extension CollectorClient {
     /// The audit records about the contributor's own data.
     public func myAudit(as identity: Identity) async throws(Failure) -> [AuditRecordListing] {
         try await pages("/v1/me/audit", as: identity)
+    }
+
+    /// The codes someone made to enrol a device as the contributor, not used yet.
+    public func myEnrolmentCodes(as identity: Identity) async throws(Failure) -> [EnrolmentCodeListing] {
+        try await send("GET", "/v1/me/enrolment-codes", as: identity).decoded([EnrolmentCodeListing].self)
+    }
+
+    /// The contributor lets a code enrol a device of theirs, with or without their history.
+    public func approveMyEnrolmentCode(_ id: String, allowHistory: Bool, as identity: Identity) async throws(Failure) -> EnrolmentCodeApproved {
+        try await send("POST", "/v1/me/enrolment-codes/\(id)/approve", body: EnrolmentApprovalRequest(allowHistory: allowHistory), as: identity)
+            .decoded(EnrolmentCodeApproved.self)
+    }
+
+    /// The contributor refuses a code: it enrols nothing.
+    public func refuseMyEnrolmentCode(_ id: String, as identity: Identity) async throws(Failure) -> EnrolmentCodeRefused {
+        try await send("DELETE", "/v1/me/enrolment-codes/\(id)", as: identity).decoded(EnrolmentCodeRefused.self)
     }
 
     public func eraseMe(as identity: Identity) async throws(Failure) -> ContributorErased {

@@ -15,8 +15,11 @@ extension Sequence where Element == UInt8 {
 
 extension String {
     /// Whether this is 32 lowercase hex digits, as tile hashes are written.
-    public var isHex128: Bool {
-        utf8.count == 32
+    public var isHex128: Bool { isHex(digits: 32) }
+
+    /// Whether this is exactly `count` lowercase hex digits.
+    public func isHex(digits count: Int) -> Bool {
+        utf8.count == count
             && utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CollectorAPI
+import Device
 import Sync
 import UnderstudyModel
 
@@ -26,8 +27,8 @@ struct AdminCommand: AsyncParsableCommand {
         abstract:
             "The organisation's side of the collector: people, enrolment codes, devices, policies, exemptions, erasure, the audit log, quality review and erasure notices.",
         subcommands: [
-            AddUser.self, EnrollCode.self, Devices.self, Revoke.self, PublishPolicy.self, Exemptions.self, Erase.self, Audit.self,
-            ReviewCommand.self, ErasuresCommand.self,
+            AddUser.self, Users.self, ApproveUser.self, EnrollCode.self, EnrolmentCodes.self, ApproveEnrolment.self, Devices.self, Revoke.self,
+            PublishPolicy.self, Exemptions.self, Erase.self, Audit.self, ReviewCommand.self, ErasuresCommand.self,
         ]
     )
 
@@ -41,6 +42,50 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             let created = try await staff.session { client, me in try await client.createUser(name: name, role: role, as: me) }
             print(created.key)
+            if created.awaitingApproval { warn("\(name) signs in once a privacy officer approves: understudy admin approve-user \(name)") }
+        }
+    }
+
+    struct Users: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the members of staff, and who awaits approval.")
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            for user in try await staff.session({ client, me in try await client.users(as: me) }) { print(user.text) }
+        }
+    }
+
+    struct ApproveUser: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "approve-user", abstract: "Let a new reviewer, scientist or privacy officer sign in (a privacy officer's act).")
+        @Argument(help: "Their name.") var name: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let approved = try await staff.session { client, me in try await client.approveUser(name, as: me) }
+            print("Approved \(approved.role) \(approved.name): they can sign in.")
+        }
+    }
+
+    struct EnrolmentCodes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "enrolment-codes", abstract: "List the enrolment codes not used yet.")
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            for code in try await staff.session({ client, me in try await client.enrolmentCodes(as: me) }) { print(code.text) }
+        }
+    }
+
+    struct ApproveEnrolment: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "approve-enrolment",
+            abstract: "Approve a code for a contributor who has a device already (a privacy officer's act; it reads nothing from before).")
+        @Argument(help: "The code's id, as enroll-code and enrolment-codes show it.") var id: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let approved = try await staff.session { client, me in try await client.approveEnrolmentCode(id, as: me) }
+            print("Approved code \(approved.id) for \(approved.contributor): the device it enrols reads only what arrives after it.")
         }
     }
 

@@ -12,13 +12,22 @@ struct EnrollCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("The collector.", valueName: "url")) var server: String
     @Option(help: ArgumentHelp("The enrolment code.", valueName: "code")) var code: String
-    @Option(help: ArgumentHelp("A name for this device, for the admin's list.", valueName: "name")) var name = ProcessInfo.processInfo.hostName
+    @Option(help: ArgumentHelp("A name for this device, for the admin's list (not your host name unless you choose it).", valueName: "name"))
+    var name = "device"
+    @Option(
+        name: .customLong("policy-key"),
+        help: ArgumentHelp("The fingerprint of your organisation's policy key, given with the code (repeatable).", valueName: "fingerprint"))
+    var policyKeys: [String] = []
 
     func run() async throws {
         guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
             throw ValidationError("--server must be an http(s) URL")
         }
-        let enrolled = try await Enrolment.enrol(server: url, code: code, name: name)
+        let enrolled = try await Enrolment.enrol(server: url, code: code, name: name, expectedKeys: policyKeys)
+        if policyKeys.isEmpty && !enrolled.trustedKeys.isEmpty {
+            warn(
+                "trusted the policy keys the server named on first use: check \(enrolled.trustedKeys.joined(separator: ", ")) with your organisation")
+        }
         let credential = enrolled.credential
         print("Enrolled as device \(credential.device) of contributor \(credential.contributor) with \(url.absoluteString).")
         for key in enrolled.trustedKeys { print("Trusting your organisation's policy signing key \(key).") }

@@ -9,7 +9,7 @@ struct HeldCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "held",
         abstract: "What your organisation's collector holds about you: list it, download it, read its audit records.",
-        subcommands: [List.self, Download.self, Audit.self, Erase.self],
+        subcommands: [List.self, Download.self, Audit.self, Enrolments.self, Approve.self, Refuse.self, Erase.self],
         defaultSubcommand: List.self
     )
 
@@ -47,6 +47,42 @@ struct HeldCommand: AsyncParsableCommand {
             guard yes else { throw ValidationError("erasure cannot be undone: add --yes to confirm") }
             let erased = try await DeviceCredential.session { client, me in try await client.eraseMe(as: me) }
             print("Erased: \(erased.segments) segment(s) deleted, your data key destroyed, your devices revoked.")
+        }
+    }
+
+    struct Enrolments: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Codes someone made to enrol another device as you: none enrols until you (or a privacy officer) approve it.")
+
+        func run() async throws {
+            let codes = try await DeviceCredential.session { client, me in try await client.myEnrolmentCodes(as: me) }
+            if codes.isEmpty { print("No enrolment codes are waiting.") }
+            for code in codes { print(code.text) }
+        }
+    }
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Let a code enrol a new device of yours.")
+        @Argument(help: ArgumentHelp("The code's id, as `held enrolments` shows it.", valueName: "id")) var id: String
+        @Flag(help: "Let the new device read what you uploaded before it (otherwise it reads only what comes after).") var history = false
+
+        func run() async throws {
+            let approved = try await DeviceCredential.session { client, me in
+                try await client.approveMyEnrolmentCode(id, allowHistory: history, as: me)
+            }
+            print(
+                "Approved code \(approved.id): the device it enrols reads \(approved.allowsHistory ? "all your data" : "only what arrives after it")."
+            )
+        }
+    }
+
+    struct Refuse: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Refuse a code you did not ask for: it enrols nothing.")
+        @Argument(help: ArgumentHelp("The code's id, as `held enrolments` shows it.", valueName: "id")) var id: String
+
+        func run() async throws {
+            _ = try await DeviceCredential.session { client, me in try await client.refuseMyEnrolmentCode(id, as: me) }
+            print("Refused code \(id): it enrols nothing.")
         }
     }
 

@@ -31,9 +31,9 @@ enum StoreContract {
         // Codes are redeemed once, and not after they expire.
         try await store.createCode(EnrolmentCode(codeHash: "h1", contributor: "c1", expiresAt: now.addingTimeInterval(60), createdBy: "admin"))
         try await store.createCode(EnrolmentCode(codeHash: "h2", contributor: "c1", expiresAt: now.addingTimeInterval(60), createdBy: "admin"))
-        #expect(try await store.redeemCode(hash: "h1", now: now)?.contributor == "c1")
-        #expect(try await store.redeemCode(hash: "h1", now: now) == nil)
-        #expect(try await store.redeemCode(hash: "h2", now: now.addingTimeInterval(61)) == nil)
+        #expect(try await store.redeemCode(hash: "h1", now: now) == .redeemed(try #require(try await store.code(hash: "h1")), firstDevice: true))
+        #expect(try await store.redeemCode(hash: "h1", now: now) == .refused)
+        #expect(try await store.redeemCode(hash: "h2", now: now.addingTimeInterval(61)) == .refused)
         #expect(try await store.code(hash: "h1")?.usedAt != nil)
 
         // Devices are revoked once.
@@ -112,6 +112,7 @@ enum StoreContract {
         let erased = try await store.erasedPseudonyms()
         #expect(erased.map(\.pseudonym) == [first.pseudonym] && erased.map(\.erasedAt) == [now], "the tombstone keeps the pseudonym")
         #expect(try await store.device("d3")?.revokedAt == now)
+        #expect(try await store.devices().filter { $0.contributor == "c1" }.allSatisfy { $0.name.isEmpty }, "device names go with the person")
         #expect(try await !store.hasConsent(contributor: "c1", policyHash: "p1"))
         let recreated = try await store.ensureContributor(Contributor(id: "c1", createdAt: now, wrappedKey: Data([3]), erasedAt: nil))
         #expect(recreated.wrappedKey == nil, "an erased contributor does not get a new key")
@@ -141,6 +142,69 @@ enum StoreContract {
         edited[3].detail = "{\"changed\":true}"
         #expect(AuditChain.firstBreak(in: edited)?.seq == 4)
         #expect(AuditChain.firstBreak(in: [log[0], log[1], log[2], log[4]])?.seq == 5)
+    }
+
+    /// Two people, not one: codes for a contributor who has a device wait for an approval, and
+    /// users awaiting approval are approved once.
+    static func approvals(_ store: any MetadataStore) async throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let later = now.addingTimeInterval(60)
+        func hash(_ n: Int) -> String { String(repeating: String(n), count: 64) }
+        for n in 1...5 { try await store.createCode(EnrolmentCode(codeHash: hash(n), contributor: "bo", expiresAt: later, createdBy: "admin")) }
+        try await store.createCode(EnrolmentCode(codeHash: hash(6), contributor: "cy", expiresAt: later, createdBy: "admin"))
+        #expect(try await store.openCodes(contributor: "bo", now: now).map(\.id) == (1...5).map { String(hash($0).prefix(16)) })
+
+        // The first code of a contributor enrols; after it every code waits, unused, for an approval.
+        guard case .redeemed(_, firstDevice: true) = try await store.redeemCode(hash: hash(1), now: now) else {
+            Issue.record("the first code did not enrol")
+            return
+        }
+        #expect(try await store.redeemCode(hash: hash(2), now: now) == .awaitingApproval(try #require(try await store.code(hash: hash(2)))))
+        #expect(try await store.code(hash: hash(2))?.usedAt == nil, "a code awaiting approval stays unused")
+        try await store.addDevice(Device(id: "dev-bo", contributor: "bo", publicKey: Data(repeating: 1, count: 32), name: "", enrolledAt: now))
+
+        // The contributor approves for their own codes only; an approval is given once.
+        let id2 = String(hash(2).prefix(16))
+        #expect(try await store.approveCode(id: id2, contributor: "cy", by: "device:dev-cy", allowsHistory: true, now: now) == nil)
+        let approved = try await store.approveCode(id: id2, contributor: "bo", by: "device:dev-bo", allowsHistory: true, now: now)
+        #expect(approved?.approvedBy == "device:dev-bo" && approved?.allowsHistory == true)
+        #expect(try await store.approveCode(id: id2, contributor: nil, by: "user:ana", allowsHistory: false, now: now) == nil)
+        guard case .redeemed(let redeemed, firstDevice: false) = try await store.redeemCode(hash: hash(2), now: now) else {
+            Issue.record("an approved code did not enrol")
+            return
+        }
+        #expect(redeemed.allowsHistory && redeemed.usedAt == now)
+        // A privacy officer's approval (any contributor) gives no history; expired codes cannot be approved.
+        let id3 = String(hash(3).prefix(16))
+        #expect(try await store.approveCode(id: id3, contributor: nil, by: "user:ana", allowsHistory: false, now: later) == nil, "expired")
+        #expect(try await store.approveCode(id: id3, contributor: nil, by: "user:ana", allowsHistory: false, now: now)?.allowsHistory == false)
+        #expect(try await store.approveCode(id: "%", contributor: nil, by: "user:ana", allowsHistory: false, now: now) == nil, "not an id")
+        // A refused code is gone; only the contributor's own can be refused.
+        let id4 = String(hash(4).prefix(16))
+        #expect(try await !store.deleteCode(id: id4, contributor: "cy", now: now))
+        #expect(try await store.deleteCode(id: id4, contributor: "bo", now: now))
+        #expect(try await store.code(hash: hash(4)) == nil)
+        #expect(try await store.redeemCode(hash: hash(4), now: now) == .refused)
+        #expect(
+            try await store.openCodes(contributor: nil, now: now).map(\.id).sorted() == [hash(3), hash(5), hash(6)].map { String($0.prefix(16)) })
+
+        // A device reads from its `readsFrom` on, and the audit log is read from that time too.
+        let scoped = Device(id: "d", contributor: "bo", publicKey: Data(), name: "", enrolledAt: later, readsFrom: later)
+        #expect(
+            scoped.mayRead(later) && !scoped.mayRead(now)
+                && Device(id: "d", contributor: "bo", publicKey: Data(), name: "", enrolledAt: later).mayRead(now))
+        _ = try await store.appendAudit(AuditEntry(at: now, actor: "system", action: "before", subject: "bo"))
+        _ = try await store.appendAudit(AuditEntry(at: later, actor: "system", action: "after", subject: "bo"))
+        #expect(try await store.auditRecords(subject: "bo", from: later, after: 0, limit: 10).map(\.action) == ["after"])
+        #expect(try await store.auditRecords(subject: "bo", from: nil, after: 0, limit: 10).map(\.action) == ["before", "after"])
+
+        // Users awaiting approval are approved once.
+        try await store.createUser(StaffUser(name: "rex", role: .reviewer, keyHash: "k", createdAt: now, awaitingApproval: true))
+        #expect(try await store.user(named: "rex")?.awaitingApproval == true)
+        #expect(try await store.approveUser("rex"))
+        #expect(try await !store.approveUser("rex"))
+        #expect(try await !store.approveUser("nobody"))
+        #expect(try await store.user(named: "rex")?.awaitingApproval == false)
     }
 
     static func blobs(_ store: any BlobStore) async throws {
@@ -183,6 +247,23 @@ struct StorageContractTests {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         try await StoreContract.metadata(try SQLiteMetadataStore(path: dir.appendingPathComponent("m.sqlite").path))
+    }
+
+    @Test("The embedded metadata store (SQLite) keeps the two-person approvals and read scopes of the contract")
+    func sqliteApprovals() async throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await StoreContract.approvals(try SQLiteMetadataStore(path: dir.appendingPathComponent("m.sqlite").path))
+    }
+
+    @Test("Staff see a segment's size rounded up to a power of two, 64 KiB at least, never the exact figure")
+    func roundedSizes() {
+        func rounded(_ bytes: Int64) -> Int64 {
+            PseudonymousSegment(id: "", handle: "", pseudonym: "", sha256: "", bytes: bytes, policyHash: "", receivedAt: Date()).roundedBytes
+        }
+        #expect([0, 1, 65536].map(rounded) == [65536, 65536, 65536])
+        #expect([65537, 131072, 131073, 1_000_000].map(rounded) == [131072, 131072, 262144, 1_048_576])
+        #expect(rounded(.max) == .max && rounded(1 << 62 + 1) == .max)
     }
 
     @Test("The embedded blob store (a directory) keeps the blob contract")

@@ -377,16 +377,29 @@ struct CollectorFaultTests {
         let credential = try DeviceCredential.load(from: org.me.config.appendingPathComponent("understudy/device"))
         let admin = try await raw.login(
             "admin", key: try String(contentsOfFile: org.collector.adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        let olivia = try await raw.login(
+            "olivia", key: try String(contentsOf: org.officerKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
         var staff: [String: [(String, String)]] = ["admin": admin]
         for role in ["privacy_officer", "reviewer", "scientist"] {
             let made = try await raw.send("POST", "/v1/users", body: Data("{\"name\":\"m-\(role)\",\"role\":\"\(role)\"}".utf8), headers: admin)
+            #expect(try await raw.send("POST", "/v1/users/m-\(role)/approve", template: "/v1/users/{name}/approve", headers: olivia).status == 200)
             staff[role] = try await raw.login("m-\(role)", key: try APICoding.decode(CreatedUser.self, from: made.body).key)
         }
         let identities = ["anonymous", "device", "admin", "privacy_officer", "reviewer", "scientist"]
         // Endpoint, template, body, and who may call it. Bodies are valid enough to pass authorization.
         let endpoints: [(String, String, String?, String, Set<String>)] = [
             ("POST", "/v1/users", nil, "{\"name\":\"x\",\"role\":\"nope\"}", ["admin"]),
+            ("GET", "/v1/users", nil, "", ["admin", "privacy_officer"]),
+            ("POST", "/v1/users/nobody/approve", "/v1/users/{name}/approve", "", ["privacy_officer"]),
             ("POST", "/v1/enrolment-codes", nil, "{\"contributor\":\"carol\"}", ["admin"]),
+            ("GET", "/v1/enrolment-codes", nil, "", ["admin", "privacy_officer"]),
+            ("POST", "/v1/enrolment-codes/00000000000000ff/approve", "/v1/enrolment-codes/{id}/approve", "", ["privacy_officer"]),
+            ("GET", "/v1/me/enrolment-codes", nil, "", ["device"]),
+            (
+                "POST", "/v1/me/enrolment-codes/00000000000000ff/approve", "/v1/me/enrolment-codes/{id}/approve", "{\"allow_history\":true}",
+                ["device"]
+            ),
+            ("DELETE", "/v1/me/enrolment-codes/00000000000000ff", "/v1/me/enrolment-codes/{id}", "", ["device"]),
             ("GET", "/v1/devices", nil, "", ["admin"]),
             ("POST", "/v1/devices/none/revoke", "/v1/devices/{id}/revoke", "", ["admin"]),
             ("GET", "/v1/audit", nil, "", ["admin", "privacy_officer"]),

@@ -104,6 +104,8 @@ struct Organisation {
     let policy: String
     let admin: [String]
     let officer: [String]
+    /// The privacy officer's key file.
+    let officerKey: URL
 
     /// `environment` is set for every command the contributor and the organisation's staff run.
     init(
@@ -115,13 +117,24 @@ struct Organisation {
         let orgKey = URL(fileURLWithPath: policy).deletingLastPathComponent().appendingPathComponent("org.pub").path
         collector = try RunningCollector(config: "policy_keys: [\(orgKey)]\n" + config, port: port, folder: collectorFolder)
         admin = ["--server", collector.url, "--key-file", collector.adminKey]
-        let officerKey = try me.run(["admin", "add-user", "olivia", "--role", "privacy_officer"] + admin)
-        #expect(officerKey.status == 0, "\(officerKey.stderr)")
-        let officerFile = me.config.appendingPathComponent("olivia.key")
-        try Data(officerKey.stdout.utf8).write(to: officerFile)
-        officer = ["--server", collector.url, "--user", "olivia", "--key-file", officerFile.path]
+        let madeOfficer = try me.run(["admin", "add-user", "olivia", "--role", "privacy_officer"] + admin)
+        #expect(madeOfficer.status == 0, "\(madeOfficer.stderr)")
+        officerKey = me.config.appendingPathComponent("olivia.key")
+        try Data(madeOfficer.stdout.utf8).write(to: officerKey)
+        officer = ["--server", collector.url, "--user", "olivia", "--key-file", officerKey.path]
         let published = try me.run(["admin", "publish-policy", policy] + officer)
         #expect(published.status == 0, "\(published.stderr)")
+    }
+
+    /// A member of staff the admin makes and the privacy officer approves: the options that sign in as them.
+    func staff(_ name: String, role: String) throws -> [String] {
+        let made = try me.run(["admin", "add-user", name, "--role", role] + admin)
+        #expect(made.status == 0 && made.stderr.contains("approve-user \(name)"), "\(made.stderr)")
+        let file = me.config.appendingPathComponent("\(name).key")
+        try Data(made.stdout.utf8).write(to: file)
+        let approved = try me.run(["admin", "approve-user", name] + officer)
+        #expect(approved.status == 0, "\(approved.stderr)")
+        return ["--server", collector.url, "--user", name, "--key-file", file.path]
     }
 
     /// A fresh enrolment code for `contributor`.
@@ -243,11 +256,144 @@ struct CollectorCommandTests {
     }
 
     @Test(
+        "A second device for a contributor enrols only once they approve its code from their device (reading nothing from before unless they allow it) or a privacy officer does (reading nothing from before); a code they refuse enrols nothing; their next sync tells them of every waiting code"
+    )
+    func secondEnrolmentNeedsApproval() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let vault = try org.recordSynthetic(seconds: 1)
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        #expect(try org.me.run("sync", "--vault", vault).status == 0)
+        let held = try org.me.run("held", "list", "--json").stdout.split(separator: "\n").count
+        #expect(held >= 1)
+
+        /// A code for alice as the admin makes it: the code, and the id it is approved by.
+        func code() throws -> (code: String, id: String) {
+            let made = try org.me.run(["admin", "enroll-code", "--contributor", "alice", "--json"] + org.admin)
+            let issued = try APICoding.decode(EnrolmentCodeIssued.self, from: Data(made.stdout.utf8))
+            #expect(issued.awaitingApproval && issued.policyKeys.count == 1, "\(made.stdout)")
+            return (issued.code, issued.id)
+        }
+        /// Enrols a new device (its own config folder) with `code`; the device, or nil when refused.
+        func newDevice(_ code: String, refusal: String? = nil) throws -> Contributor? {
+            let device = Contributor()
+            let enrolled = try device.run("enroll", "--server", org.collector.url, "--code", code)
+            if let refusal {
+                #expect(enrolled.status != 0 && enrolled.stderr.contains(refusal), "\(enrolled.stderr)")
+                #expect(!FileManager.default.fileExists(atPath: device.config.appendingPathComponent("understudy/device").path))
+                return nil
+            }
+            #expect(enrolled.status == 0, "\(enrolled.stderr)")
+            return device
+        }
+        func segments(of device: Contributor?) throws -> Int {
+            try device?.run("held", "list", "--json").stdout.split(separator: "\n").count ?? -1
+        }
+
+        // An admin's code for someone with a device enrols nothing until approved; their sync says so.
+        let unapproved = try code()
+        _ = try newDevice(unapproved.code, refusal: "approval_pending")
+        let synced = try org.me.run("sync", "--vault", vault)
+        #expect(synced.stdout.contains("understudy held approve \(unapproved.id)"), "\(synced.stdout)")
+        #expect(try org.me.run("held", "enrolments").stdout.contains(unapproved.id))
+
+        // Approved by the contributor: it enrols, and reads nothing uploaded before it.
+        #expect(try org.me.run("held", "approve", unapproved.id).status == 0)
+        let second = try newDevice(unapproved.code)
+        #expect(try segments(of: second) == 0)
+        let secondAudit = try second?.run("held", "audit").stdout ?? ""
+        #expect(!secondAudit.contains("segment_stored") && secondAudit.contains("device_enrolled"), "\(secondAudit)")
+
+        // Approved with their history: it reads everything.
+        let withHistory = try code()
+        #expect(try org.me.run("held", "approve", withHistory.id, "--history").status == 0)
+        #expect(try segments(of: try newDevice(withHistory.code)) == held)
+
+        // Approved by the privacy officer instead: it enrols, without the history.
+        let byOfficer = try code()
+        let approved = try org.me.run(["admin", "approve-enrolment", byOfficer.id] + org.officer)
+        #expect(approved.status == 0, "\(approved.stderr)")
+        #expect(try segments(of: try newDevice(byOfficer.code)) == 0)
+        // An admin cannot approve; a code the contributor refuses is gone.
+        let refused = try code()
+        #expect(try org.me.run(["admin", "approve-enrolment", refused.id] + org.admin).status != 0)
+        #expect(try org.me.run("held", "refuse", refused.id).status == 0)
+        _ = try newDevice(refused.code, refusal: "code_unknown")
+
+        // Every approval is in the audit log, under the contributor.
+        let audit = try org.me.run("held", "audit").stdout
+        #expect(audit.components(separatedBy: "\"enrolment_code_approved\"").count == 4, "\(audit)")
+        #expect(audit.contains("\"enrolment_code_refused\""))
+    }
+
+    @Test(
+        "Enrolment refuses plain HTTP off this machine, and a server offering none of the policy keys given with the code: nothing is saved or trusted; with the right key it enrols"
+    )
+    func enrolmentChecksWhomItEnrolsWith() async throws {
+        let org = try Organisation()
+        let device = Contributor()
+        let clear = try device.run("enroll", "--server", "http://192.0.2.1:7341", "--code", "x")
+        #expect(clear.status != 0 && clear.stderr.contains("https"), "\(clear.stderr)")
+        let made = try org.me.run(["admin", "enroll-code", "--contributor", "bea", "--json"] + org.admin)
+        let issued = try APICoding.decode(EnrolmentCodeIssued.self, from: Data(made.stdout.utf8))
+        let wrong = try device.run("enroll", "--server", org.collector.url, "--code", issued.code, "--policy-key", "00112233445566ff")
+        #expect(wrong.status != 0 && wrong.stderr.contains("policy_key_mismatch"), "\(wrong.stderr)")
+        let trusted = device.config.appendingPathComponent("understudy/trusted-keys")
+        #expect(!FileManager.default.fileExists(atPath: device.config.appendingPathComponent("understudy/device").path))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: trusted.path)) ?? []).isEmpty)
+        // The server refused before spending the code: it enrols with the right key.
+        let right = try device.run(
+            ["enroll", "--server", org.collector.url, "--code", issued.code] + issued.policyKeys.flatMap { ["--policy-key", $0] })
+        let key = try #require(issued.policyKeys.first)
+        #expect(right.status == 0 && right.stdout.contains("Trusting your organisation's policy signing key \(key)"), "\(right.stderr)")
+        #expect(!right.stderr.contains("first use"))
+    }
+
+    @Test(
+        "A reviewer or scientist an admin makes signs in only once a privacy officer approves them; staff see segment sizes only rounded, in an order that is not the uploads', and no audit record pairs a size with a contributor"
+    )
+    func staffCannotLinkPseudonyms() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        var vaults: [String] = []
+        defer { for vault in vaults { try? FileManager.default.removeItem(atPath: vault) } }
+        for seconds in [1, 2, 1] {
+            let vault = try org.recordSynthetic(seconds: seconds, frames: seconds * 3)
+            vaults.append(vault)
+            #expect(try org.me.run("sync", "--vault", vault).status == 0)
+        }
+        let made = try org.me.run(["admin", "add-user", "rita", "--role", "reviewer"] + org.admin)
+        #expect(made.stderr.contains("approve-user rita"), "\(made.stderr)")
+        let file = org.me.config.appendingPathComponent("rita.key")
+        try Data(made.stdout.utf8).write(to: file)
+        let rita = ["--server", org.collector.url, "--user", "rita", "--key-file", file.path]
+        let early = try org.me.run(["admin", "review", "list"] + rita)
+        #expect(early.status != 0 && early.stderr.contains("approval_pending"), "\(early.stderr)")
+        #expect(try org.me.run(["admin", "approve-user", "rita"] + org.admin).status != 0, "an admin cannot approve")
+        #expect(try org.me.run(["admin", "approve-user", "rita"] + org.officer).status == 0)
+        #expect(try org.me.run(["admin", "users"] + org.admin).stdout.contains("rita  reviewer"))
+
+        let listed = try org.me.run(["admin", "review", "list", "--json"] + rita).stdout.split(separator: "\n")
+            .map { try APICoding.decode(ReviewListing.self, from: Data($0.utf8)) }
+        let exact = try org.me.run("held", "list", "--json").stdout.split(separator: "\n")
+            .map { try APICoding.decode(SegmentListing.self, from: Data($0.utf8)) }
+        #expect(listed.count == exact.count && listed.count >= 3)
+        for segment in listed { #expect(segment.bytes >= 65536 && segment.bytes & (segment.bytes - 1) == 0, "\(segment.bytes)") }
+        #expect(Set(listed.map(\.bytes)).isDisjoint(with: exact.map(\.bytes)), "no exact size")
+        #expect(listed.map(\.id) == listed.map(\.id).sorted(), "ordered by handle, which is random, not by upload")
+
+        let audit = try org.me.run(["admin", "audit", "list"] + org.admin).stdout.split(separator: "\n")
+            .map { try APICoding.decode(AuditRecordListing.self, from: Data($0.utf8)) }
+        let stored = audit.filter { $0.action == "segment_stored" }
+        #expect(stored.count == exact.count && stored.allSatisfy { !$0.detail.contains("bytes") }, "\(stored.map(\.detail))")
+    }
+
+    @Test(
         "Erasure destroys the contributor's data key first: afterwards no byte under the server's storage holds that key or what they typed, a tombstone and an audit record remain, and their device is refused"
     )
     func erasure() async throws {
         let org = try Organisation()
-        try org.enrol()
+        #expect(try org.me.run("enroll", "--server", org.collector.url, "--code", try org.code(), "--name", "okapi-laptop").status == 0)
         let vault = try await org.record(typing: "okapi pangolin")
         defer { try? FileManager.default.removeItem(atPath: vault) }
         #expect(try org.me.run("sync", "--vault", vault).status == 0)
@@ -270,6 +416,7 @@ struct CollectorCommandTests {
         }
         #expect(try Python.sqlite(database, "SELECT count(*) FROM segment") == "0")
         #expect(try Python.sqlite(database, "SELECT wrapped_key IS NULL AND erased_at IS NOT NULL FROM contributor WHERE id = 'alice'") == "1")
+        #expect(try Python.sqlite(database, "SELECT group_concat(name, '|') FROM device WHERE contributor = 'alice'") == "", "device names forgotten")
         let audit = try org.me.run(["admin", "audit"] + org.officer).stdout
         #expect(audit.contains("\"contributor_erased\""))
         let after = try org.me.run("held", "list")
@@ -585,15 +732,8 @@ struct CollectorCommandTests {
         let vault = try await org.record(typing: "zebra quokka")
         defer { try? FileManager.default.removeItem(atPath: vault) }
         #expect(try org.me.run("sync", "--vault", vault).status == 0)
-        var staff: [String: [String]] = [:]
-        for (name, role) in [("rita", "reviewer"), ("sam", "scientist")] {
-            let key = try org.me.run(["admin", "add-user", name, "--role", role] + org.admin)
-            let file = org.me.config.appendingPathComponent("\(name).key")
-            try Data(key.stdout.utf8).write(to: file)
-            staff[name] = ["--server", org.collector.url, "--user", name, "--key-file", file.path]
-        }
-        let rita = staff["rita"] ?? []
-        let sam = staff["sam"] ?? []
+        let rita = try org.staff("rita", role: "reviewer")
+        let sam = try org.staff("sam", role: "scientist")
 
         // The reviewer's list names the contributor by pseudonym only.
         let listed = try org.me.run(["admin", "review", "list", "--json"] + rita)

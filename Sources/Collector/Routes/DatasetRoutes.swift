@@ -33,7 +33,8 @@ struct DatasetRoutes {
         return JSONResponse.make(
             try await state.metadata.pseudonymousSegments().map { s in
                 DatasetListing(
-                    id: s.handle, contributor: s.pseudonym, bytes: s.bytes, policyHash: s.policyHash, rejectedSteps: (bad[s.id] ?? []).map(\.step))
+                    id: s.handle, contributor: s.pseudonym, bytes: s.roundedBytes, policyHash: s.policyHash,
+                    rejectedSteps: (bad[s.id] ?? []).map(\.step))
             })
     }
 

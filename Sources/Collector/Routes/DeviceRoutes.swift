@@ -26,27 +26,58 @@ struct DeviceRoutes {
         guard let keyBytes = Data(base64Encoded: body.publicKey),
             (try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes)) != nil
         else { throw APIError.badRequest("'public_key' must be a base64 Ed25519 public key (32 bytes)") }
-        guard let redeemed = try await state.metadata.redeemCode(hash: Secret.hash(code), now: state.now()) else {
-            // Refusals past the limit go unrecorded: a guesser cannot flood the audit log.
-            for (key, rule) in [("enrol address \(context.clientAddress)", RateLimiter.Rule.failedEnrolments), ("enrol all", .allFailures)] {
-                if let wait = await state.limits.take(key, rule, now: state.now()) { throw APIError.rateLimited(wait) }
+        if let expected = body.policyKeys, !expected.isEmpty, Set(expected).isDisjoint(with: state.policyKeyFingerprints) {
+            throw APIError(
+                .unprocessableContent, "policy_key_mismatch",
+                "this collector signs policies with \(state.policyKeyFingerprints.joined(separator: ", ")), none of the keys you were given: the code is unspent"
+            )
+        }
+        let redeemed: EnrolmentCode
+        let firstDevice: Bool
+        switch try await state.metadata.redeemCode(hash: Secret.hash(code), now: state.now()) {
+        case .redeemed(let code, let first): (redeemed, firstDevice) = (code, first)
+        case .awaitingApproval(let code):
+            if try await state.metadata.contributor(code.contributor)?.erasedAt != nil {
+                throw APIError(.gone, "erased", "contributor \(code.contributor) was erased")
             }
+            try await refuseEnrolment(context, contributor: code.contributor, reason: "approval_pending")
+            throw APIError(
+                .forbidden, "approval_pending",
+                "\(code.contributor) has a device already: this code (\(code.id)) enrols once they approve it on that device (`understudy held approve \(code.id)`) or a privacy officer does"
+            )
+        case .refused:
             let known = try await state.metadata.code(hash: Secret.hash(code))
-            try await state.audit("anonymous", "enrol_refused", subject: known?.contributor)
+            try await refuseEnrolment(context, contributor: known?.contributor, reason: known == nil ? "code_unknown" : "code_spent")
             if known?.usedAt != nil { throw APIError(.forbidden, "code_used", "this enrolment code was used already: ask for a new one") }
             if known != nil { throw APIError(.forbidden, "code_expired", "this enrolment code has expired: ask for a new one") }
             throw APIError(.forbidden, "code_unknown", "no such enrolment code")
         }
         _ = try await state.dataKey(of: redeemed.contributor)
+        let now = state.now()
+        // A second device reads only what arrives after it, unless the contributor allowed it more.
         let device = Device(
             id: "dev-" + Secret.make(bytes: 10), contributor: redeemed.contributor, publicKey: keyBytes,
-            name: String(name.prefix(64)), enrolledAt: state.now())
+            name: String(name.prefix(64)), enrolledAt: now, readsFrom: firstDevice || redeemed.allowsHistory ? nil : now)
         try await state.metadata.addDevice(device)
-        try await state.audit("device:\(device.id)", "device_enrolled", subject: device.contributor, .object([("name", .string(device.name))]))
+        try await state.audit(
+            "device:\(device.id)", "device_enrolled", subject: device.contributor,
+            .object([
+                ("name", .string(device.name)), ("code", .string(redeemed.id)), ("approved_by", redeemed.approvedBy.map(JSONValue.string) ?? .null),
+                ("reads_history", .bool(device.readsFrom == nil)),
+            ]))
         // The keys the organisation signs policies with: the device trusts them from now on
         // (enrolment is the contributor's deliberate act, with a code given to them).
         let keys = state.config.policyKeys.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
         return JSONResponse.make(Enrolled(device: device.id, contributor: device.contributor, policyKeys: keys), status: .created)
+    }
+
+    /// Records a refused enrolment, unless refusals come too fast: past the limit they go
+    /// unrecorded (429), so a guesser cannot flood the audit log.
+    private func refuseEnrolment(_ context: CollectorContext, contributor: String?, reason: String) async throws {
+        for (key, rule) in [("enrol address \(context.clientAddress)", RateLimiter.Rule.failedEnrolments), ("enrol all", .allFailures)] {
+            if let wait = await state.limits.take(key, rule, now: state.now()) { throw APIError.rateLimited(wait) }
+        }
+        try await state.audit("anonymous", "enrol_refused", subject: contributor, .object([("reason", .string(reason))]))
     }
 
     @Sendable func consent(_ request: Request, context: CollectorContext) async throws -> Response {
@@ -112,6 +143,7 @@ struct DeviceRoutes {
     @Sendable func myAudit(_ request: Request, context: CollectorContext) async throws -> Response {
         let device = try context.requireDevice()
         let (after, limit) = try AuditPage.of(request)
-        return JSONResponse.make(try await state.metadata.auditRecords(subject: device.contributor, after: after, limit: limit).map(\.listing))
+        let page = try await state.metadata.auditRecords(subject: device.contributor, from: device.readsFrom, after: after, limit: limit)
+        return JSONResponse.make(page.map(\.listing))
     }
 }

@@ -66,7 +66,8 @@ struct ExemptionRoutes {
 
     @Sendable func mine(_ request: Request, context: CollectorContext) async throws -> Response {
         let device = try context.requireDevice()
-        return JSONResponse.make(try await state.metadata.exemptionRequests(contributor: device.contributor, status: nil).map(\.listing))
+        let requests = try await state.metadata.exemptionRequests(contributor: device.contributor, status: nil)
+        return JSONResponse.make(requests.filter { device.mayRead($0.requestedAt) }.map(\.listing))
     }
 }
 

@@ -23,7 +23,7 @@ struct ReviewRoutes {
             try await state.metadata.pseudonymousSegments().map { s in
                 let judged = verdicts[s.id] ?? []
                 return ReviewListing(
-                    id: s.handle, contributor: s.pseudonym, bytes: s.bytes, stepsJudged: judged.count,
+                    id: s.handle, contributor: s.pseudonym, bytes: s.roundedBytes, stepsJudged: judged.count,
                     stepsBad: judged.filter { $0.verdict == .bad }.count)
             })
     }

@@ -97,7 +97,8 @@ struct SegmentRoutes {
             policyHash: policy, receivedAt: state.now(),
             recordedAt: request.headers[Self.recordedHeader].flatMap(RFC3339.date(from:)), blob: blob)
         let detail: JSONValue = .object([
-            ("segment", .string(id)), ("bytes", .int(bytes)), ("policy", .string(policy)), ("consent", .string(consent)),
+            // No size: staff see sizes (bucketed) beside pseudonyms, and this record names the contributor.
+            ("segment", .string(id)), ("policy", .string(policy)), ("consent", .string(consent)),
         ])
         let entry = AuditEntry(
             at: state.now(), actor: context.actor, action: "segment_stored", subject: device.contributor, detail: detail.serialized)
@@ -163,7 +164,7 @@ struct SegmentRoutes {
     @Sendable func list(_ request: Request, context: CollectorContext) async throws -> Response {
         let device = try context.requireDevice()
         return JSONResponse.make(
-            try await state.metadata.segments(contributor: device.contributor).map { s in
+            try await state.metadata.segments(contributor: device.contributor).filter { device.mayRead($0.receivedAt) }.map { s in
                 SegmentListing(id: s.id, sha256: s.sha256, bytes: s.bytes, policyHash: s.policyHash, receivedAt: s.receivedAt, device: s.device)
             })
     }
@@ -172,7 +173,8 @@ struct SegmentRoutes {
     @Sendable func download(_ request: Request, context: CollectorContext) async throws -> Response {
         let device = try context.requireDevice()
         let id = try context.parameters.require("id")
-        guard let segment = try await state.metadata.segment(id), segment.contributor == device.contributor else {
+        guard let segment = try await state.metadata.segment(id), segment.contributor == device.contributor, device.mayRead(segment.receivedAt)
+        else {
             throw APIError.notFound("segment \(id)")
         }
         return try await BundleDownload(state: state).toContributor(segment, actor: context.actor)

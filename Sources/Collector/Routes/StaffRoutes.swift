@@ -53,6 +53,10 @@ struct StaffRoutes {
             try await state.audit("anonymous", "login_failed", .object([("user", .string(typed))]))
             throw APIError(.unauthorized, "bad_credentials", "unknown user or wrong key")
         }
+        guard !user.awaitingApproval else {
+            throw APIError(
+                .forbidden, "approval_pending", "\(user.role.rawValue) \(user.name) signs in once a privacy officer approves them")
+        }
         let token = Secret.make(bytes: 32)
         let now = state.now()
         let expires = now.addingTimeInterval(state.config.sessionLifetime)
@@ -83,13 +87,28 @@ struct StaffRoutes {
             throw APIError.badRequest("'name' may hold ASCII letters, digits, '-', '_' and '.', up to 64")
         }
         let key = Secret.make(bytes: 32)
+        let awaiting = try await needsApproval(role)
         do {
-            try await state.metadata.createUser(StaffUser(name: name, role: role, keyHash: Secret.hash(key), createdAt: state.now()))
+            try await state.metadata.createUser(
+                StaffUser(name: name, role: role, keyHash: Secret.hash(key), createdAt: state.now(), awaitingApproval: awaiting))
         } catch StoreError.duplicate {
             throw APIError(.conflict, "exists", "user \(name) exists already")
         }
-        try await state.audit("user:\(admin.name)", "user_created", .object([("user", .string(name)), ("role", .string(role.rawValue))]))
-        return JSONResponse.make(CreatedUser(name: name, role: role.rawValue, key: key), status: .created)
+        try await state.audit(
+            "user:\(admin.name)", "user_created",
+            .object([("user", .string(name)), ("role", .string(role.rawValue)), ("awaiting_approval", .bool(awaiting))]))
+        return JSONResponse.make(CreatedUser(name: name, role: role.rawValue, key: key, awaitingApproval: awaiting), status: .created)
+    }
+
+    /// Roles that read contributors' data, or approve those who do, wait for a privacy officer,
+    /// so an admin cannot give themselves a second account that reads: all but the first privacy
+    /// officer (someone has to be first, and an admin names them when the organisation starts).
+    private func needsApproval(_ role: StaffRole) async throws -> Bool {
+        switch role {
+        case .admin: false
+        case .reviewer, .scientist: true
+        case .privacyOfficer: try await state.metadata.users().contains { $0.role == .privacyOfficer && !$0.awaitingApproval }
+        }
     }
 
     @Sendable func createCode(_ request: Request, context: CollectorContext) async throws -> Response {
@@ -100,10 +119,16 @@ struct StaffRoutes {
         }
         let code = Secret.make(bytes: 10)
         let expires = state.now().addingTimeInterval(state.config.enrolmentCodeLifetime)
-        try await state.metadata.createCode(
-            EnrolmentCode(codeHash: Secret.hash(code), contributor: contributor, expiresAt: expires, createdBy: admin.name))
-        try await state.audit("user:\(admin.name)", "enrolment_code_created", subject: contributor)
-        return JSONResponse.make(EnrolmentCodeIssued(code: code, contributor: contributor, expiresAt: expires), status: .created)
+        let issued = EnrolmentCode(codeHash: Secret.hash(code), contributor: contributor, expiresAt: expires, createdBy: admin.name)
+        try await state.metadata.createCode(issued)
+        // Redemption decides (in its transaction); this tells the admin what to expect.
+        let awaiting = try await state.metadata.devices().contains { $0.contributor == contributor }
+        try await state.audit("user:\(admin.name)", "enrolment_code_created", subject: contributor, .object([("code", .string(issued.id))]))
+        return JSONResponse.make(
+            EnrolmentCodeIssued(
+                code: code, id: issued.id, contributor: contributor, expiresAt: expires, awaitingApproval: awaiting,
+                policyKeys: state.policyKeyFingerprints),
+            status: .created)
     }
 
     @Sendable func listDevices(_ request: Request, context: CollectorContext) async throws -> Response {

@@ -17,12 +17,17 @@ public struct StaffUser: Sendable, Equatable {
     /// SHA-256 of the user's key, hex: the key itself is shown once and never stored.
     public var keyHash: String
     public var createdAt: Date
+    /// True until a privacy officer approves the user: a reviewer, a scientist or a second
+    /// privacy officer reads what contributors recorded, so no one person (an admin) can make
+    /// one for themselves. A user awaiting approval cannot sign in.
+    public var awaitingApproval: Bool
 
-    public init(name: String, role: StaffRole, keyHash: String, createdAt: Date) {
+    public init(name: String, role: StaffRole, keyHash: String, createdAt: Date, awaitingApproval: Bool = false) {
         self.name = name
         self.role = role
         self.keyHash = keyHash
         self.createdAt = createdAt
+        self.awaitingApproval = awaitingApproval
     }
 }
 
@@ -59,14 +64,40 @@ public struct EnrolmentCode: Sendable, Equatable {
     public var expiresAt: Date
     public var createdBy: String
     public var usedAt: Date?
+    /// Who approved it (`device:ID` of the contributor's, or `user:NAME`, a privacy officer):
+    /// a code for a contributor who has a device already enrols nothing until approved, so an
+    /// admin alone cannot add a device to someone else's identity.
+    public var approvedBy: String?
+    /// Whether the device it enrols may read what was uploaded before it was enrolled: only the
+    /// contributor can allow that, from a device of theirs.
+    public var allowsHistory: Bool
 
-    public init(codeHash: String, contributor: String, expiresAt: Date, createdBy: String, usedAt: Date? = nil) {
+    public init(
+        codeHash: String, contributor: String, expiresAt: Date, createdBy: String, usedAt: Date? = nil, approvedBy: String? = nil,
+        allowsHistory: Bool = false
+    ) {
         self.codeHash = codeHash
         self.contributor = contributor
         self.expiresAt = expiresAt
         self.createdBy = createdBy
         self.usedAt = usedAt
+        self.approvedBy = approvedBy
+        self.allowsHistory = allowsHistory
     }
+
+    /// What people name the code by (the first 16 hex digits of its hash): the code itself
+    /// is a secret shown once, and its hash does not give it away.
+    public var id: String { String(codeHash.prefix(16)) }
+}
+
+/// What redeeming an enrolment code came to.
+public enum CodeRedemption: Sendable, Equatable {
+    /// The code is now used; `firstDevice` when its contributor had no device and no code used before.
+    case redeemed(EnrolmentCode, firstDevice: Bool)
+    /// The contributor has a device already and no one approved the code: it stays unused.
+    case awaitingApproval(EnrolmentCode)
+    /// No such code, or used, or expired.
+    case refused
 }
 
 public struct Device: Sendable, Equatable {
@@ -77,15 +108,24 @@ public struct Device: Sendable, Equatable {
     public var name: String
     public var enrolledAt: Date
     public var revokedAt: Date?
+    /// The device reads only what reached the collector from this time on (its enrolment), unless
+    /// the contributor allowed it their history: nil then, and for their first device.
+    public var readsFrom: Date?
 
-    public init(id: String, contributor: String, publicKey: Data, name: String, enrolledAt: Date, revokedAt: Date? = nil) {
+    public init(
+        id: String, contributor: String, publicKey: Data, name: String, enrolledAt: Date, revokedAt: Date? = nil, readsFrom: Date? = nil
+    ) {
         self.id = id
         self.contributor = contributor
         self.publicKey = publicKey
         self.name = name
         self.enrolledAt = enrolledAt
         self.revokedAt = revokedAt
+        self.readsFrom = readsFrom
     }
+
+    /// Whether the device may read a record of this time.
+    public func mayRead(_ at: Date) -> Bool { readsFrom.map { at >= $0 } ?? true }
 }
 
 public struct PublishedPolicy: Sendable, Equatable {
@@ -181,6 +221,17 @@ public struct PseudonymousSegment: Sendable, Equatable {
         self.bytes = bytes
         self.policyHash = policyHash
         self.receivedAt = receivedAt
+    }
+}
+
+extension PseudonymousSegment {
+    /// The size staff are shown: rounded up to a power of two (64 KiB at least), so it tells how
+    /// big a segment is without being the exact figure the contributor's own records hold.
+    public var roundedBytes: Int64 {
+        let floor: Int64 = 64 * 1024
+        guard bytes > floor else { return floor }
+        let shift = Int64.bitWidth - (bytes - 1).leadingZeroBitCount
+        return shift >= Int64.bitWidth - 1 ? .max : Int64(1) << shift
     }
 }
 
@@ -299,6 +350,8 @@ public protocol MetadataStore: Sendable {
     func createUser(_ user: StaffUser) async throws
     func user(named name: String) async throws -> StaffUser?
     func users() async throws -> [StaffUser]
+    /// Approves a user awaiting approval; false when there is no such user awaiting it.
+    func approveUser(_ name: String) async throws -> Bool
     func createSession(tokenHash: String, user: String, expiresAt: Date, now: Date) async throws
     /// The user a session token belongs to, while it has not expired.
     func sessionUser(tokenHash: String, now: Date) async throws -> StaffUser?
@@ -308,9 +361,18 @@ public protocol MetadataStore: Sendable {
     func contributor(_ id: String) async throws -> Contributor?
 
     func createCode(_ code: EnrolmentCode) async throws
-    /// Marks the code used and returns it, if it exists, is unused and has not expired; nil otherwise.
-    func redeemCode(hash: String, now: Date) async throws -> EnrolmentCode?
+    /// Marks the code used, if it exists, is unused, has not expired, and is approved or its
+    /// contributor has no device and no code used before (checked in the same transaction, so two
+    /// codes redeemed at once cannot both count as the first).
+    func redeemCode(hash: String, now: Date) async throws -> CodeRedemption
     func code(hash: String) async throws -> EnrolmentCode?
+    /// The unused, unexpired codes, of one contributor or of everyone, oldest first.
+    func openCodes(contributor: String?, now: Date) async throws -> [EnrolmentCode]
+    /// Approves an open code by its ``EnrolmentCode/id`` (of `contributor`, when given); the
+    /// approved code, or nil when there is no such open code or it was approved already.
+    func approveCode(id: String, contributor: String?, by: String, allowsHistory: Bool, now: Date) async throws -> EnrolmentCode?
+    /// Deletes an open code of `contributor` (refused by them); false when there is none.
+    func deleteCode(id: String, contributor: String, now: Date) async throws -> Bool
 
     func addDevice(_ device: Device) async throws
     func device(_ id: String) async throws -> Device?
@@ -353,7 +415,8 @@ public protocol MetadataStore: Sendable {
 
     /// Crypto-shredding: destroys the contributor's wrapped data key (so nothing sealed with
     /// it opens again, backups included), leaves a tombstone (the id and when), revokes their
-    /// devices and drops their codes, consents and nonces, atomically. Returns their segments,
+    /// devices and forgets their names (often the person's own, as a host name), drops their
+    /// codes, consents and nonces, atomically. Returns their segments,
     /// whose blobs and rows the caller deletes next. Deleted bytes must not linger in the
     /// store's files.
     func shredContributor(_ id: String, at: Date) async throws -> [StoredSegment]
@@ -375,11 +438,17 @@ public protocol MetadataStore: Sendable {
     /// Appends a record to the audit log, chained to the last one, atomically.
     func appendAudit(_ entry: AuditEntry) async throws -> AuditRecord
     /// One page of the audit log in order: at most `limit` records after sequence number
-    /// `after`; only the records about `subject` when given.
-    func auditRecords(subject: String?, after: Int64, limit: Int) async throws -> [AuditRecord]
+    /// `after`; only the records about `subject` when given, and only those made at or after
+    /// `from` when given (what a device not allowed its contributor's history reads).
+    func auditRecords(subject: String?, from: Date?, after: Int64, limit: Int) async throws -> [AuditRecord]
 }
 
 extension MetadataStore {
+    /// One page of the audit log, of any time.
+    public func auditRecords(subject: String?, after: Int64, limit: Int) async throws -> [AuditRecord] {
+        try await auditRecords(subject: subject, from: nil, after: after, limit: limit)
+    }
+
     /// The whole audit log in order (for the server's own use and tests; the API pages it).
     public func auditRecords(subject: String?) async throws -> [AuditRecord] {
         try await auditRecords(subject: subject, after: 0, limit: .max)

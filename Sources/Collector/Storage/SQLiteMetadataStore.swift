@@ -150,6 +150,15 @@ public final class SQLiteMetadataStore: MetadataStore {
                 t.primaryKey(["segment", "step"])
             }
         }
+        migrator.registerMigration("v4: two-person approvals, device read scopes") { db in
+            // Users and devices from before keep what they had: signed in, reading everything.
+            try db.alter(table: "staff_user") { t in t.add(column: "awaiting_approval", .boolean).notNull().defaults(to: false) }
+            try db.alter(table: "enrolment_code") { t in
+                t.add(column: "approved_by", .text)
+                t.add(column: "allows_history", .boolean).notNull().defaults(to: false)
+            }
+            try db.alter(table: "device") { t in t.add(column: "reads_from", .double) }
+        }
         return migrator
     }
 
@@ -179,6 +188,13 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func users() async throws -> [StaffUser] {
         try await read { db in try StaffUserRow.order(StaffUserRow.Columns.name).fetchAll(db).compactMap(\.model) }
+    }
+
+    public func approveUser(_ name: String) async throws -> Bool {
+        try await write { db in
+            try StaffUserRow.filter(key: name).filter(StaffUserRow.Columns.awaitingApproval == true)
+                .updateAll(db, StaffUserRow.Columns.awaitingApproval.set(to: false)) == 1
+        }
     }
 
     public func createSession(tokenHash: String, user: String, expiresAt: Date, now: Date) async throws {
@@ -265,29 +281,71 @@ public final class SQLiteMetadataStore: MetadataStore {
     // MARK: Enrolment and devices
 
     public func createCode(_ code: EnrolmentCode) async throws {
-        // A new code is unused, whatever `usedAt` says.
+        // A new code is unused and unapproved, whatever the value says.
         let new = EnrolmentCode(codeHash: code.codeHash, contributor: code.contributor, expiresAt: code.expiresAt, createdBy: code.createdBy)
         try await write { db in try EnrolmentCodeRow(new).insert(db) }
     }
 
-    public func redeemCode(hash: String, now: Date) async throws -> EnrolmentCode? {
+    public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
         try await write { db in
-            let redeemed = try EnrolmentCodeRow.filter(key: hash)
-                .filter(EnrolmentCodeRow.Columns.usedAt == nil && EnrolmentCodeRow.Columns.expiresAt > now.timeIntervalSince1970)
-                .updateAll(db, EnrolmentCodeRow.Columns.usedAt.set(to: now.timeIntervalSince1970))
-            guard redeemed == 1 else { return nil }
-            return try EnrolmentCodeRow.fetchOne(db, key: hash)?.model
+            guard let row = try Self.open(EnrolmentCodeRow.filter(key: hash), now: now).fetchOne(db) else { return .refused }
+            let hasDevice = try DeviceRow.filter(DeviceRow.Columns.contributor == row.contributor).fetchCount(db) > 0
+            let usedCodes = try EnrolmentCodeRow.filter(EnrolmentCodeRow.Columns.contributor == row.contributor)
+                .filter(EnrolmentCodeRow.Columns.usedAt != nil).fetchCount(db)
+            let first = !hasDevice && usedCodes == 0
+            guard first || row.approvedBy != nil else { return .awaitingApproval(row.model) }
+            try EnrolmentCodeRow.filter(key: hash).updateAll(db, EnrolmentCodeRow.Columns.usedAt.set(to: now.timeIntervalSince1970))
+            var redeemed = row.model
+            redeemed.usedAt = now
+            return .redeemed(redeemed, firstDevice: first)
         }
+    }
+
+    /// The codes of `request` that are unused and unexpired.
+    private static func open(_ request: QueryInterfaceRequest<EnrolmentCodeRow>, now: Date) -> QueryInterfaceRequest<EnrolmentCodeRow> {
+        request.filter(EnrolmentCodeRow.Columns.usedAt == nil && EnrolmentCodeRow.Columns.expiresAt > now.timeIntervalSince1970)
+    }
+
+    /// The open code an id names: its hash begins with the id (16 hex digits, so `LIKE` sees no wildcard).
+    private static func open(id: String, contributor: String?, now: Date) -> QueryInterfaceRequest<EnrolmentCodeRow> {
+        var request = open(EnrolmentCodeRow.filter(EnrolmentCodeRow.Columns.codeHash.like(id + "%")), now: now)
+        if let contributor { request = request.filter(EnrolmentCodeRow.Columns.contributor == contributor) }
+        return request
     }
 
     public func code(hash: String) async throws -> EnrolmentCode? {
         try await read { db in try EnrolmentCodeRow.fetchOne(db, key: hash)?.model }
     }
 
+    public func openCodes(contributor: String?, now: Date) async throws -> [EnrolmentCode] {
+        try await read { db in
+            var request = Self.open(EnrolmentCodeRow.all(), now: now)
+            if let contributor { request = request.filter(EnrolmentCodeRow.Columns.contributor == contributor) }
+            return try request.order(EnrolmentCodeRow.Columns.expiresAt, EnrolmentCodeRow.Columns.codeHash).fetchAll(db).map(\.model)
+        }
+    }
+
+    public func approveCode(id: String, contributor: String?, by: String, allowsHistory: Bool, now: Date) async throws -> EnrolmentCode? {
+        guard id.isHex(digits: 16) else { return nil }
+        return try await write { db in
+            let request = Self.open(id: id, contributor: contributor, now: now).filter(EnrolmentCodeRow.Columns.approvedBy == nil)
+            guard var row = try request.fetchOne(db) else { return nil }
+            (row.approvedBy, row.allowsHistory) = (by, allowsHistory)
+            try row.update(db)
+            return row.model
+        }
+    }
+
+    public func deleteCode(id: String, contributor: String, now: Date) async throws -> Bool {
+        guard id.isHex(digits: 16) else { return false }
+        return try await write { db in try Self.open(id: id, contributor: contributor, now: now).deleteAll(db) == 1 }
+    }
+
     public func addDevice(_ device: Device) async throws {
         // A device is enrolled unrevoked, whatever `revokedAt` says.
         let new = Device(
-            id: device.id, contributor: device.contributor, publicKey: device.publicKey, name: device.name, enrolledAt: device.enrolledAt)
+            id: device.id, contributor: device.contributor, publicKey: device.publicKey, name: device.name, enrolledAt: device.enrolledAt,
+            readsFrom: device.readsFrom)
         try await write { db in try DeviceRow(new).insert(db) }
     }
 
@@ -393,7 +451,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func pseudonymousSegments() async throws -> [PseudonymousSegment] {
         try await read { db in
             try SegmentRow.annotated(withRequired: SegmentRow.contributorRow.select(ContributorRow.Columns.pseudonym))
-                .order(SegmentRow.Columns.receivedAt, SegmentRow.Columns.id)
+                .order(SegmentRow.Columns.handle)
                 .asRequest(of: PseudonymousSegmentRow.self)
                 .fetchAll(db).map(\.model)
         }
@@ -427,6 +485,7 @@ public final class SQLiteMetadataStore: MetadataStore {
             guard erased == 1 else { throw StoreError.notFound("contributor \(id)") }
             try DeviceRow.filter(DeviceRow.Columns.contributor == id && DeviceRow.Columns.revokedAt == nil)
                 .updateAll(db, DeviceRow.Columns.revokedAt.set(to: at.timeIntervalSince1970))
+            try DeviceRow.filter(DeviceRow.Columns.contributor == id).updateAll(db, DeviceRow.Columns.name.set(to: ""))
             let devices = DeviceRow.filter(DeviceRow.Columns.contributor == id).select(DeviceRow.Columns.id)
             try NonceRow.filter(devices.contains(NonceRow.Columns.device)).deleteAll(db)
             try EnrolmentCodeRow.filter(EnrolmentCodeRow.Columns.contributor == id).deleteAll(db)
@@ -462,10 +521,11 @@ public final class SQLiteMetadataStore: MetadataStore {
         return record
     }
 
-    public func auditRecords(subject: String?, after: Int64, limit: Int) async throws -> [AuditRecord] {
+    public func auditRecords(subject: String?, from: Date?, after: Int64, limit: Int) async throws -> [AuditRecord] {
         try await read { db in
             var request = AuditRow.filter(AuditRow.Columns.seq > after).order(AuditRow.Columns.seq)
             if let subject { request = request.filter(AuditRow.Columns.subject == subject) }
+            if let from { request = request.filter(AuditRow.Columns.atMs >= Int64((from.timeIntervalSince1970 * 1000).rounded(.down))) }
             if limit < Int.max { request = request.limit(limit) }
             return try request.fetchAll(db).map(\.model)
         }

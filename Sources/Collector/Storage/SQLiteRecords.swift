@@ -25,15 +25,18 @@ struct StaffUserRow: MetadataRow {
     var role: String
     var keyHash: String
     var createdAt: Date
+    var awaitingApproval: Bool
 
     enum CodingKeys: String, CodingKey {
         case name, role
         case keyHash = "key_hash"
         case createdAt = "created_at"
+        case awaitingApproval = "awaiting_approval"
     }
 
     enum Columns {
         static let name = Column(CodingKeys.name)
+        static let awaitingApproval = Column(CodingKeys.awaitingApproval)
     }
 
     /// The user's sessions, through the foreign key `staff_session.user`.
@@ -44,11 +47,12 @@ struct StaffUserRow: MetadataRow {
         role = user.role.rawValue
         keyHash = user.keyHash
         createdAt = user.createdAt
+        awaitingApproval = user.awaitingApproval
     }
 
     /// Nil for a role this version does not know: such a user cannot sign in.
     var model: StaffUser? {
-        StaffRole(rawValue: role).map { StaffUser(name: name, role: $0, keyHash: keyHash, createdAt: createdAt) }
+        StaffRole(rawValue: role).map { StaffUser(name: name, role: $0, keyHash: keyHash, createdAt: createdAt, awaitingApproval: awaitingApproval) }
     }
 }
 
@@ -115,6 +119,8 @@ struct EnrolmentCodeRow: MetadataRow {
     var expiresAt: Date
     var createdBy: String
     var usedAt: Date?
+    var approvedBy: String?
+    var allowsHistory: Bool
 
     enum CodingKeys: String, CodingKey {
         case contributor
@@ -122,12 +128,17 @@ struct EnrolmentCodeRow: MetadataRow {
         case expiresAt = "expires_at"
         case createdBy = "created_by"
         case usedAt = "used_at"
+        case approvedBy = "approved_by"
+        case allowsHistory = "allows_history"
     }
 
     enum Columns {
+        static let codeHash = Column(CodingKeys.codeHash)
         static let contributor = Column(CodingKeys.contributor)
         static let expiresAt = Column(CodingKeys.expiresAt)
         static let usedAt = Column(CodingKeys.usedAt)
+        static let approvedBy = Column(CodingKeys.approvedBy)
+        static let allowsHistory = Column(CodingKeys.allowsHistory)
     }
 
     init(_ code: EnrolmentCode) {
@@ -136,10 +147,14 @@ struct EnrolmentCodeRow: MetadataRow {
         expiresAt = code.expiresAt
         createdBy = code.createdBy
         usedAt = code.usedAt
+        approvedBy = code.approvedBy
+        allowsHistory = code.allowsHistory
     }
 
     var model: EnrolmentCode {
-        EnrolmentCode(codeHash: codeHash, contributor: contributor, expiresAt: expiresAt, createdBy: createdBy, usedAt: usedAt)
+        EnrolmentCode(
+            codeHash: codeHash, contributor: contributor, expiresAt: expiresAt, createdBy: createdBy, usedAt: usedAt, approvedBy: approvedBy,
+            allowsHistory: allowsHistory)
     }
 }
 
@@ -152,17 +167,20 @@ struct DeviceRow: MetadataRow {
     var name: String
     var enrolledAt: Date
     var revokedAt: Date?
+    var readsFrom: Date?
 
     enum CodingKeys: String, CodingKey {
         case id, contributor, name
         case publicKey = "public_key"
         case enrolledAt = "enrolled_at"
         case revokedAt = "revoked_at"
+        case readsFrom = "reads_from"
     }
 
     enum Columns {
         static let id = Column(CodingKeys.id)
         static let contributor = Column(CodingKeys.contributor)
+        static let name = Column(CodingKeys.name)
         static let enrolledAt = Column(CodingKeys.enrolledAt)
         static let revokedAt = Column(CodingKeys.revokedAt)
     }
@@ -174,10 +192,13 @@ struct DeviceRow: MetadataRow {
         name = device.name
         enrolledAt = device.enrolledAt
         revokedAt = device.revokedAt
+        readsFrom = device.readsFrom
     }
 
     var model: Device {
-        Device(id: id, contributor: contributor, publicKey: publicKey, name: name, enrolledAt: enrolledAt, revokedAt: revokedAt)
+        Device(
+            id: id, contributor: contributor, publicKey: publicKey, name: name, enrolledAt: enrolledAt, revokedAt: revokedAt,
+            readsFrom: readsFrom)
     }
 }
 
@@ -447,6 +468,7 @@ struct AuditRow: MetadataRow {
 
     enum Columns {
         static let seq = Column(CodingKeys.seq)
+        static let atMs = Column(CodingKeys.atMs)
         static let subject = Column(CodingKeys.subject)
     }
 

@@ -11,10 +11,37 @@ public enum Enrolment {
         public var trustedKeys: [String]
     }
 
-    public static func enrol(server: URL, code: String, name: String) async throws -> Outcome {
-        let (credential, policyKeys) = try await CollectorClient.with(server) { client in try await client.enrol(code: code, name: name) }
+    /// What stops an enrolment before anything is saved or trusted.
+    public struct Refusal: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Enrols with the collector at `server` and trusts the policy keys it names. With
+    /// `expectedKeys` (fingerprints the organisation gave with the code, as `admin enroll-code`
+    /// prints them), a server offering none of them is refused, so an enrolment link pointed
+    /// elsewhere cannot plant a policy key; without, the keys are trusted on first use.
+    /// Plain HTTP is refused off loopback: the code and the bundles would cross the network in clear.
+    public static func enrol(server: URL, code: String, name: String, expectedKeys: [String] = []) async throws -> Outcome {
+        guard server.scheme == "https" || (server.scheme == "http" && isLoopback(server.host ?? "")) else {
+            throw Refusal(description: "--server must be https:// (plain http only on this machine, 127.0.0.1 or localhost)")
+        }
+        let (credential, policyKeys) = try await CollectorClient.with(server) { client in
+            try await client.enrol(code: code, name: name, expectedKeys: expectedKeys)
+        }
+        let offered = try policyKeys.map { text in (text, try PolicySigning.fingerprint(publicKeyText: text)) }
+        let kept = expectedKeys.isEmpty ? offered : offered.filter { expectedKeys.contains($0.1) }
+        guard !kept.isEmpty || offered.isEmpty else {
+            throw Refusal(
+                description:
+                    "the server offers policy keys \(offered.map(\.1).joined(separator: ", ")), none of them the \(expectedKeys.joined(separator: ", ")) you were given: not enrolled"
+            )
+        }
         try credential.save()
-        return Outcome(credential: credential, trustedKeys: try policyKeys.map(trust))
+        return Outcome(credential: credential, trustedKeys: try kept.map { try trust($0.0) })
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     /// Adds a public key (a .pub file's text) to the trusted keys; returns its fingerprint.

@@ -95,6 +95,20 @@ public struct OrganisationSync {
 }
 
 extension OrganisationSync {
+    /// A line for each code someone made to enrol another device as this contributor: the
+    /// contributor hears of it at their next sync, and nothing enrols until one approves it.
+    public func enrolmentNotices() async throws -> [String] {
+        try await client.myEnrolmentCodes(as: .device(credential)).map { code in
+            guard code.approvedBy == nil else {
+                return "A device is about to enrol as you with code \(code.id), approved by \(code.approvedBy ?? "")."
+            }
+            return
+                "\(code.createdBy) made an enrolment code (\(code.id)) for another device as you: `understudy held approve \(code.id)` if it is yours, `understudy held refuse \(code.id)` if not."
+        }.map(\.terminalSafe)
+    }
+}
+
+extension OrganisationSync {
     /// The whole of `understudy sync`: exemption requests out, sealed segments past their
     /// review window up (each deleted here once the server acknowledges it), the officer's
     /// decisions and the current policy back. `say` hears each line for the contributor.
@@ -116,6 +130,7 @@ extension OrganisationSync {
             let report = try await uploader.run(consents: consents.records)
             for message in try await organisation.applyDecisions() { say(message) }
             if let notice = try await organisation.fetchPolicy() { say(notice) }
+            for notice in try await organisation.enrolmentNotices() { say(notice) }
             return report
         }
     }
