@@ -26,6 +26,9 @@ public struct CollectorConfig: Sendable, Equatable {
     /// How long a connection may sit without a request (none begun, or a head never finished)
     /// before it is closed: a slow or silent client cannot hold connections for ever.
     public var idleTimeout: TimeInterval = 60
+    /// Requests without credentials one client address may make a minute (and at once) before
+    /// they are answered 429: enough for a device's or a person's first steps, not for a flood.
+    public var anonymousRequestsPerMinute = 300
 
     public init() {}
 
@@ -44,6 +47,7 @@ public struct CollectorConfig: Sendable, Equatable {
     static let fields = [
         "host", "port", "data", "kek_file", "tls", "allow_insecure_http", "policy_keys",
         "max_segment_size", "enrolment_code_lifetime", "session_lifetime", "sweep_interval", "idle_timeout",
+        "anonymous_requests_per_minute",
     ]
 
     /// The config of `file` (when given), with `UNDERSTUDY_SERVER_*` variables over it.
@@ -86,6 +90,10 @@ public struct CollectorConfig: Sendable, Equatable {
         if let size = try yaml.string("max_segment_size") {
             guard let bytes = ByteSizeText.parse(size) else { throw yaml.error("max_segment_size", "must be a size such as 512MB") }
             maxSegmentBytes = bytes
+        }
+        if let rate = try yaml.int("anonymous_requests_per_minute") {
+            guard rate >= 1 else { throw yaml.error("anonymous_requests_per_minute", "must be 1 or more") }
+            anonymousRequestsPerMinute = rate
         }
         for (name, keyPath) in [
             ("enrolment_code_lifetime", \CollectorConfig.enrolmentCodeLifetime), ("session_lifetime", \CollectorConfig.sessionLifetime),

@@ -59,7 +59,9 @@ struct Authentication: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
-            if let wait = await state.limits.take("anonymous \(context.clientAddress)", .anonymous, now: state.now()) {
+            if let wait = await state.limits.take(
+                "anonymous \(context.clientAddress)", .anonymous(perMinute: state.config.anonymousRequestsPerMinute), now: state.now())
+            {
                 throw APIError.rateLimited(wait)
             }
             return try await next(request, context)

@@ -16,9 +16,8 @@ actor RateLimiter {
         /// Failed sign-ins or refused codes from everyone together: what bounds the audit log's
         /// growth when the failures come from many addresses.
         static let allFailures = Rule(burst: 100, perMinute: 60)
-        /// Requests without credentials, per client address: enough for a device's or a
-        /// person's first steps, not for a flood.
-        static let anonymous = Rule(burst: 300, perMinute: 300)
+        /// Requests without credentials, per client address (`anonymous_requests_per_minute`).
+        static func anonymous(perMinute: Int) -> Rule { Rule(burst: Double(perMinute), perMinute: Double(perMinute)) }
     }
 
     private var buckets: [String: (tokens: Double, at: Date)] = [:]

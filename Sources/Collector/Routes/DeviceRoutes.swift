@@ -28,7 +28,7 @@ struct DeviceRoutes {
         else { throw APIError.badRequest("'public_key' must be a base64 Ed25519 public key (32 bytes)") }
         if let expected = body.policyKeys, !expected.isEmpty, Set(expected).isDisjoint(with: state.policyKeyFingerprints) {
             throw APIError(
-                .unprocessableContent, "policy_key_mismatch",
+                .forbidden, "policy_key_mismatch",
                 "this collector signs policies with \(state.policyKeyFingerprints.joined(separator: ", ")), none of the keys you were given: the code is unspent"
             )
         }
