@@ -267,6 +267,30 @@ struct TypedRedactionTests {
         #expect(families["understudy_recorder_events_captured_total{\"kind\": \"key.down\"}"]?.doubleValue == Double(keyDowns))
         #expect(!(try String(contentsOfFile: metrics, encoding: .utf8)).contains("jane"))
     }
+
+    @Test("A card number typed in a real terminal as 4111 1111, a 2 s pause (longer than the quiet time), then 1111 1111 is redacted whole")
+    func cardTypedWithPause() async throws {
+        let session = try await TypingSession()
+        try session.x.xdotool(
+            """
+            type --delay 20 "card 4111 1111"
+            sleep 2
+            type --delay 20 " 1111 1111"
+            key Return
+            sleep 0.5
+            """)
+        let events = try session.stop()
+        #expect(typed(events) == "abcard ", "\(typed(events))")
+        let redacted = events.compactMap { e -> EventBody? in if case .redacted = e.body { e.body } else { nil } }
+        #expect(redacted == [.redacted(what: .creditCard, count: 19)])
+        let keys = events.compactMap { e -> String? in
+            switch e.body {
+            case .keyDown(let key, _, _, _), .keyUp(let key, _, _): key
+            default: nil
+            }
+        }
+        #expect(!keys.contains("1") && !keys.contains("4"), "a digit's key event was stored: \(keys)")
+    }
 }
 
 /// `understudy vault frame` on the newest frame, asked again each second (up to 15 s) until
