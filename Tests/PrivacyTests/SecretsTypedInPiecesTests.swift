@@ -123,6 +123,20 @@ struct SecretsTypedInPiecesTests {
         #expect(redacted(out) == [.redacted(what: .secret, count: 13)])
     }
 
+    @Test("The line after sudo typed with a pause, or ssh with a Tab completion, is still a command that asks for a password")
+    func commandWithPause() {
+        var out = redactor.process(typing("sudo", from: 1 * Self.s))
+        out += redactor.tick(nowNs: 4 * Self.s)
+        out += redactor.process(typing(" apt update", from: 5 * Self.s) + key("Return", at: 6 * Self.s))
+        out += redactor.process(typing("hunter2 plain", from: 7 * Self.s) + key("Return", at: 8 * Self.s))
+        #expect(text(out) == "sudo apt update")
+        #expect(redacted(out) == [.redacted(what: .password, count: 13)])
+        out = redactor.process(typing("ssh build-", from: 9 * Self.s) + key("Tab", at: 10 * Self.s) + key("Return", at: 11 * Self.s))
+        out += redactor.process(typing("correct horse", from: 12 * Self.s) + key("Return", at: 13 * Self.s))
+        #expect(text(out) == "ssh build-")
+        #expect(redacted(out) == [.redacted(what: .password, count: 13)])
+    }
+
     @Test("Ordinary text typed with pauses still goes out after the quiet time, each part in full, numbers in finished words too")
     func ordinaryText() {
         var out = redactor.process(typing("see you at the station", from: 1 * Self.s))

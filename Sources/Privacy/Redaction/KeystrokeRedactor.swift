@@ -33,7 +33,8 @@ import UnderstudyModel
 /// read before the held text (`password: ` typed before a pause still marks the value).
 ///
 /// Passwords: the line typed after a command that asks for one (`sudo`, `su`, `ssh`, `passwd`,
-/// `mysql -p`, `gpg`, `doas`, `kinit`, …) and anything typed into a window whose title speaks of a
+/// `mysql -p`, `gpg`, `doas`, `kinit`, …; the whole line, though a pause or a Tab completion
+/// committed part of it before Return) and anything typed into a window whose title speaks of a
 /// password, passphrase or PIN is removed whole, as `password`.
 public final class KeystrokeRedactor: Sendable {
     public static let quietNs: UInt64 = 1_500_000_000
@@ -66,6 +67,9 @@ public final class KeystrokeRedactor: Sendable {
         var seen: [Finding] = []
         /// The last characters committed since the last real boundary (memory only).
         var context = ""
+        /// The line committed so far (its first ``maxHeld`` characters): the command a password
+        /// prompt follows may have been typed with a pause or a Tab completion in it.
+        var line = ""
         var passwordWindow = false
         var passwordLine = false
     }
@@ -130,6 +134,7 @@ public final class KeystrokeRedactor: Sendable {
             out += release(&s, at: .real)
             s.passwordWindow = passwords && Self.passwordTitle(window.title)
             s.passwordLine = false
+            s.line = ""
             out.append(event)
         case .keyDown(let key, _, let mods, let text):
             handleKey(event, key, mods, text, &s, into: &out)
@@ -161,11 +166,11 @@ public final class KeystrokeRedactor: Sendable {
             if !s.typed.isEmpty { s.typed.removeLast() }
             s.seen.removeAll { $0.pieces.upperBound > s.typed.count }
         } else if key == "Return" || key == "KP_Enter" {
-            let line = s.typed.map(\.text).joined()
             s.held.append(event)
             out += release(&s, at: .real)
             // The line after a command that asks for a password is one.
-            s.passwordLine = passwords && Self.asksForPassword(line)
+            s.passwordLine = passwords && Self.asksForPassword(s.line)
+            s.line = ""
         } else if Self.isModifier(key) {
             if s.held.isEmpty { out.append(event) } else { s.held.append(event) }
         } else {
@@ -187,7 +192,8 @@ public final class KeystrokeRedactor: Sendable {
         let findings = Self.merged(findings(s), s.seen)
         guard let kept = tail(s, findings, boundary) else {
             // After a pause the same text goes on; after a field boundary it is another text.
-            if case .pause = boundary { s.context = Self.context(s.context, s.typed[...]) } else { s.context = "" }
+            let continued = if case .pause = boundary { true } else { false }
+            Self.commit(s.typed[...], &s, continued: continued)
             return releaseAll(&s, Self.removals(s.typed, findings, before: s.typed.count))
         }
         let out = releasePrefix(&s, before: kept.start, findings, nowNs: kept.nowNs)
@@ -240,7 +246,7 @@ public final class KeystrokeRedactor: Sendable {
             moved[i] = kept.count
             kept.append(s.held[i])
         }
-        s.context = Self.context(s.context, s.typed[..<start])
+        Self.commit(s.typed[..<start], &s, continued: true)
         s.seen = findings.compactMap { finding in
             let held = finding.pieces.clamped(to: start..<s.typed.count)
             return held.isEmpty ? nil : Finding(what: finding.what, pieces: held.lowerBound - start..<held.upperBound - start)
@@ -314,10 +320,12 @@ public final class KeystrokeRedactor: Sendable {
         return downs.isEmpty ? [] : [(.password, downs)]
     }
 
-    /// The context after `released` is committed: its last ``contextLength`` characters.
-    private static func context(_ context: String, _ released: ArraySlice<Piece>) -> String {
-        let text = context + released.map(\.text).joined()
-        return String(String.UnicodeScalarView(text.unicodeScalars.suffix(contextLength)))
+    /// Notes `released` as committed: in the line, and in the context the next judgment reads
+    /// (none after a boundary to another text).
+    private static func commit(_ released: ArraySlice<Piece>, _ s: inout State, continued: Bool) {
+        let text = released.map(\.text).joined()
+        s.line = String(String.UnicodeScalarView((s.line + text).unicodeScalars.prefix(maxHeld)))
+        s.context = continued ? String(String.UnicodeScalarView((s.context + text).unicodeScalars.suffix(contextLength))) : ""
     }
 
     static func isModifier(_ key: String) -> Bool {
