@@ -42,6 +42,17 @@ public struct SegmentBundleCheck: Sendable {
     private var eventLine: [UInt8] = []
     private var events = 0
 
+    /// What `segment.json` says, once it has streamed past: the collector holds an upload's
+    /// signed body to these rather than to the request's unsigned headers.
+    public struct Declared: Sendable, Equatable {
+        public var segment: String
+        /// The session's policy hash; nil for a session recorded without one.
+        public var policyHash: String?
+        /// When the segment's recording ended, if it says.
+        public var recordedUntil: Date?
+    }
+    public private(set) var declared: Declared?
+
     public init() {}
 
     /// Takes the next bytes of the archive.
@@ -145,7 +156,7 @@ public struct SegmentBundleCheck: Sendable {
         let data = Data(pending)
         pending = []
         switch kind {
-        case .header: try Self.segmentHeader(data)
+        case .header: declared = try Self.segmentHeader(data)
         case .events:
             if !eventLine.isEmpty { try event(eventLine) }
             eventLine = []
@@ -179,7 +190,7 @@ public struct SegmentBundleCheck: Sendable {
         }
     }
 
-    private static func segmentHeader(_ data: Data) throws(Failure) {
+    private static func segmentHeader(_ data: Data) throws(Failure) -> Declared {
         guard let json = try? JSONValue.parse(data), case .object = json else { throw Failure("segment.json is not a JSON object") }
         guard let id = json["id"]?.stringValue, isUUID(id) else { throw Failure("segment.json's id is not a UUID") }
         if let index = json["index"], (index.intValue ?? -1) < 0 { throw Failure("segment.json's index is not a count") }
@@ -198,6 +209,8 @@ public struct SegmentBundleCheck: Sendable {
         if let policy = session["policy_hash"], policy != .null {
             guard let hash = policy.stringValue, isHash(hash, digits: 64) else { throw Failure("the session's policy_hash is not 64 hex digits") }
         }
+        return Declared(
+            segment: id, policyHash: session["policy_hash"]?.stringValue, recordedUntil: json["to"]?.stringValue.flatMap(RFC3339.date(from:)))
     }
 
     private static func frame(_ data: Data, _ name: String) throws(Failure) {

@@ -36,6 +36,7 @@ struct IngestBenchCommand: AsyncParsableCommand {
 
     /// One segment as the devices upload it.
     struct Bundle {
+        let segment: String
         let file: URL
         let sha256: String
         let bytes: Int64
@@ -79,7 +80,9 @@ struct IngestBenchCommand: AsyncParsableCommand {
             let frameBytes = members.filter { $0.name.hasPrefix("frames/") || $0.name.hasPrefix("patches/") }.reduce(Int64(0)) {
                 $0 + Int64($1.data.count)
             }
-            return Bundle(file: file, sha256: written.sha256, bytes: written.bytes, events: segment.events, frameBytes: frameBytes, policy: policy)
+            return Bundle(
+                segment: segment.id, file: file, sha256: written.sha256, bytes: written.bytes, events: segment.events, frameBytes: frameBytes,
+                policy: policy)
         }
         guard !bundles.isEmpty, Set(bundles.map(\.policy)).count == 1 else {
             throw DeviceFailure("\(vault.directory.path) needs sealed segments recorded under one policy")
@@ -109,6 +112,10 @@ struct IngestBenchCommand: AsyncParsableCommand {
 
         let cpuBefore = server.cpuSeconds()
         let loadBefore = CollectorProcess.cpuSeconds(of: getpid())
+        // The server holds an upload's id to its bundle's segment.json, so each upload is a copy of
+        // a bundle under an id of its own (same length: the tar headers stay valid).
+        let copies = try (0..<uploads).map { try renamed(bundles[$0 % bundles.count], into: data.appendingPathComponent("uploads")) }
+        defer { try? FileManager.default.removeItem(at: data.appendingPathComponent("uploads")) }
         let started = DispatchTime.now().uptimeNanoseconds
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             for (n, credential) in credentials.enumerated() {
@@ -117,10 +124,10 @@ struct IngestBenchCommand: AsyncParsableCommand {
                     try await CollectorClient.with(url) { client in
                         var times: [Double] = []
                         for upload in mine {
-                            let bundle = bundles[upload % bundles.count]
+                            let bundle = copies[upload]
                             let t0 = DispatchTime.now().uptimeNanoseconds
                             let answer = try await client.upload(
-                                "PUT", "/v1/segments/\(UUID().uuidString.lowercased())", file: bundle.file, sha256: bundle.sha256,
+                                "PUT", "/v1/segments/\(bundle.segment)", file: bundle.file, sha256: bundle.sha256,
                                 headers: [("X-Understudy-Policy", bundle.policy)], as: .device(credential))
                             guard answer.status == 201 else { throw DeviceFailure("upload answered \(answer.status)") }
                             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
@@ -148,6 +155,22 @@ struct IngestBenchCommand: AsyncParsableCommand {
             ("server_cpu_cores", .double((cpu / seconds * 100).rounded() / 100)), ("server_peak_rss_mb", rounded(server.peakRSSMegabytes())),
             ("load_cpu_cores", .double((load / seconds * 100).rounded() / 100)),
         ])
+    }
+
+    /// A copy of `bundle` whose segment.json names a new segment id.
+    private func renamed(_ bundle: Bundle, into folder: URL) throws -> Bundle {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let id = UUID().uuidString.lowercased()
+        var data = try Data(contentsOf: bundle.file)
+        guard let range = data.range(of: Data(bundle.segment.utf8)), bundle.segment.utf8.count == id.utf8.count else {
+            throw DeviceFailure("bundle \(bundle.segment) does not name its segment id")
+        }
+        data.replaceSubrange(range, with: Data(id.utf8))
+        let file = folder.appendingPathComponent("\(id).tar")
+        try data.write(to: file)
+        return Bundle(
+            segment: id, file: file, sha256: SHA256.hash(data: data).hexDigits, bytes: bundle.bytes, events: bundle.events,
+            frameBytes: bundle.frameBytes, policy: bundle.policy)
     }
 
     /// Signs in as the first admin, publishes the policy as a privacy officer, and enrols

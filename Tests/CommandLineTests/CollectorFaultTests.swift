@@ -179,21 +179,33 @@ struct CollectorFaultTests {
         let blobs = org.collector.data.appendingPathComponent("blobs")
         #expect(try FileManager.default.subpathsOfDirectory(atPath: blobs.path).filter { $0 != "tmp" }.isEmpty, "no blob, not even a partial one")
         // The server is still up: a well-formed bundle is stored, and a reviewer reads it.
-        let bundle = TestBundle.make(policy: policy)
-        headers = try RawClient.signed(credential, "PUT", "/v1/segments/00dd", body: bundle) + [("X-Understudy-Policy", policy)]
-        #expect(try await raw.send("PUT", "/v1/segments/00dd", template: "/v1/segments/{id}", body: bundle, headers: headers).status == 201)
+        let good = UUID().uuidString.lowercased()
+        let bundle = TestBundle.make(segment: good, policy: policy)
+        // The unsigned headers must say what the signed bundle says: its id, its policy.
+        let otherPolicy = TestBundle.make(segment: good, policy: String(repeating: "cd", count: 32))
+        headers = try RawClient.signed(credential, "PUT", "/v1/segments/\(good)", body: otherPolicy) + [("X-Understudy-Policy", policy)]
+        let mismatched = try await raw.send("PUT", "/v1/segments/\(good)", template: "/v1/segments/{id}", body: otherPolicy, headers: headers)
+        #expect(mismatched.status == 422 && mismatched.code == "policy_mismatch", "\(mismatched.status) \(mismatched.code ?? "")")
+        let elsewhere = "/v1/segments/\(UUID().uuidString.lowercased())"
+        headers = try RawClient.signed(credential, "PUT", elsewhere, body: bundle) + [("X-Understudy-Policy", policy)]
+        #expect(try await raw.send("PUT", elsewhere, template: "/v1/segments/{id}", body: bundle, headers: headers).code == "segment_mismatch")
+        headers = try RawClient.signed(credential, "PUT", "/v1/segments/\(good)", body: bundle) + [("X-Understudy-Policy", policy)]
+        #expect(try await raw.send("PUT", "/v1/segments/\(good)", template: "/v1/segments/{id}", body: bundle, headers: headers).status == 201)
         let made = try await raw.send("POST", "/v1/users", body: Data("{\"name\":\"rev\",\"role\":\"reviewer\"}".utf8), headers: staff)
+        let olivia = try await raw.login(
+            "olivia", key: try String(contentsOf: org.officerKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        _ = try await raw.send("POST", "/v1/users/rev/approve", template: "/v1/users/{name}/approve", headers: olivia)
         let reviewer = try await raw.login("rev", key: try APICoding.decode(CreatedUser.self, from: made.body).key)
         let handle =
             try JSONValue.parse(try await raw.send("GET", "/v1/review/segments", headers: reviewer).body).arrayValue?.first?["id"]?.stringValue ?? ""
         #expect(handle.hasPrefix("s-"), "staff know a segment by its handle")
         #expect(
-            try await raw.send("GET", "/v1/review/segments/00dd", template: "/v1/review/segments/{id}", headers: reviewer).code == "not_found",
+            try await raw.send("GET", "/v1/review/segments/\(good)", template: "/v1/review/segments/{id}", headers: reviewer).code == "not_found",
             "not by its id")
         let reviewed = try await raw.send("GET", "/v1/review/segments/\(handle)", template: "/v1/review/segments/{id}", headers: reviewer)
         #expect(reviewed.status == 200 && TarFormat.members(of: reviewed.body)?.count == 5)
-        let back = try RawClient.signed(credential, "GET", "/v1/me/segments/00dd", body: Data())
-        #expect(try await raw.send("GET", "/v1/me/segments/00dd", template: "/v1/me/segments/{id}", headers: back).body == bundle)
+        let back = try RawClient.signed(credential, "GET", "/v1/me/segments/\(good)", body: Data())
+        #expect(try await raw.send("GET", "/v1/me/segments/\(good)", template: "/v1/me/segments/{id}", headers: back).body == bundle)
 
         // A segment that does not exist; the same signed request again; a tampered signature.
         let unknown = try RawClient.signed(credential, "GET", "/v1/me/segments/ffff", body: Data())
@@ -509,9 +521,10 @@ struct CollectorFaultTests {
         let consent = Data("{\"policy_hash\":\"\(policy)\",\"accepted_at\":\"2026-11-23T00:00:00.000Z\"}".utf8)
         _ = try await raw.send("POST", "/v1/consents", body: consent, headers: RawClient.signed(credential, "POST", "/v1/consents", body: consent))
         let filler = try disk.fill(leaving: 96 * 1024)
-        let big = TestBundle.make(padding: 400_000)
-        let headers = try RawClient.signed(credential, "PUT", "/v1/segments/00ee", body: big) + [("X-Understudy-Policy", policy)]
-        let refused = try await raw.send("PUT", "/v1/segments/00ee", template: "/v1/segments/{id}", body: big, headers: headers)
+        let id = UUID().uuidString.lowercased()
+        let big = TestBundle.make(segment: id, policy: policy, padding: 400_000)
+        let headers = try RawClient.signed(credential, "PUT", "/v1/segments/\(id)", body: big) + [("X-Understudy-Policy", policy)]
+        let refused = try await raw.send("PUT", "/v1/segments/\(id)", template: "/v1/segments/{id}", body: big, headers: headers)
         #expect(refused.status == 507 && refused.code == "storage_full", "\(refused.status) \(refused.code ?? "")")
         let blobs = org.collector.data.appendingPathComponent("blobs")
         #expect(try FileManager.default.subpathsOfDirectory(atPath: blobs.path).filter { $0 != "tmp" }.isEmpty, "no blob, not even a partial one")
@@ -545,8 +558,9 @@ struct CollectorFaultTests {
                 .status == 200)
 
         // An upload sent slowly, by hand: SIGTERM arrives when a third of it is through.
-        let body = TestBundle.make(padding: 3_000_000)
-        let headers = try RawClient.signed(credential, "PUT", "/v1/segments/00ff", body: body) + [("X-Understudy-Policy", policy)]
+        let id = UUID().uuidString.lowercased()
+        let body = TestBundle.make(segment: id, policy: policy, padding: 3_000_000)
+        let headers = try RawClient.signed(credential, "PUT", "/v1/segments/\(id)", body: body) + [("X-Understudy-Policy", policy)]
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = FaultProxy.address(org.collector.port)
@@ -555,7 +569,7 @@ struct CollectorFaultTests {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             } == 0)
         let head =
-            "PUT /v1/segments/00ff HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.count)\r\nContent-Type: application/x-tar\r\n"
+            "PUT /v1/segments/\(id) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.count)\r\nContent-Type: application/x-tar\r\n"
             + headers.map { "\($0.0): \($0.1)\r\n" }.joined() + "\r\n"
         func send(_ data: Data) { _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
         send(Data(head.utf8))
@@ -587,7 +601,7 @@ struct CollectorFaultTests {
         for round in 0..<3 {
             let id = UUID().uuidString.lowercased()
             let path = "/v1/segments/\(id)"
-            let bodies = ["one", "two"].map { TestBundle.make(segment: id, note: "\($0)\(round)", padding: 4_000_000) }
+            let bodies = ["one", "two"].map { TestBundle.make(segment: id, policy: policy, note: "\($0)\(round)", padding: 4_000_000) }
             let headers = try bodies.map { try RawClient.signed(credential, "PUT", path, body: $0) + [("X-Understudy-Policy", policy)] }
             let server = org.collector.url
             async let first = Self.put(server, path, bodies[0], headers[0])
@@ -629,10 +643,11 @@ struct CollectorFaultTests {
             let credential = try device.credential(server: org.collector.url, device: id, contributor: "c\(n)")
             let consent = Data("{\"policy_hash\":\"\(policy)\",\"accepted_at\":\"2026-11-23T00:00:00.000Z\"}".utf8)
             try await raw.send("POST", "/v1/consents", body: consent, headers: RawClient.signed(credential, "POST", "/v1/consents", body: consent))
-            let bundle = TestBundle.make(note: "c\(n)")
+            let segment = UUID().uuidString.lowercased()
+            let bundle = TestBundle.make(segment: segment, policy: policy, note: "c\(n)")
             let put = try await raw.send(
-                "PUT", "/v1/segments/00\(n)", template: "/v1/segments/{id}", body: bundle,
-                headers: RawClient.signed(credential, "PUT", "/v1/segments/00\(n)", body: bundle) + [("X-Understudy-Policy", policy)])
+                "PUT", "/v1/segments/\(segment)", template: "/v1/segments/{id}", body: bundle,
+                headers: RawClient.signed(credential, "PUT", "/v1/segments/\(segment)", body: bundle) + [("X-Understudy-Policy", policy)])
             #expect(put.status == 201)
         }
         let totals = try JSONValue.parse(try await raw.send("GET", "/v1/stats", headers: admin).body)

@@ -206,14 +206,13 @@ struct CommandLineTests {
         #expect(log.stdout.contains(#""kind":"pointer.move","x":30,"y":40"#))
     }
 
-    /// Until status says recording and the first focus event is stored: the lock is taken
-    /// before capture starts, so input sent before that event could precede the X server's
-    /// recording context (on a loaded machine it did).
+    /// Until status says recording and a first frame is stored (on X, capture grabs it once the
+    /// server's recording context is on): the lock is taken before capture starts, so input sent
+    /// before that could precede the context (on a loaded machine it did).
     func waitUntilRecording(_ vault: String) async throws {
         for _ in 0..<100 {
             let status = try JSONValue.parse(Data(try Understudy.run("status", "--vault", vault, "--json").stdout.utf8))
-            let focused = status["counters"]?["events_captured"]?["focus"]?.doubleValue ?? 0
-            if status["state"]?.stringValue == "recording", focused >= 1 { return }
+            if status["state"]?.stringValue == "recording", (status["counters"]?["frames_stored"]?.intValue ?? 0) >= 1 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         Issue.record("the recorder never said it was recording")

@@ -81,6 +81,7 @@ struct SegmentRoutes {
                     throw APIError(.badRequest, "hash_mismatch", "the body's SHA-256 is not the one signed: the upload was damaged or altered")
                 }
                 try check.finish()
+                try declaredAgrees(check.declared, id: id, policy: policy, recordedUntil: request.headers[Self.recordedHeader])
                 try await writer.commit()
             } catch {
                 await writer.abort()
@@ -95,7 +96,7 @@ struct SegmentRoutes {
         let record = StoredSegment(
             id: id, contributor: device.contributor, device: device.id, sha256: hash, bytes: bytes,
             policyHash: policy, receivedAt: state.now(),
-            recordedAt: request.headers[Self.recordedHeader].flatMap(RFC3339.date(from:)), blob: blob)
+            recordedAt: check.declared?.recordedUntil ?? request.headers[Self.recordedHeader].flatMap(RFC3339.date(from:)), blob: blob)
         let detail: JSONValue = .object([
             // No size: staff see sizes (bucketed) beside pseudonyms, and this record names the contributor.
             ("segment", .string(id)), ("policy", .string(policy)), ("consent", .string(consent)),
@@ -116,6 +117,23 @@ struct SegmentRoutes {
         CollectorMetrics.segmentStored(bytes: bytes)
         CollectorMetrics.auditRecordWritten(action: "segment_stored")
         return JSONResponse.make(SegmentAcknowledged(segment: id, status: .stored, sha256: hash), status: .created)
+    }
+
+    /// The headers an upload names its segment, policy and end by are not signed; its body is.
+    /// So they must say what the bundle's `segment.json` says, or nothing is stored.
+    private func declaredAgrees(_ declared: SegmentBundleCheck.Declared?, id: String, policy: String, recordedUntil: String?) throws {
+        guard let declared, declared.segment.lowercased() == id.lowercased() else {
+            throw APIError(.unprocessableContent, "segment_mismatch", "the bundle is not segment \(id): nothing was stored")
+        }
+        guard declared.policyHash == policy else {
+            throw APIError(
+                .unprocessableContent, "policy_mismatch", "X-Understudy-Policy is not the policy the bundle's session names: nothing was stored")
+        }
+        if let header = recordedUntil.flatMap(RFC3339.date(from:)), let end = declared.recordedUntil, abs(header.timeIntervalSince(end)) > 1 {
+            throw APIError(
+                .unprocessableContent, "recorded_until_mismatch",
+                "X-Understudy-Recorded-Until is not when the bundle says it ends: nothing was stored")
+        }
     }
 
     private func repeated(_ existing: StoredSegment, hash: String, _ context: CollectorContext) async throws -> Response {
