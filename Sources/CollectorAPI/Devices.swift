@@ -84,6 +84,18 @@ public struct ConsentRequest: Codable, Sendable, Equatable {
     }
 }
 
+/// `POST /v1/consents/withdrawal`: the contributor withdrew consent on the device.
+public struct ConsentWithdrawalRequest: Codable, Sendable, Equatable {
+    public var withdrawnAt: Date
+    public init(withdrawnAt: Date) { self.withdrawnAt = withdrawnAt }
+}
+
+/// The answer to `POST /v1/consents/withdrawal`: how many recorded consents it ended.
+public struct ConsentWithdrawn: Codable, Sendable, Equatable {
+    public var withdrawn: Int
+    public init(withdrawn: Int) { self.withdrawn = withdrawn }
+}
+
 /// The answer to `POST /v1/consents`.
 public struct ConsentRecorded: Codable, Sendable, Equatable {
     public var policyHash: String

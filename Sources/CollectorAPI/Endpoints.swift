@@ -45,6 +45,7 @@ public struct Endpoint: Sendable {
         Endpoint("GET", "/v1/policies", response: .list(PolicyListing.self)),
         Endpoint("POST", "/v1/policies", request: .json(PublishPolicyRequest.self), response: .json(PolicyPublished.self)),
         Endpoint("POST", "/v1/consents", request: .json(ConsentRequest.self), response: .json(ConsentRecorded.self)),
+        Endpoint("POST", "/v1/consents/withdrawal", request: .json(ConsentWithdrawalRequest.self), response: .json(ConsentWithdrawn.self)),
         Endpoint("PUT", "/v1/segments/{id}", request: .bytes, response: .json(SegmentAcknowledged.self)),
         Endpoint("GET", "/v1/me/segments", response: .list(SegmentListing.self)),
         Endpoint("GET", "/v1/me/segments/{id}", response: .bytes),

@@ -129,6 +129,12 @@ extension CollectorClient {
             ConsentRecorded.self)
     }
 
+    /// Ends the consents recorded here up to `withdrawnAt`, as the contributor withdrew them on the device.
+    public func withdrawConsent(at withdrawnAt: Date, as identity: Identity) async throws(Failure) -> ConsentWithdrawn {
+        try await send("POST", "/v1/consents/withdrawal", body: ConsentWithdrawalRequest(withdrawnAt: withdrawnAt), as: identity).decoded(
+            ConsentWithdrawn.self)
+    }
+
     /// The organisation's published policies, oldest first (devices and staff).
     public func policies(as identity: Identity) async throws(Failure) -> [PolicyListing] {
         try await send("GET", "/v1/policies", as: identity).decoded([PolicyListing].self)

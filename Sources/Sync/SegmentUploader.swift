@@ -25,11 +25,13 @@ public struct SegmentUploader {
         public var alreadyHeld: [String] = []
         public var refused: [(segment: String, reason: String)] = []
         public var waiting = 0
+        /// Due, but kept here: the contributor withdrew consent (they go up once consent is given again).
+        public var keptAfterWithdrawal = 0
         public var retries = 0
 
         public static func == (a: Report, b: Report) -> Bool {
             a.uploaded == b.uploaded && a.alreadyHeld == b.alreadyHeld && a.refused.map(\.segment) == b.refused.map(\.segment)
-                && a.waiting == b.waiting
+                && a.waiting == b.waiting && a.keptAfterWithdrawal == b.keptAfterWithdrawal
         }
     }
 
@@ -55,8 +57,17 @@ public struct SegmentUploader {
     }
 
     /// Sends the consents first (uploads under a policy need one), then every segment whose
-    /// review window has passed by the vault's clock.
-    public func run(consents: [(policyHash: String, acceptedAt: Date)]) async throws -> Report {
+    /// review window has passed by the vault's clock. After a withdrawal (`withdrawnAt`, until the
+    /// contributor consents again) it sends the withdrawal instead, and uploads nothing: what was
+    /// recorded before stays in the vault, to review, forget, or send once they consent again.
+    public func run(consents: [(policyHash: String, acceptedAt: Date)], withdrawnAt: Date? = nil) async throws -> Report {
+        if let withdrawnAt {
+            let ended = try await retrying { try await client.withdrawConsent(at: withdrawnAt, as: .device(credential)) }
+            logger.notice("consent withdrawn: nothing uploaded", metadata: ["consents_ended": "\(ended.withdrawn)"])
+            var report = Report()
+            report.keptAfterWithdrawal = try vault.segments().filter(\.sealed).count
+            return report
+        }
         for consent in consents {
             do {
                 _ = try await retrying {

@@ -198,6 +198,13 @@ enum StoreContract {
         #expect(try await store.auditRecords(subject: "bo", from: later, after: 0, limit: 10).map(\.action) == ["after"])
         #expect(try await store.auditRecords(subject: "bo", from: nil, after: 0, limit: 10).map(\.action) == ["before", "after"])
 
+        // A withdrawal ends the consents accepted up to it, not one given after.
+        try await store.recordConsent(contributor: "bo", policyHash: "p1", acceptedAt: now)
+        try await store.recordConsent(contributor: "bo", policyHash: "p2", acceptedAt: later)
+        #expect(try await store.withdrawConsents(contributor: "bo", acceptedBefore: now) == 1)
+        #expect(try await !store.hasConsent(contributor: "bo", policyHash: "p1"))
+        #expect(try await store.hasConsent(contributor: "bo", policyHash: "p2"))
+
         // Users awaiting approval are approved once.
         try await store.createUser(StaffUser(name: "rex", role: .reviewer, keyHash: "k", createdAt: now, awaitingApproval: true))
         #expect(try await store.user(named: "rex")?.awaitingApproval == true)

@@ -127,6 +127,7 @@ enum Examples {
             PolicyListing(hash: "h", name: "n", version: 1, document: "d", signature: "s", publishedAt: date),
             PublishPolicyRequest(document: "d", signature: "s"), PolicyPublished(hash: "h", name: "n", version: 1),
             ConsentRequest(policyHash: "h", acceptedAt: date), ConsentRecorded(policyHash: "h", recorded: true),
+            ConsentWithdrawalRequest(withdrawnAt: date), ConsentWithdrawn(withdrawn: 1),
             SegmentAcknowledged(segment: "s", status: .stored, sha256: "a"),
             SegmentListing(id: "s", sha256: "a", bytes: 1, policyHash: "h", receivedAt: date, device: "d"),
             AuditRecordListing(seq: 1, at: date, atMs: 1, actor: "a", action: "x", subject: some("c"), detail: "{}", previousHash: "p", hash: "h"),

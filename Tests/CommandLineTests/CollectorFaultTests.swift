@@ -418,6 +418,7 @@ struct CollectorFaultTests {
             ("POST", "/v1/policies", nil, "{\"document\":\"x\",\"signature\":\"y\"}", ["privacy_officer"]),
             ("GET", "/v1/policies", nil, "", ["device", "admin", "privacy_officer", "reviewer", "scientist"]),
             ("POST", "/v1/consents", nil, "{\"policy_hash\":\"00\",\"accepted_at\":\"2026-11-23T00:00:00.000Z\"}", ["device"]),
+            ("POST", "/v1/consents/withdrawal", nil, "{\"withdrawn_at\":\"2020-01-01T00:00:00.000Z\"}", ["device"]),
             ("PUT", "/v1/segments/00dd", "/v1/segments/{id}", "bundle", ["device"]),
             ("GET", "/v1/me/segments", nil, "", ["device"]),
             ("GET", "/v1/me/segments/ffff", "/v1/me/segments/{id}", "", ["device"]),

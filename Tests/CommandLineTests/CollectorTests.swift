@@ -350,6 +350,33 @@ struct CollectorCommandTests {
     }
 
     @Test(
+        "After the contributor withdraws consent, sync uploads nothing and ends their consents on the server (audited); the segments stay in the vault and go up once they consent again"
+    )
+    func withdrawalReachesTheServer() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let before = try org.recordSynthetic(seconds: 1)
+        let vault = try org.recordSynthetic(seconds: 1)
+        defer { for folder in [before, vault] { try? FileManager.default.removeItem(atPath: folder) } }
+        #expect(try org.me.run("sync", "--vault", before).status == 0, "the consent reaches the server with a first upload")
+        let held = try org.me.run("held", "list", "--json").stdout.split(separator: "\n").count
+        let local = try org.me.run("vault", "segments", "--vault", vault, "--json").stdout.split(separator: "\n").count
+        #expect(held >= 1 && local >= 1)
+
+        #expect(try org.me.run("consent", "withdraw").status == 0)
+        let withheld = try org.me.run("sync", "--vault", vault)
+        #expect(withheld.status == 0 && withheld.stdout.contains("\(local) kept here, since you withdrew consent"), "\(withheld.stdout)")
+        #expect(try org.me.run("held", "list", "--json").stdout.split(separator: "\n").count == held, "nothing more uploaded")
+        #expect(try org.me.run("vault", "segments", "--vault", vault, "--json").stdout.split(separator: "\n").count == local, "all kept")
+        #expect(try org.me.run("held", "audit").stdout.contains("\"consent_withdrawn\""))
+
+        #expect(try org.me.run("consent", "accept", "--policy", org.policy, "--quiet").status == 0)
+        let sent = try org.me.run("sync", "--vault", vault)
+        #expect(sent.status == 0 && sent.stdout.contains("Uploaded \(local) segment(s)"), "\(sent.stdout)\(sent.stderr)")
+        #expect(try org.me.run("held", "list", "--json").stdout.split(separator: "\n").count == held + local)
+    }
+
+    @Test(
         "A reviewer or scientist an admin makes signs in only once a privacy officer approves them; staff see segment sizes only rounded, in an order that is not the uploads', and no audit record pairs a size with a contributor"
     )
     func staffCannotLinkPseudonyms() async throws {

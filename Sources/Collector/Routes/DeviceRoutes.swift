@@ -12,6 +12,7 @@ struct DeviceRoutes {
     func add(to router: Router<CollectorContext>) {
         router.post("/v1/enrol", use: enrol)
         router.post("/v1/consents", use: consent)
+        router.post("/v1/consents/withdrawal", use: withdrawal)
         router.get("/v1/policies", use: listPolicies)
         router.post("/v1/policies", use: publishPolicy)
         router.get("/v1/me/audit", use: myAudit)
@@ -91,6 +92,18 @@ struct DeviceRoutes {
         try await state.metadata.recordConsent(contributor: device.contributor, policyHash: hash, acceptedAt: accepted)
         try await state.audit(context.actor, "consent_recorded", subject: device.contributor, .object([("policy", .string(hash))]))
         return JSONResponse.make(ConsentRecorded(policyHash: hash, recorded: true))
+    }
+
+    /// A withdrawal on the device ends the consents it covers here too: uploads under them are
+    /// refused from now on (`no_consent`), until the contributor consents again.
+    @Sendable func withdrawal(_ request: Request, context: CollectorContext) async throws -> Response {
+        let device = try context.requireDevice()
+        let body = try await request.decode(ConsentWithdrawalRequest.self, context)
+        let ended = try await state.metadata.withdrawConsents(contributor: device.contributor, acceptedBefore: body.withdrawnAt)
+        if ended > 0 {
+            try await state.audit(context.actor, "consent_withdrawn", subject: device.contributor, .object([("consents", .int(Int64(ended)))]))
+        }
+        return JSONResponse.make(ConsentWithdrawn(withdrawn: ended))
     }
 
     @Sendable func listPolicies(_ request: Request, context: CollectorContext) async throws -> Response {

@@ -386,6 +386,9 @@ public protocol MetadataStore: Sendable {
     func policy(hash: String) async throws -> PublishedPolicy?
     func policies() async throws -> [PublishedPolicy]
     func recordConsent(contributor: String, policyHash: String, acceptedAt: Date) async throws
+    /// Ends the contributor's consents accepted at or before `acceptedBefore` (a withdrawal on
+    /// their device); returns how many. A consent accepted after it stays.
+    func withdrawConsents(contributor: String, acceptedBefore: Date) async throws -> Int
     func hasConsent(contributor: String, policyHash: String) async throws -> Bool
     /// The policies the contributor consented to, by hash.
     func consents(contributor: String) async throws -> [String]

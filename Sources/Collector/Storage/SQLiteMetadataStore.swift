@@ -394,6 +394,13 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    public func withdrawConsents(contributor: String, acceptedBefore: Date) async throws -> Int {
+        try await write { db in
+            try ConsentRow.filter(ConsentRow.Columns.contributor == contributor)
+                .filter(ConsentRow.Columns.acceptedAt <= acceptedBefore.timeIntervalSince1970).deleteAll(db)
+        }
+    }
+
     public func hasConsent(contributor: String, policyHash: String) async throws -> Bool {
         try await read { db in try ConsentRow.exists(db, key: ["contributor": contributor, "policy_hash": policyHash]) }
     }

@@ -127,7 +127,7 @@ extension OrganisationSync {
             if sent > 0 { say("Sent \(sent) exemption request(s) to your organisation.") }
             var uploader = SegmentUploader(vault: vault, client: client, credential: credential, settings: settings, logger: logger)
             uploader.progress = say
-            let report = try await uploader.run(consents: consents.records)
+            let report = try await uploader.run(consents: consents.records, withdrawnAt: consents.withdrawnAt)
             for message in try await organisation.applyDecisions() { say(message) }
             if let notice = try await organisation.fetchPolicy() { say(notice) }
             for notice in try await organisation.enrolmentNotices() { say(notice) }
@@ -140,6 +140,7 @@ extension SegmentUploader.Report {
     /// The last line of `understudy sync`.
     public var text: String {
         "Uploaded \(uploaded.count) segment(s)\(alreadyHeld.isEmpty ? "" : ", \(alreadyHeld.count) already held")"
-            + "\(waiting > 0 ? "; \(waiting) still in their review window" : "")."
+            + "\(waiting > 0 ? "; \(waiting) still in their review window" : "")"
+            + "\(keptAfterWithdrawal > 0 ? "; \(keptAfterWithdrawal) kept here, since you withdrew consent (consent again to send them, or forget them)" : "")."
     }
 }
