@@ -65,6 +65,32 @@ public struct StaffUserListing: Codable, Sendable, Equatable {
     }
 }
 
+/// The answer to `POST /v1/users/{name}/key`: the user's new key, shown once; their sessions ended.
+public struct NewUserKey: Codable, Sendable, Equatable {
+    public var name: String
+    public var key: String
+    public init(name: String, key: String) {
+        self.name = name
+        self.key = key
+    }
+}
+
+/// The answer to `DELETE /v1/users/{name}` (admin): the user is gone, their sessions ended.
+public struct UserRemoved: Codable, Sendable, Equatable {
+    public var name: String
+    public var removed: Bool
+    public init(name: String, removed: Bool) {
+        self.name = name
+        self.removed = removed
+    }
+}
+
+/// The answer to `POST /v1/logout`: the session's token no longer signs anything.
+public struct SignedOut: Codable, Sendable, Equatable {
+    public var signedOut: Bool
+    public init(signedOut: Bool) { self.signedOut = signedOut }
+}
+
 /// The answer to `POST /v1/users/{name}/approve` (a privacy officer): the user can sign in.
 public struct UserApproved: Codable, Sendable, Equatable {
     public var name: String

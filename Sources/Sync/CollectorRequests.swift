@@ -22,6 +22,20 @@ extension CollectorClient {
             EnrolmentCodeIssued.self)
     }
 
+    /// Ends the session `identity` signs with.
+    public func logout(as identity: Identity) async throws(Failure) -> SignedOut {
+        try await send("POST", "/v1/logout", as: identity).decoded(SignedOut.self)
+    }
+
+    public func removeUser(_ name: String, as identity: Identity) async throws(Failure) -> UserRemoved {
+        try await send("DELETE", "/v1/users/\(name)", as: identity).decoded(UserRemoved.self)
+    }
+
+    /// A new key for `name`; the old one and its sessions stop working.
+    public func newKey(for name: String, as identity: Identity) async throws(Failure) -> NewUserKey {
+        try await send("POST", "/v1/users/\(name)/key", as: identity).decoded(NewUserKey.self)
+    }
+
     public func users(as identity: Identity) async throws(Failure) -> [StaffUserListing] {
         try await send("GET", "/v1/users", as: identity).decoded([StaffUserListing].self)
     }

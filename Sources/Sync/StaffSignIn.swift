@@ -30,6 +30,18 @@ public struct StaffSignIn: Sendable {
         guard let key = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) else {
             throw Problem(description: "cannot read the key file \(path)")
         }
-        return try await CollectorClient.with(url) { client in try await body(client, try await client.login(user: user, key: key)) }
+        return try await CollectorClient.with(url) { client in
+            let identity = try await client.login(user: user, key: key)
+            // A command's session ends with it, refused or not (best effort: it expires anyway;
+            // a command that replaced the key ended it already).
+            do {
+                let result = try await body(client, identity)
+                _ = try? await client.logout(as: identity)
+                return result
+            } catch {
+                _ = try? await client.logout(as: identity)
+                throw error
+            }
+        }
     }
 }

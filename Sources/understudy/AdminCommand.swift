@@ -27,7 +27,8 @@ struct AdminCommand: AsyncParsableCommand {
         abstract:
             "The organisation's side of the collector: people, enrolment codes, devices, policies, exemptions, erasure, the audit log, quality review and erasure notices.",
         subcommands: [
-            AddUser.self, Users.self, ApproveUser.self, EnrollCode.self, EnrolmentCodes.self, ApproveEnrolment.self, Devices.self, Revoke.self,
+            AddUser.self, Users.self, ApproveUser.self, RemoveUser.self, NewKey.self, EnrollCode.self, EnrolmentCodes.self, ApproveEnrolment.self,
+            Devices.self, Revoke.self,
             PublishPolicy.self, Exemptions.self, Erase.self, Audit.self, ReviewCommand.self, ErasuresCommand.self,
         ]
     )
@@ -64,6 +65,30 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             let approved = try await staff.session { client, me in try await client.approveUser(name, as: me) }
             print("Approved \(approved.role) \(approved.name): they can sign in.")
+        }
+    }
+
+    struct RemoveUser: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove-user", abstract: "Remove a member of staff; their sessions end.")
+        @Argument(help: "Their name.") var name: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            _ = try await staff.session { client, me in try await client.removeUser(name, as: me) }
+            print("Removed \(name).")
+        }
+    }
+
+    struct NewKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "new-key", abstract: "A new key for a member of staff (yourself unless an admin names another); prints it once.")
+        @Argument(help: "Whose key (you by default).") var name: String?
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let made = try await staff.session { client, me in try await client.newKey(for: name ?? staff.user, as: me) }
+            print(made.key)
+            warn("the old key of \(made.name) and every session signed in with it no longer work")
         }
     }
 

@@ -212,6 +212,23 @@ enum StoreContract {
         #expect(try await !store.approveUser("rex"))
         #expect(try await !store.approveUser("nobody"))
         #expect(try await store.user(named: "rex")?.awaitingApproval == false)
+
+        // A new key ends the user's sessions; a logout ends one; a removed user has none.
+        for token in ["t1", "t2", "t3"] {
+            try await store.createSession(tokenHash: token, user: "rex", expiresAt: later, now: now)
+        }
+        try await store.deleteSession(tokenHash: "t1")
+        #expect(try await store.sessionUser(tokenHash: "t1", now: now) == nil)
+        #expect(try await store.sessionUser(tokenHash: "t2", now: now)?.name == "rex")
+        #expect(try await store.replaceKey(of: "rex", keyHash: "k2"))
+        #expect(try await store.user(named: "rex")?.keyHash == "k2")
+        #expect(try await store.sessionUser(tokenHash: "t2", now: now) == nil, "a new key ends the sessions of the old")
+        try await store.createSession(tokenHash: "t4", user: "rex", expiresAt: later, now: now)
+        #expect(try await store.deleteUser("rex"))
+        #expect(try await store.user(named: "rex") == nil)
+        #expect(try await store.sessionUser(tokenHash: "t4", now: now) == nil)
+        #expect(try await !store.deleteUser("rex"))
+        #expect(try await !store.replaceKey(of: "rex", keyHash: "k3"))
     }
 
     static func blobs(_ store: any BlobStore) async throws {

@@ -115,6 +115,7 @@ enum Examples {
             LoginRequest(user: "u", key: "k"), LoginResponse(token: "t", role: "admin", expiresAt: date),
             CreateUserRequest(name: "n", role: "reviewer"), CreatedUser(name: "n", role: "reviewer", key: "k", awaitingApproval: true),
             StaffUserListing(name: "n", role: "reviewer", createdAt: date, awaitingApproval: false), UserApproved(name: "n", role: "reviewer"),
+            NewUserKey(name: "n", key: "k"), UserRemoved(name: "n", removed: true), SignedOut(signedOut: true),
             EnrolmentCodeRequest(contributor: "c"),
             EnrolmentCodeIssued(code: "x", id: "i", contributor: "c", expiresAt: date, awaitingApproval: true, policyKeys: ["f"]),
             EnrolmentCodeListing(id: "i", contributor: "c", createdBy: "a", expiresAt: date, approvedBy: some("device:d"), allowsHistory: true),

@@ -402,6 +402,8 @@ struct CollectorFaultTests {
         let endpoints: [(String, String, String?, String, Set<String>)] = [
             ("POST", "/v1/users", nil, "{\"name\":\"x\",\"role\":\"nope\"}", ["admin"]),
             ("GET", "/v1/users", nil, "", ["admin", "privacy_officer"]),
+            ("DELETE", "/v1/users/nobody", "/v1/users/{name}", "", ["admin"]),
+            ("POST", "/v1/users/nobody/key", "/v1/users/{name}/key", "", ["admin"]),
             ("POST", "/v1/users/nobody/approve", "/v1/users/{name}/approve", "", ["privacy_officer"]),
             ("POST", "/v1/enrolment-codes", nil, "{\"contributor\":\"carol\"}", ["admin"]),
             ("GET", "/v1/enrolment-codes", nil, "", ["admin", "privacy_officer"]),
@@ -444,6 +446,8 @@ struct CollectorFaultTests {
             ("GET", "/v1/dataset/segments", nil, "", ["scientist"]),
             ("GET", "/v1/dataset/erasures", nil, "", ["scientist"]),
             ("GET", "/v1/dataset/segments/ffff", "/v1/dataset/segments/{id}", "", ["scientist"]),
+            // Last: it ends each staff session it lets through.
+            ("POST", "/v1/logout", nil, "", ["admin", "privacy_officer", "reviewer", "scientist"]),
         ]
         for (method, path, template, body, allowed) in endpoints {
             for identity in identities {
@@ -466,6 +470,7 @@ struct CollectorFaultTests {
                 #expect(answer.status < 500, "\(method) \(path) as \(identity): \(answer.status)")
             }
         }
+        #expect(try await raw.send("GET", "/v1/devices", headers: admin).code == "session_expired", "a signed-out session is over")
     }
 
     @Test(

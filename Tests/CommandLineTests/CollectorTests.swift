@@ -377,6 +377,37 @@ struct CollectorCommandTests {
     }
 
     @Test(
+        "A member of staff who loses a key gets a new one and the old stops working; one who leaves is removed with their sessions; the last admin cannot be removed; every command's session ends with it"
+    )
+    func staffLifecycle() async throws {
+        let org = try Organisation()
+        let rita = try org.staff("rita", role: "reviewer")
+        #expect(try org.me.run(["admin", "review", "list"] + rita).status == 0)
+        let file = try #require(rita.last)
+        let oldKey = try String(contentsOfFile: file, encoding: .utf8)
+        let replaced = try org.me.run(["admin", "new-key"] + rita)
+        #expect(replaced.status == 0 && replaced.stdout.count > 20 && replaced.stderr.contains("no longer work"), "\(replaced.stderr)")
+        let stale = try org.me.run(["admin", "review", "list"] + rita)
+        #expect(stale.status != 0 && stale.stderr.contains("bad_credentials"), "\(stale.stderr)")
+        try Data(replaced.stdout.utf8).write(to: URL(fileURLWithPath: file))
+        #expect(try org.me.run(["admin", "review", "list"] + rita).status == 0, "the new key signs in")
+        #expect(oldKey != replaced.stdout)
+        // Another reviewer cannot change rita's key; the admin can remove her.
+        let sam = try org.staff("sam", role: "reviewer")
+        #expect(try org.me.run(["admin", "new-key", "rita"] + sam).status != 0)
+        #expect(try org.me.run(["admin", "remove-user", "rita"] + org.admin).status == 0)
+        let gone = try org.me.run(["admin", "review", "list"] + rita)
+        #expect(gone.status != 0 && gone.stderr.contains("bad_credentials"), "\(gone.stderr)")
+        let last = try org.me.run(["admin", "remove-user", "admin"] + org.admin)
+        #expect(last.status != 0 && last.stderr.contains("last_admin"), "\(last.stderr)")
+        // Each command signed in, and out: no session is left open.
+        let database = org.collector.data.appendingPathComponent("collector.sqlite").path
+        #expect(try Python.sqlite(database, "SELECT count(*) FROM staff_session") == "0")
+        let audit = try org.me.run(["admin", "audit"] + org.officer).stdout
+        #expect(audit.contains("\"key_replaced\"") && audit.contains("\"user_removed\""))
+    }
+
+    @Test(
         "A reviewer or scientist an admin makes signs in only once a privacy officer approves them; staff see segment sizes only rounded, in an order that is not the uploads', and no audit record pairs a size with a contributor"
     )
     func staffCannotLinkPseudonyms() async throws {

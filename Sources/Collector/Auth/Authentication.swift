@@ -12,6 +12,8 @@ public struct CollectorContext: RequestContext {
     public var device: Device?
     /// The body hash the device signed (hex), checked against the body that arrives.
     public var signedContentSHA256: String?
+    /// The hash of the staff session's token, so the session can end itself (logout).
+    var sessionTokenHash: String?
 
     /// Who is at the other end of the connection: what rate limits count by.
     public let remoteAddress: SocketAddress?
@@ -73,6 +75,7 @@ struct Authentication: RouterMiddleware {
                 throw APIError(.unauthorized, "session_expired", "the session token is unknown or expired: sign in again")
             }
             context.staff = user
+            context.sessionTokenHash = Secret.hash(token)
         } else if header.hasPrefix(RequestSigning.scheme + " ") {
             let (device, content) = try await verifyDevice(String(header.dropFirst(RequestSigning.scheme.count + 1)), request)
             context.device = device

@@ -9,7 +9,10 @@ struct StaffRoutes {
 
     func add(to router: Router<CollectorContext>) {
         router.post("/v1/login", use: login)
+        router.post("/v1/logout", use: logout)
         router.post("/v1/users", use: createUser)
+        router.delete("/v1/users/{name}", use: removeUser)
+        router.post("/v1/users/{name}/key", use: newKey)
         router.post("/v1/enrolment-codes", use: createCode)
         router.get("/v1/devices", use: listDevices)
         router.post("/v1/devices/{id}/revoke", use: revokeDevice)
@@ -74,6 +77,41 @@ struct StaffRoutes {
             }
         }
         return JSONResponse.make(LoginResponse(token: token, role: user.role.rawValue, expiresAt: expires))
+    }
+
+    /// Ends the session the request is signed with.
+    @Sendable func logout(_ request: Request, context: CollectorContext) async throws -> Response {
+        let user = try context.requireStaff(Set(StaffRole.allCases), to: "sign out")
+        _ = user
+        if let session = context.sessionTokenHash { try await state.metadata.deleteSession(tokenHash: session) }
+        return JSONResponse.make(SignedOut(signedOut: true))
+    }
+
+    /// A member of staff leaves: their account and sessions go. The last admin stays, or no one
+    /// could manage the collector again.
+    @Sendable func removeUser(_ request: Request, context: CollectorContext) async throws -> Response {
+        let admin = try context.requireStaff([.admin], to: "remove users")
+        let name = try context.parameters.require("name")
+        guard let user = try await state.metadata.user(named: name) else { throw APIError.notFound("user \(name)") }
+        if user.role == .admin, try await state.metadata.users().filter({ $0.role == .admin }).count == 1 {
+            throw APIError(.conflict, "last_admin", "\(name) is the only admin: make another before removing them")
+        }
+        guard try await state.metadata.deleteUser(name) else { throw APIError.notFound("user \(name)") }
+        try await state.audit(
+            "user:\(admin.name)", "user_removed", .object([("user", .string(name)), ("role", .string(user.role.rawValue))]))
+        return JSONResponse.make(UserRemoved(name: name, removed: true))
+    }
+
+    /// A new key for a user (a leaked or lost one): the old key and every session signed in
+    /// with it stop working. An admin gives anyone one; anyone gives themselves one.
+    @Sendable func newKey(_ request: Request, context: CollectorContext) async throws -> Response {
+        let me = try context.requireStaff(Set(StaffRole.allCases), to: "change keys")
+        let name = try context.parameters.require("name")
+        guard me.role == .admin || me.name == name else { throw APIError.forbidden("change another user's key") }
+        let key = Secret.make(bytes: 32)
+        guard try await state.metadata.replaceKey(of: name, keyHash: Secret.hash(key)) else { throw APIError.notFound("user \(name)") }
+        try await state.audit("user:\(me.name)", "key_replaced", .object([("user", .string(name))]))
+        return JSONResponse.make(NewUserKey(name: name, key: key))
     }
 
     @Sendable func createUser(_ request: Request, context: CollectorContext) async throws -> Response {

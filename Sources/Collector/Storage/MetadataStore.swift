@@ -352,6 +352,12 @@ public protocol MetadataStore: Sendable {
     func users() async throws -> [StaffUser]
     /// Approves a user awaiting approval; false when there is no such user awaiting it.
     func approveUser(_ name: String) async throws -> Bool
+    /// Removes a user and ends their sessions; false when there is no such user.
+    func deleteUser(_ name: String) async throws -> Bool
+    /// Gives a user a new key (its hash) and ends their sessions; false when there is no such user.
+    func replaceKey(of name: String, keyHash: String) async throws -> Bool
+    /// Ends one session (a logout).
+    func deleteSession(tokenHash: String) async throws
     func createSession(tokenHash: String, user: String, expiresAt: Date, now: Date) async throws
     /// The user a session token belongs to, while it has not expired.
     func sessionUser(tokenHash: String, now: Date) async throws -> StaffUser?

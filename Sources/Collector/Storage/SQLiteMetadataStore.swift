@@ -197,6 +197,24 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    public func deleteUser(_ name: String) async throws -> Bool {
+        try await write { db in
+            try StaffSessionRow.filter(StaffSessionRow.Columns.user == name).deleteAll(db)
+            return try StaffUserRow.deleteOne(db, key: name)
+        }
+    }
+
+    public func replaceKey(of name: String, keyHash: String) async throws -> Bool {
+        try await write { db in
+            try StaffSessionRow.filter(StaffSessionRow.Columns.user == name).deleteAll(db)
+            return try StaffUserRow.filter(key: name).updateAll(db, StaffUserRow.Columns.keyHash.set(to: keyHash)) == 1
+        }
+    }
+
+    public func deleteSession(tokenHash: String) async throws {
+        _ = try await write { db in try StaffSessionRow.deleteOne(db, key: tokenHash) }
+    }
+
     public func createSession(tokenHash: String, user: String, expiresAt: Date, now: Date) async throws {
         try await write { db in
             try StaffSessionRow.filter(StaffSessionRow.Columns.expiresAt < now.timeIntervalSince1970).deleteAll(db)

@@ -36,6 +36,7 @@ struct StaffUserRow: MetadataRow {
 
     enum Columns {
         static let name = Column(CodingKeys.name)
+        static let keyHash = Column(CodingKeys.keyHash)
         static let awaitingApproval = Column(CodingKeys.awaitingApproval)
     }
 
@@ -70,6 +71,7 @@ struct StaffSessionRow: MetadataRow {
     }
 
     enum Columns {
+        static let user = Column(CodingKeys.user)
         static let expiresAt = Column(CodingKeys.expiresAt)
     }
 }
