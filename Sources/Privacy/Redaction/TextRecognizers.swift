@@ -26,8 +26,10 @@ struct TextRecognizer: @unchecked Sendable {
     /// The capture group that is the sensitive part (0: the whole match).
     let group: Int
     let validate: @Sendable (String) -> Bool
-    /// Trims a match to the part that is the finding: how many UTF-16 units to keep, or nil to drop it.
-    let refine: @Sendable (String) -> Int?
+    /// The parts of a match that may be the finding, as UTF-16 ranges within it, by start and
+    /// best first at each start (``Candidates``); by default the whole match. The match is a
+    /// slice of the text, so what comes before it can be read.
+    let candidates: @Sendable (Substring) -> [Range<Int>]
     /// Something the text must contain for the pattern to be worth running (most text has no `@`).
     let trigger: Trigger
 
@@ -52,28 +54,36 @@ struct TextRecognizer: @unchecked Sendable {
     init(
         _ id: String, _ what: RedactionKind, _ pattern: String, trigger: Trigger = .always, group: Int = 0,
         options: NSRegularExpression.Options = [],
-        validate: @escaping @Sendable (String) -> Bool = { _ in true }, refine: (@Sendable (String) -> Int?)? = nil
+        validate: @escaping @Sendable (String) -> Bool = { _ in true }, candidates: (@Sendable (Substring) -> [Range<Int>])? = nil
     ) {
         self.id = id
         self.what = what
         self.pattern = try! NSRegularExpression(pattern: pattern, options: options)  // literals below; a test compiles every one
         self.group = group
         self.validate = validate
-        self.refine = refine ?? { $0.utf16.count }
+        self.candidates = candidates ?? { [0..<$0.utf16.count] }
         self.trigger = trigger
     }
 
-    /// Matches as UTF-16 ranges of `text`.
+    /// Findings as UTF-16 ranges of `text`.
     func find(in text: String, utf16 range: NSRange) -> [NSRange] {
-        pattern.matches(in: text, range: range).compactMap { match in
+        pattern.matches(in: text, range: range).flatMap { match -> [NSRange] in
             let found = match.range(at: group)
-            guard found.location != NSNotFound, let r = Range(found, in: text) else { return nil }
-            let candidate = String(text[r])
-            guard let length = refine(candidate), length > 0 else { return nil }
-            let kept = NSRange(location: found.location, length: length)
-            guard let k = Range(kept, in: text), validate(String(text[k])) else { return nil }
-            return kept
+            guard found.location != NSNotFound, let r = Range(found, in: text) else { return [] }
+            return valid(in: text[r]).map { NSRange(location: found.location + $0.lowerBound, length: $0.count) }
         }
+    }
+
+    /// The valid candidates of one match: the first valid one at each start, none starting
+    /// inside one kept (a card's own groups are not the start of another).
+    private func valid(in match: Substring) -> [Range<Int>] {
+        var kept: [Range<Int>] = []
+        for candidate in candidates(match) where !candidate.isEmpty && candidate.lowerBound >= (kept.last?.upperBound ?? 0) {
+            let lower = String.Index(utf16Offset: candidate.lowerBound, in: match)
+            let upper = String.Index(utf16Offset: candidate.upperBound, in: match)
+            if validate(String(match[lower..<upper])) { kept.append(candidate) }
+        }
+        return kept
     }
 }
 
@@ -117,11 +127,15 @@ enum TextRecognizers {
             trigger: .any(["@"])),
         // Payment cards: 13-19 digits, optionally in groups split by one space or dash, Luhn-valid,
         // with a known issuer prefix and length. Not: order numbers, bad checksums, unknown prefixes.
-        TextRecognizer("credit_card", .creditCard, #"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])"#, trigger: .digit, validate: Validators.paymentCard),
+        // The pattern takes the whole run of digits and groups, so that a card with an expiry date
+        // or an order number beside it is still found inside it (``Candidates/cards(_:)``).
+        TextRecognizer(
+            "credit_card", .creditCard, #"(?<![\d-])\d(?:[ -]?\d){12,}"#, trigger: .digit, validate: Validators.paymentCard,
+            candidates: Candidates.cards),
         // IBAN: country code, two check digits, then the country's length; mod-97 must give 1.
         TextRecognizer(
             "iban", .iban, #"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}"#, trigger: .digit, validate: Validators.iban,
-            refine: Validators.ibanLength),
+            candidates: { Validators.ibanLength($0).map { [0..<$0] } ?? [] }),
         // US SSN, dashed or spaced: not area 000, 666 or 900-999, group 00, serial 0000.
         TextRecognizer("us_ssn", .ssn, #"(?<![\d-])(\d{3})[- ](\d{2})[- ](\d{4})(?![\d-])"#, trigger: .digit, validate: Validators.ssn),
         // Bare nine digits only right after "SSN" or "social security (number)": elsewhere they are ids.
@@ -266,7 +280,7 @@ enum Validators {
     }
 
     /// The number of UTF-16 units of an IBAN at the start of `s`: the country's length in letters and digits.
-    @Sendable static func ibanLength(_ s: String) -> Int? {
+    static func ibanLength(_ s: Substring) -> Int? {
         guard let length = ibanLengths[String(s.prefix(2))] else { return nil }
         var count = 0
         var units = 0
