@@ -35,6 +35,13 @@ struct NumbersAmongDigitsTests {
         #expect(redacted("cards 4111 1111 1111 1111 5500 0000 0000 0004") == "cards [CREDIT_CARD] [CREDIT_CARD]")
     }
 
+    @Test("An IBAN followed by digits, after a look-alike, or right after another IBAN is redacted")
+    func ibans() {
+        #expect(redacted("iban DE89 3704 0044 0532 0130 00 1234 5678") == "iban [IBAN] 1234 5678")
+        #expect(redacted("flight LH12 DE89 3704 0044 0532 0130 00") == "flight LH12 [IBAN]")
+        #expect(redacted("DE89 3704 0044 0532 0130 00 GB82 WEST 1234 5698 7654 32") == "[IBAN] [IBAN]")
+    }
+
     @Test(
         "Runs with no card, IBAN or phone number in them stay: bad checksums, plain ids, dates, amounts, times",
         arguments: [
@@ -61,8 +68,8 @@ struct NumbersAmongDigitsTests {
     }
 
     @Test(
-        "Long runs of groups are read in linear time: 10,000 groups of card digits or single digits take well under a second",
-        arguments: ["4111 ", "1 "])
+        "Long runs of groups are read in linear time: 10,000 groups of card digits, IBAN-like groups or single digits take well under a second",
+        arguments: ["4111 ", "DE12 ", "1 "])
     func longRun(group: String) {
         let run = String(repeating: group, count: 10_000)
         let elapsed = ContinuousClock().measure { _ = redactor.spans(in: run) }

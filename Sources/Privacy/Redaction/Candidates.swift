@@ -2,8 +2,9 @@ import Foundation
 
 /// Where a finding may lie inside a pattern's match, when the match can hold more than the
 /// finding. Numbers are rarely alone: a card is followed by its expiry date or preceded by an
-/// order number. A pattern cannot tell where one ends, and a checksum over the whole run
-/// fails, so each function here proposes the parts worth validating.
+/// order number, an IBAN follows a flight number or another IBAN. A pattern cannot tell where
+/// one ends, and a checksum over the whole run fails, so each function here proposes the
+/// parts worth validating.
 ///
 /// Ranges are in UTF-16 units within the match, ordered by start, best first at each start
 /// (``TextRecognizer/find(in:utf16:)`` keeps the first valid one at a start and skips the
@@ -36,6 +37,27 @@ enum Candidates {
             }
         }
         return found
+    }
+
+    /// IBANs in a run of capitals and digits: from the run's start and from each group after a
+    /// space that begins like one (two capitals, two digits), the country's length. One per group.
+    static func ibans(_ run: Substring) -> [Range<Int>] {
+        var found: [Range<Int>] = []
+        var offset = 0
+        var previous: Character?
+        for index in run.indices {
+            if previous == nil || previous == " ", beginsLikeIBAN(run[index...]), let length = Validators.ibanLength(run[index...]) {
+                found.append(offset..<offset + length)
+            }
+            previous = run[index]
+            offset += run[index].utf16.count
+        }
+        return found
+    }
+
+    private static func beginsLikeIBAN(_ s: Substring) -> Bool {
+        let head = Array(s.prefix(4))
+        return head.count == 4 && head[..<2].allSatisfy { $0.isASCII && $0.isUppercase } && head[2...].allSatisfy(\.isNumber)
     }
 }
 

@@ -132,10 +132,11 @@ enum TextRecognizers {
         TextRecognizer(
             "credit_card", .creditCard, #"(?<![\d-])\d(?:[ -]?\d){12,}"#, trigger: .digit, validate: Validators.paymentCard,
             candidates: Candidates.cards),
-        // IBAN: country code, two check digits, then the country's length; mod-97 must give 1.
+        // IBAN: country code, two check digits, then the country's length; mod-97 must give 1. The
+        // pattern takes the whole run of groups: the IBAN may begin at a later one (``Candidates/ibans(_:)``).
         TextRecognizer(
-            "iban", .iban, #"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}"#, trigger: .digit, validate: Validators.iban,
-            candidates: { Validators.ibanLength($0).map { [0..<$0] } ?? [] }),
+            "iban", .iban, #"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,}"#, trigger: .digit, validate: Validators.iban,
+            candidates: Candidates.ibans),
         // US SSN, dashed or spaced: not area 000, 666 or 900-999, group 00, serial 0000.
         TextRecognizer("us_ssn", .ssn, #"(?<![\d-])(\d{3})[- ](\d{2})[- ](\d{4})(?![\d-])"#, trigger: .digit, validate: Validators.ssn),
         // Bare nine digits only right after "SSN" or "social security (number)": elsewhere they are ids.
