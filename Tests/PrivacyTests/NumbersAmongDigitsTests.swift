@@ -42,6 +42,12 @@ struct NumbersAmongDigitsTests {
         #expect(redacted("DE89 3704 0044 0532 0130 00 GB82 WEST 1234 5698 7654 32") == "[IBAN] [IBAN]")
     }
 
+    @Test("An international phone number followed by more digit groups is redacted; the digits after it stay")
+    func phoneThenDigits() {
+        #expect(redacted("call +1 415 555 2671 12345678") == "call [PHONE] 12345678")
+        #expect(redacted("call +44 20 7946 0958 2024 1234") == "call [PHONE] 2024 1234")
+    }
+
     @Test(
         "Runs with no card, IBAN or phone number in them stay: bad checksums, plain ids, dates, amounts, times",
         arguments: [

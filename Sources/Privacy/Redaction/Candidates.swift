@@ -2,9 +2,9 @@ import Foundation
 
 /// Where a finding may lie inside a pattern's match, when the match can hold more than the
 /// finding. Numbers are rarely alone: a card is followed by its expiry date or preceded by an
-/// order number, an IBAN follows a flight number or another IBAN. A pattern cannot tell where
-/// one ends, and a checksum over the whole run fails, so each function here proposes the
-/// parts worth validating.
+/// order number, an IBAN follows a flight number or another IBAN, a phone number runs on into
+/// more digits. A pattern cannot tell where one ends, and a checksum over the whole run fails,
+/// so each function here proposes the parts worth validating.
 ///
 /// Ranges are in UTF-16 units within the match, ordered by start, best first at each start
 /// (``TextRecognizer/find(in:utf16:)`` keeps the first valid one at a start and skips the
@@ -53,6 +53,21 @@ enum Candidates {
             offset += run[index].utf16.count
         }
         return found
+    }
+
+    /// An international number followed by more digit groups: the run cut at each break
+    /// between groups (a space, dot, dash or parenthesis after a digit), longest first.
+    static func phones(_ run: Substring) -> [Range<Int>] {
+        var ends: [Int] = []
+        var offset = 0
+        var previous: Character?
+        for ch in run {
+            if let previous, previous.isNumber || previous == ")", " .-(".contains(ch) { ends.append(offset) }
+            offset += ch.utf16.count
+            previous = ch
+        }
+        ends.append(offset)
+        return ends.reversed().map { 0..<$0 }
     }
 
     private static func beginsLikeIBAN(_ s: Substring) -> Bool {

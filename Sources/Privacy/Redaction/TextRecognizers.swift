@@ -151,9 +151,11 @@ enum TextRecognizers {
             trigger: .digit),
         // Phones: E.164 (+ and 8-15 digits, groups allowed) and national forms: US (415) 555-2671,
         // 415-555-2671, 415.555.2671; UK 020 7946 0958, 07700 900123; FR 06 12 34 56 78. Not: dates,
-        // ISBNs, version or build numbers, prices (the validator checks digit counts and shapes).
+        // ISBNs, version or build numbers, prices (the validator checks digit counts and shapes). An
+        // E.164 number followed by more groups is cut at a group's end (``Candidates/phones(_:)``).
         TextRecognizer(
-            "phone_e164", .phone, #"(?<![\w+])\+[1-9](?:[ .-]?\(?\d{1,4}\)?){2,6}(?![\w-])"#, trigger: .any(["+"]), validate: Validators.e164),
+            "phone_e164", .phone, #"(?<![\w+])\+[1-9](?:[ .-]?\(?\d{1,4}\)?){2,6}(?![\w-])"#, trigger: .any(["+"]), validate: Validators.e164,
+            candidates: Candidates.phones),
         TextRecognizer(
             "phone_us", .phone, #"(?<![\w.-])(?:1[-. ])?(?:\(\d{3}\) ?|\d{3}[-.])\d{3}[-.]\d{4}(?![\w-]|\.\d)"#, trigger: .digit,
             validate: Validators.nanp),
