@@ -19,6 +19,12 @@ public struct CollectorConfig: Sendable, Equatable {
     public var policyKeys: [String] = []
     /// The largest segment bundle accepted, in bytes.
     public var maxSegmentBytes: Int64 = 1 << 30
+    /// The most one contributor's segments may take together: one enrolled device (or a
+    /// compromised one) cannot fill the disk the audit log and everyone else need.
+    public var contributorQuotaBytes: Int64 = 50 << 30
+    /// Uploads are refused while the data folder's volume has less free than this (past the
+    /// upload itself), so the audit log and sign-ins keep room to write.
+    public var reservedBytes: Int64 = 64 << 20
     public var enrolmentCodeLifetime: TimeInterval = 86400
     public var sessionLifetime: TimeInterval = 8 * 3600
     /// How often segments past their policy's retention are looked for and erased.
@@ -47,7 +53,7 @@ public struct CollectorConfig: Sendable, Equatable {
     static let fields = [
         "host", "port", "data", "kek_file", "tls", "allow_insecure_http", "policy_keys",
         "max_segment_size", "enrolment_code_lifetime", "session_lifetime", "sweep_interval", "idle_timeout",
-        "anonymous_requests_per_minute",
+        "anonymous_requests_per_minute", "contributor_quota", "reserved_space",
     ]
 
     /// The config of `file` (when given), with `UNDERSTUDY_SERVER_*` variables over it.
@@ -87,9 +93,13 @@ public struct CollectorConfig: Sendable, Equatable {
         }
         if let allow = try yaml.bool("allow_insecure_http") { allowInsecureHTTP = allow }
         if let keys = try yaml.strings("policy_keys") { policyKeys = keys.compactMap { path($0)?.path } }
-        if let size = try yaml.string("max_segment_size") {
-            guard let bytes = ByteSizeText.parse(size) else { throw yaml.error("max_segment_size", "must be a size such as 512MB") }
-            maxSegmentBytes = bytes
+        for (name, keyPath) in [
+            ("max_segment_size", \CollectorConfig.maxSegmentBytes), ("contributor_quota", \CollectorConfig.contributorQuotaBytes),
+            ("reserved_space", \CollectorConfig.reservedBytes),
+        ] {
+            guard let size = try yaml.string(name) else { continue }
+            guard let bytes = ByteSizeText.parse(size) else { throw yaml.error(name, "must be a size such as 512MB") }
+            self[keyPath: keyPath] = bytes
         }
         if let rate = try yaml.int("anonymous_requests_per_minute") {
             guard rate >= 1 else { throw yaml.error("anonymous_requests_per_minute", "must be 1 or more") }

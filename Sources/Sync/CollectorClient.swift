@@ -83,7 +83,8 @@ public final class CollectorClient: Sendable {
             switch self {
             case .unreachable: true
             case .unexpected: false
-            case .refused(let status, _, _): status >= 500 || status == 429
+            // A full quota stays full until the organisation raises it: asking again is no use.
+            case .refused(let status, let code, _): (status >= 500 && code != "quota_exceeded") || status == 429
             }
         }
     }

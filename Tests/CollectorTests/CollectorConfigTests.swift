@@ -31,12 +31,16 @@ struct CollectorConfigTests {
             session_lifetime: 30m
             sweep_interval: 90s
             idle_timeout: 15s
+            anonymous_requests_per_minute: 60
+            contributor_quota: 2GB
+            reserved_space: 10MB
             """, environment: ["UNDERSTUDY_SERVER_PORT": "9000"])
         #expect(config.host == "0.0.0.0" && config.port == 9000)
         #expect(config.data.lastPathComponent == "data" && config.kekFile.path == "/etc/understudy/server.kek")
         #expect(config.tlsCertificate?.hasSuffix("/tls/cert.pem") == true && config.tlsKey?.hasSuffix("/tls/key.pem") == true)
         #expect(config.policyKeys.count == 1 && config.policyKeys[0].hasSuffix("/org.pub"))
         #expect(config.maxSegmentBytes == 512_000_000)
+        #expect(config.anonymousRequestsPerMinute == 60 && config.contributorQuotaBytes == 2_000_000_000 && config.reservedBytes == 10_000_000)
         #expect(config.enrolmentCodeLifetime == 7200 && config.sessionLifetime == 1800 && config.sweepInterval == 90 && config.idleTimeout == 15)
     }
 
@@ -48,6 +52,8 @@ struct CollectorConfigTests {
             ("host: a\nport: eighty\n", ":2: 'port': must be a whole number"),
             ("port: 70000\n", ":1: 'port': must be a number from 1 to 65535"),
             ("sweep_interval: often\n", ":1: 'sweep_interval': must be a duration such as 24h"),
+            ("contributor_quota: lots\n", ":1: 'contributor_quota': must be a size such as 512MB"),
+            ("anonymous_requests_per_minute: 0\n", ":1: 'anonymous_requests_per_minute': must be 1 or more"),
             ("tls:\n  certificate: c.pem\n", "'key' is missing"),
         ])
     func namesTheLine(yaml: String, expected: String) throws {

@@ -71,6 +71,8 @@ enum StoreContract {
         #expect(try await store.segments(contributor: "c1") == [segment])
         let totals = try await store.totals()
         #expect(totals.contributors == 1 && totals.segments == 1 && totals.bytes == 10)
+        #expect(try await store.bytesStored(contributor: "c1") == 10, "what quotas count")
+        #expect(try await store.bytesStored(contributor: "c2") == 0)
 
         // Reviewers and scientists see segments under the contributor's pseudonym, never the id.
         let listed = try await store.pseudonymousSegments()

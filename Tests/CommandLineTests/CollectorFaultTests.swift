@@ -513,7 +513,8 @@ struct CollectorFaultTests {
         .enabled(if: SmallFileSystem.available, "needs root to mount a small tmpfs"))
     func fullDisk() async throws {
         let disk = try SmallFileSystem(megabytes: 24)
-        let org = try Organisation(collectorFolder: disk.directory.appendingPathComponent("collector"))
+        // A 24 MB disk: the reserve kept for the audit log is cut to fit it.
+        let org = try Organisation(config: "reserved_space: 1MB\n", collectorFolder: disk.directory.appendingPathComponent("collector"))
         try org.enrol()
         let vault = try org.recordSynthetic(seconds: 2, frames: 4, frameBytes: 262_144)
         defer { try? FileManager.default.removeItem(atPath: vault) }

@@ -377,6 +377,25 @@ struct CollectorCommandTests {
     }
 
     @Test(
+        "A contributor's segments stop at their quota: the upload past it is refused 507 quota_exceeded, nothing of it is stored, and sync keeps it on the device"
+    )
+    func contributorQuota() async throws {
+        let org = try Organisation(config: "contributor_quota: 1MB\n")
+        try org.enrol()
+        let first = try org.recordSynthetic(seconds: 1, frames: 2, frameBytes: 262_144)
+        let second = try org.recordSynthetic(seconds: 1, frames: 4, frameBytes: 262_144)
+        defer { for vault in [first, second] { try? FileManager.default.removeItem(atPath: vault) } }
+        #expect(try org.me.run("sync", "--vault", first).status == 0)
+        let held = try org.me.run("held", "list", "--json").stdout.split(separator: "\n")
+            .map { try APICoding.decode(SegmentListing.self, from: Data($0.utf8)) }
+        #expect(!held.isEmpty && held.reduce(0) { $0 + $1.bytes } <= 1 << 20, "\(held.map(\.bytes))")
+        let refused = try org.me.run("sync", "--vault", second, "--timeout", "5s")
+        #expect(refused.status != 0 && (refused.stdout + refused.stderr).contains("quota"), "\(refused.stdout)\(refused.stderr)")
+        #expect(try org.me.run("held", "list", "--json").stdout.split(separator: "\n").count == held.count, "nothing of it stored")
+        #expect(!(try org.me.run("vault", "segments", "--vault", second, "--json").stdout.isEmpty), "kept on the device")
+    }
+
+    @Test(
         "A member of staff who loses a key gets a new one and the old stops working; one who leaves is removed with their sessions; the last admin cannot be removed; every command's session ends with it"
     )
     func staffLifecycle() async throws {

@@ -54,6 +54,7 @@ struct SegmentRoutes {
         }
         if let existing = try await state.metadata.segment(id) { return try await repeated(existing, hash: hash, context) }
         let consent = try await checkPolicy(policy, device: device, segment: id)
+        let room = try await roomFor(device.contributor)
 
         let blob = StoredSegment.blobKey(contributor: device.contributor, segment: id)
         let key = try await state.dataKey(of: device.contributor)
@@ -72,6 +73,7 @@ struct SegmentRoutes {
                     guard bytes <= state.config.maxSegmentBytes else {
                         throw APIError(.contentTooLarge, "too_large", "segments larger than \(state.config.maxSegmentBytes) bytes are refused")
                     }
+                    guard bytes <= room else { throw Self.quotaExceeded(state.config.contributorQuotaBytes) }
                     hasher.update(data: chunk)
                     try check.feed(chunk)
                     try await writer.write(try sealer.feed(chunk))
@@ -117,6 +119,26 @@ struct SegmentRoutes {
         CollectorMetrics.segmentStored(bytes: bytes)
         CollectorMetrics.auditRecordWritten(action: "segment_stored")
         return JSONResponse.make(SegmentAcknowledged(segment: id, status: .stored, sha256: hash), status: .created)
+    }
+
+    /// How many more bytes the contributor may upload: their quota less what they hold. Refused
+    /// at once when nothing is left, or when the disk is down to its reserve.
+    private func roomFor(_ contributor: String) async throws -> Int64 {
+        let room = state.config.contributorQuotaBytes - (try await state.metadata.bytesStored(contributor: contributor))
+        guard room > 0 else { throw Self.quotaExceeded(state.config.contributorQuotaBytes) }
+        let free = (try? FileManager.default.attributesOfFileSystem(forPath: state.config.data.path)[.systemFreeSize] as? NSNumber)?.int64Value
+        if let free, free < state.config.reservedBytes {
+            throw APIError(
+                HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), "storage_full",
+                "the collector keeps its last \(state.config.reservedBytes) bytes of disk for the audit log: nothing was stored; try again later")
+        }
+        return room
+    }
+
+    static func quotaExceeded(_ quota: Int64) -> APIError {
+        APIError(
+            HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), "quota_exceeded",
+            "this contributor's segments would pass their quota of \(quota) bytes: nothing was stored; the organisation can raise contributor_quota")
     }
 
     /// The headers an upload names its segment, policy and end by are not signed; its body is.

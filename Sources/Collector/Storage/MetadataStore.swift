@@ -437,6 +437,8 @@ public protocol MetadataStore: Sendable {
     /// Decides a pending request; false when there is no such pending request.
     func decideExemption(contributor: String, id: String, approved: Bool, by: String, note: String?, at: Date) async throws -> Bool
 
+    /// The bytes of the contributor's stored segments: what their quota counts.
+    func bytesStored(contributor: String) async throws -> Int64
     /// Totals over everyone: contributors holding at least one segment, segments, bytes.
     func totals() async throws -> (contributors: Int, segments: Int, bytes: Int64)
 

@@ -274,6 +274,13 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    public func bytesStored(contributor: String) async throws -> Int64 {
+        try await read { db in
+            try SegmentRow.filter(SegmentRow.Columns.contributor == contributor).select(sum(SegmentRow.Columns.bytes), as: Int64.self).fetchOne(db)
+                ?? 0
+        }
+    }
+
     public func totals() async throws -> (contributors: Int, segments: Int, bytes: Int64) {
         try await read { db in
             // SQL: three aggregates in one statement read more plainly than their query-interface form.

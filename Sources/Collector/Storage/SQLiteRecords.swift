@@ -310,6 +310,7 @@ struct SegmentRow: MetadataRow {
         static let receivedAt = Column(CodingKeys.receivedAt)
         static let recordedAt = Column(CodingKeys.recordedAt)
         static let handle = Column(CodingKeys.handle)
+        static let bytes = Column(CodingKeys.bytes)
     }
 
     /// The segment's contributor. The schema declares no foreign key, so the association names its columns.
