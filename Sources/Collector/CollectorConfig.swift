@@ -32,6 +32,10 @@ public struct CollectorConfig: Sendable, Equatable {
     /// How long a connection may sit without a request (none begun, or a head never finished)
     /// before it is closed: a slow or silent client cannot hold connections for ever.
     public var idleTimeout: TimeInterval = 60
+    /// Past `idleTimeout` into an upload's body, it must have come at least this fast on average
+    /// (bytes a second): a client dripping a byte now and then, which the idle timeout lets
+    /// through, is cut off instead of holding a connection and a blob writer for days.
+    public var minUploadRate: Int64 = 4096
     /// Requests without credentials one client address may make a minute (and at once) before
     /// they are answered 429: enough for a device's or a person's first steps, not for a flood.
     public var anonymousRequestsPerMinute = 300
@@ -53,7 +57,7 @@ public struct CollectorConfig: Sendable, Equatable {
     static let fields = [
         "host", "port", "data", "kek_file", "tls", "allow_insecure_http", "policy_keys",
         "max_segment_size", "enrolment_code_lifetime", "session_lifetime", "sweep_interval", "idle_timeout",
-        "anonymous_requests_per_minute", "contributor_quota", "reserved_space",
+        "anonymous_requests_per_minute", "contributor_quota", "reserved_space", "min_upload_rate",
     ]
 
     /// The config of `file` (when given), with `UNDERSTUDY_SERVER_*` variables over it.
@@ -95,7 +99,7 @@ public struct CollectorConfig: Sendable, Equatable {
         if let keys = try yaml.strings("policy_keys") { policyKeys = keys.compactMap { path($0)?.path } }
         for (name, keyPath) in [
             ("max_segment_size", \CollectorConfig.maxSegmentBytes), ("contributor_quota", \CollectorConfig.contributorQuotaBytes),
-            ("reserved_space", \CollectorConfig.reservedBytes),
+            ("reserved_space", \CollectorConfig.reservedBytes), ("min_upload_rate", \CollectorConfig.minUploadRate),
         ] {
             guard let size = try yaml.string(name) else { continue }
             guard let bytes = ByteSizeText.parse(size) else { throw yaml.error(name, "must be a size such as 512MB") }

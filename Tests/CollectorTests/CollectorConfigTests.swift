@@ -34,6 +34,7 @@ struct CollectorConfigTests {
             anonymous_requests_per_minute: 60
             contributor_quota: 2GB
             reserved_space: 10MB
+            min_upload_rate: 8KB
             """, environment: ["UNDERSTUDY_SERVER_PORT": "9000"])
         #expect(config.host == "0.0.0.0" && config.port == 9000)
         #expect(config.data.lastPathComponent == "data" && config.kekFile.path == "/etc/understudy/server.kek")
@@ -41,6 +42,7 @@ struct CollectorConfigTests {
         #expect(config.policyKeys.count == 1 && config.policyKeys[0].hasSuffix("/org.pub"))
         #expect(config.maxSegmentBytes == 512_000_000)
         #expect(config.anonymousRequestsPerMinute == 60 && config.contributorQuotaBytes == 2_000_000_000 && config.reservedBytes == 10_000_000)
+        #expect(config.minUploadRate == 8_000)
         #expect(config.enrolmentCodeLifetime == 7200 && config.sessionLifetime == 1800 && config.sweepInterval == 90 && config.idleTimeout == 15)
     }
 

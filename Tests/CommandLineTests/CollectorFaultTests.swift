@@ -345,6 +345,53 @@ struct CollectorFaultTests {
     }
 
     @Test(
+        "An upload whose body drips in slower than min_upload_rate, past the idle timeout, is cut off with 408 too_slow and stores nothing, while the collector keeps answering others"
+    )
+    func drippingUpload() async throws {
+        let org = try Organisation(config: "idle_timeout: 1s\nmin_upload_rate: 100KB\n")
+        try org.enrol()
+        let credential = try DeviceCredential.load(from: org.me.config.appendingPathComponent("understudy/device"))
+        let policy = try Data(contentsOf: URL(fileURLWithPath: org.policy)).sha256Hex
+        let consent = Data("{\"policy_hash\":\"\(policy)\",\"accepted_at\":\"2026-11-23T00:00:00.000Z\"}".utf8)
+        let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
+        _ = try await raw.send("POST", "/v1/consents", body: consent, headers: RawClient.signed(credential, "POST", "/v1/consents", body: consent))
+        let id = UUID().uuidString.lowercased()
+        let body = TestBundle.make(segment: id, policy: policy, padding: 1_000_000)
+        let headers = try RawClient.signed(credential, "PUT", "/v1/segments/\(id)", body: body) + [("X-Understudy-Policy", policy)]
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = FaultProxy.address(org.collector.port)
+        #expect(
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            } == 0)
+        var wait = timeval(tv_sec: 0, tv_usec: 10_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        let head =
+            "PUT /v1/segments/\(id) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.count)\r\nContent-Type: application/x-tar\r\n"
+            + headers.map { "\($0.0): \($0.1)\r\n" }.joined() + "\r\n"
+        _ = Data(head.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        // 2 KB every 200 ms: 10 KB/s, never silent for the idle timeout, far under the rate.
+        let started = ContinuousClock.now
+        var answer = ""
+        var offset = 0
+        while answer.isEmpty, ContinuousClock.now - started < .seconds(8), offset < body.count {
+            let piece = body[offset..<min(body.count, offset + 2048)]
+            _ = piece.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            offset += piece.count
+            var bytes = [UInt8](repeating: 0, count: 4096)
+            let n = read(fd, &bytes, bytes.count)
+            if n > 0 { answer = String(decoding: bytes.prefix(n), as: UTF8.self) }
+            #expect(try await raw.send("GET", "/health").status == 200, "others are served meanwhile")
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 408") && answer.contains("too_slow"), "\(answer.prefix(300))")
+        #expect(ContinuousClock.now - started < .seconds(5), "cut off soon after the grace")
+        let mine = try RawClient.signed(credential, "GET", "/v1/me/segments", body: Data())
+        #expect(try await raw.send("GET", "/v1/me/segments", headers: mine).body == Data("[]\n".utf8), "nothing stored")
+    }
+
+    @Test(
         "A method a path does not take answers 405 with Allow naming the ones it does, an unknown path stays 404, and the text fields the server refuses empty are at least one character long in its spec"
     )
     func methodsAndEmptyStrings() async throws {

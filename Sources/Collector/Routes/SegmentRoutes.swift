@@ -65,11 +65,13 @@ struct SegmentRoutes {
         // export tools parse what is kept, so only a well-formed bundle is.
         var check = SegmentBundleCheck()
         var bytes: Int64 = 0
+        let pace = UploadPace(grace: state.config.idleTimeout, minimumRate: state.config.minUploadRate)
         do {
             do {
                 for try await buffer in request.body {
                     let chunk = Data(buffer.readableBytesView)
                     bytes += Int64(chunk.count)
+                    try pace.check(bytes)
                     guard bytes <= state.config.maxSegmentBytes else {
                         throw APIError(.contentTooLarge, "too_large", "segments larger than \(state.config.maxSegmentBytes) bytes are refused")
                     }
@@ -133,6 +135,22 @@ struct SegmentRoutes {
                 "the collector keeps its last \(state.config.reservedBytes) bytes of disk for the audit log: nothing was stored; try again later")
         }
         return room
+    }
+
+    /// How fast an upload's body must come once its grace is over. Checked as each chunk
+    /// arrives; the idle timeout ends a body that stops coming at all.
+    struct UploadPace {
+        let started = ContinuousClock.now
+        let grace: TimeInterval
+        let minimumRate: Int64
+
+        func check(_ received: Int64) throws {
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            guard seconds > grace, Double(received) < Double(minimumRate) * seconds else { return }
+            throw APIError(
+                .requestTimeout, "too_slow", "the upload came slower than \(minimumRate) bytes a second: nothing was stored; try again")
+        }
     }
 
     static func quotaExceeded(_ quota: Int64) -> APIError {
