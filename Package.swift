@@ -10,6 +10,12 @@ let package = Package(
         .executable(name: "understudy", targets: ["understudy"]),
         // `make bench` builds it; `make build` does not, and `understudy --help` does not list it.
         .executable(name: "understudy-bench", targets: ["understudy-bench"]),
+        // For the fuzz targets in Fuzz/ (a package of their own), which reach the parsers of
+        // untrusted input through these; nothing else depends on them.
+        .library(name: "UnderstudyModel", targets: ["UnderstudyModel"]),
+        .library(name: "Vault", targets: ["Vault"]),
+        .library(name: "Privacy", targets: ["Privacy"]),
+        .library(name: "Device", targets: ["Device"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

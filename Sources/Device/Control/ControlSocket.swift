@@ -86,14 +86,15 @@ public enum ControlSocket {
                 guard ControlSocket.sameUser(client) else { continue }
                 var timeout = timeval(tv_sec: 2, tv_usec: 0)
                 setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                let answer = (try? ControlJSON.encode(answer(to: ControlSocket.readLine(client)))) ?? Data()
+                let answer = (try? ControlJSON.encode(Self.answer(to: ControlSocket.readLine(client), handle: handle))) ?? Data()
                 let line = answer + Data("\n".utf8)
                 _ = line.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
             }
         }
 
         /// The handler's answer to a well-formed request of this version; a refusal otherwise.
-        private func answer(to line: Data?) -> ControlAnswer {
+        /// Static, so the fuzz target can feed it lines without a socket.
+        static func answer(to line: Data?, handle: (ControlRequest) -> ControlAnswer) -> ControlAnswer {
             guard let line else { return ControlAnswer(ok: false, message: "no request") }
             guard let request = try? ControlJSON.decode(ControlRequest.self, from: line) else {
                 return ControlAnswer(ok: false, message: "not a control request")
