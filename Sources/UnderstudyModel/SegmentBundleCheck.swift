@@ -9,7 +9,9 @@ import Foundation
 /// format knows and each one's size bound, no name twice, `segment.json` with its segment and
 /// session ids as UUIDs and its policy hash as hex, every event line an event (frame hashes as
 /// hex), every frame layout's geometry and hashes, every patch layout's codec and tile hashes,
-/// and the end-of-archive marker with nothing but zeros after it.
+/// every patch layout's pixels present, and the end-of-archive marker with nothing but zeros
+/// after it. What it accepts, `SegmentBundleContents` reads: frame layouts are held to the
+/// bounds of ``FrameManifest/problem``, and event lines are split at the same bytes.
 public struct SegmentBundleCheck: Sendable {
     /// Why an archive is not a segment bundle; `description` says where, never what it held.
     public struct Failure: Error, Equatable, CustomStringConvertible {
@@ -21,7 +23,7 @@ public struct SegmentBundleCheck: Sendable {
     public static let maxHeaderBytes = 64 * 1024
     public static let maxLayoutBytes = 1 << 20
     public static let maxEventLineBytes = 1 << 20
-    /// A screen or frame side, in pixels, and a tile side.
+    /// A screen side, in pixels, and a patch's tile side (frames have ``FrameManifest``'s bounds).
     public static let maxSide = 1 << 15
     public static let maxTileSide = 4096
 
@@ -41,6 +43,8 @@ public struct SegmentBundleCheck: Sendable {
     private var names: Set<String> = []
     private var eventLine: [UInt8] = []
     private var events = 0
+    /// The pixel members the patch layouts so far name (`patches/N.png`), which must all come.
+    private var patchPixels: Set<String> = []
 
     /// What `segment.json` says, once it has streamed past: the collector holds an upload's
     /// signed body to these rather than to the request's unsigned headers.
@@ -96,6 +100,9 @@ public struct SegmentBundleCheck: Sendable {
         guard case .end = state else { throw Failure("the archive ends without its end marker") }
         guard names.contains("segment.json") else { throw Failure("the bundle has no segment.json") }
         guard names.contains("events.jsonl") else { throw Failure("the bundle has no events.jsonl") }
+        // Readers open a patch's pixels by its layout's codec: without them no reader opens the bundle.
+        guard let missing = patchPixels.subtracting(names).min() else { return }
+        throw Failure("\(missing) is missing (its layout names it)")
     }
 
     /// Checks a whole bundle held in memory.
@@ -161,7 +168,7 @@ public struct SegmentBundleCheck: Sendable {
             if !eventLine.isEmpty { try event(eventLine) }
             eventLine = []
         case .frame: try Self.frame(data, name)
-        case .patchLayout: try Self.patchLayout(data, name)
+        case .patchLayout: patchPixels.insert(name.dropLast("json".count) + (try Self.patchLayout(data, name)).rawValue)
         case .patchPixels: break
         }
     }
@@ -219,7 +226,8 @@ public struct SegmentBundleCheck: Sendable {
         }
         guard let hash = json["hash"]?.stringValue, isHash(hash, digits: 32) else { throw Failure("\(name)'s hash is not 32 hex digits") }
         guard let width = json["width"]?.intValue, let height = json["height"]?.intValue, let tile = json["tile_size"]?.intValue,
-            (1...Int64(maxSide)).contains(width), (1...Int64(maxSide)).contains(height), (1...Int64(maxTileSide)).contains(tile),
+            (1...Int64(FrameManifest.maxSide)).contains(width), (1...Int64(FrameManifest.maxSide)).contains(height),
+            (1...Int64(FrameManifest.maxTileSize)).contains(tile),
             (json["grabbed_ns"]?.intValue ?? -1) >= 0, json["reason"]?.stringValue.flatMap(FrameReason.init(rawValue:)) != nil
         else { throw Failure("\(name)'s geometry, time or reason is not valid") }
         let tiles = data.count - (newline - data.startIndex) - 1
@@ -227,14 +235,16 @@ public struct SegmentBundleCheck: Sendable {
         guard tiles % 16 == 0, tiles == 0 || tiles / 16 == grid else { throw Failure("\(name)'s tiles do not fill its grid") }
     }
 
-    private static func patchLayout(_ data: Data, _ name: String) throws(Failure) {
-        guard let json = try? JSONValue.parse(data), json["codec"]?.stringValue.flatMap(TileCodec.init(rawValue:)) != nil,
+    /// The layout's codec, which names its pixels member.
+    private static func patchLayout(_ data: Data, _ name: String) throws(Failure) -> TileCodec {
+        guard let json = try? JSONValue.parse(data), let codec = json["codec"]?.stringValue.flatMap(TileCodec.init(rawValue:)),
             let tile = json["tile_size"]?.intValue, (1...Int64(maxTileSide)).contains(tile), let tiles = json["tiles"]?.arrayValue
         else { throw Failure("\(name) is not a patch layout") }
         // An empty string stands for a position whose tile no frame refers to.
         guard tiles.allSatisfy({ $0.stringValue.map { $0.isEmpty || isHash($0, digits: 32) } ?? false }) else {
             throw Failure("a tile hash of \(name) is not 32 hex digits")
         }
+        return codec
     }
 
     static func isHash(_ text: String, digits: Int) -> Bool {

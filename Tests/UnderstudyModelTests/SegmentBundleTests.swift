@@ -35,7 +35,7 @@ struct SegmentBundleTests {
     }
 
     @Test(
-        "What is not a well-formed segment bundle is refused: junk, unknown or repeated members, ids that are not UUIDs, hashes that are not hex, a bad checksum, a missing end"
+        "What is not a well-formed segment bundle is refused: junk, unknown or repeated members, ids that are not UUIDs, hashes that are not hex, a bad checksum, a missing end, what no reader would open"
     )
     func refused() throws {
         let good = TestBundle.make()
@@ -43,6 +43,10 @@ struct SegmentBundleTests {
         func replacing(_ name: String, _ data: Data) -> Data { TestBundle.archive(members.map { $0.0 == name ? (name, data) : $0 }) }
         var checksum = [UInt8](good)
         checksum[0] ^= 1
+        // One side past what a frame may have, its grid of tiles complete: readers refuse it.
+        let wide = FrameManifest.maxSide + 1
+        let wideLayout =
+            #"{"hash":"\#(String(repeating: "a", count: 32))","width":\#(wide),"height":128,"tile_size":128,"grabbed_ns":0,"reason":"action"}"#
         let cases: [(String, Data)] = [
             ("junk", Data("not a tar file".utf8)),
             ("empty", Data()),
@@ -56,6 +60,11 @@ struct SegmentBundleTests {
             ("a frame hash that is not hex", replacing("frames/000000.frame", Data("{\"hash\":\"x\\\" onerror=\\\"\"}\n".utf8))),
             ("a tile hash that is not hex", replacing("patches/1.json", Data("{\"codec\":\"png\",\"tile_size\":128,\"tiles\":[\"../x\"]}".utf8))),
             ("a tile size of zero", replacing("patches/1.json", Data("{\"codec\":\"png\",\"tile_size\":0,\"tiles\":[]}".utf8))),
+            (
+                "a frame wider than a frame may be",
+                replacing("frames/000000.frame", Data((wideLayout + "\n").utf8) + Data(count: (wide + 127) / 128 * 16))
+            ),
+            ("a patch layout without its pixels", TestBundle.archive(members.filter { $0.0 != "patches/1.png" })),
             ("a wrong checksum", Data(checksum)),
             ("no end marker", good.prefix(good.count - 1024)),
             ("bytes after the end", good + Data("trailing".utf8)),

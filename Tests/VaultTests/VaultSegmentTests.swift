@@ -2,6 +2,7 @@ import Capture
 import Crypto
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 import UnderstudyModel
 
@@ -193,6 +194,20 @@ struct VaultSegmentTests {
         ] {
             #expect(throws: VaultError.self) { try SegmentBundleContents(tar: hostile) }
         }
+    }
+
+    @Test("A bundle the collector's upload check accepts reads, its event lines ending in CRLF too")
+    func acceptedBundlesRead() throws {
+        let members = try #require(TarFormat.members(of: TestBundle.make()))
+        let crlf = members.map { member in
+            member.name == "events.jsonl"
+                ? TarFormat.Member(
+                    name: member.name, data: Data(String(decoding: member.data, as: UTF8.self).replacingOccurrences(of: "\n", with: "\r\n").utf8))
+                : member
+        }
+        let bundle = try TarFormat.archive(crlf, mtime: 0)
+        try SegmentBundleCheck.check(bundle)
+        #expect(try SegmentBundleContents(tar: bundle).events.count == 2)
     }
 
     @Test("A frame that arrives before its tiles waits for them instead of being stored incomplete")

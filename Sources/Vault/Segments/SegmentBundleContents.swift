@@ -30,8 +30,8 @@ public struct SegmentBundleContents: Sendable {
         index = Int(header["index"]?.intValue ?? 0)
         self.session = session
         do {
-            events = try String(decoding: byName["events.jsonl"] ?? Data(), as: UTF8.self).split(separator: "\n")
-                .map { try Event(json: try JSONValue.parse(Data($0.utf8))) }
+            // Split at the newline byte, as the upload check does: a String would keep "\r\n" whole.
+            events = try (byName["events.jsonl"] ?? Data()).split(separator: 0x0A).map { try Event(json: try JSONValue.parse(Data($0))) }
         } catch {
             throw .damaged("an event of segment \(id) does not read: \(error)")
         }
