@@ -8,8 +8,8 @@
 #
 #   scripts/fuzz.sh [--merge] [SECONDS] [TARGET...]
 #
-# --merge adds to Fuzz/Corpus/TARGET the inputs of the run that reach new coverage
-# (libFuzzer's -merge=1), for committing. FUZZ_LOG_DIR, when set, keeps each run's full log there.
+# --merge adds to Fuzz/Corpus/TARGET the inputs of the run that reach new edges (libFuzzer's
+# -merge=1), for committing. FUZZ_LOG_DIR, when set, keeps each run's full log there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 merge=0
@@ -76,8 +76,9 @@ for target in "${targets[@]}"; do
   fi
   printf '%-12s %8s %10s %8s %8s  %s\n' "$target" "$elapsed" "$execs" "$cov" "$ft" ok
   if ((merge)); then
-    "$bin/$target" -merge=1 Fuzz/Corpus/"$target" "$corpus" -rss_limit_mb=2048 -timeout=10 >"$work/$target.merge.log" 2>&1
-    echo "    merged: $(grep -E -o 'added [0-9]+ new units' "$work/$target.merge.log" || echo 'nothing new')"
+    # Edges only, not hit counts: counts would keep hundreds of near-copies.
+    "$bin/$target" -merge=1 -use_counters=0 Fuzz/Corpus/"$target" "$corpus" -rss_limit_mb=2048 -timeout=10 >"$work/$target.merge.log" 2>&1
+    echo "    merged: $(grep -E -o '[0-9]+ new files with [0-9]+ new features added; [0-9]+ new coverage edges' "$work/$target.merge.log" || echo 'nothing new')"
   fi
 done
 exit "$status"
