@@ -50,12 +50,15 @@ token() { # USER KEYFILE
 }
 
 status=0
+# Left out: uploads (they need a signed body), and what ends the run's own sessions by design
+# (sign out, a new key, removing a user): the role matrix and staffLifecycle test those.
 run() { # NAME [HEADER]
   echo "== schemathesis as $1"
   local auth=()
   [[ -n ${2:-} ]] && auth=(-H "$2")
   "$venv/bin/schemathesis" --config-file scripts/schemathesis.toml run "$url/openapi.yaml" --url "$url" --checks all --max-examples "$examples" --seed 1 \
-    --exclude-path '/v1/segments/{id}' --warnings off --no-color "${auth[@]}" || status=1
+    --exclude-path '/v1/segments/{id}' --exclude-path /v1/logout --exclude-path '/v1/users/{name}/key' --exclude-path '/v1/users/{name}' \
+    --warnings off --no-color "${auth[@]}" || status=1
 }
 run anonymous
 # Every token first: a run as one role must not be able to stop a later one from signing in.
