@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "Collector", "CollectorAPI", "UnderstudyModel", .product(name: "Crypto", package: "swift-crypto"),
+                "Collector", "CollectorAPI", "UnderstudyModel", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "UnderstudyModel"]),

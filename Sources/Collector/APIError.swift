@@ -40,7 +40,7 @@ extension StoreError: HTTPResponseError {
         switch self {
         case .duplicate: .conflict
         case .notFound: .notFound
-        case .full: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+        case .full: .insufficientStorage
         case .io: .serviceUnavailable
         }
     }
@@ -105,4 +105,9 @@ extension Request {
 func nonEmpty(_ value: String, _ name: String) throws -> String {
     guard !value.isEmpty else { throw APIError.badRequest("'\(name)' is required and must be text") }
     return value
+}
+
+extension HTTPResponse.Status {
+    /// 507: the collector's disk, or a contributor's quota, has no room for what was sent.
+    static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
 }

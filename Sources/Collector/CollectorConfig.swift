@@ -39,6 +39,8 @@ public struct CollectorConfig: Sendable, Equatable {
     /// Requests without credentials one client address may make a minute (and at once) before
     /// they are answered 429: enough for a device's or a person's first steps, not for a flood.
     public var anonymousRequestsPerMinute = 300
+    /// Uploads one device may have in flight at once; more are refused 429 `too_many_uploads` (``UploadSlots``).
+    public var uploadsPerDevice = 8
 
     public init() {}
 
@@ -58,6 +60,7 @@ public struct CollectorConfig: Sendable, Equatable {
         "host", "port", "data", "kek_file", "tls", "allow_insecure_http", "policy_keys",
         "max_segment_size", "enrolment_code_lifetime", "session_lifetime", "sweep_interval", "idle_timeout",
         "anonymous_requests_per_minute", "contributor_quota", "reserved_space", "min_upload_rate",
+        "uploads_per_device",
     ]
 
     /// The config of `file` (when given), with `UNDERSTUDY_SERVER_*` variables over it.
@@ -108,6 +111,10 @@ public struct CollectorConfig: Sendable, Equatable {
         if let rate = try yaml.int("anonymous_requests_per_minute") {
             guard rate >= 1 else { throw yaml.error("anonymous_requests_per_minute", "must be 1 or more") }
             anonymousRequestsPerMinute = rate
+        }
+        if let uploads = try yaml.int("uploads_per_device") {
+            guard uploads >= 1 else { throw yaml.error("uploads_per_device", "must be 1 or more") }
+            uploadsPerDevice = uploads
         }
         for (name, keyPath) in [
             ("enrolment_code_lifetime", \CollectorConfig.enrolmentCodeLifetime), ("session_lifetime", \CollectorConfig.sessionLifetime),

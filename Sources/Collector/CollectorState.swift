@@ -18,6 +18,8 @@ public struct CollectorState: Sendable {
     public let metrics: PrometheusCollectorRegistry?
     /// Limits on what unauthenticated clients may cost (``RateLimiter``).
     let limits = RateLimiter()
+    /// Each device's uploads in flight (``UploadSlots``).
+    let uploads: UploadSlots
 
     public init(
         metadata: any MetadataStore, blobs: any BlobStore, keys: any KeyWrapper, config: CollectorConfig, logger: Logger,
@@ -30,6 +32,7 @@ public struct CollectorState: Sendable {
         self.logger = logger
         self.clock = clock
         self.metrics = metrics
+        self.uploads = UploadSlots(perDevice: config.uploadsPerDevice)
     }
 
     /// The time now, by ``clock``.

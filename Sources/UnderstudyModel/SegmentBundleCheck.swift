@@ -6,7 +6,7 @@ import Foundation
 /// reviewers, scientists and their tools later read is a bundle their parsers take.
 ///
 /// Checked: every header (checksum, an octal size, a regular file), the member names the bundle
-/// format knows and each one's size bound, no name twice, `segment.json` with its segment and
+/// format knows and each one's size bound, no name twice, `segment.json` first, with its segment and
 /// session ids as UUIDs and its policy hash as hex, every event line an event (frame hashes as
 /// hex), every frame layout's geometry and hashes, every patch layout's codec and tile hashes,
 /// every patch layout's pixels present, and the end-of-archive marker with nothing but zeros
@@ -128,6 +128,9 @@ public struct SegmentBundleCheck: Sendable {
         let prefix = text(345..<500)
         let name = prefix.isEmpty ? text(0..<100) : prefix + "/" + text(0..<100)
         guard let (kind, limit) = Self.kind(of: name) else { throw Failure("a member's name is not one the bundle format has") }
+        // Staff reads rewrite the events with the session's offset as they stream, so they need
+        // the session first (the vault writes it first).
+        guard !names.isEmpty || kind == .header else { throw Failure("the bundle does not begin with segment.json") }
         guard names.insert(name).inserted else { throw Failure("\(name) appears twice") }
         guard size <= limit else { throw Failure("\(name) is larger than \(limit) bytes") }
         let padding = (512 - size % 512) % 512

@@ -311,33 +311,16 @@ struct CollectorFaultTests {
     )
     func slowClients() async throws {
         let org = try Organisation(config: "idle_timeout: 1s\n")
-        func open() throws -> Int32 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = FaultProxy.address(org.collector.port)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            try #require(connected == 0)
-            // A read that waits longer than this means the server kept the connection.
-            var wait = timeval(tv_sec: 6, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-            return fd
-        }
-        let silent = try open()
-        let partial = try open()
-        defer {
-            close(silent)
-            close(partial)
-        }
-        let head = Data("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".utf8)
-        _ = head.withUnsafeBytes { write(partial, $0.baseAddress, $0.count) }
+        // A read that waits longer than 6 s means the server kept the connection.
+        let silent = try RawConnection(port: org.collector.port)
+        let partial = try RawConnection(port: org.collector.port)
+        partial.send(Data("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".utf8))
         let started = ContinuousClock.now
         let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
         #expect(try await raw.send("GET", "/health").status == 200, "others are served while the slow ones wait")
-        for fd in [silent, partial] {
-            var byte: UInt8 = 0
-            let n = read(fd, &byte, 1)
-            #expect(n == 0, "the connection was not closed (read gave \(n))")
+        for connection in [silent, partial] {
+            let answer = connection.read()
+            #expect(answer == "", "the connection was not closed (read gave \(String(describing: answer)))")
         }
         let waited = ContinuousClock.now - started
         #expect(waited < .seconds(5), "closed after \(waited)")
@@ -350,45 +333,75 @@ struct CollectorFaultTests {
     func drippingUpload() async throws {
         let org = try Organisation(config: "idle_timeout: 1s\nmin_upload_rate: 100KB\n")
         try org.enrol()
-        let credential = try DeviceCredential.load(from: org.me.config.appendingPathComponent("understudy/device"))
-        let policy = try Data(contentsOf: URL(fileURLWithPath: org.policy)).sha256Hex
-        let consent = Data("{\"policy_hash\":\"\(policy)\",\"accepted_at\":\"2026-11-23T00:00:00.000Z\"}".utf8)
-        let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
-        _ = try await raw.send("POST", "/v1/consents", body: consent, headers: RawClient.signed(credential, "POST", "/v1/consents", body: consent))
+        let device = try await RawDevice(org)
         let id = UUID().uuidString.lowercased()
-        let body = TestBundle.make(segment: id, policy: policy, padding: 1_000_000)
-        let headers = try RawClient.signed(credential, "PUT", "/v1/segments/\(id)", body: body) + [("X-Understudy-Policy", policy)]
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = FaultProxy.address(org.collector.port)
-        #expect(
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            } == 0)
-        var wait = timeval(tv_sec: 0, tv_usec: 10_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-        let head =
-            "PUT /v1/segments/\(id) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.count)\r\nContent-Type: application/x-tar\r\n"
-            + headers.map { "\($0.0): \($0.1)\r\n" }.joined() + "\r\n"
-        _ = Data(head.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let body = TestBundle.make(segment: id, policy: device.policy, padding: 1_000_000)
+        let connection = try RawConnection(port: org.collector.port, readTimeout: .milliseconds(10))
+        try connection.sendUploadHead(id, body: body, device: device)
         // 2 KB every 200 ms: 10 KB/s, never silent for the idle timeout, far under the rate.
         let started = ContinuousClock.now
         var answer = ""
         var offset = 0
         while answer.isEmpty, ContinuousClock.now - started < .seconds(8), offset < body.count {
             let piece = body[offset..<min(body.count, offset + 2048)]
-            _ = piece.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            connection.send(piece)
             offset += piece.count
-            var bytes = [UInt8](repeating: 0, count: 4096)
-            let n = read(fd, &bytes, bytes.count)
-            if n > 0 { answer = String(decoding: bytes.prefix(n), as: UTF8.self) }
-            #expect(try await raw.send("GET", "/health").status == 200, "others are served meanwhile")
+            answer = connection.read() ?? ""
+            #expect(try await device.raw.send("GET", "/health").status == 200, "others are served meanwhile")
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(answer.hasPrefix("HTTP/1.1 408") && answer.contains("too_slow"), "\(answer.prefix(300))")
         #expect(ContinuousClock.now - started < .seconds(5), "cut off soon after the grace")
-        let mine = try RawClient.signed(credential, "GET", "/v1/me/segments", body: Data())
-        #expect(try await raw.send("GET", "/v1/me/segments", headers: mine).body == Data("[]\n".utf8), "nothing stored")
+        #expect(try await device.send("GET", "/v1/me/segments").body == Data("[]\n".utf8), "nothing stored")
+    }
+
+    @Test(
+        "A device with uploads_per_device uploads in flight has a further one refused 429 too_many_uploads, with Retry-After and nothing stored, until one of them ends; then it is stored"
+    )
+    func uploadsInFlight() async throws {
+        let org = try Organisation(config: "uploads_per_device: 2\n")
+        try org.enrol()
+        let device = try await RawDevice(org)
+        let slow = try (0..<2).map { _ in
+            let id = UUID().uuidString.lowercased()
+            let body = TestBundle.make(segment: id, policy: device.policy, padding: 200_000)
+            let connection = try RawConnection(port: org.collector.port, readTimeout: .seconds(20))
+            try connection.sendUploadHead(id, body: body, device: device)
+            connection.send(body.prefix(4096))
+            return (connection, body)
+        }
+        // Each slow upload takes its slot once the server has its head.
+        let key = try String(contentsOfFile: org.collector.adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let admin = try await device.raw.login("admin", key: key)
+        func metric(_ name: String) async throws -> Double? {
+            let text = String(decoding: try await device.raw.send("GET", "/metrics", headers: admin).body, as: UTF8.self)
+            return text.split(separator: "\n").first { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }?.split(separator: " ").last.flatMap {
+                Double($0)
+            }
+        }
+        let waiting = ContinuousClock.now
+        while try await metric("understudy_collector_uploads_in_flight") != 2, ContinuousClock.now - waiting < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await metric("understudy_collector_uploads_in_flight") == 2)
+
+        let third = UUID().uuidString.lowercased()
+        let bundle = TestBundle.make(segment: third, policy: device.policy, note: "third")
+        let refused = try await device.upload(third, bundle)
+        #expect(refused.status == 429 && refused.code == "too_many_uploads" && refused.retryAfter == "5", "\(refused.status) \(refused.code ?? "")")
+        #expect(try await metric("understudy_collector_uploads_refused_total") == 1)
+        #expect(try await device.send("GET", "/v1/me/segments").body == Data("[]\n".utf8), "nothing stored yet")
+
+        let (first, body) = slow[0]
+        first.send(body.dropFirst(4096))
+        #expect(first.read()?.hasPrefix("HTTP/1.1 201") == true)
+        #expect(try await device.upload(third, bundle).status == 201, "a slot is free again")
+        let (second, rest) = slow[1]
+        second.send(rest.dropFirst(4096))
+        #expect(second.read()?.hasPrefix("HTTP/1.1 201") == true)
+        let held = try APICoding.decode([SegmentListing].self, from: try await device.send("GET", "/v1/me/segments").body)
+        #expect(held.count == 3)
+        #expect(try await metric("understudy_collector_uploads_in_flight") == 0)
     }
 
     @Test(
@@ -603,39 +616,20 @@ struct CollectorFaultTests {
     func gracefulShutdown() async throws {
         let org = try Organisation()
         try org.enrol()
-        let credential = try DeviceCredential.load(from: org.me.config.appendingPathComponent("understudy/device"))
-        let policy = try Data(contentsOf: URL(fileURLWithPath: org.policy)).sha256Hex
-        let consent = Data("{\"policy_hash\":\"\(policy)\",\"accepted_at\":\"2026-11-23T00:00:00.000Z\"}".utf8)
-        let raw = RawClient(server: org.collector.url, contract: try await OpenAPIContract(server: org.collector.url))
-        #expect(
-            try await raw.send("POST", "/v1/consents", body: consent, headers: RawClient.signed(credential, "POST", "/v1/consents", body: consent))
-                .status == 200)
+        let device = try await RawDevice(org)
 
         // An upload sent slowly, by hand: SIGTERM arrives when a third of it is through.
         let id = UUID().uuidString.lowercased()
-        let body = TestBundle.make(segment: id, policy: policy, padding: 3_000_000)
-        let headers = try RawClient.signed(credential, "PUT", "/v1/segments/\(id)", body: body) + [("X-Understudy-Policy", policy)]
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = FaultProxy.address(org.collector.port)
-        #expect(
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            } == 0)
-        let head =
-            "PUT /v1/segments/\(id) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.count)\r\nContent-Type: application/x-tar\r\n"
-            + headers.map { "\($0.0): \($0.1)\r\n" }.joined() + "\r\n"
-        func send(_ data: Data) { _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
-        send(Data(head.utf8))
+        let body = TestBundle.make(segment: id, policy: device.policy, padding: 3_000_000)
+        let connection = try RawConnection(port: org.collector.port)
+        try connection.sendUploadHead(id, body: body, device: device)
         let chunk = body.count / 10
         for n in 0..<10 {
-            send(body[(n * chunk)..<(n == 9 ? body.count : (n + 1) * chunk)])
+            connection.send(body[(n * chunk)..<(n == 9 ? body.count : (n + 1) * chunk)])
             if n == 3 { kill(org.collector.process.processIdentifier, SIGTERM) }
             try await Task.sleep(for: .milliseconds(100))
         }
-        var answer = [UInt8](repeating: 0, count: 4096)
-        let n = read(fd, &answer, answer.count)
-        let text = String(decoding: answer.prefix(max(0, n)), as: UTF8.self)
+        let text = connection.read() ?? ""
         #expect(text.hasPrefix("HTTP/1.1 201"), "\(text)")
         org.collector.process.waitUntilExit()
         #expect(org.collector.process.terminationStatus == 0)

@@ -35,7 +35,7 @@ struct SegmentBundleTests {
     }
 
     @Test(
-        "What is not a well-formed segment bundle is refused: junk, unknown or repeated members, ids that are not UUIDs, hashes that are not hex, a bad checksum, a missing end, what no reader would open"
+        "What is not a well-formed segment bundle is refused: junk, unknown or repeated members, segment.json not first, ids that are not UUIDs, hashes that are not hex, a bad checksum, a missing end, what no reader would open"
     )
     func refused() throws {
         let good = TestBundle.make()
@@ -53,6 +53,7 @@ struct SegmentBundleTests {
             ("an unknown member", TestBundle.archive(members + [("../../etc/passwd", Data("x".utf8))])),
             ("a member twice", TestBundle.archive(members + [members[1]])),
             ("no segment.json", TestBundle.archive(Array(members.dropFirst()))),
+            ("events before segment.json", TestBundle.archive([members[1], members[0]] + members.dropFirst(2))),
             ("a segment id that is not a UUID", TestBundle.make(segment: "<img src=x onerror=alert(1)>")),
             ("a session id that is not a UUID", TestBundle.make(session: "../../x")),
             ("a policy hash that is not hex", TestBundle.make(policy: "zz")),

@@ -5,7 +5,7 @@ import Prometheus
 import UnderstudyModel
 
 /// The collector's metrics, through swift-metrics: requests by route and status with their
-/// latency, bytes ingested, segments stored, audit records written, sweeper runs. None carries
+/// latency, bytes ingested, segments stored, uploads in flight, audit records written, sweeper runs. None carries
 /// a contributor, a device or content; a route is its pattern (`/v1/segments/{id}`), never
 /// the path asked for.
 ///
@@ -15,6 +15,14 @@ enum CollectorMetrics {
     static func segmentStored(bytes: Int64) {
         Counter(label: "understudy_collector_segments_stored_total").increment()
         Counter(label: "understudy_collector_bytes_ingested_total").increment(by: bytes)
+    }
+
+    /// Uploads in flight on all devices (``UploadSlots``).
+    static func uploadsInFlight(_ count: Int) { Gauge(label: "understudy_collector_uploads_in_flight").record(count) }
+
+    /// An upload refused because its device had all its slots taken.
+    static func uploadRefused() {
+        Counter(label: "understudy_collector_uploads_refused_total", dimensions: [("code", "too_many_uploads")]).increment()
     }
 
     static func auditRecordWritten(action: String) {

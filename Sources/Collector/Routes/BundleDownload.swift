@@ -6,8 +6,8 @@ import NIOCore
 import UnderstudyModel
 
 /// Sends a stored segment's bundle: to its contributor exactly as uploaded, decrypted chunk by
-/// chunk as it streams out, so a large segment is never held whole; to staff decrypted whole,
-/// with its times moved and its id replaced (``StaffBundle``). Every read is audited first,
+/// chunk as it streams out, so a large segment is never held whole; to staff the same way, with
+/// its times moved and its id replaced as it streams (``StaffBundle``). Every read is audited first,
 /// under the contributor it concerns.
 struct BundleDownload {
     let state: CollectorState
@@ -38,20 +38,59 @@ struct BundleDownload {
     }
 
     /// What reviewers and scientists get; `action` names the read in the audit log
-    /// (`segment_reviewed`, `segment_exported`).
+    /// (`segment_reviewed`, `segment_exported`). The length and hash go before the body, so a
+    /// first pass over the blob rewrites it into a hash alone (a second, when its events were
+    /// too many to keep while counting them), and the last pass streams it.
     func toStaff(_ segment: StoredSegment, actor: String, action: String) async throws -> Response {
         let (key, stream) = try await open(segment, actor: actor, action: action)
-        var opener = ContentOpener(key: key, context: segment.blob)
-        var plain = Data()
-        for try await chunk in stream { plain.append(try opener.feed(chunk)) }
-        guard opener.finished else { throw APIError(.internalServerError, "damaged", "segment \(segment.handle) is damaged on the server") }
-        guard let moved = StaffBundle.shiftingTimes(of: plain, key: key, naming: segment.handle) else {
+        var hasher = SHA256()
+        var length = 0
+        let first: StaffBundle
+        do {
+            first = try await Self.rewrite(stream, of: segment, key: key) { out in
+                hasher.update(data: out)
+                length += out.count
+            }
+            if !first.isComplete {
+                (hasher, length) = (SHA256(), 0)
+                _ = try await Self.rewrite(try await state.blobs.read(segment.blob), of: segment, key: key, eventsBytes: first.eventsBytes) { out in
+                    hasher.update(data: out)
+                    length += out.count
+                }
+            }
+        } catch let failure as StaffBundle.Failure {
             throw APIError(
-                .unprocessableContent, "not_a_bundle", "segment \(segment.handle) is not a segment bundle: its device uploaded something else")
+                .unprocessableContent, "not_a_bundle",
+                "segment \(segment.handle) is not a segment bundle (\(failure)): its device uploaded something else")
+        }
+        let sending = try await state.blobs.read(segment.blob)
+        let keyBytes = key.withUnsafeBytes { Data($0) }
+        let eventsBytes = first.eventsBytes
+        let body = ResponseBody(contentLength: length) { writer in
+            _ = try await Self.rewrite(sending, of: segment, key: .init(data: keyBytes), eventsBytes: eventsBytes) { out in
+                try await writer.write(ByteBuffer(bytes: out))
+            }
+            try await writer.finish(nil)
         }
         return Response(
-            status: .ok, headers: [.contentType: "application/x-tar", Self.shaHeader: SHA256.hash(data: moved).hexDigits],
-            body: .init(byteBuffer: ByteBuffer(bytes: moved)))
+            status: .ok, headers: [.contentType: "application/x-tar", Self.shaHeader: hasher.finalize().hexDigits], body: body)
+    }
+
+    /// One pass over a sealed blob: decrypted and rewritten for staff a chunk at a time, each
+    /// piece handed to `sink`.
+    private static func rewrite(
+        _ stream: AsyncThrowingStream<Data, any Error>, of segment: StoredSegment, key: SymmetricKey, eventsBytes: Int? = nil,
+        into sink: (Data) async throws -> Void
+    ) async throws -> StaffBundle {
+        var opener = ContentOpener(key: key, context: segment.blob)
+        var bundle = StaffBundle(key: key, naming: segment.handle, eventsBytes: eventsBytes)
+        for try await chunk in stream {
+            let out = try bundle.feed(try opener.feed(chunk))
+            if !out.isEmpty { try await sink(out) }
+        }
+        guard opener.finished else { throw APIError(.internalServerError, "damaged", "segment \(segment.handle) is damaged on the server") }
+        try await sink(try bundle.finish())
+        return bundle
     }
 
     /// The contributor's data key and the sealed blob, once the read is in the audit log.

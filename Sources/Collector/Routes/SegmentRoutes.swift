@@ -44,6 +44,19 @@ struct SegmentRoutes {
 
     @Sendable func upload(_ request: Request, context: CollectorContext) async throws -> Response {
         let device = try context.requireDevice()
+        try await state.uploads.take(device.id)
+        do {
+            let response = try await receive(request, from: device, context: context)
+            await state.uploads.give(device.id)
+            return response
+        } catch {
+            await state.uploads.give(device.id)
+            throw error
+        }
+    }
+
+    /// An upload in one of its device's slots: checked as it streams, sealed, stored once.
+    private func receive(_ request: Request, from device: Device, context: CollectorContext) async throws -> Response {
         let id = try context.parameters.require("id")
         guard id.count <= 80, id.allSatisfy({ $0.isHexDigit || $0 == "-" }) else { throw APIError.badRequest("segment ids are hex digits and '-'") }
         guard let hash = context.signedContentSHA256, hash != RequestSigning.emptySHA256 else {
@@ -131,7 +144,7 @@ struct SegmentRoutes {
         let free = (try? FileManager.default.attributesOfFileSystem(forPath: state.config.data.path)[.systemFreeSize] as? NSNumber)?.int64Value
         if let free, free < state.config.reservedBytes {
             throw APIError(
-                HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), "storage_full",
+                .insufficientStorage, "storage_full",
                 "the collector keeps its last \(state.config.reservedBytes) bytes of disk for the audit log: nothing was stored; try again later")
         }
         return room
@@ -155,7 +168,7 @@ struct SegmentRoutes {
 
     static func quotaExceeded(_ quota: Int64) -> APIError {
         APIError(
-            HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), "quota_exceeded",
+            .insufficientStorage, "quota_exceeded",
             "this contributor's segments would pass their quota of \(quota) bytes: nothing was stored; the organisation can raise contributor_quota")
     }
 
