@@ -57,8 +57,9 @@ struct SegmentRoutes {
 
     /// An upload in one of its device's slots: checked as it streams, sealed, stored once.
     private func receive(_ request: Request, from device: Device, context: CollectorContext) async throws -> Response {
-        let id = try context.parameters.require("id")
-        guard id.count <= 80, id.allSatisfy({ $0.isHexDigit || $0 == "-" }) else { throw APIError.badRequest("segment ids are hex digits and '-'") }
+        // One segment, one spelling: the bundle's id is matched without regard to case, so the
+        // id is kept in lower case, or the same segment in capitals would be stored a second time.
+        let id = try Self.segmentID(context)
         guard let hash = context.signedContentSHA256, hash != RequestSigning.emptySHA256 else {
             throw APIError.badRequest("an upload signs its body's SHA-256 in \(RequestSigning.contentHeader)")
         }
@@ -240,10 +241,17 @@ struct SegmentRoutes {
             })
     }
 
+    /// The segment id of the path, in lower case (as devices write them and the collector keeps them).
+    static func segmentID(_ context: CollectorContext) throws -> String {
+        let id = try context.parameters.require("id")
+        guard id.count <= 80, id.allSatisfy({ $0.isHexDigit || $0 == "-" }) else { throw APIError.badRequest("segment ids are hex digits and '-'") }
+        return id.lowercased()
+    }
+
     /// A contributor downloads one of their segments, decrypted: exactly the bundle uploaded.
     @Sendable func download(_ request: Request, context: CollectorContext) async throws -> Response {
         let device = try context.requireDevice()
-        let id = try context.parameters.require("id")
+        let id = try context.parameters.require("id").lowercased()
         guard let segment = try await state.metadata.segment(id), segment.contributor == device.contributor, device.mayRead(segment.receivedAt)
         else {
             throw APIError.notFound("segment \(id)")
