@@ -169,7 +169,7 @@ let package = Package(
             name: "CommandLineTests",
             dependencies: [
                 "UnderstudyModel", "Vault", "Capture", "Datasets", "Sync", "Collector", "CollectorAPI", "TestSupport", "understudy",
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
             ]),
     ],
     swiftLanguageModes: [.v6]
