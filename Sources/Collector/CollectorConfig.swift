@@ -127,5 +127,5 @@ public struct CollectorConfig: Sendable, Equatable {
     }
 
     /// Loopback addresses, where plain HTTP does not cross a network.
-    public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }
+    public var isLoopback: Bool { host.isLoopbackHost }
 }

@@ -81,8 +81,7 @@ struct StaffRoutes {
 
     /// Ends the session the request is signed with.
     @Sendable func logout(_ request: Request, context: CollectorContext) async throws -> Response {
-        let user = try context.requireStaff(Set(StaffRole.allCases), to: "sign out")
-        _ = user
+        _ = try context.requireStaff(Set(StaffRole.allCases), to: "sign out")
         if let session = context.sessionTokenHash { try await state.metadata.deleteSession(tokenHash: session) }
         return JSONResponse.make(SignedOut(signedOut: true))
     }

@@ -22,7 +22,7 @@ public enum Enrolment {
     /// elsewhere cannot plant a policy key; without, the keys are trusted on first use.
     /// Plain HTTP is refused off loopback: the code and the bundles would cross the network in clear.
     public static func enrol(server: URL, code: String, name: String, expectedKeys: [String] = []) async throws -> Outcome {
-        guard server.scheme == "https" || (server.scheme == "http" && isLoopback(server.host ?? "")) else {
+        guard server.scheme == "https" || (server.scheme == "http" && (server.host ?? "").isLoopbackHost) else {
             throw Refusal(description: "--server must be https:// (plain http only on this machine, 127.0.0.1 or localhost)")
         }
         let (credential, policyKeys) = try await CollectorClient.with(server) { client in
@@ -38,10 +38,6 @@ public enum Enrolment {
         }
         try credential.save()
         return Outcome(credential: credential, trustedKeys: try kept.map { try trust($0.0) })
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     /// Adds a public key (a .pub file's text) to the trusted keys; returns its fingerprint.
