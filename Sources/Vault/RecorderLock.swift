@@ -53,11 +53,33 @@ public final class RecorderLock: Sendable {
 
     /// Publishes what this recorder is doing, for `understudy status`.
     public func publish(_ state: State) throws(VaultError) {
+        let contents: Data
+        do { contents = try Self.encoder.encode(state) } catch { throw .writeFailed("\(error)") }
         do {
-            try DurableFile.replace(stateURL.path, contents: try Self.encoder.encode(state))
+            try DurableFile.replace(stateURL.path, contents: contents)
+        } catch let failure where failure.isOutOfSpace {
+            // A full disk is when `status` matters most ("not storing: the disk is full"),
+            // and the new file of a rename needs a block the disk no longer has.
+            try overwriteInPlace(contents)
         } catch {
             throw .writeFailed("\(error)")
         }
+    }
+
+    /// Rewrites the state file in the block it already has: padded with spaces (which JSON
+    /// allows) to its old length, so nothing new is allocated (the state is far shorter than
+    /// one block). Not atomic, which a state file can afford: ``running(in:)`` reads again
+    /// when it catches a write halfway, and after a crash the lock, not this file, says
+    /// whether a recorder runs.
+    private func overwriteInPlace(_ contents: Data) throws(VaultError) {
+        let fd = open(stateURL.path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .writeFailed("\(stateURL.path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var info = stat()
+        let size = fstat(fd, &info) == 0 ? Int(info.st_size) : 0
+        let padded = contents + Data(repeating: UInt8(ascii: " "), count: max(0, size - contents.count))
+        let written = padded.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        guard written == padded.count else { throw .writeFailed("\(stateURL.path): \(String(cString: strerror(errno)))") }
     }
 
     /// Removes the description and gives the lock up.
@@ -83,7 +105,12 @@ public final class RecorderLock: Sendable {
             return nil
         }
         let url = vault.directory.appendingPathComponent("recorder.json")
-        return (try? Data(contentsOf: url)).flatMap { try? decoder.decode(State.self, from: $0) }
+        // A few tries: on a full disk the recorder rewrites the file in place (see `publish`).
+        for attempt in 0..<5 {
+            if let state = (try? Data(contentsOf: url)).flatMap({ try? decoder.decode(State.self, from: $0) }) { return state }
+            if attempt < 4 { usleep(2000) }
+        }
+        return nil
     }
 
     private static let encoder: JSONEncoder = {

@@ -157,6 +157,9 @@ public enum VaultError: Error, Equatable, CustomStringConvertible {
     case legacyPlaintext(Int)
     case busy(String, pid: Int32?)
     case writeFailed(String)
+    /// A write failed because the disk (or the user's disk quota) is full: the recorder stops
+    /// storing until there is room again, rather than failing.
+    case diskFull(String)
     case keyMissing(String)
     case keyExposed(String)
     case keyUnreadable(String)
@@ -176,6 +179,7 @@ public enum VaultError: Error, Equatable, CustomStringConvertible {
         case .busy(let path, let pid):
             "another recorder (pid \(pid.map(String.init) ?? "?")) is recording into \(path); stop it or use another --vault"
         case .writeFailed(let reason): "cannot write to the vault: \(reason)"
+        case .diskFull(let reason): "cannot write to the vault, the disk is full: \(reason)"
         case .keyMissing(let location):
             "the vault key is missing (expected at \(location)); without it the captured data cannot be read or added to"
         case .keyExposed(let path): "the vault key \(path) is readable by other users; run `chmod 600 \(path)` first"

@@ -53,6 +53,9 @@ extension Vault {
             return try database.write(body)
         } catch let error as VaultError {
             throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            // Told apart from other failures: sealing a segment on a full disk must stop storing, not fail every flush.
+            throw .diskFull("\(error)")
         } catch {
             throw .writeFailed("\(error)")
         }

@@ -152,20 +152,26 @@ public actor VaultWriter {
     /// Stores everything buffered, or, when there is no room, stops storing until there is.
     public func flush() throws(VaultError) {
         try honorForgetRequest()
+        // A resume that fails at once continues the same stop: same gap, same `since`.
+        let stopped = gap
         if gap != nil { resumeIfRoom() }
         guard gap == nil, !pending.isEmpty else { return }
         if let refusal = budget.refusal(adding: pendingBytes) {
-            stopStoring(refusal)
+            stopStoring(refusal, continuing: stopped)
             return
         }
         let waiting: [Item]
         do {
             waiting = try store(pending)
         } catch let error as DurableFile.Failure where error.isOutOfSpace {
-            stopStoring(.diskFull)
+            stopStoring(.diskFull, continuing: stopped)
             return
         } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
-            stopStoring(.diskFull)
+            stopStoring(.diskFull, continuing: stopped)
+            return
+        } catch VaultError.diskFull {
+            // Sealing the segment, or making the next one's folder, found the disk full.
+            stopStoring(.diskFull, continuing: stopped)
             return
         } catch let error as VaultError {
             throw error
@@ -297,10 +303,12 @@ public actor VaultWriter {
 
     // MARK: Quota
 
-    private func stopStoring(_ refusal: StorageRefusal) {
+    /// `continuing`: the stop this flush tried to end, when it could not: its `since` holds.
+    private func stopStoring(_ refusal: StorageRefusal, continuing stopped: Gap? = nil) {
         let times = pending.compactMap(\.tNs)
         let fromNs = times.min() ?? latestNs
-        gap = Gap(refusal: refusal, since: vault.clock.now(), fromNs: fromNs, toNs: max(times.max() ?? fromNs, fromNs))
+        let since = stopped?.since ?? vault.clock.now()
+        gap = Gap(refusal: refusal, since: since, fromNs: fromNs, toNs: max(times.max() ?? fromNs, fromNs))
         pending.removeAll()
         pendingBytes = 0
     }
@@ -309,6 +317,10 @@ public actor VaultWriter {
         guard let gap else { return }
         if budget.isStale(ageNs: 1_000_000_000) { reloadSettings() }
         guard budget.refusal(adding: 1 << 20) == nil else { return }
+        // After a write failed for want of space the floor proves nothing (it may be 0, or
+        // below 0): wait until the file system itself has that room again, instead of
+        // failing a write on every flush.
+        if gap.refusal == .diskFull, (StorageBudget.freeBytes(at: vault.directory.path) ?? 0) < 1 << 20 { return }
         self.gap = nil
         pending = [.event(Self.gapEvent(gap, toNs: latestNs))]
         pendingBytes = 96

@@ -117,6 +117,10 @@ struct VaultQuotaTests {
         let stopped = await writer.storageState
         #expect(disk.matches(stopped), "stopped with \(stopped)")
         #expect(try test.open(create: false).check().isHealthy, "the vault must be consistent while storing is stopped")
+        // Still full a second later (the budget looks again): the same stop, since the same time, no write tried meanwhile.
+        try await Task.sleep(for: .milliseconds(1100))
+        try await writer.flush()
+        #expect(await writer.storageState == stopped)
 
         try FileManager.default.removeItem(at: filler)
         try await Task.sleep(for: .milliseconds(1100))

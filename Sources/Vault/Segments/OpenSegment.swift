@@ -53,6 +53,8 @@ struct OpenSegment {
         directory = vault.segmentDirectory(id)
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch let error as CocoaError where error.code == .fileWriteOutOfSpace {
+            throw .diskFull("cannot create \(directory.path): \(error.localizedDescription)")
         } catch {
             throw .writeFailed("cannot create \(directory.path): \(error.localizedDescription)")
         }
