@@ -30,6 +30,26 @@ public final class SmallFileSystem {
         return filler
     }
 
+    /// Writes a filler file until the file system refuses another byte (ENOSPC): full for
+    /// real, even while another process writes into it at the same time (a filler sized from
+    /// the free space measured a moment earlier would then fail, or leave room).
+    public func fillUp() throws -> URL {
+        let filler = directory.appendingPathComponent("filler")
+        let fd = open(filler.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        defer { close(fd) }
+        let chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var size = chunk.count
+        while size > 0 {
+            let written = chunk.withUnsafeBytes { write(fd, $0.baseAddress!, size) }
+            if written < 0 && errno == EINTR { continue }
+            if written < 0 && errno != ENOSPC { throw CocoaError(.fileWriteUnknown) }
+            // Short or refused: what is left is smaller than this piece; try smaller ones.
+            if written < size { size /= 2 }
+        }
+        return filler
+    }
+
     private static func run(_ tool: String, _ arguments: String...) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)

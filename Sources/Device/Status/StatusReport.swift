@@ -73,6 +73,12 @@ public struct StatusReport: Encodable, Sendable {
         if let display, let since, let pid, let session {
             lines = ["Recording display \(display) since \(RFC3339.string(from: since)) (pid \(pid), session \(session))."]
         }
+        // Right under the first line: a recorder that captures but cannot keep it must say so first.
+        if let notStoring, let notStoringSince {
+            lines.append(
+                "NOT STORING since \(clockTime(notStoringSince)) (\(RFC3339.string(from: notStoringSince))): \(notStoring). "
+                    + "Until then what is captured is dropped, and one gap event marks the time lost.")
+        }
         if let task { lines.append("Task: \(task)") }
         if let policy { lines.append("Policy: \(policy).") }
         if let until = pausedUntil {
@@ -86,7 +92,6 @@ public struct StatusReport: Encodable, Sendable {
                     + "\(Self.bytes(Int(c.bytesWritten))) written\(dropped > 0 ? ", \(dropped) dropped" : "").")
             lines.append(Self.accessibilityLine(c))
         }
-        if let notStoring, let notStoringSince { lines.append("NOT STORING since \(RFC3339.string(from: notStoringSince)): \(notStoring).") }
         let (key, encrypted, events) = (key ?? "", encrypted ?? false, events ?? [:])
         if encrypted && keyPresent != true { lines.append("The vault key is missing (expected at \(key)): nothing in this vault can be read.") }
         let kinds = EventBody.allKinds.compactMap { kind in events[kind].map { "\(kind) \($0)" } }.joined(separator: ", ")
