@@ -168,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "CommandLineTests",
             dependencies: [
-                "UnderstudyModel", "Vault", "Capture", "Datasets", "Sync", "Collector", "CollectorAPI", "TestSupport", "understudy",
+                "UnderstudyModel", "Vault", "Capture", "Privacy", "Datasets", "Sync", "Collector", "CollectorAPI", "TestSupport", "understudy",
                 .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
             ]),
     ],

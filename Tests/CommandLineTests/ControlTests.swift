@@ -1,5 +1,6 @@
 import Capture
 import Foundation
+import Privacy
 import TestSupport
 import Testing
 import UnderstudyModel
@@ -355,6 +356,49 @@ struct ImageRedactionTests {
         for word in ["jane", "example.org", "4111", "quarterly", "invoice", "hello world"] {
             #expect(!recorderLog.contains(word), "\(word) in the recorder's log: \(recorderLog.suffix(2000))")
         }
+    }
+
+    @Test(
+        "A card number typed digit by digit into a real terminal while recording: no stored frame, read again by OCR, shows seven of its digits in a row"
+    )
+    func cardTypedDigitByDigit() async throws {
+        let session = try await TypingSession()
+        // A pause after each digit, longer than the typing pause: each digit typed is a stored frame.
+        var script = "type --delay 20 \"card \"\nsleep 0.8\n"
+        for ch in "4111 1111 1111 1111" { script += "type \"\(ch)\"\nsleep \(ch == " " ? 0.3 : 0.8)\n" }
+        try session.x.xdotool(script + "key Return\nsleep 1.5\n")
+        let terminal = try session.x.geometry(of: session.term)
+        let (events, _) = try session.stop(keepVault: true)
+        defer { try? FileManager.default.removeItem(atPath: session.vault) }
+        let frames = try StoredFrame.all(session.me, session.vault, events)
+        // Read as the recorder reads (2x) and larger (3x): the most digits either reading shows counts.
+        let readers = try [TextRecognition(), TextRecognition(scale: 3)]
+        var shown: [Int] = []
+        for frame in frames {
+            let height = frame.pixels.count / 4 / frame.width
+            let text = try readers.flatMap { ocr in
+                try frame.pixels.withUnsafeBytes {
+                    try ocr.lines(
+                        in: $0, width: frame.width, height: height, stride: frame.width * 4,
+                        region: (terminal[0], terminal[1], min(terminal[2], frame.width - terminal[0]), min(terminal[3], height - terminal[1])))
+                }.map { $0.map(\.text).joined(separator: " ") }
+            }
+            let digits = text.map(Self.longestDigitRun).max() ?? 0
+            shown.append(digits)
+            #expect(digits < 7, "frame \(frame.hash) shows \(digits) digits in a row: \(text)")
+        }
+        // Without beginnings, only the frames after the last digit have a card filled.
+        let filled = frames.filter { $0.redactions.contains { $0.what == .creditCard } }.count
+        #expect(filled >= 5, "frames with a card filled: \(filled) of \(frames.count); digits shown: \(shown)")
+        // The frames before the seventh digit show what was typed: what is filled is not everything.
+        withKnownIssue("OCR sometimes misreads a digit of the stored frames", isIntermittent: true) {
+            #expect(shown.contains(6), "digits shown: \(shown)")
+        }
+    }
+
+    /// The most digits in a row in `text`, a single space or dash allowed between them (as cards are grouped).
+    private static func longestDigitRun(_ text: String) -> Int {
+        text.matches(of: #/\d(?:[ -]?\d)*/#).map { $0.output.count { $0.isNumber } }.max() ?? 0
     }
 
     @Test("redact-image fills exactly the planted words of an unredacted screenshot, and leaves the rest readable")

@@ -9,6 +9,8 @@ struct StoredFrame {
     var hash: String
     var width: Int
     var pixels: [UInt8]
+    /// Where the recorder filled it, and what was there.
+    var redactions: [FrameRedaction]
 
     /// How many pixels of `rect` (x, y, w, h) hold the recorder's mask fill.
     func filled(_ rect: [Int]) -> Int {
@@ -35,7 +37,7 @@ struct StoredFrame {
                     .init(patchID: found.patch, codec: found.codec, index: found.index) { found.data }
                 }
             }
-            return StoredFrame(tNs: event.tNs, hash: hash, width: manifest.width, pixels: pixels)
+            return StoredFrame(tNs: event.tNs, hash: hash, width: manifest.width, pixels: pixels, redactions: manifest.redactions)
         }
     }
 }

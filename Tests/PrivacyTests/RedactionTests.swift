@@ -65,6 +65,7 @@ struct RecognizerTests {
         ])
     func positives(text: String, expected: String) {
         #expect(found(text) == [expected])
+        #expect(Self.found(onScreen: text) == [expected], "on screen, the whole value, no more")
     }
 
     @Test(
@@ -93,6 +94,8 @@ struct RecognizerTests {
         ])
     func negatives(text: String) {
         #expect(found(text) == [], "\(text)")
+        // On screen a card with a wrong digit is filled: it may be one with a typo, or half typed.
+        #expect(Self.found(onScreen: text) == (text.hasPrefix("card 4111") ? ["credit_card:4111 1111 1111 1112"] : []), "\(text)")
     }
 
     @Test("Redacted text keeps everything else, offsets are Unicode scalars as Python counts them")
@@ -113,6 +116,90 @@ struct RecognizerTests {
         )
         #expect(rules.excludedSites.contains("intranet.example.org"))
         #expect(rules.excludedSites.contains { Catalog.shared.entries.first { $0.category == "banking" }?.sites.contains($0) == true })
+    }
+
+    /// The redactor of text read off the screen, which finds beginnings of values too.
+    static let screen = TextRedactor(beginnings: true)
+
+    static func found(onScreen text: String) -> [String] {
+        let scalars = Array(text.unicodeScalars)
+        return screen.spans(in: text).map { "\($0.what.rawValue):" + String(String.UnicodeScalarView(scalars[$0.start..<$0.end])) }
+    }
+
+    @Test(
+        "On screen, what may be the beginning of a value being typed is found with the value's kind, once it shows more than names no one",
+        arguments: [
+            ("card 4111 1111 1111 111", "credit_card:4111 1111 1111 111"),
+            ("card 4111 111", "credit_card:4111 111"),
+            ("card 4111-1111-11", "credit_card:4111-1111-11"),
+            ("card 4111 1111 1ff", "credit_card:4111 1111 1"),  // the cursor block, as OCR reads it
+            ("card 41111111 and", "credit_card:41111111"),
+            ("amex 3782 822463 1", "credit_card:3782 822463 1"),
+            ("mc 5500 0000 00 exp", "credit_card:5500 0000 00"),
+            ("order 12 4111 1111 1", "credit_card:4111 1111 1"),
+            ("card 4111 1111 1111 1112", "credit_card:4111 1111 1111 1112"),  // a typo is still a card
+            ("mail alice.w@exa", "email:alice.w@exa"),
+            ("to jane.doe@", "email:jane.doe@"),
+            ("iban DE89 3704", "iban:DE89 3704"),
+            ("iban GB82WEST1234", "iban:GB82WEST1234"),
+            ("call +1 415 555", "phone:+1 415 555"),
+            ("call +44 20 794", "phone:+44 20 794"),
+            ("office (415) 555-2", "phone:(415) 555-2"),
+            ("office 415-555-26", "phone:415-555-26"),
+            ("ssn 123-45-6", "ssn:123-45-6"),
+            ("nino AB 12 34", "ssn:AB 12 34"),
+            ("nino AB12345", "ssn:AB12345"),
+            ("AKIAIOSF", "secret:AKIAIOSF"),
+            ("export GITHUB=ghp_abc", "secret:ghp_abc"),
+            ("glpat-Ab3", "secret:glpat-Ab3"),
+            ("xoxb-1234", "secret:xoxb-1234"),
+            ("sk_live_4eC3", "secret:sk_live_4eC3"),
+            ("OPENAI=sk-proj-ab", "secret:sk-proj-ab"),
+            ("Bearer eyJhbGciOi", "secret:eyJhbGciOi"),
+            ("clone https://bob:s3c", "secret:https://bob:s3c"),
+            ("password: Tr0u", "secret:Tr0u"),
+            ("aws_secret_access_key = wJalrXU", "secret:wJalrXU"),
+        ])
+    func beginningsOnScreen(text: String, expected: String) {
+        #expect(Self.found(onScreen: text) == [expected], "\(text)")
+        #expect(found(text) == [], "typed text waits for the value to end: \(text)")
+    }
+
+    @Test(
+        "On screen, ordinary numbers and words stay: too few digits, dates, times, prices, years, ports, words",
+        arguments: [
+            "card 4111 11",  // six digits: the issuer's, and what a receipt prints
+            "Total 12.50 on 2026-12-04 at 10:31",
+            "order 2024-11-23-000417",
+            "at 2026-11-23 10:04:05 (1700000000)",
+            "years 2019 2020 2021 2022 2023 2024",
+            "season 2024-2025, page 12 of 340",
+            "price 1,234,567.89 USD and 1 234 567 EUR",
+            "pid 1234567 ref 7700000123 build 20261204",
+            "iban-like DE00 3704 0044 0532 0130 00",
+            "flight LH12 DE89 and BA1234",
+            "see https://example.com:8443/x and http://localhost:3000",
+            "logo icon@2x.png and @handle",
+            "ASIAN markets, ACCA members",
+            "pip install sk-learn",
+            "key: value, Sort key: Name, password: ********",
+            "call +1 415",
+            "ssn-like 123-45",
+            "version 1.2.3 and 10.0.19045",
+            "commit 39087d8be8a1cf3cc47250976d3ead6e5e523d50",
+            "commit 242408306696646c493d79e41780e8fd204422c3, digest sha256:4505279095360a31342411a2c8a",
+            "OID 660.221.200.145",
+        ])
+    func ordinaryScreens(text: String) {
+        #expect(Self.found(onScreen: text) == [], "\(text)")
+    }
+
+    @Test("On screen, a whole value is still found whole and by its own recognizer")
+    func wholeValuesOnScreen() {
+        #expect(Self.screen.spans(in: "visa 4111 1111 1111 1111 ok").map(\.recognizer) == ["credit_card"])
+        #expect(Self.screen.spans(in: "write to jane.doe@example.org").map(\.recognizer) == ["email"])
+        #expect(Self.found(onScreen: "card 4111 1111 1111 1111 12/27 cvc 123") == ["credit_card:4111 1111 1111 1111"])
+        #expect(Self.found(onScreen: "mail alice@exa") == ["email:alice@exa"], "a login at a host, or an address begun")
     }
 
     @Test("A policy's recognizer list switches kinds off")
@@ -209,6 +296,28 @@ struct OCRReadingTests {
         let (tight, starts) = ImageRedactor.text(of: line, joiningClose: true)
         #expect(tight == "postgresql://admin: origin")
         #expect(starts == [0, 10, 20])
+    }
+
+    @Test(
+        "A card number half typed is filled across the words OCR splits it into, also where OCR splits a group; the words before it and six digits stay"
+    )
+    func beginningAcrossWords() {
+        let redactor = ImageRedactor()
+        func filled(_ line: [TextRecognition.Word]) -> [Int]? {
+            let boxes = redactor.boxes(in: line, width: 1000, height: 100)
+            guard !boxes.isEmpty else { return nil }
+            return [boxes.map { $0.box[0] }.min()!, boxes.map { $0.box[0] + $0.box[2] }.max()!]
+        }
+        // `card 4111 1111 11`, a cell of space between groups.
+        let grouped = [word("card", x: 0), word("4111", x: 30), word("1111", x: 60), word("11", x: 90)]
+        let box = filled(grouped)
+        #expect(box.map { $0[0] <= 30 && $0[0] > 24 && $0[1] >= 102 } == true, "\(String(describing: box))")
+        // `41111111` read as two words two pixels apart.
+        let split = [word("card", x: 0), word("4111", x: 30), word("1111", x: 56)]
+        #expect(filled(split).map { $0[0] <= 30 && $0[1] >= 80 } == true, "\(String(describing: filled(split)))")
+        // `alice.w@` and `exa` split at the `@`.
+        #expect(filled([word("to", x: 0), word("alice.w@", x: 18), word("exa", x: 66)]) != nil)
+        #expect(filled([word("card", x: 0), word("4111", x: 30), word("11", x: 60)]) == nil, "six digits stay")
     }
 
     @Test("Look-alike characters are read as their run suggests, one for one; other runs are left alone")

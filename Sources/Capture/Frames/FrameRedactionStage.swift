@@ -104,10 +104,14 @@ struct ScanArea: Sendable {
 ///
 /// Runs on the output queue, one frame at a time, in capture order. It reads the frame's
 /// ``ScanArea`` with the scanner and fills the boxes found. A box may reach into tiles that did
-/// not change (stored earlier, unfilled, when what they show was not yet recognisable: half an
-/// address), so every tile a box touches gets a filled *variant* with its own hash, and from
+/// not change, so every tile a box touches gets a filled *variant* with its own hash, and from
 /// then on that tile's content is replaced by its variant in every frame of the session — also
 /// after a keyframe, when only changed tiles are read again.
+///
+/// Frames already stored are not filled again: a tile stored before its value was whole stays
+/// as it was. What keeps a value typed a character at a time out of them is the scanner, which
+/// fills the beginnings of values too (`TextRecognizers.beginnings` in Privacy): such a tile
+/// shows no more than names no one — six digits of a card, an address up to its `@`.
 ///
 /// A frame is withheld (its layout kept, no pixels) when it shows a kind the policy drops
 /// frames for, or when OCR fails on it: frames are never stored unchecked. A withheld frame's

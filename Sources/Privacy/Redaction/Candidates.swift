@@ -39,6 +39,55 @@ enum Candidates {
         return found
     }
 
+    /// The beginnings of payment cards in a run of digits, for text on screen that may be a card
+    /// being typed. From the run's first group, and from each group of four after it (not in a
+    /// run glued to a word, as ``cards(_:)``), the longest part in a card's grouping: a plain run
+    /// of digits, taken whole (at most 18: longer is an id); or groups of four, the last of them
+    /// shorter when it is still being typed (`4111 1111 11`), or Amex's 4-6-5; at most 18 digits.
+    /// One per group.
+    static func cardBeginnings(_ match: Substring) -> [Range<Int>] {
+        let run = DigitRun(match)
+        let glued = match.base[..<match.startIndex].last?.isLetter == true
+        var found: [Range<Int>] = []
+        for (index, group) in run.groups.enumerated() where index == 0 || (!glued && group.count == 4) {
+            let groups = run.groups[index...].map(\.count)
+            let digits = group.count == 4 ? grouped(groups) : group.count
+            guard digits <= 18 else { continue }
+            found.append(run.start[group.first]..<run.end[group.first + digits - 1])
+        }
+        return found
+    }
+
+    /// How many digits of a card's grouping the groups begin with: the first has four.
+    private static func grouped(_ groups: [Int]) -> Int {
+        let amex = groups.count > 1 && (5...6).contains(groups[1])
+        var digits = 0
+        for (i, count) in groups.enumerated() {
+            let full = amex ? [4, 6, 5][min(i, 2)] : 4
+            guard count <= full, !amex || i < 3, digits + count <= 18 else { break }
+            digits += count
+            if count < full { break }
+        }
+        return digits
+    }
+
+    /// The beginnings of IBANs in a run of capitals and digits: from the run's start and from
+    /// each group after a space that begins like one, up to the country's length or the run's end.
+    static func ibanBeginnings(_ run: Substring) -> [Range<Int>] {
+        var found: [Range<Int>] = []
+        var offset = 0
+        var previous: Character?
+        for index in run.indices {
+            if previous == nil || previous == " ", beginsLikeIBAN(run[index...]) {
+                let rest = run[index...]
+                found.append(offset..<offset + (Validators.ibanLength(rest) ?? rest.utf16.count))
+            }
+            previous = run[index]
+            offset += run[index].utf16.count
+        }
+        return found
+    }
+
     /// IBANs in a run of capitals and digits: from the run's start and from each group after a
     /// space that begins like one (two capitals, two digits), the country's length. One per group.
     static func ibans(_ run: Substring) -> [Range<Int>] {

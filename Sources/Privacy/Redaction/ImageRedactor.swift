@@ -4,11 +4,15 @@ import UnderstudyModel
 
 /// Finds personal data and secrets in pixels: OCR reads the lines of text in a region, the
 /// text recognizers run on each line, and the boxes of the words a finding touches are filled.
+///
+/// A screen may show a value half typed (`4111 1111 11`, `jane.doe@exa`), and a frame stored
+/// then is not filled again when the value is whole, so the beginnings of values are found too
+/// (``TextRecognizers/beginnings``).
 public struct ImageRedactor: Sendable {
     private let text: TextRedactor
 
     public init(kinds: Set<RedactionKind> = Set(RedactionKind.allCases)) {
-        text = TextRedactor(kinds: kinds)
+        text = TextRedactor(kinds: kinds, beginnings: true)
     }
 
     /// The boxes to fill in a region (the whole image when nil).
@@ -39,7 +43,7 @@ public struct ImageRedactor: Sendable {
     }
 
     /// The boxes of the values found in one line of words.
-    private func boxes(in line: [TextRecognition.Word], width: Int, height: Int) -> [FrameRedaction] {
+    func boxes(in line: [TextRecognition.Word], width: Int, height: Int) -> [FrameRedaction] {
         var boxes: [FrameRedaction] = []
         // OCR splits tokens at punctuation (`postgresql ://admin: 7ed…@git .hooli.dev`): the
         // line is also read with words whose boxes nearly touch joined up again, and that

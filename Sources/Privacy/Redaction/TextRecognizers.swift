@@ -147,7 +147,7 @@ enum TextRecognizers {
         // NK, KN, TN, NT, ZZ), six digits, a suffix A-D; optionally spaced.
         TextRecognizer(
             "uk_nino", .ssn,
-            #"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"#,
+            ninoLetters + #" ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"#,
             trigger: .digit),
         // Phones: E.164 (+ and 8-15 digits, groups allowed) and national forms: US (415) 555-2671,
         // 415-555-2671, 415.555.2671; UK 020 7946 0958, 07700 900123; FR 06 12 34 56 78. Not: dates,
@@ -176,10 +176,10 @@ enum TextRecognizers {
         // Secrets with a recognisable shape.
         TextRecognizer(
             "aws_access_key_id", .secret, #"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"#,
-            trigger: .any(["AKIA", "ASIA", "ABIA", "ACCA"])),
+            trigger: .any(awsKeyPrefixes)),
         TextRecognizer(
             "aws_secret_access_key", .secret,
-            #"(?i:aws)[\w .-]{0,30}?(?i:secret|key)[\w .-]{0,20}?["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#,
+            awsSecretBefore + #"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"#,
             trigger: .anyIgnoringCase(["aws"]), group: 1),
         TextRecognizer(
             "github_token", .secret, #"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])"#,
@@ -205,9 +205,86 @@ enum TextRecognizers {
         // Not: "the password reset link expired" (no = or :), short or dictionary-like values.
         TextRecognizer(
             "keyword_secret", .secret,
-            #"(?i)(?:\bkey|api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?key|auth[_-]?token|token|passwd|password|pwd|private[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?([^\s"',;]{8,})"#,
+            secretBefore + #"([^\s"',;]{8,})"#,
             trigger: .any(["=", ":"]),
             group: 1, validate: { Validators.highEntropy($0) && !Validators.placeholder($0) }),
+    ]
+
+    /// What comes before a National Insurance number's digits: two letters (not D, F, I, Q, U,
+    /// V; second not O; not BG, GB, NK, KN, TN, NT, ZZ).
+    private static let ninoLetters = #"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"#
+    private static let awsKeyPrefixes = ["AKIA", "ASIA", "ABIA", "ACCA"]
+    /// An AWS secret key's name and `=` or `:`, before its value.
+    private static let awsSecretBefore = #"(?i:aws)[\w .-]{0,30}?(?i:secret|key)[\w .-]{0,20}?["']?\s*[:=]\s*["']?"#
+    /// A word like key, token or password and `=` or `:`, before a value.
+    private static let secretBefore =
+        #"(?i)(?:\bkey|api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?key|auth[_-]?token|token|passwd|password|pwd|private[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?"#
+
+    /// The beginnings of values, for text on screen only. A frame may show a value while it is
+    /// typed, a character at a time, and a frame once stored stays so: its tiles are not filled
+    /// when the value is whole, frames later. So each of these finds what may be the beginning of
+    /// a value a recognizer of ``all`` finds, with that one's kind, as soon as it shows more than
+    /// names no one (a card's issuer, six digits; a phone's country and area; an address's local
+    /// part before its `@`) and less than the whole (which is ``all``'s). Typed text is not
+    /// judged by these: it waits for the value to end (``TypedTail``). Left out: IP addresses,
+    /// German, British and French national phone numbers, excluded sites' names (no beginning
+    /// of them tells them from ordinary numbers and words).
+    static let beginnings: [TextRecognizer] = [
+        // An address from its `@` on: `alice@`, `alice@exa`. Not: `@handles`, `icon@2x.png`.
+        TextRecognizer(
+            "email_beginning", .email, #"(?<![\w.+/-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9.-]*"#, trigger: .any(["@"]),
+            validate: Validators.email),
+        // Seven digits or more in a card's grouping, beginning as an issuer's cards do
+        // (``Validators/cardBeginning(_:)``). Not: dates, years, times, prices, ids beginning 0,
+        // 1, 7-9, digits of a word (a hash's `…c47250976d…`, `242408306696646c49…`). One or two
+        // letters may follow: OCR reads a cursor block beside the last digit so (`4111 1ff`).
+        TextRecognizer(
+            "credit_card_beginning", .creditCard,
+            #"(?<![\w-])\d(?:[ -]?\d){"# + String(Validators.cardBeginningDigits - 1) + #",}(?!\d|[A-Za-z][A-Za-z0-9]{2})"#,
+            trigger: .digit, validate: Validators.cardBeginning, candidates: Candidates.cardBeginnings),
+        // A country code, check digits and four letters or digits of the account.
+        TextRecognizer(
+            "iban_beginning", .iban, #"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){4,}"#, trigger: .digit, validate: Validators.ibanBeginning,
+            candidates: Candidates.ibanBeginnings),
+        // Area and group, dashed, and a digit of the serial (`123-45-6`).
+        TextRecognizer("us_ssn_beginning", .ssn, #"(?<![\d-])\d{3}-\d{2}-\d{1,3}(?![\d-])"#, trigger: .digit, validate: Validators.ssnBeginning),
+        // Letters and four digits spaced as these numbers are (`AB 12 34`), or five unspaced
+        // (`AB12345`; four are a flight's, `BA1234`).
+        TextRecognizer("uk_nino_beginning", .ssn, ninoLetters + #"(?: \d{2} \d{2}(?: \d{1,2})?|\d{5,6})(?![A-Za-z0-9])"#, trigger: .digit),
+        TextRecognizer(
+            "phone_e164_beginning", .phone, #"(?<![\w+])\+[1-9](?:[ .-]?\(?\d{1,4}\)?){1,6}"#, trigger: .any(["+"]),
+            validate: Validators.e164Beginning, candidates: Candidates.phones),
+        TextRecognizer(
+            "phone_us_beginning", .phone, #"(?<![\w.-])(?:1[-. ])?(?:\(\d{3}\) ?|\d{3}[-.])\d{3}[-.]\d{1,3}(?!\d|\.\d)"#, trigger: .digit,
+            validate: Validators.nanpBeginning),
+        // A key id's prefix and four characters (`ASIAN` is a word).
+        TextRecognizer(
+            "aws_access_key_id_beginning", .secret, #"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{4,15}(?![A-Z0-9])"#,
+            trigger: .any(awsKeyPrefixes)),
+        TextRecognizer(
+            "aws_secret_access_key_beginning", .secret, awsSecretBefore + #"([A-Za-z0-9/+]{1,39})(?![A-Za-z0-9/+=])"#,
+            trigger: .anyIgnoringCase(["aws"]), group: 1),
+        // Tokens from their prefix on: it says what follows is one.
+        TextRecognizer(
+            "github_token_beginning", .secret, #"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]*|github_pat_[A-Za-z0-9_]*)"#,
+            trigger: .any(["gh", "github_pat_"])),
+        TextRecognizer("gitlab_token_beginning", .secret, #"(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]*"#, trigger: .any(["glpat-"])),
+        TextRecognizer("slack_token_beginning", .secret, #"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]*"#, trigger: .any(["xox"])),
+        TextRecognizer(
+            "stripe_key_beginning", .secret, #"(?<![A-Za-z0-9_])(?:sk|rk|pk|whsec)_(?:live|test)_[A-Za-z0-9]*"#,
+            trigger: .any(["_live_", "_test_"])),
+        // `sk-proj-` and its kin; a bare `sk-` once letters and digits follow (`sk-learn` is a package).
+        TextRecognizer(
+            "openai_key_beginning", .secret, #"(?<![A-Za-z0-9_-])sk-(?:(?:proj|svcacct|admin|ant)-[A-Za-z0-9_-]*|[A-Za-z0-9_-]+)"#,
+            trigger: .any(["sk-"]), validate: Validators.openAIBeginning),
+        TextRecognizer("jwt_beginning", .secret, #"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){0,2}"#, trigger: .any(["eyJ"])),
+        // A URL's user name and the password being typed, before its `@`. Not: a port (`host:8443`).
+        TextRecognizer(
+            "url_credentials_beginning", .secret, #"(?<![\w+.-])[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\s/:@]*:[^\s/@]+"#, trigger: .any(["://"]),
+            validate: Validators.credentialURLBeginning),
+        TextRecognizer(
+            "keyword_secret_beginning", .secret, secretBefore + #"([^\s"',;]+)"#, trigger: .any(["=", ":"]), group: 1,
+            validate: Validators.secretBeginning),
     ]
 }
 
@@ -233,21 +310,56 @@ enum Validators {
             guard groups.allSatisfy({ $0 >= 4 }), groups == [4, 6, 5] || groups.dropLast().allSatisfy({ $0 == 4 }) else { return false }
         }
         let d = digits(s)
-        guard luhn(d), !Set(d).isEmpty, Set(d).count > 1 else { return false }
-        let n = d.count
+        guard luhn(d), Set(d).count > 1 else { return false }
+        return cardLengths(d).contains(d.count)
+    }
+
+    /// The lengths a card whose number begins with these digits (six at least) may have: none
+    /// for a prefix no issuer uses.
+    static func cardLengths(_ d: [Int]) -> Set<Int> {
+        guard d.count >= 6 else { return [] }
         let p2 = d[0] * 10 + d[1]
         let p4 = d.prefix(4).reduce(0) { $0 * 10 + $1 }
         let p6 = d.prefix(6).reduce(0) { $0 * 10 + $1 }
+        var lengths: Set<Int> = []
         switch d[0] {
-        case 4: return [13, 16, 19].contains(n)  // Visa
-        case 5: return (51...55).contains(p2) && n == 16  // Mastercard
-        case 2: return (222_100...272_099).contains(p6) && n == 16  // Mastercard 2-series
+        case 4: lengths = [13, 16, 19]  // Visa
+        case 5 where (51...55).contains(p2): lengths = [16]  // Mastercard
+        case 2 where (222_100...272_099).contains(p6): lengths = [16]  // Mastercard 2-series
         case 3:
-            return ([34, 37].contains(p2) && n == 15) || ((3528...3589).contains(p4) && (16...19).contains(n))
-                || ([36, 38, 39].contains(p2) && (14...19).contains(n)) || ((300...305).contains(p4 / 10) && (14...19).contains(n))
-        case 6: return (p4 == 6011 || p2 == 65 || (644...649).contains(p4 / 10) || p2 == 62) && (16...19).contains(n)
-        default: return false
+            if [34, 37].contains(p2) { lengths.insert(15) }  // Amex
+            if (3528...3589).contains(p4) { lengths.formUnion(16...19) }  // JCB
+            if [36, 38, 39].contains(p2) || (300...305).contains(p4 / 10) { lengths.formUnion(14...19) }  // Diners
+        case 6 where p4 == 6011 || p2 == 65 || (644...649).contains(p4 / 10) || p2 == 62: lengths = Set(16...19)  // Discover, UnionPay
+        default: break
         }
+        return lengths
+    }
+
+    /// How many digits of a card number a frame may show: six, the issuer's prefix, which
+    /// identifies a bank, not an account (and is what PCI DSS lets a receipt print besides the
+    /// last four). One more and the beginning of a card is filled.
+    static let cardBeginningDigits = 7
+
+    /// The beginning of a card number, as it is being typed: ``cardBeginningDigits`` digits or
+    /// more, in one run or in a card's groups (``Candidates/cardBeginnings(_:)``), beginning as
+    /// an issuer's cards do. A whole card with a right checksum is the card recognizer's; one
+    /// with a wrong digit is filled too. Not: dates, years (`2024-2025`, `2019 2020 2021`),
+    /// numbers no issuer begins with (0, 1, 7-9, `2026…`). Ids that do (`Order #2418519`) are
+    /// filled: on screen, a fragment of a card weighs more than an order number's legibility.
+    @Sendable static func cardBeginning(_ s: String) -> Bool {
+        guard Set(s.filter { $0 == " " || $0 == "-" }).count <= 1 else { return false }
+        let d = digits(s)
+        return d.count >= cardBeginningDigits && Set(d).count > 1 && cardLengths(d).contains { $0 >= d.count }
+    }
+
+    /// The beginning of an IBAN: a country's code, check digits that can be right (02-98), and
+    /// four letters or digits of the account at least, no more than the country's IBAN has.
+    /// Not: `LH12 DE89` (no country LH), `DE00 3704` (no IBAN has check digits 00).
+    @Sendable static func ibanBeginning(_ s: String) -> Bool {
+        let compact = s.filter { $0 != " " }
+        guard let length = ibanLengths[String(compact.prefix(2))], let check = Int(compact.dropFirst(2).prefix(2)) else { return false }
+        return (2...98).contains(check) && (8...length).contains(compact.count)
     }
 
     static let ibanLengths: [String: Int] = [
@@ -302,6 +414,25 @@ enum Validators {
         return userinfo.contains(":") || mixed(String(userinfo))
     }
 
+    /// The beginning of a URL's password: what follows the last `:` after the scheme is not a
+    /// port (digits only), as in `https://example.com:8443`.
+    @Sendable static func credentialURLBeginning(_ s: String) -> Bool {
+        guard let scheme = s.range(of: "://"), let colon = s[scheme.upperBound...].lastIndex(of: ":") else { return false }
+        let rest = s[s.index(after: colon)...]
+        return !rest.isEmpty && !rest.allSatisfy(\.isNumber)
+    }
+
+    /// The beginning of a value after a word like password or token: not the name of a secret
+    /// (``placeholder(_:)``), and of two kinds of characters, one of them a digit or a symbol, as
+    /// the values ``highEntropy(_:)`` accepts are. Not: `key: value`, `Sort key: Name`, `password: ****`.
+    @Sendable static func secretBeginning(_ s: String) -> Bool {
+        let kinds = [
+            s.contains(where: \.isLowercase), s.contains(where: \.isUppercase), s.contains(where: \.isNumber),
+            s.contains { !$0.isLetter && !$0.isNumber },
+        ]
+        return kinds.filter { $0 }.count >= 2 && (kinds[2] || kinds[3]) && !placeholder(s)
+    }
+
     /// `${API_KEY}`, `$TOKEN`, `{{ secret }}`, `<your-key-here>`, `%(password)s`, `os.environ[...]`,
     /// `get_token(client)`: names of secrets, not secrets. Real passwords with `$`, `%` or `@` inside are kept.
     @Sendable static func placeholder(_ s: String) -> Bool {
@@ -322,6 +453,29 @@ enum Validators {
         return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
     }
 
+    /// The beginning of a US Social Security number: area and group as ``ssn(_:)`` allows, and
+    /// a digit of the serial at least.
+    @Sendable static func ssnBeginning(_ s: String) -> Bool {
+        let d = digits(s)
+        guard d.count >= 6 else { return false }
+        let area = d[0] * 100 + d[1] * 10 + d[2]
+        return area != 0 && area != 666 && area < 900 && d[3] * 10 + d[4] != 0
+    }
+
+    /// The beginning of an international number: seven digits are the country and area codes
+    /// and the first digits of the line; fewer name a place, not a person.
+    @Sendable static func e164Beginning(_ s: String) -> Bool {
+        (7...15).contains(digits(s).count)
+    }
+
+    /// The beginning of a North American number: area and exchange codes as ``nanp(_:)``
+    /// allows, and a digit of the line at least.
+    @Sendable static func nanpBeginning(_ s: String) -> Bool {
+        var d = digits(s)
+        if s.first == "1", s.dropFirst().first.map({ " .-".contains($0) }) == true { d.removeFirst() }
+        return d.count >= 7 && d[0] >= 2 && d[3] >= 2
+    }
+
     @Sendable static func e164(_ s: String) -> Bool {
         let n = digits(s).count
         return (8...15).contains(n)
@@ -338,6 +492,11 @@ enum Validators {
         // inet_pton rejects times (10:04:05) and MAC addresses (six groups, no ::).
         var address = in6_addr()
         return inet_pton(AF_INET6, s, &address) == 1 && s.contains(where: \.isHexDigit) && s != "::"
+    }
+
+    /// `sk-proj-` and its kin, or `sk-` and letters and digits both.
+    @Sendable static func openAIBeginning(_ s: String) -> Bool {
+        ["sk-proj-", "sk-svcacct-", "sk-admin-", "sk-ant-"].contains { s.hasPrefix($0) } || mixed(String(s.dropFirst(3)))
     }
 
     /// Letters and digits both present, as real keys have; words like "task-list-items" do not.

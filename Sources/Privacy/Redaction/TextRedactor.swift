@@ -4,32 +4,42 @@ import UnderstudyModel
 /// Finds personal data and secrets in text and removes them.
 ///
 /// Every recognizer (``TextRecognizers``) runs over the whole text; overlapping findings are
-/// merged (the longer one wins, then the earlier recognizer), and each finding is replaced by
-/// a marker such as `[EMAIL]`. Offsets are in Unicode scalars, as Python indexes strings.
+/// merged (the longer one wins, then the earlier recognizer; a whole value wins over a
+/// beginning), and each finding is replaced by a marker such as `[EMAIL]`. Offsets are in Unicode scalars, as Python indexes strings.
 public struct TextRedactor: Sendable {
     /// The kinds a policy turned on.
     public let kinds: Set<RedactionKind>
     private let recognizers: [TextRecognizer]
+    private let beginnings: [TextRecognizer]
 
-    /// - Parameter excludedSites: hosts kept out of capture (``WindowRules/excludedSites``):
-    ///   each, and its subdomains, is found as `custom` wherever it is typed or named.
-    public init(kinds: Set<RedactionKind> = Set(RedactionKind.allCases), excludedSites: [String] = []) {
+    /// - Parameters:
+    ///   - excludedSites: hosts kept out of capture (``WindowRules/excludedSites``): each, and
+    ///     its subdomains, is found as `custom` wherever it is typed or named.
+    ///   - beginnings: also find what may be the beginning of a value (``TextRecognizers/beginnings``),
+    ///     for text read off the screen, which may show a value half typed.
+    public init(kinds: Set<RedactionKind> = Set(RedactionKind.allCases), excludedSites: [String] = [], beginnings: Bool = false) {
         self.kinds = kinds
         recognizers = TextRecognizers.all.filter { kinds.contains($0.what) } + (TextRecognizers.sites(excludedSites).map { [$0] } ?? [])
+        self.beginnings = beginnings ? TextRecognizers.beginnings.filter { kinds.contains($0.what) } : []
     }
 
     /// The ids of the recognizers in use, for `understudy redact --list`.
-    public var recognizerIDs: [String] { recognizers.map(\.id) }
+    public var recognizerIDs: [String] { (recognizers + beginnings).map(\.id) }
 
     public func spans(in text: String) -> [TextSpan] {
         let whole = NSRange(text.startIndex..., in: text)
-        var found: [(range: NSRange, what: RedactionKind, id: String)] = []
         let trigger = TriggerText(text)
-        for recognizer in recognizers where recognizer.trigger.fires(trigger) {
-            for range in recognizer.find(in: text, utf16: whole) { found.append((range, recognizer.what, recognizer.id)) }
+        func findings(_ recognizers: [TextRecognizer]) -> [(range: NSRange, what: RedactionKind, id: String)] {
+            var found: [(range: NSRange, what: RedactionKind, id: String)] = []
+            for recognizer in recognizers where recognizer.trigger.fires(trigger) {
+                for range in recognizer.find(in: text, utf16: whole) { found.append((range, recognizer.what, recognizer.id)) }
+            }
+            // Longest first, then in recognizer order.
+            return found.enumerated().sorted { ($1.element.range.length, $0.offset) < ($0.element.range.length, $1.offset) }.map(\.element)
         }
-        // Longest first, then in recognizer order; drop what overlaps something already kept.
-        found = found.enumerated().sorted { ($1.element.range.length, $0.offset) < ($0.element.range.length, $1.offset) }.map(\.element)
+        // Whole values first, then beginnings (a card's run may go on into its expiry date, which
+        // stays); drop what overlaps something already kept.
+        let found = findings(recognizers) + findings(beginnings)
         var taken = [Bool](repeating: false, count: text.utf16.count)
         var kept: [(range: NSRange, what: RedactionKind, id: String)] = []
         for candidate in found {
