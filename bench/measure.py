@@ -207,6 +207,11 @@ def ingest_table(result):
               f"{run['uploads_per_s']:<11.1f}{run['latency_p50_ms']:<9.1f}{run['latency_p99_ms']:<9.1f}"
               f"{run['server_cpu_cores']:<5.2f} cores  {run['server_peak_rss_mb']:<6.0f} MB   {run.get('load_cpu_cores', 0):<5.2f} cores   {fmt(ratio)}")
     print(f"  baseline: the same bundles written with fsync and rename from one process, no HTTP: {fmt(base)} MB/s")
+    staff = result.get("staff_read")
+    if staff:
+        print(f"  a reviewer reads a {staff['bundle_mb']:.0f} MB segment: the server's peak RSS {staff['server_peak_rss_before_mb']:.0f} -> "
+              f"{staff['server_peak_rss_after_mb']:.0f} MB, {staff['growth_per_bundle']:.2f}x the bundle "
+              f"(target: well under 1x; building it in memory cost about 4x)")
 
 
 def main():

@@ -214,7 +214,7 @@ if [[ -x $bin && -d $out/ours/store ]]; then
   "$bin" consent accept --quiet >>"$out/ingest.log" 2>&1
   "$bin" record --vault "$out/ingest-frames" --for 2s --synthetic-events 1000 --synthetic-frames 10 \
     --synthetic-frame-bytes 262144 >>"$out/ingest.log" 2>&1 &&
-    "$bench_bin" ingest --vault "$out/ingest-frames" --scratch "$out" --uploads 64 \
+    "$bench_bin" ingest --vault "$out/ingest-frames" --scratch "$out" --uploads 64 --staff-read-mb 0 \
       --label "a frame-heavy synthetic segment (10 frames a second, 256 KB each)" >"$out/ingest-frames.json" 2>>"$out/ingest.log" ||
     echo "bench: the frame-heavy ingest run failed, see $out/ingest.log" >&2
   python3 bench/measure.py ingest --result "$out/ingest.json" --result "$out/ingest-frames.json" || true

@@ -34,6 +34,9 @@ struct IngestBenchCommand: AsyncParsableCommand {
     @Option(help: "What the segments are, for the report.")
     var label = "a segment of the standard workload"
 
+    @Option(help: "MB of a synthetic segment a reviewer reads, to measure the server's memory per staff read (0: none).")
+    var staffReadMB = 256
+
     /// One segment as the devices upload it.
     struct Bundle {
         let segment: String
@@ -61,11 +64,15 @@ struct IngestBenchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("bench-ingest: \(count) device(s): \(run.serialized)\n".utf8))
         }
         let baseline = try durableWrites(bundles, into: base.appendingPathComponent("baseline"))
+        let staffRead =
+            staffReadMB > 0
+            ? try await staffRead(megabytes: staffReadMB, policy: policy, hash: bundles[0].policy, data: base.appendingPathComponent("staff-read"))
+            : .null
         print(
             JSONValue.object([
                 ("label", .string(label)), ("bundle_bytes", .int(bundles[0].bytes)), ("bundle_events", .int(Int64(bundles[0].events))),
                 ("bundle_frame_bytes", .int(bundles[0].frameBytes)), ("uploads_per_run", .int(Int64(uploads))),
-                ("baseline_mb_per_s", .double(baseline)), ("runs", .array(runs)),
+                ("baseline_mb_per_s", .double(baseline)), ("runs", .array(runs)), ("staff_read", staffRead),
             ]).serialized)
     }
 
@@ -157,6 +164,46 @@ struct IngestBenchCommand: AsyncParsableCommand {
         ])
     }
 
+    /// What one reviewer's read of a large segment costs the server in memory: a fresh server
+    /// holds one synthetic bundle of `megabytes` (its tile pixels most of it), and its peak RSS
+    /// is read before and after a reviewer downloads it. The baseline is the bundle's own size:
+    /// a server building the rewritten bundle in memory grows by a few times that.
+    private func staffRead(megabytes: Int, policy: (document: URL, publicKey: URL), hash: String, data: URL) async throws -> JSONValue {
+        let server = try benchServer(data: data, policyKey: policy.publicKey)
+        defer { server.stop() }
+        guard let url = URL(string: server.url) else { throw DeviceFailure("the bench collector gave no address") }
+        let credential = try await organise(url, devices: 1, policy: policy.document, adminKey: data.appendingPathComponent("admin.key"))[0]
+        let segment = UUID().uuidString.lowercased()
+        let file = data.appendingPathComponent("large.tar")
+        let bundle = TestBundle.make(segment: segment, policy: hash, padding: megabytes << 20)
+        try bundle.write(to: file)
+        return try await CollectorClient.with(url) { client in
+            let stored = try await client.upload(
+                "PUT", "/v1/segments/\(segment)", file: file, sha256: SHA256.hash(data: bundle).hexDigits,
+                headers: [("X-Understudy-Policy", hash)], as: .device(credential))
+            guard stored.status == 201 else { throw DeviceFailure("the large upload answered \(stored.status)") }
+            let admin = try await client.login(
+                user: "admin",
+                key: try String(contentsOf: data.appendingPathComponent("admin.key"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            )
+            let officer = try await client.login(user: "po", key: try String(contentsOf: data.appendingPathComponent("po.key"), encoding: .utf8))
+            let made = try await client.createUser(name: "rita", role: "reviewer", as: admin)
+            _ = try await client.approveUser("rita", as: officer)
+            let reviewer = try await client.login(user: "rita", key: made.key)
+            guard let handle = try await client.reviewSegments(as: reviewer).first?.id else { throw DeviceFailure("the reviewer sees no segment") }
+            let before = server.peakRSSMegabytes()
+            let read = try await client.send("GET", "/v1/review/segments/\(handle)", as: reviewer)
+            guard (try? read.verifiedBody().count) != nil else { throw DeviceFailure("the reviewer's read was damaged") }
+            let after = server.peakRSSMegabytes()
+            let mb = Double(bundle.count) / 1_048_576
+            return .object([
+                ("bundle_mb", .double((mb * 10).rounded() / 10)), ("server_peak_rss_before_mb", .double(before.rounded())),
+                ("server_peak_rss_after_mb", .double(after.rounded())),
+                ("growth_per_bundle", .double(((after - before) / mb * 100).rounded() / 100)),
+            ])
+        }
+    }
+
     /// A copy of `bundle` whose segment.json names a new segment id.
     private func renamed(_ bundle: Bundle, into folder: URL) throws -> Bundle {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -180,6 +227,7 @@ struct IngestBenchCommand: AsyncParsableCommand {
             let admin = try await client.login(
                 user: "admin", key: try String(contentsOf: adminKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
             let made = try await client.createUser(name: "po", role: "privacy_officer", as: admin)
+            try Data(made.key.utf8).write(to: adminKey.deletingLastPathComponent().appendingPathComponent("po.key"))
             let officer = try await client.login(user: "po", key: made.key)
             _ = try await client.publishPolicy(
                 document: try String(contentsOf: policy, encoding: .utf8),
