@@ -41,6 +41,8 @@ public struct CollectorConfig: Sendable, Equatable {
     public var anonymousRequestsPerMinute = 300
     /// Uploads one device may have in flight at once; more are refused 429 `too_many_uploads` (``UploadSlots``).
     public var uploadsPerDevice = 8
+    /// Connections one client address may hold open at once; more are closed when accepted (``ConnectionLimit``).
+    public var connectionsPerAddress = 256
 
     public init() {}
 
@@ -60,7 +62,7 @@ public struct CollectorConfig: Sendable, Equatable {
         "host", "port", "data", "kek_file", "tls", "allow_insecure_http", "policy_keys",
         "max_segment_size", "enrolment_code_lifetime", "session_lifetime", "sweep_interval", "idle_timeout",
         "anonymous_requests_per_minute", "contributor_quota", "reserved_space", "min_upload_rate",
-        "uploads_per_device",
+        "uploads_per_device", "connections_per_address",
     ]
 
     /// The config of `file` (when given), with `UNDERSTUDY_SERVER_*` variables over it.
@@ -112,9 +114,12 @@ public struct CollectorConfig: Sendable, Equatable {
             guard rate >= 1 else { throw yaml.error("anonymous_requests_per_minute", "must be 1 or more") }
             anonymousRequestsPerMinute = rate
         }
-        if let uploads = try yaml.int("uploads_per_device") {
-            guard uploads >= 1 else { throw yaml.error("uploads_per_device", "must be 1 or more") }
-            uploadsPerDevice = uploads
+        for (name, keyPath) in [
+            ("uploads_per_device", \CollectorConfig.uploadsPerDevice), ("connections_per_address", \CollectorConfig.connectionsPerAddress),
+        ] {
+            guard let count = try yaml.int(name) else { continue }
+            guard count >= 1 else { throw yaml.error(name, "must be 1 or more") }
+            self[keyPath: keyPath] = count
         }
         for (name, keyPath) in [
             ("enrolment_code_lifetime", \CollectorConfig.enrolmentCodeLifetime), ("session_lifetime", \CollectorConfig.sessionLifetime),

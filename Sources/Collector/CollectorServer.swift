@@ -122,7 +122,9 @@ public struct CollectorServer: Sendable {
         let tls = try tlsConfiguration()
         guard tls != nil || config.isLoopback || config.allowInsecureHTTP else { throw Failure.insecure(config.host) }
         let scheme = tls == nil ? "http" : "https"
-        let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(config.idleTimeout * 1000)))
+        let limit = ConnectionLimit(perAddress: config.connectionsPerAddress)
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [limit.handler()], idleTimeout: .milliseconds(Int64(config.idleTimeout * 1000)))
         let app = Application(
             router: router(),
             server: try tls.map { try HTTPServerBuilder.tls(.http1(configuration: http1), tlsConfiguration: $0) } ?? .http1(configuration: http1),

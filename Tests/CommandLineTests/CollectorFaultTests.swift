@@ -328,6 +328,33 @@ struct CollectorFaultTests {
     }
 
     @Test(
+        "A client address holding connections_per_address connections has a further one closed as soon as it is accepted, the ones it holds kept; once one closes, the next is served"
+    )
+    func connectionCap() async throws {
+        let org = try Organisation(config: "connections_per_address: 3\n")
+        let held = try (0..<3).map { _ in try RawConnection(port: org.collector.port, readTimeout: .milliseconds(300)) }
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        let extra = try RawConnection(port: org.collector.port, readTimeout: .seconds(6))
+        #expect(extra.read() == "", "the fourth connection was not closed")
+        #expect(ContinuousClock.now - started < .seconds(3), "closed at once, not at the idle timeout")
+        for connection in held { #expect(connection.read() == nil, "a held connection was closed") }
+
+        held[0].send(Data("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+        #expect(held[0].read()?.hasPrefix("HTTP/1.1 200") == true, "a held connection is served")
+        held[0].close()
+        var served = false
+        let closed = ContinuousClock.now
+        while !served, ContinuousClock.now - closed < .seconds(3) {
+            try await Task.sleep(for: .milliseconds(100))
+            let next = try RawConnection(port: org.collector.port, readTimeout: .seconds(2))
+            next.send(Data("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+            served = next.read()?.hasPrefix("HTTP/1.1 200") == true
+        }
+        #expect(served, "a new connection is served once one has closed")
+    }
+
+    @Test(
         "An upload whose body drips in slower than min_upload_rate, past the idle timeout, is cut off with 408 too_slow and stores nothing, while the collector keeps answering others"
     )
     func drippingUpload() async throws {

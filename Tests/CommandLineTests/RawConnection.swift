@@ -12,7 +12,7 @@ import Testing
 final class RawConnection {
     struct Failure: Error { var reason: String }
 
-    private let fd: Int32
+    private var fd: Int32
 
     /// `readTimeout`: how long ``read()`` waits before it says nothing came.
     init(port: Int, readTimeout: Duration = .seconds(6)) throws {
@@ -22,7 +22,7 @@ final class RawConnection {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else {
-            close(fd)
+            Glibc.close(fd)
             throw Failure(reason: "cannot connect to 127.0.0.1:\(port): errno \(errno)")
         }
         let (seconds, attoseconds) = readTimeout.components
@@ -30,7 +30,14 @@ final class RawConnection {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    deinit { close(fd) }
+    deinit { close() }
+
+    /// Closes the connection from this side (again is nothing).
+    func close() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        fd = -1
+    }
 
     func send(_ data: Data) { _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
 

@@ -20,6 +20,9 @@ enum CollectorMetrics {
     /// Uploads in flight on all devices (``UploadSlots``).
     static func uploadsInFlight(_ count: Int) { Gauge(label: "understudy_collector_uploads_in_flight").record(count) }
 
+    /// A connection closed when accepted: its client address held `connections_per_address` already.
+    static func connectionRefused() { Counter(label: "understudy_collector_connections_refused_total").increment() }
+
     /// An upload refused because its device had all its slots taken.
     static func uploadRefused() {
         Counter(label: "understudy_collector_uploads_refused_total", dimensions: [("code", "too_many_uploads")]).increment()
