@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Vault", targets: ["Vault"]),
         .library(name: "Privacy", targets: ["Privacy"]),
         .library(name: "Device", targets: ["Device"]),
+        .library(name: "Collector", targets: ["Collector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

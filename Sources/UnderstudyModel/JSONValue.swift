@@ -146,6 +146,17 @@ public enum JSONValue: Sendable, Equatable {
         out += "\""
     }
 
+    /// This value with every object's keys in ascending order: one text for one value, where
+    /// parsed objects (whose key order is unspecified, and differs between two parses of the
+    /// same text) are written again and the bytes must not change between passes.
+    public var sortingKeys: JSONValue {
+        switch self {
+        case .object(let members): .object(members.map { ($0.0, $0.1.sortingKeys) }.sorted { $0.0 < $1.0 })
+        case .array(let items): .array(items.map(\.sortingKeys))
+        default: self
+        }
+    }
+
     /// Parses JSON text (objects come back with their keys in an unspecified order).
     public static func parse(_ data: Data) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: data)

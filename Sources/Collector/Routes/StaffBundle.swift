@@ -18,15 +18,15 @@ import UnderstudyModel
 /// when their times are rewritten. So a first pass (``eventsBytes`` nil) keeps the rewritten
 /// events until they end, up to ``bufferLimit`` bytes; past it, the pass only counts them
 /// (``isComplete`` false), and a pass that knows ``eventsBytes`` streams them without holding any.
-struct StaffBundle {
+public struct StaffBundle {
     /// Why a stored blob cannot be rewritten: it is not a segment bundle.
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
         init(_ description: String) { self.description = description }
     }
 
     /// The rewritten events this pass keeps at most, when it does not yet know their size.
-    static let bufferLimit = 8 << 20
+    public static let bufferLimit = 8 << 20
 
     private enum State {
         case memberHeader
@@ -47,12 +47,12 @@ struct StaffBundle {
     private var line = Data()
     private var kept: Data? = Data()
     /// The rewritten `events.jsonl`'s size, once it has streamed past.
-    private(set) var eventsBytes = 0
+    public private(set) var eventsBytes = 0
     private var sawEvents = false
 
     /// `eventsBytes`: the rewritten events' size a previous pass counted; nil on a first pass,
     /// which keeps them up to `limit` bytes.
-    init(key: SymmetricKey, naming handle: String, eventsBytes: Int? = nil, keepingAtMost limit: Int = bufferLimit) {
+    public init(key: SymmetricKey, naming handle: String, eventsBytes: Int? = nil, keepingAtMost limit: Int = bufferLimit) {
         self.key = key
         self.handle = handle
         self.knownEventsBytes = eventsBytes
@@ -61,10 +61,10 @@ struct StaffBundle {
 
     /// Whether this pass's output is the whole rewritten bundle: false when it did not know
     /// the events' size and they were more than ``bufferLimit`` (it then only counted them).
-    var isComplete: Bool { knownEventsBytes != nil || kept != nil }
+    public var isComplete: Bool { knownEventsBytes != nil || kept != nil }
 
     /// Takes bundle bytes; returns the rewritten bytes they complete.
-    mutating func feed(_ chunk: Data) throws(Failure) -> Data {
+    public mutating func feed(_ chunk: Data) throws(Failure) -> Data {
         var out = Data()
         var rest = chunk[...]
         while !rest.isEmpty {
@@ -105,7 +105,7 @@ struct StaffBundle {
     }
 
     /// After the last byte: the end-of-archive marker, once the archive has ended.
-    func finish() throws(Failure) -> Data {
+    public func finish() throws(Failure) -> Data {
         guard case .end = state else { throw Failure("the bundle ends in the middle of a member") }
         return TarFormat.end
     }
@@ -143,14 +143,15 @@ struct StaffBundle {
         }
     }
 
-    /// `segment.json` whole: its times moved and its id replaced by the handle.
+    /// `segment.json` whole: its times moved, its id replaced by the handle, its keys sorted so
+    /// that every pass writes the same bytes (the first pass's hash and length announce them).
     private mutating func rewriteSegmentJSON(_ json: Data, padding: Int, into out: inout Data) throws(Failure) {
         guard let header = try? JSONValue.parse(json), let session = header["session"]?["id"]?.stringValue else {
             throw Failure("segment.json names no session")
         }
         let offset = Self.offset(session: session, key: key)
         self.offset = offset
-        let rewritten = Data(Self.renamed(Self.shift(header) { $0.addingTimeInterval(-offset) }, to: handle).serializedPretty.utf8)
+        let rewritten = Data(Self.renamed(Self.shift(header) { $0.addingTimeInterval(-offset) }, to: handle).sortingKeys.serializedPretty.utf8)
         out.append(try Self.header("segment.json", size: rewritten.count))
         out.append(rewritten)
         out.append(TarFormat.padding(rewritten.count))
