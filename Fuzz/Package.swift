@@ -7,12 +7,15 @@ import PackageDescription
 let package = Package(
     name: "UnderstudyFuzz",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(name: "Understudy", path: "..")],
+    dependencies: [.package(name: "Understudy", path: ".."), .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0")],
     targets: [
         // Tar archives and segment bundles: what a device uploads and staff read back.
         .executableTarget(
             name: "FuzzBundle",
-            dependencies: [.product(name: "UnderstudyModel", package: "Understudy"), .product(name: "Vault", package: "Understudy")]),
+            dependencies: [
+                .product(name: "UnderstudyModel", package: "Understudy"), .product(name: "Vault", package: "Understudy"),
+                .product(name: "Collector", package: "Understudy"), .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // Policy YAML: what an organisation publishes and a device consents to.
         .executableTarget(name: "FuzzPolicy", dependencies: [.product(name: "Privacy", package: "Understudy")]),
         // Frame layouts (a bundle's or the vault's `frames/N.frame`).

@@ -1,3 +1,5 @@
+import Collector
+import Crypto
 import Foundation
 import UnderstudyModel
 import Vault
@@ -7,8 +9,8 @@ import Vault
 let verbose = ProcessInfo.processInfo.environment["FUZZ_VERBOSE"] != nil
 
 /// One input, read by every parser of segment bundles: the tar reader, the collector's
-/// streaming upload check (whole, and in uneven pieces as bytes arrive off a network), and the
-/// reader staff tools use. An input that starts with `=== NAME` lines is first made into a
+/// streaming upload check (whole, and in uneven pieces as bytes arrive off a network), the
+/// collector's rewrite for staff reads, and the reader staff tools use. An input that starts with `=== NAME` lines is first made into a
 /// well-formed tar of those members, so mutations reach past the header checksums.
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzBundle(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
@@ -40,6 +42,7 @@ func read(_ archive: Data) {
     if whole == nil, case .failure(let error) = contents {
         preconditionFailure("the upload check accepts a bundle its reader refuses: \(error)")
     }
+    if whole == nil { staffRead(archive) }
     if verbose {
         print("tar: \(members.map { "\($0.count) members" } ?? "refused")")
         print("check: \(whole ?? "accepted")")
@@ -78,4 +81,42 @@ func members(in input: Data) -> [TarFormat.Member]? {
         rest = next.map { rest[($0.lowerBound + 1)...] } ?? rest[rest.endIndex...]
     }
     return members
+}
+
+/// What the collector stores, it can rewrite for staff: the rewrite fed in uneven pieces, with
+/// the events kept or only counted and streamed in a second pass, gives one bundle, and staff
+/// tools read it.
+func staffRead(_ archive: Data) {
+    let staffKey = SymmetricKey(data: Data(repeating: 7, count: 32))
+    func rewrite(steps: [Int], eventsBytes: Int? = nil, limit: Int = StaffBundle.bufferLimit) -> (StaffBundle, Data) {
+        var bundle = StaffBundle(key: staffKey, naming: "s-fuzz", eventsBytes: eventsBytes, keepingAtMost: limit)
+        var out = Data()
+        var offset = archive.startIndex
+        var n = 0
+        do {
+            while offset < archive.endIndex {
+                let end = min(archive.endIndex, offset + steps[n % steps.count])
+                out.append(try bundle.feed(archive[offset..<end]))
+                (offset, n) = (end, n + 1)
+            }
+            out.append(try bundle.finish())
+        } catch {
+            preconditionFailure("the upload check accepts a bundle the staff rewrite refuses: \(error)")
+        }
+        return (bundle, out)
+    }
+    let (first, whole) = rewrite(steps: [1 << 20])
+    let (counted, _) = rewrite(steps: [1, 7, 511, 513], limit: 16)
+    let (_, streamed) = rewrite(steps: [4096, 3], eventsBytes: counted.eventsBytes, limit: 0)
+    precondition(first.isComplete && first.eventsBytes == counted.eventsBytes, "the passes counted other events")
+    if streamed != whole {
+        let at = zip(streamed, whole).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(streamed.count, whole.count)
+        let around = { (d: Data) in String(decoding: d[max(0, at - 40)..<min(d.count, at + 40)], as: UTF8.self) }
+        preconditionFailure(
+            "the streamed staff bundle (\(streamed.count) bytes) is not the one the first pass hashed (\(whole.count)) from byte \(at): \(around(streamed)) / \(around(whole))"
+        )
+    }
+    if case .failure(let error) = Result(catching: { try SegmentBundleContents(tar: whole) }) {
+        preconditionFailure("staff tools refuse the staff rewrite of an accepted bundle: \(error)")
+    }
 }
