@@ -561,11 +561,14 @@ struct CollectorFaultTests {
     }
 
     @Test(
-        "Behind a proxy that resets and then stalls the connections carrying uploads, sync retries until every segment is held once, all events with it"
+        "Behind a proxy that resets, cuts short, stalls and slows the connections carrying uploads, and drops the answer to one the server stored, sync retries until every segment is held once, all events with it"
     )
-    func resetsAndStalls() async throws {
+    func proxyFaults() async throws {
         let org = try Organisation()
-        let proxy = try FaultProxy(upstream: org.collector.port, threshold: 200_000, resets: 3, stalls: 2)
+        // Five failures in a row for one segment at most, within sync's eight attempts; the answer
+        // dropped after the server stored the segment makes the next try an upload of a segment held.
+        let faults: [FaultProxy.Fault] = [.reset, .truncate, .stall, .dropAnswer, .reset, .delay]
+        let proxy = try FaultProxy(upstream: org.collector.port, threshold: 200_000, faults: faults)
         defer { proxy.close() }
         let enrolled = try org.me.run("enroll", "--server", proxy.url, "--code", try org.code())
         #expect(enrolled.status == 0, "\(enrolled.stderr)")
@@ -584,7 +587,8 @@ struct CollectorFaultTests {
         let synced = try org.me.run("sync", "--vault", vault, "--timeout", "2s")
         #expect(synced.status == 0, "\(synced.stdout)\(synced.stderr)")
         #expect(synced.stdout.contains("trying again"), "\(synced.stdout)")
-        #expect(proxy.resetCount == 3 && proxy.stallCount == 2, "resets \(proxy.resetCount), stalls \(proxy.stallCount)")
+        #expect(proxy.injected == faults, "\(proxy.injected)")
+        #expect(synced.stdout.contains("already held by the server"), "\(synced.stdout)")
         #expect(try org.me.run("vault", "segments", "--vault", vault, "--json").stdout.isEmpty)
         // The decrypted bundles waited inside the vault, and are gone.
         let outgoing = (try? FileManager.default.contentsOfDirectory(atPath: vault + "/outgoing")) ?? []
@@ -793,25 +797,39 @@ struct Curve25519Key {
 }
 
 /// A TCP proxy in front of the collector that breaks the connections carrying uploads: once a
-/// connection has forwarded `threshold` bytes towards the server, the first `resets` such
-/// connections are reset (RST) and the next `stalls` stop forwarding and hang; later ones pass.
+/// connection has forwarded `threshold` bytes towards the server, it takes the next of `faults`
+/// (one connection, one fault; when they are used up, connections pass).
 final class FaultProxy: @unchecked Sendable {
+    /// What happens to a connection once it has carried `threshold` bytes of a request.
+    enum Fault: Sendable, Equatable {
+        /// Reset (RST) both ends at once.
+        case reset
+        /// Forward nothing more, keep both ends open: the client waits for its timeout.
+        case stall
+        /// End the request there: the server sees the body end early (FIN), the client a closed connection.
+        case truncate
+        /// Forward the whole request, then close the client's end instead of passing the server's answer on:
+        /// the server has done the work, the client does not know.
+        case dropAnswer
+        /// Wait half a second, then forward the rest a kilobyte at a time, a millisecond apart: it arrives.
+        case delay
+    }
+
     let port: Int
     private let listener: Int32
     private let upstream: Int
     private let threshold: Int
     private let lock = NSLock()
-    private var resets: Int
-    private var stalls: Int
+    private var planned: [Fault]
     private var held: [Int32] = []
-    private(set) var resetCount = 0
-    private(set) var stallCount = 0
+    /// Server ends whose answer is to be dropped.
+    private var dropping: Set<Int32> = []
+    private var taken: [Fault] = []
 
-    init(upstream: Int, threshold: Int, resets: Int, stalls: Int) throws {
+    init(upstream: Int, threshold: Int, faults: [Fault]) throws {
         self.upstream = upstream
         self.threshold = threshold
-        self.resets = resets
-        self.stalls = stalls
+        planned = faults
         port = RunningCollector.freePort()
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
@@ -827,6 +845,9 @@ final class FaultProxy: @unchecked Sendable {
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
+
+    /// The faults injected so far, in order.
+    var injected: [Fault] { lock.withLock { taken } }
 
     static func address(_ port: Int) -> sockaddr_in {
         var address = sockaddr_in()
@@ -852,13 +873,26 @@ final class FaultProxy: @unchecked Sendable {
                 continue
             }
             Thread { [self] in pumpUp(client, server) }.start()
-            Thread { Self.pump(server, client) }.start()
+            Thread { [self] in pumpDown(server, client) }.start()
+        }
+    }
+
+    /// The next fault, once a connection is past the threshold.
+    private func takeFault(client: Int32, server: Int32) -> Fault? {
+        lock.withLock {
+            guard !planned.isEmpty else { return nil }
+            let fault = planned.removeFirst()
+            taken.append(fault)
+            if fault == .stall { held += [client, server] }
+            if fault == .dropAnswer { dropping.insert(server) }
+            return fault
         }
     }
 
     /// Client to server, counting bytes; breaks the connection as planned once past the threshold.
     private func pumpUp(_ client: Int32, _ server: Int32) {
         var forwarded = 0
+        var slow = false
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = read(client, &buffer, buffer.count)
@@ -868,38 +902,61 @@ final class FaultProxy: @unchecked Sendable {
             }
             forwarded += n
             if forwarded > threshold {
-                lock.lock()
-                let fault = resets > 0 ? "reset" : stalls > 0 ? "stall" : "none"
-                if fault == "reset" {
-                    resets -= 1
-                    resetCount += 1
-                }
-                if fault == "stall" {
-                    stalls -= 1
-                    stallCount += 1
-                    held += [client, server]
-                }
-                lock.unlock()
-                if fault == "reset" {
+                forwarded = -Int.max  // one fault a connection: it passes from now on
+                switch takeFault(client: client, server: server) {
+                case .reset:
                     var linger = linger(l_onoff: 1, l_linger: 0)
                     setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
                     Foundation.close(client)
                     Foundation.close(server)
                     return
+                case .stall:
+                    return  // keep both open, forward nothing more
+                case .truncate:
+                    shutdown(server, Int32(SHUT_WR))
+                    shutdown(client, Int32(SHUT_RDWR))
+                    return
+                case .delay:
+                    usleep(500_000)
+                    slow = true
+                case .dropAnswer, nil:
+                    break
                 }
-                if fault == "stall" { return }  // keep both open, forward nothing more
-                forwarded = -Int.max  // this connection passes from now on
             }
-            guard write(server, buffer, n) == n else { return }
+            guard slow ? Self.writeSlowly(server, buffer, n) : Self.put(server, buffer, n) == n else { return }
         }
     }
 
-    private static func pump(_ from: Int32, _ to: Int32) {
+    /// A write to a socket whose peer may be gone: an error, not SIGPIPE (which ends the test process).
+    private static func put(_ to: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+        send(to, bytes, count, Int32(MSG_NOSIGNAL))
+    }
+
+    private static func writeSlowly(_ to: Int32, _ buffer: [UInt8], _ count: Int) -> Bool {
+        var start = 0
+        while start < count {
+            let end = min(start + 1024, count)
+            let written = buffer[start..<end].withUnsafeBytes { Self.put(to, $0.baseAddress, end - start) }
+            guard written == end - start else { return false }
+            start = end
+            usleep(1000)
+        }
+        return true
+    }
+
+    /// Server to client; an answer to be dropped closes the client's end instead.
+    private func pumpDown(_ server: Int32, _ client: Int32) {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = read(from, &buffer, buffer.count)
-            guard n > 0, write(to, buffer, n) == n else {
-                shutdown(to, Int32(SHUT_WR))
+            let n = read(server, &buffer, buffer.count)
+            let drop = lock.withLock { dropping.remove(server) != nil }
+            if drop {
+                shutdown(client, Int32(SHUT_RDWR))
+                shutdown(server, Int32(SHUT_RDWR))
+                return
+            }
+            guard n > 0, Self.put(client, buffer, n) == n else {
+                shutdown(client, Int32(SHUT_WR))
                 return
             }
         }
