@@ -5,7 +5,8 @@
 # `capture: accessibility: false` and Chromium started as by default, then with it on and
 # Chromium started with --force-renderer-accessibility (what the contributor then pays too).
 # Reports the recorder's CPU, Chromium's CPU (all its processes), and the element lookups'
-# median and p95, as ratios within this run. Targets are reported, never enforced.
+# median and p95, and the per-frame snapshots' (with the policy's default, snapshots on), as
+# ratios within this run. Targets are reported, never enforced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$PWD/.build-bench/accessibility
@@ -26,6 +27,8 @@ mkdir -p "$out"/off "$out"/on
 for mode in off on; do
   sed -e "s/^name: .*/name: bench-accessibility-$mode/" scripts/demo-policy.yaml >"$out/$mode.yaml"
   [[ $mode == off ]] && sed -i '/^capture:/a\  accessibility: false' "$out/$mode.yaml"
+  # SNAPSHOTS=off: the "on" side without per-frame snapshots, to see what they cost.
+  [[ $mode == on && ${SNAPSHOTS:-on} == off ]] && sed -i '/^capture:/a\  accessibility-snapshots: false' "$out/$mode.yaml"
   "$bin" policy sign --key "$out/org.key" "$out/$mode.yaml" >/dev/null
   "$bin" consent accept --quiet --policy "$out/$mode.yaml" >/dev/null
 done
@@ -94,4 +97,7 @@ print(f"{'Chromium CPU, during the workload (s)':40} {chr_off:18.2f} {chr_on:10.
 print(f"{'workload wall time (s)':40} {wall_off:18.1f} {wall_on:10.1f}")
 print(f"element lookups: {lookups.get('count', 0)}, median {lookups.get('median', 0):.1f} ms, p95 {lookups.get('p95', 0):.1f} ms;"
       f" accessibility {counters.get('accessibility')!r}, {counters.get('accessibility_timeouts', 0)} calls timed out")
+snapshots = counters.get("snapshot_milliseconds", {})
+print(f"snapshots with frames: {snapshots.get('count', 0)}, median {snapshots.get('median', 0):.1f} ms, p95 {snapshots.get('p95', 0):.1f} ms;"
+      f" {counters.get('snapshots_truncated', 0)} cut short, {(counters.get('drops') or {}).get('snapshots_busy', 0)} skipped for a newer frame")
 PY

@@ -211,8 +211,9 @@ xdotool key Tab sleep 0.5 type --delay 40 "not-stored-secret"
 xdotool sleep 0.5 windowactivate --sync "$(xdotool search --class UnderstudyTerm | head -1)" sleep 1.5
 stop_recorder
 browser_session_stop
-echo "focus events with their URLs (query and fragment never stored), the gap the bank left, the element targets:"
+echo "focus events with their URLs (query and fragment never stored), the gap the bank left, the element targets, the first window snapshots:"
 "$bin" log --vault "$bvault" | grep -E " (focus|gap|target) " | cut -c1-240
+"$bin" log --vault "$bvault" | grep -E " a11y " | head -3 | cut -c1-240
 echo
 echo "steps with their targets (jsonl export):"
 "$bin" export --vault "$bvault" --format jsonl --out "$exports/browser" --min-actions 1 --max-interrupted-share 1 >/dev/null

@@ -223,6 +223,17 @@ static void place(AtspiAccessible *element, a11y_element *out) {
     }
 }
 
+// The states of `A11Y_FOCUSED …` that `states` holds.
+static unsigned state_bits(AtspiStateSet *states) {
+    const AtspiStateType kinds[] = {ATSPI_STATE_FOCUSED, ATSPI_STATE_CHECKED, ATSPI_STATE_SELECTED, ATSPI_STATE_EDITABLE,
+                                    ATSPI_STATE_ENABLED, ATSPI_STATE_PRESSED, ATSPI_STATE_EXPANDED};
+    unsigned bits = 0;
+    for (unsigned i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (atspi_state_set_contains(states, kinds[i])) bits |= 1u << i;
+    }
+    return bits;
+}
+
 static void describe(AtspiAccessible *element, a11y_element *out) {
     GError *error = NULL;
     out->found = 1;
@@ -246,11 +257,7 @@ static void describe(AtspiAccessible *element, a11y_element *out) {
     }
     AtspiStateSet *states = atspi_accessible_get_state_set(element);
     if (states) {
-        const AtspiStateType kinds[] = {ATSPI_STATE_FOCUSED, ATSPI_STATE_CHECKED, ATSPI_STATE_SELECTED, ATSPI_STATE_EDITABLE,
-                                        ATSPI_STATE_ENABLED, ATSPI_STATE_PRESSED, ATSPI_STATE_EXPANDED};
-        for (unsigned i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-            if (atspi_state_set_contains(states, kinds[i])) out->states |= 1u << i;
-        }
+        out->states = state_bits(states);
         g_object_unref(states);
     }
     AtspiComponent *component = atspi_accessible_get_component_iface(element);
@@ -331,4 +338,84 @@ static int focus_in_window(AtspiAccessible *window, int pid, void *context) {
 int a11y_focused_element(a11y_element *out) {
     memset(out, 0, sizeof *out);
     return each_window(0, &out->timeouts, focus_in_window, out);
+}
+
+// Snapshots. The walk descends only into showing children, so what is scrolled away or on a
+// hidden tab costs nothing; it stops at the limits and at the time budget.
+
+typedef struct {
+    const char *title;
+    int max_nodes, max_depth;
+    gint64 give_up_at;     // g_get_monotonic_time() microseconds
+    a11y_node *nodes;
+    a11y_snapshot_info *info;
+} snapshot_walk;
+
+static int walk_over(snapshot_walk *walk) {
+    if (walk->info->count >= walk->max_nodes || g_get_monotonic_time() >= walk->give_up_at) {
+        walk->info->truncated = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void walk_children(AtspiAccessible *parent, int parent_index, int depth, snapshot_walk *walk) {
+    if (depth > walk->max_depth) return;
+    GError *error = NULL;
+    gint children = atspi_accessible_get_child_count(parent, &error);
+    if (failed(&error, &walk->info->timeouts)) return;
+    for (gint c = 0; c < children && !walk_over(walk); c++) {
+        AtspiAccessible *child = atspi_accessible_get_child_at_index(parent, c, &error);
+        if (failed(&error, &walk->info->timeouts) || !child) continue;
+        AtspiStateSet *states = atspi_accessible_get_state_set(child);
+        int showing = states && atspi_state_set_contains(states, ATSPI_STATE_SHOWING);
+        if (showing) {
+            int index = walk->info->count++;
+            a11y_node *node = &walk->nodes[index];
+            memset(node, 0, sizeof *node);
+            node->parent = parent_index;
+            node->depth = depth;
+            node->states = state_bits(states);
+            AtspiRole role = atspi_accessible_get_role(child, &error);
+            int password = !failed(&error, &walk->info->timeouts) && role == ATSPI_ROLE_PASSWORD_TEXT;
+            gchar *text = atspi_accessible_get_role_name(child, &error);
+            if (!failed(&error, &walk->info->timeouts)) copy(node->role, sizeof node->role, text);
+            g_free(text);
+            if (!password) {
+                text = atspi_accessible_get_name(child, &error);
+                if (!failed(&error, &walk->info->timeouts)) copy(node->name, sizeof node->name, text);
+                g_free(text);
+            }
+            AtspiComponent *component = atspi_accessible_get_component_iface(child);
+            if (component) {
+                AtspiRect *box = atspi_component_get_extents(component, ATSPI_COORD_TYPE_SCREEN, &error);
+                if (!failed(&error, &walk->info->timeouts) && box) node->x = box->x, node->y = box->y, node->w = box->width, node->h = box->height;
+                if (box) g_free(box);
+                g_object_unref(component);
+            }
+            walk_children(child, index, depth + 1, walk);
+        }
+        if (states) g_object_unref(states);
+        g_object_unref(child);
+    }
+}
+
+static int snapshot_window(AtspiAccessible *window, int pid, void *context) {
+    (void)pid;
+    snapshot_walk *walk = context;
+    GError *error = NULL;
+    gchar *name = atspi_accessible_get_name(window, &error);
+    int matches = !failed(&error, &walk->info->timeouts) && name && strcmp(name, walk->title) == 0;
+    g_free(name);
+    if (!matches) return 0;
+    walk->info->found = 1;
+    walk_children(window, -1, 1, walk);
+    return 1;
+}
+
+int a11y_snapshot(int pid, const char *title, int max_nodes, int max_depth, int budget_ms, a11y_node *nodes,
+                  a11y_snapshot_info *info) {
+    memset(info, 0, sizeof *info);
+    snapshot_walk walk = {title, max_nodes, max_depth, g_get_monotonic_time() + (gint64)budget_ms * 1000, nodes, info};
+    return each_window(pid, &info->timeouts, snapshot_window, &walk);
 }

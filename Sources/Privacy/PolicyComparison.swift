@@ -6,7 +6,8 @@ import UnderstudyModel
 /// "Widens" is decided field by field and rule by rule, and conservatively: a change that
 /// cannot be shown to narrow counts as widening, so it asks for consent again. With the most
 /// restrictive matching rule winning, a new policy B is no wider than A when all of these hold:
-/// - every capture switch (pointer, keys, text, frames) on in B is on in A, and B takes frames
+/// - every capture switch (pointer, keys, text, frames, accessibility and its snapshots, URL
+///   paths) on in B is on in A, and B takes frames
 ///   no more often;
 /// - B's default action is at least as restrictive as A's;
 /// - every rule of A has a rule in B with the same match and an action at least as restrictive;
@@ -21,6 +22,8 @@ public enum PolicyComparison {
         let switches: [(String, KeyPath<Policy.Capture, Bool>)] = [
             ("pointer", \.pointer), ("key presses", \.keys), ("typed text", \.text), ("screen frames", \.frames),
             ("the paths of page addresses", \.urlPaths),
+            ("what the accessibility bus says of windows (page addresses, elements aimed at)", \.accessibility),
+            ("snapshots of the elements of the window in front", \.accessibilitySnapshots),
         ]
         for (name, path) in switches where new.capture[keyPath: path] && !old.capture[keyPath: path] {
             found.append("captures \(name), which the consented policy did not")

@@ -99,13 +99,15 @@ public struct PolicyDocument: Sendable, Equatable {
     }
 
     private static func parseCapture(_ fields: YAMLFields) throws(DocumentError) -> Policy.Capture {
-        try fields.rejectUnknown(["pointer", "keys", "text", "frames", "frame-period", "accessibility", "urls"], in: "'capture'")
+        try fields.rejectUnknown(
+            ["pointer", "keys", "text", "frames", "frame-period", "accessibility", "accessibility-snapshots", "urls"], in: "'capture'")
         var capture = Policy.Capture()
         capture.pointer = try fields.bool("pointer") ?? capture.pointer
         capture.keys = try fields.bool("keys") ?? capture.keys
         capture.text = try fields.bool("text") ?? capture.text
         capture.frames = try fields.bool("frames") ?? capture.frames
         capture.accessibility = try fields.bool("accessibility") ?? capture.accessibility
+        capture.accessibilitySnapshots = try fields.bool("accessibility-snapshots") ?? capture.accessibilitySnapshots
         switch try fields.string("urls") {
         case nil, "path": capture.urlPaths = true
         case "host": capture.urlPaths = false

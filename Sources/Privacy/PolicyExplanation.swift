@@ -29,6 +29,15 @@ public enum PolicyExplanation {
                 lines.append("    a picture showing \(redacted(dropped)) is not stored at all;")
             }
         }
+        if p.capture.accessibility {
+            lines.append(
+                "  - what the accessibility bus says of windows: a browser page's address, and the button or field each click or typing was aimed at (its label, with the same values removed);"
+            )
+            if p.capture.frames && p.capture.accessibilitySnapshots {
+                lines.append(
+                    "    with each screen picture, the labels and places of the elements of the window in front (never what is typed into a field);")
+            }
+        }
         lines.append("  - which app and window title are in front.")
         lines.append("")
         lines.append("It never records, whatever the policy says:")

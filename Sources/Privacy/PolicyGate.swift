@@ -179,6 +179,16 @@ public final class PolicyGate: CapturePolicy, Sendable {
                     out.append(CapturedEvent(tNs: event.tNs, body: .target(ofNs: of, element: scrubbed(element))))
                     continue
                 }
+                if case .accessibilitySnapshot(let frame, let window, let snapshot) = event.body {
+                    // Only of the focused window, and only while it is captured in full: a snapshot asked
+                    // for before focus moved to another window is not that window's.
+                    guard !isPaused(event.tNs, s), s.focusTreatment == .capture, !s.stopped, s.focus?.window == window,
+                        policy.capture.accessibilitySnapshots
+                    else { continue }
+                    let body = EventBody.accessibilitySnapshot(frame: frame, window: window, snapshot: scrubbed(snapshot))
+                    out.append(CapturedEvent(tNs: event.tNs, body: body))
+                    continue
+                }
                 // In a password field keys are timing only, whatever the window's treatment.
                 let keys = s.focus?.passwordField == true ? max(s.focusTreatment, .structureOnly) : s.focusTreatment
                 guard !isPaused(event.tNs, s), s.focusTreatment != .exclude, !s.stopped,
@@ -292,6 +302,13 @@ public final class PolicyGate: CapturePolicy, Sendable {
         var copy = element
         copy.name = textRedactor.redact(element.name).text
         copy.description = element.description.map { textRedactor.redact($0).text }
+        return copy
+    }
+
+    /// The snapshot with the text recognizers run over every name.
+    private func scrubbed(_ snapshot: AccessibilitySnapshot) -> AccessibilitySnapshot {
+        var copy = snapshot
+        for i in copy.nodes.indices { copy.nodes[i].name = textRedactor.redact(copy.nodes[i].name).text }
         return copy
     }
 

@@ -89,6 +89,9 @@ public enum EventBody: Sendable, Equatable {
     /// The element the input at `ofNs` (a press, a release ending a drag, a scroll, the first
     /// key of typing) was aimed at, from the accessibility bus.
     case target(ofNs: UInt64, element: AccessibleElement)
+    /// What the accessibility bus showed of `window` (the focused window, by its X id, as in
+    /// `focus`) when `frame` was stored.
+    case accessibilitySnapshot(frame: String, window: UInt64, snapshot: AccessibilitySnapshot)
 
     /// The contract's `kind` string.
     public var kind: String {
@@ -108,13 +111,14 @@ public enum EventBody: Sendable, Equatable {
         case .taskStart: "task.start"
         case .taskEnd: "task.end"
         case .target: "target"
+        case .accessibilitySnapshot: "a11y"
         }
     }
 
     /// Every kind the contract defines, in the order the table in DESIGN.md lists them.
     public static let allKinds = [
         "pointer.move", "pointer.down", "pointer.up", "scroll", "key.down", "key.up",
-        "focus", "frame", "pause", "resume", "gap", "redacted", "task.start", "task.end", "target",
+        "focus", "frame", "pause", "resume", "gap", "redacted", "task.start", "task.end", "target", "a11y",
     ]
 }
 

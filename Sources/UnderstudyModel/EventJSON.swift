@@ -77,6 +77,8 @@ extension EventBody {
             return [("outcome", .string(outcome.rawValue))]
         case .target(let of, let element):
             return [("of_t_ns", .int(Int64(clamping: of)))] + element.fields
+        case .accessibilitySnapshot(let frame, let window, let snapshot):
+            return [("frame", .string(frame)), ("window", .int(Int64(bitPattern: window)))] + snapshot.fields
         }
     }
 
@@ -118,6 +120,11 @@ extension EventBody {
             let of = try r.ns("of_t_ns")
             guard let element = AccessibleElement(json: f) else { throw EventDecodingError.badField(kind: kind, field: "role") }
             self = .target(ofNs: of, element: element)
+        case "a11y":
+            let frame = try r.hash("frame")
+            let window = UInt64(bitPattern: Int64(try r.int("window")))
+            guard let snapshot = AccessibilitySnapshot(json: f) else { throw EventDecodingError.badField(kind: kind, field: "nodes") }
+            self = .accessibilitySnapshot(frame: frame, window: window, snapshot: snapshot)
         default: throw EventDecodingError.unknownKind(kind)
         }
     }

@@ -58,6 +58,9 @@ public struct Policy: Sendable, Equatable {
         public var framePeriodSeconds: Double = 5
         /// Read the accessibility bus: page URLs (site rules by URL) and password fields.
         public var accessibility = true
+        /// With each stored frame, a snapshot of the focused window's elements (needs
+        /// `accessibility`).
+        public var accessibilitySnapshots = true
         /// How much of a page's URL is kept: its path too (the default), or the host only.
         /// Query and fragment are never kept: they hold tokens.
         public var urlPaths = true

@@ -1,3 +1,4 @@
+import Capture
 import Foundation
 import TestSupport
 import Testing
@@ -95,13 +96,16 @@ struct BrowserSession {
         <input id="secret" type="password" style="position:absolute;left:200px;top:300px;width:300px;height:30px">
         <button id="send" onclick="document.getElementById('note').focus()"
           style="position:absolute;left:600px;top:100px;width:400px;height:300px">Send</button>
+        <div role="note" aria-label="Card on file 4111 1111 1111 1111" style="position:absolute;left:40px;top:500px;width:20px;height:20px"></div>
         </body></html>
         """,
         "signin.html": """
-        <html><head><title>Sign in</title></head><body><input id="user" autofocus></body></html>
+        <html><head><title>Sign in to Probebank</title></head><body><input id="user" autofocus></body></html>
         """,
     ]
-    static let planted = ["planted-Token-5521", "Sekr1t-Pass-99", "alice-bank-user", "bank-probe", "Sign in"]
+    /// Never to be stored: the URL's query, the password, what was typed on the excluded site,
+    /// its host and title (Chromium's own "Sign in to Chromium?" button is not the page's), and the card number only an element's name (`aria-label`) holds.
+    static let planted = ["planted-Token-5521", "Sekr1t-Pass-99", "alice-bank-user", "bank-probe", "Probebank", "4111 1111 1111 1111"]
 
     let me: Contributor
     let events: [Event]
@@ -116,6 +120,8 @@ struct BrowserSession {
     /// The steps of a JSON lines export of the recording, and a pyautogui export's scripts.
     let steps: [JSONValue]
     let scripts: String
+    /// The `a11y.json` members of a WebDataset export.
+    let sampleSnapshots: [AccessibilitySnapshot]
 
     init(_ browser: BrowserUnderTest) async throws {
         let site = try LocalSite(pages: Self.pages)
@@ -186,6 +192,46 @@ struct BrowserSession {
             scripts += (try? String(contentsOfFile: "\(out)/py/\(file)", encoding: .utf8)) ?? ""
         }
         (self.steps, self.scripts) = (steps, scripts)
+        #expect(try me.run(["export", "--vault", vault, "--format", "webdataset", "--out", out + "/wds"] + keepAll).status == 0)
+        sampleSnapshots = try Self.snapshots(inShards: out + "/wds")
+    }
+
+    /// Every `.a11y.json` member of the shards in `folder` that holds a snapshot, read as one.
+    static func snapshots(inShards folder: String) throws -> [AccessibilitySnapshot] {
+        var found: [AccessibilitySnapshot] = []
+        for shard in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where shard.hasSuffix(".tar") {
+            let members = try tool("/usr/bin/tar", "-tf", "\(folder)/\(shard)").split(separator: "\n").filter { $0.hasSuffix(".a11y.json") }
+            for member in members {
+                let json = try JSONValue.parse(Data(try tool("/usr/bin/tar", "-xOf", "\(folder)/\(shard)", String(member)).utf8))
+                guard json["available"] == .bool(true) else { continue }
+                let nodes = try JSONValue.parse(Data((json["nodes"]?.stringValue ?? "").utf8))
+                let snapshot = AccessibilitySnapshot(json: .object([("truncated", json["truncated"] ?? .null), ("nodes", nodes)]))
+                found.append(try #require(snapshot, "\(member) is not a snapshot"))
+            }
+        }
+        return found
+    }
+
+    /// What a program prints; it must succeed.
+    private static func tool(_ arguments: String...) throws -> String {
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CommandFailureForTests("\(arguments) failed") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The snapshots stored between `from` and `to`.
+    func snapshots(from: UInt64 = 0, to: UInt64 = .max) -> [AccessibilitySnapshot] {
+        events.compactMap { event in
+            guard event.tNs >= from, event.tNs < to, case .accessibilitySnapshot(_, _, let snapshot) = event.body else { return nil }
+            return snapshot
+        }
     }
 
     var focusURLs: [String] { events.compactMap { if case .focus(let w) = $0.body { w.url } else { nil } } }
@@ -262,6 +308,15 @@ struct BrowserTests {
         for frame in onBank {
             #expect(frame.filled(rect) == rect[2] * rect[3], "frame \(frame.hash) on the excluded site does not blank the browser")
         }
+
+        // Snapshots of the notes page name its button where it is, and its card number only as a marker.
+        let onNotes = session.snapshots(to: gapStart)
+        let send = onNotes.flatMap(\.nodes).filter { $0.role.contains("button") && $0.name == "Send" }
+        #expect(!send.isEmpty, "no snapshot before the excluded site holds the Send button: \(onNotes.count) snapshots")
+        #expect(send.allSatisfy { abs($0.bounds[2] - 400) <= 4 && abs($0.bounds[3] - 300) <= 4 }, "\(send.map(\.bounds))")
+        #expect(onNotes.flatMap(\.nodes).contains { $0.name.contains("[CREDIT_CARD]") }, "the card number in an element's name is a marker")
+        #expect(session.snapshots(from: gapStart, to: beside).isEmpty, "no snapshot while the excluded site had focus")
+        #expect(session.sampleSnapshots.contains { $0.nodes.contains { $0.name == "Send" } }, "WebDataset samples carry a11y.json")
     }
 
     @Test(
@@ -357,6 +412,66 @@ struct BrowserTests {
         #expect(typed(try logEvents(alone, second)) == "no bus")
         #expect(noBus.contains("Accessibility: no accessibility bus") && noBus.contains("structure only"), "\(noBus)")
     }
+
+    @Test(
+        "A page of 100,000 elements never slows capture: its snapshots stop at their node limit or time budget and say they were cut short, typing and clicks there are kept, and status counts the cut snapshots"
+    )
+    func hugePage() async throws {
+        let site = try LocalSite(pages: ["huge.html": Self.hugePage])
+        defer { withExtendedLifetime(site) {} }
+        let x = try XSession(accessibility: true)
+        let me = Contributor(extraEnvironment: ["DBUS_SESSION_BUS_ADDRESS": x.environment["DBUS_SESSION_BUS_ADDRESS"] ?? ""])
+        #expect(try me.run("consent", "accept", "--quiet").status == 0)
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        let recorder = try me.start(["record", "--display", x.display, "--vault", vault, "--log-level", "trace"])
+        try await me.waitUntilRecording(vault, recorder)
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-browser-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        try BrowserUnderTest.chromium.start(in: x, profile: profile, at: "http://huge-probe.example:\(site.port)/huge.html")
+        try await Task.sleep(for: .seconds(8))  // 100,000 elements reach the bus
+        let client = try x.geometry(of: x.window(class: "Chromium"))
+        try x.xdotool(
+            """
+            mousemove \(client[0] + 600) \(client[1] + 500)
+            click 1
+            sleep 0.5
+            mousemove \(client[0] + 150) \(client[1] + 150)
+            click 1
+            sleep 0.5
+            type --delay 40 "huge page"
+            sleep 2
+            """)
+        let status = try me.run("status", "--vault", vault, "--json").stdout
+        kill(recorder.0.processIdentifier, SIGINT)
+        let result = Understudy.finish(recorder)
+        #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+        let events = try logEvents(me, vault)
+        #expect(typed(events).contains("huge page"), "\(typed(events))")
+        #expect(events.filter { $0.kind == "pointer.down" }.count == 2)
+        let snapshots = events.compactMap { if case .accessibilitySnapshot(_, _, let s) = $0.body { s } else { nil } }
+        let counters = try JSONValue.parse(Data(status.utf8))["counters"]
+        let cut = snapshots.filter(\.truncated)
+        #expect(!cut.isEmpty, "no snapshot was cut short: \(snapshots.map(\.nodes.count)); \(status)")
+        let limit = SnapshotLimits().maxNodes
+        #expect(snapshots.allSatisfy { $0.nodes.count <= limit })
+        #expect((counters?["snapshots_truncated"]?.intValue ?? 0) > 0, "\(status)")
+    }
+
+    /// An entry at the top, then 100,000 elements in rows.
+    static let hugePage = """
+        <html><head><title>Huge</title></head><body style="margin:0">
+        <input id="top" style="position:absolute;left:40px;top:40px;width:300px;height:30px">
+        <div id="rows" style="position:absolute;left:0;top:100px"></div>
+        <script>
+        const rows = document.getElementById("rows");
+        for (let r = 0; r < 1000; r++) {
+          const row = document.createElement("div");
+          for (let c = 0; c < 99; c++) { const cell = document.createElement("span"); cell.textContent = "c" + c + " "; row.appendChild(cell); }
+          rows.appendChild(row);
+        }
+        </script></body></html>
+        """
 
     /// A GTK 3 window that stops answering: a second after it shows, its main loop blocks.
     static let hungProgram = """

@@ -153,7 +153,7 @@ struct ExportCommandTests {
         #expect(loaded["datasets"]?["count"]?.intValue == Int64(steps.count))
         #expect(loaded["datasets"]?["keys"] == .array(keys))
         #expect(loaded["datasets"]?["types"] == .array(steps.map { $0["action"]?["type"] ?? .null }))
-        #expect(loaded["datasets"]?["columns"] == .array(["__key__", "__url__", "json", "png"].map { .string($0) }))
+        #expect(loaded["datasets"]?["columns"] == .array(["__key__", "__url__", "a11y.json", "json", "png"].map { .string($0) }))
 
         // agentnet and osworld: the same steps, read back as OpenCUA's and OSWorld's tools read them.
         let agentnet = temporaryVault()

@@ -12,6 +12,8 @@ private func sampleRecording() -> MemoryRecording {
     r.script.at(1_000, .taskStart(instruction: "Say \"hi\"; then leave"))
     r.script.click(100, 100, at: 1_200)
     r.script.at(1_400, MemoryRecording.frame("f1"))
+    let send = AccessibilitySnapshot.Node(role: "push button", name: "Send", states: ["enabled"], bounds: [580, 280, 60, 30], parent: nil)
+    r.script.at(1_450, .accessibilitySnapshot(frame: "f1", window: 1, snapshot: AccessibilitySnapshot(nodes: [send])))
     r.script.type("hi; there", from: 1_500)  // until 2.17 s
     r.script.at(2_400, .pointerDown(x: 10, y: 10, button: .left))
     r.script.at(2_450, .pointerMove(x: 60, y: 40))
@@ -73,7 +75,9 @@ struct ExportTests {
         #expect(manifest["filters"]?["min_actions"]?.intValue == 2 && manifest["counts"]?["steps"]?.intValue == 8)
     }
 
-    @Test("webdataset: samples {episode}/{step:05d} with a .png and a .json of one fixed shape, in shards closed before the size limit")
+    @Test(
+        "webdataset: samples {episode}/{step:05d} with a .png, a .json of one fixed shape and an .a11y.json with the observation frame's snapshot, in shards closed before the size limit"
+    )
     func webdataset() throws {
         let out = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: out) }
@@ -87,13 +91,19 @@ struct ExportTests {
             #expect(try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? .max <= 6_000)
             members += try TarListing.names(url)
         }
-        let keys = stride(from: 0, to: members.count, by: 2).map { String(members[$0].dropLast(4)) }
+        let keys = stride(from: 0, to: members.count, by: 3).map { String(members[$0].dropLast(4)) }
         #expect(keys == (0..<5).map { String(format: "0a1b2c3d-001/%05d", $0) } + (0..<3).map { String(format: "0a1b2c3d-002/%05d", $0) })
-        #expect(members.enumerated().allSatisfy { $0.element.hasSuffix($0.offset % 2 == 0 ? ".png" : ".json") })
+        #expect(members.enumerated().allSatisfy { $0.element.hasSuffix([".png", ".json", ".a11y.json"][$0.offset % 3]) })
         // Every sample's JSON has the same fields in the same types: Hugging Face datasets fixes its schema from the first five.
-        let samples = try summary.files.flatMap { try TarListing.jsonMembers(out.appendingPathComponent($0)) }
-        let shapes = Set(samples.map(TarListing.shape))
-        #expect(shapes.count == 1, "\(shapes)")
+        let all = try summary.files.flatMap { try TarListing.jsonMembers(out.appendingPathComponent($0)) }
+        let samples = stride(from: 0, to: all.count, by: 2).map { all[$0] }
+        let snapshots = stride(from: 1, to: all.count, by: 2).map { all[$0] }
+        #expect(Set(samples.map(TarListing.shape)).count == 1 && Set(snapshots.map(TarListing.shape)).count == 1)
+        // The steps decided on frame f1 carry its snapshot; the others say there is none.
+        #expect(samples.contains { $0["frame"] == .string("f1") } && samples.contains { $0["frame"] != .string("f1") })
+        #expect(zip(samples, snapshots).allSatisfy { ($0["frame"] == .string("f1")) == ($1["available"] == .bool(true)) }, "\(snapshots)")
+        let nodes = try JSONValue.parse(Data(snapshots[2]["nodes"]!.stringValue!.utf8))
+        #expect(nodes.arrayValue?.first?["name"] == .string("Send") && nodes.arrayValue?.first?["parent"] == .null)
         let action = try JSONValue.parse(Data(samples[2]["action"]!.stringValue!.utf8))
         #expect(action["type"]?.stringValue == "drag" && samples[2]["observation"]?.stringValue == "0a1b2c3d-001/00002.png")
     }

@@ -14,6 +14,7 @@ struct WideningTests {
             return basePolicy.replacingOccurrences(of: from, with: to)
         }
         let noPointer = edit("pointer: true", "pointer: false")
+        let noSnapshots = edit("  frames: true\n", "  frames: true\n  accessibility-snapshots: false\n")
         let all = "redaction: [email, phone, credit_card, iban, ssn, secret, password]"
         let dropCards = edit(
             all,
@@ -52,6 +53,9 @@ struct WideningTests {
             ("another organisation", edit("organisation: ACME Corp", "organisation: Initech"), true),
             // Widening from a narrower consented policy: the base policy without pointer capture.
             ("pointer capture turned on", "FROM:" + noPointer, true),
+            ("accessibility snapshots turned off", noSnapshots, false),
+            ("accessibility snapshots turned on", "FROM:" + noSnapshots, true),
+            ("accessibility turned on", "FROM:" + edit("  frames: true\n", "  frames: true\n  accessibility: false\n"), true),
         ]
     }()
 

@@ -92,6 +92,29 @@ struct PolicyGateTests {
         #expect(passed.first?.description?.contains("4111") == false, "\(passed)")
     }
 
+    @Test(
+        "An accessibility snapshot passes only for the focused window, captured in full, with the recognizers run over every name; a policy can turn snapshots off"
+    )
+    func snapshots() throws {
+        let snapshot = AccessibilitySnapshot(nodes: [
+            .init(role: "document web", name: "Pay card 4111 1111 1111 1111", bounds: [0, 0, 800, 600], parent: nil),
+            .init(role: "push button", name: "Send", states: ["enabled"], bounds: [600, 100, 400, 300], parent: 0),
+        ])
+        let of = { (t: Double, window: UInt64) in Self.at(t, .accessibilitySnapshot(frame: "f", window: window, snapshot: snapshot)) }
+        let events = [
+            Self.at(1, Self.focus("XTerm")), of(1.1, 2), of(1.2, 7),
+            Self.at(2, Self.focus("firefox", "Payroll run")), of(2.1, 2),
+            Self.at(3, Self.focus("KeePassXC", "Passwords")), of(3.1, 2),
+        ]
+        let passed = try gate().filter(events).compactMap { if case .accessibilitySnapshot(_, _, let s) = $0.body { s } else { nil } }
+        #expect(passed.count == 1, "only the terminal's own snapshot passes, not one of window 7, nor of the structure-only or excluded window")
+        #expect(passed.first?.nodes.map(\.name) == ["Pay card [CREDIT_CARD]", "Send"], "\(passed)")
+        #expect(passed.first?.nodes.last?.parent == 0)
+
+        let off = try gate(basePolicy.replacingOccurrences(of: "  frames: true\n", with: "  frames: true\n  accessibility-snapshots: false\n"))
+        #expect(!off.filter(events).contains { $0.body.kind == "a11y" }, "the policy turned snapshots off")
+    }
+
     @Test("A pause drops everything from the moment it is asked, ends at the policy's cap even when longer was asked, and is marked in order")
     func pauseCap() throws {
         let gate = try gate(basePolicy.replacingOccurrences(of: "pause-cap: 30m", with: "pause-cap: 2m"))

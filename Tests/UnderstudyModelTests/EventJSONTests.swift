@@ -25,6 +25,14 @@ struct EventJSONTests {
                 role: "push button", name: "Send \"now\"", description: "Sends it", states: ["enabled", "focused"], bounds: [1, 2, 3, 4],
                 app: "Chromium", ancestors: ["form", "document web", "frame"], id: "0/2/5")),
         .target(ofNs: 9, element: AccessibleElement(role: "entry", name: "", bounds: [0, 0, 0, 0], app: "", id: "")),
+        .accessibilitySnapshot(
+            frame: "0123456789abcdef0123456789abcdef", window: 0x1c0000e,
+            snapshot: AccessibilitySnapshot(
+                nodes: [
+                    .init(role: "document web", name: "Notes", bounds: [0, 80, 1280, 700], parent: nil),
+                    .init(role: "push button", name: "Send \"now\"", states: ["enabled", "focused"], bounds: [600, 180, 400, 300], parent: 0),
+                ], truncated: true)),
+        .accessibilitySnapshot(frame: "0123456789abcdef0123456789abcdef", window: 1, snapshot: AccessibilitySnapshot(nodes: [])),
     ]
 
     @Test("Every kind survives a round trip through its JSON line", arguments: samples)

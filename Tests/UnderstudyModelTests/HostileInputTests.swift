@@ -20,6 +20,17 @@ struct HostileInputTests {
             ("frame", #""frame":"../../../../home/sci/x","w":1,"h":1,"reason":"periodic""#, "frame"),
             ("frame", #""frame":"x\" onerror=\"alert(1)","w":1,"h":1,"reason":"periodic""#, "frame"),
             ("frame", #""frame":"","w":1,"h":1,"reason":"periodic""#, "frame"),
+            ("a11y", #""frame":"../x","window":1,"truncated":false,"nodes":[]"#, "frame"),
+            (
+                "a11y",
+                #""frame":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","window":1,"truncated":false,"nodes":[{"role":"r","name":"","bounds":[0,0,1,1],"parent":0}]"#,
+                "nodes"
+            ),
+            (
+                "a11y",
+                #""frame":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","window":1,"truncated":false,"nodes":[{"role":"r","name":"","bounds":[0,0,1],"parent":null}]"#,
+                "nodes"
+            ),
         ])
     func refusedEvents(kind: String, fields: String, field: String) {
         #expect(throws: EventDecodingError.badField(kind: kind, field: field)) { try Self.event(kind, fields) }

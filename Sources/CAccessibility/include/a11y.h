@@ -72,4 +72,30 @@ int a11y_element_at(int pid, int x, int y, a11y_element *out);
 // The element with keyboard focus in the active window. Returns 0 (see out->found), or -1.
 int a11y_focused_element(a11y_element *out);
 
+// One node of a window's accessibility snapshot: what a screen reader knows of it, and its
+// place in the snapshot (its parent's index, -1 for the window's own children).
+typedef struct {
+    char role[A11Y_ROLE_MAX];
+    char name[A11Y_NAME_MAX];
+    unsigned states;       // A11Y_FOCUSED …, as in a11y_element
+    int x, y, w, h;        // on the screen
+    int parent;
+    int depth;             // 1 for the window's children
+} a11y_node;
+
+typedef struct {
+    int found;             // the window was on the bus
+    int count;             // nodes written
+    int truncated;         // stopped at the node limit or the time budget
+    int timeouts;
+} a11y_snapshot_info;
+
+// The showing subtree of the window of process `pid` whose name is `title`, depth first: at
+// most `max_nodes` nodes, `max_depth` levels below the window, and `budget_ms` in all (each
+// call also bounded by the deadline). Text contents are never read, only names, so what is
+// typed into a field (a password among them) is not in it; a password field's name is left
+// empty too. Returns 0 (info->found says whether the window was found), or -1.
+int a11y_snapshot(int pid, const char *title, int max_nodes, int max_depth, int budget_ms, a11y_node *nodes,
+                  a11y_snapshot_info *info);
+
 #endif

@@ -31,6 +31,12 @@ public struct AccessibilityState: Sendable, Equatable {
     /// state is asked for from outside capture, not on every reading.
     public var lookupMilliseconds: [Double] = []
     public var lookupsDropped = 0
+    /// Snapshots of the focused window with stored frames: how long each took, how many were
+    /// skipped because a newer frame's replaced them before the bus answered, and how many were
+    /// cut short at their limits. Filled as the lookups' figures are.
+    public var snapshotMilliseconds: [Double] = []
+    public var snapshotsSkipped = 0
+    public var snapshotsTruncated = 0
 
     public init(problem: String? = "the accessibility bus has not been read yet") { self.problem = problem }
 
@@ -50,6 +56,16 @@ enum TargetQuery: Sendable, Equatable {
     case focused
 }
 
+/// A snapshot capture asks for: of the window process `pid` shows under `title` (X window
+/// `window`), for the frame `frame` stored at `ofNs`.
+struct SnapshotRequest: Sendable, Equatable {
+    var frame: String
+    var ofNs: UInt64
+    var window: UInt64
+    var pid: Int
+    var title: String
+}
+
 /// Reads the accessibility bus (AT-SPI 2) on a thread of its own, so a slow or hung
 /// application never holds up capture: every call gives up after a deadline (the answer is
 /// then unknown, and counted), and capture only ever reads the latest ``state``.
@@ -61,6 +77,10 @@ enum TargetQuery: Sendable, Equatable {
 /// goes on at once, and takes the answers later (``takeTargets()``), so a slow application
 /// delays only its own targets, never an event or a frame. At most ``pendingLimit`` lookups
 /// wait; beyond that new ones are dropped and counted.
+///
+/// Snapshots of the focused window (``snapshot(_:)``) are answered the same way, after the
+/// lookups waiting: one waits at a time, and a newer frame's replaces it (counted), so a slow
+/// bus costs older frames their snapshot, never capture its pace.
 final class AccessibilityProbe: Sendable {
     static let pendingLimit = 32
 
@@ -72,8 +92,18 @@ final class AccessibilityProbe: Sendable {
         var latencies: [Double] = []
     }
 
+    private struct Snapshots {
+        var waiting: SnapshotRequest?
+        var answered: [(request: SnapshotRequest, snapshot: AccessibilitySnapshot)] = []
+        var skipped = 0
+        var truncated = 0
+        var latencies: [Double] = []
+    }
+
     private static let latencyLimit = 4096
     private let lookups = Mutex(Lookups())
+    private let snapshots = Mutex(Snapshots())
+    private let snapshotLimits: SnapshotLimits?
     private let wakeUp = DispatchSemaphore(value: 0)
     private let latest = Mutex(AccessibilityState())
     private let changes = Atomic<UInt64>(0)
@@ -86,9 +116,14 @@ final class AccessibilityProbe: Sendable {
     ///   - enable: set the session's accessibility status on, as assistive tools do, so
     ///     toolkits that start from now on expose their widgets.
     ///   - changed: called on the probe's thread after each reading that differs from the last.
-    init(interval: Duration = .milliseconds(150), deadline: Duration = .milliseconds(250), enable: Bool, changed: @escaping @Sendable () -> Void) {
+    ///   - snapshotLimits: the bounds of a snapshot; nil, when snapshots are off.
+    init(
+        interval: Duration = .milliseconds(150), deadline: Duration = .milliseconds(250), enable: Bool, snapshotLimits: SnapshotLimits? = nil,
+        changed: @escaping @Sendable () -> Void
+    ) {
         self.interval = interval
         self.deadline = deadline
+        self.snapshotLimits = snapshotLimits
         Thread.detachNewThread { [self] in self.run(enable: enable, changed: changed) }
     }
 
@@ -126,6 +161,29 @@ final class AccessibilityProbe: Sendable {
 
     /// Lookups answered, their latency, and those dropped because too many were waiting.
     var lookupStats: (latencies: [Double], dropped: Int) { lookups.withLock { ($0.latencies, $0.dropped) } }
+
+    /// Asks for a snapshot of a window for a stored frame; the answer comes through
+    /// ``takeSnapshots()`` (none when snapshots are off, the window is not on the bus, or a
+    /// newer request replaced this one first).
+    func snapshot(_ request: SnapshotRequest) {
+        guard snapshotLimits != nil else { return }
+        snapshots.withLock { s in
+            if s.waiting != nil { s.skipped += 1 }
+            s.waiting = request
+        }
+        wakeUp.signal()
+    }
+
+    /// The snapshots answered since the last call, oldest first.
+    func takeSnapshots() -> [(request: SnapshotRequest, snapshot: AccessibilitySnapshot)] {
+        snapshots.withLock { s in
+            defer { s.answered.removeAll() }
+            return s.answered
+        }
+    }
+
+    /// Snapshot latencies, and those skipped or cut short.
+    var snapshotStats: (latencies: [Double], skipped: Int, truncated: Int) { snapshots.withLock { ($0.latencies, $0.skipped, $0.truncated) } }
 
     private func run(enable: Bool, changed: @Sendable () -> Void) {
         var opened = false
@@ -186,7 +244,47 @@ final class AccessibilityProbe: Sendable {
             lookupTimeouts.add(max(Int(element.timeouts), ranIntoDeadline(since: started) ? 1 : 0), ordering: .relaxed)
             answeredAny = true
         }
-        return answeredAny
+        return answerSnapshot() || answeredAny
+    }
+
+    /// Answers the waiting snapshot request, if any; returns whether one was answered.
+    private func answerSnapshot() -> Bool {
+        guard let limits = snapshotLimits,
+            let request = snapshots.withLock({ s in
+                defer { s.waiting = nil }
+                return s.waiting
+            })
+        else {
+            return false
+        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let nodes = UnsafeMutablePointer<a11y_node>.allocate(capacity: limits.maxNodes)
+        defer { nodes.deallocate() }
+        var info = a11y_snapshot_info()
+        let status = a11y_snapshot(
+            Int32(request.pid), request.title, Int32(limits.maxNodes), Int32(limits.maxDepth), Int32(limits.budget.ns / 1_000_000), nodes, &info)
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+        lookupTimeouts.add(Int(info.timeouts), ordering: .relaxed)
+        guard status == 0, info.found != 0 else { return false }
+        let snapshot = AccessibilitySnapshot(
+            nodes: (0..<Int(info.count)).map { Self.node(of: &nodes[$0]) }, truncated: info.truncated != 0)
+        snapshots.withLock { s in
+            s.answered.append((request, snapshot))
+            if snapshot.truncated { s.truncated += 1 }
+            if s.latencies.count >= Self.latencyLimit { s.latencies.removeFirst(s.latencies.count / 2) }
+            s.latencies.append(ms)
+        }
+        return true
+    }
+
+    private static func node(of raw: inout a11y_node) -> AccessibilitySnapshot.Node {
+        AccessibilitySnapshot.Node(
+            role: text(&raw.role), name: text(&raw.name), states: states(raw.states),
+            bounds: [Int(raw.x), Int(raw.y), Int(raw.w), Int(raw.h)], parent: raw.parent >= 0 ? Int(raw.parent) : nil)
+    }
+
+    private static func states(_ bits: UInt32) -> [String] {
+        stateNames.enumerated().filter { bits & (1 << UInt32($0.offset)) != 0 }.map(\.element)
     }
 
     /// Some libatspi calls report no error when the application does not answer: a reading or
@@ -210,7 +308,7 @@ final class AccessibilityProbe: Sendable {
         return AccessibleElement(
             role: text(&raw.role), name: text(&raw.name),
             description: description.isEmpty ? nil : description,
-            states: stateNames.enumerated().filter { states & (1 << UInt32($0.offset)) != 0 }.map(\.element),
+            states: Self.states(states),
             bounds: [Int(raw.x), Int(raw.y), Int(raw.w), Int(raw.h)], app: text(&raw.app), ancestors: ancestors, id: text(&raw.id))
     }
 

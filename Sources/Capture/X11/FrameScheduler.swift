@@ -202,6 +202,7 @@ final class FrameScheduler {
             $0.framesStored += 1
         }
         ordering.add(max(grabbed, ordering.floor), .frame(frame: manifest.hash, w: manifest.width, h: manifest.height, reason: reason))
+        requestSnapshot(frame: manifest.hash, at: max(grabbed, ordering.floor))
         output.submit(
             FrameJob(
                 manifest: manifest, keyframe: keyframe,
@@ -210,6 +211,14 @@ final class FrameScheduler {
 }
 
 extension FrameScheduler {
+    /// Asks the accessibility bus for a snapshot of the focused window, when the policy
+    /// captures that window in full: an excluded or structure-only window gives none.
+    fileprivate func requestSnapshot(frame: String, at t: UInt64) {
+        guard let probe = shared.accessibility, let window = focused, let pid = window.pid else { return }
+        if let policy, policy.treatment(of: window) != .capture { return }
+        probe.snapshot(SnapshotRequest(frame: frame, ofNs: t, window: window.window, pid: pid, title: window.title))
+    }
+
     /// No frame while paused, or while the focused window is excluded.
     private var mayStore: Bool {
         guard let policy else { return true }

@@ -50,6 +50,7 @@ public final class X11Backend: CaptureBackend {
         return shared.accessibility.map { probe in
             var state = probe.state
             (state.lookupMilliseconds, state.lookupsDropped) = probe.lookupStats
+            (state.snapshotMilliseconds, state.snapshotsSkipped, state.snapshotsTruncated) = probe.snapshotStats
             return state
         }
             ?? AccessibilityState(problem: "no session bus (DBUS_SESSION_BUS_ADDRESS is not set), so no accessibility bus")

@@ -26,7 +26,9 @@ final class X11CaptureLoop {
             wake = (fds[0], fds[1])
             let wakeUp = fds[1]
             self.accessibility = accessibility.map { settings in
-                AccessibilityProbe(interval: settings.interval, deadline: settings.deadline, enable: settings.enable) {
+                AccessibilityProbe(
+                    interval: settings.interval, deadline: settings.deadline, enable: settings.enable, snapshotLimits: settings.snapshots
+                ) {
                     var byte: UInt8 = 2
                     _ = write(wakeUp, &byte, 1)
                 }
@@ -227,10 +229,15 @@ final class X11CaptureLoop {
         probe.lookUp(.point(x: x, y: y, pid: window.pid ?? 0), of: t)
     }
 
-    /// Adds the element lookups answered since the last step, each as a `target` event.
+    /// Adds the element lookups and snapshots answered since the last step, as `target` and
+    /// `a11y` events.
     private func takeTargets() {
         for (of, element) in shared.accessibility?.takeTargets() ?? [] {
             ordering.add(max(of, relativeNow), .target(ofNs: of, element: element))
+        }
+        for (request, snapshot) in shared.accessibility?.takeSnapshots() ?? [] {
+            ordering.add(
+                max(request.ofNs, relativeNow), .accessibilitySnapshot(frame: request.frame, window: request.window, snapshot: snapshot))
         }
     }
 

@@ -78,6 +78,18 @@ public struct AccessibilitySettings: Sendable {
     public var interval: Duration = .milliseconds(150)
     /// How long one call may take before its answer counts as unknown.
     public var deadline: Duration = .milliseconds(250)
+    /// A snapshot of the focused window with each stored frame (nil: none).
+    public var snapshots: SnapshotLimits? = SnapshotLimits()
+
+    public init() {}
+}
+
+/// How much of a window an accessibility snapshot may hold, and how long it may take: a page
+/// of 100,000 elements costs at most this. A snapshot cut short says so (`truncated`).
+public struct SnapshotLimits: Sendable, Equatable {
+    public var maxNodes = 400
+    public var maxDepth = 32
+    public var budget: Duration = .milliseconds(200)
 
     public init() {}
 }

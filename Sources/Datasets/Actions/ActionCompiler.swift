@@ -112,7 +112,7 @@ public struct ActionCompiler: Sendable {
                 openRun = nil
             case .target(let of, let element):
                 targets[of] = element
-            case .keyUp, .frame:
+            case .keyUp, .frame, .accessibilitySnapshot:
                 break
             }
         }

@@ -58,6 +58,9 @@ public struct EpisodeStep: Sendable {
     public var window: WindowContext?
     /// The element the step's first input was aimed at, when the accessibility bus named one.
     public var target: AccessibleElement? = nil
+    /// What the accessibility bus showed of the focused window when the observation frame
+    /// was stored, when a snapshot was taken with it.
+    public var accessibility: AccessibilitySnapshot? = nil
 
     public var isWait: Bool { if case .wait = action { true } else { false } }
     /// Typed text with a redacted value in it.
@@ -113,6 +116,7 @@ public struct EpisodeBuilder: Sendable {
         let steps = ActionCompiler(settings: settings.compiler).compile(events).filter { !$0.action.isTerminal }
         let drafts = self.drafts(steps, tasks: tasks, events: events).sorted { $0.steps[0].startNs < $1.steps[0].startNs }
         let frames = Observations.frames(in: events)
+        let snapshots = Self.snapshots(in: events)
         let focus = FocusTimeline(events)
         let breaks = Self.interruptions(in: events)
         let sessionEnd = max(events.last?.tNs ?? 0, frames.last.map { $0.tNs + 1 } ?? 0)
@@ -141,12 +145,16 @@ public struct EpisodeBuilder: Sendable {
             var steps: [EpisodeStep] = []
             for (index, (step, observation)) in zip(all, observations).enumerated() {
                 var redactions: [FrameRedaction] = []
-                if case .success(let seen) = observation { redactions = try record(seen.frame)?.redactions ?? [] }
+                var snapshot: AccessibilitySnapshot?
+                if case .success(let seen) = observation {
+                    redactions = try record(seen.frame)?.redactions ?? []
+                    snapshot = snapshots[seen.frame]
+                }
                 steps.append(
                     EpisodeStep(
                         index: index, action: step.action, startNs: step.startNs, endNs: step.endNs, path: step.path,
                         observation: observation, redactions: redactions, window: focus.window(at: step.startNs),
-                        target: step.target))
+                        target: step.target, accessibility: snapshot))
             }
             let startNs = draft.task?.startNs ?? draft.steps[0].startNs
             episodes.append(
@@ -183,6 +191,15 @@ public struct EpisodeBuilder: Sendable {
             }
         }
         return drafts
+    }
+
+    /// Each frame's accessibility snapshot, by the frame's hash (the newest, when a screen recurs).
+    private static func snapshots(in events: [Event]) -> [String: AccessibilitySnapshot] {
+        var found: [String: AccessibilitySnapshot] = [:]
+        for event in events {
+            if case .accessibilitySnapshot(let frame, _, let snapshot) = event.body { found[frame] = snapshot }
+        }
+        return found
     }
 
     private static func tasks(in events: [Event]) -> [MarkedTask] {

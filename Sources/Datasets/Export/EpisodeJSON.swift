@@ -72,6 +72,16 @@ extension EpisodeStep {
             ("target", .string(target?.json.serialized ?? "")),
         ])
     }
+
+    /// A sample's `a11y.json`: in every sample, so that Hugging Face `datasets`, which fixes its
+    /// schema from the first samples, sees the same fields and types whether the step has a
+    /// snapshot or not; the nodes are JSON text for the same reason (an empty list has no type).
+    var accessibilitySampleJSON: JSONValue {
+        .object([
+            ("available", .bool(accessibility != nil)), ("truncated", .bool(accessibility?.truncated ?? false)),
+            ("nodes", .string((accessibility?.nodesJSON ?? .array([])).serialized)),
+        ])
+    }
 }
 
 extension JSONValue {

@@ -171,7 +171,8 @@ struct JSONLWriter: EpisodeWriter {
 }
 
 /// `shard-000000.tar`, …: samples keyed `{episode}/{step:05d}` with `.png` and `.json`
-/// members, a shard closed before it passes the size limit.
+/// and `.a11y.json` members (the observation frame's accessibility snapshot, `available: false`
+/// when it has none); a shard is closed before it passes the size limit.
 struct WebDatasetWriter: EpisodeWriter {
     let shardSize: Int64
     let created: Date
@@ -194,7 +195,8 @@ struct WebDatasetWriter: EpisodeWriter {
             let key = "\(episode.id)/\(String(format: "%05d", step.index))"
             let png = try frames.png(seen.frame, of: episode.session)
             let json = Data(step.sampleJSON(in: episode, key: key, frame: seen.frame, ageNs: seen.ageNs).serialized.utf8)
-            let sample = TarWriter.footprint(png.count) + TarWriter.footprint(json.count)
+            let a11y = Data(step.accessibilitySampleJSON.serialized.utf8)
+            let sample = TarWriter.footprint(png.count) + TarWriter.footprint(json.count) + TarWriter.footprint(a11y.count)
             if let current = shard, current.size > 0, current.size + sample + 1024 > shardSize { try close(folder) }
             if shard == nil {
                 let name = String(format: "shard-%06d.tar", shards.count)
@@ -203,6 +205,7 @@ struct WebDatasetWriter: EpisodeWriter {
             }
             try shard!.add("\(key).png", png)
             try shard!.add("\(key).json", json)
+            try shard!.add("\(key).a11y.json", a11y)
         }
     }
 

@@ -22,7 +22,8 @@ public struct RecorderCounters: Codable, Sendable, Equatable {
     public var bytesWritten: Int64 = 0
     /// What was lost, by cause: `frames_busy` (the frame queue was full), `frames_lost_in_gap`
     /// (a tile they use was not stored), `records_overflow` (capture outran the writer),
-    /// `targets_busy` (element lookups dropped: too many were waiting on the accessibility bus).
+    /// `targets_busy` (element lookups dropped: too many were waiting on the accessibility bus),
+    /// `snapshots_busy` (a frame's snapshot replaced by a newer frame's before the bus answered).
     public var drops: [String: Int] = [:]
     /// Whether capture reads the accessibility bus (page URLs, password fields): `on`, `off`,
     /// or why it cannot; and the calls to it that gave no answer in time.
@@ -33,6 +34,10 @@ public struct RecorderCounters: Codable, Sendable, Equatable {
     public var unreadablePages = 0
     /// Element lookups for step targets, and how long they took.
     public var targetLookupMilliseconds = FramePipelineStats.summarize([])
+    /// Snapshots of the focused window taken with frames, how long each took, and how many
+    /// were cut short at their limits (skipped ones are under `drops`, `snapshots_busy`).
+    public var snapshotMilliseconds = FramePipelineStats.summarize([])
+    public var snapshotsTruncated = 0
 
     public init() {}
 
@@ -62,14 +67,16 @@ public struct RecorderCounters: Codable, Sendable, Equatable {
         }
         registry.makeCounter(descriptor: name("written", "bytes_total", "Bytes the vault wrote.")).increment(by: bytesWritten)
         counter("accessibility_timeouts", "Accessibility calls that gave no answer in time.", accessibilityTimeouts)
-        for (quantile, ms) in [("0.5", targetLookupMilliseconds.median), ("0.95", targetLookupMilliseconds.p95)] {
-            registry.makeGauge(
-                descriptor: name("target_lookup_latency", "seconds", "Accessibility element lookup time per action, by quantile."),
-                labels: [("quantile", quantile)]
-            )
-            .set(ms / 1000)
+        func latency(_ metric: String, _ help: String, _ summary: FramePipelineStats.Summary) {
+            for (quantile, ms) in [("0.5", summary.median), ("0.95", summary.p95)] {
+                registry.makeGauge(descriptor: name(metric, "seconds", help), labels: [("quantile", quantile)]).set(ms / 1000)
+            }
         }
+        latency("target_lookup_latency", "Accessibility element lookup time per action, by quantile.", targetLookupMilliseconds)
         counter("target_lookups", "Accessibility element lookups for step targets.", targetLookupMilliseconds.count)
+        latency("snapshot_latency", "Accessibility snapshot time per stored frame, by quantile.", snapshotMilliseconds)
+        counter("snapshots", "Accessibility snapshots of the focused window taken with stored frames.", snapshotMilliseconds.count)
+        counter("snapshots_truncated", "Accessibility snapshots cut short at their node limit or time budget.", snapshotsTruncated)
         counter("unreadable_pages", "Focus on browser windows whose page address could not be read.", unreadablePages)
         for (cause, n) in drops.sorted(by: { $0.key < $1.key }) { counter("drops", "What was lost, by cause.", n, labels: [("cause", cause)]) }
         return registry.emitToString()
@@ -146,9 +153,11 @@ final class RecorderTally: Sendable {
         counters.accessibility = accessibility.map { $0.problem ?? "on" } ?? "off"
         counters.accessibilityTimeouts = accessibility?.timeouts ?? 0
         counters.targetLookupMilliseconds = FramePipelineStats.summarize(accessibility?.lookupMilliseconds ?? [])
+        counters.snapshotMilliseconds = FramePipelineStats.summarize(accessibility?.snapshotMilliseconds ?? [])
+        counters.snapshotsTruncated = accessibility?.snapshotsTruncated ?? 0
         counters.drops = [
             "frames_busy": pipeline.busySkipped, "frames_lost_in_gap": framesLostInGap, "records_overflow": pipeline.recordsDropped,
-            "targets_busy": accessibility?.lookupsDropped ?? 0,
+            "targets_busy": accessibility?.lookupsDropped ?? 0, "snapshots_busy": accessibility?.snapshotsSkipped ?? 0,
         ]
         return counters
     }

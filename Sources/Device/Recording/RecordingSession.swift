@@ -61,7 +61,11 @@ public struct RecordingSession: Sendable {
         settings.frames.enabled = frames && policy.policy.capture.frames
         settings.frames.codec = codec
         settings.frames.codecLevel = 1  // zlib level 1 for PNG, method 1 for WebP: the README has the figures
-        if policy.policy.capture.accessibility { settings.accessibility = AccessibilitySettings() }
+        if policy.policy.capture.accessibility {
+            var accessibility = AccessibilitySettings()
+            if !policy.policy.capture.accessibilitySnapshots || !settings.frames.enabled { accessibility.snapshots = nil }
+            settings.accessibility = accessibility
+        }
         guard settings.frames.enabled, !policy.policy.redaction.isEmpty else { return settings }
         let scanner = ScreenTextScanner(kinds: policy.policy.redaction)
         if let problem = scanner.startupProblem { warn("\(problem): no frame will be stored (frames are never stored unchecked)") }

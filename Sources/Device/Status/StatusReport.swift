@@ -1,3 +1,4 @@
+import Capture
 import Foundation
 import UnderstudyModel
 import Vault
@@ -116,11 +117,15 @@ public struct StatusReport: Encodable, Sendable {
             return "Accessibility: on\(timeouts), but \(c.unreadablePages) time(s) a browser window's page could not be read: \(fix)"
         }
         let lookups = c.targetLookupMilliseconds
-        let targets =
-            lookups.count > 0
-            ? ", \(lookups.count) element lookups (median \(String(format: "%.1f", lookups.median)) ms, p95 \(String(format: "%.1f", lookups.p95)) ms)"
-            : ""
-        return "Accessibility: \(c.accessibility)\(timeouts)\(targets)."
+        let targets = lookups.count > 0 ? ", \(lookups.count) element lookups (\(Self.latency(lookups)))" : ""
+        let shots = c.snapshotMilliseconds
+        let cut = c.snapshotsTruncated > 0 ? ", \(c.snapshotsTruncated) cut short at their limits" : ""
+        let snapshots = shots.count > 0 ? ", \(count(shots.count, "window snapshot")) (\(Self.latency(shots))\(cut))" : ""
+        return "Accessibility: \(c.accessibility)\(timeouts)\(targets)\(snapshots)."
+    }
+
+    private static func latency(_ s: FramePipelineStats.Summary) -> String {
+        "median \(String(format: "%.1f", s.median)) ms, p95 \(String(format: "%.1f", s.p95)) ms"
     }
 
     private static func bytes(_ n: Int) -> String { ByteCountFormatter.string(fromByteCount: Int64(n), countStyle: .file) }
