@@ -23,7 +23,7 @@ public enum PolicyComparison {
             ("pointer", \.pointer), ("key presses", \.keys), ("typed text", \.text), ("screen frames", \.frames),
             ("the paths of page addresses", \.urlPaths),
             ("what the accessibility bus says of windows (page addresses, elements aimed at)", \.accessibility),
-            ("snapshots of the elements of the window in front", \.accessibilitySnapshots),
+            ("snapshots of the elements of the window in front", \.takesSnapshots),
         ]
         for (name, path) in switches where new.capture[keyPath: path] && !old.capture[keyPath: path] {
             found.append("captures \(name), which the consented policy did not")

@@ -183,7 +183,7 @@ public final class PolicyGate: CapturePolicy, Sendable {
                     // Only of the focused window, and only while it is captured in full: a snapshot asked
                     // for before focus moved to another window is not that window's.
                     guard !isPaused(event.tNs, s), s.focusTreatment == .capture, !s.stopped, s.focus?.window == window,
-                        policy.capture.accessibilitySnapshots
+                        policy.capture.takesSnapshots
                     else { continue }
                     let body = EventBody.accessibilitySnapshot(frame: frame, window: window, snapshot: scrubbed(snapshot))
                     out.append(CapturedEvent(tNs: event.tNs, body: body))

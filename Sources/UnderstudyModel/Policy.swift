@@ -61,6 +61,9 @@ public struct Policy: Sendable, Equatable {
         /// With each stored frame, a snapshot of the focused window's elements (needs
         /// `accessibility`).
         public var accessibilitySnapshots = true
+
+        /// Whether snapshots are taken at all: they need the bus and frames too.
+        public var takesSnapshots: Bool { accessibility && accessibilitySnapshots && frames }
         /// How much of a page's URL is kept: its path too (the default), or the host only.
         /// Query and fragment are never kept: they hold tokens.
         public var urlPaths = true

@@ -7,7 +7,8 @@ import UnderstudyModel
 
 @Suite("What widens a policy, rule by rule")
 struct WideningTests {
-    /// (what changed, the edited policy, whether it widens the base policy)
+    /// (what changed, the edited policy, whether it widens the base policy; "FROM:" reverses
+    /// the comparison, "FROM:A\nTO:B" compares A with B)
     static let cases: [(String, String, Bool)] = {
         func edit(_ from: String, _ to: String) -> String {
             precondition(basePolicy.contains(from), from)
@@ -56,14 +57,20 @@ struct WideningTests {
             ("accessibility snapshots turned off", noSnapshots, false),
             ("accessibility snapshots turned on", "FROM:" + noSnapshots, true),
             ("accessibility turned on", "FROM:" + edit("  frames: true\n", "  frames: true\n  accessibility: false\n"), true),
+            (
+                "snapshots on in a policy without accessibility, from one with accessibility but no snapshots",
+                "FROM:" + noSnapshots + "\nTO:" + edit("  frames: true\n", "  frames: true\n  accessibility: false\n"), false
+            ),
         ]
     }()
 
     @Test("Each change is classed as widening or not", arguments: cases)
     func widening(change: String, edited: String, widens: Bool) throws {
+        // "FROM:A" compares A with the base policy; "FROM:A\nTO:B", A with B.
+        let parts = edited.dropFirst(5).components(separatedBy: "\nTO:")
         let (old, new) =
             edited.hasPrefix("FROM:")
-            ? (try policy(String(edited.dropFirst(5))), try policy(basePolicy)) : (try policy(basePolicy), try policy(edited))
+            ? (try policy(parts[0]), try policy(parts.count > 1 ? parts[1] : basePolicy)) : (try policy(basePolicy), try policy(edited))
         let found = PolicyComparison.widenings(from: old, to: new)
         #expect(found.isEmpty != widens, "\(change): \(found)")
     }

@@ -185,7 +185,11 @@ final class AccessibilityProbe: Sendable {
     /// Snapshot latencies, and those skipped or cut short.
     var snapshotStats: (latencies: [Double], skipped: Int, truncated: Int) { snapshots.withLock { ($0.latencies, $0.skipped, $0.truncated) } }
 
+    /// The probe's thread's name, so its CPU time can be told apart (`make bench` reads it).
+    static let threadName = "understudy-a11y"
+
     private func run(enable: Bool, changed: @Sendable () -> Void) {
+        Thread.current.name = Self.threadName
         var opened = false
         var timeouts = 0
         while !stopped.load(ordering: .acquiring) {
