@@ -5,10 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static int opened = 0;
+static int opened = 0, refused = 0;
 int a11y_open(int timeout_ms) {
+    // Once atspi_init has failed it is never called again: libatspi then aborts the process
+    // (g_error "Couldn't connect to accessibility bus") on its next call.
+    if (refused) return -1;
     if (!opened) {
-        if (atspi_init() > 1) return -1;  // 0: started, 1: already started
+        if (atspi_init() > 1) { refused = 1; return -1; }  // 0: started, 1: already started
         opened = 1;
     }
     atspi_set_timeout(timeout_ms, timeout_ms);

@@ -55,7 +55,7 @@ typedef struct {
 } a11y_element;
 
 // Connects to the accessibility bus; every call then gives up after `timeout_ms`.
-// Returns 0, or -1 when there is no bus.
+// Returns 0, or -1 when there is no bus (and from then on: libatspi cannot try again).
 int a11y_open(int timeout_ms);
 
 // Sets org.a11y.Status.IsEnabled on the session bus, as assistive tools do, so toolkits

@@ -219,7 +219,12 @@ final class AccessibilityProbe: Sendable {
                 changes.add(1, ordering: .releasing)
                 changed()
             }
-            let nextReading = DispatchTime.now() + .nanoseconds(Int(interval.ns) * (opened ? 1 : 20))
+            guard opened else {
+                // No bus, for good (libatspi cannot try again): wait for the end, taking the wake-ups lookups send.
+                while !stopped.load(ordering: .acquiring) { wakeUp.wait() }
+                return
+            }
+            let nextReading = DispatchTime.now() + .nanoseconds(Int(interval.ns))
             // Lookups are served as they come, between readings.
             while wakeUp.wait(timeout: nextReading) == .success, !stopped.load(ordering: .acquiring) {
                 if opened, answerLookups() { changed() }  // wakes capture to take the answers
