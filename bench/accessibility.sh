@@ -36,16 +36,19 @@ for mode in off on; do
   "$bin" policy sign --key "$out/org.key" "$out/$mode.yaml" >/dev/null
 done
 
-# CPU seconds (user + system) of every process whose command line names FOLDER.
-cpu_of() {
-  python3 - "$1" <<'PY'
+# CPU seconds (user + system) summed over the entries of the /proc folder ROOT (processes, or
+# one process's threads) whose FILE contains TEXT (MODE contains) or is TEXT (MODE is).
+proc_cpu() {
+  python3 - "$@" <<'PY'
 import os, sys
+root, name, text, mode = sys.argv[1:5]
 total = 0
-for pid in filter(str.isdigit, os.listdir("/proc")):
+for entry in filter(str.isdigit, os.listdir(root)):
     try:
-        if sys.argv[1] not in open(f"/proc/{pid}/cmdline").read():
+        value = open(f"{root}/{entry}/{name}").read()
+        if (text not in value) if mode == "contains" else (value.strip() != text):
             continue
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        fields = open(f"{root}/{entry}/stat").read().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])
     except OSError:
         pass
@@ -53,23 +56,12 @@ print(total / os.sysconf("SC_CLK_TCK"))
 PY
 }
 
-# CPU seconds of the recorder's accessibility thread (named understudy-a11y): every call to
-# the bus, the readings, lookups and snapshots run there.
-thread_cpu() {
-  python3 - "$1" <<'PY'
-import os, sys
-total = 0
-for tid in os.listdir(f"/proc/{sys.argv[1]}/task"):
-    try:
-        if open(f"/proc/{sys.argv[1]}/task/{tid}/comm").read().strip() != "understudy-a11y":
-            continue
-        fields = open(f"/proc/{sys.argv[1]}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    except OSError:
-        pass
-print(total / os.sysconf("SC_CLK_TCK"))
-PY
-}
+# Every process whose command line names FOLDER.
+cpu_of() { proc_cpu /proc cmdline "$1" contains; }
+
+# The recorder's accessibility thread (named understudy-a11y): every call to the bus, the
+# readings, lookups and snapshots run there.
+thread_cpu() { proc_cpu "/proc/$1/task" comm understudy-a11y is; }
 
 run_mode() {
   local mode=$1 dir=$out/$1 rec

@@ -58,6 +58,18 @@ static int failed(GError **error, int *timeouts) {
     return 1;
 }
 
+// The element's bounds on the screen into x, y, w, h; left as they are when it has none or
+// does not answer.
+static void screen_extents(AtspiAccessible *element, int *x, int *y, int *w, int *h, int *timeouts) {
+    AtspiComponent *component = atspi_accessible_get_component_iface(element);
+    if (!component) return;
+    GError *error = NULL;
+    AtspiRect *box = atspi_component_get_extents(component, ATSPI_COORD_TYPE_SCREEN, &error);
+    if (!failed(&error, timeouts) && box) *x = box->x, *y = box->y, *w = box->width, *h = box->height;
+    if (box) g_free(box);
+    g_object_unref(component);
+}
+
 // The first descendant of `frame` that is in every state of `states` and, when `role` is
 // not ATSPI_ROLE_INVALID, has that role: one Collection call, not a walk of the tree.
 static AtspiAccessible *first_match(AtspiAccessible *frame, const AtspiStateType *states, int state_count,
@@ -113,15 +125,7 @@ static void focused_element(AtspiAccessible *frame, a11y_desktop *out) {
     if (!failed(&error, &out->timeouts)) {
         out->focus_known = 1;
         out->focus_password = role == ATSPI_ROLE_PASSWORD_TEXT;
-        AtspiComponent *component = atspi_accessible_get_component_iface(element);
-        if (component) {
-            AtspiRect *box = atspi_component_get_extents(component, ATSPI_COORD_TYPE_SCREEN, &error);
-            if (!failed(&error, &out->timeouts) && box) {
-                out->focus_x = box->x, out->focus_y = box->y, out->focus_w = box->width, out->focus_h = box->height;
-            }
-            if (box) g_free(box);
-            g_object_unref(component);
-        }
+        screen_extents(element, &out->focus_x, &out->focus_y, &out->focus_w, &out->focus_h, &out->timeouts);
     }
     g_object_unref(element);
 }
@@ -263,13 +267,7 @@ static void describe(AtspiAccessible *element, a11y_element *out) {
         out->states = state_bits(states);
         g_object_unref(states);
     }
-    AtspiComponent *component = atspi_accessible_get_component_iface(element);
-    if (component) {
-        AtspiRect *box = atspi_component_get_extents(component, ATSPI_COORD_TYPE_SCREEN, &error);
-        if (!failed(&error, &out->timeouts) && box) out->x = box->x, out->y = box->y, out->w = box->width, out->h = box->height;
-        if (box) g_free(box);
-        g_object_unref(component);
-    }
+    screen_extents(element, &out->x, &out->y, &out->w, &out->h, &out->timeouts);
     place(element, out);
 }
 
@@ -389,13 +387,7 @@ static void walk_children(AtspiAccessible *parent, int parent_index, int depth, 
                 if (!failed(&error, &walk->info->timeouts)) copy(node->name, sizeof node->name, text);
                 g_free(text);
             }
-            AtspiComponent *component = atspi_accessible_get_component_iface(child);
-            if (component) {
-                AtspiRect *box = atspi_component_get_extents(component, ATSPI_COORD_TYPE_SCREEN, &error);
-                if (!failed(&error, &walk->info->timeouts) && box) node->x = box->x, node->y = box->y, node->w = box->width, node->h = box->height;
-                if (box) g_free(box);
-                g_object_unref(component);
-            }
+            screen_extents(child, &node->x, &node->y, &node->w, &node->h, &walk->info->timeouts);
             walk_children(child, index, depth + 1, walk);
         }
         if (states) g_object_unref(states);

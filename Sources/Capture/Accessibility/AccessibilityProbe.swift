@@ -101,6 +101,12 @@ final class AccessibilityProbe: Sendable {
     }
 
     private static let latencyLimit = 4096
+
+    /// Adds a latency, keeping the newest ``latencyLimit`` at most (the older half goes when full).
+    private static func note(_ ms: Double, in latencies: inout [Double]) {
+        if latencies.count >= latencyLimit { latencies.removeFirst(latencies.count / 2) }
+        latencies.append(ms)
+    }
     private let lookups = Mutex(Lookups())
     private let snapshots = Mutex(Snapshots())
     private let snapshotLimits: SnapshotLimits?
@@ -227,7 +233,7 @@ final class AccessibilityProbe: Sendable {
             let nextReading = DispatchTime.now() + .nanoseconds(Int(interval.ns))
             // Lookups are served as they come, between readings.
             while wakeUp.wait(timeout: nextReading) == .success, !stopped.load(ordering: .acquiring) {
-                if opened, answerLookups() { changed() }  // wakes capture to take the answers
+                if answerLookups() { changed() }  // wakes capture to take the answers
             }
         }
     }
@@ -247,8 +253,7 @@ final class AccessibilityProbe: Sendable {
             let found = status == 0 && element.found != 0 ? Self.element(of: &element) : nil
             lookups.withLock { l in
                 if let found { l.answered.append((next.ofNs, found)) }
-                if l.latencies.count >= Self.latencyLimit { l.latencies.removeFirst(l.latencies.count / 2) }
-                l.latencies.append(ms)
+                Self.note(ms, in: &l.latencies)
             }
             lookupTimeouts.add(max(Int(element.timeouts), ranIntoDeadline(since: started) ? 1 : 0), ordering: .relaxed)
             answeredAny = true
@@ -280,8 +285,7 @@ final class AccessibilityProbe: Sendable {
         snapshots.withLock { s in
             s.answered.append((request, snapshot))
             if snapshot.truncated { s.truncated += 1 }
-            if s.latencies.count >= Self.latencyLimit { s.latencies.removeFirst(s.latencies.count / 2) }
-            s.latencies.append(ms)
+            Self.note(ms, in: &s.latencies)
         }
         return true
     }
