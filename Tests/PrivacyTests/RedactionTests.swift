@@ -180,6 +180,7 @@ struct RecognizerTests {
             "flight LH12 DE89 and BA1234",
             "see https://example.com:8443/x and http://localhost:3000",
             "logo icon@2x.png and @handle",
+            "| , rif@[s]ol and fe@] or pf@|",
             "ASIAN markets, ACCA members",
             "pip install sk-learn",
             "key: value, Sort key: Name, password: ********",

@@ -230,9 +230,12 @@ enum TextRecognizers {
     /// German, British and French national phone numbers, excluded sites' names (no beginning
     /// of them tells them from ordinary numbers and words).
     static let beginnings: [TextRecognizer] = [
-        // An address from its `@` on: `alice@`, `alice@exa`. Not: `@handles`, `icon@2x.png`.
+        // An address from its `@` on: `alice@`, `alice@exa`. Not: `@handles`, `icon@2x.png`, and
+        // not a word with an `@` run straight into a bracket, pipe or quote: an address being
+        // typed ends where the typing does, and OCR of buttons and icons reads so (`rif@[s]ol`).
         TextRecognizer(
-            "email_beginning", .email, #"(?<![\w.+/-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9.-]*"#, trigger: .any(["@"]),
+            "email_beginning", .email,
+            #"(?<![\w.+/-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9.-]*+(?![\[\](){}|<>=!?*#$^~`'"])"#, trigger: .any(["@"]),
             validate: Validators.email),
         // Seven digits or more in a card's grouping, beginning as an issuer's cards do
         // (``Validators/cardBeginning(_:)``). Not: dates, years, times, prices, ids beginning 0,
