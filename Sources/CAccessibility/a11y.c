@@ -2,10 +2,12 @@
 
 #include <atspi/atspi.h>
 #include <dbus/dbus.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 static int opened = 0, refused = 0;
+static int call_timeout_ms = 250;  // as a11y_open sets it, for the calls made without libatspi
 int a11y_open(int timeout_ms) {
     // Once atspi_init has failed it is never called again: libatspi then aborts the process
     // (g_error "Couldn't connect to accessibility bus") on its next call.
@@ -15,6 +17,7 @@ int a11y_open(int timeout_ms) {
         opened = 1;
     }
     atspi_set_timeout(timeout_ms, timeout_ms);
+    call_timeout_ms = timeout_ms;
     return 0;
 }
 
@@ -231,12 +234,14 @@ static void place(AtspiAccessible *element, a11y_element *out) {
 }
 
 // The states of `A11Y_FOCUSED …` that `states` holds.
+static const AtspiStateType state_kinds[] = {ATSPI_STATE_FOCUSED, ATSPI_STATE_CHECKED, ATSPI_STATE_SELECTED, ATSPI_STATE_EDITABLE,
+                                             ATSPI_STATE_ENABLED, ATSPI_STATE_PRESSED, ATSPI_STATE_EXPANDED};
+enum { STATE_KINDS = sizeof state_kinds / sizeof state_kinds[0] };
+
 static unsigned state_bits(AtspiStateSet *states) {
-    const AtspiStateType kinds[] = {ATSPI_STATE_FOCUSED, ATSPI_STATE_CHECKED, ATSPI_STATE_SELECTED, ATSPI_STATE_EDITABLE,
-                                    ATSPI_STATE_ENABLED, ATSPI_STATE_PRESSED, ATSPI_STATE_EXPANDED};
     unsigned bits = 0;
-    for (unsigned i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        if (atspi_state_set_contains(states, kinds[i])) bits |= 1u << i;
+    for (unsigned i = 0; i < STATE_KINDS; i++) {
+        if (atspi_state_set_contains(states, state_kinds[i])) bits |= 1u << i;
     }
     return bits;
 }
@@ -360,39 +365,319 @@ static int walk_over(snapshot_walk *walk) {
     return 0;
 }
 
-static void walk_children(AtspiAccessible *parent, int parent_index, int depth, snapshot_walk *walk) {
-    if (depth > walk->max_depth) return;
-    GError *error = NULL;
-    gint children = atspi_accessible_get_child_count(parent, &error);
-    if (failed(&error, &walk->info->timeouts)) return;
-    for (gint c = 0; c < children && !walk_over(walk); c++) {
-        AtspiAccessible *child = atspi_accessible_get_child_at_index(parent, c, &error);
-        if (failed(&error, &walk->info->timeouts) || !child) continue;
-        AtspiStateSet *states = atspi_accessible_get_state_set(child);
-        int showing = states && atspi_state_set_contains(states, ATSPI_STATE_SHOWING);
-        if (showing) {
-            int index = walk->info->count++;
-            a11y_node *node = &walk->nodes[index];
-            memset(node, 0, sizeof *node);
-            node->parent = parent_index;
-            node->depth = depth;
-            node->states = state_bits(states);
-            AtspiRole role = atspi_accessible_get_role(child, &error);
-            int password = !failed(&error, &walk->info->timeouts) && role == ATSPI_ROLE_PASSWORD_TEXT;
-            gchar *text = atspi_accessible_get_role_name(child, &error);
-            if (!failed(&error, &walk->info->timeouts)) copy(node->role, sizeof node->role, text);
-            g_free(text);
-            if (!password) {
-                text = atspi_accessible_get_name(child, &error);
-                if (!failed(&error, &walk->info->timeouts)) copy(node->name, sizeof node->name, text);
-                g_free(text);
-            }
-            screen_extents(child, &node->x, &node->y, &node->w, &node->h, &walk->info->timeouts);
-            walk_children(child, index, depth + 1, walk);
+// The walk goes a level at a time and sends all of a level's questions (children, states,
+// role, name, bounds) together, on libatspi's own connection, before reading any answer.
+// libatspi asks one question per round trip, and each wakes both processes: a snapshot of 50
+// elements took some 460 round trips that way, most of the recorder's accessibility CPU; now
+// it takes a few a level.
+
+enum { BATCH_MAX = 256, CHILDREN_MAX = 256 };
+
+typedef struct {
+    char *bus_name, *path;  // owned
+    int index;              // its node's index; -1 for the window
+    int parent;             // its parent's node index
+    int child_count;
+} element_ref;
+
+typedef struct {
+    DBusConnection *bus;
+    snapshot_walk *walk;
+} batch_walk;
+
+typedef struct {
+    DBusPendingCall *call;
+    int parent;
+} pending_children;
+
+// What is left of the snapshot's budget, and at most a call's own deadline.
+static int remaining_ms(snapshot_walk *walk) {
+    gint64 left = (walk->give_up_at - g_get_monotonic_time()) / 1000;
+    if (left < 1) return 1;
+    return left < call_timeout_ms ? (int)left : call_timeout_ms;
+}
+
+static DBusPendingCall *send_call(batch_walk *batch, const element_ref *to, const char *interface, const char *method,
+                                  int first_type, ...) {
+    DBusMessage *call = dbus_message_new_method_call(to->bus_name, to->path, interface, method);
+    if (!call) return NULL;
+    va_list args;
+    va_start(args, first_type);
+    dbus_bool_t built = first_type == DBUS_TYPE_INVALID || dbus_message_append_args_valist(call, first_type, args);
+    va_end(args);
+    DBusPendingCall *pending = NULL;
+    if (!built || !dbus_connection_send_with_reply(batch->bus, call, &pending, remaining_ms(batch->walk))) pending = NULL;
+    dbus_message_unref(call);
+    return pending;
+}
+
+static DBusPendingCall *send_accessible(batch_walk *batch, const element_ref *to, const char *method) {
+    return send_call(batch, to, "org.a11y.atspi.Accessible", method, DBUS_TYPE_INVALID);
+}
+
+static DBusPendingCall *send_property(batch_walk *batch, const element_ref *to, const char *property) {
+    const char *interface = "org.a11y.atspi.Accessible";
+    return send_call(batch, to, "org.freedesktop.DBus.Properties", "Get", DBUS_TYPE_STRING, &interface, DBUS_TYPE_STRING,
+                     &property, DBUS_TYPE_INVALID);
+}
+
+static DBusPendingCall *send_extents(batch_walk *batch, const element_ref *to) {
+    dbus_uint32_t screen = ATSPI_COORD_TYPE_SCREEN;
+    return send_call(batch, to, "org.a11y.atspi.Component", "GetExtents", DBUS_TYPE_UINT32, &screen, DBUS_TYPE_INVALID);
+}
+
+// The answer to `pending`, or NULL: a timeout is counted, another error (an element with no
+// bounds, one gone meanwhile) is no answer.
+static DBusMessage *answer(batch_walk *batch, DBusPendingCall *pending) {
+    if (!pending) return NULL;
+    dbus_pending_call_block(pending);
+    DBusMessage *reply = dbus_pending_call_steal_reply(pending);
+    dbus_pending_call_unref(pending);
+    if (reply && dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_ERROR) {
+        if (dbus_message_is_error(reply, DBUS_ERROR_NO_REPLY) || dbus_message_is_error(reply, DBUS_ERROR_TIMEOUT)) {
+            batch->walk->info->timeouts++;
         }
-        if (states) g_object_unref(states);
-        g_object_unref(child);
+        dbus_message_unref(reply);
+        return NULL;
     }
+    return reply;
+}
+
+// The first argument of `reply` (inside its variant when `variant`), when it has `type`.
+static int first_value(DBusMessage *reply, int variant, int type, void *value) {
+    DBusMessageIter iter, inner;
+    if (!reply || !dbus_message_iter_init(reply, &iter)) return 0;
+    if (variant) {
+        if (dbus_message_iter_get_arg_type(&iter) != DBUS_TYPE_VARIANT) return 0;
+        dbus_message_iter_recurse(&iter, &inner);
+        iter = inner;
+    }
+    if (dbus_message_iter_get_arg_type(&iter) != type) return 0;
+    dbus_message_iter_get_basic(&iter, value);
+    return 1;
+}
+
+static int is_state(const dbus_uint32_t bits[2], AtspiStateType state) { return (bits[state / 32] >> (state % 32)) & 1; }
+
+// A state set answer (`au`, two words of bits) into `bits`.
+static void read_states(DBusMessage *reply, dbus_uint32_t bits[2]) {
+    DBusMessageIter iter, array;
+    bits[0] = bits[1] = 0;
+    if (!reply || !dbus_message_iter_init(reply, &iter) || dbus_message_iter_get_arg_type(&iter) != DBUS_TYPE_ARRAY) return;
+    dbus_message_iter_recurse(&iter, &array);
+    for (int i = 0; i < 2 && dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_UINT32; i++) {
+        dbus_message_iter_get_basic(&array, &bits[i]);
+        dbus_message_iter_next(&array);
+    }
+}
+
+// As state_bits, from a state set answer's two words.
+static unsigned state_bits_of(const dbus_uint32_t bits[2]) {
+    unsigned out = 0;
+    for (unsigned i = 0; i < STATE_KINDS; i++) {
+        if (is_state(bits, state_kinds[i])) out |= 1u << i;
+    }
+    return out;
+}
+
+// Bounds answers (`(iiii)`) into the node; left as they are when there are none.
+static void read_extents(DBusMessage *reply, a11y_node *node) {
+    DBusMessageIter iter, box;
+    if (!reply || !dbus_message_iter_init(reply, &iter) || dbus_message_iter_get_arg_type(&iter) != DBUS_TYPE_STRUCT) return;
+    dbus_message_iter_recurse(&iter, &box);
+    int *fields[] = {&node->x, &node->y, &node->w, &node->h};
+    for (int i = 0; i < 4 && dbus_message_iter_get_arg_type(&box) == DBUS_TYPE_INT32; i++) {
+        dbus_int32_t value;
+        dbus_message_iter_get_basic(&box, &value);
+        *fields[i] = value;
+        dbus_message_iter_next(&box);
+    }
+}
+
+// Appends the element the iterator is at, a `(so)`, as a child of `parent`; the null object
+// that stands for "none" is skipped.
+static void append_ref(GArray *refs, DBusMessageIter *iter, int parent) {
+    DBusMessageIter fields;
+    const char *bus_name = NULL, *path = NULL;
+    if (dbus_message_iter_get_arg_type(iter) != DBUS_TYPE_STRUCT) return;
+    dbus_message_iter_recurse(iter, &fields);
+    if (dbus_message_iter_get_arg_type(&fields) != DBUS_TYPE_STRING) return;
+    dbus_message_iter_get_basic(&fields, &bus_name);
+    dbus_message_iter_next(&fields);
+    if (dbus_message_iter_get_arg_type(&fields) != DBUS_TYPE_OBJECT_PATH) return;
+    dbus_message_iter_get_basic(&fields, &path);
+    if (strcmp(path, "/org/a11y/atspi/null") == 0) return;
+    element_ref ref = {g_strdup(bus_name), g_strdup(path), -1, parent, 0};
+    g_array_append_vals(refs, &ref, 1);
+}
+
+static void free_refs(GArray *refs) {
+    for (guint i = 0; i < refs->len; i++) {
+        element_ref *ref = &g_array_index(refs, element_ref, i);
+        g_free(ref->bus_name);
+        g_free(ref->path);
+    }
+    g_array_free(refs, TRUE);
+}
+
+// The children of every element of `parents`, in order: all in one call where there are
+// few, else the first CHILDREN_MAX one by one (a list of 100,000 rows is not asked for whole).
+static GArray *children_of(batch_walk *batch, GArray *parents) {
+    GArray *calls = g_array_new(FALSE, FALSE, sizeof(pending_children));
+    for (guint p = 0; p < parents->len; p++) {
+        element_ref *parent = &g_array_index(parents, element_ref, p);
+        pending_children call = {NULL, parent->index};
+        if (parent->child_count <= 0) continue;
+        if (parent->child_count <= CHILDREN_MAX) {
+            call.call = send_accessible(batch, parent, "GetChildren");
+            g_array_append_vals(calls, &call, 1);
+            continue;
+        }
+        for (dbus_int32_t c = 0; c < CHILDREN_MAX; c++) {
+            call.call = send_call(batch, parent, "org.a11y.atspi.Accessible", "GetChildAtIndex", DBUS_TYPE_INT32, &c,
+                                  DBUS_TYPE_INVALID);
+            g_array_append_vals(calls, &call, 1);
+        }
+    }
+    dbus_connection_flush(batch->bus);
+    GArray *children = g_array_new(FALSE, FALSE, sizeof(element_ref));
+    for (guint i = 0; i < calls->len; i++) {
+        pending_children *call = &g_array_index(calls, pending_children, i);
+        DBusMessage *reply = answer(batch, call->call);
+        DBusMessageIter iter, array;
+        if (reply && dbus_message_iter_init(reply, &iter)) {
+            if (dbus_message_iter_get_arg_type(&iter) == DBUS_TYPE_ARRAY) {
+                dbus_message_iter_recurse(&iter, &array);
+                for (; dbus_message_iter_get_arg_type(&array) != DBUS_TYPE_INVALID; dbus_message_iter_next(&array)) {
+                    append_ref(children, &array, call->parent);
+                }
+            } else {
+                append_ref(children, &iter, call->parent);
+            }
+        }
+        if (reply) dbus_message_unref(reply);
+    }
+    g_array_free(calls, TRUE);
+    return children;
+}
+
+// Reads `candidates[from..<to]`: their states first, then, of the showing ones while the
+// limits allow, role, name, bounds and child count, each kept as a node and added to `next`.
+static void read_level(batch_walk *batch, GArray *candidates, guint from, guint to, int depth, a11y_node *level_nodes,
+                       GArray *next) {
+    snapshot_walk *walk = batch->walk;
+    DBusPendingCall *states[BATCH_MAX], *asked[BATCH_MAX][4];
+    dbus_uint32_t bits[BATCH_MAX][2];
+    guint count = to - from, showing[BATCH_MAX], shown = 0;
+    for (guint i = 0; i < count; i++) states[i] = send_accessible(batch, &g_array_index(candidates, element_ref, from + i), "GetState");
+    dbus_connection_flush(batch->bus);
+    for (guint i = 0; i < count; i++) {
+        DBusMessage *reply = answer(batch, states[i]);
+        read_states(reply, bits[i]);
+        if (reply) dbus_message_unref(reply);
+        if (!is_state(bits[i], ATSPI_STATE_SHOWING)) continue;
+        if (walk->info->count + (int)shown < walk->max_nodes) {
+            showing[shown++] = i;
+        } else {
+            walk->info->truncated = 1;
+        }
+    }
+    for (guint s = 0; s < shown; s++) {
+        element_ref *ref = &g_array_index(candidates, element_ref, from + showing[s]);
+        asked[s][0] = send_accessible(batch, ref, "GetRole");
+        asked[s][1] = send_property(batch, ref, "Name");
+        asked[s][2] = send_extents(batch, ref);
+        asked[s][3] = depth < walk->max_depth ? send_property(batch, ref, "ChildCount") : NULL;
+    }
+    dbus_connection_flush(batch->bus);
+    for (guint s = 0; s < shown; s++) {
+        element_ref *ref = &g_array_index(candidates, element_ref, from + showing[s]);
+        int index = walk->info->count++;
+        a11y_node *node = &level_nodes[index];
+        memset(node, 0, sizeof *node);
+        node->parent = ref->parent;
+        node->depth = depth;
+        node->states = state_bits_of(bits[showing[s]]);
+        dbus_uint32_t role = ATSPI_ROLE_INVALID;
+        const char *name = NULL;
+        dbus_int32_t children = 0;
+        DBusMessage *replies[4];
+        for (int q = 0; q < 4; q++) replies[q] = answer(batch, asked[s][q]);
+        if (first_value(replies[0], 0, DBUS_TYPE_UINT32, &role)) {
+            gchar *role_name = atspi_role_get_name((AtspiRole)role);
+            copy(node->role, sizeof node->role, role_name);
+            g_free(role_name);
+        }
+        if (role != ATSPI_ROLE_PASSWORD_TEXT && first_value(replies[1], 1, DBUS_TYPE_STRING, &name)) copy(node->name, sizeof node->name, name);
+        read_extents(replies[2], node);
+        first_value(replies[3], 1, DBUS_TYPE_INT32, &children);
+        for (int q = 0; q < 4; q++) {
+            if (replies[q]) dbus_message_unref(replies[q]);
+        }
+        element_ref kept = {g_strdup(ref->bus_name), g_strdup(ref->path), index, ref->parent, children};
+        g_array_append_vals(next, &kept, 1);
+    }
+}
+
+// Puts the nodes, found a level at a time, in the order the walk above gives them (depth
+// first, each parent before its children), with their parents' indexes to match.
+static void depth_first(a11y_node *found, int count, a11y_node *out) {
+    int *first_child = g_new(int, count + 1), *next_sibling = g_new(int, count), *moved = g_new(int, count);
+    int *stack = g_new(int, count + 1);
+    for (int i = 0; i <= count; i++) first_child[i] = -1;
+    for (int i = count - 1; i >= 0; i--) {
+        int parent = found[i].parent + 1;  // 0 stands for the window
+        next_sibling[i] = first_child[parent];
+        first_child[parent] = i;
+    }
+    int top = 0, written = 0;
+    for (int child = first_child[0]; child >= 0; child = next_sibling[child]) stack[top++] = child;
+    // The stack holds siblings in reverse so that the first is taken first.
+    for (int a = 0, b = top - 1; a < b; a++, b--) { int t = stack[a]; stack[a] = stack[b]; stack[b] = t; }
+    while (top > 0) {
+        int i = stack[--top];
+        moved[i] = written;
+        out[written] = found[i];
+        out[written].parent = found[i].parent < 0 ? -1 : moved[found[i].parent];
+        written++;
+        int pushed = top;
+        for (int child = first_child[i + 1]; child >= 0; child = next_sibling[child]) stack[top++] = child;
+        for (int a = pushed, b = top - 1; a < b; a++, b--) { int t = stack[a]; stack[a] = stack[b]; stack[b] = t; }
+    }
+    g_free(first_child);
+    g_free(next_sibling);
+    g_free(moved);
+    g_free(stack);
+}
+
+// The showing subtree of `window` into walk->nodes.
+static void walk_batched(AtspiAccessible *window, snapshot_walk *walk) {
+    AtspiObject *object = (AtspiObject *)window;
+    if (!object->app || !object->app->bus || !object->app->bus_name || !object->path) return;
+    batch_walk batch = {object->app->bus, walk};
+    element_ref root = {object->app->bus_name, object->path, -1, -1, 0};
+    DBusMessage *reply = answer(&batch, send_property(&batch, &root, "ChildCount"));
+    dbus_int32_t children = 0;
+    first_value(reply, 1, DBUS_TYPE_INT32, &children);
+    if (reply) dbus_message_unref(reply);
+    a11y_node *found = g_new(a11y_node, walk->max_nodes > 0 ? walk->max_nodes : 1);
+    GArray *parents = g_array_new(FALSE, FALSE, sizeof(element_ref));
+    element_ref first = {g_strdup(root.bus_name), g_strdup(root.path), -1, -1, children};
+    g_array_append_vals(parents, &first, 1);
+    for (int depth = 1; depth <= walk->max_depth && parents->len > 0 && !walk_over(walk); depth++) {
+        GArray *candidates = children_of(&batch, parents);
+        GArray *next = g_array_new(FALSE, FALSE, sizeof(element_ref));
+        for (guint from = 0; from < candidates->len && !walk_over(walk); from += BATCH_MAX) {
+            guint to = from + BATCH_MAX < candidates->len ? from + BATCH_MAX : candidates->len;
+            read_level(&batch, candidates, from, to, depth, found, next);
+        }
+        free_refs(candidates);
+        free_refs(parents);
+        parents = next;
+    }
+    free_refs(parents);
+    depth_first(found, walk->info->count, walk->nodes);
+    g_free(found);
 }
 
 static int snapshot_window(AtspiAccessible *window, int pid, void *context) {
@@ -404,7 +689,7 @@ static int snapshot_window(AtspiAccessible *window, int pid, void *context) {
     g_free(name);
     if (!matches) return 0;
     walk->info->found = 1;
-    walk_children(window, -1, 1, walk);
+    walk_batched(window, walk);
     return 1;
 }
 

@@ -92,7 +92,8 @@ typedef struct {
 
 // The showing subtree of the window of process `pid` whose name is `title`, depth first: at
 // most `max_nodes` nodes, `max_depth` levels below the window, and `budget_ms` in all (each
-// call also bounded by the deadline). Text contents are never read, only names, so what is
+// call also bounded by the deadline); it is read a level at a time, so one cut short at the
+// node limit holds the upper levels whole. Text contents are never read, only names, so what is
 // typed into a field (a password among them) is not in it; a password field's name is left
 // empty too. Returns 0 (info->found says whether the window was found), or -1.
 int a11y_snapshot(int pid, const char *title, int max_nodes, int max_depth, int budget_ms, a11y_node *nodes,
