@@ -96,7 +96,15 @@ public struct Catalog: Sendable {
     }
 
     /// The categories the window belongs to.
-    public func categories(of window: WindowContext) -> Set<String> { Set(entries(matching: window).map(\.category)) }
+    /// The categories the window belongs to: a private window, by its title or as the
+    /// accessibility bus tells it, is in `private-browsing`.
+    public func categories(of window: WindowContext) -> Set<String> {
+        Set(entries(matching: window).map(\.category) + (window.privateWindow ? [Self.privateBrowsing] : []))
+    }
+
+    /// The category of private and incognito browsing windows, which the policy's
+    /// `private-windows` decides.
+    public static let privateBrowsing = "private-browsing"
 
     /// Categories the default policy excludes.
     public var sensitiveCategories: [String] { categories.filter(\.value.sensitive).keys.sorted() }

@@ -9,7 +9,7 @@ public enum DefaultPolicy {
     }
 
     public static var text: String {
-        let sensitive = Catalog.shared.sensitiveCategories.filter { !WindowRules.floorCategories.contains($0) }
+        let sensitive = Catalog.shared.sensitiveCategories.filter { !(WindowRules.floorCategories + [Catalog.privateBrowsing]).contains($0) }
         return """
             # Understudy's built-in default policy: conservative. Sensitive categories of the
             # catalog are excluded, typed text is kept with every redaction recognizer on,

@@ -9,7 +9,8 @@ import UnderstudyModel
 /// - every capture switch (pointer, keys, text, frames, accessibility and its snapshots, URL
 ///   paths) on in B is on in A, and B takes frames
 ///   no more often;
-/// - B's default action is at least as restrictive as A's;
+/// - B's default action, and its treatment of unreadable pages and of private windows, are at
+///   least as restrictive as A's;
 /// - every rule of A has a rule in B with the same match and an action at least as restrictive;
 /// - every rule of B whose match A has no rule for is at least as restrictive as A's default;
 /// - B's pause cap is no shorter, its review window no shorter, its retention no longer;
@@ -32,6 +33,9 @@ public enum PolicyComparison {
             found.append(
                 "takes periodic frames more often (every \(seconds(new.capture.framePeriodSeconds)) instead of \(seconds(old.capture.framePeriodSeconds)))"
             )
+        }
+        if new.privateWindows < old.privateWindows {
+            found.append("private browsing windows are \(new.privateWindows.rawValue) instead of \(old.privateWindows.rawValue)")
         }
         if new.unknownSite < old.unknownSite {
             found.append("browser pages that cannot be read are \(new.unknownSite.rawValue) instead of \(old.unknownSite.rawValue)")

@@ -31,6 +31,7 @@ public struct PolicyDocument: Sendable, Equatable {
     static let fields = [
         "understudy-policy", "name", "version", "organisation", "audience", "contact", "capture", "rules",
         "default-action", "pause-cap", "review-window", "retention", "redaction", "unknown-site",
+        "private-windows",
     ]
 
     private static func parse(_ text: String, file: String, catalog: Catalog) throws(DocumentError) -> Policy {
@@ -58,6 +59,7 @@ public struct PolicyDocument: Sendable, Equatable {
                 )
             }
         }
+        if let action = try doc.string("private-windows") { policy.privateWindows = try treatment(action, doc, "private-windows") }
         if let cap = try duration(doc, "pause-cap") { policy.pauseCapSeconds = cap }
         if let review = try duration(doc, "review-window") { policy.reviewWindowSeconds = review }
         if let retention = try duration(doc, "retention") { policy.retentionSeconds = retention }

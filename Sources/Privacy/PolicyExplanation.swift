@@ -41,7 +41,15 @@ public enum PolicyExplanation {
         lines.append("  - which app and window title are in front.")
         lines.append("")
         lines.append("It never records, whatever the policy says:")
-        lines.append("  - private or incognito browser windows, and password prompts.")
+        switch p.privateWindows {
+        case .exclude: lines.append("  - private or incognito browser windows, and password prompts.")
+        case .structureOnly, .capture: lines.append("  - password prompts.")
+        }
+        if p.privateWindows == .structureOnly {
+            lines.append("Private or incognito browser windows get timing only (no text, blanked in pictures).")
+        } else if p.privateWindows == .capture {
+            lines.append("Private or incognito browser windows are recorded like any other window: this policy allows them.")
+        }
         let excluded = describe(p.rules.filter { $0.action == .exclude }, catalog: catalog)
         if !excluded.isEmpty {
             lines.append("This policy also keeps out entirely:")

@@ -5,9 +5,10 @@ import UnderstudyModel
 /// wins; the default action when none matches), the safety floor, and the contributor's own
 /// exemptions, which can only narrow.
 public struct WindowRules: Sendable {
-    /// Categories excluded whatever a policy says: private browsing windows and password
-    /// prompts are never anyone's training data.
-    public static let floorCategories = ["private-browsing", "authentication"]
+    /// Categories excluded whatever a policy says: password prompts are never anyone's
+    /// training data. Private browsing windows are excluded too unless the policy's
+    /// `private-windows` says otherwise (``Policy/privateWindows``).
+    public static let floorCategories = ["authentication"]
 
     public let policy: Policy
     public let catalog: Catalog
@@ -26,7 +27,7 @@ public struct WindowRules: Sendable {
     /// the catalog categories it excludes (and of the floor's), and the contributor's site
     /// exemptions. Typing one of them anywhere (an address bar, a chat) is redacted as well.
     public var excludedSites: [String] {
-        let excludedCategories = Set(Self.floorCategories).union(
+        let excludedCategories = Set(Self.floorCategories + (policy.privateWindows == .exclude ? [Catalog.privateBrowsing] : [])).union(
             policy.rules.compactMap { rule in if case .category(let c) = rule.match, rule.action == .exclude { c } else { nil } })
         var hosts = policy.rules.compactMap { rule in if case .site(let host) = rule.match, rule.action == .exclude { host } else { nil } }
         hosts += catalog.entries.filter { excludedCategories.contains($0.category) }.flatMap(\.sites)
@@ -49,6 +50,10 @@ public struct WindowRules: Sendable {
         if let floor = Self.floorCategories.first(where: categories.contains) {
             return (.exclude, "always excluded (\(floor))")
         }
+        let isPrivate = categories.contains(Catalog.privateBrowsing)
+        if isPrivate, policy.privateWindows == .exclude {
+            return (.exclude, "a private browsing window (the policy's private-windows)")
+        }
         let now = clock.now()
         if let exemption = exemptions.first(where: { $0.isActive(at: now) && $0.matches(window) }) {
             return (.exclude, "your exemption of \(exemption.summary)")
@@ -56,6 +61,9 @@ public struct WindowRules: Sendable {
         let matched = policy.rules.filter { rule in matches(rule.match, window, categories) }
         var decision = (policy.defaultAction, "the policy's default action")
         if let strictest = matched.max(by: { $0.action < $1.action }) { decision = (strictest.action, "the policy's rule for \(strictest.match)") }
+        if isPrivate, policy.privateWindows > decision.0 {
+            decision = (policy.privateWindows, "a private browsing window (the policy's private-windows)")
+        }
         // Site rules cannot be applied to a page whose address is unknown: fail closed.
         if window.url == nil, window.isBrowser, policy.unknownSite > decision.0 {
             decision = (policy.unknownSite, "a browser page whose address cannot be read (the policy's unknown-site)")

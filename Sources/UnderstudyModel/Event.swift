@@ -29,9 +29,13 @@ public struct WindowContext: Sendable, Equatable, Codable {
     /// The keyboard focus is in a password field (its accessible role says so): keys typed
     /// there are kept as timing only, whatever the window's policy.
     public var passwordField: Bool
+    /// A private (incognito) browsing window, as the browser tells the accessibility bus where
+    /// its title does not say so (Chromium's X title omits its "(Incognito)").
+    public var privateWindow: Bool
 
     public init(
-        app: String, title: String, pid: Int?, window: UInt64, rect: [Int], url: String? = nil, passwordField: Bool = false
+        app: String, title: String, pid: Int?, window: UInt64, rect: [Int], url: String? = nil, passwordField: Bool = false,
+        privateWindow: Bool = false
     ) {
         self.app = app
         self.title = title
@@ -40,6 +44,7 @@ public struct WindowContext: Sendable, Equatable, Codable {
         self.rect = rect
         self.url = url
         self.passwordField = passwordField
+        self.privateWindow = privateWindow
     }
 
     /// A browser's window, by `WM_CLASS`: it shows sites, which only the page's URL names.

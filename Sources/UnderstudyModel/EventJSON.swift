@@ -60,6 +60,7 @@ extension EventBody {
             ]
             if let url = w.url { f.append(("url", .string(url))) }
             if w.passwordField { f.append(("password_field", .bool(true))) }
+            if w.privateWindow { f.append(("private_window", .bool(true))) }
             return f
         case .frame(let frame, let w, let h, let reason):
             return [("frame", .string(frame)), ("w", .int(Int64(w))), ("h", .int(Int64(h))), ("reason", .string(reason.rawValue))]
@@ -106,7 +107,7 @@ extension EventBody {
                 WindowContext(
                     app: try r.string("app"), title: try r.string("title"), pid: f["pid"]?.intValue.map(Int.init),
                     window: UInt64(bitPattern: Int64(try r.int("window"))), rect: rect, url: f["url"]?.stringValue,
-                    passwordField: f["password_field"] == .bool(true)))
+                    passwordField: f["password_field"] == .bool(true), privateWindow: f["private_window"] == .bool(true)))
         case "frame":
             self = .frame(frame: try r.hash("frame"), w: try r.int("w"), h: try r.int("h"), reason: try r.enumValue("reason"))
         case "pause": self = .pause(until: f["until"]?.stringValue.flatMap(RFC3339.date(from:)), by: try r.enumValue("by"))

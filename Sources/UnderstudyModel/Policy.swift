@@ -116,6 +116,9 @@ public struct Policy: Sendable, Equatable {
     /// A browser window whose page cannot be read (its URL unknown): site rules cannot be
     /// applied to it, so it is treated so, by default structure-only.
     public var unknownSite: WindowTreatment = .structureOnly
+    /// Private and incognito browsing windows: excluded unless the policy says otherwise
+    /// (`private-windows`); the policy's rules still apply to them when it does.
+    public var privateWindows: WindowTreatment = .exclude
     public var defaultAction: WindowTreatment = .capture
     public var pauseCapSeconds: Double = 1800
     /// How long captured data waits on the device, reviewable, before upload.

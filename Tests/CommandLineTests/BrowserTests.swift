@@ -48,9 +48,10 @@ struct BrowserUnderTest: CustomTestStringConvertible, Sendable {
 
     var testDescription: String { name }
 
-    func start(in x: XSession, profile: URL, at url: String) throws {
+    /// Starts it on `url`, in a private window (incognito) when `privateWindow`.
+    func start(in x: XSession, profile: URL, at url: String, privateWindow: Bool = false) throws {
         if windowClass == "Chromium" {
-            let accessibility = accessible ? ["--force-renderer-accessibility"] : []
+            let accessibility = (accessible ? ["--force-renderer-accessibility"] : []) + (privateWindow ? ["--incognito"] : [])
             try x.launch(
                 "/usr/bin/chromium",
                 accessibility + [
@@ -61,7 +62,9 @@ struct BrowserUnderTest: CustomTestStringConvertible, Sendable {
         } else {
             try FileManager.default.createDirectory(at: profile, withIntermediateDirectories: true)
             try Data(Self.firefoxPreferences.utf8).write(to: profile.appendingPathComponent("user.js"))
-            try x.launch("/usr/bin/firefox-esr", ["--no-remote", "--profile", profile.path, url], environment: ["GNOME_ACCESSIBILITY": "1"])
+            try x.launch(
+                "/usr/bin/firefox-esr", ["--no-remote", "--profile", profile.path] + (privateWindow ? ["--private-window"] : []) + [url],
+                environment: ["GNOME_ACCESSIBILITY": "1"])
         }
         try x.waitForWindow(class: windowClass, retrying: true)
         try x.xdotool("search --onlyvisible --class \(windowClass) windowmove %@ 0 0 windowsize %@ 1200 800")
@@ -69,7 +72,7 @@ struct BrowserUnderTest: CustomTestStringConvertible, Sendable {
 
     /// A quiet first start: no welcome pages, no update or telemetry traffic, HTTP kept as typed.
     static let firefoxPreferences = """
-        user_pref("network.dns.localDomains", "notes-probe.example,bank-probe.example");
+        user_pref("network.dns.localDomains", "notes-probe.example,bank-probe.example,diary-probe.example");
         user_pref("browser.aboutwelcome.enabled", false);
         user_pref("browser.startup.homepage_override.mstone", "ignore");
         user_pref("startup.homepage_welcome_url", "");
@@ -317,6 +320,60 @@ struct BrowserTests {
         #expect(onNotes.flatMap(\.nodes).contains { $0.name.contains("[CREDIT_CARD]") }, "the card number in an element's name is a marker")
         #expect(session.snapshots(from: gapStart, to: beside).isEmpty, "no snapshot while the excluded site had focus")
         #expect(session.sampleSnapshots.contains { $0.nodes.contains { $0.name == "Send" } }, "WebDataset samples carry a11y.json")
+    }
+
+    @Test(
+        "A private window, Chromium's incognito (which only the bus marks) or Firefox's, is excluded by default: no key or click kept there, no title or address, a gap, and the window blanked in every frame",
+        arguments: [BrowserUnderTest.chromium, .firefox])
+    func privateWindow(browser: BrowserUnderTest) async throws {
+        let site = try LocalSite(pages: [
+            "diary.html": "<html><head><title>Private diary</title></head><body><input autofocus style=\"margin:40px\"></body></html>"
+        ])
+        let x = try XSession(accessibility: true)
+        let me = Contributor(extraEnvironment: ["DBUS_SESSION_BUS_ADDRESS": x.environment["DBUS_SESSION_BUS_ADDRESS"] ?? ""])
+        #expect(try me.run("consent", "accept", "--quiet").status == 0)
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        let recorder = try me.start(["record", "--display", x.display, "--vault", vault, "--log-level", "trace"])
+        try await me.waitUntilRecording(vault, recorder)
+        try x.launch("/usr/bin/xterm", "-class", "UnderstudyTerm", "-geometry", "40x20+1300+100", "-e", "cat")
+        try x.waitForWindow(class: "UnderstudyTerm")
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-browser-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        try browser.start(in: x, profile: profile, at: "http://diary-probe.example:\(site.port)/diary.html", privateWindow: true)
+        try await Task.sleep(for: .seconds(5))  // the page loads and reaches the bus
+        let client = try x.geometry(of: x.window(class: browser.windowClass))
+        try x.xdotool(
+            """
+            mousemove \(client[0] + 200) \(client[1] + 400)
+            click 1
+            sleep 0.5
+            type --delay 40 "Diary-Entry-4471"
+            sleep 1
+            windowactivate --sync \(try x.window(class: "UnderstudyTerm"))
+            type --delay 40 "beside"
+            sleep 1.5
+            """)
+        let window = try x.geometry(of: x.window(class: browser.windowClass))
+        kill(recorder.0.processIdentifier, SIGINT)
+        let result = Understudy.finish(recorder)
+        #expect(result.status == 0, "\(result.stderr.suffix(3000))")
+        let events = try logEvents(me, vault)
+        let log = try me.run("log", "--vault", vault, "--json").stdout
+        for planted in ["Diary-Entry-4471", "Private diary", "diary-probe"] {
+            #expect(!log.contains(planted), "\(planted) is in the vault")
+            #expect(!result.stderr.contains(planted), "\(planted) is in the recorder's log")
+        }
+        // Excluded, not kept as timing only: the only keys are those typed beside, and no click is kept.
+        #expect(typed(events) == "beside", "\(typed(events))")
+        #expect(events.filter { $0.kind == "key.down" }.count == "beside".count)
+        #expect(!events.contains { $0.kind == "pointer.down" })
+        let gapStart = try #require(
+            events.lazy.compactMap { if case .gap(.excludedApp, let from, _) = $0.body { from } else { nil } }.first, "a gap")
+        let rect = [max(0, window[0]), max(0, window[1]), min(window[2], 1920 - max(0, window[0])), min(window[3], 1080 - max(0, window[1]))]
+        let frames = try StoredFrame.all(me, vault, events).filter { $0.tNs > gapStart }
+        #expect(!frames.isEmpty, "frames were stored after the private window showed")
+        for frame in frames { #expect(frame.filled(rect) == rect[2] * rect[3], "frame \(frame.hash) shows the private window") }
     }
 
     @Test(

@@ -54,6 +54,9 @@ struct WideningTests {
             ("another organisation", edit("organisation: ACME Corp", "organisation: Initech"), true),
             // Widening from a narrower consented policy: the base policy without pointer capture.
             ("pointer capture turned on", "FROM:" + noPointer, true),
+            ("private windows allowed", basePolicy + "private-windows: capture\n", true),
+            ("private windows given timing only", basePolicy + "private-windows: structure-only\n", true),
+            ("private windows excluded again", "FROM:" + basePolicy + "private-windows: capture\n", false),
             ("accessibility snapshots turned off", noSnapshots, false),
             ("accessibility snapshots turned on", "FROM:" + noSnapshots, true),
             ("accessibility turned on", "FROM:" + edit("  frames: true\n", "  frames: true\n  accessibility: false\n"), true),

@@ -118,7 +118,9 @@ struct PolicyDocumentTests {
             document.policy.rules.filter { $0.action == .exclude }.compactMap { rule -> String? in
                 if case .category(let c) = rule.match { c } else { nil }
             })
-        #expect(excluded.union(WindowRules.floorCategories) == Set(Catalog.shared.sensitiveCategories))
+        // Private browsing is kept out by the policy's private-windows (exclude by default), not a rule.
+        #expect(excluded.union(WindowRules.floorCategories + [Catalog.privateBrowsing]) == Set(Catalog.shared.sensitiveCategories))
+        #expect(document.policy.privateWindows == .exclude)
         #expect(document.policy.pauseCapSeconds == 1800 && document.policy.capture.text && document.policy.redaction.count == 7)
         let text = PolicyExplanation.text(document)
         for phrase in ["records", "never records", "Who can see it", "How long it is kept", "understudy pause", "banking and payments"] {
@@ -174,13 +176,40 @@ struct WindowRulesTests {
         #expect(rules.treatment(of: window("XTerm", "bash")) == .capture)
     }
 
-    @Test("Private browsing and password prompts are excluded whatever the policy says")
+    @Test("Password prompts are excluded whatever the policy says; private browsing windows too, unless its private-windows allows them")
     func floor() throws {
-        let permissive = WindowRules(
-            policy: try policy(
-                basePolicy.replacingOccurrences(of: "app: KeePassXC\n    action: exclude", with: "app: Navigator\n    action: capture")))
-        #expect(permissive.treatment(of: window("Navigator", "Private Browsing - Mozilla Firefox")) == .exclude)
-        #expect(permissive.treatment(of: window("Pinentry-gtk-2", "Enter passphrase")) == .exclude)
+        let permissive = basePolicy.replacingOccurrences(of: "app: KeePassXC\n    action: exclude", with: "app: Navigator\n    action: capture")
+        let rules = WindowRules(policy: try policy(permissive))
+        #expect(rules.treatment(of: window("Navigator", "Private Browsing - Mozilla Firefox")) == .exclude)
+        #expect(rules.treatment(of: window("Pinentry-gtk-2", "Enter passphrase")) == .exclude)
+        let allowing = WindowRules(policy: try policy(permissive + "private-windows: capture\n"))
+        // With its page's address known: unknown-site does not apply.
+        #expect(allowing.treatment(of: window("Navigator", "Private Browsing - Mozilla Firefox", url: "https://example.org/")) == .capture)
+        #expect(allowing.treatment(of: window("Pinentry-gtk-2", "Enter passphrase")) == .exclude)
+    }
+
+    @Test(
+        "A private window is one by its title or as the accessibility bus marks it; private-windows sets the least it gets, and the policy's rules still apply to it"
+    )
+    func privateWindows() throws {
+        func marked(_ title: String, url: String) -> WindowContext {
+            WindowContext(app: "Chromium", title: title, pid: 7, window: 1, rect: [0, 0, 1, 1], url: url, privateWindow: true)
+        }
+        // Chromium's X title does not say incognito; the bus does.
+        let incognito = marked("Pull request - Chromium", url: "https://github.com/pulls")
+        #expect(rules.treatment(of: incognito) == .exclude)
+        #expect(rules.explain(incognito).because.contains("private"))
+        let timingOnly = WindowRules(policy: try policy(basePolicy + "private-windows: structure-only\n"))
+        #expect(timingOnly.treatment(of: incognito) == .structureOnly)
+        let allowing = WindowRules(policy: try policy(basePolicy + "private-windows: capture\n"))
+        #expect(allowing.treatment(of: incognito) == .capture)
+        #expect(allowing.treatment(of: marked("Account - Chromium", url: "https://www.paypal.com/myaccount")) == .exclude, "its banking rule")
+        #expect(throws: DocumentError.self) { try policy(basePolicy + "private-windows: sometimes\n") }
+        // The consent text says which.
+        let excluding = PolicyExplanation.text(try PolicyDocument(text: basePolicy, source: "base.yaml"))
+        #expect(excluding.contains("private or incognito browser windows, and password prompts"))
+        let letIn = PolicyExplanation.text(try PolicyDocument(text: basePolicy + "private-windows: capture\n", source: "open.yaml"))
+        #expect(!letIn.contains("private or incognito browser windows, and password prompts") && letIn.contains("this policy allows them"))
     }
 
     @Test("A personal exemption excludes, even what a rule captures")

@@ -13,6 +13,16 @@ public struct AccessibleWindow: Sendable, Equatable {
     /// The shown document's URL, as the browser reports it (query and fragment included:
     /// the policy gate cuts them before anything is stored). Nil when not known.
     public var url: String?
+    /// A private (incognito) window, as its accessible name tells where its X title does not.
+    public var privateWindow = false
+
+    public init(pid: Int, title: String, active: Bool, showsDocument: Bool, url: String? = nil) {
+        self.pid = pid
+        self.title = title
+        self.active = active
+        self.showsDocument = showsDocument
+        self.url = url
+    }
 }
 
 /// What the accessibility bus said on its latest reading.
@@ -42,10 +52,24 @@ public struct AccessibilityState: Sendable, Equatable {
 
     /// The window of process `pid` titled `title`. The title must match: after a navigation
     /// the X title changes before the bus is read again, and the old page's URL must not be
-    /// given to the new page (which would then be judged by the old page's site).
+    /// given to the new page (which would then be judged by the old page's site). A browser's
+    /// accessible name may add a mark in parentheses to the X title, as Chromium's incognito
+    /// and guest windows do (`Notes - Chromium (Incognito)` for the X title `Notes -
+    /// Chromium`): such a window matches, and is private.
     public func window(pid: Int?, title: String) -> AccessibleWindow? {
         guard let pid else { return nil }
-        return windows.first { $0.pid == pid && $0.title == title }
+        if let same = windows.first(where: { $0.pid == pid && $0.title == title }) { return same }
+        return windows.first { $0.pid == pid && Self.marksPrivate($0.title, title) }.map { window in
+            var window = window
+            window.privateWindow = true
+            return window
+        }
+    }
+
+    /// Whether `accessibleName` is `title` and a mark in parentheses.
+    static func marksPrivate(_ accessibleName: String, _ title: String) -> Bool {
+        guard !title.isEmpty, accessibleName.hasPrefix(title + " ("), accessibleName.hasSuffix(")") else { return false }
+        return !accessibleName.dropFirst(title.count + 2).dropLast().contains(")")
     }
 }
 

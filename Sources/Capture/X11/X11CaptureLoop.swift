@@ -35,14 +35,15 @@ final class X11CaptureLoop {
             }
         }
 
-        /// `context` with what the accessibility bus knows of its window: the page's URL and a
-        /// password field with the keyboard focus. (Private windows need nothing from the bus:
-        /// the catalog's private-browsing floor excludes them by title.)
+        /// `context` with what the accessibility bus knows of its window: the page's URL, a
+        /// password field with the keyboard focus, and whether it is a private window (Firefox
+        /// says so in its X title, Chromium only on the bus).
         func enriched(_ context: WindowContext) -> WindowContext {
             guard let state = accessibility?.state, let window = state.window(pid: context.pid, title: context.title) else { return context }
             var context = context
             context.url = window.url
             context.passwordField = window.active && state.passwordFocus
+            context.privateWindow = window.privateWindow
             return context
         }
 
