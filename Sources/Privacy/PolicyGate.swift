@@ -46,7 +46,7 @@ public final class PolicyGate: CapturePolicy, Sendable {
     ///   (whether an exemption's period holds) comes from the rules' ``WindowRules/clock``.
     public init(rules: WindowRules, clock: @escaping @Sendable () -> UInt64) {
         policy = rules.policy
-        textRedactor = TextRedactor(kinds: rules.policy.redaction, excludedSites: rules.excludedSites)
+        textRedactor = TextRedactor(kinds: rules.policy.redaction, excludedSites: rules.excludedSites, identity: rules.identity)
         self.clock = clock
         origin = Mutex((0, rules.clock.now()))
         var initial = State(rules: rules)

@@ -15,12 +15,17 @@ public struct WindowRules: Sendable {
     public var exemptions: [Exemption]
     /// What decides whether an exemption for a period holds now.
     public let clock: WallClock
+    /// The contributor's own identifiers, replaced by tokens in what the gate stores as text.
+    public var identity: SelfIdentity
 
-    public init(policy: Policy, catalog: Catalog = .shared, exemptions: [Exemption] = [], clock: WallClock = .system) {
+    public init(
+        policy: Policy, catalog: Catalog = .shared, exemptions: [Exemption] = [], clock: WallClock = .system, identity: SelfIdentity = .none
+    ) {
         self.policy = policy
         self.catalog = catalog
         self.exemptions = exemptions
         self.clock = clock
+        self.identity = identity
     }
 
     /// The hosts of every site kept out of capture: the policy's excluded sites, the sites of

@@ -27,6 +27,8 @@ public struct Recorder {
     /// A Prometheus text file for node-exporter's textfile collector, rewritten every
     /// ``metricsInterval`` and at the end; none when nil.
     public var metricsFile: String?
+    /// The contributor's own identifiers, replaced by tokens in task instructions too.
+    public var identity = SelfIdentity.none
     public var metricsInterval: Duration = .seconds(15)
 
     /// What a session captured and stored, for the recorder's last line and `--stats`.
@@ -104,7 +106,7 @@ public struct Recorder {
         // Signals are handled before the state file says a recorder runs: a SIGINT sent as
         // soon as `status` shows it must stop the recorder, not be lost.
         let stopper = StopSignals { [backend] in backend.stop() }
-        let tasks = TaskMarkers(redactor: TextRedactor(kinds: policy.policy.redaction), originNs: backend.originNs)
+        let tasks = TaskMarkers(redactor: TextRedactor(kinds: policy.policy.redaction, identity: identity), originNs: backend.originNs)
         let tally = RecorderTally()
         let control = try ControlSocket.Server(vault: vault.directory) { [gate, logger, backend] request in
             var answer = Self.answer(request, gate: gate, tasks: tasks, logger: logger)

@@ -35,17 +35,19 @@ public struct RecordingSession: Sendable {
         umask(0o077)
         let (policy, unsigned) = try PolicyInForce.load(file: policyFile, allowUnsigned: allowUnsignedPolicy)
         let consent = try ConsentPrompt.consent(to: policy)
-        let rules = WindowRules(policy: policy.policy, exemptions: try ExemptionStore().load().exemptions)
+        let identity = AccountIdentity.gather()
+        let rules = WindowRules(policy: policy.policy, exemptions: try ExemptionStore().load().exemptions, identity: identity)
         let gate = PolicyGate(rules: rules, clock: { MonotonicClock.nowNs() })
         let vault = try Vault(at: vault, create: true)
         let lock = try RecorderLock(vault: vault)
         try Recorder.limitRetention(to: policy.policy, in: vault)
         try Recorder.tidy(vault)
-        let backend: any CaptureBackend = try syntheticLoad.map { SyntheticBackend(load: $0) } ?? X11Backend(settings: settings(policy, gate))
+        let backend: any CaptureBackend =
+            try syntheticLoad.map { SyntheticBackend(load: $0) } ?? X11Backend(settings: settings(policy, gate, identity))
         var recorder = Recorder(
             backend: backend, vault: vault, lock: lock, policy: policy, policyUnsigned: unsigned, consent: consent, gate: gate,
-            keystrokes: KeystrokeRedactor(kinds: policy.policy.redaction, excludedSites: rules.excludedSites))
-        (recorder.logger, recorder.metricsFile) = (logger, metricsFile)
+            keystrokes: KeystrokeRedactor(kinds: policy.policy.redaction, excludedSites: rules.excludedSites, identity: identity))
+        (recorder.logger, recorder.metricsFile, recorder.identity) = (logger, metricsFile, identity)
         let report = try await recorder.run(limit: limit)
         let withheld = report.framesWithheld > 0 ? " (and \(report.framesWithheld) withheld by redaction)" : ""
         warn("recorded \(report.events) events and \(report.framesStored) frames\(withheld) from \(backend.display) into \(vault.directory.path)")
@@ -55,7 +57,7 @@ public struct RecordingSession: Sendable {
 
     /// Capture settings: the policy sets the cadence and what is redacted; the contributor can
     /// only make frames rarer or turn them off.
-    private func settings(_ policy: PolicyDocument, _ gate: PolicyGate) -> X11CaptureSettings {
+    private func settings(_ policy: PolicyDocument, _ gate: PolicyGate, _ identity: SelfIdentity) -> X11CaptureSettings {
         var settings = X11CaptureSettings(display: display, policy: gate)
         settings.frames.periodic = max(framePeriod, .milliseconds(Int64(policy.policy.capture.framePeriodSeconds * 1000)))
         settings.frames.enabled = frames && policy.policy.capture.frames
@@ -66,8 +68,9 @@ public struct RecordingSession: Sendable {
             if !policy.policy.capture.accessibilitySnapshots || !settings.frames.enabled { accessibility.snapshots = nil }
             settings.accessibility = accessibility
         }
-        guard settings.frames.enabled, !policy.policy.redaction.isEmpty else { return settings }
-        let scanner = ScreenTextScanner(kinds: policy.policy.redaction)
+        // The contributor's own identifiers are boxed in frames whatever the policy's recognizers.
+        guard settings.frames.enabled, !policy.policy.redaction.isEmpty || !identity.isEmpty else { return settings }
+        let scanner = ScreenTextScanner(kinds: policy.policy.redaction, identity: identity)
         if let problem = scanner.startupProblem { warn("\(problem): no frame will be stored (frames are never stored unchecked)") }
         settings.redaction = FrameRedactionSettings(scanner: scanner, dropFrames: policy.policy.dropFrames)
         return settings

@@ -11,8 +11,9 @@ import UnderstudyModel
 public struct ImageRedactor: Sendable {
     private let text: TextRedactor
 
-    public init(kinds: Set<RedactionKind> = Set(RedactionKind.allCases)) {
-        text = TextRedactor(kinds: kinds, beginnings: true)
+    /// - Parameter identity: the contributor's own identifiers, boxed too (``SelfIdentity``).
+    public init(kinds: Set<RedactionKind> = Set(RedactionKind.allCases), identity: SelfIdentity = .none) {
+        text = TextRedactor(kinds: kinds, beginnings: true, identity: identity)
     }
 
     /// The boxes to fill in a region (the whole image when nil).
@@ -201,8 +202,8 @@ public final class ScreenTextScanner: FrameTextScanner {
     /// Why Tesseract could not start, when it could not (it is tried again on each frame).
     public let startupProblem: String?
 
-    public init(kinds: Set<RedactionKind>) {
-        redactor = ImageRedactor(kinds: kinds)
+    public init(kinds: Set<RedactionKind>, identity: SelfIdentity = .none) {
+        redactor = ImageRedactor(kinds: kinds, identity: identity)
         do {
             engine = Mutex(try TextRecognition())
             startupProblem = nil

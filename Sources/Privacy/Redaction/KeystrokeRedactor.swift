@@ -94,9 +94,11 @@ public final class KeystrokeRedactor: Sendable {
     private let passwords: Bool
     private let state = Mutex(State())
 
-    /// - Parameter excludedSites: hosts whose names are redacted wherever they are typed.
-    public init(kinds: Set<RedactionKind>, excludedSites: [String] = []) {
-        redactor = TextRedactor(kinds: kinds, excludedSites: excludedSites)
+    /// - Parameters:
+    ///   - excludedSites: hosts whose names are redacted wherever they are typed.
+    ///   - identity: the contributor's own identifiers, redacted wherever they are typed.
+    public init(kinds: Set<RedactionKind>, excludedSites: [String] = [], identity: SelfIdentity = .none) {
+        redactor = TextRedactor(kinds: kinds, excludedSites: excludedSites, identity: identity)
         passwords = kinds.contains(.password)
     }
 

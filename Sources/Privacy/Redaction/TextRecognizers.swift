@@ -8,13 +8,20 @@ public struct TextSpan: Sendable, Equatable, Codable {
     public var end: Int
     public var what: RedactionKind
     public var recognizer: String
+    /// What replaces it in stored text, when not `[KIND]` (the contributor's own identifiers
+    /// keep a token that says what they were: ``SelfIdentity``).
+    public var marker: String?
 
-    public init(start: Int, end: Int, what: RedactionKind, recognizer: String) {
+    public init(start: Int, end: Int, what: RedactionKind, recognizer: String, marker: String? = nil) {
         self.start = start
         self.end = end
         self.what = what
         self.recognizer = recognizer
+        self.marker = marker
     }
+
+    /// What replaces it in stored text.
+    public var replacement: String { marker ?? "[\(what.rawValue.uppercased())]" }
 }
 
 /// One recognizer: a pattern that proposes candidates, and a validator that keeps only real
@@ -32,6 +39,8 @@ struct TextRecognizer: @unchecked Sendable {
     let candidates: @Sendable (Substring) -> [Range<Int>]
     /// Something the text must contain for the pattern to be worth running (most text has no `@`).
     let trigger: Trigger
+    /// What replaces a finding, when not `[KIND]`.
+    let marker: String?
 
     enum Trigger: Sendable {
         case always
@@ -54,7 +63,8 @@ struct TextRecognizer: @unchecked Sendable {
     init(
         _ id: String, _ what: RedactionKind, _ pattern: String, trigger: Trigger = .always, group: Int = 0,
         options: NSRegularExpression.Options = [],
-        validate: @escaping @Sendable (String) -> Bool = { _ in true }, candidates: (@Sendable (Substring) -> [Range<Int>])? = nil
+        validate: @escaping @Sendable (String) -> Bool = { _ in true }, candidates: (@Sendable (Substring) -> [Range<Int>])? = nil,
+        marker: String? = nil
     ) {
         self.id = id
         self.what = what
@@ -63,6 +73,7 @@ struct TextRecognizer: @unchecked Sendable {
         self.validate = validate
         self.candidates = candidates ?? { [0..<$0.utf16.count] }
         self.trigger = trigger
+        self.marker = marker
     }
 
     /// Findings as UTF-16 ranges of `text`.

@@ -4,44 +4,54 @@ import UnderstudyModel
 /// Finds personal data and secrets in text and removes them.
 ///
 /// Every recognizer (``TextRecognizers``) runs over the whole text; overlapping findings are
-/// merged (the longer one wins, then the earlier recognizer; a whole value wins over a
-/// beginning), and each finding is replaced by a marker such as `[EMAIL]`. Offsets are in Unicode scalars, as Python indexes strings.
+/// merged (the longer one wins, then the earlier recognizer, the contributor's own
+/// identifiers first; a whole value wins over a beginning), and each finding is replaced by
+/// a marker such as `[EMAIL]`, or the contributor's identifiers by their tokens (``SelfIdentity``). Offsets are in Unicode scalars, as Python indexes strings.
 public struct TextRedactor: Sendable {
     /// The kinds a policy turned on.
     public let kinds: Set<RedactionKind>
     private let recognizers: [TextRecognizer]
     private let beginnings: [TextRecognizer]
+    private let identity: [TextRecognizer]
 
     /// - Parameters:
     ///   - excludedSites: hosts kept out of capture (``WindowRules/excludedSites``): each, and
     ///     its subdomains, is found as `custom` wherever it is typed or named.
     ///   - beginnings: also find what may be the beginning of a value (``TextRecognizers/beginnings``),
     ///     for text read off the screen, which may show a value half typed.
-    public init(kinds: Set<RedactionKind> = Set(RedactionKind.allCases), excludedSites: [String] = [], beginnings: Bool = false) {
+    ///   - identity: the contributor's own identifiers, found whatever the policy's kinds
+    ///     (they are the contributor's protection, not the organisation's choice).
+    public init(
+        kinds: Set<RedactionKind> = Set(RedactionKind.allCases), excludedSites: [String] = [], beginnings: Bool = false,
+        identity: SelfIdentity = .none
+    ) {
         self.kinds = kinds
+        self.identity = identity.recognizers
         recognizers = TextRecognizers.all.filter { kinds.contains($0.what) } + (TextRecognizers.sites(excludedSites).map { [$0] } ?? [])
         self.beginnings = beginnings ? TextRecognizers.beginnings.filter { kinds.contains($0.what) } : []
     }
 
     /// The ids of the recognizers in use, for `understudy redact --list`.
-    public var recognizerIDs: [String] { (recognizers + beginnings).map(\.id) }
+    public var recognizerIDs: [String] { (identity + recognizers + beginnings).map(\.id) }
 
     public func spans(in text: String) -> [TextSpan] {
         let whole = NSRange(text.startIndex..., in: text)
         let trigger = TriggerText(text)
-        func findings(_ recognizers: [TextRecognizer]) -> [(range: NSRange, what: RedactionKind, id: String)] {
-            var found: [(range: NSRange, what: RedactionKind, id: String)] = []
+        func findings(_ recognizers: [TextRecognizer]) -> [Finding] {
+            var found: [Finding] = []
             for recognizer in recognizers where recognizer.trigger.fires(trigger) {
-                for range in recognizer.find(in: text, utf16: whole) { found.append((range, recognizer.what, recognizer.id)) }
+                for range in recognizer.find(in: text, utf16: whole) { found.append((range, recognizer.what, recognizer.id, recognizer.marker)) }
             }
             // Longest first, then in recognizer order.
             return found.enumerated().sorted { ($1.element.range.length, $0.offset) < ($0.element.range.length, $1.offset) }.map(\.element)
         }
-        // Whole values first, then beginnings (a card's run may go on into its expiry date, which
-        // stays); drop what overlaps something already kept.
-        let found = findings(recognizers) + findings(beginnings)
+        // Whole values (the contributor's identifiers among them, first where as long), then
+        // beginnings (a card's run may go on into its expiry date, which stays); drop what
+        // overlaps something already kept. A longer value holding an identifier wins whole:
+        // `bob.alice@example.org` is Bob's address, not `bob.⟨self:user⟩@…`.
+        let found = findings(identity + recognizers) + findings(beginnings)
         var taken = [Bool](repeating: false, count: text.utf16.count)
-        var kept: [(range: NSRange, what: RedactionKind, id: String)] = []
+        var kept: [Finding] = []
         for candidate in found {
             let indices = candidate.range.location..<NSMaxRange(candidate.range)
             guard !indices.contains(where: { taken[$0] }) else { continue }
@@ -53,11 +63,13 @@ public struct TextRedactor: Sendable {
         return kept.map {
             TextSpan(
                 start: scalars.offset(utf16: $0.range.location), end: scalars.offset(utf16: NSMaxRange($0.range)),
-                what: $0.what, recognizer: $0.id)
+                what: $0.what, recognizer: $0.id, marker: $0.marker)
         }
     }
 
-    /// The text with every finding replaced by `[KIND]`, and the findings (offsets into the original).
+    private typealias Finding = (range: NSRange, what: RedactionKind, id: String, marker: String?)
+
+    /// The text with every finding replaced by `[KIND]` (or its token), and the findings (offsets into the original).
     public func redact(_ text: String) -> (text: String, spans: [TextSpan]) {
         let spans = spans(in: text)
         let scalars = Array(text.unicodeScalars)
@@ -65,7 +77,7 @@ public struct TextRedactor: Sendable {
         var position = 0
         for span in spans {
             out.append(contentsOf: scalars[position..<span.start])
-            out.append(contentsOf: "[\(span.what.rawValue.uppercased())]".unicodeScalars)
+            out.append(contentsOf: span.replacement.unicodeScalars)
             position = span.end
         }
         out.append(contentsOf: scalars[position...])
