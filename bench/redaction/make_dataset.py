@@ -289,7 +289,7 @@ class Gen:
     # -- phones (all valid numbers for their region)
     def phone(self, variant=None):
         r = self.r
-        variant = variant or self.pick(["us", "us", "us", "uk", "uk", "fr", "fr", "de", "intl"])
+        variant = variant or self.pick(["us", "us", "us", "uk", "uk", "fr", "fr", "de", "de", "nl", "es", "it", "intl"])
         if variant == "us":
             area = self.pick(US_AREAS)
             while True:
@@ -343,8 +343,32 @@ class Gen:
                 pre, num = self.pick(["151", "160", "170", "171", "176"]), self.digits(8)
                 if pre == "151":
                     num = self.pick("2345678") + num[1:]
+            half = len(num) // 2
             return self.pick(["+49 %s %s" % (pre, num), "0%s %s" % (pre, num),
-                              "+49 (0)%s %s" % (pre, num), "+49%s%s" % (pre, num)])
+                              "+49 (0)%s %s" % (pre, num), "+49%s%s" % (pre, num),
+                              "0%s %s %s" % (pre, num[:half], num[half:]), "(0%s) %s" % (pre, num),
+                              "0%s/%s" % (pre, num), "0%s-%s" % (pre, num)])
+        if variant == "nl":
+            if r.random() < 0.5:   # mobile 06 + 8 digits
+                num = self.pick("12345678") + self.digits(7)
+                return self.pick(["06-%s" % num, "06 %s" % num, "+31 6 %s" % num])
+            area = self.pick(["20", "10", "30", "70"])
+            num = self.pick("2345678") + self.digits(6)
+            return self.pick(["0%s %s %s" % (area, num[:3], num[3:]), "0%s-%s" % (area, num), "+31 %s %s" % (area, num)])
+        if variant == "es":
+            if r.random() < 0.6:   # mobile 6xx / 7[1-4]x
+                num = self.pick(["6" + self.digits(1), "7" + self.pick("1234")]) + self.digits(7)
+                return self.pick(["%s %s %s %s" % (num[:3], num[3:5], num[5:7], num[7:]),
+                                  "%s %s %s" % (num[:3], num[3:6], num[6:]), "+34 %s %s %s" % (num[:3], num[3:6], num[6:])])
+            num = "91" + self.pick("2345") + self.digits(6)   # Madrid landline
+            return "%s %s %s %s" % (num[:2], num[2:5], num[5:7], num[7:])
+        if variant == "it":
+            if r.random() < 0.6:   # mobile 3[1-9]x + 7 digits
+                pre = "3" + self.pick("1234789") + self.digits(1)
+                num = self.digits(7)
+                return self.pick(["%s %s %s" % (pre, num[:3], num[3:]), "%s %s" % (pre, num), "+39 %s %s" % (pre, num)])
+            num = self.pick("2345678") + self.digits(7)   # Milan / Rome landline 02 / 06 + 8
+            return "0%s %s %s" % (self.pick("26"), num[:4], num[4:])
         # intl E.164-ish
         which = r.randint(0, 2)
         if which == 0:
@@ -802,6 +826,10 @@ POS = {
         "Emergency contact — {full}, {phone}",
         "WhatsApp: {phone:intl}",
         "Numéro : {phone:fr}",
+        "Bel me op {phone:nl} of mail",
+        "Llámame al {phone:es} cuando puedas",
+        "Chiamami al {phone:it} domani",
+        "Handy: {phone:de}",
     ],
     "credit_card": [
         "Card number: {credit_card}\nExp: {mm}/{yy}  CVC: {cvc}",

@@ -132,9 +132,10 @@ enum TextRecognizers {
             validate: Validators.email),
         // A login at a host, as terminals title themselves (`alice@alice-laptop: ~`) and as ssh is
         // typed: it names the person as surely as an address. Not: addresses (their host has a dot,
-        // which the email recognizer takes), `@handles`.
+        // which the email recognizer takes), `@handles`, an image's digest (`nginx@sha256:2865…`).
         TextRecognizer(
-            "login_at_host", .email, #"(?<![\w.+%/@-])[a-z_][a-z0-9_-]{0,31}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?![\w.@-])"#,
+            "login_at_host", .email,
+            #"(?<![\w.+%/@-])[a-z_][a-z0-9_-]{0,31}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?![\w.@-]|:[0-9a-f]{8})"#,
             trigger: .any(["@"])),
         // Payment cards: 13-19 digits, optionally in groups split by one space or dash, Luhn-valid,
         // with a known issuer prefix and length. Not: order numbers, bad checksums, unknown prefixes.
@@ -177,6 +178,23 @@ enum TextRecognizers {
         TextRecognizer(
             "phone_uk", .phone, #"(?<![\w.-])0(?:\d{2} \d{4} \d{4}|\d{3} \d{3} \d{4}|\d{4} ?\d{6}|\d{4} \d{3} \d{3})(?![\w-]|\.\d)"#, trigger: .digit),
         TextRecognizer("phone_fr", .phone, #"(?<![\w.-])0[1-9](?:[ .]\d{2}){4}(?![\w-]|\.\d)"#, trigger: .digit),
+        // European national numbers as people write them: trunk 0, the area or mobile code
+        // (in parentheses, or followed by a space, dot, dash or slash), then the subscriber
+        // number in groups — German `0151 1234 5678`, `(030) 1234 5678`, `089/12345678`; British
+        // `(020) 7946 0958`, `07700 900 123`; French `06-12-34-56-78`; Dutch `06-12345678`,
+        // `020 123 4567`; Italian `02 1234 5678`. Kept only where the digits and their grouping
+        // fit a country's numbering plan (``Validators/nationalPhone(_:)``): not dates, order or
+        // version numbers, IP addresses, nor a run of groups inside a longer one (a card's or an
+        // account's digits).
+        TextRecognizer(
+            "phone_national", .phone,
+            #"(?<![\w.+/:-])(?<!\d[ .-])(?:\(0\d{1,4}\) ?|0\d{1,4}(?: ?/ ?|[ .-]))\d{2,8}(?:[ .-]\d{2,4}){0,3}(?![\w-]|[ .,/:-]\d)"#,
+            trigger: .digit, validate: Validators.nationalPhone),
+        // Spanish numbers (`612 34 56 78`, `612 345 678`, `91 123 45 67`) and Italian mobiles
+        // (`347 123 4567`), which have no trunk 0: only in their own groupings.
+        TextRecognizer(
+            "phone_es_it", .phone, #"(?<![\w.+/:-])(?<!\d[ .-])[3679]\d{1,2}(?:[ .-]\d{2,7}){1,3}(?![\w-]|[ .,/:-]\d)"#, trigger: .digit,
+            validate: Validators.spanishOrItalianPhone),
         // IP addresses (reported as `custom`): dotted quads 0-255, not inside longer dotted numbers
         // (1.2.3.4.5, version strings); IPv6 when the system's parser accepts it.
         TextRecognizer(
@@ -243,10 +261,11 @@ enum TextRecognizers {
     static let beginnings: [TextRecognizer] = [
         // An address from its `@` on: `alice@`, `alice@exa`. Not: `@handles`, `icon@2x.png`, and
         // not a word with an `@` run straight into a bracket, pipe or quote: an address being
-        // typed ends where the typing does, and OCR of buttons and icons reads so (`rif@[s]ol`).
+        // typed ends where the typing does, and OCR of buttons and icons reads so (`rif@[s]ol`);
+        // nor an image's digest (`nginx@sha256:2865…`).
         TextRecognizer(
             "email_beginning", .email,
-            #"(?<![\w.+/-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9.-]*+(?![\[\](){}|<>=!?*#$^~`'"])"#, trigger: .any(["@"]),
+            #"(?<![\w.+/-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9.-]*+(?![\[\](){}|<>=!?*#$^~`'"]|:[0-9a-f]{8})"#, trigger: .any(["@"]),
             validate: Validators.email),
         // Seven digits or more in a card's grouping, beginning as an issuer's cards do
         // (``Validators/cardBeginning(_:)``). Not: dates, years, times, prices, ids beginning 0,
@@ -496,6 +515,38 @@ enum Validators {
     }
 
     /// North American numbers: area and exchange codes start with 2-9 (after an optional country code 1).
+    /// The lengths of the runs of digits in `s`, in order.
+    static func digitGroups(_ s: String) -> [Int] {
+        s.split(whereSeparator: { !$0.isNumber }).map(\.count)
+    }
+
+    /// A national number with trunk 0 whose digits and grouping fit Germany's, the UK's,
+    /// France's, the Netherlands' or Italy's plan. The area code never begins with 0.
+    @Sendable static func nationalPhone(_ s: String) -> Bool {
+        let d = digits(s)
+        let groups = digitGroups(s)
+        guard d.count >= 9, d[0] == 0, d[1] != 0, let area = groups.first else { return false }
+        let prefix = d.prefix(3).map(String.init).joined()
+        let germanMobile = ["015", "016", "017"].contains(prefix) && (11...12).contains(d.count)
+        let germanLandline = d[1] >= 2 && (10...12).contains(d.count) && (3...6).contains(area) && groups.dropFirst().allSatisfy { $0 >= 2 }
+        let british =
+            d.count == 11 && [1, 2, 3, 7, 8].contains(d[1]) && [[3, 4, 4], [4, 3, 4], [5, 6], [5, 3, 3], [4, 7], [3, 8]].contains(groups)
+        let french = d.count == 10 && groups == [2, 2, 2, 2, 2]
+        let dutch = d.count == 10 && [[2, 8], [3, 7], [3, 3, 4], [4, 6], [2, 4, 4]].contains(groups)
+        let italian = (9...11).contains(d.count) && [[2, 4, 4], [3, 3, 4], [3, 7], [2, 8], [2, 3, 4], [3, 3, 3]].contains(groups)
+        return germanMobile || germanLandline || british || french || dutch || italian
+    }
+
+    /// Spanish numbers (nine digits from 6, 7 or 9, as `612 34 56 78`, `612 345 678`, `91 123
+    /// 45 67`) and Italian mobiles (ten digits from 31-39, as `347 123 4567`, `347 1234567`).
+    @Sendable static func spanishOrItalianPhone(_ s: String) -> Bool {
+        let d = digits(s)
+        let groups = digitGroups(s)
+        let spanish = d.count == 9 && [6, 7, 9].contains(d[0]) && [[3, 2, 2, 2], [3, 3, 3], [2, 3, 2, 2]].contains(groups)
+        let italian = d.count == 10 && d[0] == 3 && d[1] != 0 && [[3, 3, 4], [3, 7], [3, 4, 3]].contains(groups)
+        return spanish || italian
+    }
+
     @Sendable static func nanp(_ s: String) -> Bool {
         var d = digits(s)
         if d.count == 11, d[0] == 1 { d.removeFirst() }
