@@ -120,6 +120,11 @@ let package = Package(
                 "UnderstudyModel", "Capture", "Vault", "Privacy", "Datasets", "Sync", "CollectorAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Commands only: each parses its arguments, calls the libraries, prints.

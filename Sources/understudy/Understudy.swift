@@ -14,7 +14,7 @@ struct Understudy: AsyncParsableCommand {
             RecordCommand.self, LogCommand.self, StatusCommand.self, ForgetCommand.self, VaultCommand.self, PolicyCommand.self, ConsentCommand.self,
             PauseCommand.self, ResumeCommand.self, TaskCommand.self, EpisodesCommand.self, ExportCommand.self, ReplayCommand.self, ServeCommand.self,
             RotateKEKCommand.self, AdminCommand.self, EnrollCommand.self, SyncCommand.self, HeldCommand.self, ExemptCommand.self, RedactCommand.self,
-            RedactImageCommand.self,
+            RedactImageCommand.self, ReviewPageCommand.self,
         ]
     )
 }

@@ -116,6 +116,8 @@ struct BrowserSession {
     let recorderLog: String
     let vaultLog: String
     let status: String
+    /// The review page (headers and HTML) while the recorder ran.
+    let reviewPage: String
     let window: [Int]
     let notesURL: String
     /// Where the test clicked the Send button.
@@ -171,6 +173,12 @@ struct BrowserSession {
             sleep 1.5
             """)
         status = try me.run("status", "--vault", vault).stdout
+        // The review page, as the contributor's browser would get it, while the recorder runs.
+        let page = try ReviewPage(me, vault: vault)
+        let jar = me.config.appendingPathComponent("review-cookies").path
+        _ = try ReviewPage.curl("-c", jar, page.address)
+        reviewPage = try ReviewPage.curl("-b", jar, page.origin + "/")
+        page.stop()
         window = try x.geometry(of: x.window(class: browser.windowClass))
         kill(recorder.0.processIdentifier, SIGINT)
         let result = Understudy.finish(recorder)
@@ -265,6 +273,31 @@ struct BrowserSession {
     }
 }
 
+/// A recorder under the default policy (consented) on a fresh X session with its own session
+/// and accessibility buses, logging at trace level, into a fresh vault removed with it.
+final class BusRecording {
+    let x: XSession
+    let me: Contributor
+    let vault = temporaryVault()
+    private let recorder: (Process, Pipe, Pipe)
+
+    init() async throws {
+        x = try XSession(accessibility: true)
+        me = Contributor(extraEnvironment: ["DBUS_SESSION_BUS_ADDRESS": x.environment["DBUS_SESSION_BUS_ADDRESS"] ?? ""])
+        #expect(try me.run("consent", "accept", "--quiet").status == 0)
+        recorder = try me.start(["record", "--display", x.display, "--vault", vault, "--log-level", "trace"])
+        try await me.waitUntilRecording(vault, recorder)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: vault) }
+
+    /// Stops the recorder as Ctrl-C does; what it said.
+    func stop() -> Understudy.Result {
+        kill(recorder.0.processIdentifier, SIGINT)
+        return Understudy.finish(recorder)
+    }
+}
+
 @Suite("Browsers through the accessibility bus", .serialized)
 struct BrowserTests {
     @Test(
@@ -278,7 +311,9 @@ struct BrowserTests {
         for planted in BrowserSession.planted {
             #expect(!session.vaultLog.contains(planted), "\(planted) is in the vault")
             #expect(!session.recorderLog.contains(planted), "\(planted) is in the recorder's log")
+            #expect(!session.reviewPage.contains(planted), "\(planted) is on the review page")
         }
+        #expect(ReviewPage.status(session.reviewPage) == 200 && session.reviewPage.contains("Recording since"))
         #expect(typed(events).contains("hello notes"), "what was typed on the notes page is kept: \(typed(events))")
         #expect(!typed(events).contains("Sekr1t") && !typed(events).contains("alice"), "\(typed(events))")
         let password = try #require(session.passwordFocus, "focus entering the password field is told")
@@ -329,13 +364,8 @@ struct BrowserTests {
         let site = try LocalSite(pages: [
             "diary.html": "<html><head><title>Private diary</title></head><body><input autofocus style=\"margin:40px\"></body></html>"
         ])
-        let x = try XSession(accessibility: true)
-        let me = Contributor(extraEnvironment: ["DBUS_SESSION_BUS_ADDRESS": x.environment["DBUS_SESSION_BUS_ADDRESS"] ?? ""])
-        #expect(try me.run("consent", "accept", "--quiet").status == 0)
-        let vault = temporaryVault()
-        defer { try? FileManager.default.removeItem(atPath: vault) }
-        let recorder = try me.start(["record", "--display", x.display, "--vault", vault, "--log-level", "trace"])
-        try await me.waitUntilRecording(vault, recorder)
+        let recording = try await BusRecording()
+        let (x, me, vault) = (recording.x, recording.me, recording.vault)
         try x.launch("/usr/bin/xterm", "-class", "UnderstudyTerm", "-geometry", "40x20+1300+100", "-e", "cat")
         try x.waitForWindow(class: "UnderstudyTerm")
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-browser-\(UUID().uuidString)")
@@ -355,8 +385,7 @@ struct BrowserTests {
             sleep 1.5
             """)
         let window = try x.geometry(of: x.window(class: browser.windowClass))
-        kill(recorder.0.processIdentifier, SIGINT)
-        let result = Understudy.finish(recorder)
+        let result = recording.stop()
         #expect(result.status == 0, "\(result.stderr.suffix(3000))")
         let events = try logEvents(me, vault)
         let log = try me.run("log", "--vault", vault, "--json").stdout
@@ -377,7 +406,7 @@ struct BrowserTests {
     }
 
     @Test(
-        "A Chromium started without accessibility is the policy's unknown-site: no key, title or address stored, its window blanked, and status says why and how to fix it"
+        "A Chromium started without accessibility is the policy's unknown-site: no key, title or address stored, its window blanked, and status and the review page say why and how to fix it"
     )
     func chromiumWithoutAccessibility() async throws {
         let session = try await BrowserSession(.chromiumWithoutAccessibility)
@@ -396,17 +425,15 @@ struct BrowserTests {
         for frame in afterFocus { #expect(frame.filled(rect) == rect[2] * rect[3], "frame \(frame.hash) shows the unreadable page") }
         #expect(session.status.contains("page could not be read"), "\(session.status)")
         #expect(session.status.contains("see the README"), "\(session.status)")
+        // The review page says so too, and how to fix it step by step.
+        #expect(session.reviewPage.contains("page could not be read"), "\(session.reviewPage.suffix(2000))")
+        #expect(session.reviewPage.contains("id=\"accessibility-fix\"") && session.reviewPage.contains("enable-browser-accessibility.sh"))
     }
 
     @Test("GTK: a password entry is a password field: what is typed there is kept as timing only, what is typed beside it is kept")
     func gtkPasswordEntry() async throws {
-        let x = try XSession(accessibility: true)
-        let me = Contributor(extraEnvironment: ["DBUS_SESSION_BUS_ADDRESS": x.environment["DBUS_SESSION_BUS_ADDRESS"] ?? ""])
-        let vault = temporaryVault()
-        defer { try? FileManager.default.removeItem(atPath: vault) }
-        #expect(try me.run("consent", "accept", "--quiet").status == 0)
-        let recorder = try me.start(["record", "--display", x.display, "--vault", vault, "--log-level", "trace"])
-        try await me.waitUntilRecording(vault, recorder)
+        let recording = try await BusRecording()
+        let (x, me, vault) = (recording.x, recording.me, recording.vault)
         let program = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-unlock-\(UUID().uuidString).py")
         defer { try? FileManager.default.removeItem(at: program) }
         try Data(Self.unlockProgram.utf8).write(to: program)
@@ -414,8 +441,7 @@ struct BrowserTests {
         try x.waitForWindow(class: "UnderstudyUnlock")
         try await Task.sleep(for: .seconds(1))
         try x.xdotool("type --delay 40 \"gtk visible\"\nkey Tab\nsleep 0.8\ntype --delay 40 \"gtk-Secret-773\"\nsleep 0.8")
-        kill(recorder.0.processIdentifier, SIGINT)
-        let result = Understudy.finish(recorder)
+        let result = recording.stop()
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
         let events = try logEvents(me, vault)
         #expect(typed(events).contains("gtk visible"), "\(typed(events))")
@@ -478,13 +504,8 @@ struct BrowserTests {
     func hugePage() async throws {
         let site = try LocalSite(pages: ["huge.html": Self.hugePage])
         defer { withExtendedLifetime(site) {} }
-        let x = try XSession(accessibility: true)
-        let me = Contributor(extraEnvironment: ["DBUS_SESSION_BUS_ADDRESS": x.environment["DBUS_SESSION_BUS_ADDRESS"] ?? ""])
-        #expect(try me.run("consent", "accept", "--quiet").status == 0)
-        let vault = temporaryVault()
-        defer { try? FileManager.default.removeItem(atPath: vault) }
-        let recorder = try me.start(["record", "--display", x.display, "--vault", vault, "--log-level", "trace"])
-        try await me.waitUntilRecording(vault, recorder)
+        let recording = try await BusRecording()
+        let (x, me, vault) = (recording.x, recording.me, recording.vault)
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-browser-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
         try BrowserUnderTest.chromium.start(in: x, profile: profile, at: "http://huge-probe.example:\(site.port)/huge.html")
@@ -502,8 +523,7 @@ struct BrowserTests {
             sleep 2
             """)
         let status = try me.run("status", "--vault", vault, "--json").stdout
-        kill(recorder.0.processIdentifier, SIGINT)
-        let result = Understudy.finish(recorder)
+        let result = recording.stop()
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
         let events = try logEvents(me, vault)
         // The page may be read late, or not at all (its readings run into the deadline): it is then

@@ -25,8 +25,8 @@ struct HTMLWriter: EpisodeWriter {
 
     mutating func finish(into folder: OutputFolder) throws -> [String] {
         let rows = episodes.map { e in
-            "<tr><td><a href=\"\(Self.escape(e.id))/index.html\">\(Self.escape(e.id))</a></td><td>\(Self.escape(e.instruction ?? "—"))</td><td>\(e.outcome.rawValue)</td>"
-                + "<td>\(e.steps.count)</td><td>\(Self.escape(e.apps.joined(separator: ", ")))</td><td>\(RFC3339.string(from: e.startedAt))</td></tr>"
+            "<tr><td><a href=\"\(HTML.escape(e.id))/index.html\">\(HTML.escape(e.id))</a></td><td>\(HTML.escape(e.instruction ?? "—"))</td><td>\(e.outcome.rawValue)</td>"
+                + "<td>\(e.steps.count)</td><td>\(HTML.escape(e.apps.joined(separator: ", ")))</td><td>\(RFC3339.string(from: e.startedAt))</td></tr>"
         }
         let body =
             "<h1>Episodes</h1>\n<table><tr><th>Episode</th><th>Instruction</th><th>Outcome</th><th>Steps</th><th>Apps</th><th>Started</th></tr>\n"
@@ -38,9 +38,9 @@ struct HTMLWriter: EpisodeWriter {
     private static func page(_ e: Episode, figures: [String]) -> String {
         let header = """
             <p><a href="../index.html">All episodes</a></p>
-            <h1>\(escape(e.instruction ?? "Episode \(e.id)"))</h1>
-            <p class="meta">\(e.id) · \(e.outcome.rawValue) · \(e.steps.count) steps · \(escape(e.apps.joined(separator: ", "))) · \
-            \(e.screen.width)×\(e.screen.height) · started \(RFC3339.string(from: e.startedAt)) · session \(escape(e.session.id))</p>
+            <h1>\(HTML.escape(e.instruction ?? "Episode \(e.id)"))</h1>
+            <p class="meta">\(e.id) · \(e.outcome.rawValue) · \(e.steps.count) steps · \(HTML.escape(e.apps.joined(separator: ", "))) · \
+            \(e.screen.width)×\(e.screen.height) · started \(RFC3339.string(from: e.startedAt)) · session \(HTML.escape(e.session.id))</p>
             """
         return document(title: "Episode \(e.id)", body: header + "\n" + figures.joined(separator: "\n"))
     }
@@ -48,16 +48,16 @@ struct HTMLWriter: EpisodeWriter {
     /// One step: its observation with the action drawn over it, and a caption.
     static func figure(_ step: EpisodeStep, in e: Episode) -> String {
         let caption =
-            "<figcaption><b>Step \(step.index) · \(step.action.verb)</b> <code>\(escape(step.action.pyautogui))</code>"
-            + (step.window.map { " · \(escape($0.app)) — \(escape($0.title))" } ?? "")
-            + (step.target.map { " · on \(escape($0.summary))" } ?? "") + " · " + escape(observationNote(step)) + "</figcaption>"
+            "<figcaption><b>Step \(step.index) · \(step.action.verb)</b> <code>\(HTML.escape(step.action.pyautogui))</code>"
+            + (step.window.map { " · \(HTML.escape($0.app)) — \(HTML.escape($0.title))" } ?? "")
+            + (step.target.map { " · on \(HTML.escape($0.summary))" } ?? "") + " · " + HTML.escape(observationNote(step)) + "</figcaption>"
         guard let hash = step.observationFrame else {
             return
-                "<figure class=\"step\" id=\"step-\(step.index)\"><div class=\"missing\">\(banner(step.action).map(escape) ?? "")</div>\(caption)</figure>"
+                "<figure class=\"step\" id=\"step-\(step.index)\"><div class=\"missing\">\(banner(step.action).map(HTML.escape) ?? "")</div>\(caption)</figure>"
         }
-        let banner = banner(step.action).map { "<div class=\"banner\">\(escape($0))</div>" } ?? ""
+        let banner = banner(step.action).map { "<div class=\"banner\">\(HTML.escape($0))</div>" } ?? ""
         return """
-            <figure class="step" id="step-\(step.index)"><div class="frame"><img src="frames/\(escape(hash)).png" alt="the screen before step \(step.index)" loading="lazy">\
+            <figure class="step" id="step-\(step.index)"><div class="frame"><img src="frames/\(HTML.escape(hash)).png" alt="the screen before step \(step.index)" loading="lazy">\
             <svg viewBox="0 0 \(e.screen.width) \(e.screen.height)" preserveAspectRatio="none">\(overlay(step))</svg>\(banner)</div>\(caption)</figure>
             """
     }
@@ -93,7 +93,7 @@ struct HTMLWriter: EpisodeWriter {
         if let target = step.target, target.bounds.count == 4 {
             let b = target.bounds
             svg +=
-                "<rect class=\"target\" x=\"\(b[0])\" y=\"\(b[1])\" width=\"\(b[2])\" height=\"\(b[3])\"><title>\(escape(target.summary))</title></rect>"
+                "<rect class=\"target\" x=\"\(b[0])\" y=\"\(b[1])\" width=\"\(b[2])\" height=\"\(b[3])\"><title>\(HTML.escape(target.summary))</title></rect>"
         }
         if step.path.count > 1 {
             svg += "<polyline class=\"path\" points=\"\(step.path.map { "\($0[0]),\($0[1])" }.joined(separator: " "))\"/>"
@@ -103,7 +103,7 @@ struct HTMLWriter: EpisodeWriter {
             let label = (button == .left ? "" : "\(button.rawValue) ") + (clicks > 1 ? "×\(clicks)" : "")
             svg += "<circle class=\"click\" cx=\"\(x)\" cy=\"\(y)\" r=\"18\"/>"
             for ring in 1..<max(1, clicks) { svg += "<circle class=\"click\" cx=\"\(x)\" cy=\"\(y)\" r=\"\(18 + 9 * ring)\"/>" }
-            if !label.isEmpty { svg += "<text x=\"\(x + 30)\" y=\"\(y - 24)\">\(escape(label))</text>" }
+            if !label.isEmpty { svg += "<text x=\"\(x + 30)\" y=\"\(y - 24)\">\(HTML.escape(label))</text>" }
         case .drag(let from, let to, _):
             svg += "<circle class=\"click\" cx=\"\(from[0])\" cy=\"\(from[1])\" r=\"12\"/>"
             svg += "<line class=\"drag\" x1=\"\(from[0])\" y1=\"\(from[1])\" x2=\"\(to[0])\" y2=\"\(to[1])\" marker-end=\"url(#arrow)\"/>"
@@ -124,7 +124,7 @@ struct HTMLWriter: EpisodeWriter {
     private static func document(title: String, body: String) -> String {
         """
         <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <html lang="en"><head><meta charset="utf-8"><title>\(HTML.escape(title))</title>
         <style>
         body { font: 15px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 1280px; padding: 0 1em; color: #222; }
         table { border-collapse: collapse; } td, th { padding: .3em .8em; border-bottom: 1px solid #ddd; text-align: left; }
@@ -145,20 +145,5 @@ struct HTMLWriter: EpisodeWriter {
         </body></html>
 
         """
-    }
-
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
     }
 }

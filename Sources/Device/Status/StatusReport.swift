@@ -106,8 +106,21 @@ public struct StatusReport: Encodable, Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// Whether browser pages cannot be read now or could not be at times: then the
+    /// accessibility line says what that means, and ``accessibilityFix`` how to fix it.
+    static func pagesUnreadable(_ c: RecorderCounters) -> Bool {
+        (c.accessibility != "on" && c.accessibility != "off") || (c.accessibility == "on" && c.unreadablePages > 0)
+    }
+
+    /// How to make browsers' pages readable, step by step, for the review page.
+    static let accessibilityFix = [
+        "Chromium: run `sudo scripts/enable-browser-accessibility.sh` once (it makes Chromium start with accessibility on), then close every Chromium window and start it again.",
+        "Google Chrome: add --force-renderer-accessibility to the Exec= line of its .desktop file, then start it again.",
+        "Firefox needs nothing: it follows the session's accessibility status.",
+    ]
+
     /// Whether pages can be read, and when they cannot, what that means and how to fix it.
-    private static func accessibilityLine(_ c: RecorderCounters) -> String {
+    static func accessibilityLine(_ c: RecorderCounters) -> String {
         let timeouts = c.accessibilityTimeouts > 0 ? " (\(c.accessibilityTimeouts) calls timed out)" : ""
         let fix =
             "browser pages are kept as structure only (no text, title or address), as the policy's unknown-site says. "

@@ -1,0 +1,172 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOPosix
+import ServiceLifecycle
+
+/// The contributor's review page: served by the device itself on 127.0.0.1, to whoever opens
+/// the address it prints (a one-time token, exchanged for an HttpOnly, SameSite=Strict session
+/// cookie). It shows whether the recorder is recording, paused or stopped and why, whether
+/// browser pages can be read and how to fix it when not, and what the vault holds; it pauses
+/// and resumes the recorder. Every asset is its own (no CDN), under a strict
+/// Content-Security-Policy.
+public struct ReviewPageServer: Sendable {
+    public let vault: URL
+    public let port: Int
+    /// Warnings and errors only by default: the address is the one line the contributor needs.
+    public var logger: Logger
+    let sessions = ReviewSessions()
+
+    public init(vault: URL, port: Int = 0) {
+        self.vault = vault
+        self.port = port
+        logger = Logger(label: "understudy.review")
+        logger.logLevel = .warning
+    }
+
+    /// Serves until SIGTERM or SIGINT. `onReady` gets the address to open, token included.
+    public func run(onReady: @escaping @Sendable (String) -> Void) async throws {
+        let sessions = sessions
+        let app = Application(
+            router: ReviewPageRoutes(vault: vault, sessions: sessions).router(),
+            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "understudy-review"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                let token = await sessions.startToken ?? ""
+                onReady("http://127.0.0.1:\(port)/?token=\(token)")
+            },
+            logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// The page's routes: the token exchange, the page, its style sheet, pause and resume.
+struct ReviewPageRoutes: Sendable {
+    typealias Context = BasicRequestContext
+    static let cookie = "understudy_review"
+
+    let vault: URL
+    let sessions: ReviewSessions
+
+    func router() -> Router<Context> {
+        let router = Router(context: Context.self)
+        router.add(middleware: SecurityHeaders())
+        router.add(middleware: SessionRequired(sessions: sessions))
+        router.get("/") { request, _ in try await page(request) }
+        router.get("/style.css") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/css; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: ReviewPageHTML.style)))
+        }
+        router.post("/pause") { request, context in try await change(request, context) { form in .pause(minutes: Int(form["minutes"] ?? "") ?? 15) } }
+        router.post("/resume") { request, context in try await change(request, context) { _ in .resume } }
+        return router
+    }
+
+    /// The token exchange (then back to `/` without it), or the page.
+    private func page(_ request: Request) async throws -> Response {
+        if let token = request.uri.queryParameters["token"] {
+            guard let session = await sessions.exchange(String(token)) else { return Self.refused }
+            var response = Response(status: .seeOther, headers: [.location: "/"])
+            response.setCookie(Cookie(name: Self.cookie, value: session, path: "/", httpOnly: true, sameSite: .strict))
+            return response
+        }
+        let csrf = await sessions.csrf(for: request.cookies[Self.cookie]?.value) ?? ""
+        let vault = vault
+        let report = try await NIOThreadPool.singleton.runIfActive { try StatusReport.read(vault: vault) }
+        let html = ReviewPageHTML.page(report, csrf: csrf, notice: request.uri.queryParameters["done"].map(String.init))
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// A form that changes something: its CSRF token must be the session's; then the recorder
+    /// is asked, and the browser goes back to the page, which says what was done.
+    private func change(
+        _ request: Request, _ context: Context, _ action: @Sendable ([String: String]) -> ReviewAction
+    ) async throws -> Response {
+        let body = try await request.body.collect(upTo: 4096)
+        let form = Self.form(String(buffer: body))
+        let csrf = await sessions.csrf(for: request.cookies[Self.cookie]?.value)
+        guard let csrf, let sent = form["csrf"], ReviewSessions.same(sent, csrf) else {
+            return Response(
+                status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "This form is not from the review page.\n")))
+        }
+        let vault = vault
+        let asked = action(form)
+        let done = try await NIOThreadPool.singleton.runIfActive { asked.perform(vault: vault) }
+        let query = done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        return Response(status: .seeOther, headers: [.location: "/?done=\(query)"])
+    }
+
+    static let refused = Response(
+        status: .unauthorized, headers: [.contentType: "text/plain; charset=utf-8"],
+        body: .init(byteBuffer: ByteBuffer(string: "Open the address `understudy review` printed: this one is used or wrong.\n")))
+
+    /// `application/x-www-form-urlencoded` fields.
+    static func form(_ body: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            if let name = parts.first { fields[name] = parts.count > 1 ? parts[1] : "" }
+        }
+        return fields
+    }
+}
+
+/// What a form on the page asks of the recorder.
+enum ReviewAction: Sendable {
+    case pause(minutes: Int)
+    case resume
+
+    /// Asks the running recorder; what it answered, or why it could not.
+    func perform(vault: URL) -> String {
+        let request =
+            switch self {
+            case .pause(let minutes): ControlRequest(.pause, seconds: Double([5, 15, 30].contains(minutes) ? minutes : 15) * 60)
+            case .resume: ControlRequest(.resume)
+            }
+        do {
+            return try ControlSocket.send(request, vault: vault).message ?? "done"
+        } catch {
+            return "\(error)"
+        }
+    }
+}
+
+/// Every answer: no other origin may frame, script or style it, nothing is cached or sent on.
+struct SecurityHeaders: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        for (name, value) in Self.fields { response.headers[name] = value }
+        return response
+    }
+
+    static let fields: [(HTTPField.Name, String)] = [
+        (
+            HTTPField.Name("Content-Security-Policy")!,
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        ),
+        (HTTPField.Name("X-Content-Type-Options")!, "nosniff"),
+        (HTTPField.Name("Referrer-Policy")!, "no-referrer"),
+        (HTTPField.Name("X-Frame-Options")!, "DENY"),
+        (.cacheControl, "no-store"),
+    ]
+}
+
+/// Nothing answers without a session, except the token exchange itself.
+struct SessionRequired: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let sessions: ReviewSessions
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let exchanging = request.method == .get && request.uri.path == "/" && request.uri.queryParameters["token"] != nil
+        let session = await sessions.csrf(for: request.cookies[ReviewPageRoutes.cookie]?.value)
+        guard exchanging || session != nil else { return ReviewPageRoutes.refused }
+        return try await next(request, context)
+    }
+}

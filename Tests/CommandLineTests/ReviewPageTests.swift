@@ -1,0 +1,108 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `understudy review --no-browser` on a vault, and the address it printed first.
+struct ReviewPage {
+    let process: (Process, Pipe, Pipe)
+    let address: String
+    /// The address without its token: `http://127.0.0.1:PORT`.
+    var origin: String { String(address.prefix { $0 != "?" }.dropLast()) }
+
+    init(_ me: Contributor, vault: String) throws {
+        process = try me.start(["review", "--no-browser", "--vault", vault])
+        var printed = ""
+        while !printed.contains("\n") {
+            let chunk = process.1.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            printed += String(decoding: chunk, as: UTF8.self)
+        }
+        let first = printed.split(separator: "\n").first.map(String.init) ?? ""
+        let prefix = "Review page: "
+        guard first.hasPrefix(prefix + "http://127.0.0.1:"), first.contains("/?token=") else {
+            Issue.record("the first line is not the page's address: \(printed)")
+            address = ""
+            return
+        }
+        address = String(first.dropFirst(prefix.count))
+    }
+
+    func stop() {
+        kill(process.0.processIdentifier, SIGTERM)
+        _ = Understudy.finish(process)
+    }
+
+    /// curl's answer to `arguments`: the status line and headers, then the body (`-i`).
+    static func curl(_ arguments: String...) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "-i", "--max-time", "20"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func status(_ answer: String) -> Int { Int(answer.split(separator: " ").dropFirst().first ?? "") ?? 0 }
+}
+
+@Suite("The contributor's review page", .serialized)
+struct ReviewPageTests {
+    @Test(
+        "In a real browser the printed address opens the page, which leaves the token out of the address bar and says the recorder is recording; its buttons pause and resume the recorder, as status agrees"
+    )
+    func pauseAndResume() async throws {
+        let session = try await TypingSession()
+        let page = try ReviewPage(session.me, vault: session.vault)
+        defer { page.stop() }
+        let browser = try await WebDriver()
+        try await browser.open(page.address)
+        #expect(try await browser.currentURL() == page.origin + "/", "the token is gone from the address bar")
+        #expect(try await browser.text(of: "#recording-state").hasPrefix("Recording since"))
+        try await browser.click("#pause-5")
+        #expect(try await browser.text(of: "#recording-state").hasPrefix("Paused until"))
+        #expect(try session.me.run("status", "--vault", session.vault).stdout.contains("PAUSED until"))
+        try await browser.click("#resume")
+        #expect(try await browser.text(of: "#recording-state").hasPrefix("Recording since"))
+        #expect(!(try session.me.run("status", "--vault", session.vault).stdout.contains("PAUSED")))
+        #expect(try await browser.text(of: "#vault-summary").contains("encrypted"))
+        await browser.quit()
+        _ = try session.stop()
+    }
+
+    @Test(
+        "Without its session every page and asset answers 401; the token works once, for an HttpOnly, SameSite=Strict cookie; a form posted without the page's CSRF token is refused and pauses nothing; every answer has a strict Content-Security-Policy"
+    )
+    func security() async throws {
+        let session = try await TypingSession()
+        let page = try ReviewPage(session.me, vault: session.vault)
+        defer { page.stop() }
+        for path in ["/", "/style.css", "/elsewhere"] {
+            #expect(ReviewPage.status(try ReviewPage.curl(page.origin + path)) == 401, "\(path) without a session")
+        }
+        #expect(ReviewPage.status(try ReviewPage.curl("-X", "POST", "-d", "minutes=5", page.origin + "/pause")) == 401)
+        let jar = session.me.config.appendingPathComponent("cookies").path
+        try FileManager.default.createDirectory(at: session.me.config, withIntermediateDirectories: true)
+        let exchanged = try ReviewPage.curl("-c", jar, page.address)
+        #expect(ReviewPage.status(exchanged) == 303, "\(exchanged)")
+        let cookie = exchanged.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie:") } ?? ""
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "\(cookie)")
+        #expect(ReviewPage.status(try ReviewPage.curl(page.address)) == 401, "the token is single-use")
+
+        let shown = try ReviewPage.curl("-b", jar, page.origin + "/")
+        #expect(ReviewPage.status(shown) == 200)
+        #expect(shown.contains("Content-Security-Policy: default-src 'none'"), "\(shown.prefix(800))")
+        // A cross-site form: the session's cookie, but not its CSRF token.
+        for body in ["minutes=5", "csrf=forged&minutes=5"] {
+            #expect(ReviewPage.status(try ReviewPage.curl("-b", jar, "-X", "POST", "-d", body, page.origin + "/pause")) == 403, "\(body)")
+        }
+        #expect(!(try session.me.run("status", "--vault", session.vault).stdout.contains("PAUSED")), "a refused form paused the recorder")
+        // The page's own form does pause it: the refusals above are the CSRF check, not a broken form.
+        let csrf = try #require(shown.firstRange(of: #/name="csrf" value="([^"]+)"/#).map { String(shown[$0].split(separator: "\"")[3]) })
+        #expect(ReviewPage.status(try ReviewPage.curl("-b", jar, "-X", "POST", "-d", "csrf=\(csrf)&minutes=5", page.origin + "/pause")) == 303)
+        #expect(try session.me.run("status", "--vault", session.vault).stdout.contains("PAUSED until"))
+        _ = try session.stop()
+    }
+}
