@@ -158,7 +158,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "UnderstudyModel"]),
-        .testTarget(name: "DeviceTests", dependencies: ["Device", "Privacy", "UnderstudyModel"]),
+        .testTarget(name: "DeviceTests", dependencies: ["Device", "Capture", "Privacy", "UnderstudyModel"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "TestSupport"]),
         .testTarget(
             name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

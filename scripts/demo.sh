@@ -209,8 +209,19 @@ xdotool sleep 0.8 key ctrl+l sleep 0.3 type --delay 20 "http://bank-demo.example
 xdotool key Return sleep 3 type --delay 40 "demo-user"
 xdotool key Tab sleep 0.5 type --delay 40 "not-stored-secret"
 xdotool sleep 0.5 windowactivate --sync "$(xdotool search --class UnderstudyTerm | head -1)" sleep 1.5
+# The review page while this recorder runs: a headless Chromium of its own opens the one-time
+# address (the token buys it a session cookie, then the page) and takes a screenshot.
+"$bin" review --no-browser --vault "$bvault" >"$out/review.out" 2>&1 &
+review_pid=$!
+for _ in $(seq 100); do grep -q '^Review page: ' "$out/review.out" 2>/dev/null && break; sleep 0.1; done
+review_url=$(sed -n 's/^Review page: //p' "$out/review.out")
+[[ -n $review_url ]] || { echo "demo: understudy review printed no address" >&2; exit 1; }
+chromium --headless=new --no-sandbox --disable-gpu --user-data-dir="$PWD/$out/review-chromium" --window-size=1280,800 \
+  --screenshot="$PWD/$out/review-page.png" "$review_url" >/dev/null 2>&1
+kill "$review_pid"; wait "$review_pid" 2>/dev/null || true
 stop_recorder
 browser_session_stop
+echo "review page: ${review_url%%\?*} (one-time token; its screenshot while recording: $out/review-page.png)"
 echo "focus events with their URLs (query and fragment never stored), the gap the bank left, the element targets, the first window snapshots:"
 "$bin" log --vault "$bvault" | grep -E " (focus|gap|target) " | cut -c1-240
 "$bin" log --vault "$bvault" | grep -E " a11y " | head -3 | cut -c1-240

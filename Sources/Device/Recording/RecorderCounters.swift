@@ -77,7 +77,7 @@ public struct RecorderCounters: Codable, Sendable, Equatable {
         latency("snapshot_latency", "Accessibility snapshot time per stored frame, by quantile.", snapshotMilliseconds)
         counter("snapshots", "Accessibility snapshots of the focused window taken with stored frames.", snapshotMilliseconds.count)
         counter("snapshots_truncated", "Accessibility snapshots cut short at their node limit or time budget.", snapshotsTruncated)
-        counter("unreadable_pages", "Focus on browser windows whose page address could not be read.", unreadablePages)
+        counter("unreadable_pages", "Times focus stayed 2 s or more on browser windows whose page address could not be read.", unreadablePages)
         for (cause, n) in drops.sorted(by: { $0.key < $1.key }) { counter("drops", "What was lost, by cause.", n, labels: [("cause", cause)]) }
         return registry.emitToString()
     }
@@ -100,7 +100,16 @@ final class RecorderTally: Sendable {
         var bytesWritten: Int64 = 0
         var framesLostInGap = 0
         var unreadablePages = 0
+        /// When the present run of focus on browser windows with no known URL began, until it
+        /// counts (``RecorderTally/unreadableAfterNs``) or a readable focus ends it.
+        var unreadableSince: UInt64?
+        /// The present run has been counted.
+        var unreadableCounted = false
     }
+
+    /// How long a browser window's page must stay unreadable to count: a page being loaded, a
+    /// tab being opened, a window the bus has not read yet have no URL for a moment.
+    static let unreadableAfterNs: UInt64 = 2_000_000_000
 
     private let counts = Mutex(Counts())
 
@@ -115,11 +124,24 @@ final class RecorderTally: Sendable {
         return events
     }
 
-    /// Counts, before the policy gate cuts them, the focus events on a browser window with no
-    /// known URL; returns `events`.
+    /// Counts, before the policy gate cuts them, the times focus stayed on browser windows with
+    /// no known URL for ``unreadableAfterNs`` or longer (by the events' own clock); returns `events`.
     func countUnreadablePages(_ events: [CapturedEvent]) -> [CapturedEvent] {
-        let unreadable = events.count { if case .focus(let window) = $0.body { window.isBrowser && window.url == nil } else { false } }
-        if unreadable > 0 { counts.withLock { $0.unreadablePages += unreadable } }
+        counts.withLock { c in
+            for event in events {
+                if case .focus(let window) = event.body {
+                    if !(window.isBrowser && window.url == nil) {
+                        (c.unreadableSince, c.unreadableCounted) = (nil, false)
+                    } else if c.unreadableSince == nil, !c.unreadableCounted {
+                        c.unreadableSince = event.tNs
+                    }
+                }
+                if let since = c.unreadableSince, event.tNs >= since + Self.unreadableAfterNs {
+                    c.unreadablePages += 1
+                    (c.unreadableSince, c.unreadableCounted) = (nil, true)
+                }
+            }
+        }
         return events
     }
 

@@ -127,7 +127,7 @@ public struct StatusReport: Encodable, Sendable {
             + "Start browsers with accessibility on: see the README."
         if c.accessibility != "on" && c.accessibility != "off" { return "Accessibility: \(c.accessibility): \(fix)" }
         if c.accessibility == "on", c.unreadablePages > 0 {
-            return "Accessibility: on\(timeouts), but \(c.unreadablePages) time(s) a browser window's page could not be read: \(fix)"
+            return "Accessibility: on\(timeouts), but \(c.unreadablePages) time(s) a browser window's page could not be read for 2 s or more: \(fix)"
         }
         let lookups = c.targetLookupMilliseconds
         let targets = lookups.count > 0 ? ", \(lookups.count) element lookups (\(Self.latency(lookups)))" : ""
