@@ -94,6 +94,8 @@ struct ReviewPageTests {
         let shown = try ReviewPage.curl("-b", jar, page.origin + "/")
         #expect(ReviewPage.status(shown) == 200)
         #expect(shown.contains("Content-Security-Policy: default-src 'none'"), "\(shown.prefix(800))")
+        let missing = try ReviewPage.curl("-b", jar, page.origin + "/elsewhere")
+        #expect(ReviewPage.status(missing) == 404 && missing.contains("Content-Security-Policy: default-src 'none'"), "\(missing.prefix(800))")
         // A cross-site form: the session's cookie, but not its CSRF token.
         for body in ["minutes=5", "csrf=forged&minutes=5"] {
             #expect(ReviewPage.status(try ReviewPage.curl("-b", jar, "-X", "POST", "-d", body, page.origin + "/pause")) == 403, "\(body)")

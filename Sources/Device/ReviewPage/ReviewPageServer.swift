@@ -141,7 +141,13 @@ struct SecurityHeaders: RouterMiddleware {
     typealias Context = BasicRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var response = try await next(request, context)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            // A 404 or a body too large is an answer too.
+            response = try error.response(from: request, context: context)
+        }
         for (name, value) in Self.fields { response.headers[name] = value }
         return response
     }
