@@ -383,6 +383,7 @@ typedef struct {
 typedef struct {
     DBusConnection *bus;
     snapshot_walk *walk;
+    element_ref document;  // the first showing web document met, for its URL (owned; NULL names)
 } batch_walk;
 
 typedef struct {
@@ -616,6 +617,29 @@ static void read_level(batch_walk *batch, GArray *candidates, guint from, guint 
         }
         element_ref kept = {g_strdup(ref->bus_name), g_strdup(ref->path), index, ref->parent, children};
         g_array_append_vals(next, &kept, 1);
+        if (role == ATSPI_ROLE_DOCUMENT_WEB && !batch->document.path) {
+            batch->document = (element_ref){g_strdup(ref->bus_name), g_strdup(ref->path), index, ref->parent, 0};
+        }
+    }
+}
+
+// The URL of `document` into the walk's info: Chromium answers `URI`, Firefox `DocURL`; both
+// are asked at once.
+static void document_url_of(batch_walk *batch, const element_ref *document) {
+    const char *names[] = {"URI", "DocURL"};
+    DBusPendingCall *asked[2];
+    for (int i = 0; i < 2; i++) {
+        asked[i] = send_call(batch, document, "org.a11y.atspi.Document", "GetAttributeValue", DBUS_TYPE_STRING, &names[i],
+                             DBUS_TYPE_INVALID);
+    }
+    dbus_connection_flush(batch->bus);
+    for (int i = 0; i < 2; i++) {
+        DBusMessage *reply = answer(batch, asked[i]);
+        const char *url = NULL;
+        if (!batch->walk->info->url[0] && first_value(reply, 0, DBUS_TYPE_STRING, &url) && url) {
+            copy(batch->walk->info->url, sizeof batch->walk->info->url, url);
+        }
+        if (reply) dbus_message_unref(reply);
     }
 }
 
@@ -654,7 +678,7 @@ static void depth_first(a11y_node *found, int count, a11y_node *out) {
 static void walk_batched(AtspiAccessible *window, snapshot_walk *walk) {
     AtspiObject *object = (AtspiObject *)window;
     if (!object->app || !object->app->bus || !object->app->bus_name || !object->path) return;
-    batch_walk batch = {object->app->bus, walk};
+    batch_walk batch = {object->app->bus, walk, {NULL, NULL, -1, -1, 0}};
     element_ref root = {object->app->bus_name, object->path, -1, -1, 0};
     DBusMessage *reply = answer(&batch, send_property(&batch, &root, "ChildCount"));
     dbus_int32_t children = 0;
@@ -678,6 +702,11 @@ static void walk_batched(AtspiAccessible *window, snapshot_walk *walk) {
     free_refs(parents);
     depth_first(found, walk->info->count, walk->nodes);
     g_free(found);
+    if (batch.document.path) {
+        document_url_of(&batch, &batch.document);
+        g_free(batch.document.bus_name);
+        g_free(batch.document.path);
+    }
 }
 
 static int snapshot_window(AtspiAccessible *window, int pid, void *context) {
@@ -690,6 +719,10 @@ static int snapshot_window(AtspiAccessible *window, int pid, void *context) {
     if (!matches) return 0;
     walk->info->found = 1;
     walk_batched(window, walk);
+    // A navigation during the walk renames the window: what was read may be of the new page.
+    name = atspi_accessible_get_name(window, &error);
+    walk->info->renamed = failed(&error, &walk->info->timeouts) || !name || strcmp(name, walk->title) != 0;
+    g_free(name);
     return 1;
 }
 

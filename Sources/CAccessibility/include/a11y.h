@@ -88,6 +88,8 @@ typedef struct {
     int count;             // nodes written
     int truncated;         // stopped at the node limit or the time budget
     int timeouts;
+    int renamed;           // the window's name was no longer `title` once read: the page changed meanwhile
+    char url[A11Y_URL_MAX];  // the URL of the first showing web document, as read after the walk; "" for none
 } a11y_snapshot_info;
 
 // The showing subtree of the window of process `pid` whose name is `title`, depth first: at

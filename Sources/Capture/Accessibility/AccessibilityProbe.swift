@@ -42,7 +42,8 @@ public struct AccessibilityState: Sendable, Equatable {
     public var lookupMilliseconds: [Double] = []
     public var lookupsDropped = 0
     /// Snapshots of the focused window with stored frames: how long each took, how many were
-    /// skipped because a newer frame's replaced them before the bus answered, and how many were
+    /// skipped because a newer frame's replaced them before the bus answered or the page changed
+    /// while it was read (its window renamed, or another document's URL), and how many were
     /// cut short at their limits. Filled as the lookups' figures are.
     public var snapshotMilliseconds: [Double] = []
     public var snapshotsSkipped = 0
@@ -88,6 +89,8 @@ struct SnapshotRequest: Sendable, Equatable {
     var window: UInt64
     var pid: Int
     var title: String
+    /// The page's URL as the window's policy was decided by, nil for none.
+    var url: String?
 }
 
 /// Reads the accessibility bus (AT-SPI 2) on a thread of its own, so a slow or hung
@@ -304,6 +307,12 @@ final class AccessibilityProbe: Sendable {
         let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
         lookupTimeouts.add(Int(info.timeouts), ordering: .relaxed)
         guard status == 0, info.found != 0 else { return false }
+        // The page may change while it is read (a navigation to an excluded site): a snapshot is
+        // kept only when the window kept its name and shows the page its policy was decided for.
+        guard info.renamed == 0, Self.pageURL(Self.text(&info.url)) == request.url else {
+            snapshots.withLock { $0.skipped += 1 }
+            return false
+        }
         let snapshot = AccessibilitySnapshot(
             nodes: (0..<Int(info.count)).map { Self.node(of: &nodes[$0]) }, truncated: info.truncated != 0)
         snapshots.withLock { s in
@@ -361,7 +370,7 @@ final class AccessibilityProbe: Sendable {
                 state.windows.append(
                     AccessibleWindow(
                         pid: Int(frame.pid), title: title, active: frame.active != 0, showsDocument: frame.has_document != 0,
-                        url: url.isEmpty || url.hasPrefix("chrome:") || url == "about:blank" ? nil : url))
+                        url: Self.pageURL(url)))
             }
         }
         if desktop.focus_known != 0, desktop.focus_password != 0 {
@@ -369,6 +378,11 @@ final class AccessibilityProbe: Sendable {
             state.focusBounds = [Int(desktop.focus_x), Int(desktop.focus_y), Int(desktop.focus_w), Int(desktop.focus_h)]
         }
         return state
+    }
+
+    /// A document's URL as the bus reports it, nil for none or for the browser's own pages.
+    private static func pageURL(_ url: String) -> String? {
+        url.isEmpty || url.hasPrefix("chrome:") || url == "about:blank" ? nil : url
     }
 
     private static func text<T>(_ tuple: inout T) -> String {

@@ -216,7 +216,7 @@ extension FrameScheduler {
     fileprivate func requestSnapshot(frame: String, at t: UInt64) {
         guard let probe = shared.accessibility, let window = focused, let pid = window.pid else { return }
         if let policy, policy.treatment(of: window) != .capture { return }
-        probe.snapshot(SnapshotRequest(frame: frame, ofNs: t, window: window.window, pid: pid, title: window.title))
+        probe.snapshot(SnapshotRequest(frame: frame, ofNs: t, window: window.window, pid: pid, title: window.title, url: window.url))
     }
 
     /// No frame while paused, or while the focused window is excluded.

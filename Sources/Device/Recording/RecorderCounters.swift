@@ -23,7 +23,8 @@ public struct RecorderCounters: Codable, Sendable, Equatable {
     /// What was lost, by cause: `frames_busy` (the frame queue was full), `frames_lost_in_gap`
     /// (a tile they use was not stored), `records_overflow` (capture outran the writer),
     /// `targets_busy` (element lookups dropped: too many were waiting on the accessibility bus),
-    /// `snapshots_busy` (a frame's snapshot replaced by a newer frame's before the bus answered).
+    /// `snapshots_busy` (a frame's snapshot replaced by a newer frame's before the bus answered,
+    /// or discarded because the page changed while it was read).
     public var drops: [String: Int] = [:]
     /// Whether capture reads the accessibility bus (page URLs, password fields): `on`, `off`,
     /// or why it cannot; and the calls to it that gave no answer in time.
