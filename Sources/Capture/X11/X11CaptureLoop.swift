@@ -352,9 +352,15 @@ struct EventOrdering {
 
     mutating func takeAll() -> [(UInt64, EventBody)] { take(upTo: .max) }
 
+    private static func rank(_ body: EventBody) -> Int {
+        if case .focus = body { 1 } else { 0 }
+    }
+
     private mutating func take(upTo limit: UInt64) -> [(UInt64, EventBody)] {
         guard !pending.isEmpty else { return [] }
-        pending.sort { ($0.t, $0.order) < ($1.t, $1.order) }
+        // In one millisecond a focus change follows the input there: the click or key that
+        // caused it was decided in the window before (server times are in milliseconds).
+        pending.sort { ($0.t, Self.rank($0.body), $0.order) < ($1.t, Self.rank($1.body), $1.order) }
         let count = pending.firstIndex { $0.t > limit } ?? pending.count
         let ready = pending.prefix(count).map { ($0.t, $0.body) }
         pending.removeFirst(count)
