@@ -74,7 +74,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.copy("catalog.yaml")]
+            resources: [.copy("catalog.yaml"), .copy("person-names.txt")]
         ),
         .target(name: "Datasets", dependencies: ["UnderstudyModel"]),
         // The collector's wire types: what routes encode and the device's client decodes; the

@@ -32,7 +32,7 @@ public enum DefaultPolicy {
             pause-cap: 30m
             review-window: 24h
             retention: 7d
-            redaction: [email, phone, credit_card, iban, ssn, secret, password]
+            redaction: [email, phone, credit_card, iban, ssn, secret, password, person_name]
 
             """
     }

@@ -102,6 +102,7 @@ public enum PolicyExplanation {
             .email: "email addresses", .phone: "phone numbers", .creditCard: "card numbers", .iban: "bank account numbers (IBAN)",
             .ssn: "social security numbers", .secret: "passwords, keys and tokens", .password: "passwords you type",
             .custom: "your organisation's own patterns",
+            .personName: "other people's names (each person becomes a numbered stand-in such as ⟨person:3⟩, the same all session)",
         ]
         let on = kinds.compactMap { names[$0] }
         return on.isEmpty ? "nothing (redaction is off in this policy)" : on.joined(separator: ", ")

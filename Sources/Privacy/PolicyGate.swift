@@ -46,7 +46,8 @@ public final class PolicyGate: CapturePolicy, Sendable {
     ///   (whether an exemption's period holds) comes from the rules' ``WindowRules/clock``.
     public init(rules: WindowRules, clock: @escaping @Sendable () -> UInt64) {
         policy = rules.policy
-        textRedactor = TextRedactor(kinds: rules.policy.redaction, excludedSites: rules.excludedSites, identity: rules.identity)
+        textRedactor = TextRedactor(
+            kinds: rules.policy.redaction, excludedSites: rules.excludedSites, identity: rules.identity, people: rules.people)
         self.clock = clock
         origin = Mutex((0, rules.clock.now()))
         var initial = State(rules: rules)

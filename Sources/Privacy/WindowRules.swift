@@ -17,10 +17,15 @@ public struct WindowRules: Sendable {
     public let clock: WallClock
     /// The contributor's own identifiers, replaced by tokens in what the gate stores as text.
     public var identity: SelfIdentity
+    /// The session's pseudonyms for other people's names, shared by everything that stores
+    /// text, so one person has one pseudonym in titles, typed text and task instructions.
+    public let people: PersonPseudonyms
 
     public init(
-        policy: Policy, catalog: Catalog = .shared, exemptions: [Exemption] = [], clock: WallClock = .system, identity: SelfIdentity = .none
+        policy: Policy, catalog: Catalog = .shared, exemptions: [Exemption] = [], clock: WallClock = .system, identity: SelfIdentity = .none,
+        people: PersonPseudonyms = PersonPseudonyms()
     ) {
+        self.people = people
         self.policy = policy
         self.catalog = catalog
         self.exemptions = exemptions

@@ -68,6 +68,8 @@ public enum RedactionKind: String, Sendable, Codable, CaseIterable {
     case email, phone
     case creditCard = "credit_card"
     case iban, ssn, secret, password, custom
+    /// Other people's names (colleagues, customers, anyone on a screen of mail or chat).
+    case personName = "person_name"
 }
 
 /// What happened, by kind; the fields of each kind are DESIGN.md's event contract.

@@ -121,7 +121,7 @@ struct PolicyDocumentTests {
         // Private browsing is kept out by the policy's private-windows (exclude by default), not a rule.
         #expect(excluded.union(WindowRules.floorCategories + [Catalog.privateBrowsing]) == Set(Catalog.shared.sensitiveCategories))
         #expect(document.policy.privateWindows == .exclude)
-        #expect(document.policy.pauseCapSeconds == 1800 && document.policy.capture.text && document.policy.redaction.count == 7)
+        #expect(document.policy.pauseCapSeconds == 1800 && document.policy.capture.text && document.policy.redaction.count == 8)
         let text = PolicyExplanation.text(document)
         for phrase in ["records", "never records", "Who can see it", "How long it is kept", "understudy pause", "banking and payments"] {
             #expect(text.contains(phrase), "\(phrase)")

@@ -29,6 +29,8 @@ public struct Recorder {
     public var metricsFile: String?
     /// The contributor's own identifiers, replaced by tokens in task instructions too.
     public var identity = SelfIdentity.none
+    /// The session's pseudonyms for other people's names (``WindowRules/people``).
+    public var people = PersonPseudonyms()
     public var metricsInterval: Duration = .seconds(15)
 
     /// What a session captured and stored, for the recorder's last line and `--stats`.
@@ -106,7 +108,8 @@ public struct Recorder {
         // Signals are handled before the state file says a recorder runs: a SIGINT sent as
         // soon as `status` shows it must stop the recorder, not be lost.
         let stopper = StopSignals { [backend] in backend.stop() }
-        let tasks = TaskMarkers(redactor: TextRedactor(kinds: policy.policy.redaction, identity: identity), originNs: backend.originNs)
+        let tasks = TaskMarkers(
+            redactor: TextRedactor(kinds: policy.policy.redaction, identity: identity, people: people), originNs: backend.originNs)
         let tally = RecorderTally()
         let control = try ControlSocket.Server(vault: vault.directory) { [gate, logger, backend] request in
             var answer = Self.answer(request, gate: gate, tasks: tasks, logger: logger)

@@ -35,6 +35,8 @@ public struct RecordingSession: Sendable {
         umask(0o077)
         let (policy, unsigned) = try PolicyInForce.load(file: policyFile, allowUnsigned: allowUnsignedPolicy)
         let consent = try ConsentPrompt.consent(to: policy)
+        // Names are redacted from the first event or not recorded at all: without the lists, stop here.
+        if policy.policy.redaction.contains(.personName) { _ = try NameLists.shipped() }
         let identity = AccountIdentity.gather()
         let rules = WindowRules(policy: policy.policy, exemptions: try ExemptionStore().load().exemptions, identity: identity)
         let gate = PolicyGate(rules: rules, clock: { MonotonicClock.nowNs() })
@@ -46,8 +48,9 @@ public struct RecordingSession: Sendable {
             try syntheticLoad.map { SyntheticBackend(load: $0) } ?? X11Backend(settings: settings(policy, gate, identity))
         var recorder = Recorder(
             backend: backend, vault: vault, lock: lock, policy: policy, policyUnsigned: unsigned, consent: consent, gate: gate,
-            keystrokes: KeystrokeRedactor(kinds: policy.policy.redaction, excludedSites: rules.excludedSites, identity: identity))
-        (recorder.logger, recorder.metricsFile, recorder.identity) = (logger, metricsFile, identity)
+            keystrokes: KeystrokeRedactor(
+                kinds: policy.policy.redaction, excludedSites: rules.excludedSites, identity: identity, people: rules.people))
+        (recorder.logger, recorder.metricsFile, recorder.identity, recorder.people) = (logger, metricsFile, identity, rules.people)
         let report = try await recorder.run(limit: limit)
         let withheld = report.framesWithheld > 0 ? " (and \(report.framesWithheld) withheld by redaction)" : ""
         warn("recorded \(report.events) events and \(report.framesStored) frames\(withheld) from \(backend.display) into \(vault.directory.path)")

@@ -97,8 +97,11 @@ public final class KeystrokeRedactor: Sendable {
     /// - Parameters:
     ///   - excludedSites: hosts whose names are redacted wherever they are typed.
     ///   - identity: the contributor's own identifiers, redacted wherever they are typed.
-    public init(kinds: Set<RedactionKind>, excludedSites: [String] = [], identity: SelfIdentity = .none) {
-        redactor = TextRedactor(kinds: kinds, excludedSites: excludedSites, identity: identity)
+    ///   - people: the session's pseudonyms for other people's names (``WindowRules/people``).
+    public init(
+        kinds: Set<RedactionKind>, excludedSites: [String] = [], identity: SelfIdentity = .none, people: PersonPseudonyms = PersonPseudonyms()
+    ) {
+        redactor = TextRedactor(kinds: kinds, excludedSites: excludedSites, identity: identity, people: people)
         passwords = kinds.contains(.password)
     }
 
