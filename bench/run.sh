@@ -16,7 +16,7 @@ export XDG_CONFIG_HOME=$out/config
 
 cleanup() {
   local d
-  for d in "$out"/ours "$out"/ours-png "$out"/baseline; do
+  for d in "$out"/ours "$out"/ours-png "$out"/ours-nonames "$out"/baseline; do
     if [[ -f $d/pid ]] && kill -0 "$(cat "$d/pid")" 2>/dev/null; then
       kill -INT "$(cat "$d/pid")" 2>/dev/null || true
       sleep 1
@@ -29,7 +29,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 rm -rf "$out"
-mkdir -p "$out"/ours "$out"/ours-png "$out"/baseline
+mkdir -p "$out"/ours "$out"/ours-png "$out"/ours-nonames "$out"/baseline
 # Recording needs consent to the policy in force (the built-in default here).
 [[ -x $bin ]] && "$bin" consent accept --quiet >/dev/null
 python3 bench/workload.py "$out" >/dev/null
@@ -59,6 +59,26 @@ ours-png_start() {
 }
 ours-png_ready() {
   "$bin" status --vault "$out/ours-png/store" --json 2>/dev/null | grep -q '"state":"recording"'
+}
+# The same recorder without person_name redaction: what finding names costs the recorder.
+nonames_policy=$out/ours-nonames/policy.yaml
+cat >"$nonames_policy" <<'YAML'
+understudy-policy: 1
+name: bench-without-names
+version: 1
+organisation: the bench
+audience: the bench
+contact: bench@example.com
+rules: []
+default-action: capture
+redaction: [email, phone, credit_card, iban, ssn, secret, password]
+YAML
+ours-nonames_start() {
+  measure ours-nonames "$bin" record --display "$DISPLAY" --vault "$out/ours-nonames/store" \
+    --policy "$nonames_policy" --unsigned-policy --for 120s --stats "$out/ours-nonames/stats.json"
+}
+ours-nonames_ready() {
+  "$bin" status --vault "$out/ours-nonames/store" --json 2>/dev/null | grep -q '"state":"recording"'
 }
 baseline_start() {
   mkdir -p "$out/baseline/store"
@@ -114,6 +134,8 @@ json.dump(collections.Counter(json.loads(l)["kind"] for l in sys.stdin if l.stri
       >"$out/ours/captured.json" || echo "bench: understudy log failed" >&2
   fi
   run_side ours-png || echo "bench: the PNG run failed" >&2
+  "$bin" consent accept --quiet --policy "$nonames_policy" --unsigned-policy >/dev/null
+  run_side ours-nonames || echo "bench: the run without name redaction failed" >&2
 else
   echo "bench: $bin missing (make bench builds it); baseline only" >&2
 fi
@@ -126,6 +148,15 @@ fi
 
 echo
 python3 bench/measure.py report --sent "$out/sent.json" --ours "$out/ours" --baseline "$out/baseline"
+python3 - "$out/ours/measure.json" "$out/ours-nonames/measure.json" <<'PY' || true
+import json, sys
+try:
+    with_names, without = (json.load(open(f))["cpu_s"] for f in sys.argv[1:3])
+except (OSError, ValueError, KeyError):
+    sys.exit(0)
+ratio = with_names / without if without else float("nan")
+print(f"  recorder CPU s with person_name {with_names:.2f}, without {without:.2f}: x{ratio:.2f} (goal <= x1.10: {'met' if ratio <= 1.10 else 'NOT met'})")
+PY
 if [[ -x $bin ]]; then
   echo "bench: vault write rates, encryption on and off"
   "$bench_bin" vault --scratch "$out" >"$out/vault-rates.json" || echo "bench: understudy-bench vault failed" >&2
@@ -137,6 +168,11 @@ if [[ -x $bin ]]; then
   python3 bench/redaction/make_dataset.py "$out/redaction.jsonl" >/dev/null
   "$venv_py" bench/redaction/evaluate.py --dataset "$out/redaction.jsonl" --understudy "$bin" --presidio \
     --json-out "$out/redaction.json" || echo "bench: redaction evaluation failed" >&2
+  echo
+  echo "bench: people in the data (bench/redaction/people.py): other people's names and the contributor's own identifiers, per genre"
+  python3 bench/redaction/people.py make "$out/people.jsonl"
+  python3 bench/redaction/people.py evaluate --dataset "$out/people.jsonl" --understudy "$bin" --json-out "$out/people.json" \
+    || echo "bench: people evaluation failed" >&2
   # Recognizer throughput: the set's 1500 documents, 20 times over, through one `understudy redact --jsonl`
   # (documents are short, like a typed line or an OCR line: the cost per document is what matters).
   python3 - "$out/redaction.jsonl" "$out/redaction-docs.jsonl" <<'PY'

@@ -25,10 +25,14 @@ public struct Enrolled: Codable, Sendable, Equatable {
     public var contributor: String
     /// The public keys (`.pub` files' text) the organisation signs its policies with.
     public var policyKeys: [String]
-    public init(device: String, contributor: String, policyKeys: [String]) {
+    /// The contributor's name and address as the organisation gave them with the code, for
+    /// the device to redact; absent when none was given.
+    public var identity: ContributorIdentity?
+    public init(device: String, contributor: String, policyKeys: [String], identity: ContributorIdentity? = nil) {
         self.device = device
         self.contributor = contributor
         self.policyKeys = policyKeys
+        self.identity = identity
     }
 }
 

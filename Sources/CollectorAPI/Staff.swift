@@ -104,7 +104,24 @@ public struct UserApproved: Codable, Sendable, Equatable {
 /// `POST /v1/enrolment-codes` (admin).
 public struct EnrolmentCodeRequest: Codable, Sendable, Equatable {
     public var contributor: String
-    public init(contributor: String) { self.contributor = contributor }
+    /// The contributor's name and address as the organisation knows them: the device they
+    /// enrol redacts them; the collector forgets them once the code is redeemed.
+    public var identity: ContributorIdentity?
+    public init(contributor: String, identity: ContributorIdentity? = nil) {
+        self.contributor = contributor
+        self.identity = identity
+    }
+}
+
+/// What the organisation supplies at enrolment that names the contributor (`displayName`,
+/// `email`), for their device's redaction of their own identifiers.
+public struct ContributorIdentity: Codable, Sendable, Equatable {
+    public var displayName: String?
+    public var email: String?
+    public init(displayName: String? = nil, email: String? = nil) {
+        self.displayName = displayName
+        self.email = email
+    }
 }
 
 /// A one-time enrolment code, shown once.

@@ -17,9 +17,11 @@ extension CollectorClient {
         try await send("POST", "/v1/users", body: CreateUserRequest(name: name, role: role), as: identity).decoded(CreatedUser.self)
     }
 
-    public func createEnrolmentCode(contributor: String, as identity: Identity) async throws(Failure) -> EnrolmentCodeIssued {
-        try await send("POST", "/v1/enrolment-codes", body: EnrolmentCodeRequest(contributor: contributor), as: identity).decoded(
-            EnrolmentCodeIssued.self)
+    public func createEnrolmentCode(
+        contributor: String, naming person: ContributorIdentity? = nil, as identity: Identity
+    ) async throws(Failure) -> EnrolmentCodeIssued {
+        try await send("POST", "/v1/enrolment-codes", body: EnrolmentCodeRequest(contributor: contributor, identity: person), as: identity)
+            .decoded(EnrolmentCodeIssued.self)
     }
 
     /// Ends the session `identity` signs with.
@@ -128,13 +130,14 @@ extension CollectorClient {
     /// Turns a one-time code into a credential for a new key pair (not saved yet), and the
     /// public keys (.pub files' text) the organisation signs its policies with.
     public func enrol(code: String, name: String, expectedKeys: [String] = []) async throws(Failure) -> (
-        credential: DeviceCredential, policyKeys: [String]
+        credential: DeviceCredential, policyKeys: [String], identity: ContributorIdentity?
     ) {
         let (fresh, publicKey) = DeviceCredential.generate()
         let request = EnrolRequest(code: code, publicKey: publicKey, name: name, policyKeys: expectedKeys.isEmpty ? nil : expectedKeys)
         let enrolled = try await send("POST", "/v1/enrol", body: request, as: .anonymous)
             .decoded(Enrolled.self)
-        return (DeviceCredential(server: server, device: enrolled.device, contributor: enrolled.contributor, key: fresh.key), enrolled.policyKeys)
+        let credential = DeviceCredential(server: server, device: enrolled.device, contributor: enrolled.contributor, key: fresh.key)
+        return (credential, enrolled.policyKeys, enrolled.identity)
     }
 
     /// Records the device's consent to a policy, so uploads under it (or one it only narrows) are taken.

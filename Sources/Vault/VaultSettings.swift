@@ -61,3 +61,35 @@ extension Vault {
         }
     }
 }
+
+extension Vault {
+    /// Stores a setting that names the contributor (their name and address as the organisation
+    /// gave them), sealed under the vault key, so the vault's database never holds it in clear;
+    /// nil removes it. Without encryption (benchmarks) nothing is stored.
+    public func saveSealedSetting(_ name: String, _ value: Data?) throws(VaultError) {
+        guard encrypted else { return }
+        let stored = try value.map { value throws(VaultError) in
+            do { return try requireKey().sealSetting(value, name: name).base64EncodedString() } catch let error as VaultError {
+                throw error
+            } catch { throw .writeFailed("cannot seal the setting \(name): \(error)") }
+        }
+        try write { db in
+            if let stored {
+                try db.execute(sql: "INSERT OR REPLACE INTO setting (name, value) VALUES (?, ?)", arguments: ["sealed:\(name)", stored])
+            } else {
+                try db.execute(sql: "DELETE FROM setting WHERE name = ?", arguments: ["sealed:\(name)"])
+            }
+        }
+    }
+
+    /// A sealed setting, or nil when none is stored; one that does not open is damage.
+    public func sealedSetting(_ name: String) throws(VaultError) -> Data? {
+        guard encrypted else { return nil }
+        let stored = try read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE name = ?", arguments: ["sealed:\(name)"]) }
+        guard let stored else { return nil }
+        guard let sealed = Data(base64Encoded: stored), let value = try? requireKey().openSetting(sealed, name: name) else {
+            throw .damaged("the setting \(name) does not open with the vault key (it was altered or damaged)")
+        }
+        return value
+    }
+}

@@ -236,7 +236,7 @@ struct IngestBenchCommand: AsyncParsableCommand {
             var credentials: [DeviceCredential] = []
             for n in 0..<count {
                 let code = try await client.createEnrolmentCode(contributor: "bench-\(n)", as: admin)
-                let (credential, _) = try await client.enrol(code: code.code, name: "bench-\(n)")
+                let (credential, _, _) = try await client.enrol(code: code.code, name: "bench-\(n)")
                 _ = try await client.recordConsent(policyHash: hash, acceptedAt: WallClock.system.now(), as: .device(credential))
                 credentials.append(credential)
             }

@@ -118,11 +118,19 @@ struct AdminCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "enroll-code", abstract: "A one-time enrolment code for a contributor's device (expires in 24 h by default).")
         @Option(help: ArgumentHelp("The contributor's pseudonymous id.", valueName: "id")) var contributor: String
+        @Option(
+            help: ArgumentHelp("Their name as colleagues see it: their device redacts it (the collector forgets it at enrolment).", valueName: "name")
+        )
+        var displayName: String?
+        @Option(help: ArgumentHelp("Their work address: their device redacts it too.", valueName: "address")) var email: String?
         @Flag(help: "Print the answer as JSON.") var json = false
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let code = try await staff.session { client, me in try await client.createEnrolmentCode(contributor: contributor, as: me) }
+            let person = displayName == nil && email == nil ? nil : ContributorIdentity(displayName: displayName, email: email)
+            let code = try await staff.session { client, me in
+                try await client.createEnrolmentCode(contributor: contributor, naming: person, as: me)
+            }
             if json { try printJSON(code) } else { print(code.text) }
         }
     }

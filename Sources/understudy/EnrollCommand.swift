@@ -18,12 +18,13 @@ struct EnrollCommand: AsyncParsableCommand {
         name: .customLong("policy-key"),
         help: ArgumentHelp("The fingerprint of your organisation's policy key, given with the code (repeatable).", valueName: "fingerprint"))
     var policyKeys: [String] = []
+    @OptionGroup var vaultOptions: VaultOptions
 
     func run() async throws {
         guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
             throw ValidationError("--server must be an http(s) URL")
         }
-        let enrolled = try await Enrolment.enrol(server: url, code: code, name: name, expectedKeys: policyKeys)
+        let enrolled = try await Enrolment.enrol(server: url, code: code, name: name, expectedKeys: policyKeys, vault: vaultOptions.directory)
         if policyKeys.isEmpty && !enrolled.trustedKeys.isEmpty {
             warn(
                 "trusted the policy keys the server named on first use: check \(enrolled.trustedKeys.joined(separator: ", ")) with your organisation")

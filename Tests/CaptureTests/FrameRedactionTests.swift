@@ -147,7 +147,9 @@ struct FrameRedactionTests {
             Thread.sleep(forTimeInterval: 0.8)
         }
         #expect(!captured.manifests.isEmpty)
-        #expect(captured.manifests.allSatisfy { $0.withheld == .unreadable && $0.tiles.isEmpty })
+        #expect(
+            captured.manifests.allSatisfy { $0.withheld == .unreadable && $0.tiles.isEmpty },
+            "\(captured.manifests.map { "\(String(describing: $0.withheld)) \($0.tiles.count) tiles" })")
         #expect(captured.patches.isEmpty, "tiles were stored from frames that were never checked")
     }
 }

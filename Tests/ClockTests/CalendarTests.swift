@@ -57,7 +57,7 @@ struct CalendarTests {
             world.clock.advance(by: 16 * 3600)
             #expect(await refusal { try await client.enrol(code: stale, name: "laptop") } == "code_expired")
             admin = try await client.login(user: "admin", key: adminKey)
-            let (credential, _) = try await client.enrol(code: try await world.code(client, admin: admin), name: "laptop")
+            let (credential, _, _) = try await client.enrol(code: try await world.code(client, admin: admin), name: "laptop")
             // The device signs with the clock the server checks against: accepted, whatever the year.
             _ = try await client.send("GET", "/v1/me/segments", as: .device(credential))
 

@@ -35,6 +35,17 @@ enum StoreContract {
         #expect(try await store.redeemCode(hash: "h1", now: now) == .refused)
         #expect(try await store.redeemCode(hash: "h2", now: now.addingTimeInterval(61)) == .refused)
         #expect(try await store.code(hash: "h1")?.usedAt != nil)
+        // The name and address given with a code come back once, at redemption, and are forgotten.
+        let person = ContributorIdentity(displayName: "Alice Martin", email: "alice.martin@acme.example")
+        try await store.createCode(
+            EnrolmentCode(codeHash: "h3", contributor: "c3", expiresAt: now.addingTimeInterval(60), createdBy: "admin", identity: person))
+        #expect(try await store.code(hash: "h3")?.identity == person)
+        guard case .redeemed(let redeemed, _) = try await store.redeemCode(hash: "h3", now: now) else {
+            Issue.record("the code with a name was not redeemed")
+            return
+        }
+        #expect(redeemed.identity == person)
+        #expect(try await store.code(hash: "h3")?.identity == nil)
 
         // Devices are revoked once.
         try await store.addDevice(Device(id: "d1", contributor: "c1", publicKey: Data(repeating: 7, count: 32), name: "laptop", enrolledAt: now))

@@ -170,11 +170,10 @@ struct Organisation {
     }
 
     /// Records `text` typed into the terminal of a fresh X session, under the policy; returns the vault.
-    func record(typing text: String) async throws -> String {
+    func record(typing text: String, into vault: String = temporaryVault()) async throws -> String {
         let x = try XSession()
         defer { x.killServer() }
         try x.startApps()
-        let vault = temporaryVault()
         let recorder = try me.start(["record", "--display", x.display, "--vault", vault, "--policy", policy])
         try await me.waitUntilRecording(vault, recorder)
         try x.xdotool("windowactivate --sync \(try x.window(class: "UnderstudyTerm"))\ntype --delay 30 \"\(text)\"\nkey Return\nsleep 1.5")

@@ -69,7 +69,8 @@ struct DeviceRoutes {
         // The keys the organisation signs policies with: the device trusts them from now on
         // (enrolment is the contributor's deliberate act, with a code given to them).
         let keys = state.config.policyKeys.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
-        return JSONResponse.make(Enrolled(device: device.id, contributor: device.contributor, policyKeys: keys), status: .created)
+        return JSONResponse.make(
+            Enrolled(device: device.id, contributor: device.contributor, policyKeys: keys, identity: redeemed.identity), status: .created)
     }
 
     /// Records a refused enrolment, unless refusals come too fast: past the limit they go

@@ -150,13 +150,16 @@ struct StaffRoutes {
 
     @Sendable func createCode(_ request: Request, context: CollectorContext) async throws -> Response {
         let admin = try context.requireStaff([.admin], to: "create enrolment codes")
-        let contributor = try nonEmpty(try await request.decode(EnrolmentCodeRequest.self, context).contributor, "contributor")
+        let body = try await request.decode(EnrolmentCodeRequest.self, context)
+        let contributor = try nonEmpty(body.contributor, "contributor")
         guard contributor.count <= 64, isName(contributor) else {
             throw APIError.badRequest("'contributor' may hold ASCII letters, digits, '-', '_' and '.', up to 64")
         }
+        let identity = try Self.checked(body.identity)
         let code = Secret.make(bytes: 10)
         let expires = state.now().addingTimeInterval(state.config.enrolmentCodeLifetime)
-        let issued = EnrolmentCode(codeHash: Secret.hash(code), contributor: contributor, expiresAt: expires, createdBy: admin.name)
+        let issued = EnrolmentCode(
+            codeHash: Secret.hash(code), contributor: contributor, expiresAt: expires, createdBy: admin.name, identity: identity)
         try await state.metadata.createCode(issued)
         // Redemption decides (in its transaction); this tells the admin what to expect.
         let awaiting = try await state.metadata.devices().contains { $0.contributor == contributor }
@@ -166,6 +169,21 @@ struct StaffRoutes {
                 code: code, id: issued.id, contributor: contributor, expiresAt: expires, awaitingApproval: awaiting,
                 policyKeys: state.policyKeyFingerprints),
             status: .created)
+    }
+
+    /// A display name and address of sane size, one line each; none when both are empty.
+    static func checked(_ identity: ContributorIdentity?) throws -> ContributorIdentity? {
+        let name = identity?.displayName?.trimmingCharacters(in: .whitespaces)
+        let email = identity?.email?.trimmingCharacters(in: .whitespaces)
+        for (field, value) in [("identity.displayName", name), ("identity.email", email)] {
+            guard let value else { continue }
+            guard value.count <= 200, !value.contains(where: \.isNewline) else {
+                throw APIError.badRequest("'\(field)' is one line of at most 200 characters")
+            }
+        }
+        guard email.map({ $0.isEmpty || $0.contains("@") }) ?? true else { throw APIError.badRequest("'identity.email' is an e-mail address") }
+        let kept = ContributorIdentity(displayName: name?.isEmpty == false ? name : nil, email: email?.isEmpty == false ? email : nil)
+        return kept.displayName == nil && kept.email == nil ? nil : kept
     }
 
     @Sendable func listDevices(_ request: Request, context: CollectorContext) async throws -> Response {

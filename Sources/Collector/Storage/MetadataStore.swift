@@ -71,11 +71,16 @@ public struct EnrolmentCode: Sendable, Equatable {
     /// Whether the device it enrols may read what was uploaded before it was enrolled: only the
     /// contributor can allow that, from a device of theirs.
     public var allowsHistory: Bool
+    /// What the organisation knows the contributor by, for their device to redact (their name
+    /// and address as colleagues see them). Kept only until the code is redeemed: the collector
+    /// knows contributors by pseudonym.
+    public var identity: ContributorIdentity?
 
     public init(
         codeHash: String, contributor: String, expiresAt: Date, createdBy: String, usedAt: Date? = nil, approvedBy: String? = nil,
-        allowsHistory: Bool = false
+        allowsHistory: Bool = false, identity: ContributorIdentity? = nil
     ) {
+        self.identity = identity
         self.codeHash = codeHash
         self.contributor = contributor
         self.expiresAt = expiresAt

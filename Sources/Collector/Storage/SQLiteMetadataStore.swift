@@ -159,6 +159,12 @@ public final class SQLiteMetadataStore: MetadataStore {
             }
             try db.alter(table: "device") { t in t.add(column: "reads_from", .double) }
         }
+        migrator.registerMigration("v5: the contributor's name and address for their device, until enrolment") { db in
+            try db.alter(table: "enrolment_code") { t in
+                t.add(column: "display_name", .text)
+                t.add(column: "email", .text)
+            }
+        }
         return migrator
     }
 
@@ -307,11 +313,19 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func createCode(_ code: EnrolmentCode) async throws {
         // A new code is unused and unapproved, whatever the value says.
-        let new = EnrolmentCode(codeHash: code.codeHash, contributor: code.contributor, expiresAt: code.expiresAt, createdBy: code.createdBy)
+        let new = EnrolmentCode(
+            codeHash: code.codeHash, contributor: code.contributor, expiresAt: code.expiresAt, createdBy: code.createdBy, identity: code.identity)
         try await write { db in try EnrolmentCodeRow(new).insert(db) }
     }
 
     public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
+        let redemption = try await redeem(hash: hash, now: now)
+        // The log still holds the name and address the code carried: empty it, as forgetting does.
+        if case .redeemed(let code, _) = redemption, code.identity != nil { try await checkpoint() }
+        return redemption
+    }
+
+    private func redeem(hash: String, now: Date) async throws -> CodeRedemption {
         try await write { db in
             guard let row = try Self.open(EnrolmentCodeRow.filter(key: hash), now: now).fetchOne(db) else { return .refused }
             let hasDevice = try DeviceRow.filter(DeviceRow.Columns.contributor == row.contributor).fetchCount(db) > 0
@@ -319,7 +333,10 @@ public final class SQLiteMetadataStore: MetadataStore {
                 .filter(EnrolmentCodeRow.Columns.usedAt != nil).fetchCount(db)
             let first = !hasDevice && usedCodes == 0
             guard first || row.approvedBy != nil else { return .awaitingApproval(row.model) }
-            try EnrolmentCodeRow.filter(key: hash).updateAll(db, EnrolmentCodeRow.Columns.usedAt.set(to: now.timeIntervalSince1970))
+            // The name and address go to the device and are forgotten here.
+            try EnrolmentCodeRow.filter(key: hash).updateAll(
+                db, EnrolmentCodeRow.Columns.usedAt.set(to: now.timeIntervalSince1970), EnrolmentCodeRow.Columns.displayName.set(to: nil),
+                EnrolmentCodeRow.Columns.email.set(to: nil))
             var redeemed = row.model
             redeemed.usedAt = now
             return .redeemed(redeemed, firstDevice: first)

@@ -1,3 +1,4 @@
+import CollectorAPI
 import Foundation
 import GRDB
 
@@ -123,9 +124,12 @@ struct EnrolmentCodeRow: MetadataRow {
     var usedAt: Date?
     var approvedBy: String?
     var allowsHistory: Bool
+    var displayName: String?
+    var email: String?
 
     enum CodingKeys: String, CodingKey {
-        case contributor
+        case contributor, email
+        case displayName = "display_name"
         case codeHash = "code_hash"
         case expiresAt = "expires_at"
         case createdBy = "created_by"
@@ -141,9 +145,13 @@ struct EnrolmentCodeRow: MetadataRow {
         static let usedAt = Column(CodingKeys.usedAt)
         static let approvedBy = Column(CodingKeys.approvedBy)
         static let allowsHistory = Column(CodingKeys.allowsHistory)
+        static let displayName = Column(CodingKeys.displayName)
+        static let email = Column(CodingKeys.email)
     }
 
     init(_ code: EnrolmentCode) {
+        displayName = code.identity?.displayName
+        email = code.identity?.email
         codeHash = code.codeHash
         contributor = code.contributor
         expiresAt = code.expiresAt
@@ -156,7 +164,8 @@ struct EnrolmentCodeRow: MetadataRow {
     var model: EnrolmentCode {
         EnrolmentCode(
             codeHash: codeHash, contributor: contributor, expiresAt: expiresAt, createdBy: createdBy, usedAt: usedAt, approvedBy: approvedBy,
-            allowsHistory: allowsHistory)
+            allowsHistory: allowsHistory,
+            identity: displayName == nil && email == nil ? nil : ContributorIdentity(displayName: displayName, email: email))
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Privacy
 import Sync
+import Vault
 
 /// Enrols this device with the organisation's collector: a key pair is made here, the server
 /// keeps only its public half, and the organisation's policy signing keys become trusted.
@@ -21,11 +22,13 @@ public enum Enrolment {
     /// prints them), a server offering none of them is refused, so an enrolment link pointed
     /// elsewhere cannot plant a policy key; without, the keys are trusted on first use.
     /// Plain HTTP is refused off loopback: the code and the bundles would cross the network in clear.
-    public static func enrol(server: URL, code: String, name: String, expectedKeys: [String] = []) async throws -> Outcome {
+    /// The name and address the organisation gave with the code are kept, sealed, in the vault
+    /// at `vault` (created if need be) for the recorder to redact.
+    public static func enrol(server: URL, code: String, name: String, expectedKeys: [String] = [], vault: URL) async throws -> Outcome {
         guard server.scheme == "https" || (server.scheme == "http" && (server.host ?? "").isLoopbackHost) else {
             throw Refusal(description: "--server must be https:// (plain http only on this machine, 127.0.0.1 or localhost)")
         }
-        let (credential, policyKeys) = try await CollectorClient.with(server) { client in
+        let (credential, policyKeys, identity) = try await CollectorClient.with(server) { client in
             try await client.enrol(code: code, name: name, expectedKeys: expectedKeys)
         }
         let offered = try policyKeys.map { text in (text, try PolicySigning.fingerprint(publicKeyText: text)) }
@@ -37,6 +40,9 @@ public enum Enrolment {
             )
         }
         try credential.save()
+        let opened = try Vault(at: vault, create: true)
+        defer { opened.close() }
+        try OrganisationIdentity.save(identity, in: opened)
         return Outcome(credential: credential, trustedKeys: try kept.map { try trust($0.0) })
     }
 

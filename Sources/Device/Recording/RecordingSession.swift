@@ -37,10 +37,10 @@ public struct RecordingSession: Sendable {
         let consent = try ConsentPrompt.consent(to: policy)
         // Names are redacted from the first event or not recorded at all: without the lists, stop here.
         if policy.policy.redaction.contains(.personName) { _ = try NameLists.shipped() }
-        let identity = AccountIdentity.gather()
+        let vault = try Vault(at: vault, create: true)
+        let identity = OrganisationIdentity.adding(try OrganisationIdentity.load(from: vault), to: AccountIdentity.gather())
         let rules = WindowRules(policy: policy.policy, exemptions: try ExemptionStore().load().exemptions, identity: identity)
         let gate = PolicyGate(rules: rules, clock: { MonotonicClock.nowNs() })
-        let vault = try Vault(at: vault, create: true)
         let lock = try RecorderLock(vault: vault)
         try Recorder.limitRetention(to: policy.policy, in: vault)
         try Recorder.tidy(vault)

@@ -85,6 +85,15 @@ struct VaultKey: @unchecked Sendable {
         SymmetricKey(data: try AES.GCM.open(AES.GCM.SealedBox(combined: wrapped), using: key, authenticating: context(segment)))
     }
 
+    /// A setting sealed under the vault key, bound to its name: it opens only as that setting.
+    func sealSetting(_ value: Data, name: String) throws -> Data {
+        try AES.GCM.seal(value, using: key, authenticating: context("setting \(name)")).combined!
+    }
+
+    func openSetting(_ sealed: Data, name: String) throws -> Data {
+        try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key, authenticating: context("setting \(name)"))
+    }
+
     /// A value stored in the vault that only this key opens: tells a wrong key from damage.
     func check() throws -> Data {
         try AES.GCM.seal(Data("understudy vault key check".utf8), using: key, authenticating: context("check")).combined!
