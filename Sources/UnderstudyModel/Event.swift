@@ -72,6 +72,18 @@ public enum RedactionKind: String, Sendable, Codable, CaseIterable {
     case personName = "person_name"
 }
 
+/// What stands in stored text for a value redaction removed, when not `[KIND]`: a person's
+/// pseudonym (`⟨person:3⟩`), the contributor's own token (`⟨self:name⟩`, `⟨self:user⟩`,
+/// `⟨self:email⟩`, `⟨self:host⟩`), or `~` for their home folder.
+public enum RedactedToken {
+    public static func isValid(_ token: String) -> Bool {
+        if token == "~" || ["⟨self:name⟩", "⟨self:user⟩", "⟨self:email⟩", "⟨self:host⟩"].contains(token) { return true }
+        guard token.hasPrefix("⟨person:"), token.hasSuffix("⟩") else { return false }
+        let number = token.dropFirst("⟨person:".count).dropLast()
+        return (1...9).contains(number.count) && number.allSatisfy(\.isASCII) && number.allSatisfy(\.isNumber) && number.first != "0"
+    }
+}
+
 /// What happened, by kind; the fields of each kind are DESIGN.md's event contract.
 public enum EventBody: Sendable, Equatable {
     case pointerMove(x: Int, y: Int)
@@ -87,7 +99,9 @@ public enum EventBody: Sendable, Equatable {
     case pause(until: Date?, by: PauseCause)
     case resume(by: PauseCause)
     case gap(reason: GapReason, fromNs: UInt64, toNs: UInt64)
-    case redacted(what: RedactionKind, count: Int)
+    /// `count` typed characters removed; `token`, when set, is what stands for them in the text
+    /// (``RedactedToken``: a person's pseudonym or the contributor's own token) instead of `[KIND]`.
+    case redacted(what: RedactionKind, count: Int, token: String? = nil)
     /// `understudy task start "INSTRUCTION"`: an episode with this instruction begins (the
     /// instruction has been through text redaction).
     case taskStart(instruction: String)

@@ -70,8 +70,8 @@ extension EventBody {
             return [("by", .string(by.rawValue))]
         case .gap(let reason, let from, let to):
             return [("reason", .string(reason.rawValue)), ("from_ns", .int(Int64(clamping: from))), ("to_ns", .int(Int64(clamping: to)))]
-        case .redacted(let what, let count):
-            return [("what", .string(what.rawValue)), ("count", .int(Int64(count)))]
+        case .redacted(let what, let count, let token):
+            return [("what", .string(what.rawValue)), ("count", .int(Int64(count)))] + (token.map { [("token", .string($0))] } ?? [])
         case .taskStart(let instruction):
             return [("instruction", .string(instruction))]
         case .taskEnd(let outcome):
@@ -114,7 +114,11 @@ extension EventBody {
         case "resume": self = .resume(by: try r.enumValue("by"))
         case "gap":
             self = .gap(reason: try r.enumValue("reason"), fromNs: try r.ns("from_ns"), toNs: try r.ns("to_ns"))
-        case "redacted": self = .redacted(what: try r.enumValue("what"), count: try r.int("count"))
+        case "redacted":
+            let token = f["token"]?.stringValue
+            // Only the shapes a redactor writes: a token is never a way to smuggle text past redaction.
+            guard token.map(RedactedToken.isValid) ?? true else { throw EventDecodingError.badField(kind: kind, field: "token") }
+            self = .redacted(what: try r.enumValue("what"), count: try r.int("count"), token: token)
         case "task.start": self = .taskStart(instruction: try r.string("instruction"))
         case "task.end": self = .taskEnd(outcome: try r.enumValue("outcome"))
         case "target":

@@ -228,7 +228,7 @@ struct TypedRedactionTests {
         let (events, stderr) = try session.stop(keepVault: false)
         let log = events.map(\.json.serialized).joined(separator: "\n")  // exactly `understudy log --json`
         #expect(typed(events).hasPrefix("abcard  mail  key sudo truedone"), "\(typed(events))")
-        let redacted = events.compactMap { e -> RedactionKind? in if case .redacted(let what, _) = e.body { what } else { nil } }
+        let redacted = events.compactMap { e -> RedactionKind? in if case .redacted(let what, _, _) = e.body { what } else { nil } }
         #expect(redacted == [.creditCard, .email, .secret, .password])
         // No planted value anywhere in the log, and no run of its digits or letters in anything
         // typed: key names and text, in order (hashes and times elsewhere in the log hold digit runs by chance).

@@ -36,7 +36,8 @@ struct PeopleInRecordingTests {
         let titles = events.compactMap { if case .focus(let w) = $0.body { w.title } else { nil } }
         #expect(titles.contains("Reply to ⟨person:1⟩"), "\(titles)")
         #expect(typed(events).contains("echo thanks "), "\(typed(events))")
-        #expect(events.contains { if case .redacted(.personName, 12) = $0.body { true } else { false } }, "the typed name is not redacted")
+        #expect(
+            events.contains { if case .redacted(.personName, 12, "⟨person:2⟩") = $0.body { true } else { false } }, "the typed name is not redacted")
         let frames = try StoredFrame.all(session.me, session.vault, events)
         #expect(frames.contains { $0.redactions.filter { $0.what == .personName }.count >= 3 }, "no frame has the listed names boxed")
     }

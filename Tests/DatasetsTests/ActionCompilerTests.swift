@@ -82,6 +82,15 @@ struct ActionCompilerTests {
         #expect(s.actions == [.type(text: "hello wrld[EMAIL] ok"), .key("enter"), .key("backspace"), .done])
     }
 
+    @Test("A typed name removed by redaction stands in the type action as its pseudonym, so the instruction stays readable")
+    func pseudonymInTyping() {
+        var s = Script()
+        s.type("reply to ", from: 0)
+        s.at(800, .redacted(what: .personName, count: 11, token: "⟨person:3⟩"))
+        s.type(" today", from: 900)
+        #expect(s.actions == [.type(text: "reply to ⟨person:3⟩ today"), .done])
+    }
+
     @Test("Chords with Ctrl, Alt or Super are hotkeys in pyautogui names; Shift alone types; modifier presses are not steps")
     func hotkeys() {
         var s = Script()

@@ -56,6 +56,21 @@ struct SecretsTypedInPiecesTests {
         #expect(text(out) == " 12/27")
     }
 
+    @Test("A typed name is removed and stands as the person's pseudonym, the same each time it is typed; the contributor's own as their token")
+    func typedNames() {
+        let identity = SelfIdentity(names: ["Alice Martin"])
+        let redactor = KeystrokeRedactor(kinds: Set(RedactionKind.allCases), identity: identity)
+        var out = redactor.process(typing("Hi Maria Rossi,", from: 1 * Self.s) + key("Return", at: 2 * Self.s))
+        out += redactor.process(typing("ask Maria Rossi", from: 3 * Self.s) + key("Return", at: 4 * Self.s))
+        out += redactor.process(typing("by Alice Martin", from: 5 * Self.s) + key("Return", at: 6 * Self.s))
+        #expect(text(out) == "Hi ,ask by ")
+        #expect(
+            redacted(out) == [
+                .redacted(what: .personName, count: 11, token: "⟨person:1⟩"), .redacted(what: .personName, count: 11, token: "⟨person:1⟩"),
+                .redacted(what: .custom, count: 12, token: "⟨self:name⟩"),
+            ])
+    }
+
     @Test("A card number split across a Tab into two fields of eight digits is redacted whole; the Tab and what follows stay")
     func cardAcrossTab() {
         var out = redactor.process(typing("41111111", from: 1 * Self.s) + key("Tab", at: 1_500_000_000))

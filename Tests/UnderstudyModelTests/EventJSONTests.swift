@@ -19,6 +19,7 @@ struct EventJSONTests {
         .resume(by: .policy),
         .gap(reason: .excludedApp, fromNs: 1, toNs: 2),
         .redacted(what: .creditCard, count: 16),
+        .redacted(what: .personName, count: 11, token: "⟨person:3⟩"),
         .target(
             ofNs: 7,
             element: AccessibleElement(
@@ -65,6 +66,19 @@ struct EventJSONTests {
         }
         #expect(throws: EventDecodingError.badField(kind: "pointer.down", field: "button")) {
             try EventBody(kind: "pointer.down", fields: .object([("x", .int(1)), ("y", .int(1)), ("button", .string("wheel"))]))
+        }
+    }
+
+    @Test("A redaction's token is only ever a pseudonym or the contributor's own token: any other text there is refused")
+    func redactedTokens() throws {
+        func event(_ token: String) throws -> EventBody {
+            try EventBody(kind: "redacted", fields: .object([("what", .string("person_name")), ("count", .int(5)), ("token", .string(token))]))
+        }
+        for token in ["⟨person:1⟩", "⟨person:42⟩", "⟨self:name⟩", "~"] {
+            #expect(try event(token) == .redacted(what: .personName, count: 5, token: token))
+        }
+        for token in ["Maria", "⟨person:0⟩", "⟨person:1x⟩", "⟨person:⟩", "⟨self:maria⟩", "⟨person:١⟩"] {
+            #expect(throws: EventDecodingError.badField(kind: "redacted", field: "token"), "\(token)") { try event(token) }
         }
     }
 

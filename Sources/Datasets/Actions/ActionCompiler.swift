@@ -105,9 +105,9 @@ public struct ActionCompiler: Sendable {
                 scroll(x: x, y: y, dx: dx, dy: dy, t: t)
             case .keyDown(let key, _, let mods, let text):
                 keyDown(key, mods: mods, text: text, t: t)
-            case .redacted(let what, _):
+            case .redacted(let what, _, let token):
                 noteInput(t)
-                appendText("[\(what.rawValue.uppercased())]", t: t)
+                appendText(token ?? "[\(what.rawValue.uppercased())]", t: t)
             case .focus, .pause, .resume, .gap, .taskStart, .taskEnd:
                 openRun = nil
             case .target(let of, let element):

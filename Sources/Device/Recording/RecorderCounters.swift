@@ -119,7 +119,7 @@ final class RecorderTally: Sendable {
         counts.withLock {
             for event in events {
                 $0.events[event.body.kind, default: 0] += 1
-                if case .redacted(let what, _) = event.body { $0.redactions[what.rawValue, default: 0] += 1 }
+                if case .redacted(let what, _, _) = event.body { $0.redactions[what.rawValue, default: 0] += 1 }
             }
         }
         return events

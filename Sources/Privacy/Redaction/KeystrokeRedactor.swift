@@ -88,7 +88,12 @@ public final class KeystrokeRedactor: Sendable {
     private struct Finding {
         var what: RedactionKind
         var pieces: Range<Int>
+        /// What stands for it in the text, when not `[KIND]` (``TextSpan/marker``).
+        var token: String?
     }
+
+    /// What a redaction removes: the key.downs of its characters, and what stands for them.
+    typealias Removal = (what: RedactionKind, downs: [Int], token: String?)
 
     private let redactor: TextRedactor
     private let passwords: Bool
@@ -254,7 +259,8 @@ public final class KeystrokeRedactor: Sendable {
         Self.commit(s.typed[..<start], &s, continued: true)
         s.seen = findings.compactMap { finding in
             let held = finding.pieces.clamped(to: start..<s.typed.count)
-            return held.isEmpty ? nil : Finding(what: finding.what, pieces: held.lowerBound - start..<held.upperBound - start)
+            return held.isEmpty
+                ? nil : Finding(what: finding.what, pieces: held.lowerBound - start..<held.upperBound - start, token: finding.token)
         }
         s.typed = s.typed[start...].map { Piece(text: $0.text, event: $0.event.flatMap { moved[$0] }) }
         s.held = kept
@@ -263,7 +269,7 @@ public final class KeystrokeRedactor: Sendable {
         return out
     }
 
-    private func releaseAll(_ s: inout State, _ removals: [(what: RedactionKind, downs: [Int])]) -> [CapturedEvent] {
+    private func releaseAll(_ s: inout State, _ removals: [Removal]) -> [CapturedEvent] {
         defer {
             s.held.removeAll(keepingCapacity: true)
             s.typed.removeAll(keepingCapacity: true)
@@ -304,25 +310,27 @@ public final class KeystrokeRedactor: Sendable {
         return redactor.spans(in: s.context + texts.joined()).compactMap { span in
             let lower = starts.firstIndex { $0 >= span.start } ?? starts.count
             let upper = starts.firstIndex { $0 >= span.end } ?? starts.count
-            return lower < upper ? Finding(what: span.what, pieces: lower..<upper) : nil
+            return lower < upper ? Finding(what: span.what, pieces: lower..<upper, token: span.marker) : nil
         }
     }
 
     /// The key.downs of each finding's characters before `end`: a finding found in the
     /// context is already stored, and one running into the tail is redacted with it.
-    private static func removals(_ typed: [Piece], _ findings: [Finding], before end: Int) -> [(what: RedactionKind, downs: [Int])] {
+    private static func removals(_ typed: [Piece], _ findings: [Finding], before end: Int) -> [Removal] {
         findings.compactMap { finding in
             let downs = typed[finding.pieces.clamped(to: 0..<end)].compactMap(\.event)
-            return downs.isEmpty ? nil : (finding.what, downs)
+            // A token stands for the whole finding; a finding cut at `end` keeps only its kind.
+            let whole = finding.pieces.upperBound <= end
+            return downs.isEmpty ? nil : (finding.what, downs, whole ? finding.token : nil)
         }
     }
 
     /// In a password context every character typed goes, and every BackSpace.
-    private static func passwordRemovals(_ held: [CapturedEvent]) -> [(what: RedactionKind, downs: [Int])] {
+    private static func passwordRemovals(_ held: [CapturedEvent]) -> [Removal] {
         let downs = held.indices.filter { i in
             if case .keyDown(let key, _, _, let text) = held[i].body { text != nil || key == "BackSpace" } else { false }
         }
-        return downs.isEmpty ? [] : [(.password, downs)]
+        return downs.isEmpty ? [] : [(.password, downs, nil)]
     }
 
     /// Notes `released` as committed: in the line, and in the context the next judgment reads
@@ -362,14 +370,15 @@ private struct Scrub {
     private(set) var dropped = Set<Int>()
     private var markers: [Int: CapturedEvent] = [:]
 
-    init(_ held: [CapturedEvent], _ removals: [(what: RedactionKind, downs: [Int])]) {
+    init(_ held: [CapturedEvent], _ removals: [KeystrokeRedactor.Removal]) {
         for removal in removals {
             guard let first = removal.downs.min() else { continue }
             for down in removal.downs {
                 dropped.insert(down)
                 if let up = Self.release(of: down, in: held, skipping: dropped) { dropped.insert(up) }
             }
-            markers[first] = CapturedEvent(tNs: held[first].tNs, body: .redacted(what: removal.what, count: removal.downs.count))
+            markers[first] = CapturedEvent(
+                tNs: held[first].tNs, body: .redacted(what: removal.what, count: removal.downs.count, token: removal.token))
         }
     }
 
