@@ -58,4 +58,49 @@ struct PeopleInRecordingTests {
         let recorded = try me.run("record", "--vault", vault, "--policy", policy, "--synthetic-events", "10", "--for", "1s")
         #expect(recorded.status == 0, "\(recorded.stderr)")
     }
+
+    @Test(
+        "Through the collector, a reviewer's steps and pages, a scientist's export and the contributor's own download hold a colleague only as a pseudonym and the contributor's name only as its token"
+    )
+    func throughTheCollector() async throws {
+        let org = try Organisation()
+        let made = try org.me.run(["admin", "enroll-code", "--contributor", "alice", "--display-name", "Zorbala Quenth", "--json"] + org.admin)
+        let code = try JSONValue.parse(Data(made.stdout.utf8))["code"]?.stringValue ?? ""
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        #expect(try org.me.run("enroll", "--server", org.collector.url, "--code", code, "--vault", vault).status == 0)
+        _ = try await org.record(typing: "Hi Maria Rossi, Zorbala Quenth here", into: vault)
+        let synced = try org.me.run("sync", "--vault", vault)
+        #expect(synced.status == 0, "\(synced.stderr)")
+        let rita = try org.staff("rita", role: "reviewer")
+        let sam = try org.staff("sam", role: "scientist")
+
+        var seen: [(String, String)] = []  // (where, what it held)
+        let listed = try org.me.run(["admin", "review", "list", "--json"] + rita).stdout
+        for segment in listed.split(separator: "\n").compactMap({ try? JSONValue.parse(Data($0.utf8))["id"]?.stringValue }) {
+            let pages = org.me.config.appendingPathComponent("pages-\(segment)")
+            let opened = try org.me.run(["admin", "review", "open", segment, "--json", "--out", pages.path] + rita)
+            #expect(opened.status == 0, "\(opened.stderr)")
+            seen.append(("the reviewer's steps", opened.stdout))
+            seen += try Self.texts(under: pages).map { ("the reviewer's page \($0.0)", $0.1) }
+        }
+        let export = org.me.config.appendingPathComponent("export")
+        let exported = try org.me.run(["export", "--format", "jsonl", "--out", export.path] + sam)
+        #expect(exported.status == 0, "\(exported.stderr)")
+        seen += try Self.texts(under: export).map { ("the scientist's \($0.0)", $0.1) }
+        seen.append(("the contributor's download", try org.downloadedEvents().joined(separator: "\n")))
+        for (place, text) in seen {
+            for planted in ["Maria", "Rossi", "Zorbala", "Quenth"] { #expect(!text.contains(planted), "\(planted) is in \(place)") }
+        }
+        let steps = seen.filter { $0.0.hasSuffix("steps.jsonl") }.map(\.1).joined()
+        #expect(steps.contains("Hi ⟨person:1⟩, ⟨self:name⟩ here"), "\(steps)")
+    }
+
+    /// The text files under `folder` (JSON, HTML), by name.
+    static func texts(under folder: URL) throws -> [(String, String)] {
+        let files = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        return try files.filter { ["json", "jsonl", "html"].contains($0.pathExtension) }.map {
+            ($0.lastPathComponent, String(decoding: try Data(contentsOf: $0), as: UTF8.self))
+        }
+    }
 }
