@@ -359,16 +359,16 @@ struct Token {
     var followsOnLine: Bool
     var atLineStart: Bool
     /// The UTF-16 text between the token before and this one (at most 16 units).
-    var gap: [UInt16]
+    var gap: ArraySlice<UInt16>
     /// What stands before the token on its line, spaces left out, when it is the line's first
     /// word (`<`, `[10:42]`); nil when a word comes before it on the line.
     var lead: [UInt16]?
     /// What follows the token (at most 8 UTF-16 units).
-    var after: [UInt16]
+    var after: ArraySlice<UInt16>
 
     /// Only `mark` and white space since the token before.
     func followsAfter(_ mark: String, in text: String) -> Bool {
-        gap.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D } == Array(mark.utf16)
+        gap.lazy.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }.elementsEqual(mark.utf16)
     }
 
     func followedBy(_ mark: String, in text: String) -> Bool {
@@ -412,7 +412,13 @@ struct Token {
             offset += s.utf16.count
         }
         let masked = maskedRanges(text)
-        func isLetter(_ s: Unicode.Scalar) -> Bool { s.properties.isAlphabetic || s.properties.generalCategory == .nonspacingMark }
+        // ASCII first: Unicode property lookups are most of the cost otherwise.
+        func isLetter(_ s: Unicode.Scalar) -> Bool {
+            if s.isASCII { return (s >= "a" && s <= "z") || (s >= "A" && s <= "Z") }
+            return s.properties.isAlphabetic || s.properties.generalCategory == .nonspacingMark
+        }
+        func isUpper(_ s: Unicode.Scalar) -> Bool { s.isASCII ? s >= "A" && s <= "Z" : s.properties.isUppercase }
+        func isLower(_ s: Unicode.Scalar) -> Bool { s.isASCII ? s >= "a" && s <= "z" : s.properties.isLowercase }
         func inMask(_ at: Int) -> Range<Int>? { masked.first { $0.contains(at) } }
         func isSpace(_ u: UInt16) -> Bool { u == 0x20 || u == 0x09 }
         var tokens: [Token] = []
@@ -450,21 +456,27 @@ struct Token {
             func glue(_ u: UInt16) -> Bool { u == 0x5F || (u >= 0x30 && u <= 0x39) }
             if mention || !(glue(next) || glue(prev)) {
                 let between = units[lastEnd..<start]
-                let letters = String(decoding: units[start..<end], as: UTF16.self).unicodeScalars.dropFirst(mention ? 1 : 0)
-                let upper = letters.filter { $0.properties.isUppercase }.count
-                let lower = letters.filter { $0.properties.isLowercase }.count
+                // Counted in one pass, without building strings: this runs for every word of every text.
+                let first = i + (mention ? 1 : 0)
+                var (upper, lower, count) = (0, 0, 0)
+                for k in first..<j {
+                    let scalar = scalars[k].scalar
+                    if isUpper(scalar) { upper += 1 } else if isLower(scalar) { lower += 1 }
+                    count += 1
+                }
+                let initial = isUpper(scalars[first].scalar)
                 let afterInitial = tokens.last?.isInitial == true && between.allSatisfy { isSpace($0) || $0 == 0x2E }
                 let onLine = between.lastIndex(of: 0x0A).map { between[($0 + 1)...] } ?? (tokens.isEmpty ? between : nil)
                 let lead = onLine.map { $0.filter { !isSpace($0) && $0 != 0x0D } }
-                let key = PersonNameFinder.fold(String(String.UnicodeScalarView(letters)))
+                let key = PersonNameFinder.fold(String(decoding: units[scalars[first].at..<end], as: UTF16.self))
                 tokens.append(
                     Token(
                         key: key, range: start..<end,
-                        isCapitalized: letters.first!.properties.isUppercase && lower > 0, isAllCaps: lower == 0 && upper >= 2,
-                        isInitial: upper == 1 && lower == 0 && letters.count == 1 && next == 0x2E, isMention: mention,
+                        isCapitalized: initial && lower > 0, isAllCaps: lower == 0 && upper >= 2,
+                        isInitial: upper == 1 && lower == 0 && count == 1 && next == 0x2E, isMention: mention,
                         followsOnLine: !tokens.isEmpty && (between.allSatisfy(isSpace) || afterInitial),
                         atLineStart: between.contains(0x0A) || (tokens.isEmpty && between.allSatisfy { isSpace($0) || $0 == 0x0D || $0 == 0x3C }),
-                        gap: Array(between.suffix(16)), lead: lead, after: Array(units[end..<min(units.count, end + 64)])))
+                        gap: between.suffix(16), lead: lead, after: units[end..<min(units.count, end + 64)]))
             }
             lastEnd = end
             i = j
