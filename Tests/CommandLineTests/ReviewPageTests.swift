@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import UnderstudyModel
 
 /// `understudy review --no-browser` on a vault, and the address it printed first.
 struct ReviewPage {
@@ -106,5 +107,37 @@ struct ReviewPageTests {
         #expect(ReviewPage.status(try ReviewPage.curl("-b", jar, "-X", "POST", "-d", "csrf=\(csrf)&minutes=5", page.origin + "/pause")) == 303)
         #expect(try session.me.run("status", "--vault", session.vault).stdout.contains("PAUSED until"))
         _ = try session.stop()
+    }
+
+    @Test(
+        "The timeline lists the day's segments; forgetting one in the page deletes it for good, as vault segments and vault check agree, and the page no longer lists it"
+    )
+    func timelineForget() async throws {
+        let me = Contributor()
+        #expect(try me.run("consent", "accept", "--quiet").status == 0)
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        // Three short synthetic recordings: a segment (at least) each.
+        for _ in 1...3 { #expect(try me.run("record", "--vault", vault, "--synthetic-events", "20", "--for", "1s").status == 0) }
+        func segments() throws -> [String] {
+            try me.run("vault", "segments", "--vault", vault, "--json").stdout.split(separator: "\n").compactMap {
+                try? JSONValue.parse(Data($0.utf8))["id"]?.stringValue
+            }
+        }
+        let listed = try segments()
+        #expect(listed.count >= 3, "\(listed)")
+        let page = try ReviewPage(me, vault: vault)
+        defer { page.stop() }
+        let browser = try await WebDriver()
+        try await browser.open(page.address)
+        let shown = try await browser.source()
+        for id in listed { #expect(shown.contains("id=\"segment-\(id)\""), "\(id) is not on the timeline") }
+        let gone = listed[1]
+        try await browser.click("#forget-\(gone)")
+        #expect(try await browser.text(of: ".notice").hasPrefix("Forgot 1 segment"))
+        #expect(try segments() == listed.filter { $0 != gone })
+        #expect(try me.run("vault", "check", "--vault", vault).status == 0)
+        #expect(!(try await browser.source()).contains("segment-\(gone)"))
+        await browser.quit()
     }
 }

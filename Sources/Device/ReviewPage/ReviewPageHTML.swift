@@ -1,14 +1,16 @@
 import Foundation
 import UnderstudyModel
+import Vault
 
 /// The review page's HTML and style sheet, rendered on the server: no script, every value
 /// escaped, readable at a phone's width, usable with the keyboard alone.
 enum ReviewPageHTML {
-    static func page(_ report: StatusReport, csrf: String, notice: String?) -> String {
+    static func page(_ report: StatusReport, timeline: Timeline, csrf: String, notice: String?) -> String {
         var body: [String] = ["<h1>Understudy</h1>"]
         if let notice, !notice.isEmpty { body.append("<p class=\"notice\" role=\"status\">\(HTML.escape(notice))</p>") }
         body.append(contentsOf: state(report, csrf: csrf))
         body.append(contentsOf: vault(report))
+        body.append(contentsOf: self.timeline(timeline, csrf: csrf))
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -65,6 +67,49 @@ enum ReviewPageHTML {
         ]
     }
 
+    /// One day's segments, a page of them at a time, each with a button that forgets it.
+    private static func timeline(_ t: Timeline, csrf: String) -> [String] {
+        var out = ["<section aria-labelledby=\"timeline\"><h2 id=\"timeline\">\(HTML.escape(Timeline.dayText(t.day)))</h2>"]
+        let days = [("previous-day", "Earlier day", t.day.addingTimeInterval(-86_400)), ("next-day", "Later day", t.day.addingTimeInterval(86_400))]
+        out.append(
+            "<nav aria-label=\"Days\">"
+                + days.map { "<a id=\"\($0.0)\" href=\"/?day=\(Timeline.dayParameter($0.2))\">\($0.1)</a>" }.joined(separator: " ") + "</nav>")
+        guard !t.segments.isEmpty else {
+            out.append("<p id=\"timeline-empty\">Nothing was recorded on this day.</p></section>")
+            return out
+        }
+        out.append("<p>\(count(t.total, "segment")) on this day; each is about a minute of recording, and forgetting one deletes it for good.</p>")
+        out.append("<ol id=\"segments\">")
+        let field = "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(csrf))\">"
+        for segment in t.segments {
+            let id = HTML.escape(segment.id)
+            let size = ByteCountFormatter.string(fromByteCount: segment.bytes, countStyle: .file)
+            let state = segment.sealed ? "kept" : "being recorded"
+            out.append(
+                "<li class=\"segment\" id=\"segment-\(id)\">\(time(segment.from))–\(time(segment.to)) · \(count(segment.events, "event")), "
+                    + "\(count(segment.frames, "frame")), \(HTML.escape(size)) · <span class=\"segment-state\">\(state)</span>"
+                    + "<form method=\"post\" action=\"/forget\">\(field)<input type=\"hidden\" name=\"segment\" value=\"\(id)\">"
+                    + "<button type=\"submit\" id=\"forget-\(id)\" aria-label=\"Forget the segment from \(plainTime(segment.from))\">Forget</button></form></li>"
+            )
+        }
+        out.append("</ol>")
+        if t.pages > 1 {
+            let links = (1...t.pages).map { n in
+                n == t.page
+                    ? "<span aria-current=\"page\">\(n)</span>" : "<a href=\"/?day=\(Timeline.dayParameter(t.day))&amp;page=\(n)\">\(n)</a>"
+            }
+            out.append("<nav aria-label=\"Pages\" id=\"timeline-pages\">\(links.joined(separator: " "))</nav>")
+        }
+        out.append("</section>")
+        return out
+    }
+
+    private static func plainTime(_ date: Date) -> String {
+        let format = DateFormatter()
+        format.dateFormat = "HH:mm:ss"
+        return format.string(from: date)
+    }
+
     private static func time(_ date: Date) -> String {
         let format = DateFormatter()
         format.dateFormat = "HH:mm"
@@ -80,6 +125,50 @@ enum ReviewPageHTML {
         .notice { background: #e7f1ff; padding: .5rem .75rem; }
         fieldset { border: 0; padding: 0; } legend { font-weight: 600; margin-bottom: .25rem; }
         button { font: inherit; padding: .4rem .9rem; margin: 0 .5rem .5rem 0; border: 1px solid #555; border-radius: 4px; background: #fff; }
-        button:focus-visible { outline: 3px solid #1b4d8f; outline-offset: 2px; }
+        button:focus-visible, a:focus-visible { outline: 3px solid #1b4d8f; outline-offset: 2px; }
+        #segments { padding-left: 1.5rem; } .segment { margin: .3rem 0; } .segment form { display: inline; margin-left: .5rem; }
+        .segment button { padding: .1rem .6rem; margin: 0; } nav a, nav span { margin-right: .75rem; }
         """
+}
+
+/// The segments of one day (local time), newest first, a page of them.
+struct Timeline: Sendable {
+    static let perPage = 50
+
+    var day: Date
+    var page: Int
+    var total: Int
+    var segments: [SegmentInfo]
+
+    var pages: Int { max(1, (total + Self.perPage - 1) / Self.perPage) }
+
+    /// The day `parameter` names (`2026-12-07`), today when it names none.
+    static func day(_ parameter: String?, now: Date = WallClock.system.now()) -> Date {
+        let calendar = Calendar.current
+        guard let parameter, let date = dayFormat.date(from: parameter) else { return calendar.startOfDay(for: now) }
+        return calendar.startOfDay(for: date)
+    }
+
+    /// The day's segments from the vault, page `page` of them (from 1).
+    static func read(_ vault: Vault, day: Date, page: Int) throws -> Timeline {
+        let end = day.addingTimeInterval(86_400)
+        let all = try vault.segments().filter { $0.to >= day && $0.from < end }.sorted { $0.from > $1.from }
+        let pages = max(1, (all.count + perPage - 1) / perPage)
+        let page = min(max(1, page), pages)
+        return Timeline(day: day, page: page, total: all.count, segments: Array(all.dropFirst((page - 1) * perPage).prefix(perPage)))
+    }
+
+    static func dayParameter(_ day: Date) -> String { dayFormat.string(from: day) }
+
+    static func dayText(_ day: Date) -> String {
+        let format = DateFormatter()
+        format.dateFormat = "EEEE d MMMM yyyy"
+        return format.string(from: day)
+    }
+
+    private static var dayFormat: DateFormatter {
+        let format = DateFormatter()
+        format.dateFormat = "yyyy-MM-dd"
+        return format
+    }
 }

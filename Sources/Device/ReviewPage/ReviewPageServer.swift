@@ -4,6 +4,8 @@ import Hummingbird
 import Logging
 import NIOPosix
 import ServiceLifecycle
+import UnderstudyModel
+import Vault
 
 /// The contributor's review page: served by the device itself on 127.0.0.1, to whoever opens
 /// the address it prints (a one-time token, exchanged for an HttpOnly, SameSite=Strict session
@@ -61,6 +63,7 @@ struct ReviewPageRoutes: Sendable {
         }
         router.post("/pause") { request, context in try await change(request, context) { form in .pause(minutes: Int(form["minutes"] ?? "") ?? 15) } }
         router.post("/resume") { request, context in try await change(request, context) { _ in .resume } }
+        router.post("/forget") { request, context in try await change(request, context) { form in .forget(segment: form["segment"] ?? "") } }
         return router
     }
 
@@ -74,8 +77,17 @@ struct ReviewPageRoutes: Sendable {
         }
         let csrf = await sessions.csrf(for: request.cookies[Self.cookie]?.value) ?? ""
         let vault = vault
-        let report = try await NIOThreadPool.singleton.runIfActive { try StatusReport.read(vault: vault) }
-        let html = ReviewPageHTML.page(report, csrf: csrf, notice: request.uri.queryParameters["done"].map(String.init))
+        let query = request.uri.queryParameters
+        let day = Timeline.day(query["day"].map(String.init))
+        let page = query["page"].flatMap { Int(String($0)) } ?? 1
+        let (report, timeline) = try await NIOThreadPool.singleton.runIfActive {
+            let report = try StatusReport.read(vault: vault)
+            guard report.exists else { return (report, Timeline(day: day, page: 1, total: 0, segments: [])) }
+            let opened = try Vault(at: vault, create: false)
+            defer { opened.close() }
+            return (report, try Timeline.read(opened, day: day, page: page))
+        }
+        let html = ReviewPageHTML.page(report, timeline: timeline, csrf: csrf, notice: query["done"].map(String.init))
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
@@ -120,16 +132,35 @@ struct ReviewPageRoutes: Sendable {
 enum ReviewAction: Sendable {
     case pause(minutes: Int)
     case resume
+    /// Forgets a segment as `understudy forget --segment` does.
+    case forget(segment: String)
 
-    /// Asks the running recorder; what it answered, or why it could not.
+    /// Asks the running recorder, or the vault; what it answered, or why it could not.
     func perform(vault: URL) -> String {
-        let request =
-            switch self {
-            case .pause(let minutes): ControlRequest(.pause, seconds: Double([5, 15, 30].contains(minutes) ? minutes : 15) * 60)
-            case .resume: ControlRequest(.resume)
-            }
+        let request: ControlRequest
+        switch self {
+        case .pause(let minutes): request = ControlRequest(.pause, seconds: Double([5, 15, 30].contains(minutes) ? minutes : 15) * 60)
+        case .resume: request = ControlRequest(.resume)
+        case .forget(let segment): return Self.forget(segment, vault: vault)
+        }
         do {
             return try ControlSocket.send(request, vault: vault).message ?? "done"
+        } catch {
+            return "\(error)"
+        }
+    }
+}
+
+extension ReviewAction {
+    static func forget(_ segment: String, vault: URL) -> String {
+        do {
+            let opened = try Vault(at: vault, create: false)
+            defer { opened.close() }
+            let outcome = try opened.forget(.segments([segment]))
+            guard outcome.beingRecorded.isEmpty else {
+                return "That segment is being recorded and the recorder did not drop it within 5 s: stop recording and forget it again."
+            }
+            return outcome.text
         } catch {
             return "\(error)"
         }
