@@ -24,13 +24,14 @@ extension Vault {
     }
 
     /// Calls `body` with each event of a session (or of all sessions, oldest first) in `seq`
-    /// order. Damaged segments and events are reported through `damaged` and skipped.
+    /// order, of only some of its segments when `segments` names them. Damaged segments and
+    /// events are reported through `damaged` and skipped.
     public func forEachEvent(
-        session: String? = nil, damaged: (String) -> Void = { _ in },
+        session: String? = nil, segments only: Set<String>? = nil, damaged: (String) -> Void = { _ in },
         _ body: (String, Event) throws -> Void
     ) throws(VaultError) {
         if encrypted { _ = try requireKey() }
-        for segment in try segments(session: session) {
+        for segment in try segments(session: session) where only?.contains(segment.id) ?? true {
             let keys: SegmentKeys
             do {
                 keys = try self.keys(of: segment.id)

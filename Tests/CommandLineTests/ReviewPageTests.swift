@@ -140,4 +140,40 @@ struct ReviewPageTests {
         #expect(!(try await browser.source()).contains("segment-\(gone)"))
         await browser.quit()
     }
+
+    @Test(
+        "A segment's page shows each step on the screen it was decided on: the frame loads when the step is shown, and the click's mark sits where the click was"
+    )
+    func stepsOnTheirScreens() async throws {
+        let session = try await TypingSession()
+        try session.x.xdotool("mousemove 210 140\nsleep 0.3\nclick 1\nsleep 1.5")
+        _ = try session.stop(keepVault: true)
+        defer { try? FileManager.default.removeItem(atPath: session.vault) }
+        let segments = try session.me.run("vault", "segments", "--vault", session.vault, "--json").stdout.split(separator: "\n").compactMap {
+            try? JSONValue.parse(Data($0.utf8))["id"]?.stringValue
+        }
+        let page = try ReviewPage(session.me, vault: session.vault)
+        defer { page.stop() }
+        let browser = try await WebDriver()
+        try await browser.open(page.address)
+        var found: (segment: String, step: String)?
+        for segment in segments where found == nil {
+            try await browser.open(page.origin + "/segment/\(segment)")
+            let source = try await browser.source()
+            // The figure holding a click mark at the click's point.
+            for figure in source.split(separator: "<figure ").dropFirst() where figure.contains("cx=\"210\" cy=\"140\"") {
+                found = (segment, String(figure.split(separator: "\"")[3]))
+            }
+        }
+        let (segment, step) = try #require(found, "no step shows the click at (210, 140) in \(segments)")
+        try await browser.open(page.origin + "/segment/\(segment)#\(step)")
+        var width: Double?
+        for _ in 0..<25 where (width ?? 0) == 0 {
+            width = try await browser.number("naturalWidth", of: "#\(step) img")
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect((width ?? 0) > 0, "the frame of \(step) did not load")
+        #expect(try await browser.text(of: "#\(step) figcaption").contains("click"))
+        await browser.quit()
+    }
 }

@@ -75,6 +75,12 @@ public final class WebDriver: @unchecked Sendable {
         let _: Answer<Nothing?> = try await call("POST", "/session/\(session)/element/\(try await element(css))/click", [String: String]())
     }
 
+    /// A DOM property of the first element `css` selects, as a number (`naturalWidth`), when it is one.
+    public func number(_ name: String, of css: String) async throws -> Double? {
+        let answer: Answer<Double?> = try await call("GET", "/session/\(session)/element/\(try await element(css))/property/\(name)", Nothing?.none)
+        return answer.value
+    }
+
     /// The page's source as the browser has it.
     public func source() async throws -> String {
         let answer: Answer<String> = try await call("GET", "/session/\(session)/source", Nothing?.none)

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import UnderstudyModel
 import Vault
@@ -87,7 +88,8 @@ enum ReviewPageHTML {
             let state = segment.sealed ? "kept" : "being recorded"
             out.append(
                 "<li class=\"segment\" id=\"segment-\(id)\">\(time(segment.from))–\(time(segment.to)) · \(count(segment.events, "event")), "
-                    + "\(count(segment.frames, "frame")), \(HTML.escape(size)) · <span class=\"segment-state\">\(state)</span>"
+                    + "\(count(segment.frames, "frame")), \(HTML.escape(size)) · <span class=\"segment-state\">\(state)</span> · "
+                    + "<a href=\"/segment/\(id)\" id=\"steps-\(id)\">Steps</a>"
                     + "<form method=\"post\" action=\"/forget\">\(field)<input type=\"hidden\" name=\"segment\" value=\"\(id)\">"
                     + "<button type=\"submit\" id=\"forget-\(id)\" aria-label=\"Forget the segment from \(plainTime(segment.from))\">Forget</button></form></li>"
             )
@@ -102,6 +104,37 @@ enum ReviewPageHTML {
         }
         out.append("</section>")
         return out
+    }
+
+    /// A segment's steps, each on the screen it was decided on, with links from step to step.
+    static func segment(_ s: SegmentSteps) -> String {
+        var body = ["<p><a href=\"/\">Back to the timeline</a></p>"]
+        body.append("<h1>Segment \(time(s.segment.from))–\(time(s.segment.to))</h1>")
+        guard let episode = s.episode, !s.steps.isEmpty else {
+            body.append("<p id=\"no-steps\">No actions in this segment.</p>")
+            return document(title: "Understudy: a segment", body: body)
+        }
+        body.append("<p>\(count(s.steps.count, "step")). Redaction boxes are outlined; what they covered was never stored.</p>")
+        for (n, step) in s.steps.enumerated() {
+            body.append(StepFigure.html(step, in: episode) { "/frame/\(episode.session.id)/\($0).png" })
+            let links = [n > 0 ? (s.steps[n - 1].index, "Previous step") : nil, n + 1 < s.steps.count ? (s.steps[n + 1].index, "Next step") : nil]
+            body.append(
+                "<nav class=\"steps\" aria-label=\"Steps\">"
+                    + links.compactMap { $0 }.map { "<a href=\"#step-\($0.0)\">\($0.1)</a>" }.joined(separator: " ") + "</nav>")
+        }
+        return document(title: "Understudy: a segment", body: body)
+    }
+
+    private static func document(title: String, body: [String]) -> String {
+        """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(HTML.escape(title))</title><link rel="stylesheet" href="/style.css"></head>
+        <body><main>
+        \(body.joined(separator: "\n"))
+        </main></body></html>
+
+        """
     }
 
     private static func plainTime(_ date: Date) -> String {
@@ -128,7 +161,8 @@ enum ReviewPageHTML {
         button:focus-visible, a:focus-visible { outline: 3px solid #1b4d8f; outline-offset: 2px; }
         #segments { padding-left: 1.5rem; } .segment { margin: .3rem 0; } .segment form { display: inline; margin-left: .5rem; }
         .segment button { padding: .1rem .6rem; margin: 0; } nav a, nav span { margin-right: .75rem; }
-        """
+        main:has(figure) { max-width: 80rem; }
+        """ + "\n" + StepFigure.style
 }
 
 /// The segments of one day (local time), newest first, a page of them.

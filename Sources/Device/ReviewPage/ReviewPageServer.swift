@@ -63,6 +63,8 @@ struct ReviewPageRoutes: Sendable {
         }
         router.post("/pause") { request, context in try await change(request, context) { form in .pause(minutes: Int(form["minutes"] ?? "") ?? 15) } }
         router.post("/resume") { request, context in try await change(request, context) { _ in .resume } }
+        router.get("/segment/:id") { request, context in try await segment(context.parameters.get("id") ?? "") }
+        router.get("/frame/:session/:file") { _, context in try await frame(context.parameters.get("session"), context.parameters.get("file")) }
         router.post("/forget") { request, context in try await change(request, context) { form in .forget(segment: form["segment"] ?? "") } }
         return router
     }
@@ -90,6 +92,38 @@ struct ReviewPageRoutes: Sendable {
         let html = ReviewPageHTML.page(report, timeline: timeline, csrf: csrf, notice: query["done"].map(String.init))
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
+
+    /// A segment's steps on their screens.
+    private func segment(_ id: String) async throws -> Response {
+        let vault = vault
+        let html = try await NIOThreadPool.singleton.runIfActive { () throws -> String? in
+            let opened = try Vault(at: vault, create: false)
+            defer { opened.close() }
+            guard try opened.segments().contains(where: { $0.id == id }) else { return nil }
+            return ReviewPageHTML.segment(try SegmentSteps.read(opened, segment: id))
+        }
+        guard let html else { return Self.notFound }
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// A stored frame as PNG, by its session and hash (`HASH.png`), read when the page asks.
+    private func frame(_ session: String?, _ file: String?) async throws -> Response {
+        guard let session, let file, file.hasSuffix(".png") else { return Self.notFound }
+        let hash = String(file.dropLast(4))
+        guard hash.count == 32, hash.allSatisfy(\.isHexDigit) else { return Self.notFound }
+        let vault = vault
+        let png = try await NIOThreadPool.singleton.runIfActive { () -> Data? in
+            guard let opened = try? Vault(at: vault, create: false) else { return nil }
+            defer { opened.close() }
+            guard let stored = try? opened.sessions().first(where: { $0.id == session }) else { return nil }
+            return try? VaultRecordingSource(vault: opened).png(hash, of: stored)
+        }
+        guard let png else { return Self.notFound }
+        return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
+    }
+
+    static let notFound = Response(
+        status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "Not found.\n")))
 
     /// A form that changes something: its CSRF token must be the session's; then the recorder
     /// is asked, and the browser goes back to the page, which says what was done.
