@@ -221,7 +221,16 @@ chromium --headless=new --no-sandbox --disable-gpu --user-data-dir="$PWD/$out/re
 kill "$review_pid"; wait "$review_pid" 2>/dev/null || true
 stop_recorder
 browser_session_stop
-echo "review page: ${review_url%%\?*} (one-time token; its screenshot while recording: $out/review-page.png)"
+# And a segment's steps on their screens, through a new one-time address that goes straight there.
+"$bin" review --no-browser --vault "$bvault" >"$out/review.out" 2>&1 &
+review_pid=$!
+for _ in $(seq 100); do grep -q '^Review page: ' "$out/review.out" 2>/dev/null && break; sleep 0.1; done
+steps_url=$(sed -n 's/^Review page: //p' "$out/review.out")
+first_segment=$("$bin" vault segments --vault "$bvault" --json | head -1 | .build-py/bin/python -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+chromium --headless=new --no-sandbox --disable-gpu --user-data-dir="$PWD/$out/review-chromium-steps" --window-size=1280,800 \
+  --screenshot="$PWD/$out/review-steps.png" "$steps_url&next=/segment/$first_segment" >/dev/null 2>&1
+kill "$review_pid"; wait "$review_pid" 2>/dev/null || true
+echo "review page: ${review_url%%\?*} (one-time token; its screenshot while recording: $out/review-page.png; a segment's steps: $out/review-steps.png)"
 echo "focus events with their URLs (query and fragment never stored), the gap the bank left, the element targets, the first window snapshots:"
 "$bin" log --vault "$bvault" | grep -E " (focus|gap|target) " | cut -c1-240
 "$bin" log --vault "$bvault" | grep -E " a11y " | head -3 | cut -c1-240

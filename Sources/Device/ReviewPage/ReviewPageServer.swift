@@ -69,11 +69,12 @@ struct ReviewPageRoutes: Sendable {
         return router
     }
 
-    /// The token exchange (then back to `/` without it), or the page.
+    /// The token exchange (then on to `/`, or to `next`, a path of this page's, without it), or the page.
     private func page(_ request: Request) async throws -> Response {
         if let token = request.uri.queryParameters["token"] {
             guard let session = await sessions.exchange(String(token)) else { return Self.refused }
-            var response = Response(status: .seeOther, headers: [.location: "/"])
+            let next = request.uri.queryParameters["next"].map(String.init).flatMap(Self.localPath) ?? "/"
+            var response = Response(status: .seeOther, headers: [.location: next])
             response.setCookie(Cookie(name: Self.cookie, value: session, path: "/", httpOnly: true, sameSite: .strict))
             return response
         }
@@ -120,6 +121,13 @@ struct ReviewPageRoutes: Sendable {
         }
         guard let png else { return Self.notFound }
         return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
+    }
+
+    /// `path` when it is one of this page's (`/segment/ID`), never another origin's (`//host`).
+    static func localPath(_ path: String) -> String? {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-_.#=&?")
+        guard path.hasPrefix("/"), !path.hasPrefix("//"), path.count <= 200, path.allSatisfy(allowed.contains) else { return nil }
+        return path
     }
 
     static let notFound = Response(
