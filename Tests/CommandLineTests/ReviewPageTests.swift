@@ -176,4 +176,40 @@ struct ReviewPageTests {
         #expect(try await browser.text(of: "#\(step) figcaption").contains("click"))
         await browser.quit()
     }
+
+    @Test(
+        "The page explains the policy consented to, adds and removes exemptions as exempt does, and forgets everything only once the contributor ticks that they are sure"
+    )
+    func choicesAndForgettingAll() async throws {
+        let me = Contributor()
+        #expect(try me.run("consent", "accept", "--quiet").status == 0)
+        let vault = temporaryVault()
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        for _ in 1...2 { #expect(try me.run("record", "--vault", vault, "--synthetic-events", "20", "--for", "1s").status == 0) }
+        let page = try ReviewPage(me, vault: vault)
+        defer { page.stop() }
+        let browser = try await WebDriver()
+        try await browser.open(page.address)
+        #expect(try await browser.text(of: "#consent-state").hasPrefix("You consented to understudy-default"))
+        #expect(try await browser.source().contains("never records"), "the policy is not explained")
+
+        try await browser.type("xcalc", into: "#exemption-value")
+        try await browser.click("#add-exemption")
+        #expect(try await browser.text(of: ".notice").contains("xcalc"))
+        let listed = try me.run("exempt", "list").stdout
+        #expect(listed.contains("xcalc"), "\(listed)")
+        let id = try #require(listed.split(separator: " ").first.map(String.init))
+        try await browser.click("#remove-\(id)")
+        #expect(try me.run("exempt", "list").stdout.contains("No exemptions."))
+
+        // Without the box ticked the browser does not even send the form; sent anyway, it forgets nothing.
+        try await browser.click("#forget-all")
+        #expect(!(try me.run("vault", "segments", "--vault", vault).stdout.isEmpty), "forgotten without the box ticked")
+        try await browser.click("#forget-all-sure")
+        try await browser.click("#forget-all")
+        #expect(try await browser.text(of: ".notice").hasPrefix("Forgot 2 segment"))
+        #expect(try me.run("vault", "segments", "--vault", vault).stdout.isEmpty)
+        #expect(try me.run("vault", "check", "--vault", vault).status == 0)
+        await browser.quit()
+    }
 }

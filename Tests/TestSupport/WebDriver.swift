@@ -81,6 +81,11 @@ public final class WebDriver: @unchecked Sendable {
         return answer.value
     }
 
+    /// Types `text` into the first element `css` selects, as a user would.
+    public func type(_ text: String, into css: String) async throws {
+        let _: Answer<Nothing?> = try await call("POST", "/session/\(session)/element/\(try await element(css))/value", ["text": text])
+    }
+
     /// The page's source as the browser has it.
     public func source() async throws -> String {
         let answer: Answer<String> = try await call("GET", "/session/\(session)/source", Nothing?.none)

@@ -1,17 +1,21 @@
 import Datasets
 import Foundation
+import Privacy
 import UnderstudyModel
 import Vault
 
 /// The review page's HTML and style sheet, rendered on the server: no script, every value
 /// escaped, readable at a phone's width, usable with the keyboard alone.
 enum ReviewPageHTML {
-    static func page(_ report: StatusReport, timeline: Timeline, csrf: String, notice: String?) -> String {
+    static func page(_ report: StatusReport, timeline: Timeline, choices: Choices, csrf: String, notice: String?) -> String {
         var body: [String] = ["<h1>Understudy</h1>"]
         if let notice, !notice.isEmpty { body.append("<p class=\"notice\" role=\"status\">\(HTML.escape(notice))</p>") }
         body.append(contentsOf: state(report, csrf: csrf))
         body.append(contentsOf: vault(report))
         body.append(contentsOf: self.timeline(timeline, csrf: csrf))
+        body.append(contentsOf: forgetMore(csrf: csrf))
+        body.append(contentsOf: consent(choices))
+        body.append(contentsOf: exemptions(choices, csrf: csrf))
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -106,6 +110,73 @@ enum ReviewPageHTML {
         return out
     }
 
+    /// Forgetting a time range, or everything, as `forget --from/--to` and `forget --all` do.
+    private static func forgetMore(csrf: String) -> [String] {
+        let field = "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(csrf))\">"
+        return [
+            "<section aria-labelledby=\"forget\"><h2 id=\"forget\">Forget more</h2>",
+            "<form method=\"post\" action=\"/forget-range\">\(field)<label for=\"forget-from\">From</label> "
+                + "<input type=\"datetime-local\" id=\"forget-from\" name=\"from\" required> <label for=\"forget-to\">to</label> "
+                + "<input type=\"datetime-local\" id=\"forget-to\" name=\"to\" required> "
+                + "<button type=\"submit\" id=\"forget-range\">Forget this time</button></form>",
+            "<form method=\"post\" action=\"/forget-all\">\(field)<input type=\"checkbox\" id=\"forget-all-sure\" name=\"sure\" value=\"yes\" required> "
+                + "<label for=\"forget-all-sure\">I want everything on this computer deleted for good</label> "
+                + "<button type=\"submit\" id=\"forget-all\">Forget everything</button></form></section>",
+        ]
+    }
+
+    /// The consent in force, and in plain words what the policy consented to records.
+    private static func consent(_ c: Choices) -> [String] {
+        var out = ["<section aria-labelledby=\"consent\"><h2 id=\"consent\">Your consent</h2>"]
+        guard let record = c.consent else {
+            out.append("<p id=\"consent-state\">No consent in force: nothing is recorded until you accept a policy.</p></section>")
+            return out
+        }
+        out.append(
+            "<p id=\"consent-state\">You consented to \(HTML.escape(record.name)) version \(record.version) on \(time(record.acceptedAt, dated: true)).</p>"
+        )
+        if let explained = c.explanation {
+            out.append(
+                "<details id=\"policy-explained\"><summary>What this policy records, and what it never does</summary><pre>\(HTML.escape(explained))</pre></details>"
+            )
+        }
+        out.append("</section>")
+        return out
+    }
+
+    /// Your exemptions, each with a Remove button, a form to add one, and requests waiting for the organisation.
+    private static func exemptions(_ c: Choices, csrf: String) -> [String] {
+        let field = "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(csrf))\">"
+        var out = ["<section aria-labelledby=\"exemptions\"><h2 id=\"exemptions\">Kept out of recording</h2>"]
+        if c.exemptions.isEmpty { out.append("<p id=\"no-exemptions\">No exemptions.</p>") }
+        out.append("<ul id=\"exemption-list\">")
+        for e in c.exemptions {
+            let id = HTML.escape(e.id)
+            out.append(
+                "<li id=\"exemption-\(id)\">\(HTML.escape(e.summary)) <form method=\"post\" action=\"/exemptions/remove\">\(field)"
+                    + "<input type=\"hidden\" name=\"id\" value=\"\(id)\"><button type=\"submit\" id=\"remove-\(id)\">Remove</button></form></li>")
+        }
+        for r in c.requests {
+            let what = Exemption(kind: r.kind, value: r.value, from: r.from, until: r.until).summary
+            out.append(
+                "<li class=\"request\">Asked of your organisation: \(HTML.escape(what)) — \(r.sentAt == nil ? "not sent yet" : "sent, awaiting a decision")</li>"
+            )
+        }
+        out.append("</ul>")
+        let kinds = [
+            "app": "An app (its class, as the timeline's windows show it)", "site": "A site and its subdomains", "title": "Windows titled with",
+        ]
+        let options = ["app", "site", "title"].map { "<option value=\"\($0)\">\(kinds[$0]!)</option>" }.joined()
+        out.append(
+            "<form method=\"post\" action=\"/exemptions/add\">\(field)<label for=\"exemption-kind\">Keep out</label> "
+                + "<select id=\"exemption-kind\" name=\"kind\">\(options)</select> <label for=\"exemption-value\">named</label> "
+                + "<input id=\"exemption-value\" name=\"value\" required maxlength=\"200\"> <button type=\"submit\" id=\"add-exemption\">Add</button></form>"
+        )
+        out.append(
+            "<p>Exemptions only narrow recording, so they need no one's approval; a running recorder applies them within a second.</p></section>")
+        return out
+    }
+
     /// A segment's steps, each on the screen it was decided on, with links from step to step.
     static func segment(_ s: SegmentSteps) -> String {
         var body = ["<p><a href=\"/\">Back to the timeline</a></p>"]
@@ -143,9 +214,9 @@ enum ReviewPageHTML {
         return format.string(from: date)
     }
 
-    private static func time(_ date: Date) -> String {
+    private static func time(_ date: Date, dated: Bool = false) -> String {
         let format = DateFormatter()
-        format.dateFormat = "HH:mm"
+        format.dateFormat = dated ? "d MMMM yyyy, HH:mm" : "HH:mm"
         return "<time datetime=\"\(RFC3339.string(from: date))\">\(format.string(from: date))</time>"
     }
 
@@ -204,5 +275,23 @@ struct Timeline: Sendable {
         let format = DateFormatter()
         format.dateFormat = "yyyy-MM-dd"
         return format
+    }
+}
+
+/// What the contributor has chosen: the consent in force (and its policy in plain words), and
+/// their exemptions and requests.
+struct Choices: Sendable {
+    var consent: ConsentRecord?
+    var explanation: String?
+    var exemptions: [Exemption]
+    var requests: [ExemptionRequest]
+
+    static func read() throws -> Choices {
+        let consent = try ConsentStore().current()
+        let explanation = consent.flatMap { try? PolicyDocument(text: $0.document, source: "the policy you consented to") }.map {
+            PolicyExplanation.text($0)
+        }
+        let stored = try ExemptionStore().load()
+        return Choices(consent: consent, explanation: explanation, exemptions: stored.exemptions, requests: stored.requests)
     }
 }

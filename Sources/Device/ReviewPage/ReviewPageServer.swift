@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOPosix
+import Privacy
 import ServiceLifecycle
 import UnderstudyModel
 import Vault
@@ -66,6 +67,15 @@ struct ReviewPageRoutes: Sendable {
         router.get("/segment/:id") { request, context in try await segment(context.parameters.get("id") ?? "") }
         router.get("/frame/:session/:file") { _, context in try await frame(context.parameters.get("session"), context.parameters.get("file")) }
         router.post("/forget") { request, context in try await change(request, context) { form in .forget(segment: form["segment"] ?? "") } }
+        router.post("/forget-range") { request, context in
+            try await change(request, context) { form in .forgetRange(from: form["from"] ?? "", to: form["to"] ?? "") }
+        }
+        router.post("/forget-all") { request, context in try await change(request, context) { form in .forgetAll(sure: form["sure"] == "yes") } }
+        router.post("/exemptions/add") { request, context in
+            try await change(request, context) { form in .addExemption(kind: form["kind"] ?? "", value: form["value"] ?? "") }
+        }
+        router.post("/exemptions/remove") { request, context in try await change(request, context) { form in .removeExemption(id: form["id"] ?? "") }
+        }
         return router
     }
 
@@ -83,14 +93,15 @@ struct ReviewPageRoutes: Sendable {
         let query = request.uri.queryParameters
         let day = Timeline.day(query["day"].map(String.init))
         let page = query["page"].flatMap { Int(String($0)) } ?? 1
-        let (report, timeline) = try await NIOThreadPool.singleton.runIfActive {
+        let (report, timeline, choices) = try await NIOThreadPool.singleton.runIfActive {
             let report = try StatusReport.read(vault: vault)
-            guard report.exists else { return (report, Timeline(day: day, page: 1, total: 0, segments: [])) }
+            let choices = try Choices.read()
+            guard report.exists else { return (report, Timeline(day: day, page: 1, total: 0, segments: []), choices) }
             let opened = try Vault(at: vault, create: false)
             defer { opened.close() }
-            return (report, try Timeline.read(opened, day: day, page: page))
+            return (report, try Timeline.read(opened, day: day, page: page), choices)
         }
-        let html = ReviewPageHTML.page(report, timeline: timeline, csrf: csrf, notice: query["done"].map(String.init))
+        let html = ReviewPageHTML.page(report, timeline: timeline, choices: choices, csrf: csrf, notice: query["done"].map(String.init))
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
@@ -176,6 +187,12 @@ enum ReviewAction: Sendable {
     case resume
     /// Forgets a segment as `understudy forget --segment` does.
     case forget(segment: String)
+    /// Forgets what has anything between two local times (`2026-12-07T10:00`), as `forget --from --to` does.
+    case forgetRange(from: String, to: String)
+    /// Forgets everything, as `forget --all` does, once the contributor ticked that they are sure.
+    case forgetAll(sure: Bool)
+    case addExemption(kind: String, value: String)
+    case removeExemption(id: String)
 
     /// Asks the running recorder, or the vault; what it answered, or why it could not.
     func perform(vault: URL) -> String {
@@ -183,7 +200,24 @@ enum ReviewAction: Sendable {
         switch self {
         case .pause(let minutes): request = ControlRequest(.pause, seconds: Double([5, 15, 30].contains(minutes) ? minutes : 15) * 60)
         case .resume: request = ControlRequest(.resume)
-        case .forget(let segment): return Self.forget(segment, vault: vault)
+        case .forget(let segment): return Self.forget(.segments([segment]), vault: vault)
+        case .forgetRange(let from, let to):
+            guard let start = Self.localTime(from), let end = Self.localTime(to) else { return "Give both times, as the form's fields ask." }
+            return Self.forget(.range(from: start, to: end), vault: vault)
+        case .forgetAll(let sure):
+            return sure ? Self.forget(.all, vault: vault) : "Nothing forgotten: tick that you want everything deleted first."
+        case .addExemption(let kind, let value):
+            let value = value.trimmingCharacters(in: .whitespaces)
+            guard let kind = Exemption.Kind(rawValue: kind), kind != .all, !value.isEmpty, value.count <= 200 else { return "Say what to keep out." }
+            do {
+                let added = try ExemptionStore().add(kind, value)
+                return "Kept out from now on: \(added.summary)."
+            } catch { return "\(error)" }
+        case .removeExemption(let id):
+            do {
+                let removed = try ExemptionStore().remove(id: id)
+                return "Removed: \(removed.summary)."
+            } catch { return "\(error)" }
         }
         do {
             return try ControlSocket.send(request, vault: vault).message ?? "done"
@@ -194,18 +228,25 @@ enum ReviewAction: Sendable {
 }
 
 extension ReviewAction {
-    static func forget(_ segment: String, vault: URL) -> String {
+    static func forget(_ selection: Vault.ForgetSelection, vault: URL) -> String {
         do {
             let opened = try Vault(at: vault, create: false)
             defer { opened.close() }
-            let outcome = try opened.forget(.segments([segment]))
+            let outcome = try opened.forget(selection)
             guard outcome.beingRecorded.isEmpty else {
-                return "That segment is being recorded and the recorder did not drop it within 5 s: stop recording and forget it again."
+                return outcome.text + " What is being recorded was not dropped by the recorder within 5 s: stop recording and forget it again."
             }
             return outcome.text
         } catch {
             return "\(error)"
         }
+    }
+
+    /// A `datetime-local` field's value, in this computer's time zone.
+    static func localTime(_ text: String) -> Date? {
+        let format = DateFormatter()
+        format.dateFormat = text.count > 16 ? "yyyy-MM-dd'T'HH:mm:ss" : "yyyy-MM-dd'T'HH:mm"
+        return format.date(from: text)
     }
 }
 
