@@ -138,6 +138,7 @@ struct ReviewPageTests {
         #expect(try segments() == listed.filter { $0 != gone })
         #expect(try me.run("vault", "check", "--vault", vault).status == 0)
         #expect(!(try await browser.source()).contains("segment-\(gone)"))
+        #expect(try await browser.text(of: "#held-summary").contains("not enrolled"))
         await browser.quit()
     }
 
@@ -210,6 +211,27 @@ struct ReviewPageTests {
         #expect(try await browser.text(of: ".notice").hasPrefix("Forgot 2 segment"))
         #expect(try me.run("vault", "segments", "--vault", vault).stdout.isEmpty)
         #expect(try me.run("vault", "check", "--vault", vault).status == 0)
+        await browser.quit()
+    }
+
+    @Test(
+        "When enrolled, the page says how many segments the organisation's collector holds of the contributor's and lists the audit records about their data"
+    )
+    func heldByCollector() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let vault = try org.recordSynthetic(seconds: 1)
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        #expect(try org.me.run("sync", "--vault", vault).status == 0)
+        let held = try org.me.run("held", "list", "--json").stdout.split(separator: "\n").count
+        #expect(held >= 1)
+        let page = try ReviewPage(org.me, vault: vault)
+        defer { page.stop() }
+        let browser = try await WebDriver()
+        try await browser.open(page.address)
+        let summary = try await browser.text(of: "#held-summary")
+        #expect(summary.contains("holds \(held) segment"), "\(summary)")
+        #expect(try await browser.text(of: "#held-audit").contains("segment_stored"))
         await browser.quit()
     }
 }

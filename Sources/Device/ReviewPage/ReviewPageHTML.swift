@@ -7,7 +7,9 @@ import Vault
 /// The review page's HTML and style sheet, rendered on the server: no script, every value
 /// escaped, readable at a phone's width, usable with the keyboard alone.
 enum ReviewPageHTML {
-    static func page(_ report: StatusReport, timeline: Timeline, choices: Choices, csrf: String, notice: String?) -> String {
+    static func page(
+        _ report: StatusReport, timeline: Timeline, choices: Choices, held: HeldByCollector, csrf: String, notice: String?
+    ) -> String {
         var body: [String] = ["<h1>Understudy</h1>"]
         if let notice, !notice.isEmpty { body.append("<p class=\"notice\" role=\"status\">\(HTML.escape(notice))</p>") }
         body.append(contentsOf: state(report, csrf: csrf))
@@ -16,6 +18,7 @@ enum ReviewPageHTML {
         body.append(contentsOf: forgetMore(csrf: csrf))
         body.append(contentsOf: consent(choices))
         body.append(contentsOf: exemptions(choices, csrf: csrf))
+        body.append(contentsOf: self.held(held))
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -177,6 +180,33 @@ enum ReviewPageHTML {
         return out
     }
 
+    /// What the collector holds about the contributor, and the newest audit records about their data.
+    private static func held(_ held: HeldByCollector) -> [String] {
+        var out = ["<section aria-labelledby=\"held\"><h2 id=\"held\">What your organisation holds</h2>"]
+        switch held {
+        case .notEnrolled:
+            out.append("<p id=\"held-summary\">This computer is not enrolled with an organisation's collector: nothing has left it.</p>")
+        case .unreachable(let why):
+            out.append("<p id=\"held-summary\" class=\"warning\">Your organisation's collector could not be reached: \(HTML.escape(why)).</p>")
+        case .held(let server, let segments, let audit):
+            let bytes = ByteCountFormatter.string(fromByteCount: segments.reduce(0) { $0 + $1.bytes }, countStyle: .file)
+            out.append(
+                "<p id=\"held-summary\">\(HTML.escape(server)) holds \(count(segments.count, "segment")) of yours (\(HTML.escape(bytes)), "
+                    + "scrubbed and encrypted with your data key). Every read, upload and enrolment is in its audit log:</p>")
+            let rows = audit.suffix(20).reversed().map { r in
+                "<tr><td>\(time(r.at, dated: true))</td><td>\(HTML.escape(r.actor))</td><td>\(HTML.escape(r.action))</td></tr>"
+            }
+            out.append(
+                "<table id=\"held-audit\"><caption>The newest \(min(audit.count, 20)) of \(audit.count) audit records about your data</caption>"
+                    + "<tr><th scope=\"col\">When</th><th scope=\"col\">Who</th><th scope=\"col\">What</th></tr>\(rows.joined())</table>")
+            out.append(
+                "<p><code>understudy held download</code> gets the segments themselves; <code>understudy held erase</code> erases everything there.</p>"
+            )
+        }
+        out.append("</section>")
+        return out
+    }
+
     /// A segment's steps, each on the screen it was decided on, with links from step to step.
     static func segment(_ s: SegmentSteps) -> String {
         var body = ["<p><a href=\"/\">Back to the timeline</a></p>"]
@@ -233,6 +263,8 @@ enum ReviewPageHTML {
         #segments { padding-left: 1.5rem; } .segment { margin: .3rem 0; } .segment form { display: inline; margin-left: .5rem; }
         .segment button { padding: .1rem .6rem; margin: 0; } nav a, nav span { margin-right: .75rem; }
         main:has(figure) { max-width: 80rem; }
+        table { border-collapse: collapse; } caption { text-align: left; font-weight: 600; }
+        td, th { padding: .2rem .6rem; border-bottom: 1px solid #ddd; text-align: left; }
         """ + "\n" + StepFigure.style
 }
 

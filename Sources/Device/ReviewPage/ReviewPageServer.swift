@@ -101,7 +101,9 @@ struct ReviewPageRoutes: Sendable {
             defer { opened.close() }
             return (report, try Timeline.read(opened, day: day, page: page), choices)
         }
-        let html = ReviewPageHTML.page(report, timeline: timeline, choices: choices, csrf: csrf, notice: query["done"].map(String.init))
+        let held = await HeldByCollector.read()
+        let html = ReviewPageHTML.page(
+            report, timeline: timeline, choices: choices, held: held, csrf: csrf, notice: query["done"].map(String.init))
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
