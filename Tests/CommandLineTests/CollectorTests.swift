@@ -183,8 +183,7 @@ struct Organisation {
     }
 
     /// Records `seconds` of the synthetic load (no X server) under the policy; returns the vault.
-    func recordSynthetic(seconds: Int, frames: Int = 5, frameBytes: Int = 65536) throws -> String {
-        let vault = temporaryVault()
+    func recordSynthetic(seconds: Int, frames: Int = 5, frameBytes: Int = 65536, into vault: String = temporaryVault()) throws -> String {
         let recorded = try me.run([
             "record", "--vault", vault, "--policy", policy, "--for", "\(seconds)s", "--synthetic-events", "500",
             "--synthetic-frames", "\(frames)", "--synthetic-frame-bytes", "\(frameBytes)",

@@ -139,6 +139,7 @@ struct ReviewPageTests {
         #expect(try me.run("vault", "check", "--vault", vault).status == 0)
         #expect(!(try await browser.source()).contains("segment-\(gone)"))
         #expect(try await browser.text(of: "#held-summary").contains("not enrolled"))
+        #expect(try await browser.text(of: ".segment-state") == "kept on this computer")
         await browser.quit()
     }
 
@@ -225,6 +226,8 @@ struct ReviewPageTests {
         #expect(try org.me.run("sync", "--vault", vault).status == 0)
         let held = try org.me.run("held", "list", "--json").stdout.split(separator: "\n").count
         #expect(held >= 1)
+        // Recorded after the sync: still here, due at the next one (the organisation's review window is 0 s).
+        _ = try org.recordSynthetic(seconds: 1, into: vault)
         let page = try ReviewPage(org.me, vault: vault)
         defer { page.stop() }
         let browser = try await WebDriver()
@@ -232,6 +235,7 @@ struct ReviewPageTests {
         let summary = try await browser.text(of: "#held-summary")
         #expect(summary.contains("holds \(held) segment"), "\(summary)")
         #expect(try await browser.text(of: "#held-audit").contains("segment_stored"))
+        #expect(try await browser.text(of: ".segment-state") == "uploads at the next sync")
         await browser.quit()
     }
 }

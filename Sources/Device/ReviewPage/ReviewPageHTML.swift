@@ -14,7 +14,9 @@ enum ReviewPageHTML {
         if let notice, !notice.isEmpty { body.append("<p class=\"notice\" role=\"status\">\(HTML.escape(notice))</p>") }
         body.append(contentsOf: state(report, csrf: csrf))
         body.append(contentsOf: vault(report))
-        body.append(contentsOf: self.timeline(timeline, csrf: csrf))
+        // Segments wait the review window before upload, when there is somewhere to upload them.
+        let enrolled = if case .notEnrolled = held { false } else { true }
+        body.append(contentsOf: self.timeline(timeline, reviewWindow: enrolled ? choices.reviewWindow : nil, csrf: csrf))
         body.append(contentsOf: forgetMore(csrf: csrf))
         body.append(contentsOf: consent(choices))
         body.append(contentsOf: exemptions(choices, csrf: csrf))
@@ -76,7 +78,7 @@ enum ReviewPageHTML {
     }
 
     /// One day's segments, a page of them at a time, each with a button that forgets it.
-    private static func timeline(_ t: Timeline, csrf: String) -> [String] {
+    private static func timeline(_ t: Timeline, reviewWindow: TimeInterval?, csrf: String) -> [String] {
         var out = ["<section aria-labelledby=\"timeline\"><h2 id=\"timeline\">\(HTML.escape(Timeline.dayText(t.day)))</h2>"]
         let days = [("previous-day", "Earlier day", t.day.addingTimeInterval(-86_400)), ("next-day", "Later day", t.day.addingTimeInterval(86_400))]
         out.append(
@@ -92,7 +94,7 @@ enum ReviewPageHTML {
         for segment in t.segments {
             let id = HTML.escape(segment.id)
             let size = ByteCountFormatter.string(fromByteCount: segment.bytes, countStyle: .file)
-            let state = segment.sealed ? "kept" : "being recorded"
+            let state = Self.state(of: segment, reviewWindow: reviewWindow)
             out.append(
                 "<li class=\"segment\" id=\"segment-\(id)\">\(time(segment.from))–\(time(segment.to)) · \(count(segment.events, "event")), "
                     + "\(count(segment.frames, "frame")), \(HTML.escape(size)) · <span class=\"segment-state\">\(state)</span> · "
@@ -238,6 +240,14 @@ enum ReviewPageHTML {
         """
     }
 
+    /// Where a segment is on its way: being recorded, kept here, or waiting out the review window.
+    private static func state(of segment: SegmentInfo, reviewWindow: TimeInterval?, now: Date = WallClock.system.now()) -> String {
+        guard segment.sealed else { return "being recorded" }
+        guard let reviewWindow else { return "kept on this computer" }
+        let due = segment.to.addingTimeInterval(reviewWindow)
+        return due > now ? "yours to review: uploads after \(time(due, dated: true))" : "uploads at the next sync"
+    }
+
     private static func plainTime(_ date: Date) -> String {
         let format = DateFormatter()
         format.dateFormat = "HH:mm:ss"
@@ -315,15 +325,18 @@ struct Timeline: Sendable {
 struct Choices: Sendable {
     var consent: ConsentRecord?
     var explanation: String?
+    /// How long segments wait for review before upload, by the policy consented to.
+    var reviewWindow: TimeInterval?
     var exemptions: [Exemption]
     var requests: [ExemptionRequest]
 
     static func read() throws -> Choices {
         let consent = try ConsentStore().current()
-        let explanation = consent.flatMap { try? PolicyDocument(text: $0.document, source: "the policy you consented to") }.map {
-            PolicyExplanation.text($0)
-        }
+        let document = consent.flatMap { try? PolicyDocument(text: $0.document, source: "the policy you consented to") }
+        let explanation = document.map { PolicyExplanation.text($0) }
         let stored = try ExemptionStore().load()
-        return Choices(consent: consent, explanation: explanation, exemptions: stored.exemptions, requests: stored.requests)
+        return Choices(
+            consent: consent, explanation: explanation, reviewWindow: document?.policy.reviewWindowSeconds, exemptions: stored.exemptions,
+            requests: stored.requests)
     }
 }
