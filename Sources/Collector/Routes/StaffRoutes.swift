@@ -171,17 +171,16 @@ struct StaffRoutes {
             status: .created)
     }
 
-    /// A display name and address of sane size, one line each; none when both are empty.
+    /// A display name and address of at most 200 characters (code points, as the OpenAPI
+    /// document counts them), kept without surrounding white space; none when both are empty.
+    /// They are only ever looked for on the device, so nothing more is asked of their form.
     static func checked(_ identity: ContributorIdentity?) throws -> ContributorIdentity? {
-        let name = identity?.displayName?.trimmingCharacters(in: .whitespaces)
-        let email = identity?.email?.trimmingCharacters(in: .whitespaces)
-        for (field, value) in [("identity.displayName", name), ("identity.email", email)] {
-            guard let value else { continue }
-            guard value.count <= 200, !value.contains(where: \.isNewline) else {
-                throw APIError.badRequest("'\(field)' is one line of at most 200 characters")
-            }
+        for (field, value) in [("identity.display_name", identity?.displayName), ("identity.email", identity?.email)] {
+            guard let value, value.unicodeScalars.count > 200 else { continue }
+            throw APIError.badRequest("'\(field)' is at most 200 characters")
         }
-        guard email.map({ $0.isEmpty || $0.contains("@") }) ?? true else { throw APIError.badRequest("'identity.email' is an e-mail address") }
+        let name = identity?.displayName?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let email = identity?.email?.trimmingCharacters(in: .whitespacesAndNewlines)
         let kept = ContributorIdentity(displayName: name?.isEmpty == false ? name : nil, email: email?.isEmpty == false ? email : nil)
         return kept.displayName == nil && kept.email == nil ? nil : kept
     }
