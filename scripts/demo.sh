@@ -187,6 +187,12 @@ echo "== the audit log holds together (understudy admin audit verify); what the 
 "$bin" admin audit verify "${admin[@]}"
 "$bin" held audit | .build-py/bin/python -c 'import collections, json, sys
 print(dict(collections.Counter(json.loads(line)["action"] for line in sys.stdin)))'
+echo
+echo "== the staff console (/console): the contributor asks to keep an app out, the officer sees it there"
+"$bin" exempt request --app Gimp --reason "personal photos"
+"$bin" sync --vault "$vault" --review-window 0s | grep -i exemption
+python3 scripts/console-screenshot.py "$url" olivia "$server/olivia.key" /console/exemptions "$PWD/$out/console-exemptions.png"
+echo "staff console: $url/console (the officer's exemption requests: $out/console-exemptions.png)"
 stop_server
 echo "collector data: $PWD/$server/data (unreadable without $server/server.kek)"
 

@@ -102,6 +102,9 @@ public struct CollectorServer: Sendable {
         ReviewRoutes(state: state).add(to: router)
         DatasetRoutes(state: state).add(to: router)
         MetricsRoute(state: state).add(to: router)
+        // Built before the console's routes join: the console reaches the API, never itself.
+        let api = ConsoleAPI(responder: router.buildResponder())
+        ConsoleRoutes(state: state, api: api, secure: state.config.tlsCertificate != nil).add(to: router)
         return router
     }
 

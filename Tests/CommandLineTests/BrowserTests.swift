@@ -511,6 +511,17 @@ struct BrowserTests {
         "A page of 100,000 elements never slows capture: every key press and click there is stored (as text, or as timing only while the page cannot be read in time), and a snapshot of it stays within its node limit, marked cut short when it reaches it"
     )
     func hugePage() async throws {
+        // Under this page Chromium, rarely, destroys the window xdotool is typing into (BadWindow from
+        // X_GetWindowAttributes, CI of 2e54904): the drive, not capture, failed, so the session is run
+        // once more from the start. Any other failure, or a second one, fails the test.
+        do {
+            try await hugePageSession()
+        } catch XSessionError.commandFailed(let message, _) where message.contains("BadWindow") {
+            try await hugePageSession()
+        }
+    }
+
+    private func hugePageSession() async throws {
         let site = try LocalSite(pages: ["huge.html": Self.hugePage])
         defer { withExtendedLifetime(site) {} }
         let recording = try await BusRecording()
@@ -520,17 +531,12 @@ struct BrowserTests {
         try BrowserUnderTest.chromium.start(in: x, profile: profile, at: "http://huge-probe.example:\(site.port)/huge.html")
         try await Task.sleep(for: .seconds(8))  // 100,000 elements reach the bus
         let client = try x.geometry(of: x.window(class: "Chromium"))
-        try x.xdotool(
-            """
-            mousemove \(client[0] + 600) \(client[1] + 500)
-            click 1
-            sleep 0.5
-            mousemove \(client[0] + 150) \(client[1] + 150)
-            click 1
-            sleep 0.5
-            type --delay 40 "huge page"
-            sleep 2
-            """)
+        do {
+            try drive(x, client)
+        } catch {
+            _ = recording.stop()
+            throw error
+        }
         let status = try me.run("status", "--vault", vault, "--json").stdout
         let result = recording.stop()
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
@@ -547,6 +553,21 @@ struct BrowserTests {
         let atLimit = snapshots.filter { $0.nodes.count == limit }
         #expect(atLimit.allSatisfy { $0.truncated }, "a snapshot at the node limit says it was cut short")
         #expect(status.contains("\"counters\""), "status answered while the page was loaded: \(status)")
+    }
+
+    /// Clicks the page, then the entry at its top, and types there.
+    private func drive(_ x: XSession, _ client: [Int]) throws {
+        try x.xdotool(
+            """
+            mousemove \(client[0] + 600) \(client[1] + 500)
+            click 1
+            sleep 0.5
+            mousemove \(client[0] + 150) \(client[1] + 150)
+            click 1
+            sleep 0.5
+            type --delay 40 "huge page"
+            sleep 2
+            """)
     }
 
     /// An entry at the top, then 100,000 elements in rows.

@@ -47,6 +47,9 @@ public final class WebDriver: @unchecked Sendable {
                         chromeOptions: .init(
                             binary: "/usr/bin/chromium", args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,800"])))))
         session = created.value.sessionId
+        // A page a form post leads to may still be loading when the next element is looked for:
+        // the browser waits up to 5 s for it to appear, as a person would.
+        let _: Answer<Nothing?> = try await call("POST", "/session/\(session)/timeouts", ["implicit": 5000])
     }
 
     deinit {

@@ -178,7 +178,17 @@ enum ReviewPageHTML {
                 + "<input id=\"exemption-value\" name=\"value\" required maxlength=\"200\"> <button type=\"submit\" id=\"add-exemption\">Add</button></form>"
         )
         out.append(
-            "<p>Exemptions only narrow recording, so they need no one's approval; a running recorder applies them within a second.</p></section>")
+            "<p>Exemptions only narrow recording, so they need no one's approval; a running recorder applies them within a second.</p>")
+        let askable = ["all": "All recording, for a while", "app": "An app", "site": "A site", "title": "Windows titled with"]
+        let askOptions = ["all", "app", "site", "title"].map { "<option value=\"\($0)\">\(askable[$0]!)</option>" }.joined()
+        out.append(
+            "<form method=\"post\" action=\"/exemptions/request\" id=\"request-form\">\(field)<fieldset><legend>Ask your organisation</legend>"
+                + "<p>For time away from recording beyond a pause, or an exemption your organisation's privacy officer decides.</p>"
+                + "<label for=\"request-kind\">Keep out</label> <select id=\"request-kind\" name=\"kind\">\(askOptions)</select> "
+                + "<label for=\"request-value\">named</label> <input id=\"request-value\" name=\"value\" maxlength=\"200\"> "
+                + "<label for=\"request-until\">until</label> <input id=\"request-until\" name=\"until\" placeholder=\"3d, or 2026-12-24T09:00:00Z\"> "
+                + "<label for=\"request-reason\">because</label> <input id=\"request-reason\" name=\"reason\" required maxlength=\"1000\"> "
+                + "<button type=\"submit\" id=\"request-exemption\">Ask</button></fieldset></form></section>")
         return out
     }
 
@@ -260,22 +270,13 @@ enum ReviewPageHTML {
         return "<time datetime=\"\(RFC3339.string(from: date))\">\(format.string(from: date))</time>"
     }
 
-    static let style = """
-        body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
-        main { max-width: 46rem; margin: 0 auto; padding: 1rem; }
-        h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 1.5rem; }
-        .state { font-weight: 600; } .recording { color: #a30000; } .paused, .stopped { color: #1b4d8f; }
-        .warning { background: #fff3cd; border-left: 4px solid #b58100; padding: .5rem .75rem; }
-        .notice { background: #e7f1ff; padding: .5rem .75rem; }
-        fieldset { border: 0; padding: 0; } legend { font-weight: 600; margin-bottom: .25rem; }
-        button { font: inherit; padding: .4rem .9rem; margin: 0 .5rem .5rem 0; border: 1px solid #555; border-radius: 4px; background: #fff; }
-        button:focus-visible, a:focus-visible { outline: 3px solid #1b4d8f; outline-offset: 2px; }
-        #segments { padding-left: 1.5rem; } .segment { margin: .3rem 0; } .segment form { display: inline; margin-left: .5rem; }
-        .segment button { padding: .1rem .6rem; margin: 0; } nav a, nav span { margin-right: .75rem; }
-        main:has(figure) { max-width: 80rem; }
-        table { border-collapse: collapse; } caption { text-align: left; font-weight: 600; }
-        td, th { padding: .2rem .6rem; border-bottom: 1px solid #ddd; text-align: left; }
-        """ + "\n" + StepFigure.style
+    static let style =
+        HTML.pageStyle + "\n" + """
+            .state { font-weight: 600; } .recording { color: #a30000; } .paused, .stopped { color: #1b4d8f; }
+            #segments { padding-left: 1.5rem; } .segment { margin: .3rem 0; } .segment form { display: inline; margin-left: .5rem; }
+            .segment button { padding: .1rem .6rem; margin: 0; }
+            main:has(figure) { max-width: 80rem; }
+            """ + "\n" + StepFigure.style
 }
 
 /// The segments of one day (local time), newest first, a page of them.

@@ -74,6 +74,11 @@ struct ReviewPageRoutes: Sendable {
         router.post("/exemptions/add") { request, context in
             try await change(request, context) { form in .addExemption(kind: form["kind"] ?? "", value: form["value"] ?? "") }
         }
+        router.post("/exemptions/request") { request, context in
+            try await change(request, context) { form in
+                .requestExemption(kind: form["kind"] ?? "", value: form["value"] ?? "", reason: form["reason"] ?? "", until: form["until"] ?? "")
+            }
+        }
         router.post("/exemptions/remove") { request, context in try await change(request, context) { form in .removeExemption(id: form["id"] ?? "") }
         }
         return router
@@ -152,9 +157,9 @@ struct ReviewPageRoutes: Sendable {
         _ request: Request, _ context: Context, _ action: @Sendable ([String: String]) -> ReviewAction
     ) async throws -> Response {
         let body = try await request.body.collect(upTo: 4096)
-        let form = Self.form(String(buffer: body))
+        let form = HTMLForm.fields(String(buffer: body))
         let csrf = await sessions.csrf(for: request.cookies[Self.cookie]?.value)
-        guard let csrf, let sent = form["csrf"], ReviewSessions.same(sent, csrf) else {
+        guard let csrf, let sent = form["csrf"], HTMLForm.sameSecret(sent, csrf) else {
             return Response(
                 status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: "This form is not from the review page.\n")))
@@ -169,18 +174,6 @@ struct ReviewPageRoutes: Sendable {
     static let refused = Response(
         status: .unauthorized, headers: [.contentType: "text/plain; charset=utf-8"],
         body: .init(byteBuffer: ByteBuffer(string: "Open the address `understudy review` printed: this one is used or wrong.\n")))
-
-    /// `application/x-www-form-urlencoded` fields.
-    static func form(_ body: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
-                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            if let name = parts.first { fields[name] = parts.count > 1 ? parts[1] : "" }
-        }
-        return fields
-    }
 }
 
 /// What a form on the page asks of the recorder.
@@ -195,6 +188,8 @@ enum ReviewAction: Sendable {
     case forgetAll(sure: Bool)
     case addExemption(kind: String, value: String)
     case removeExemption(id: String)
+    /// Asks the organisation, as `exempt request` does: kept here until the next sync sends it.
+    case requestExemption(kind: String, value: String, reason: String, until: String)
 
     /// Asks the running recorder, or the vault; what it answered, or why it could not.
     func perform(vault: URL) -> String {
@@ -215,6 +210,8 @@ enum ReviewAction: Sendable {
                 let added = try ExemptionStore().add(kind, value)
                 return "Kept out from now on: \(added.summary)."
             } catch { return "\(error)" }
+        case .requestExemption(let kind, let value, let reason, let until):
+            return Self.request(kind: kind, value: value, reason: reason, until: until)
         case .removeExemption(let id):
             do {
                 let removed = try ExemptionStore().remove(id: id)
@@ -230,6 +227,25 @@ enum ReviewAction: Sendable {
 }
 
 extension ReviewAction {
+    /// A request for an exemption of the organisation's: all capture for a period, or an app,
+    /// site or title (for a period when `until` is given); checked as `exempt request` checks it.
+    static func request(kind: String, value: String, reason: String, until: String) -> String {
+        let (value, reason, until) = (
+            value.trimmingCharacters(in: .whitespaces), reason.trimmingCharacters(in: .whitespaces), until.trimmingCharacters(in: .whitespaces)
+        )
+        guard let kind = Exemption.Kind(rawValue: kind) else { return "Say what to keep out." }
+        guard kind == .all || (!value.isEmpty && value.count <= 200) else { return "Say what to keep out." }
+        guard !reason.isEmpty, reason.count <= 1000 else { return "Give a reason, for the officer who decides." }
+        guard kind != .all || !until.isEmpty else { return "Time away from all recording is for a period: say until when." }
+        do {
+            let period = try ExemptionStore.period(from: nil, until: until.isEmpty ? nil : until)
+            let asked = try ExemptionStore().request(kind, kind == .all ? "*" : value, reason: reason, period: period)
+            return "Asked your organisation (request \(asked.id)): it is sent at the next sync, and the decision comes back with the one after."
+        } catch {
+            return "\(error)"
+        }
+    }
+
     static func forget(_ selection: Vault.ForgetSelection, vault: URL) -> String {
         do {
             let opened = try Vault(at: vault, create: false)
@@ -268,16 +284,7 @@ struct SecurityHeaders: RouterMiddleware {
         return response
     }
 
-    static let fields: [(HTTPField.Name, String)] = [
-        (
-            HTTPField.Name("Content-Security-Policy")!,
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        ),
-        (HTTPField.Name("X-Content-Type-Options")!, "nosniff"),
-        (HTTPField.Name("Referrer-Policy")!, "no-referrer"),
-        (HTTPField.Name("X-Frame-Options")!, "DENY"),
-        (.cacheControl, "no-store"),
-    ]
+    static let fields: [(HTTPField.Name, String)] = HTML.securityHeaders.map { (HTTPField.Name($0.name)!, $0.value) }
 }
 
 /// Nothing answers without a session, except the token exchange itself.

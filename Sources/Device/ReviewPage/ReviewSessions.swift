@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import UnderstudyModel
 
 /// Who may see the review page: whoever holds the one-time token printed when it started
 /// (as a notebook server does), exchanged once for a session cookie. Each session has its own
@@ -17,7 +18,7 @@ actor ReviewSessions {
 
     /// A new session for the token, once; nil for any other token or a second try.
     func exchange(_ offered: String) -> String? {
-        guard let token, Self.same(offered, token) else { return nil }
+        guard let token, HTMLForm.sameSecret(offered, token) else { return nil }
         self.token = nil
         let session = Self.random()
         sessions[session] = Self.random()
@@ -27,7 +28,7 @@ actor ReviewSessions {
     /// The CSRF token of a session, nil when it is no session.
     func csrf(for session: String?) -> String? {
         guard let session else { return nil }
-        return sessions.first { Self.same($0.key, session) }?.value
+        return sessions.first { HTMLForm.sameSecret($0.key, session) }?.value
     }
 
     /// 32 random bytes, base64url: valid in a cookie and a URL as they are.
@@ -35,12 +36,5 @@ actor ReviewSessions {
         let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
         return bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
-    }
-
-    /// Compared in time that does not depend on where they differ.
-    static func same(_ a: String, _ b: String) -> Bool {
-        let (x, y) = (Array(a.utf8), Array(b.utf8))
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

@@ -1,0 +1,193 @@
+import CollectorAPI
+import Foundation
+import HTTPTypes
+import Hummingbird
+import UnderstudyModel
+
+/// The staff console: server-rendered pages at `/console` for each role, signed in with the
+/// same user names and keys as the API (`admin` commands). Every page reads, and every form
+/// acts, through ``ConsoleAPI``, so each is the audited API call its command makes, refused
+/// where the API refuses it. No page shows one person's activity, time or productivity: the
+/// API has nothing that would.
+///
+/// The session is the API's own (`POST /v1/login`), its token in an HttpOnly, SameSite=Strict
+/// cookie scoped to `/console`; every form carries a CSRF token derived from it.
+struct ConsoleRoutes {
+    static let cookie = "understudy_console"
+
+    let state: CollectorState
+    let api: ConsoleAPI
+    /// Served over TLS: the cookie is then Secure.
+    let secure: Bool
+
+    func add(to router: Router<CollectorContext>) {
+        router.get("/console/style.css") { _, _ in
+            Self.answer(ConsoleHTML.style, type: "text/css; charset=utf-8")
+        }
+        router.get("/console/login") { request, context in
+            if try await session(request) != nil { return Self.redirect("/console") }
+            return Self.answer(ConsoleHTML.login(failure: nil))
+        }
+        router.post("/console/login", use: login)
+        router.post("/console/logout") { request, context in
+            try await act(request, context) { s, _ in
+                _ = try await api.post("/v1/logout", [String: String](), as: SignedOut.self, token: s.token, context: context)
+                return ("", "/console/login")
+            }
+        }
+        router.get("/console") { request, context in try await page(request, context, "/console") { s in ConsoleHTML.home(s) } }
+        router.get("/console/exemptions") { request, context in
+            try await page(request, context, "/console/exemptions") { s in
+                let all = try await api.get("/v1/exemption-requests", as: [ExemptionListing].self, token: s.token, context: context)
+                return ConsoleHTML.exemptions(all, session: s)
+            }
+        }
+        router.post("/console/exemptions/decide") { request, context in
+            try await act(request, context) { s, form in
+                let (contributor, id) = (form["contributor"] ?? "", form["id"] ?? "")
+                let approve = form["decision"] == "approve"
+                let note = form["note"].flatMap { $0.isEmpty ? nil : String($0.prefix(1000)) }
+                _ = try await api.post(
+                    "/v1/exemption-requests/\(ConsoleAPI.segment(contributor))/\(ConsoleAPI.segment(id))/decision",
+                    ExemptionDecisionRequest(approve: approve, note: note), as: ExemptionStatus.self, token: s.token, context: context)
+                return (
+                    "\(approve ? "Approved" : "Denied") request \(id) of \(contributor); the device hears of it at its next sync.",
+                    "/console/exemptions"
+                )
+            }
+        }
+        router.get("/console/people") { request, context in
+            try await page(request, context, "/console/people") { s in
+                let users = try await api.get("/v1/users", as: [StaffUserListing].self, token: s.token, context: context)
+                let codes = try await api.get("/v1/enrolment-codes", as: [EnrolmentCodeListing].self, token: s.token, context: context)
+                return ConsoleHTML.people(users, codes: codes, session: s)
+            }
+        }
+        router.post("/console/people/approve-user") { request, context in
+            try await act(request, context) { s, form in
+                let name = form["name"] ?? ""
+                let approved = try await api.post(
+                    "/v1/users/\(ConsoleAPI.segment(name))/approve", [String: String](), as: UserApproved.self, token: s.token, context: context)
+                return ("Approved \(approved.role) \(approved.name): they can sign in.", "/console/people")
+            }
+        }
+        router.post("/console/people/approve-code") { request, context in
+            try await act(request, context) { s, form in
+                let id = form["id"] ?? ""
+                let approved = try await api.post(
+                    "/v1/enrolment-codes/\(ConsoleAPI.segment(id))/approve", [String: String](), as: EnrolmentCodeApproved.self, token: s.token,
+                    context: context)
+                return (
+                    "Approved code \(approved.id) for \(approved.contributor): the device it enrols reads only what arrives after it.",
+                    "/console/people"
+                )
+            }
+        }
+        router.get("/console/devices") { request, context in
+            try await page(request, context, "/console/devices") { s in
+                ConsoleHTML.devices(try await api.get("/v1/devices", as: [DeviceListing].self, token: s.token, context: context), session: s)
+            }
+        }
+        router.post("/console/devices/revoke") { request, context in
+            try await act(request, context) { s, form in
+                let id = form["id"] ?? ""
+                _ = try await api.post(
+                    "/v1/devices/\(ConsoleAPI.segment(id))/revoke", [String: String](), as: DeviceRevoked.self, token: s.token, context: context)
+                return ("Revoked \(id): its requests, uploads included, are refused from now on.", "/console/devices")
+            }
+        }
+        router.get("/console/audit") { request, context in
+            try await page(request, context, "/console/audit") { s in
+                let records = try await api.auditLog(token: s.token, context: context)
+                return ConsoleHTML.audit(records, broken: AuditChain.firstBreak(in: records), session: s)
+            }
+        }
+    }
+
+    /// Who is signed in, from the cookie: the API's session, and the CSRF token of its forms.
+    struct Session: Sendable {
+        var staff: StaffUser
+        var token: String
+        var csrf: String
+        var notice: String?
+    }
+
+    private func session(_ request: Request) async throws -> Session? {
+        guard let token = request.cookies[Self.cookie]?.value, !token.isEmpty,
+            let staff = try await state.metadata.sessionUser(tokenHash: Secret.hash(token), now: state.now())
+        else { return nil }
+        return Session(staff: staff, token: token, csrf: Self.csrf(for: token))
+    }
+
+    /// Derived from the session's token, which only the cookie holds: another site can neither
+    /// read it nor make it.
+    static func csrf(for token: String) -> String { Secret.hash("understudy console csrf\n" + token) }
+
+    @Sendable func login(_ request: Request, context: CollectorContext) async throws -> Response {
+        let form = HTMLForm.fields(String(buffer: try await request.body.collect(upTo: 4096)))
+        let asked = LoginRequest(user: form["user"] ?? "", key: (form["key"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+        do {
+            let signedIn = try await api.post("/v1/login", asked, as: LoginResponse.self, token: nil, context: context)
+            var response = Self.redirect("/console")
+            response.setCookie(
+                Cookie(
+                    name: Self.cookie, value: signedIn.token, expires: signedIn.expiresAt, path: "/console", secure: secure, httpOnly: true,
+                    sameSite: .strict))
+            return response
+        } catch let refusal as ConsoleAPI.Refusal {
+            return Self.answer(ConsoleHTML.login(failure: refusal.error.message), status: refusal.status)
+        }
+    }
+
+    /// A page for the signed-in member of staff; the sign-in page for anyone else; what the API
+    /// refused, with its status, when their role may not read what the page shows.
+    private func page(
+        _ request: Request, _ context: CollectorContext, _ path: String, _ render: (Session) async throws -> String
+    ) async throws -> Response {
+        guard var session = try await session(request) else { return Self.redirect("/console/login") }
+        session.notice = request.uri.queryParameters["done"].map(String.init)
+        do {
+            return Self.answer(try await render(session))
+        } catch let refusal as ConsoleAPI.Refusal {
+            return Self.answer(ConsoleHTML.refused(refusal, session: session), status: refusal.status)
+        }
+    }
+
+    /// A form that acts: refused without a session (401) or without the session's CSRF token
+    /// (403); then the API call, and back to `path` saying what was done, or what the API said.
+    private func act(
+        _ request: Request, _ context: CollectorContext, _ action: (Session, [String: String]) async throws -> (done: String, back: String)
+    ) async throws -> Response {
+        let form = HTMLForm.fields(String(buffer: try await request.body.collect(upTo: 8192)))
+        guard let session = try await session(request) else {
+            return Self.answer(ConsoleHTML.signedOut, status: .unauthorized)
+        }
+        guard let sent = form["csrf"], HTMLForm.sameSecret(sent, session.csrf) else {
+            return Self.answer(ConsoleHTML.forged, status: .forbidden)
+        }
+        do {
+            let (done, back) = try await action(session, form)
+            let query = done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            var response = Self.redirect(done.isEmpty ? back : "\(back)?done=\(query)")
+            if back == "/console/login" {
+                response.setCookie(
+                    Cookie(name: Self.cookie, value: "", maxAge: 0, path: "/console", secure: secure, httpOnly: true, sameSite: .strict))
+            }
+            return response
+        } catch let refusal as ConsoleAPI.Refusal {
+            return Self.answer(ConsoleHTML.refused(refusal, session: session), status: refusal.status)
+        }
+    }
+
+    static func redirect(_ path: String) -> Response { secured(Response(status: .seeOther, headers: [.location: path])) }
+
+    static func answer(_ text: String, type: String = "text/html; charset=utf-8", status: HTTPResponse.Status = .ok) -> Response {
+        secured(Response(status: status, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: text))))
+    }
+
+    private static func secured(_ response: Response) -> Response {
+        var response = response
+        for (name, value) in HTML.securityHeaders { response.headers[HTTPField.Name(name)!] = value }
+        return response
+    }
+}

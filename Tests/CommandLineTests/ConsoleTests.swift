@@ -1,0 +1,181 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A member of staff signed in to the console with curl: their cookie jar and the CSRF token of their forms.
+struct ConsoleSignIn {
+    let jar: String
+    let csrf: String
+    let origin: String
+
+    init(_ org: Organisation, user: String, keyFile: String) throws {
+        origin = org.collector.url
+        jar = org.me.config.appendingPathComponent("console-\(user)-\(UUID().uuidString.prefix(6)).jar").path
+        let key = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let answer = try ReviewPage.curl("-c", jar, "--data-urlencode", "user=\(user)", "--data-urlencode", "key=\(key)", origin + "/console/login")
+        #expect(ReviewPage.status(answer) == 303, "\(user) did not sign in: \(answer.prefix(600))")
+        let home = try ReviewPage.curl("-b", jar, origin + "/console")
+        csrf = home.firstRange(of: #/name="csrf" value="([^"]+)"/#).map { String(home[$0].split(separator: "\"")[3]) } ?? ""
+    }
+
+    func get(_ path: String) throws -> String { try ReviewPage.curl("-b", jar, origin + path) }
+
+    func post(_ path: String, _ fields: String...) throws -> String {
+        try ReviewPage.curl(["-b", jar, "-X", "POST"] + fields.flatMap { ["--data-urlencode", $0] } + [origin + path])
+    }
+}
+
+extension ReviewPage {
+    static func curl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "-i", "--max-time", "20"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+@Suite("The staff console", .serialized)
+struct ConsoleTests {
+    @Test(
+        "In a real browser a contributor asks on their review page to keep an app out; a privacy officer signs in to the console with their key and approves it; the device's next sync applies it, and the review page lists it; the console's audit page shows the decision and an intact hash chain"
+    )
+    func officerApprovesAnExemption() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let vault = try org.recordSynthetic(seconds: 1)
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        let page = try ReviewPage(org.me, vault: vault)
+        defer { page.stop() }
+        let browser = try await WebDriver()
+        try await browser.open(page.address)
+        try await browser.click("#request-kind option[value=app]")
+        try await browser.type("Gimp", into: "#request-value")
+        try await browser.click("#request-exemption")
+        #expect(!(try org.me.run("exempt", "list").stdout.contains("request ")), "asked without a reason")
+        try await browser.type("personal photos", into: "#request-reason")
+        try await browser.click("#request-exemption")
+        #expect(try await browser.text(of: ".notice").hasPrefix("Asked your organisation"))
+        #expect(try await browser.text(of: "#exemption-list .request").contains("not sent yet"))
+        #expect(try org.me.run("sync", "--vault", vault).stdout.contains("Sent 1 exemption request(s)"))
+
+        try await browser.open(org.collector.url + "/console/exemptions")
+        #expect(try await browser.currentURL().hasSuffix("/console/login"), "a page without a session sends the browser to sign in")
+        try await browser.type("olivia", into: "#user")
+        try await browser.type("wrong", into: "#key")
+        try await browser.click("#sign-in")
+        #expect(try await browser.text(of: "#login-failure").contains("wrong key"))
+        let key = try String(contentsOf: org.officerKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try await browser.type("olivia", into: "#user")
+        try await browser.type(key, into: "#key")
+        try await browser.click("#sign-in")
+        #expect(try await browser.text(of: "#role") == "Role: privacy officer.")
+        try await browser.click("#to-exemptions")
+        #expect(try await browser.text(of: ".request h2") == "alice asks to keep out the app Gimp")
+        try await browser.type("fine by us", into: "input[id^=note-alice-]")
+        try await browser.click("button[id^=approve-alice-]")
+        #expect(try await browser.text(of: ".notice").hasPrefix("Approved request"))
+        #expect(try await browser.text(of: "#no-pending") == "No request is waiting for a decision.")
+        #expect(try await browser.text(of: "#decided .decision") == "approved")
+
+        let synced = try org.me.run("sync", "--vault", vault)
+        #expect(synced.stdout.contains("approved exempting app Gimp (fine by us)"), "\(synced.stdout)\(synced.stderr)")
+        #expect(try org.me.run("exempt", "list").stdout.contains("Gimp"))
+        try await browser.open(page.origin + "/")
+        #expect(try await browser.text(of: "#exemption-list").contains("Gimp"))
+
+        try await browser.open(org.collector.url + "/console/audit")
+        #expect(try await browser.text(of: "#audit-chain").hasPrefix("Intact:"))
+        let audit = try await browser.text(of: "#audit")
+        #expect(audit.contains("user:olivia") && audit.contains("exemption_decided"), "\(audit)")
+        try await browser.click("#sign-out")
+        #expect(try await browser.currentURL().hasSuffix("/console/login"))
+        await browser.quit()
+    }
+
+    @Test(
+        "Without a session every console page sends the browser to sign in and every form answers 401; the session is the API's, in an HttpOnly, SameSite=Strict cookie for /console only, and signing out ends it; a form without the page's CSRF token is refused and changes nothing; each role reaches its pages only, and a form its role may not send is refused by the API, changing nothing"
+    )
+    func security() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        #expect(try org.me.run("exempt", "request", "--app", "Gimp", "--reason", "personal photos").status == 0)
+        let vault = try org.recordSynthetic(seconds: 1)
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        #expect(try org.me.run("sync", "--vault", vault).status == 0)
+        let origin = org.collector.url
+
+        let pages = ["/console", "/console/exemptions", "/console/people", "/console/devices", "/console/audit"]
+        let forms = [
+            "/console/exemptions/decide", "/console/people/approve-user", "/console/people/approve-code", "/console/devices/revoke",
+            "/console/logout",
+        ]
+        for path in pages {
+            let answer = try ReviewPage.curl(origin + path)
+            #expect(ReviewPage.status(answer) == 303 && answer.lowercased().contains("location: /console/login"), "\(path): \(answer.prefix(300))")
+        }
+        for path in forms { #expect(ReviewPage.status(try ReviewPage.curl("-X", "POST", "-d", "csrf=x", origin + path)) == 401, "\(path)") }
+
+        let officer = try ConsoleSignIn(org, user: "olivia", keyFile: org.officerKey.path)
+        let cookie = try String(contentsOfFile: officer.jar, encoding: .utf8)
+        #expect(cookie.contains("#HttpOnly_") && cookie.contains("\t/console\t"), "\(cookie)")
+        let login = try ReviewPage.curl(
+            "--data-urlencode", "user=olivia", "--data-urlencode", "key=\(try String(contentsOf: org.officerKey, encoding: .utf8))",
+            origin + "/console/login")
+        let setCookie = login.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie:") } ?? ""
+        #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Path=/console"), "\(setCookie)")
+        #expect(try officer.get("/console").contains("Content-Security-Policy: default-src 'none'"))
+
+        // A cross-site form: the officer's cookie, not the page's CSRF token.
+        let exemptions = try officer.get("/console/exemptions")
+        let id = try #require(exemptions.firstRange(of: #/name="id" value="([^"]+)"/#).map { String(exemptions[$0].split(separator: "\"")[3]) })
+        for csrf in ["", "forged"] {
+            let answer = try officer.post("/console/exemptions/decide", "csrf=\(csrf)", "contributor=alice", "id=\(id)", "decision=approve")
+            #expect(ReviewPage.status(answer) == 403, "\(answer.prefix(300))")
+        }
+        #expect(try org.me.run(["admin", "exemptions"] + org.officer).stdout.contains(id), "a refused form decided the request")
+
+        // Each role, its pages.
+        let admin = try ConsoleSignIn(org, user: "admin", keyFile: org.collector.adminKey)
+        let reviewerKey = try org.staff("rita", role: "reviewer").last!
+        let scientistKey = try org.staff("sam", role: "scientist").last!
+        let sessions = [
+            "admin": admin, "privacy_officer": officer,
+            "reviewer": try ConsoleSignIn(org, user: "rita", keyFile: reviewerKey),
+            "scientist": try ConsoleSignIn(org, user: "sam", keyFile: scientistKey),
+        ]
+        let allowed: [String: Set<String>] = [
+            "/console": ["admin", "privacy_officer", "reviewer", "scientist"], "/console/exemptions": ["privacy_officer"],
+            "/console/people": ["admin", "privacy_officer"], "/console/devices": ["admin"], "/console/audit": ["admin", "privacy_officer"],
+        ]
+        for path in pages {
+            for (role, session) in sessions {
+                let status = ReviewPage.status(try session.get(path))
+                #expect(status == (allowed[path]!.contains(role) ? 200 : 403), "\(role) on \(path): \(status)")
+            }
+        }
+        let device = org.deviceID
+        for role in ["privacy_officer", "reviewer", "scientist"] {
+            let answer = try sessions[role]!.post("/console/devices/revoke", "csrf=\(sessions[role]!.csrf)", "id=\(device)")
+            #expect(ReviewPage.status(answer) == 403 && answer.contains("your role may not revoke devices"), "\(role): \(answer.prefix(400))")
+        }
+        for role in ["admin", "reviewer", "scientist"] {
+            let answer = try sessions[role]!.post(
+                "/console/exemptions/decide", "csrf=\(sessions[role]!.csrf)", "contributor=alice", "id=\(id)", "decision=approve")
+            #expect(ReviewPage.status(answer) == 403, "\(role): \(answer.prefix(400))")
+        }
+        #expect(try org.me.run(["admin", "devices"] + org.admin).stdout.contains("revoked") == false, "a refused form revoked the device")
+        #expect(try org.me.run(["admin", "exemptions"] + org.officer).stdout.contains(id), "a refused form decided the request")
+        // The admin's own form does revoke it: the refusals above are the roles, not a broken form.
+        let revoked = try admin.post("/console/devices/revoke", "csrf=\(admin.csrf)", "id=\(device)")
+        #expect(ReviewPage.status(revoked) == 303, "\(revoked.prefix(600))")
+        #expect(try admin.get("/console/devices").contains("revoked"))
+
+        #expect(ReviewPage.status(try officer.post("/console/logout", "csrf=\(officer.csrf)")) == 303)
+        #expect(ReviewPage.status(try officer.get("/console/audit")) == 303, "the session ended")
+    }
+}
