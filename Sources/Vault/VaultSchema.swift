@@ -138,6 +138,10 @@ enum VaultSchema {
                 t.add(column: "consented_at", .text)
             }
         }
+        migrator.registerMigration("v4: apps and sites of a segment") { db in
+            // Sealed with the segment's key (``SegmentPlaces``); segments written before have none.
+            try db.alter(table: "segment") { t in t.add(column: "places", .blob) }
+        }
         return migrator
     }
 

@@ -350,6 +350,8 @@ private struct Batch {
     var eventLines = ""
     var eventCount = 0
     var chunk: (first: Int64, last: Int64, payload: Data)?
+    /// The segment's apps and sites as of this flush, sealed; nil when it added no events.
+    var places: Data?
     var frames: [(key: Data, body: Data)] = []
     var patches: [(name: Int, codec: String, tileSize: Int, tileCount: Int, bytes: Int)] = []
     var tiles: [(key: Data, patch: Int, idx: Int)] = []
@@ -376,6 +378,7 @@ private struct Batch {
         segment.firstSeq = segment.firstSeq ?? seq
         segment.events += 1
         segment.kinds[event.kind, default: 0] += 1
+        segment.places.note(captured.body)
     }
 
     mutating func add(_ patch: TilePatch, to segment: inout OpenSegment, vault: Vault, budget: inout StorageBudget) throws {
@@ -437,6 +440,9 @@ private struct Batch {
             Data(eventLines.utf8), context: OpenSegment.eventsContext(session: sessionID, first: first, last: last),
             nonces: &nonces)
         chunk = (first, last, payload)
+        // Rewritten with each flush that adds events, so an open segment says where it is too.
+        places = try segment.keys.seal(
+            JSONEncoder().encode(segment.places), context: SegmentPlaces.context(segment: segment.id), nonces: &nonces)
         segment.bytes += Int64(payload.count)
         bytes += Int64(payload.count)
     }
@@ -446,16 +452,17 @@ private struct Batch {
         try db.execute(
             sql: """
                 INSERT INTO segment (id, session_id, idx, state, wrapped_key, from_ns, to_ns, wall_from_ms, wall_to_ms, first_seq,
-                                     event_count, frame_count, patch_count, bytes, kinds)
-                VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     event_count, frame_count, patch_count, bytes, kinds, places)
+                VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET from_ns = excluded.from_ns, to_ns = excluded.to_ns, wall_from_ms = excluded.wall_from_ms,
                     wall_to_ms = excluded.wall_to_ms, first_seq = excluded.first_seq, event_count = excluded.event_count,
-                    frame_count = excluded.frame_count, patch_count = excluded.patch_count, bytes = excluded.bytes, kinds = excluded.kinds
+                    frame_count = excluded.frame_count, patch_count = excluded.patch_count, bytes = excluded.bytes, kinds = excluded.kinds,
+                    places = coalesce(excluded.places, segment.places)
                 """,
             arguments: [
                 segment.id, sessionID, segment.index, segment.wrappedKey, Int64(clamping: segment.fromNs ?? 0),
                 Int64(clamping: segment.toNs), wallMs(segment.fromNs ?? 0), wallMs(segment.toNs), segment.firstSeq ?? nextSeq,
-                segment.events, segment.frames, segment.nextPatch, segment.bytes, segment.kindsJSON,
+                segment.events, segment.frames, segment.nextPatch, segment.bytes, segment.kindsJSON, places,
             ])
         if let chunk {
             try db.execute(

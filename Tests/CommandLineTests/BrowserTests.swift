@@ -322,6 +322,10 @@ struct BrowserTests {
             #expect(!page.contains(planted), "\(planted) is on the review page")
         }
         #expect(ReviewPage.status(session.reviewPage) == 200 && session.reviewPage.contains("Recording since"))
+        // The timeline says where each segment was: the browser, and the site read through the bus.
+        let sites = session.reviewPage.matches(of: #/class="segment-sites">([^<]*)</#).map { String($0.output.1) }.joined(separator: ", ")
+        #expect(sites.contains("notes-probe.example"), "the timeline's sites: \(sites)")
+        #expect(session.reviewPage.contains("class=\"segment-apps\">"), "the timeline names no app")
         #expect(typed(events).contains("hello notes"), "what was typed on the notes page is kept: \(typed(events))")
         #expect(!typed(events).contains("Sekr1t") && !typed(events).contains("alice"), "\(typed(events))")
         let password = try #require(session.passwordFocus, "focus entering the password field is told")

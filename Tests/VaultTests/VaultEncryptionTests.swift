@@ -61,6 +61,27 @@ struct VaultEncryptionTests {
         #expect(try vault.tilePatch(segment: segment, tile: frame.tiles[0])?.data == PlantedSecrets.pixels)
     }
 
+    @Test(
+        "A segment keeps the apps and sites its focus events name, sealed with its key: the owner reads them back in order of first focus, once each, and no byte of the vault folder shows them in clear"
+    )
+    func placesSealed() async throws {
+        let test = TestVault()
+        let vault = try test.open()
+        let host = "planted-host-Jm4.example"
+        let window = { (app: String, url: String?) in WindowContext(app: app, title: "t", pid: 1, window: 7, rect: [0, 0, 10, 10], url: url) }
+        let events = [
+            CapturedEvent(tNs: 1_000_000, body: .focus(window(PlantedSecrets.app, nil))),
+            CapturedEvent(tNs: 2_000_000, body: .focus(window("Chromium", "https://\(host)/notes?q=1"))),
+            CapturedEvent(tNs: 3_000_000, body: .focus(window(PlantedSecrets.app, nil))),
+            CapturedEvent(tNs: 4_000_000, body: .keyDown(key: "a", keycode: 38, mods: [], text: "a")),
+        ]
+        try await record(vault, events: events)
+        let segments = try vault.segments()
+        let places = try vault.places(of: segments)
+        #expect(places[try #require(segments.first).id] == SegmentPlaces(apps: [PlantedSecrets.app, "Chromium"], sites: [host]))
+        for needle in [PlantedSecrets.app, host] { #expect(try test.filesContaining(Data(needle.utf8)) == [], "\(needle) found in clear") }
+    }
+
     @Test("The same search finds every planted secret in a vault written with encryption off, so the search itself works")
     func searchFindsPlaintext() async throws {
         let test = TestVault()

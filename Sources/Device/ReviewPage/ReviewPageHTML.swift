@@ -97,7 +97,7 @@ enum ReviewPageHTML {
             let state = Self.state(of: segment, reviewWindow: reviewWindow)
             out.append(
                 "<li class=\"segment\" id=\"segment-\(id)\">\(time(segment.from))–\(time(segment.to)) · \(count(segment.events, "event")), "
-                    + "\(count(segment.frames, "frame")), \(HTML.escape(size)) · <span class=\"segment-state\">\(state)</span> · "
+                    + "\(count(segment.frames, "frame")), \(HTML.escape(size))\(Self.places(t.places[segment.id])) · <span class=\"segment-state\">\(state)</span> · "
                     + "<a href=\"/segment/\(id)\" id=\"steps-\(id)\">Steps</a>"
                     + "<form method=\"post\" action=\"/forget\">\(field)<input type=\"hidden\" name=\"segment\" value=\"\(id)\">"
                     + "<button type=\"submit\" id=\"forget-\(id)\" aria-label=\"Forget the segment from \(plainTime(segment.from))\">Forget</button></form></li>"
@@ -112,6 +112,15 @@ enum ReviewPageHTML {
             out.append("<nav aria-label=\"Pages\" id=\"timeline-pages\">\(links.joined(separator: " "))</nav>")
         }
         out.append("</section>")
+        return out
+    }
+
+    /// ` · in xterm, Chromium · on example.com`: where the segment's recording was, when it says.
+    private static func places(_ places: SegmentPlaces?) -> String {
+        guard let places else { return "" }
+        var out = ""
+        if !places.apps.isEmpty { out += " · in <span class=\"segment-apps\">\(HTML.escape(places.apps.joined(separator: ", ")))</span>" }
+        if !places.sites.isEmpty { out += " · on <span class=\"segment-sites\">\(HTML.escape(places.sites.joined(separator: ", ")))</span>" }
         return out
     }
 
@@ -287,6 +296,8 @@ struct Timeline: Sendable {
     var page: Int
     var total: Int
     var segments: [SegmentInfo]
+    /// The apps and sites of the page's segments, by id.
+    var places: [String: SegmentPlaces] = [:]
 
     var pages: Int { max(1, (total + Self.perPage - 1) / Self.perPage) }
 
@@ -303,7 +314,8 @@ struct Timeline: Sendable {
         let all = try vault.segments().filter { $0.to >= day && $0.from < end }.sorted { $0.from > $1.from }
         let pages = max(1, (all.count + perPage - 1) / perPage)
         let page = min(max(1, page), pages)
-        return Timeline(day: day, page: page, total: all.count, segments: Array(all.dropFirst((page - 1) * perPage).prefix(perPage)))
+        let shown = Array(all.dropFirst((page - 1) * perPage).prefix(perPage))
+        return Timeline(day: day, page: page, total: all.count, segments: shown, places: try vault.places(of: shown))
     }
 
     static func dayParameter(_ day: Date) -> String { dayFormat.string(from: day) }

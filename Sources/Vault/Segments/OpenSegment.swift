@@ -31,6 +31,7 @@ struct OpenSegment {
     var frames = 0
     var bytes: Int64 = 0
     var kinds: [String: Int] = [:]
+    var places = SegmentPlaces()
 
     /// A new segment with a fresh random data key, wrapped by the vault key.
     init(vault: Vault, index: Int) throws(VaultError) {
