@@ -98,6 +98,45 @@ struct ConsoleTests {
     }
 
     @Test(
+        "In a real browser a privacy officer publishes a signed policy in the console: the page compares it with the one before (it records more, so contributors are asked again) and explains it in plain words; a document whose signature does not match is refused with the API's reason"
+    )
+    func officerPublishesAPolicy() async throws {
+        let org = try Organisation()
+        let folder = URL(fileURLWithPath: org.policy).deletingLastPathComponent()
+        let first = try String(contentsOfFile: org.policy, encoding: .utf8)
+        // Version 2 drops version 1's only rule: it records an app version 1 kept out.
+        let second = first.replacingOccurrences(of: "version: 1\n", with: "version: 2\n")
+            .replacingOccurrences(of: "  - app: NoSuchApp\n    action: exclude", with: "  - app: OtherApp\n    action: exclude")
+        let file = folder.appendingPathComponent("policy-v2.yaml")
+        try Data(second.utf8).write(to: file)
+        #expect(try org.me.run("policy", "sign", "--key", folder.appendingPathComponent("org.key").path, file.path).status == 0)
+        let signature = try String(contentsOfFile: file.path + ".sig", encoding: .utf8)
+
+        let browser = try await WebDriver()
+        try await browser.open(org.collector.url + "/console/login")
+        try await browser.type("olivia", into: "#user")
+        try await browser.type(try String(contentsOf: org.officerKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), into: "#key")
+        try await browser.click("#sign-in")
+        try await browser.click("#to-policies")
+        #expect(try await browser.text(of: "#policy-1 h2") == "test-policy version 1")
+        try await browser.type(second + "\n# edited after signing", into: "#document")
+        try await browser.type(signature, into: "#signature")
+        try await browser.click("#publish")
+        #expect(try await browser.text(of: "#refused").contains("signature"), "a document edited after signing is refused")
+        try await browser.open(org.collector.url + "/console/policies")
+        try await browser.type(second, into: "#document")
+        try await browser.type(signature, into: "#signature")
+        try await browser.click("#publish")
+        #expect(try await browser.text(of: ".notice").hasPrefix("Published test-policy v2"))
+        let comparison = try await browser.text(of: "#policy-2 .comparison")
+        #expect(comparison.contains("records more") && comparison.contains("NoSuchApp"), "\(comparison)")
+        #expect(try await browser.source().contains("never records"), "the policy is not explained")
+        let listed = try org.me.run(["admin", "audit"] + org.officer).stdout
+        #expect(listed.components(separatedBy: "\"policy_published\"").count - 1 == 2, "each publication is audited once")
+        await browser.quit()
+    }
+
+    @Test(
         "Without a session every console page sends the browser to sign in and every form answers 401; the session is the API's, in an HttpOnly, SameSite=Strict cookie for /console only, and signing out ends it; a form without the page's CSRF token is refused and changes nothing; each role reaches its pages only, and a form its role may not send is refused by the API, changing nothing"
     )
     func security() async throws {
@@ -109,7 +148,10 @@ struct ConsoleTests {
         #expect(try org.me.run("sync", "--vault", vault).status == 0)
         let origin = org.collector.url
 
-        let pages = ["/console", "/console/exemptions", "/console/people", "/console/devices", "/console/audit"]
+        let pages = [
+            "/console", "/console/exemptions", "/console/people", "/console/devices", "/console/audit", "/console/policies", "/console/review",
+            "/console/datasets",
+        ]
         let forms = [
             "/console/exemptions/decide", "/console/people/approve-user", "/console/people/approve-code", "/console/devices/revoke",
             "/console/logout",
@@ -151,6 +193,8 @@ struct ConsoleTests {
         let allowed: [String: Set<String>] = [
             "/console": ["admin", "privacy_officer", "reviewer", "scientist"], "/console/exemptions": ["privacy_officer"],
             "/console/people": ["admin", "privacy_officer"], "/console/devices": ["admin"], "/console/audit": ["admin", "privacy_officer"],
+            "/console/policies": ["admin", "privacy_officer", "reviewer", "scientist"], "/console/review": ["reviewer"],
+            "/console/datasets": ["scientist"],
         ]
         for path in pages {
             for (role, session) in sessions {
@@ -167,6 +211,10 @@ struct ConsoleTests {
             let answer = try sessions[role]!.post(
                 "/console/exemptions/decide", "csrf=\(sessions[role]!.csrf)", "contributor=alice", "id=\(id)", "decision=approve")
             #expect(ReviewPage.status(answer) == 403, "\(role): \(answer.prefix(400))")
+        }
+        for role in ["admin", "reviewer", "scientist"] {
+            let answer = try sessions[role]!.post("/console/policies/publish", "csrf=\(sessions[role]!.csrf)", "document=x", "signature=y")
+            #expect(ReviewPage.status(answer) == 403 && answer.contains("your role may not publish policies"), "\(role): \(answer.prefix(400))")
         }
         #expect(try org.me.run(["admin", "devices"] + org.admin).stdout.contains("revoked") == false, "a refused form revoked the device")
         #expect(try org.me.run(["admin", "exemptions"] + org.officer).stdout.contains(id), "a refused form decided the request")

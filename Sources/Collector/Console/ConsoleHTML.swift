@@ -1,5 +1,6 @@
 import CollectorAPI
 import Foundation
+import Privacy
 import UnderstudyModel
 
 /// The console's pages, rendered on the server: no script, every value escaped, forms that
@@ -37,9 +38,16 @@ enum ConsoleHTML {
         if role == .admin {
             items.append("<li><a href=\"/console/devices\" id=\"to-devices\">Devices</a>: the enrolled ones, and revoking one.</li>")
         }
-        if items.isEmpty {
+        items.append(
+            "<li><a href=\"/console/policies\" id=\"to-policies\">Policies</a>: each one published, in plain words, and how it differs from the one before"
+                + (role == .privacyOfficer ? "; publishing a signed one" : "") + ".</li>")
+        if role == .reviewer {
             items.append(
-                "<li>Your role works through the API and its commands (<code>understudy admin review</code>, <code>admin erasures</code>); its pages here are still to come.</li>"
+                "<li><a href=\"/console/review\" id=\"to-review\">Segments to review</a>: under pseudonyms, with the steps judged so far.</li>")
+        }
+        if role == .scientist {
+            items.append(
+                "<li><a href=\"/console/datasets\" id=\"to-datasets\">Datasets</a>: the segments a dataset can hold, and the erasures your exports must follow.</li>"
             )
         }
         return document(
@@ -137,6 +145,86 @@ enum ConsoleHTML {
         return document("Devices", body, session: session)
     }
 
+    /// Newest first, each compared with the one before it as a device compares them before it
+    /// asks its contributor for consent again.
+    static func policies(_ policies: [PolicyListing], session: ConsoleRoutes.Session) -> String {
+        var body = ["<h1>Policies</h1>"] + notice(session)
+        let ordered = policies.sorted { $0.publishedAt < $1.publishedAt }
+        if ordered.isEmpty { body.append("<p id=\"no-policies\">No policy is published: devices record under their own until one is.</p>") }
+        for (n, listing) in ordered.enumerated().reversed() {
+            let document = try? PolicyDocument(text: listing.document, source: "policy \(listing.name) v\(listing.version)")
+            var section = [
+                "<section class=\"policy\" id=\"policy-\(listing.version)\"><h2>\(HTML.escape(listing.name)) version \(listing.version)</h2>",
+                "<p>Published \(time(listing.publishedAt)); hash \(HTML.escape(String(listing.hash.prefix(16)))).</p>",
+            ]
+            if n > 0, let document, let before = try? PolicyDocument(text: ordered[n - 1].document, source: "the policy before") {
+                section.append(comparison(PolicyComparison.widenings(from: before.policy, to: document.policy), with: ordered[n - 1].version))
+            }
+            if let document {
+                section.append("<details><summary>In plain words</summary><pre>\(HTML.escape(PolicyExplanation.text(document)))</pre></details>")
+            }
+            section.append("<details><summary>The signed document</summary><pre>\(HTML.escape(listing.document))</pre></details></section>")
+            body.append(section.joined())
+        }
+        if session.staff.role == .privacyOfficer {
+            body.append(
+                "<form method=\"post\" action=\"/console/policies/publish\" id=\"publish-form\">\(csrf(session))<fieldset><legend>Publish a policy</legend>"
+                    + "<p>Sign it first with the organisation's key (<code>understudy policy sign</code>): the collector takes only documents a key it trusts signed.</p>"
+                    + "<p><label for=\"document\">The policy (YAML)</label><br><textarea id=\"document\" name=\"document\" rows=\"12\" cols=\"80\" required></textarea></p>"
+                    + "<p><label for=\"signature\">Its signature (the .sig file)</label><br><textarea id=\"signature\" name=\"signature\" rows=\"3\" cols=\"80\" required></textarea></p>"
+                    + "<button type=\"submit\" id=\"publish\">Publish</button></fieldset></form>")
+        }
+        return document("Policies", body, session: session)
+    }
+
+    /// Whether a policy records more than the one before, in the words a device's consent prompt uses.
+    private static func comparison(_ widenings: [String], with version: Int) -> String {
+        guard !widenings.isEmpty else {
+            return "<p class=\"comparison\">Compared with version \(version): it records nothing more, so contributors keep their consent.</p>"
+        }
+        return
+            "<div class=\"comparison warning\"><p>Compared with version \(version) it records more, so each contributor is asked to consent again:</p><ul>"
+            + widenings.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul></div>"
+    }
+
+    /// The segments under their pseudonyms, with what has been judged of them.
+    static func review(_ segments: [ReviewListing], session: ConsoleRoutes.Session) -> String {
+        var body = ["<h1>Segments to review</h1>"]
+        if segments.isEmpty { body.append("<p id=\"no-segments\">No segment is held yet.</p>") }
+        if !segments.isEmpty {
+            let rows = segments.map { r in
+                "<tr><td>\(HTML.escape(r.id))</td><td>\(HTML.escape(r.contributor))</td><td>\(size(r.bytes))</td><td>\(r.stepsJudged)</td><td>\(r.stepsBad)</td></tr>"
+            }
+            body.append(
+                "<table id=\"review-segments\"><caption>Held segments (sizes rounded, no times: nothing here says who or when)</caption>"
+                    + "<tr><th scope=\"col\">Segment</th><th scope=\"col\">Contributor</th><th scope=\"col\">Size</th><th scope=\"col\">Steps judged</th><th scope=\"col\">Bad</th></tr>"
+                    + rows.joined() + "</table>")
+        }
+        body.append("<p><code>understudy admin review open ID</code> shows a segment's steps on their screens and takes your verdicts.</p>")
+        return document("Review", body, session: session)
+    }
+
+    /// What a dataset can hold, and the erasures that exports made before must follow.
+    static func datasets(_ segments: [DatasetListing], erasures: [ErasureListing], session: ConsoleRoutes.Session) -> String {
+        var body = ["<h1>Datasets</h1>"]
+        let rejected = segments.reduce(0) { $0 + $1.rejectedSteps.count }
+        body.append(
+            "<p id=\"dataset-summary\">\(segments.count) segment(s) of \(Set(segments.map(\.contributor)).count) pseudonymous contributor(s), "
+                + "\(size(segments.reduce(0) { $0 + $1.bytes })); \(rejected) step(s) judged bad are left out of exports.</p>")
+        body.append(
+            "<p><code>understudy export --server URL</code> builds a dataset from them; each segment exported is in its contributor's audit log.</p>")
+        if erasures.isEmpty { body.append("<p id=\"no-erasures\">No contributor has been erased.</p>") }
+        if !erasures.isEmpty {
+            let rows = erasures.map { "<tr><td>\(HTML.escape($0.contributor))</td><td>\(HTML.escape($0.erasedOn))</td></tr>" }
+            body.append(
+                "<table id=\"erasures\"><caption>Erased contributors: delete their data from exports made before the day (<code>understudy admin erasures --check</code>)</caption>"
+                    + "<tr><th scope=\"col\">Contributor</th><th scope=\"col\">Erased on</th></tr>" + rows.joined() + "</table>")
+        }
+        return document("Datasets", body, session: session)
+    }
+
+    private static func size(_ bytes: Int64) -> String { HTML.escape(ByteCountFormatter.string(fromByteCount: bytes, countStyle: .file)) }
+
     static func audit(_ records: [AuditRecordListing], broken: AuditRecordListing?, session: ConsoleRoutes.Session) -> String {
         var body = ["<h1>Audit log</h1>"]
         if let broken {
@@ -178,7 +266,8 @@ enum ConsoleHTML {
             header form { display: inline; margin-left: auto; } header button { margin: 0; }
             main { max-width: 64rem; } .request { border-top: 1px solid #ccc; margin-top: 1rem; }
             td form { display: inline; } td button { padding: .1rem .6rem; margin: 0; }
-            input { font: inherit; padding: .3rem; max-width: 100%; }
+            input, textarea { font: inherit; padding: .3rem; max-width: 100%; }
+            pre { white-space: pre-wrap; background: #f0f0f0; padding: .5rem; }
             """
 
     /// A page; signed in, with who is signed in and the sign-out button in its header.

@@ -96,6 +96,32 @@ struct ConsoleRoutes {
                 return ("Revoked \(id): its requests, uploads included, are refused from now on.", "/console/devices")
             }
         }
+        router.get("/console/policies") { request, context in
+            try await page(request, context, "/console/policies") { s in
+                ConsoleHTML.policies(try await api.get("/v1/policies", as: [PolicyListing].self, token: s.token, context: context), session: s)
+            }
+        }
+        router.post("/console/policies/publish") { request, context in
+            try await act(request, context, limit: 2 * DeviceRoutes.maxPolicyBytes + 8192) { s, form in
+                let asked = PublishPolicyRequest(
+                    document: (form["document"] ?? "").replacingOccurrences(of: "\r\n", with: "\n"),
+                    signature: (form["signature"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+                let published = try await api.post("/v1/policies", asked, as: PolicyPublished.self, token: s.token, context: context)
+                return ("Published \(published.name) v\(published.version): devices take it at their next sync.", "/console/policies")
+            }
+        }
+        router.get("/console/review") { request, context in
+            try await page(request, context, "/console/review") { s in
+                ConsoleHTML.review(try await api.get("/v1/review/segments", as: [ReviewListing].self, token: s.token, context: context), session: s)
+            }
+        }
+        router.get("/console/datasets") { request, context in
+            try await page(request, context, "/console/datasets") { s in
+                let segments = try await api.get("/v1/dataset/segments", as: [DatasetListing].self, token: s.token, context: context)
+                let erasures = try await api.get("/v1/dataset/erasures", as: [ErasureListing].self, token: s.token, context: context)
+                return ConsoleHTML.datasets(segments, erasures: erasures, session: s)
+            }
+        }
         router.get("/console/audit") { request, context in
             try await page(request, context, "/console/audit") { s in
                 let records = try await api.auditLog(token: s.token, context: context)
@@ -156,9 +182,10 @@ struct ConsoleRoutes {
     /// A form that acts: refused without a session (401) or without the session's CSRF token
     /// (403); then the API call, and back to `path` saying what was done, or what the API said.
     private func act(
-        _ request: Request, _ context: CollectorContext, _ action: (Session, [String: String]) async throws -> (done: String, back: String)
+        _ request: Request, _ context: CollectorContext, limit: Int = 8192,
+        _ action: (Session, [String: String]) async throws -> (done: String, back: String)
     ) async throws -> Response {
-        let form = HTMLForm.fields(String(buffer: try await request.body.collect(upTo: 8192)))
+        let form = HTMLForm.fields(String(buffer: try await request.body.collect(upTo: limit)))
         guard let session = try await session(request) else {
             return Self.answer(ConsoleHTML.signedOut, status: .unauthorized)
         }
