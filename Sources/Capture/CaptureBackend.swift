@@ -40,6 +40,9 @@ public enum CaptureRecord: Sendable {
     case frame(FrameManifest)
     /// Encoded pixels of tiles that no earlier frame of the keyframe interval held.
     case tiles(TilePatch)
+    /// The contributor pressed the pause hotkey (``X11CaptureSettings/hotkey``): pause, or
+    /// resume when paused. Its key presses are not among the events.
+    case hotkey
 }
 
 /// Why capture could not start or had to stop, in words a user can act on.

@@ -30,7 +30,7 @@ public struct PolicyDocument: Sendable, Equatable {
 
     static let fields = [
         "understudy-policy", "name", "version", "organisation", "audience", "contact", "capture", "rules",
-        "default-action", "pause-cap", "review-window", "retention", "redaction", "unknown-site",
+        "default-action", "pause-cap", "pause-hotkey", "review-window", "retention", "redaction", "unknown-site",
         "private-windows",
     ]
 
@@ -61,6 +61,12 @@ public struct PolicyDocument: Sendable, Equatable {
         }
         if let action = try doc.string("private-windows") { policy.privateWindows = try treatment(action, doc, "private-windows") }
         if let cap = try duration(doc, "pause-cap") { policy.pauseCapSeconds = cap }
+        if let hotkey = try doc.string("pause-hotkey") {
+            guard hotkey == "none" || Hotkey(hotkey) != nil else {
+                throw doc.error("pause-hotkey", "must be modifiers and a key joined by +, e.g. ctrl+alt+Pause, or none")
+            }
+            policy.pauseHotkey = hotkey == "none" ? nil : Hotkey(hotkey)
+        }
         if let review = try duration(doc, "review-window") { policy.reviewWindowSeconds = review }
         if let retention = try duration(doc, "retention") { policy.retentionSeconds = retention }
         try parseRedaction(doc, into: &policy)

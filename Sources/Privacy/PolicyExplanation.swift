@@ -86,6 +86,10 @@ public enum PolicyExplanation {
         lines.append(
             "  - `understudy pause [DURATION]` stops recording for up to \(PolicyComparison.seconds(p.pauseCapSeconds)) at a time (it resumes by itself); `understudy resume` resumes;"
         )
+        if let hotkey = p.pauseHotkey {
+            lines.append(
+                "  - pressing \(hotkey) anywhere pauses recording the same way, and pressing it again resumes; its key presses are not recorded;")
+        }
         lines.append("  - `understudy exempt add --app NAME | --site HOST | --title PATTERN` keeps more out, for you, at once;")
         lines.append("  - `understudy status` shows whether recording is on; `understudy forget` deletes what was recorded;")
         lines.append("  - `understudy consent withdraw` stops recording under this policy.")

@@ -121,6 +121,9 @@ public struct Policy: Sendable, Equatable {
     public var privateWindows: WindowTreatment = .exclude
     public var defaultAction: WindowTreatment = .capture
     public var pauseCapSeconds: Double = 1800
+    /// Pressed anywhere, pauses recording (for up to the pause cap) and, pressed again, resumes;
+    /// nil when the policy says `pause-hotkey: none`.
+    public var pauseHotkey: Hotkey? = .standard
     /// How long captured data waits on the device, reviewable, before upload.
     public var reviewWindowSeconds: Double = 86400
     /// How long data is kept on the device.

@@ -8,6 +8,7 @@ struct Captured {
     var events: [(t: UInt64, body: EventBody)] = []
     var manifests: [FrameManifest] = []
     var patches: [TilePatch] = []
+    var hotkeyPresses = 0
     var stats = FramePipelineStats()
 
     func bodies(_ kinds: Set<String>) -> [EventBody] { events.map(\.body).filter { kinds.contains($0.kind) } }
@@ -44,6 +45,7 @@ func capture(
             case .events(let batch): captured.events += batch.map { ($0.tNs, $0.body) }
             case .frame(let manifest): captured.manifests.append(manifest)
             case .tiles(let patch): captured.patches.append(patch)
+            case .hotkey: captured.hotkeyPresses += 1
             }
         }
         return captured

@@ -184,6 +184,37 @@ struct ControlTests {
         #expect(try me.run("pause", "--vault", vault).stderr.contains("no recorder is running"))
     }
 
+    @Test(
+        "The pause hotkey (ctrl+alt+Pause) pauses recording from any window and pressing it again resumes; none of its chord's key presses or releases is stored, nor what is typed while paused; a modifier tapped alone and another chord are stored as ever"
+    )
+    func pauseHotkey() async throws {
+        let session = try await TypingSession()
+        let (me, vault, x) = (session.me, session.vault, session.x)
+        try x.xdotool("key ctrl+alt+Pause\nsleep 0.8")
+        let paused = try me.run("status", "--vault", vault).stdout
+        try x.xdotool("type zz\nsleep 0.6\nkey ctrl+alt+Pause\nsleep 0.8")
+        let resumed = try me.run("status", "--vault", vault).stdout
+        // A modifier tapped alone, and a chord that is not the hotkey, are stored as ever.
+        try x.xdotool("type cd\nkey ctrl\nkey ctrl+alt+p\nsleep 0.8")
+        let (events, said) = try session.stop(keepVault: false)
+        #expect(paused.contains("PAUSED until"), "\(paused)")
+        #expect(!resumed.contains("PAUSED"), "\(resumed)")
+        #expect(said.contains("the pause hotkey"), "\(said)")
+        #expect(typed(events) == "abcd")
+        #expect(events.contains { $0.kind == "pause" } && events.contains { $0.kind == "resume" })
+        let keys = events.compactMap { event -> String? in
+            switch event.body {
+            case .keyDown(let key, _, _, _): "down \(key)"
+            case .keyUp(let key, _, _): "up \(key)"
+            default: nil
+            }
+        }
+        #expect(!keys.contains { $0.hasSuffix(" Pause") }, "\(keys)")
+        let beforeC = keys.prefix { $0 != "down c" }
+        #expect(!beforeC.contains { $0.contains("Control") || $0.contains("Alt") }, "the chord's modifiers were stored: \(keys)")
+        #expect(keys.filter { $0 == "down Control_L" }.count == 2 && keys.contains("down p"), "\(keys)")
+    }
+
     @Test("An exemption added while recording applies at once, and removing it brings capture back")
     func exemptionWhileRecording() async throws {
         let session = try await TypingSession()

@@ -70,6 +70,19 @@ struct PolicyDocumentTests {
         #expect(text.contains("a picture showing phone numbers is not stored at all"), "\(text)")
     }
 
+    @Test(
+        "The pause hotkey is ctrl+alt+Pause unless the policy names another chord or none, and the policy's plain words say how to use it"
+    )
+    func pauseHotkey() throws {
+        #expect(try policy(basePolicy).pauseHotkey == Hotkey(modifiers: [.ctrl, .alt], key: "Pause"))
+        let other = try policy(basePolicy.replacingOccurrences(of: "pause-cap: 30m", with: "pause-cap: 30m\npause-hotkey: Control+Shift+F12"))
+        #expect(other.pauseHotkey == Hotkey(modifiers: [.ctrl, .shift], key: "F12"))
+        #expect(other.pauseHotkey?.description == "shift+ctrl+F12")
+        #expect(try policy(basePolicy.replacingOccurrences(of: "pause-cap: 30m", with: "pause-cap: 30m\npause-hotkey: none")).pauseHotkey == nil)
+        let explained = PolicyExplanation.text(try PolicyDocument(text: basePolicy, source: "test.yaml"))
+        #expect(explained.contains("pressing ctrl+alt+Pause anywhere pauses recording"), "\(explained)")
+    }
+
     /// (the policy, the line the error must name, words the reason must contain)
     static let malformedCases: [(String, Int, String)] = {
         func edit(_ from: String, _ to: String) -> String { basePolicy.replacingOccurrences(of: from, with: to) }
@@ -85,6 +98,8 @@ struct PolicyDocumentTests {
             (edit("name: acme-engineering\n", ""), 1, "'name' is missing"),
             (edit("version: 3\n", "version: 3\nversion: 4\n"), 4, "'version' is given twice"),
             (edit("pause-cap: 30m", "pause-cap: 10s"), 23, "at least 1m"),
+            (edit("pause-cap: 30m", "pause-cap: 30m\npause-hotkey: ctrl+"), 24, "e.g. ctrl+alt+Pause, or none"),
+            (edit("pause-cap: 30m", "pause-cap: 30m\npause-hotkey: hyper+F12"), 24, "e.g. ctrl+alt+Pause, or none"),
             (edit("ssn, secret", "ssn, secrets"), 26, "unknown recognizer 'secrets'"),
             (
                 edit("redaction: [email, phone, credit_card, iban, ssn, secret, password]", "redaction:\n  email: redact\n  credit_card: hide"), 28,

@@ -76,6 +76,11 @@ final class KeyTranslator {
         return Key(name: name, mods: mods, text: commandHeld ? nil : Self.text(of: keysym))
     }
 
+    /// The state bits that carry `modifiers` under the current keymap (Alt and Super move between Mod1…Mod5).
+    func mask(of modifiers: Set<Modifier>) -> UInt32 {
+        modifiers.reduce(0) { $0 | (modifierBits[$1] ?? 0) }
+    }
+
     /// The modifiers held in an event's state field.
     func modifiers(in state: UInt32) -> [Modifier] {
         Modifier.allCases.filter { modifierBits[$0].map { state & $0 != 0 } ?? false }

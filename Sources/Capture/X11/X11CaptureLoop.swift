@@ -85,6 +85,10 @@ final class X11CaptureLoop {
     private var accessibilitySeen: UInt64 = 0
     /// Where the pointer button went down, to tell a drag's end.
     private var pressedAt: (x: Int, y: Int)?
+    private let hotkey: HotkeyGrab?
+    /// Keys of the hotkey's chord that are down: their releases are not stored either.
+    private var swallowed: Set<UInt8> = []
+    private var lastHotkeyPress: UInt64?
 
     init(settings: X11CaptureSettings, shared: Shared) throws(CaptureError) {
         self.settings = settings
@@ -93,7 +97,9 @@ final class X11CaptureLoop {
         displayName = control.name
         for name in ["XKEYBOARD", "XTEST"] where !control.hasExtension(name) { throw .missingExtension(name) }
         screen = ScreenLayout.read(control)
-        keys = KeyTranslator(display: control)
+        let keys = KeyTranslator(display: control)
+        self.keys = keys
+        hotkey = settings.hotkey.flatMap { [control] in HotkeyGrab($0, display: control, keys: keys) }
         windows = WindowTracker(display: control, shared: shared)
         clock = ServerClock(display: control)
         frames =
@@ -208,6 +214,10 @@ final class X11CaptureLoop {
             pressedAt = nil
         case .keyPress:
             let key = keys.translate(keycode: raw.detail, state: raw.state)
+            if let hotkey, hotkey.matches(keycode: raw.detail, modifiers: key.mods) {
+                pressedHotkey(at: t)
+                return
+            }
             if let frames, Self.beginsStep(key.name, mods: key.mods, text: key.text, typing: frames.isTyping) {
                 frames.beforeInput(at: t, ordering: &ordering)
                 // The first key of a typing run: the field typed into.
@@ -216,11 +226,24 @@ final class X11CaptureLoop {
             ordering.add(t, .keyDown(key: key.name, keycode: Int(raw.detail), mods: key.mods, text: key.text))
             frames?.typed(now: relativeNow)
         case .keyRelease:
+            if swallowed.remove(raw.detail) != nil { return }
             let key = keys.translate(keycode: raw.detail, state: raw.state)
             ordering.add(t, .keyUp(key: key.name, keycode: Int(raw.detail), mods: key.mods))
         case .keymapChange:
             keys.remap(firstKeycode: raw.detail, keysyms: raw.keysyms)
         }
+    }
+
+    /// The hotkey: none of its chord is stored (its modifiers went down just before it and still
+    /// wait in the ordering window), and the recorder is told. Held down, the key repeats: presses
+    /// less than a second apart are one press.
+    private func pressedHotkey(at t: UInt64) {
+        guard let hotkey else { return }
+        swallowed.insert(hotkey.keycode)
+        for keycode in ordering.removeHeldModifierPresses() { swallowed.insert(keycode) }
+        defer { lastHotkeyPress = t }
+        if let last = lastHotkeyPress, t.since(last) < 1_000_000_000 { return }
+        shared.send(.hotkey)
     }
 
     /// Asks the accessibility bus for the element under the pointer, when the window there is
@@ -246,12 +269,15 @@ final class X11CaptureLoop {
     /// the first character of a typing run, a key such as Return or Tab, a chord. Characters
     /// and BackSpace inside a run, and modifiers pressed alone, continue what is under way.
     static func beginsStep(_ name: String, mods: [Modifier], text: String?, typing: Bool) -> Bool {
-        if name.hasSuffix("_L") || name.hasSuffix("_R") || ["Caps_Lock", "Num_Lock", "ISO_Level3_Shift", "Mode_switch"].contains(name) {
-            return false
-        }
+        if isModifier(name) || ["Caps_Lock", "Num_Lock"].contains(name) { return false }
         if mods.contains(where: { $0 != .shift }) { return true }
         if let text, !text.isEmpty, text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) { return !typing }
         return !(typing && name == "BackSpace")
+    }
+
+    /// Shift, Control, Alt, Meta, Super and Hyper, left or right, and the AltGr keys.
+    static func isModifier(_ name: String) -> Bool {
+        name.hasSuffix("_L") || name.hasSuffix("_R") || ["ISO_Level3_Shift", "Mode_switch"].contains(name)
     }
 
     private static func button(_ detail: UInt8) -> PointerButton? {
@@ -351,6 +377,25 @@ struct EventOrdering {
     }
 
     mutating func takeAll() -> [(UInt64, EventBody)] { take(upTo: .max) }
+
+    /// Takes out the modifier presses still waiting whose key was not released after them: the
+    /// chord a hotkey just completed. Their keycodes.
+    mutating func removeHeldModifierPresses() -> [UInt8] {
+        var released: Set<Int> = []
+        var removed: [UInt8] = []
+        for index in pending.indices.reversed() {
+            switch pending[index].body {
+            case .keyUp(_, let keycode, _):
+                released.insert(keycode)
+            case .keyDown(let key, let keycode, _, _) where X11CaptureLoop.isModifier(key) && !released.contains(keycode):
+                removed.append(UInt8(truncatingIfNeeded: keycode))
+                pending.remove(at: index)
+            default:
+                break
+            }
+        }
+        return removed
+    }
 
     private static func rank(_ body: EventBody) -> Int {
         if case .focus = body { 1 } else { 0 }

@@ -15,6 +15,9 @@ public struct X11CaptureSettings: Sendable {
     public var redaction: FrameRedactionSettings?
     /// Reading the accessibility bus for page URLs and password fields; nil leaves it alone.
     public var accessibility: AccessibilitySettings?
+    /// Grabbed on the whole display: pressing it sends ``CaptureRecord/hotkey`` and stores
+    /// none of its key presses; nil grabs nothing.
+    public var hotkey: Hotkey?
 
     public init(
         display: String? = nil, frames: FrameSettings = FrameSettings(), policy: (any CapturePolicy)? = nil,

@@ -273,6 +273,21 @@ public struct Recorder {
             await writer.append(frame: manifest)
         case .tiles(let patch):
             await writer.append(patch: patch)
+        case .hotkey:
+            toggle()
         }
+    }
+
+    /// The pause hotkey: a pause as long as the policy allows, or, when paused, recording again.
+    private func toggle() {
+        guard gate.pausedUntil == nil else {
+            gate.resume()
+            logger.info("resumed", metadata: ["by": "hotkey"])
+            warn("recording again (the pause hotkey)")
+            return
+        }
+        let until = gate.pause(seconds: nil)
+        logger.info("paused", metadata: ["until": "\(RFC3339.string(from: until))", "by": "hotkey"])
+        warn("paused until \(clockTime(until)) (the pause hotkey; press it again to resume)")
     }
 }

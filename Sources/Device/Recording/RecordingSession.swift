@@ -65,6 +65,7 @@ public struct RecordingSession: Sendable {
         settings.frames.periodic = max(framePeriod, .milliseconds(Int64(policy.policy.capture.framePeriodSeconds * 1000)))
         settings.frames.enabled = frames && policy.policy.capture.frames
         settings.frames.codec = codec
+        settings.hotkey = policy.policy.pauseHotkey
         settings.frames.codecLevel = 1  // zlib level 1 for PNG, method 1 for WebP: the README has the figures
         if policy.policy.capture.accessibility {
             var accessibility = AccessibilitySettings()
