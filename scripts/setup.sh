@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(xvfb xdotool x11-utils x11-xkb-utils x11-xserver-utils openbox xterm x11-apps
+PKGS=(xvfb xdotool x11-utils x11-xkb-utils x11-xserver-utils openbox xterm x11-apps trayer
       libx11-dev libxi-dev libxtst-dev libxext-dev libxfixes-dev libxdamage-dev
       libxrandr-dev libxkbcommon-dev libwebp-dev libpng-dev libsqlite3-dev zlib1g-dev
       tesseract-ocr tesseract-ocr-eng libtesseract-dev libleptonica-dev python3-venv openssl

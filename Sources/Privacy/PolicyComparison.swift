@@ -13,7 +13,8 @@ import UnderstudyModel
 ///   least as restrictive as A's;
 /// - every rule of A has a rule in B with the same match and an action at least as restrictive;
 /// - every rule of B whose match A has no rule for is at least as restrictive as A's default;
-/// - B's pause cap is no shorter, its review window no shorter, its retention no longer;
+/// - B's pause cap is no shorter, its pause hotkey not turned off, its review window no
+///   shorter, its retention no longer;
 /// - B turns off no redaction recognizer A has on, and drops no fewer kinds of frames;
 /// - B names the same organisation and the same audience (who can see the data).
 public enum PolicyComparison {
@@ -52,6 +53,9 @@ public enum PolicyComparison {
         }
         if new.pauseCapSeconds < old.pauseCapSeconds {
             found.append("pauses are capped sooner (\(seconds(new.pauseCapSeconds)) instead of \(seconds(old.pauseCapSeconds)))")
+        }
+        if old.pauseHotkey != nil, new.pauseHotkey == nil {
+            found.append("the pause hotkey (\(old.pauseHotkey!)) is turned off")
         }
         if new.reviewWindowSeconds < old.reviewWindowSeconds {
             found.append(

@@ -80,6 +80,9 @@ public final class PolicyGate: CapturePolicy, Sendable {
 
     public var revision: UInt64 { state.withLock { $0.revision } }
 
+    /// Whether nothing of the focused window is kept now: it is excluded, or all capture is exempted.
+    public var excludingFocus: Bool { state.withLock { $0.excludedSince != nil || $0.exemptsAll } }
+
     // MARK: Control
 
     /// Pauses from now for `seconds` (or the policy's cap when nil or longer). Returns when it ends.

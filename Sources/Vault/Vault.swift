@@ -43,6 +43,13 @@ public final class Vault: Sendable {
             guard create else { throw .notAVault(directory.path) }
             try Self.makeDirectory(directory)
         }
+        // Migrations and the vault's identity are made by one process at a time: `status` opening
+        // a vault the recorder is creating once ran a migration twice ("duplicate column").
+        let opening = try Self.holdOpeningLock(directory)
+        defer {
+            flock(opening, LOCK_UN)
+            Glibc.close(opening)
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
@@ -60,6 +67,21 @@ public final class Vault: Sendable {
         encrypted = info.encrypted
         keyLocation = encrypted ? keyStore.location(vaultID: info.id) : "none (encryption off)"
         key = info.key
+    }
+
+    /// An exclusive `flock` on `open.lock` in the vault folder, waited for: held while a
+    /// process migrates the database and reads or makes the vault's identity.
+    private static func holdOpeningLock(_ directory: URL) throws(VaultError) -> Int32 {
+        let path = directory.appendingPathComponent("open.lock").path
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .unreadable(path, String(cString: strerror(errno))) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                Glibc.close(descriptor)
+                throw .unreadable(path, String(cString: strerror(errno)))
+            }
+        }
+        return descriptor
     }
 
     /// The per-user default: `$XDG_DATA_HOME/understudy/vault`, else `~/.local/share/understudy/vault`.

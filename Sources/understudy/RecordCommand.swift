@@ -22,6 +22,7 @@ struct RecordCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Take a periodic frame at most this often when the screen changed.", valueName: "duration"))
     var framePeriod: DurationArgument = DurationArgument(argument: "5s")!
     @Flag(help: "Capture input and window context but no frames.") var noFrames = false
+    @Flag(help: "Show no recording indicator in the desktop's tray.") var noTray = false
     @Option(help: ArgumentHelp("How frame tiles are stored, both lossless: webp (the default, chosen by `make bench`) or png.", valueName: "codec"))
     var codec: TileCodec = .webp
     @Option(
@@ -43,7 +44,7 @@ struct RecordCommand: AsyncParsableCommand {
         (session.display, session.policyFile, session.allowUnsignedPolicy) = (display, policyOptions.policy, policyOptions.unsignedPolicy)
         (session.limit, session.framePeriod, session.frames, session.codec) = (duration?.duration, framePeriod.duration, !noFrames, codec)
         session.syntheticLoad = syntheticEvents.map { .init(eventsPerSecond: $0, framesPerSecond: syntheticFrames, frameBytes: syntheticFrameBytes) }
-        (session.logger, session.metricsFile) = (try logging.logger("understudy.recorder"), metricsFile)
+        (session.logger, session.metricsFile, session.trayIcon) = (try logging.logger("understudy.recorder"), metricsFile, !noTray)
         let report = try await session.run()
         if let stats { try report.json.write(to: URL(fileURLWithPath: stats)) }
         if let error = report.captureError { throw error }

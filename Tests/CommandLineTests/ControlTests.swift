@@ -215,6 +215,51 @@ struct ControlTests {
         #expect(keys.filter { $0 == "down Control_L" }.count == 2 && keys.contains("down p"), "\(keys)")
     }
 
+    @Test(
+        "Under a tray host (trayer) the recording indicator docks showing a red dot; its menu pauses for 5 minutes, as status agrees, and the picture turns to blue bars; the hotkey resumes and the dot is red again; its menu's Resume resumes a pause; a click outside the menu closes it"
+    )
+    func trayIcon() async throws {
+        let session = try await TypingSession()
+        let (me, vault, x) = (session.me, session.vault, session.x)
+        try x.launch("/usr/bin/trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "32", "--transparent", "false")
+        try x.waitForWindow(class: "UnderstudyTray", retrying: true)
+        let icon = try x.window(class: "UnderstudyTray")
+        let (red, blue) = (UInt32(0xE5_3935), UInt32(0x42_A5F5))
+        func shows(_ colour: UInt32) async throws -> Bool {
+            for _ in 0..<20 {
+                if try x.colours(of: icon)[colour, default: 0] > 4 { return true }
+                try await Task.sleep(for: .milliseconds(150))
+            }
+            return false
+        }
+        #expect(try await shows(red), "recording: \((try? x.colours(of: icon)) ?? [:])")
+        func choose(_ item: Int) throws {
+            let at = try x.geometry(of: icon)
+            try x.xdotool("mousemove \(at[0] + at[2] / 2) \(at[1] + at[3] / 2)\nclick 1\nsleep 0.5")
+            try x.waitForWindow(class: "UnderstudyTrayMenu", retrying: true)
+            let menu = try x.geometry(of: x.window(class: "UnderstudyTrayMenu"))
+            try x.xdotool("mousemove \(menu[0] + 60) \(menu[1] + 24 * item + 12)\nclick 1\nsleep 0.8")
+        }
+        try choose(0)  // Pause 5 minutes
+        let paused = try me.run("status", "--vault", vault).stdout
+        #expect(paused.contains("PAUSED until"), "\(paused)")
+        #expect(try await shows(blue), "paused: \((try? x.colours(of: icon)) ?? [:])")
+        #expect(try x.colours(of: icon)[red, default: 0] == 0)
+        try x.xdotool("key ctrl+alt+Pause\nsleep 0.8")
+        #expect(try await shows(red), "resumed by the hotkey: \((try? x.colours(of: icon)) ?? [:])")
+        try choose(1)  // Pause 15 minutes
+        try choose(3)  // Resume
+        #expect(!(try me.run("status", "--vault", vault).stdout.contains("PAUSED")))
+        // Opened, then a click elsewhere: the menu goes and nothing is chosen.
+        let at = try x.geometry(of: icon)
+        try x.xdotool("mousemove \(at[0] + at[2] / 2) \(at[1] + at[3] / 2)\nclick 1\nsleep 0.5\nmousemove 20 600\nclick 1\nsleep 0.5")
+        // xdotool search fails when it finds nothing.
+        #expect((try? x.output("xdotool", "search", "--onlyvisible", "--class", "UnderstudyTrayMenu"))?.isEmpty ?? true, "the menu is still open")
+        #expect(!(try me.run("status", "--vault", vault).stdout.contains("PAUSED")))
+        let events = try session.stop()
+        #expect(events.filter { $0.kind == "pause" }.count == 2 && events.filter { $0.kind == "resume" }.count == 2, "\(events.map(\.kind))")
+    }
+
     @Test("An exemption added while recording applies at once, and removing it brings capture back")
     func exemptionWhileRecording() async throws {
         let session = try await TypingSession()

@@ -43,6 +43,8 @@ struct WideningTests {
             ("the default tightened to exclude", edit("default-action: capture", "default-action: exclude"), false),
             ("a shorter pause cap", edit("pause-cap: 30m", "pause-cap: 10m"), true),
             ("a longer pause cap", edit("pause-cap: 30m", "pause-cap: 1h"), false),
+            ("the pause hotkey turned off", edit("pause-cap: 30m", "pause-cap: 30m\npause-hotkey: none"), true),
+            ("another pause hotkey", edit("pause-cap: 30m", "pause-cap: 30m\npause-hotkey: super+p"), false),
             ("a shorter review window", edit("review-window: 24h", "review-window: 1h"), true),
             ("a longer review window", edit("review-window: 24h", "review-window: 48h"), false),
             ("longer retention", edit("retention: 7d", "retention: 30d"), true),

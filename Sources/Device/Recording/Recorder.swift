@@ -32,6 +32,9 @@ public struct Recorder {
     /// The session's pseudonyms for other people's names (``WindowRules/people``).
     public var people = PersonPseudonyms()
     public var metricsInterval: Duration = .seconds(15)
+    /// The recording indicator in the desktop's tray, if one is shown: it says what the recorder
+    /// does, and its menu pauses, resumes and opens the review page.
+    public var indicator: TrayIcon?
 
     /// What a session captured and stored, for the recorder's last line and `--stats`.
     public struct Report: Sendable {
@@ -132,9 +135,14 @@ public struct Recorder {
                 backend.stop()
             }
         }
+        let choices = indicator.map { indicator in
+            Task { [gate, logger, vault] in
+                for await action in indicator.actions { Self.perform(action, gate: gate, vault: vault.directory, logger: logger) }
+            }
+        }
         let watcher = ConsentWatcher(policy: policy)
         let withdrawn = Mutex(false)
-        let flusher = Task { [flushInterval, backend, lock, gate, keystrokes, logger, metricsFile, metricsInterval] in
+        let flusher = Task { [flushInterval, backend, lock, gate, keystrokes, logger, metricsFile, metricsInterval, indicator] in
             var state = published
             var sealed = 0
             var metricsWritten = ContinuousClock.now
@@ -164,6 +172,7 @@ public struct Recorder {
                     logger.info("segment sealed", metadata: ["segments_sealed": "\(sealed)"])
                 }
                 state = await Self.publish(writer.storageState, paused: gate.pausedUntil, over: state, lock: lock, logger: logger)
+                indicator?.show(gate.pausedUntil != nil ? .paused : gate.excludingFocus || state.notStoring != nil ? .notStoring : .recording)
                 tally.note(bytesWritten: await writer.bytesWritten, framesLostInGap: await writer.framesDropped)
                 if let metricsFile, ContinuousClock.now - metricsWritten >= metricsInterval {
                     metricsWritten = ContinuousClock.now
@@ -182,6 +191,8 @@ public struct Recorder {
         }
         flusher.cancel()
         _ = await flusher.result
+        indicator?.stop()
+        choices?.cancel()
         control.close()
         timer?.cancel()
         stopper.cancel()
@@ -275,6 +286,19 @@ public struct Recorder {
             await writer.append(patch: patch)
         case .hotkey:
             toggle()
+        }
+    }
+
+    /// A choice in the indicator's menu.
+    private static func perform(_ action: IndicatorAction, gate: PolicyGate, vault: URL, logger: Logger) {
+        switch action {
+        case .pause(let minutes):
+            let until = gate.pause(seconds: Double(minutes) * 60)
+            logger.info("paused", metadata: ["until": "\(RFC3339.string(from: until))", "by": "indicator"])
+        case .resume:
+            if gate.resume() { logger.info("resumed", metadata: ["by": "indicator"]) }
+        case .openReviewPage:
+            ReviewPageLauncher.open(vault: vault, logger: logger)
         }
     }
 

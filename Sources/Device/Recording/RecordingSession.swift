@@ -25,6 +25,8 @@ public struct RecordingSession: Sendable {
     public var logger = Logger(label: "understudy.recorder")
     /// Where to keep the counters as a Prometheus text file, if anywhere.
     public var metricsFile: String?
+    /// Show the recording indicator in the desktop's tray (it docks when a tray starts).
+    public var trayIcon = true
 
     public init(vault: URL) { self.vault = vault }
 
@@ -51,6 +53,8 @@ public struct RecordingSession: Sendable {
             keystrokes: KeystrokeRedactor(
                 kinds: policy.policy.redaction, excludedSites: rules.excludedSites, identity: identity, people: rules.people))
         (recorder.logger, recorder.metricsFile, recorder.identity, recorder.people) = (logger, metricsFile, identity, rules.people)
+        // An indicator that cannot connect is no reason not to record: status and the review page say the same.
+        if trayIcon, syntheticLoad == nil { recorder.indicator = try? TrayIcon(display: display) }
         let report = try await recorder.run(limit: limit)
         let withheld = report.framesWithheld > 0 ? " (and \(report.framesWithheld) withheld by redaction)" : ""
         warn("recorded \(report.events) events and \(report.framesStored) frames\(withheld) from \(backend.display) into \(vault.directory.path)")
