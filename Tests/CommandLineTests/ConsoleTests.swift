@@ -25,17 +25,13 @@ struct ConsoleSignIn {
     }
 }
 
-extension ReviewPage {
-    static func curl(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "-i", "--max-time", "20"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+extension WebDriver {
+    /// Signs in to the console at `collector` as the organisation's privacy officer.
+    func signInAsOfficer(_ org: Organisation) async throws {
+        try await open(org.collector.url + "/console/login")
+        try await type("olivia", into: "#user")
+        try await type(try String(contentsOf: org.officerKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), into: "#key")
+        try await click("#sign-in")
     }
 }
 
@@ -69,10 +65,7 @@ struct ConsoleTests {
         try await browser.type("wrong", into: "#key")
         try await browser.click("#sign-in")
         #expect(try await browser.text(of: "#login-failure").contains("wrong key"))
-        let key = try String(contentsOf: org.officerKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        try await browser.type("olivia", into: "#user")
-        try await browser.type(key, into: "#key")
-        try await browser.click("#sign-in")
+        try await browser.signInAsOfficer(org)
         #expect(try await browser.text(of: "#role") == "Role: privacy officer.")
         try await browser.click("#to-exemptions")
         #expect(try await browser.text(of: ".request h2") == "alice asks to keep out the app Gimp")
@@ -113,10 +106,7 @@ struct ConsoleTests {
         let signature = try String(contentsOfFile: file.path + ".sig", encoding: .utf8)
 
         let browser = try await WebDriver()
-        try await browser.open(org.collector.url + "/console/login")
-        try await browser.type("olivia", into: "#user")
-        try await browser.type(try String(contentsOf: org.officerKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), into: "#key")
-        try await browser.click("#sign-in")
+        try await browser.signInAsOfficer(org)
         try await browser.click("#to-policies")
         #expect(try await browser.text(of: "#policy-1 h2") == "test-policy version 1")
         try await browser.type(second + "\n# edited after signing", into: "#document")

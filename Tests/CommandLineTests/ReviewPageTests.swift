@@ -34,7 +34,9 @@ struct ReviewPage {
     }
 
     /// curl's answer to `arguments`: the status line and headers, then the body (`-i`).
-    static func curl(_ arguments: String...) throws -> String {
+    static func curl(_ arguments: String...) throws -> String { try curl(arguments) }
+
+    static func curl(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = ["-s", "-i", "--max-time", "20"] + arguments

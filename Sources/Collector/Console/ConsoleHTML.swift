@@ -83,9 +83,9 @@ enum ConsoleHTML {
                     + "<td>\(HTML.escape(r.decidedBy ?? ""))</td><td>\(r.decidedAt.map { time($0) } ?? "")</td></tr>"
             }
             body.append(
-                "<table id=\"decided\"><caption>Decided (the newest \(min(decided.count, 100)) of \(decided.count))</caption>"
-                    + "<tr><th scope=\"col\">Contributor</th><th scope=\"col\">Kept out</th><th scope=\"col\">Decision</th><th scope=\"col\">By</th><th scope=\"col\">When</th></tr>"
-                    + rows.joined() + "</table>")
+                table(
+                    "decided", caption: "Decided (the newest \(min(decided.count, 100)) of \(decided.count))",
+                    columns: ["Contributor", "Kept out", "Decision", "By", "When"], rows: rows))
         }
         return document("Exemption requests", body, session: session)
     }
@@ -96,15 +96,12 @@ enum ConsoleHTML {
         let rows = users.sorted { $0.name < $1.name }.map { u in
             let approve =
                 u.awaitingApproval && officer
-                ? "<form method=\"post\" action=\"/console/people/approve-user\">\(csrf(session))\(hidden("name", u.name))"
-                    + "<button type=\"submit\" id=\"approve-user-\(HTML.escape(u.name))\">Approve</button></form>"
+                ? button("/console/people/approve-user", ("name", u.name), id: "approve-user-\(u.name)", label: "Approve", session: session)
                 : (u.awaitingApproval ? "awaits a privacy officer's approval" : "can sign in")
             return
                 "<tr id=\"user-\(HTML.escape(u.name))\"><td>\(HTML.escape(u.name))</td><td>\(HTML.escape(u.role))</td><td>\(time(u.createdAt))</td><td>\(approve)</td></tr>"
         }
-        body.append(
-            "<table id=\"users\"><caption>Staff</caption><tr><th scope=\"col\">Name</th><th scope=\"col\">Role</th><th scope=\"col\">Since</th><th scope=\"col\">State</th></tr>"
-                + rows.joined() + "</table>")
+        body.append(table("users", caption: "Staff", columns: ["Name", "Role", "Since", "State"], rows: rows))
         body.append(
             "<p>Adding staff and issuing codes stay commands (<code>understudy admin add-user</code>, <code>admin enroll-code</code>): each prints a secret once, which belongs in a terminal, not a page.</p>"
         )
@@ -113,15 +110,15 @@ enum ConsoleHTML {
             let rows = codes.map { c in
                 let approve =
                     officer && c.approvedBy == nil
-                    ? "<form method=\"post\" action=\"/console/people/approve-code\">\(csrf(session))\(hidden("id", c.id))"
-                        + "<button type=\"submit\" id=\"approve-code-\(HTML.escape(c.id))\">Approve for a contributor with a device</button></form>"
+                    ? button(
+                        "/console/people/approve-code", ("id", c.id), id: "approve-code-\(c.id)", label: "Approve for a contributor with a device",
+                        session: session)
                     : HTML.escape(c.approvedBy.map { "approved by \($0)" } ?? "")
                 return
                     "<tr><td>\(HTML.escape(c.id))</td><td>\(HTML.escape(c.contributor))</td><td>\(HTML.escape(c.createdBy))</td><td>\(time(c.expiresAt))</td><td>\(approve)</td></tr>"
             }
             body.append(
-                "<table id=\"codes\"><caption>Enrolment codes not used yet</caption><tr><th scope=\"col\">Id</th><th scope=\"col\">Contributor</th>"
-                    + "<th scope=\"col\">Made by</th><th scope=\"col\">Expires</th><th scope=\"col\">Approval</th></tr>" + rows.joined() + "</table>")
+                table("codes", caption: "Enrolment codes not used yet", columns: ["Id", "Contributor", "Made by", "Expires", "Approval"], rows: rows))
         }
         return document("People", body, session: session)
     }
@@ -132,15 +129,14 @@ enum ConsoleHTML {
         let rows = devices.sorted { $0.enrolledAt > $1.enrolledAt }.map { d in
             let state =
                 d.revokedAt.map { "revoked \(time($0))" }
-                ?? "<form method=\"post\" action=\"/console/devices/revoke\">\(csrf(session))\(hidden("id", d.id))"
-                + "<button type=\"submit\" id=\"revoke-\(HTML.escape(d.id))\" aria-label=\"Revoke \(HTML.escape(d.name)) of \(HTML.escape(d.contributor))\">Revoke</button></form>"
+                ?? button(
+                    "/console/devices/revoke", ("id", d.id), id: "revoke-\(d.id)", label: "Revoke", ariaLabel: "Revoke \(d.name) of \(d.contributor)",
+                    session: session)
             return
                 "<tr id=\"device-\(HTML.escape(d.id))\"><td>\(HTML.escape(d.id))</td><td>\(HTML.escape(d.contributor))</td><td>\(HTML.escape(d.name))</td><td>\(time(d.enrolledAt))</td><td>\(state)</td></tr>"
         }
         if !devices.isEmpty {
-            body.append(
-                "<table id=\"devices\"><caption>Enrolled devices</caption><tr><th scope=\"col\">Id</th><th scope=\"col\">Contributor</th><th scope=\"col\">Name</th>"
-                    + "<th scope=\"col\">Enrolled</th><th scope=\"col\">State</th></tr>" + rows.joined() + "</table>")
+            body.append(table("devices", caption: "Enrolled devices", columns: ["Id", "Contributor", "Name", "Enrolled", "State"], rows: rows))
         }
         return document("Devices", body, session: session)
     }
@@ -196,9 +192,9 @@ enum ConsoleHTML {
                 "<tr><td>\(HTML.escape(r.id))</td><td>\(HTML.escape(r.contributor))</td><td>\(size(r.bytes))</td><td>\(r.stepsJudged)</td><td>\(r.stepsBad)</td></tr>"
             }
             body.append(
-                "<table id=\"review-segments\"><caption>Held segments (sizes rounded, no times: nothing here says who or when)</caption>"
-                    + "<tr><th scope=\"col\">Segment</th><th scope=\"col\">Contributor</th><th scope=\"col\">Size</th><th scope=\"col\">Steps judged</th><th scope=\"col\">Bad</th></tr>"
-                    + rows.joined() + "</table>")
+                table(
+                    "review-segments", caption: "Held segments (sizes rounded, no times: nothing here says who or when)",
+                    columns: ["Segment", "Contributor", "Size", "Steps judged", "Bad"], rows: rows))
         }
         body.append("<p><code>understudy admin review open ID</code> shows a segment's steps on their screens and takes your verdicts.</p>")
         return document("Review", body, session: session)
@@ -217,8 +213,11 @@ enum ConsoleHTML {
         if !erasures.isEmpty {
             let rows = erasures.map { "<tr><td>\(HTML.escape($0.contributor))</td><td>\(HTML.escape($0.erasedOn))</td></tr>" }
             body.append(
-                "<table id=\"erasures\"><caption>Erased contributors: delete their data from exports made before the day (<code>understudy admin erasures --check</code>)</caption>"
-                    + "<tr><th scope=\"col\">Contributor</th><th scope=\"col\">Erased on</th></tr>" + rows.joined() + "</table>")
+                table(
+                    "erasures",
+                    caption:
+                        "Erased contributors: delete their data from exports made before the day (<code>understudy admin erasures --check</code>)",
+                    columns: ["Contributor", "Erased on"], rows: rows))
         }
         return document("Datasets", body, session: session)
     }
@@ -240,8 +239,7 @@ enum ConsoleHTML {
             "<tr><td>\(r.seq)</td><td>\(time(r.at))</td><td>\(HTML.escape(r.actor))</td><td>\(HTML.escape(r.action))</td><td>\(HTML.escape(r.subject ?? ""))</td></tr>"
         }
         body.append(
-            "<table id=\"audit\"><caption>The newest \(min(records.count, 100)) records</caption><tr><th scope=\"col\">#</th><th scope=\"col\">When</th>"
-                + "<th scope=\"col\">Who</th><th scope=\"col\">What</th><th scope=\"col\">About</th></tr>" + rows.joined() + "</table>")
+            table("audit", caption: "The newest \(min(records.count, 100)) records", columns: ["#", "When", "Who", "What", "About"], rows: rows))
         body.append("<p><code>understudy admin audit</code> prints every record in full.</p>")
         return document("Audit log", body, session: session)
     }
@@ -292,6 +290,21 @@ enum ConsoleHTML {
     private static func notice(_ session: ConsoleRoutes.Session) -> [String] {
         guard let notice = session.notice, !notice.isEmpty else { return [] }
         return ["<p class=\"notice\" role=\"status\">\(HTML.escape(notice))</p>"]
+    }
+
+    /// A table of `rows` (each a `<tr>` already), its `columns` headed for screen readers.
+    private static func table(_ id: String, caption: String, columns: [String], rows: [String]) -> String {
+        "<table id=\"\(id)\"><caption>\(caption)</caption><tr>" + columns.map { "<th scope=\"col\">\($0)</th>" }.joined() + "</tr>"
+            + rows.joined() + "</table>"
+    }
+
+    /// A form of one button posting `field` (and the session's CSRF token) to `action`.
+    private static func button(
+        _ action: String, _ field: (String, String), id: String, label: String, ariaLabel: String? = nil, session: ConsoleRoutes.Session
+    ) -> String {
+        let aria = ariaLabel.map { " aria-label=\"\(HTML.escape($0))\"" } ?? ""
+        return "<form method=\"post\" action=\"\(action)\">\(csrf(session))\(hidden(field.0, field.1))"
+            + "<button type=\"submit\" id=\"\(HTML.escape(id))\"\(aria)>\(label)</button></form>"
     }
 
     private static func csrf(_ session: ConsoleRoutes.Session) -> String { hidden("csrf", session.csrf) }

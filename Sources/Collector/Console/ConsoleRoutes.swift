@@ -30,14 +30,20 @@ struct ConsoleRoutes {
         }
         router.post("/console/login", use: login)
         router.post("/console/logout") { request, context in
-            try await act(request, context) { s, _ in
+            var response = try await act(request, context) { s, _ in
                 _ = try await api.post("/v1/logout", [String: String](), as: SignedOut.self, token: s.token, context: context)
                 return ("", "/console/login")
             }
+            // Signed out: the browser forgets the token too.
+            if response.status == .seeOther {
+                response.setCookie(
+                    Cookie(name: Self.cookie, value: "", maxAge: 0, path: "/console", secure: secure, httpOnly: true, sameSite: .strict))
+            }
+            return response
         }
-        router.get("/console") { request, context in try await page(request, context, "/console") { s in ConsoleHTML.home(s) } }
+        router.get("/console") { request, context in try await page(request, context) { s in ConsoleHTML.home(s) } }
         router.get("/console/exemptions") { request, context in
-            try await page(request, context, "/console/exemptions") { s in
+            try await page(request, context) { s in
                 let all = try await api.get("/v1/exemption-requests", as: [ExemptionListing].self, token: s.token, context: context)
                 return ConsoleHTML.exemptions(all, session: s)
             }
@@ -57,7 +63,7 @@ struct ConsoleRoutes {
             }
         }
         router.get("/console/people") { request, context in
-            try await page(request, context, "/console/people") { s in
+            try await page(request, context) { s in
                 let users = try await api.get("/v1/users", as: [StaffUserListing].self, token: s.token, context: context)
                 let codes = try await api.get("/v1/enrolment-codes", as: [EnrolmentCodeListing].self, token: s.token, context: context)
                 return ConsoleHTML.people(users, codes: codes, session: s)
@@ -84,7 +90,7 @@ struct ConsoleRoutes {
             }
         }
         router.get("/console/devices") { request, context in
-            try await page(request, context, "/console/devices") { s in
+            try await page(request, context) { s in
                 ConsoleHTML.devices(try await api.get("/v1/devices", as: [DeviceListing].self, token: s.token, context: context), session: s)
             }
         }
@@ -97,7 +103,7 @@ struct ConsoleRoutes {
             }
         }
         router.get("/console/policies") { request, context in
-            try await page(request, context, "/console/policies") { s in
+            try await page(request, context) { s in
                 ConsoleHTML.policies(try await api.get("/v1/policies", as: [PolicyListing].self, token: s.token, context: context), session: s)
             }
         }
@@ -111,19 +117,19 @@ struct ConsoleRoutes {
             }
         }
         router.get("/console/review") { request, context in
-            try await page(request, context, "/console/review") { s in
+            try await page(request, context) { s in
                 ConsoleHTML.review(try await api.get("/v1/review/segments", as: [ReviewListing].self, token: s.token, context: context), session: s)
             }
         }
         router.get("/console/datasets") { request, context in
-            try await page(request, context, "/console/datasets") { s in
+            try await page(request, context) { s in
                 let segments = try await api.get("/v1/dataset/segments", as: [DatasetListing].self, token: s.token, context: context)
                 let erasures = try await api.get("/v1/dataset/erasures", as: [ErasureListing].self, token: s.token, context: context)
                 return ConsoleHTML.datasets(segments, erasures: erasures, session: s)
             }
         }
         router.get("/console/audit") { request, context in
-            try await page(request, context, "/console/audit") { s in
+            try await page(request, context) { s in
                 let records = try await api.auditLog(token: s.token, context: context)
                 return ConsoleHTML.audit(records, broken: AuditChain.firstBreak(in: records), session: s)
             }
@@ -168,7 +174,7 @@ struct ConsoleRoutes {
     /// A page for the signed-in member of staff; the sign-in page for anyone else; what the API
     /// refused, with its status, when their role may not read what the page shows.
     private func page(
-        _ request: Request, _ context: CollectorContext, _ path: String, _ render: (Session) async throws -> String
+        _ request: Request, _ context: CollectorContext, _ render: (Session) async throws -> String
     ) async throws -> Response {
         guard var session = try await session(request) else { return Self.redirect("/console/login") }
         session.notice = request.uri.queryParameters["done"].map(String.init)
@@ -195,12 +201,7 @@ struct ConsoleRoutes {
         do {
             let (done, back) = try await action(session, form)
             let query = done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-            var response = Self.redirect(done.isEmpty ? back : "\(back)?done=\(query)")
-            if back == "/console/login" {
-                response.setCookie(
-                    Cookie(name: Self.cookie, value: "", maxAge: 0, path: "/console", secure: secure, httpOnly: true, sameSite: .strict))
-            }
-            return response
+            return Self.redirect(done.isEmpty ? back : "\(back)?done=\(query)")
         } catch let refusal as ConsoleAPI.Refusal {
             return Self.answer(ConsoleHTML.refused(refusal, session: session), status: refusal.status)
         }
@@ -214,7 +215,9 @@ struct ConsoleRoutes {
 
     private static func secured(_ response: Response) -> Response {
         var response = response
-        for (name, value) in HTML.securityHeaders { response.headers[HTTPField.Name(name)!] = value }
+        for (name, value) in securityFields { response.headers[name] = value }
         return response
     }
+
+    private static let securityFields = HTML.securityHeaders.map { (HTTPField.Name($0.name)!, $0.value) }
 }
