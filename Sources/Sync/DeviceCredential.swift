@@ -23,6 +23,13 @@ public struct DeviceCredential: Sendable {
         keyBytes = key.rawRepresentation
     }
 
+    /// `device.json`: what the collector gave at enrolment (the key is kept apart, in `device.key`).
+    private struct Record: Codable {
+        var server: String
+        var device: String
+        var contributor: String
+    }
+
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case notEnrolled(String)
         case damaged(String)
@@ -40,16 +47,16 @@ public struct DeviceCredential: Sendable {
         let info = folder.appendingPathComponent("device.json")
         let keyFile = folder.appendingPathComponent("device.key")
         guard let data = FileManager.default.contents(atPath: info.path) else { throw .notEnrolled(folder.path) }
-        guard let json = try? JSONValue.parse(data), let server = json["server"]?.stringValue.flatMap(URL.init(string:)),
-            let device = json["device"]?.stringValue, let contributor = json["contributor"]?.stringValue
-        else { throw .damaged("\(info.path) is not a device record") }
+        guard let record = try? JSONDecoder().decode(Record.self, from: data), let server = URL(string: record.server) else {
+            throw .damaged("\(info.path) is not a device record")
+        }
         let mode = (try? FileManager.default.attributesOfItem(atPath: keyFile.path)[.posixPermissions] as? Int) ?? 0
         guard mode & 0o077 == 0 else { throw .damaged("\(keyFile.path) is readable by others: chmod 600 it") }
         guard let text = try? String(contentsOf: keyFile, encoding: .utf8),
             let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
             let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
         else { throw .damaged("\(keyFile.path) holds no Ed25519 key") }
-        return DeviceCredential(server: server, device: device, contributor: contributor, key: key)
+        return DeviceCredential(server: server, device: record.device, contributor: record.contributor, key: key)
     }
 
     /// Writes the record and the key (owner-only), replacing an earlier enrolment.
@@ -58,10 +65,10 @@ public struct DeviceCredential: Sendable {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let keyFile = folder.appendingPathComponent("device.key")
             try DurableFile.replace(keyFile.path, contents: Data((key.rawRepresentation.base64EncodedString() + "\n").utf8))
-            let record: JSONValue = .object([
-                ("server", .string(server.absoluteString)), ("device", .string(device)), ("contributor", .string(contributor)),
-            ])
-            try DurableFile.replace(folder.appendingPathComponent("device.json").path, contents: Data((record.serializedPretty + "\n").utf8))
+            let record = Record(server: server.absoluteString, device: device, contributor: contributor)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try DurableFile.replace(folder.appendingPathComponent("device.json").path, contents: try encoder.encode(record) + Data("\n".utf8))
         } catch let error as Failure {
             throw error
         } catch {
