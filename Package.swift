@@ -161,7 +161,8 @@ let package = Package(
         .testTarget(name: "DeviceTests", dependencies: ["Device", "Capture", "Privacy", "UnderstudyModel"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "TestSupport"]),
         .testTarget(
-            name: "VaultTests", dependencies: ["Vault", "UnderstudyModel", "Capture", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            name: "VaultTests",
+            dependencies: ["Vault", "UnderstudyModel", "Capture", "Device", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // The device's and the collector's decisions under a clock set to other years.
         .testTarget(
             name: "ClockTests",

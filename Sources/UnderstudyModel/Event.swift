@@ -60,6 +60,8 @@ public enum GapReason: String, Sendable, Codable {
     case excludedApp = "excluded-app"
     case sensitiveField = "sensitive-field"
     case quota, error
+    /// The contributor deleted these steps before upload (the review page's "delete steps").
+    case deleted
 }
 /// How a task the contributor marked ended: `understudy task end` or `task end --failed`.
 public enum TaskOutcome: String, Sendable, Codable { case done, failed }

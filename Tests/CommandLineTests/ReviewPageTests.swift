@@ -146,7 +146,7 @@ struct ReviewPageTests {
     }
 
     @Test(
-        "A segment's page shows each step on the screen it was decided on: the frame loads when the step is shown, and the click's mark sits where the click was"
+        "A segment's page shows each step on the screen it was decided on: the frame loads when the step is shown, and the click's mark sits where the click was; deleting that step in the page takes it and its screen, and vault check agrees the segment is whole"
     )
     func stepsOnTheirScreens() async throws {
         let session = try await TypingSession()
@@ -178,6 +178,24 @@ struct ReviewPageTests {
         }
         #expect((width ?? 0) > 0, "the frame of \(step) did not load")
         #expect(try await browser.text(of: "#\(step) figcaption").contains("click"))
+        let number = String(step.dropFirst("step-".count))
+        let shownFrame = try #require(
+            (try await browser.source()).split(separator: "<figure ").first { $0.contains("id=\"\(step)\"") }?
+                .firstMatch(of: #/src="([^"]+)"/#).map { String($0.1) })
+        for field in ["#delete-first", "#delete-last"] {
+            try await browser.clear(field)
+            try await browser.type(number, into: field)
+        }
+        try await browser.click("#delete-steps-button")
+        #expect(try await browser.text(of: "#notice").hasPrefix("Deleted steps \(number)–\(number)"))
+        let after = try await browser.source()
+        #expect(!after.contains("id=\"\(step)\""), "the step is still on the page")
+        #expect(try session.me.run("vault", "check", "--vault", session.vault).status == 0)
+        // Its screen is gone from the vault (unless a step left shows the very same pixels).
+        if !after.contains(shownFrame) {
+            try await browser.open(page.origin + shownFrame)
+            #expect(try await browser.source().contains("Not found."))
+        }
         await browser.quit()
     }
 

@@ -89,6 +89,11 @@ public final class WebDriver: @unchecked Sendable {
         let _: Answer<Nothing?> = try await call("POST", "/session/\(session)/element/\(try await element(css))/value", ["text": text])
     }
 
+    /// Empties a text or number field, so ``type(_:into:)`` then sets its value.
+    public func clear(_ css: String) async throws {
+        let _: Answer<Nothing?> = try await call("POST", "/session/\(session)/element/\(try await element(css))/clear", [String: String]())
+    }
+
     /// The page's source as the browser has it.
     public func source() async throws -> String {
         let answer: Answer<String> = try await call("GET", "/session/\(session)/source", Nothing?.none)

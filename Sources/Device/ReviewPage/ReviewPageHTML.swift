@@ -39,7 +39,7 @@ enum ReviewPageHTML {
             out.append("<p id=\"recording-state\" class=\"state stopped\">Not recording.</p></section>")
             return out
         }
-        let field = "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(csrf))\">"
+        let field = csrfField(csrf)
         if let until = report.pausedUntil {
             out.append("<p id=\"recording-state\" class=\"state paused\">Paused until \(time(until)): nothing is recorded.</p>")
             out.append("<form method=\"post\" action=\"/resume\">\(field)<button type=\"submit\" id=\"resume\">Resume now</button></form>")
@@ -90,7 +90,7 @@ enum ReviewPageHTML {
         }
         out.append("<p>\(count(t.total, "segment")) on this day; each is about a minute of recording, and forgetting one deletes it for good.</p>")
         out.append("<ol id=\"segments\">")
-        let field = "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(csrf))\">"
+        let field = csrfField(csrf)
         for segment in t.segments {
             let id = HTML.escape(segment.id)
             let size = ByteCountFormatter.string(fromByteCount: segment.bytes, countStyle: .file)
@@ -126,7 +126,7 @@ enum ReviewPageHTML {
 
     /// Forgetting a time range, or everything, as `forget --from/--to` and `forget --all` do.
     private static func forgetMore(csrf: String) -> [String] {
-        let field = "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(csrf))\">"
+        let field = csrfField(csrf)
         return [
             "<section aria-labelledby=\"forget\"><h2 id=\"forget\">Forget more</h2>",
             "<form method=\"post\" action=\"/forget-range\">\(field)<label for=\"forget-from\">From</label> "
@@ -160,7 +160,7 @@ enum ReviewPageHTML {
 
     /// Your exemptions, each with a Remove button, a form to add one, and requests waiting for the organisation.
     private static func exemptions(_ c: Choices, csrf: String) -> [String] {
-        let field = "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(csrf))\">"
+        let field = csrfField(csrf)
         var out = ["<section aria-labelledby=\"exemptions\"><h2 id=\"exemptions\">Kept out of recording</h2>"]
         if c.exemptions.isEmpty { out.append("<p id=\"no-exemptions\">No exemptions.</p>") }
         out.append("<ul id=\"exemption-list\">")
@@ -229,9 +229,10 @@ enum ReviewPageHTML {
     }
 
     /// A segment's steps, each on the screen it was decided on, with links from step to step.
-    static func segment(_ s: SegmentSteps) -> String {
+    static func segment(_ s: SegmentSteps, csrf: String, notice: String? = nil) -> String {
         var body = ["<p><a href=\"/\">Back to the timeline</a></p>"]
         body.append("<h1>Segment \(time(s.segment.from))–\(time(s.segment.to))</h1>")
+        if let notice { body.append("<p id=\"notice\" role=\"status\">\(HTML.escape(notice))</p>") }
         guard let episode = s.episode, !s.steps.isEmpty else {
             body.append("<p id=\"no-steps\">No actions in this segment.</p>")
             return document(title: "Understudy: a segment", body: body)
@@ -244,7 +245,26 @@ enum ReviewPageHTML {
                 "<nav class=\"steps\" aria-label=\"Steps\">"
                     + links.compactMap { $0 }.map { "<a href=\"#step-\($0.0)\">\($0.1)</a>" }.joined(separator: " ") + "</nav>")
         }
+        if s.segment.sealed { body.append(deleteSteps(s, csrf: csrf)) }
         return document(title: "Understudy: a segment", body: body)
+    }
+
+    private static func csrfField(_ csrf: String) -> String { "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(csrf))\">" }
+
+    /// Deleting some steps: their events, the screens only they showed, for good.
+    private static func deleteSteps(_ s: SegmentSteps, csrf: String) -> String {
+        let (first, last) = (s.steps.first?.index ?? 0, s.steps.last?.index ?? 0)
+        let number = { (name: String, label: String, value: Int) in
+            "<label for=\"delete-\(name)\">\(label)</label> <input type=\"number\" id=\"delete-\(name)\" name=\"\(name)\" "
+                + "min=\"\(first)\" max=\"\(last)\" value=\"\(value)\" required>"
+        }
+        return "<section aria-labelledby=\"delete-steps\"><h2 id=\"delete-steps\">Delete steps</h2>"
+            + "<p>The steps go for good, with every screen taken during them. The screen after the last one stays, as the next step's: "
+            + "delete that step too if it shows what you want gone.</p>"
+            + "<form method=\"post\" action=\"/forget-steps\">" + csrfField(csrf)
+            + "<input type=\"hidden\" name=\"segment\" value=\"\(HTML.escape(s.segment.id))\">"
+            + number("first", "From step", first) + " " + number("last", "to step", first)
+            + " <button type=\"submit\" id=\"delete-steps-button\">Delete these steps</button></form></section>"
     }
 
     private static func document(title: String, body: [String]) -> String {

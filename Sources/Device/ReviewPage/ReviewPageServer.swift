@@ -64,9 +64,14 @@ struct ReviewPageRoutes: Sendable {
         }
         router.post("/pause") { request, context in try await change(request, context) { form in .pause(minutes: Int(form["minutes"] ?? "") ?? 15) } }
         router.post("/resume") { request, context in try await change(request, context) { _ in .resume } }
-        router.get("/segment/:id") { request, context in try await segment(context.parameters.get("id") ?? "") }
+        router.get("/segment/:id") { request, context in try await segment(context.parameters.get("id") ?? "", request) }
         router.get("/frame/:session/:file") { _, context in try await frame(context.parameters.get("session"), context.parameters.get("file")) }
         router.post("/forget") { request, context in try await change(request, context) { form in .forget(segment: form["segment"] ?? "") } }
+        router.post("/forget-steps") { request, context in
+            try await change(request, context) { form in
+                .forgetSteps(segment: form["segment"] ?? "", first: Int(form["first"] ?? "") ?? 0, last: Int(form["last"] ?? "") ?? 0)
+            }
+        }
         router.post("/forget-range") { request, context in
             try await change(request, context) { form in .forgetRange(from: form["from"] ?? "", to: form["to"] ?? "") }
         }
@@ -112,14 +117,16 @@ struct ReviewPageRoutes: Sendable {
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    /// A segment's steps on their screens.
-    private func segment(_ id: String) async throws -> Response {
+    /// A segment's steps on their screens, and the form that deletes some of them.
+    private func segment(_ id: String, _ request: Request) async throws -> Response {
         let vault = vault
+        let csrf = await sessions.csrf(for: request.cookies[Self.cookie]?.value) ?? ""
+        let notice = request.uri.queryParameters["done"].map(String.init)
         let html = try await NIOThreadPool.singleton.runIfActive { () throws -> String? in
             let opened = try Vault(at: vault, create: false)
             defer { opened.close() }
             guard try opened.segments().contains(where: { $0.id == id }) else { return nil }
-            return ReviewPageHTML.segment(try SegmentSteps.read(opened, segment: id))
+            return ReviewPageHTML.segment(try SegmentSteps.read(opened, segment: id), csrf: csrf, notice: notice)
         }
         guard let html else { return Self.notFound }
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
@@ -168,7 +175,7 @@ struct ReviewPageRoutes: Sendable {
         let asked = action(form)
         let done = try await NIOThreadPool.singleton.runIfActive { asked.perform(vault: vault) }
         let query = done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        return Response(status: .seeOther, headers: [.location: "/?done=\(query)"])
+        return Response(status: .seeOther, headers: [.location: "\(asked.returnPath)?done=\(query)"])
     }
 
     static let refused = Response(
@@ -182,6 +189,8 @@ enum ReviewAction: Sendable {
     case resume
     /// Forgets a segment as `understudy forget --segment` does.
     case forget(segment: String)
+    /// Deletes steps `first` through `last` of a segment (their numbers on its page).
+    case forgetSteps(segment: String, first: Int, last: Int)
     /// Forgets what has anything between two local times (`2026-12-07T10:00`), as `forget --from --to` does.
     case forgetRange(from: String, to: String)
     /// Forgets everything, as `forget --all` does, once the contributor ticked that they are sure.
@@ -198,6 +207,7 @@ enum ReviewAction: Sendable {
         case .pause(let minutes): request = ControlRequest(.pause, seconds: Double([5, 15, 30].contains(minutes) ? minutes : 15) * 60)
         case .resume: request = ControlRequest(.resume)
         case .forget(let segment): return Self.forget(.segments([segment]), vault: vault)
+        case .forgetSteps(let segment, let first, let last): return Self.forgetSteps(segment, first...max(first, last), vault: vault)
         case .forgetRange(let from, let to):
             guard let start = Self.localTime(from), let end = Self.localTime(to) else { return "Give both times, as the form's fields ask." }
             return Self.forget(.range(from: start, to: end), vault: vault)
@@ -241,6 +251,29 @@ extension ReviewAction {
             let period = try ExemptionStore.period(from: nil, until: until.isEmpty ? nil : until)
             let asked = try ExemptionStore().request(kind, kind == .all ? "*" : value, reason: reason, period: period)
             return "Asked your organisation (request \(asked.id)): it is sent at the next sync, and the decision comes back with the one after."
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// Where the browser goes once it is done: back to the segment whose steps went, else the timeline.
+    var returnPath: String {
+        guard case .forgetSteps(let segment, _, _) = self else { return "/" }
+        return ReviewPageRoutes.localPath("/segment/\(segment)") ?? "/"
+    }
+
+    static func forgetSteps(_ segment: String, _ steps: ClosedRange<Int>, vault: URL) -> String {
+        do {
+            let opened = try Vault(at: vault, create: false)
+            defer { opened.close() }
+            guard try opened.segments().contains(where: { $0.id == segment }) else { return "There is no such segment any more." }
+            let read = try SegmentSteps.read(opened, segment: segment)
+            guard let span = read.span(first: steps.lowerBound, last: steps.upperBound) else {
+                return "No steps \(steps.lowerBound)–\(steps.upperBound) in this segment: give numbers the page shows."
+            }
+            let deleted = try opened.forgetSteps(
+                session: read.segment.session, fromNs: span.lowerBound, toNs: span.upperBound, recoder: TileStripRecoder())
+            return "Deleted steps \(steps.lowerBound)–\(steps.upperBound): \(deleted.events) events and \(deleted.frames) screens, for good."
         } catch {
             return "\(error)"
         }

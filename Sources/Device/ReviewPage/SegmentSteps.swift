@@ -30,6 +30,21 @@ struct SegmentSteps {
     }
 }
 
+extension SegmentSteps {
+    /// What deleting steps `first` through `last` (their numbers on the page) takes, in ns
+    /// since the session started: from just after the step before (so the screen the first
+    /// was decided on goes too, unless that step needs it) to the end of the last.
+    func span(first: Int, last: Int) -> ClosedRange<UInt64>? {
+        let chosen = steps.filter { (first...last).contains($0.index) }
+        guard first <= last, let start = chosen.first, let end = chosen.last else { return nil }
+        let before = (episode?.steps ?? []).last { $0.index < start.index && !$0.action.isTerminal }
+        var from = start.startNs
+        if case .success(let seen) = start.observation { from = min(from, seen.frameNs) }
+        if let before { from = max(from, before.endNs + 1) }
+        return from...max(from, end.endNs)
+    }
+}
+
 /// A vault's session, with only some of its segments' events.
 struct SegmentEvents: RecordingSource {
     let vault: Vault

@@ -72,6 +72,8 @@ extension Vault {
         var count = 0
         var holes = false
         var expected: Int64?
+        // A hole in seq is allowed only right after the gap a step deletion left.
+        var afterDeletion = false
         try read { db in
             let cursor = try Row.fetchCursor(
                 db, sql: "SELECT first_seq, last_seq, payload FROM event_chunk WHERE segment_id = ? ORDER BY first_seq",
@@ -80,11 +82,14 @@ extension Vault {
                 let first: Int64 = row["first_seq"]
                 let last: Int64 = row["last_seq"]
                 count += Int(last - first + 1)
-                if let expected, expected != first { holes = true }
+                if let expected, expected != first, !afterDeletion { holes = true }
                 expected = last + 1
-                if Self.openEvents(row["payload"], keys: keys, session: segment.session, first: first, last: last) == nil {
+                guard let events = Self.openEvents(row["payload"], keys: keys, session: segment.session, first: first, last: last) else {
                     bad.append(first == last ? "\(first)" : "\(first)-\(last)")
+                    afterDeletion = false
+                    continue
                 }
+                if case .gap(.deleted, _, _) = events.last?.body { afterDeletion = true } else { afterDeletion = false }
             }
         }
         report.events += count
