@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "Collector",
             dependencies: [
-                "UnderstudyModel", "Privacy", "CollectorAPI",
+                "UnderstudyModel", "Privacy", "CollectorAPI", "Datasets",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -21,16 +21,22 @@ public enum HTML {
 extension HTML {
     /// The headers on every answer of the pages the project serves (the review page, the staff
     /// console): no other origin may frame, script or style them; nothing is cached or sent on.
-    public static let securityHeaders: [(name: String, value: String)] = [
-        (
-            "Content-Security-Policy",
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        ),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Referrer-Policy", "no-referrer"),
-        ("X-Frame-Options", "DENY"),
-        ("Cache-Control", "no-store"),
-    ]
+    public static let securityHeaders = securityHeaders(inlineImages: false)
+
+    /// The same, letting images also come as `data:` addresses in the page itself (the console
+    /// draws a held frame from its bundle's tile strips so): images only, never script or style.
+    public static func securityHeaders(inlineImages: Bool) -> [(name: String, value: String)] {
+        [
+            (
+                "Content-Security-Policy",
+                "default-src 'none'; style-src 'self'; img-src 'self'\(inlineImages ? " data:" : ""); form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            ),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"),
+            ("X-Frame-Options", "DENY"),
+            ("Cache-Control", "no-store"),
+        ]
+    }
 
     /// The style both pages start from: readable at 1280×800 and at a phone's width, with a focus
     /// ring that shows where the keyboard is.

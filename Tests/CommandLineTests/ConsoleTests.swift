@@ -1,6 +1,8 @@
+import Capture
 import Foundation
 import TestSupport
 import Testing
+import UnderstudyModel
 
 /// A member of staff signed in to the console with curl: their cookie jar and the CSRF token of their forms.
 struct ConsoleSignIn {
@@ -27,10 +29,13 @@ struct ConsoleSignIn {
 
 extension WebDriver {
     /// Signs in to the console at `collector` as the organisation's privacy officer.
-    func signInAsOfficer(_ org: Organisation) async throws {
+    func signInAsOfficer(_ org: Organisation) async throws { try await signIn(org, user: "olivia", keyFile: org.officerKey) }
+
+    /// Signs in to the console at `collector` as `user`, with the key in `keyFile`.
+    func signIn(_ org: Organisation, user: String, keyFile: URL) async throws {
         try await open(org.collector.url + "/console/login")
-        try await type("olivia", into: "#user")
-        try await type(try String(contentsOf: org.officerKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), into: "#key")
+        try await type(user, into: "#user")
+        try await type(try String(contentsOf: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), into: "#key")
         try await click("#sign-in")
     }
 }
@@ -87,6 +92,57 @@ struct ConsoleTests {
         #expect(audit.contains("user:olivia") && audit.contains("exemption_decided"), "\(audit)")
         try await browser.click("#sign-out")
         #expect(try await browser.currentURL().hasSuffix("/console/login"))
+        await browser.quit()
+    }
+
+    @Test(
+        "In a real browser a reviewer opens a held segment in the console: each step is drawn on its screen from the bundle's own tiles, with its action over it; judging a step bad with a reason records it, as the list and admin review list say, and opening the segment is in the audit log"
+    )
+    func reviewerJudgesASegment() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let vault = try await org.record(typing: "zebra quokka")
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        #expect(try org.me.run("sync", "--vault", vault).status == 0)
+        let rita = try org.staff("rita", role: "reviewer")
+        let listed = try org.me.run(["admin", "review", "list", "--json"] + rita).stdout.split(separator: "\n").compactMap {
+            try? JSONValue.parse(Data($0.utf8))
+        }
+        let segment = try #require(listed.first { $0["bytes"]?.intValue ?? 0 > 0 }?["id"]?.stringValue)
+
+        let browser = try await WebDriver()
+        try await browser.signIn(org, user: "rita", keyFile: URL(fileURLWithPath: try #require(rita.last)))
+        try await browser.open(org.collector.url + "/console/review")
+        try await browser.click("a[href='/console/review/\(segment)']")
+        #expect(try await browser.text(of: "#review-summary").contains("step(s)"))
+        let source = try await browser.source()
+        #expect(source.contains("data:image/"), "the strips are not in the page")
+        #expect(!source.contains("alice"), "the contributor's id is on the reviewer's page")
+        // The screen, as the browser drew it from the strips: not a blank box.
+        let png = try await browser.screenshot(of: "svg.picture")
+        let drawn = try PixelCodec.decode(png, codec: .png)
+        var counts: [UInt32: Int] = [:]
+        for i in stride(from: 0, to: drawn.pixels.count, by: 4) {
+            let p = drawn.pixels
+            counts[UInt32(p[i]) << 16 | UInt32(p[i + 1]) << 8 | UInt32(p[i + 2]), default: 0] += 1
+        }
+        let commonest = Double(counts.values.max() ?? 0) / Double(drawn.width * drawn.height)
+        #expect(counts.count > 4 && commonest < 0.99, "the screen is blank: \(counts.count) colours, commonest \(commonest)")
+
+        // The typing step's figure, and the form after it.
+        let figure = try #require(source.components(separatedBy: "<figure ").first { $0.contains("zebra quokka") }, "no step types the text")
+        let typed = try #require(figure.firstMatch(of: #/name="step" value="(\d+)"/#).map { String($0.1) })
+        try await browser.type("wrong_action", into: "#reason-step-\(typed)")
+        try await browser.click("#bad-step-\(typed)")
+        #expect(try await browser.text(of: ".notice") == "Judged step \(typed) bad.")
+        try await browser.open(org.collector.url + "/console/review")
+        #expect(try await browser.text(of: "#review-segments").contains(segment))
+        let judged = try org.me.run(["admin", "review", "list", "--json"] + rita).stdout.split(separator: "\n").compactMap {
+            try? JSONValue.parse(Data($0.utf8))
+        }
+        #expect(judged.first { $0["id"]?.stringValue == segment }?["steps_bad"]?.intValue == 1, "\(judged)")
+        let audit = try org.me.run(["admin", "audit"] + org.officer).stdout
+        #expect(audit.contains("\"segment_reviewed\"") && audit.contains("\"steps_reviewed\""), "\(audit.suffix(800))")
         await browser.quit()
     }
 
@@ -191,6 +247,16 @@ struct ConsoleTests {
                 let status = ReviewPage.status(try session.get(path))
                 #expect(status == (allowed[path]!.contains(role) ? 200 : 403), "\(role) on \(path): \(status)")
             }
+        }
+        // A held segment's page, and its verdict form, are the reviewer's only.
+        let reviewList = try sessions["reviewer"]!.get("/console/review")
+        let handle = try #require(reviewList.firstMatch(of: #/href="/console/review/([^"]+)"/#).map { String($0.1) }, "\(reviewList)")
+        for (role, session) in sessions {
+            let status = ReviewPage.status(try session.get("/console/review/\(handle)"))
+            #expect(status == (role == "reviewer" ? 200 : 403), "\(role) on a held segment: \(status)")
+            guard role != "reviewer" else { continue }
+            let judged = try session.post("/console/review/judge", "csrf=\(session.csrf)", "segment=\(handle)", "step=1", "verdict=bad")
+            #expect(ReviewPage.status(judged) == 403, "\(role) judged a step: \(judged.prefix(300))")
         }
         let device = org.deviceID
         for role in ["privacy_officer", "reviewer", "scientist"] {

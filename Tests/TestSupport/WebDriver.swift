@@ -89,6 +89,13 @@ public final class WebDriver: @unchecked Sendable {
         let _: Answer<Nothing?> = try await call("POST", "/session/\(session)/element/\(try await element(css))/value", ["text": text])
     }
 
+    /// What the browser draws of an element, as the bytes of a PNG file.
+    public func screenshot(of css: String) async throws -> Data {
+        let answer: Answer<String> = try await call("GET", "/session/\(session)/element/\(try await element(css))/screenshot", Nothing?.none)
+        guard let png = Data(base64Encoded: answer.value) else { throw Failure.command("screenshot", "not base64") }
+        return png
+    }
+
     /// Empties a text or number field, so ``type(_:into:)`` then sets its value.
     public func clear(_ css: String) async throws {
         let _: Answer<Nothing?> = try await call("POST", "/session/\(session)/element/\(try await element(css))/clear", [String: String]())

@@ -162,7 +162,7 @@ struct VaultSegmentTests {
             contents.tilePatch(tile).map { found in .init(patchID: found.patch, codec: found.codec, index: found.index) { found.data } }
         }
         #expect(pixels.count == 16 * 8 * 4 && pixels[0] == 10 && pixels[8 * 4] == 10)
-        #expect(throws: VaultError.self) { try SegmentBundleContents(tar: Data("not a tar".utf8)) }
+        #expect(throws: SegmentBundleContents.Failure.self) { try SegmentBundleContents(tar: Data("not a tar".utf8)) }
     }
 
     @Test(
@@ -192,7 +192,7 @@ struct VaultSegmentTests {
             try bundle(frame: layout(8, 8, 0)), try bundle(frame: layout(0, 8, 8)), try bundle(frame: layout(100_000, 100_000, 8)),
             try bundle(frame: layout(16, 8, 8)),
         ] {
-            #expect(throws: VaultError.self) { try SegmentBundleContents(tar: hostile) }
+            #expect(throws: SegmentBundleContents.Failure.self) { try SegmentBundleContents(tar: hostile) }
         }
     }
 

@@ -28,6 +28,11 @@ struct ConsoleAPI: Sendable {
         try APICoding.decode(Answer.self, from: try await call(.post, path, body: try APICoding.encode(body), token: token, context: context))
     }
 
+    /// An answer's bytes as they are (a segment bundle, not JSON).
+    func bytes(_ path: String, token: String, context: CollectorContext) async throws -> Data {
+        try await call(.get, path, body: nil, token: token, context: context)
+    }
+
     /// Every record of the audit log, read a page at a time as `admin audit` reads it.
     func auditLog(token: String, context: CollectorContext) async throws -> [AuditRecordListing] {
         var records: [AuditRecordListing] = []

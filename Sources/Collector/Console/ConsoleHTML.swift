@@ -1,4 +1,5 @@
 import CollectorAPI
+import Datasets
 import Foundation
 import Privacy
 import UnderstudyModel
@@ -189,15 +190,62 @@ enum ConsoleHTML {
         if segments.isEmpty { body.append("<p id=\"no-segments\">No segment is held yet.</p>") }
         if !segments.isEmpty {
             let rows = segments.map { r in
-                "<tr><td>\(HTML.escape(r.id))</td><td>\(HTML.escape(r.contributor))</td><td>\(size(r.bytes))</td><td>\(r.stepsJudged)</td><td>\(r.stepsBad)</td></tr>"
+                "<tr><td><a href=\"/console/review/\(HTML.escape(ConsoleAPI.segment(r.id)))\">\(HTML.escape(r.id))</a></td><td>\(HTML.escape(r.contributor))</td>"
+                    + "<td>\(size(r.bytes))</td><td>\(r.stepsJudged)</td><td>\(r.stepsBad)</td></tr>"
             }
             body.append(
                 table(
                     "review-segments", caption: "Held segments (sizes rounded, no times: nothing here says who or when)",
                     columns: ["Segment", "Contributor", "Size", "Steps judged", "Bad"], rows: rows))
         }
-        body.append("<p><code>understudy admin review open ID</code> shows a segment's steps on their screens and takes your verdicts.</p>")
+        body.append("<p>Open a segment to see its steps on their screens and judge them (as <code>understudy admin review</code> does).</p>")
         return document("Review", body, session: session)
+    }
+
+    /// A held segment's steps, a page of them: each on the screen it was decided on, with its
+    /// action drawn over it, and a form judging it good or bad.
+    static func reviewSegment(_ id: String, _ held: HeldSegmentSteps, page: Int, session: ConsoleRoutes.Session) -> String {
+        var body = ["<p><a href=\"/console/review\">Back to the segments</a></p>", "<h1>Segment \(HTML.escape(id))</h1>"] + notice(session)
+        body.append(
+            "<p id=\"review-summary\">\(held.steps.count) step(s), page \(page) of \(held.pages). "
+                + "Times are shifted and names replaced: nothing here says who or when.</p>")
+        let shown = held.page(page)
+        guard let episode = held.episode, !shown.isEmpty else {
+            body.append("<p id=\"no-steps\">No actions in this segment.</p>")
+            return document("Review", body, session: session)
+        }
+        body.append(held.strips(for: shown))
+        for step in shown {
+            body.append(StepFigure.html(step, in: episode, picture: held.picture(of: step)))
+            body.append(judge(id, step: step, page: page, session: session))
+        }
+        let links = [page > 1 ? (page - 1, "Previous page") : nil, page < held.pages ? (page + 1, "Next page") : nil].compactMap { $0 }
+        body.append(
+            "<nav aria-label=\"Pages\">"
+                + links.map { "<a href=\"/console/review/\(HTML.escape(ConsoleAPI.segment(id)))?page=\($0.0)\">\($0.1)</a>" }.joined(separator: " ")
+                + "</nav>")
+        return document("Review", body, session: session)
+    }
+
+    /// Good, or bad with a reason, for one step (named by its t_ns, as exports name it).
+    private static func judge(_ id: String, step: EpisodeStep, page: Int, session: ConsoleRoutes.Session) -> String {
+        let name = "step-\(step.startNs)"
+        return "<form class=\"judge\" method=\"post\" action=\"/console/review/judge\">\(csrf(session))\(hidden("segment", id))"
+            + "\(hidden("step", String(step.startNs)))\(hidden("page", String(page)))"
+            + "<fieldset><legend>Step \(step.index) (t_ns \(step.startNs))</legend>"
+            + "<button type=\"submit\" name=\"verdict\" value=\"good\" id=\"good-\(name)\">Good</button>"
+            + "<label for=\"reason-\(name)\">Reason, if bad</label> <input id=\"reason-\(name)\" name=\"reason\" maxlength=\"200\" "
+            + "placeholder=\"unredacted, wrong_action\"> <button type=\"submit\" name=\"verdict\" value=\"bad\" id=\"bad-\(name)\">Bad</button>"
+            + "</fieldset></form>"
+    }
+
+    static func unreadable(_ id: String, session: ConsoleRoutes.Session) -> String {
+        document(
+            "Review",
+            [
+                "<h1>Segment \(HTML.escape(id))</h1>",
+                "<p class=\"warning\" role=\"alert\">This segment's bundle does not read as a segment: it cannot be reviewed here.</p>",
+            ], session: session)
     }
 
     /// What a dataset can hold, and the erasures that exports made before must follow.
@@ -266,7 +314,9 @@ enum ConsoleHTML {
             td form { display: inline; } td button { padding: .1rem .6rem; margin: 0; }
             input, textarea { font: inherit; padding: .3rem; max-width: 100%; }
             pre { white-space: pre-wrap; background: #f0f0f0; padding: .5rem; }
-            """
+            svg.strips { position: absolute; } form.judge legend { font-weight: normal; }
+            """ + "\n" + StepFigure.style + "\n"
+        + "figure.step .frame { width: fit-content; max-width: 100%; } .frame svg.picture { width: auto; max-width: 100%; height: auto; }"
 
     /// A page; signed in, with who is signed in and the sign-out button in its header.
     private static func document(_ title: String, _ body: [String], session: ConsoleRoutes.Session? = nil) -> String {

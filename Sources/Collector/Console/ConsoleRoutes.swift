@@ -121,6 +121,30 @@ struct ConsoleRoutes {
                 ConsoleHTML.review(try await api.get("/v1/review/segments", as: [ReviewListing].self, token: s.token, context: context), session: s)
             }
         }
+        router.get("/console/review/{segment}") { request, context in
+            try await page(request, context) { s in
+                let id = context.parameters.get("segment") ?? ""
+                // Read as `admin review open` reads it: the API's scrubbed bundle, its opening audited.
+                let tar = try await api.bytes("/v1/review/segments/\(ConsoleAPI.segment(id))", token: s.token, context: context)
+                let held: HeldSegmentSteps
+                do { held = try HeldSegmentSteps(tar: tar) } catch { return ConsoleHTML.unreadable(id, session: s) }
+                let number = request.uri.queryParameters["page"].flatMap { Int(String($0)) } ?? 1
+                return ConsoleHTML.reviewSegment(id, held, page: min(max(1, number), held.pages), session: s)
+            }
+        }
+        router.post("/console/review/judge") { request, context in
+            try await act(request, context) { s, form in
+                let (id, page) = (form["segment"] ?? "", Int(form["page"] ?? "") ?? 1)
+                let verdict = form["verdict"] == "bad" ? "bad" : "good"
+                let reason = form["reason"].flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
+                let step = Int64(form["step"] ?? "") ?? -1
+                _ = try await api.post(
+                    "/v1/review/segments/\(ConsoleAPI.segment(id))/verdicts",
+                    VerdictsRequest(verdicts: [.init(step: step, verdict: verdict, reason: verdict == "bad" ? reason : nil)]),
+                    as: VerdictsRecorded.self, token: s.token, context: context)
+                return ("Judged step \(step) \(verdict).", "/console/review/\(ConsoleAPI.segment(id))?page=\(page)#step-\(step)")
+            }
+        }
         router.get("/console/datasets") { request, context in
             try await page(request, context) { s in
                 let segments = try await api.get("/v1/dataset/segments", as: [DatasetListing].self, token: s.token, context: context)
@@ -201,7 +225,9 @@ struct ConsoleRoutes {
         do {
             let (done, back) = try await action(session, form)
             let query = done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-            return Self.redirect(done.isEmpty ? back : "\(back)?done=\(query)")
+            // `back` may have a query and a fragment of its own: the notice goes between them.
+            let (path, fragment) = (back.prefix { $0 != "#" }, back.drop { $0 != "#" })
+            return Self.redirect(done.isEmpty ? back : "\(path)\(path.contains("?") ? "&" : "?")done=\(query)\(fragment)")
         } catch let refusal as ConsoleAPI.Refusal {
             return Self.answer(ConsoleHTML.refused(refusal, session: session), status: refusal.status)
         }
@@ -219,5 +245,5 @@ struct ConsoleRoutes {
         return response
     }
 
-    private static let securityFields = HTML.securityHeaders.map { (HTTPField.Name($0.name)!, $0.value) }
+    private static let securityFields = HTML.securityHeaders(inlineImages: true).map { (HTTPField.Name($0.name)!, $0.value) }
 }

@@ -9,18 +9,27 @@ public enum StepFigure {
     /// One step: its observation with the action drawn over it, and a caption.
     /// - Parameter frameURL: where the page finds a frame's PNG, by its hash.
     public static func html(_ step: EpisodeStep, in e: Episode, frameURL: (String) -> String = { "frames/\($0).png" }) -> String {
+        let picture = step.observationFrame.map {
+            "<img src=\"\(HTML.escape(frameURL($0)))\" alt=\"the screen before step \(step.index)\" loading=\"lazy\">"
+        }
+        return html(step, in: e, picture: picture)
+    }
+
+    /// The same figure with the screen given as markup (an `<img>`, or an SVG drawn from tiles);
+    /// nil when the step has no screen to show.
+    public static func html(_ step: EpisodeStep, in e: Episode, picture: String?) -> String {
         let caption =
             "<figcaption><b>Step \(step.index) · \(step.action.verb)</b> <code>\(HTML.escape(step.action.pyautogui))</code>"
             + (step.window.map { " · \(HTML.escape($0.app)) — \(HTML.escape($0.title))" } ?? "")
             + (step.target.map { " · on \(HTML.escape($0.summary))" } ?? "") + " · " + HTML.escape(observationNote(step)) + "</figcaption>"
-        guard let hash = step.observationFrame else {
+        guard let picture else {
             return
                 "<figure class=\"step\" id=\"step-\(step.index)\"><div class=\"missing\">\(banner(step.action).map(HTML.escape) ?? "")</div>\(caption)</figure>"
         }
         let banner = banner(step.action).map { "<div class=\"banner\">\(HTML.escape($0))</div>" } ?? ""
         return """
-            <figure class="step" id="step-\(step.index)"><div class="frame"><img src="\(HTML.escape(frameURL(hash)))" alt="the screen before step \(step.index)" loading="lazy">\
-            <svg viewBox="0 0 \(e.screen.width) \(e.screen.height)" preserveAspectRatio="none">\(overlay(step))</svg>\(banner)</div>\(caption)</figure>
+            <figure class="step" id="step-\(step.index)"><div class="frame">\(picture)\
+            <svg class="overlay" viewBox="0 0 \(e.screen.width) \(e.screen.height)" preserveAspectRatio="none">\(overlay(step))</svg>\(banner)</div>\(caption)</figure>
             """
     }
 
@@ -88,7 +97,7 @@ public enum StepFigure {
         figure.step { margin: 2em 0; } figcaption { margin-top: .4em; }
         code { background: #f2f2f2; padding: 0 .3em; word-break: break-all; }
         .frame { position: relative; border: 1px solid #ccc; } .frame img { width: 100%; display: block; }
-        .frame svg { position: absolute; inset: 0; width: 100%; height: 100%; }
+        .frame svg.overlay { position: absolute; inset: 0; width: 100%; height: 100%; } .frame svg.picture { width: 100%; display: block; }
         .banner { position: absolute; left: 1em; bottom: 1em; background: rgba(224,36,94,.9); color: #fff; padding: .3em .7em; border-radius: 4px; white-space: pre-wrap; }
         .missing { padding: 3em; background: #eee; color: #555; text-align: center; }
         circle.click { fill: none; stroke: #e0245e; stroke-width: 5; } line.drag { stroke: #e0245e; stroke-width: 6; }

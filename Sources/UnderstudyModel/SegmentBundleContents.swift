@@ -1,9 +1,16 @@
 import Foundation
-import UnderstudyModel
 
-/// A segment bundle (``SegmentBundle``) read back: what a collector's reviewers and
-/// scientists receive, turned into the session, events and frames it holds.
+/// A segment bundle (the vault's `SegmentBundle` writes them) read back: what a collector's
+/// reviewers and scientists receive, turned into the session, events and frames it holds.
+/// Here beside ``SegmentBundleCheck`` because the bundle is a wire format: the device writes
+/// it, and the collector's console reads it as the device's review tools do.
 public struct SegmentBundleContents: Sendable {
+    /// Why a file is not a readable bundle.
+    public struct Failure: Error, Equatable, CustomStringConvertible {
+        public var description: String
+        init(_ what: String) { description = "damaged: \(what)" }
+    }
+
     public var segmentID: String
     /// The segment's place in its session.
     public var index: Int
@@ -13,19 +20,19 @@ public struct SegmentBundleContents: Sendable {
     public var frames: [FrameManifest]
     /// Which patch holds each tile, and where in it.
     private var tiles: [TileHash: (patch: Int, index: Int)] = [:]
-    private var patches: [Int: (codec: TileCodec, data: Data)] = [:]
+    private var patches: [Int: (codec: TileCodec, data: Data, tiles: Int)] = [:]
 
     /// Reads a bundle; a damaged or foreign file gets one error naming what is wrong.
-    public init(tar: Data) throws(VaultError) {
-        guard let members = TarFormat.members(of: tar) else { throw .damaged("the bundle is not a tar file") }
+    public init(tar: Data) throws(Failure) {
+        guard let members = TarFormat.members(of: tar) else { throw Failure("the bundle is not a tar file") }
         var byName: [String: Data] = [:]
         for member in members { byName[member.name] = member.data }
         guard let header = byName["segment.json"].flatMap({ try? JSONValue.parse($0) }), let id = header["id"]?.stringValue,
             let session = header["session"].flatMap(Self.session)
-        else { throw .damaged("the bundle has no readable segment.json") }
+        else { throw Failure("the bundle has no readable segment.json") }
         // Both ids reach file names, pages and terminals downstream: they must be what a device writes.
-        guard Self.isSegmentID(id) else { throw .damaged("the bundle's segment id is not one") }
-        guard UUID(uuidString: session.id) != nil else { throw .damaged("the bundle's session id is not a UUID") }
+        guard Self.isSegmentID(id) else { throw Failure("the bundle's segment id is not one") }
+        guard UUID(uuidString: session.id) != nil else { throw Failure("the bundle's session id is not a UUID") }
         segmentID = id
         index = Int(header["index"]?.intValue ?? 0)
         self.session = session
@@ -33,19 +40,19 @@ public struct SegmentBundleContents: Sendable {
             // Split at the newline byte, as the upload check does: a String would keep "\r\n" whole.
             events = try (byName["events.jsonl"] ?? Data()).split(separator: 0x0A).map { try Event(json: try JSONValue.parse(Data($0))) }
         } catch {
-            throw .damaged("an event of segment \(id) does not read: \(error)")
+            throw Failure("an event of segment \(id) does not read: \(error)")
         }
         frames = []
         for (name, data) in byName.sorted(by: { $0.key < $1.key }) where name.hasPrefix("frames/") {
-            guard let frame = FrameBody.decode(data) else { throw .damaged("\(name) of segment \(id) does not read") }
+            guard let frame = FrameBody.decode(data) else { throw Failure("\(name) of segment \(id) does not read") }
             frames.append(frame)
         }
         for (name, data) in byName where name.hasPrefix("patches/") && name.hasSuffix(".json") {
             let stem = String(name.dropFirst("patches/".count).dropLast(".json".count))
             guard let patch = Int(stem), let layout = try? JSONValue.parse(data),
                 let codec = layout["codec"]?.stringValue.flatMap(TileCodec.init(rawValue:)), let pixels = byName["patches/\(stem).\(codec.rawValue)"]
-            else { throw .damaged("tile patch \(name) of segment \(id) does not read") }
-            patches[patch] = (codec, pixels)
+            else { throw Failure("tile patch \(name) of segment \(id) does not read") }
+            patches[patch] = (codec, pixels, layout["tiles"]?.arrayValue?.count ?? 0)
             for (position, hex) in (layout["tiles"]?.arrayValue ?? []).enumerated() {
                 if let tile = hex.stringValue.flatMap(TileHash.init(hex:)) { tiles[tile] = (patch, position) }
             }
@@ -61,10 +68,10 @@ public struct SegmentBundleContents: Sendable {
     }
 
     /// Where a tile's pixels are: its patch (named uniquely within this bundle), codec, bytes,
-    /// and the tile's index in the patch.
-    public func tilePatch(_ tile: TileHash) -> (patch: String, codec: TileCodec, data: Data, index: Int)? {
+    /// the tile's index in the patch, and how many tiles the patch's strip holds.
+    public func tilePatch(_ tile: TileHash) -> (patch: String, codec: TileCodec, data: Data, index: Int, tiles: Int)? {
         guard let place = tiles[tile], let patch = patches[place.patch] else { return nil }
-        return ("\(segmentID)/\(place.patch)", patch.codec, patch.data, place.index)
+        return ("\(segmentID)/\(place.patch)", patch.codec, patch.data, place.index, patch.tiles)
     }
 
     /// A segment id as devices make them (a UUID) or as staff see them (a handle): letters, digits and dashes.
