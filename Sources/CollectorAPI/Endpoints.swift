@@ -52,6 +52,7 @@ public struct Endpoint: Sendable {
         Endpoint("PUT", "/v1/segments/{id}", request: .bytes, response: .json(SegmentAcknowledged.self)),
         Endpoint("GET", "/v1/me/segments", response: .list(SegmentListing.self)),
         Endpoint("GET", "/v1/me/segments/{id}", response: .bytes),
+        Endpoint("DELETE", "/v1/me/segments/{id}", response: .json(SegmentDeleted.self)),
         Endpoint("GET", "/v1/me/audit", response: .list(AuditRecordListing.self)),
         Endpoint("GET", "/v1/audit", response: .list(AuditRecordListing.self)),
         Endpoint("DELETE", "/v1/me", response: .json(ContributorErased.self)),

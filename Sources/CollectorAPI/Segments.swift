@@ -38,6 +38,16 @@ public struct SegmentListing: Codable, Sendable, Equatable {
 }
 
 /// The answer to `DELETE /v1/me` and `POST /v1/contributors/{id}/erase`.
+/// The answer to `DELETE /v1/me/segments/{id}`: the segment is gone from the collector.
+public struct SegmentDeleted: Codable, Sendable, Equatable {
+    public var segment: String
+    public var deleted: Bool
+    public init(segment: String, deleted: Bool) {
+        self.segment = segment
+        self.deleted = deleted
+    }
+}
+
 public struct ContributorErased: Codable, Sendable, Equatable {
     public var contributor: String
     public var erased: Bool

@@ -161,6 +161,11 @@ extension CollectorClient {
         try await send("GET", "/v1/me/segments", as: identity).decoded([SegmentListing].self)
     }
 
+    /// Deletes one of the contributor's segments from the collector.
+    public func deleteMySegment(_ id: String, as identity: Identity) async throws(Failure) -> SegmentDeleted {
+        try await send("DELETE", "/v1/me/segments/\(id)", as: identity).decoded(SegmentDeleted.self)
+    }
+
     /// Downloads every segment the collector holds about the contributor, as the bundles
     /// uploaded (`{segment}.tar`), into `folder`; returns how many. The bundles are decrypted
     /// recordings: a new folder is the owner's alone and each file is owner-only, whatever the umask.

@@ -9,7 +9,7 @@ struct HeldCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "held",
         abstract: "What your organisation's collector holds about you: list it, download it, read its audit records.",
-        subcommands: [List.self, Download.self, Audit.self, Enrolments.self, Approve.self, Refuse.self, Erase.self],
+        subcommands: [List.self, Download.self, Delete.self, Audit.self, Enrolments.self, Approve.self, Refuse.self, Erase.self],
         defaultSubcommand: List.self
     )
 
@@ -32,6 +32,17 @@ struct HeldCommand: AsyncParsableCommand {
             let folder = URL(fileURLWithPath: out)
             let count = try await DeviceCredential.session { client, me in try await client.downloadMySegments(into: folder, as: me) }
             print("Downloaded \(count) segment(s) to \(folder.path).")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete one of your segments from the collector, with any verdicts on it.")
+        @Argument(help: ArgumentHelp("The segment's id, as `held list` shows it.", valueName: "id")) var id: String
+
+        func run() async throws {
+            guard UUID(uuidString: id) != nil else { throw ValidationError("\(id) is not a segment id (`held list` shows them)") }
+            let deleted = try await DeviceCredential.session { client, me in try await client.deleteMySegment(id, as: me) }
+            print("Deleted segment \(deleted.segment) from the collector.")
         }
     }
 

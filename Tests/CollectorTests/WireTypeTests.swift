@@ -132,7 +132,8 @@ enum Examples {
             SegmentAcknowledged(segment: "s", status: .stored, sha256: "a"),
             SegmentListing(id: "s", sha256: "a", bytes: 1, policyHash: "h", receivedAt: date, device: "d"),
             AuditRecordListing(seq: 1, at: date, atMs: 1, actor: "a", action: "x", subject: some("c"), detail: "{}", previousHash: "p", hash: "h"),
-            ContributorErased(contributor: "c", erased: true, segments: 1), Totals(contributors: 5, segments: 1, bytes: 1),
+            ContributorErased(contributor: "c", erased: true, segments: 1), SegmentDeleted(segment: "s", deleted: true),
+            Totals(contributors: 5, segments: 1, bytes: 1),
             ExemptionRequestBody(id: "e", kind: "app", value: "v", reason: some("r"), requestedAt: date, from: some(date), until: some(date)),
             ExemptionStatus(id: "e", status: "pending"), ExemptionDecisionRequest(approve: true, note: some("n")),
             ExemptionListing(

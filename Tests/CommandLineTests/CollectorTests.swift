@@ -81,6 +81,12 @@ final class RunningCollector: @unchecked Sendable {
         }
     }
 
+    /// The stored blobs' files (not the half-written ones in `blobs/tmp`).
+    func blobFiles() throws -> [String] {
+        let blobs = data.appendingPathComponent("blobs").path + "/"
+        return try storedBytes().map(\.0).filter { $0.hasPrefix(blobs) && !$0.hasPrefix(blobs + "tmp/") }
+    }
+
     /// SIGKILL: no chance to finish anything.
     func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)
@@ -535,6 +541,40 @@ struct CollectorCommandTests {
         #expect(!FileManager.default.fileExists(atPath: legacy.path))
     }
 
+    @Test(
+        "A contributor deletes one of their segments from the collector: held list no longer has it, its blob is gone from the server's disk, and the audit log says segment_deleted; an id not theirs is refused with one line and deletes nothing"
+    )
+    func contributorDeletesASegmentThere() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let vault = try org.recordSynthetic(seconds: 1)
+        _ = try org.recordSynthetic(seconds: 1, into: vault)
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        #expect(try org.me.run("sync", "--vault", vault).status == 0)
+        func held() throws -> [String] {
+            try org.me.run("held", "list", "--json").stdout.split(separator: "\n").compactMap {
+                try? JSONValue.parse(Data($0.utf8))["id"]?.stringValue
+            }
+        }
+        func blobs() throws -> Int { try org.collector.blobFiles().count }
+        let before = try held()
+        let blobsBefore = try blobs()
+        #expect(before.count >= 2 && blobsBefore == before.count, "\(before) \(blobsBefore)")
+
+        let stranger = try org.me.run("held", "delete", UUID().uuidString.lowercased())
+        #expect(
+            stranger.status != 0 && stranger.stderr.split(separator: "\n").count == 1 && stranger.stderr.contains("does not exist"),
+            "\(stranger.stderr)")
+        #expect(try held() == before)
+
+        let deleted = try org.me.run("held", "delete", before[0])
+        #expect(deleted.status == 0 && deleted.stdout.contains("Deleted segment \(before[0])"), "\(deleted.stderr)")
+        #expect(try held() == Array(before.dropFirst()))
+        #expect(try blobs() == blobsBefore - 1)
+        let audit = try org.me.run("held", "audit").stdout
+        #expect(audit.contains("\"segment_deleted\"") && audit.contains(before[0]), "\(audit.suffix(600))")
+    }
+
     @Test("Rotating the key-encryption key rewraps every data key: with the new key the contributor's data opens, with the old one it no longer does")
     func keyRotation() async throws {
         let org = try Organisation()
@@ -626,7 +666,7 @@ struct CollectorCommandTests {
         }
         #expect(listed.isEmpty, "still held after 10 s: \(listed)")
         #expect(try org.me.run("held", "audit").stdout.contains("\"retention_erased\""))
-        #expect(try org.collector.storedBytes().filter { $0.0.contains("/blobs/") && !$0.0.contains("/tmp/") }.isEmpty)
+        #expect(try org.collector.blobFiles().isEmpty)
     }
 
     @Test(

@@ -256,6 +256,15 @@ struct ReviewPageTests {
         #expect(summary.contains("holds \(held) segment"), "\(summary)")
         #expect(try await browser.text(of: "#held-audit").contains("segment_stored"))
         #expect(try await browser.text(of: ".segment-state") == "uploads at the next sync")
+        // Deleting one there, from the page: the collector no longer holds it.
+        let ids = try org.me.run("held", "list", "--json").stdout.split(separator: "\n").compactMap {
+            try? JSONValue.parse(Data($0.utf8))["id"]?.stringValue
+        }
+        let gone = try #require(ids.first)
+        try await browser.click("#delete-held-\(gone)")
+        #expect(try await browser.text(of: ".notice").hasPrefix("Your organisation's collector deleted segment"))
+        #expect(try org.me.run("held", "list", "--json").stdout.split(separator: "\n").count == held - 1)
+        #expect(try await browser.text(of: "#held-summary").contains("holds \(held - 1) segment"))
         await browser.quit()
     }
 }

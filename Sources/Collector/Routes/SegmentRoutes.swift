@@ -23,8 +23,24 @@ struct SegmentRoutes {
         router.put("/v1/segments/{id}", use: upload)
         router.get("/v1/me/segments", use: list)
         router.get("/v1/me/segments/{id}", use: download)
+        router.delete("/v1/me/segments/{id}", use: deleteMine)
         router.delete("/v1/me", use: eraseMe)
         router.post("/v1/contributors/{id}/erase", use: eraseContributor)
+    }
+
+    /// A contributor deletes one of their segments here (one the device may read): its blob,
+    /// its row and its verdicts go; an audit record naming it stays.
+    @Sendable func deleteMine(_ request: Request, context: CollectorContext) async throws -> Response {
+        let device = try context.requireDevice()
+        let id = try context.parameters.require("id").lowercased()
+        guard let segment = try await state.metadata.segment(id), segment.contributor == device.contributor, device.mayRead(segment.receivedAt)
+        else {
+            throw APIError.notFound("segment \(id)")
+        }
+        try await state.blobs.delete(segment.blob)
+        try await state.metadata.deleteSegment(segment.id)
+        try await state.audit(context.actor, "segment_deleted", subject: device.contributor, .object([("segment", .string(segment.id))]))
+        return JSONResponse.make(SegmentDeleted(segment: segment.id, deleted: true))
     }
 
     /// A contributor erases everything the server holds about them.

@@ -13,6 +13,17 @@ enum HeldByCollector: Sendable {
     /// How long the page waits for the collector before saying it could not reach it.
     static let patience: Duration = .seconds(4)
 
+    /// Asks the collector to delete one of the contributor's segments there; what it said.
+    static func delete(_ segment: String) async -> String {
+        guard UUID(uuidString: segment) != nil else { return "Say which segment to delete." }
+        do {
+            _ = try await DeviceCredential.session { client, me in try await client.deleteMySegment(segment, as: me) }
+            return "Your organisation's collector deleted segment \(segment.prefix(8)): its copy and its review verdicts are gone."
+        } catch {
+            return "\(error)"
+        }
+    }
+
     static func read() async -> HeldByCollector {
         guard let credential = try? DeviceCredential.load() else { return .notEnrolled }
         let server = credential.server.absoluteString

@@ -1,3 +1,4 @@
+import CollectorAPI
 import Datasets
 import Foundation
 import Privacy
@@ -20,7 +21,7 @@ enum ReviewPageHTML {
         body.append(contentsOf: forgetMore(csrf: csrf))
         body.append(contentsOf: consent(choices))
         body.append(contentsOf: exemptions(choices, csrf: csrf))
-        body.append(contentsOf: self.held(held))
+        body.append(contentsOf: self.held(held, csrf: csrf))
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -202,7 +203,7 @@ enum ReviewPageHTML {
     }
 
     /// What the collector holds about the contributor, and the newest audit records about their data.
-    private static func held(_ held: HeldByCollector) -> [String] {
+    private static func held(_ held: HeldByCollector, csrf: String) -> [String] {
         var out = ["<section aria-labelledby=\"held\"><h2 id=\"held\">What your organisation holds</h2>"]
         switch held {
         case .notEnrolled:
@@ -220,12 +221,30 @@ enum ReviewPageHTML {
             out.append(
                 "<table id=\"held-audit\"><caption>The newest \(min(audit.count, 20)) of \(audit.count) audit records about your data</caption>"
                     + "<tr><th scope=\"col\">When</th><th scope=\"col\">Who</th><th scope=\"col\">What</th></tr>\(rows.joined())</table>")
+            out.append(heldSegments(segments, csrf: csrf))
             out.append(
-                "<p><code>understudy held download</code> gets the segments themselves; <code>understudy held erase</code> erases everything there.</p>"
+                "<p><code>understudy held download</code> gets the segments themselves; <code>understudy held delete ID</code> deletes one there, "
+                    + "<code>understudy held erase</code> everything there.</p>"
             )
         }
         out.append("</section>")
         return out
+    }
+
+    /// The newest segments the collector holds, each with a button deleting it there.
+    private static func heldSegments(_ segments: [SegmentListing], csrf: String) -> String {
+        guard !segments.isEmpty else { return "" }
+        let rows = segments.sorted { $0.receivedAt > $1.receivedAt }.prefix(50).map { (s: SegmentListing) -> String in
+            let (id, size) = (HTML.escape(s.id), HTML.escape(ByteCountFormatter.string(fromByteCount: s.bytes, countStyle: .file)))
+            let form: String =
+                "<form method=\"post\" action=\"/held/delete\">" + csrfField(csrf) + "<input type=\"hidden\" name=\"segment\" value=\"\(id)\">"
+                + "<button type=\"submit\" id=\"delete-held-\(id)\" aria-label=\"Delete there the segment received \(plainTime(s.receivedAt))\">"
+                + "Delete there</button></form>"
+            return "<tr><td>\(time(s.receivedAt, dated: true))</td><td>\(size)</td><td>\(form)</td></tr>"
+        }
+        return "<table id=\"held-segments\"><caption>The newest \(rows.count) of \(segments.count) segments there: "
+            + "deleting one there takes it, and any reviewer's verdicts on it, off the collector for good</caption>"
+            + "<tr><th scope=\"col\">Received</th><th scope=\"col\">Size</th><th scope=\"col\"></th></tr>\(rows.joined())</table>"
     }
 
     /// A segment's steps, each on the screen it was decided on, with links from step to step.

@@ -72,6 +72,9 @@ struct ReviewPageRoutes: Sendable {
                 .forgetSteps(segment: form["segment"] ?? "", first: Int(form["first"] ?? "") ?? 0, last: Int(form["last"] ?? "") ?? 0)
             }
         }
+        router.post("/held/delete") { request, context in
+            try await change(request, context) { form in (await HeldByCollector.delete(form["segment"] ?? ""), "/") }
+        }
         router.post("/forget-range") { request, context in
             try await change(request, context) { form in .forgetRange(from: form["from"] ?? "", to: form["to"] ?? "") }
         }
@@ -163,6 +166,19 @@ struct ReviewPageRoutes: Sendable {
     private func change(
         _ request: Request, _ context: Context, _ action: @Sendable ([String: String]) -> ReviewAction
     ) async throws -> Response {
+        let vault = vault
+        return try await change(request, context) { form in
+            let asked = action(form)
+            let done = try await NIOThreadPool.singleton.runIfActive { asked.perform(vault: vault) }
+            return (done, asked.returnPath)
+        }
+    }
+
+    /// The same for what is not the recorder's or the vault's to do (asking the collector):
+    /// `act` answers what was done and where the browser goes back to.
+    private func change(
+        _ request: Request, _ context: Context, act: @Sendable ([String: String]) async throws -> (done: String, back: String)
+    ) async throws -> Response {
         let body = try await request.body.collect(upTo: 4096)
         let form = HTMLForm.fields(String(buffer: body))
         let csrf = await sessions.csrf(for: request.cookies[Self.cookie]?.value)
@@ -171,11 +187,9 @@ struct ReviewPageRoutes: Sendable {
                 status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: "This form is not from the review page.\n")))
         }
-        let vault = vault
-        let asked = action(form)
-        let done = try await NIOThreadPool.singleton.runIfActive { asked.perform(vault: vault) }
+        let (done, back) = try await act(form)
         let query = done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        return Response(status: .seeOther, headers: [.location: "\(asked.returnPath)?done=\(query)"])
+        return Response(status: .seeOther, headers: [.location: "\(back)?done=\(query)"])
     }
 
     static let refused = Response(
