@@ -147,6 +147,35 @@ struct ConsoleTests {
     }
 
     @Test(
+        "In a real browser a privacy officer carries out an erasure request in the console: without the box ticked nothing is erased; with it the contributor's segments and data key go, their device is refused from then on, and the page lists the erasure with who did it"
+    )
+    func officerErasesAContributor() async throws {
+        let org = try Organisation()
+        try org.enrol()
+        let vault = try org.recordSynthetic(seconds: 1)
+        defer { try? FileManager.default.removeItem(atPath: vault) }
+        #expect(try org.me.run("sync", "--vault", vault).status == 0)
+        let held = try org.me.run("held", "list").stdout.split(separator: "\n").count
+        #expect(held >= 1)
+
+        let browser = try await WebDriver()
+        try await browser.signInAsOfficer(org)
+        try await browser.click("#to-erasures")
+        #expect(try await browser.text(of: "#no-erasures").hasPrefix("Nothing has been erased"))
+        try await browser.type("alice", into: "#erase-contributor")
+        try await browser.click("#erase")
+        #expect(try !org.me.run("held", "list").stdout.isEmpty, "erased without the box ticked")
+        try await browser.click("#erase-sure")
+        try await browser.click("#erase")
+        #expect(try await browser.text(of: ".notice") == "Erased alice: \(held) segment(s) deleted, their data key destroyed.")
+        let done = try await browser.text(of: "#erasures-done")
+        #expect(done.contains("contributor_erased") && done.contains("alice") && done.contains("user:olivia"), "\(done)")
+        #expect(try org.collector.blobFiles().isEmpty)
+        #expect(try org.me.run("held", "list").status != 0, "the erased contributor's device is still let in")
+        await browser.quit()
+    }
+
+    @Test(
         "In a real browser a privacy officer publishes a signed policy in the console: the page compares it with the one before (it records more, so contributors are asked again) and explains it in plain words; a document whose signature does not match is refused with the API's reason"
     )
     func officerPublishesAPolicy() async throws {
@@ -196,7 +225,7 @@ struct ConsoleTests {
 
         let pages = [
             "/console", "/console/exemptions", "/console/people", "/console/devices", "/console/audit", "/console/policies", "/console/review",
-            "/console/datasets",
+            "/console/datasets", "/console/erasures",
         ]
         let forms = [
             "/console/exemptions/decide", "/console/people/approve-user", "/console/people/approve-code", "/console/devices/revoke",
@@ -240,7 +269,7 @@ struct ConsoleTests {
             "/console": ["admin", "privacy_officer", "reviewer", "scientist"], "/console/exemptions": ["privacy_officer"],
             "/console/people": ["admin", "privacy_officer"], "/console/devices": ["admin"], "/console/audit": ["admin", "privacy_officer"],
             "/console/policies": ["admin", "privacy_officer", "reviewer", "scientist"], "/console/review": ["reviewer"],
-            "/console/datasets": ["scientist"],
+            "/console/datasets": ["scientist"], "/console/erasures": ["admin", "privacy_officer"],
         ]
         for path in pages {
             for (role, session) in sessions {
@@ -268,6 +297,11 @@ struct ConsoleTests {
                 "/console/exemptions/decide", "csrf=\(sessions[role]!.csrf)", "contributor=alice", "id=\(id)", "decision=approve")
             #expect(ReviewPage.status(answer) == 403, "\(role): \(answer.prefix(400))")
         }
+        for role in ["admin", "reviewer", "scientist"] {
+            let answer = try sessions[role]!.post("/console/erasures/erase", "csrf=\(sessions[role]!.csrf)", "contributor=alice", "sure=yes")
+            #expect(ReviewPage.status(answer) == 403, "\(role) erased a contributor: \(answer.prefix(400))")
+        }
+        #expect(try !org.me.run("held", "list").stdout.isEmpty, "a refused form erased the contributor")
         for role in ["admin", "reviewer", "scientist"] {
             let answer = try sessions[role]!.post("/console/policies/publish", "csrf=\(sessions[role]!.csrf)", "document=x", "signature=y")
             #expect(ReviewPage.status(answer) == 403 && answer.contains("your role may not publish policies"), "\(role): \(answer.prefix(400))")

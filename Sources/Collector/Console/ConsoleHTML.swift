@@ -27,6 +27,9 @@ enum ConsoleHTML {
             items.append(
                 "<li><a href=\"/console/exemptions\" id=\"to-exemptions\">Exemption requests</a>: approve or deny what contributors asked to keep out.</li>"
             )
+            items.append(
+                "<li><a href=\"/console/erasures\" id=\"to-erasures\">Erasure</a>: carry out a request to erase a contributor, and the erasures and deletions done.</li>"
+            )
         }
         if role == .admin || role == .privacyOfficer {
             items.append(
@@ -182,6 +185,35 @@ enum ConsoleHTML {
         return
             "<div class=\"comparison warning\"><p>Compared with version \(version) it records more, so each contributor is asked to consent again:</p><ul>"
             + widenings.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul></div>"
+    }
+
+    /// Erasure: a form carrying out a request to erase a contributor (a privacy officer's act),
+    /// and what was erased or deleted, by whom, from the audit log.
+    static func erasures(_ records: [AuditRecordListing], session: ConsoleRoutes.Session) -> String {
+        var body = ["<h1>Erasure</h1>"] + notice(session)
+        body.append(
+            "<p>A contributor can erase everything here from their own device (<code>held erase</code>), or delete one segment. "
+                + "A request that reaches you another way is carried out here: the data key goes first, so no copy opens again, backups included; "
+                + "then the segments. A tombstone (the id and the time) and the audit records stay.</p>")
+        body.append(
+            "<form method=\"post\" action=\"/console/erasures/erase\">\(csrf(session))<fieldset><legend>Erase a contributor</legend>"
+                + "<label for=\"erase-contributor\">Their id</label> <input id=\"erase-contributor\" name=\"contributor\" required maxlength=\"200\"> "
+                + "<input type=\"checkbox\" id=\"erase-sure\" name=\"sure\" value=\"yes\" required> "
+                + "<label for=\"erase-sure\">Nothing of theirs can be recovered afterwards</label> "
+                + "<button type=\"submit\" id=\"erase\">Erase</button></fieldset></form>")
+        let done = records.filter { ["contributor_erased", "segment_deleted", "retention_erased"].contains($0.action) }.suffix(100).reversed()
+        if done.isEmpty { body.append("<p id=\"no-erasures\">Nothing has been erased or deleted yet.</p>") }
+        if !done.isEmpty {
+            let rows = done.map { r in
+                "<tr><td>\(time(r.at))</td><td>\(HTML.escape(r.action))</td><td>\(HTML.escape(r.subject ?? ""))</td><td>\(HTML.escape(r.actor))</td></tr>"
+            }
+            body.append(
+                table(
+                    "erasures-done",
+                    caption: "The newest \(done.count) erasures and deletions (by the contributor's device, an officer, or retention)",
+                    columns: ["When", "What", "Contributor", "By"], rows: Array(rows)))
+        }
+        return document("Erasure", body, session: session)
     }
 
     /// The segments under their pseudonyms, with what has been judged of them.

@@ -62,6 +62,21 @@ struct ConsoleRoutes {
                 )
             }
         }
+        router.get("/console/erasures") { request, context in
+            try await page(request, context) { s in ConsoleHTML.erasures(try await api.auditLog(token: s.token, context: context), session: s) }
+        }
+        router.post("/console/erasures/erase") { request, context in
+            try await act(request, context) { s, form in
+                let contributor = (form["contributor"] ?? "").trimmingCharacters(in: .whitespaces)
+                guard form["sure"] == "yes", !contributor.isEmpty else {
+                    return ("Nothing erased: give the contributor's id and tick that nothing can be recovered.", "/console/erasures")
+                }
+                let erased = try await api.post(
+                    "/v1/contributors/\(ConsoleAPI.segment(contributor))/erase", [String: String](), as: ContributorErased.self, token: s.token,
+                    context: context)
+                return ("Erased \(contributor): \(erased.segments) segment(s) deleted, their data key destroyed.", "/console/erasures")
+            }
+        }
         router.get("/console/people") { request, context in
             try await page(request, context) { s in
                 let users = try await api.get("/v1/users", as: [StaffUserListing].self, token: s.token, context: context)
