@@ -141,7 +141,7 @@ let package = Package(
         .executableTarget(
             name: "understudy-bench",
             dependencies: [
-                "UnderstudyModel", "Capture", "Vault", "Privacy", "Collector", "Sync", "Device", "TestSupport",
+                "UnderstudyModel", "Capture", "Vault", "Privacy", "Datasets", "Collector", "Sync", "Device", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -8,7 +8,7 @@ struct UnderstudyBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "understudy-bench",
         abstract: "Understudy's benchmarks (for make bench): the vault's write rate, OCR on stored frames, the collector's ingest.",
-        subcommands: [VaultBenchCommand.self, OCRBenchCommand.self, IngestBenchCommand.self]
+        subcommands: [VaultBenchCommand.self, OCRBenchCommand.self, IngestBenchCommand.self, ReviewPageBenchCommand.self]
     )
 
     /// The `understudy` binary beside this one, which the ingest bench starts as its collector.

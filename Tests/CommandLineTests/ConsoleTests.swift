@@ -96,12 +96,13 @@ struct ConsoleTests {
     }
 
     @Test(
-        "In a real browser a reviewer opens a held segment in the console: each step is drawn on its screen from the bundle's own tiles, with its action over it; judging a step bad with a reason records it, as the list and admin review list say, and opening the segment is in the audit log"
+        "In a real browser a reviewer opens a held segment in the console: each step is drawn on its screen from the bundle's own tiles, with its action over it, and no planted card number or address typed in it is on any page; judging a step bad with a reason records it, as the list and admin review list say, and opening the segment is in the audit log"
     )
     func reviewerJudgesASegment() async throws {
         let org = try Organisation()
         try org.enrol()
-        let vault = try await org.record(typing: "zebra quokka")
+        let planted = ["4111 1111 1111 1111", "4111111111111111", "jane.doe@example.org"]
+        let vault = try await org.record(typing: "zebra quokka card \(planted[0]) mail \(planted[2])")
         defer { try? FileManager.default.removeItem(atPath: vault) }
         #expect(try org.me.run("sync", "--vault", vault).status == 0)
         let rita = try org.staff("rita", role: "reviewer")
@@ -118,6 +119,7 @@ struct ConsoleTests {
         let source = try await browser.source()
         #expect(source.contains("data:image/"), "the strips are not in the page")
         #expect(!source.contains("alice"), "the contributor's id is on the reviewer's page")
+        for value in planted { #expect(!source.contains(value), "\(value) is on the reviewer's page") }
         // The screen, as the browser drew it from the strips: not a blank box.
         let png = try await browser.screenshot(of: "svg.picture")
         let drawn = try PixelCodec.decode(png, codec: .png)
@@ -137,6 +139,8 @@ struct ConsoleTests {
         #expect(try await browser.text(of: ".notice") == "Judged step \(typed) bad.")
         try await browser.open(org.collector.url + "/console/review")
         #expect(try await browser.text(of: "#review-segments").contains(segment))
+        let listPage = try await browser.source()
+        for value in planted { #expect(!listPage.contains(value), "\(value) is on the review list") }
         let judged = try org.me.run(["admin", "review", "list", "--json"] + rita).stdout.split(separator: "\n").compactMap {
             try? JSONValue.parse(Data($0.utf8))
         }
