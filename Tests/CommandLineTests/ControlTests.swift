@@ -216,10 +216,23 @@ struct ControlTests {
     }
 
     @Test(
-        "Under a tray host (trayer) the recording indicator docks showing a red dot; its menu pauses for 5 minutes, as status agrees, and the picture turns to blue bars; the hotkey resumes and the dot is red again; its menu's Resume resumes a pause; a click outside the menu closes it"
+        "Under a tray host (trayer) the recording indicator docks showing a red dot; its menu pauses for 5 minutes, as status agrees, and the picture turns to blue bars; the hotkey resumes and the dot is red again; its menu's Resume resumes a pause, and its Open the review page gives the desktop's default browser the page's address, on the recorded display, with a token that signs in once; a click outside the menu closes it"
     )
     func trayIcon() async throws {
-        let session = try await TypingSession()
+        // The desktop's default browser, as xdg-open finds it: a script noting the address it is given.
+        let desktop = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-desktop-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: desktop) }
+        let applications = desktop.appendingPathComponent("applications")
+        try FileManager.default.createDirectory(at: applications, withIntermediateDirectories: true)
+        let opened = desktop.appendingPathComponent("opened.txt")
+        let browser = desktop.appendingPathComponent("browser.sh")
+        try Data("#!/bin/sh\necho \"$1\" >> '\(opened.path)'\n".utf8).write(to: browser)
+        chmod(browser.path, 0o755)
+        try Data("[Desktop Entry]\nType=Application\nName=Test browser\nExec=\(browser.path) %u\n".utf8)
+            .write(to: applications.appendingPathComponent("understudy-test-browser.desktop"))
+        try Data("[Default Applications]\nx-scheme-handler/http=understudy-test-browser.desktop\n".utf8)
+            .write(to: applications.appendingPathComponent("mimeapps.list"))
+        let session = try await TypingSession(environment: ["XDG_DATA_HOME": desktop.path])
         let (me, vault, x) = (session.me, session.vault, session.x)
         try x.launch("/usr/bin/trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "32", "--transparent", "false")
         try x.waitForWindow(class: "UnderstudyTray", retrying: true)
@@ -250,6 +263,15 @@ struct ControlTests {
         try choose(1)  // Pause 15 minutes
         try choose(3)  // Resume
         #expect(!(try me.run("status", "--vault", vault).stdout.contains("PAUSED")))
+        try choose(4)  // Open the review page: the browser gets its address, with a token that works once.
+        var address = ""
+        for _ in 0..<40 where address.isEmpty {
+            try await Task.sleep(for: .milliseconds(250))
+            address = (try? String(contentsOf: opened, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        }
+        defer { _ = try? x.output("pkill", "-f", "review --vault \(vault)") }
+        #expect(address.hasPrefix("http://127.0.0.1:") && address.contains("/?token="), "the browser was given \(address)")
+        #expect(ReviewPage.status(try ReviewPage.curl(address)) == 303, "the page's token did not sign in")
         // Opened, then a click elsewhere: the menu goes and nothing is chosen.
         let at = try x.geometry(of: icon)
         try x.xdotool("mousemove \(at[0] + at[2] / 2) \(at[1] + at[3] / 2)\nclick 1\nsleep 0.5\nmousemove 20 600\nclick 1\nsleep 0.5")

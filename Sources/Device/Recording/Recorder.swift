@@ -135,9 +135,12 @@ public struct Recorder {
                 backend.stop()
             }
         }
+        let display = backend.display
         let choices = indicator.map { indicator in
             Task { [gate, logger, vault] in
-                for await action in indicator.actions { Self.perform(action, gate: gate, vault: vault.directory, logger: logger) }
+                for await action in indicator.actions {
+                    Self.perform(action, gate: gate, vault: vault.directory, display: display, logger: logger)
+                }
             }
         }
         let watcher = ConsentWatcher(policy: policy)
@@ -290,7 +293,7 @@ public struct Recorder {
     }
 
     /// A choice in the indicator's menu.
-    private static func perform(_ action: IndicatorAction, gate: PolicyGate, vault: URL, logger: Logger) {
+    private static func perform(_ action: IndicatorAction, gate: PolicyGate, vault: URL, display: String, logger: Logger) {
         switch action {
         case .pause(let minutes):
             let until = gate.pause(seconds: Double(minutes) * 60)
@@ -298,7 +301,7 @@ public struct Recorder {
         case .resume:
             if gate.resume() { logger.info("resumed", metadata: ["by": "indicator"]) }
         case .openReviewPage:
-            ReviewPageLauncher.open(vault: vault, logger: logger)
+            ReviewPageLauncher.open(vault: vault, display: display, logger: logger)
         }
     }
 
