@@ -201,26 +201,13 @@ public struct SegmentBundleCheck: Sendable {
     }
 
     private static func segmentHeader(_ data: Data) throws(Failure) -> Declared {
-        guard let json = try? JSONValue.parse(data), case .object = json else { throw Failure("segment.json is not a JSON object") }
-        guard let id = json["id"]?.stringValue, isUUID(id) else { throw Failure("segment.json's id is not a UUID") }
-        if let index = json["index"], (index.intValue ?? -1) < 0 { throw Failure("segment.json's index is not a count") }
-        for field in ["from", "to"] where json[field] != nil {
-            guard json[field]?.stringValue.flatMap(RFC3339.date(from:)) != nil else { throw Failure("segment.json's \(field) is not a time") }
-        }
-        guard let session = json["session"], case .object = session else { throw Failure("segment.json has no session") }
-        guard let sessionID = session["id"]?.stringValue, isUUID(sessionID) else { throw Failure("the session id is not a UUID") }
-        guard session["started_at"]?.stringValue.flatMap(RFC3339.date(from:)) != nil else { throw Failure("the session's started_at is not a time") }
-        for field in ["ended_at", "consented_at"] where session[field] != nil && session[field] != .null {
-            guard session[field]?.stringValue.flatMap(RFC3339.date(from:)) != nil else { throw Failure("the session's \(field) is not a time") }
-        }
-        guard let screen = session["screen"]?.arrayValue?.compactMap(\.intValue), screen.count == 2,
-            screen.allSatisfy({ (0...Int64(maxSide)).contains($0) })
-        else { throw Failure("the session's screen is not a width and height") }
-        if let policy = session["policy_hash"], policy != .null {
-            guard let hash = policy.stringValue, isHash(hash, digits: 64) else { throw Failure("the session's policy_hash is not 64 hex digits") }
-        }
-        return Declared(
-            segment: id, policyHash: session["policy_hash"]?.stringValue, recordedUntil: json["to"]?.stringValue.flatMap(RFC3339.date(from:)))
+        guard let json = try? JSONValue.parse(data) else { throw Failure("segment.json is not a JSON object") }
+        let header: SegmentBundleHeader
+        do { header = try SegmentBundleHeader(json: json, maxSide: maxSide) } catch { throw Failure(error.description) }
+        // Uploads come from devices, which name segments by UUID (staff's handles are the collector's).
+        guard isUUID(header.id) else { throw Failure("segment.json's id is not a UUID") }
+        guard isUUID(header.session.id) else { throw Failure("the session id is not a UUID") }
+        return Declared(segment: header.id, policyHash: header.session.policyHash, recordedUntil: header.to)
     }
 
     private static func frame(_ data: Data, _ name: String) throws(Failure) {
@@ -240,14 +227,8 @@ public struct SegmentBundleCheck: Sendable {
 
     /// The layout's codec, which names its pixels member.
     private static func patchLayout(_ data: Data, _ name: String) throws(Failure) -> TileCodec {
-        guard let json = try? JSONValue.parse(data), let codec = json["codec"]?.stringValue.flatMap(TileCodec.init(rawValue:)),
-            let tile = json["tile_size"]?.intValue, (1...Int64(maxTileSide)).contains(tile), let tiles = json["tiles"]?.arrayValue
-        else { throw Failure("\(name) is not a patch layout") }
-        // An empty string stands for a position whose tile no frame refers to.
-        guard tiles.allSatisfy({ $0.stringValue.map { $0.isEmpty || isHash($0, digits: 32) } ?? false }) else {
-            throw Failure("a tile hash of \(name) is not 32 hex digits")
-        }
-        return codec
+        guard let json = try? JSONValue.parse(data) else { throw Failure("\(name) is not a patch layout") }
+        do { return try TilePatchLayout(json: json, maxTileSide: maxTileSide).codec } catch { throw Failure("\(name) \(error.description)") }
     }
 
     static func isHash(_ text: String, digits: Int) -> Bool {

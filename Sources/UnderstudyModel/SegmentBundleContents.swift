@@ -27,14 +27,15 @@ public struct SegmentBundleContents: Sendable {
         guard let members = TarFormat.members(of: tar) else { throw Failure("the bundle is not a tar file") }
         var byName: [String: Data] = [:]
         for member in members { byName[member.name] = member.data }
-        guard let header = byName["segment.json"].flatMap({ try? JSONValue.parse($0) }), let id = header["id"]?.stringValue,
-            let session = header["session"].flatMap(Self.session)
-        else { throw Failure("the bundle has no readable segment.json") }
-        // Both ids reach file names, pages and terminals downstream: they must be what a device writes.
-        guard Self.isSegmentID(id) else { throw Failure("the bundle's segment id is not one") }
-        guard UUID(uuidString: session.id) != nil else { throw Failure("the bundle's session id is not a UUID") }
+        guard let json = byName["segment.json"].flatMap({ try? JSONValue.parse($0) }) else {
+            throw Failure("the bundle has no readable segment.json")
+        }
+        // Its checks keep both ids to what a device or the collector writes: they reach file names, pages and terminals.
+        let header: SegmentBundleHeader
+        do { header = try SegmentBundleHeader(json: json) } catch { throw Failure("the bundle's \(error)") }
+        let (id, session) = (header.id, header.session.session)
         segmentID = id
-        index = Int(header["index"]?.intValue ?? 0)
+        index = header.index
         self.session = session
         do {
             // Split at the newline byte, as the upload check does: a String would keep "\r\n" whole.
@@ -49,12 +50,12 @@ public struct SegmentBundleContents: Sendable {
         }
         for (name, data) in byName where name.hasPrefix("patches/") && name.hasSuffix(".json") {
             let stem = String(name.dropFirst("patches/".count).dropLast(".json".count))
-            guard let patch = Int(stem), let layout = try? JSONValue.parse(data),
-                let codec = layout["codec"]?.stringValue.flatMap(TileCodec.init(rawValue:)), let pixels = byName["patches/\(stem).\(codec.rawValue)"]
+            guard let patch = Int(stem), let json = try? JSONValue.parse(data), let layout = try? TilePatchLayout(json: json),
+                let pixels = byName["patches/\(stem).\(layout.codec.rawValue)"]
             else { throw Failure("tile patch \(name) of segment \(id) does not read") }
-            patches[patch] = (codec, pixels, layout["tiles"]?.arrayValue?.count ?? 0)
-            for (position, hex) in (layout["tiles"]?.arrayValue ?? []).enumerated() {
-                if let tile = hex.stringValue.flatMap(TileHash.init(hex:)) { tiles[tile] = (patch, position) }
+            patches[patch] = (layout.codec, pixels, layout.tiles.count)
+            for (position, tile) in layout.tiles.enumerated() {
+                if let tile { tiles[tile] = (patch, position) }
             }
         }
     }
@@ -72,22 +73,5 @@ public struct SegmentBundleContents: Sendable {
     public func tilePatch(_ tile: TileHash) -> (patch: String, codec: TileCodec, data: Data, index: Int, tiles: Int)? {
         guard let place = tiles[tile], let patch = patches[place.patch] else { return nil }
         return ("\(segmentID)/\(place.patch)", patch.codec, patch.data, place.index, patch.tiles)
-    }
-
-    /// A segment id as devices make them (a UUID) or as staff see them (a handle): letters, digits and dashes.
-    static func isSegmentID(_ id: String) -> Bool {
-        (1...80).contains(id.utf8.count) && id.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-") }
-    }
-
-    private static func session(_ json: JSONValue) -> Session? {
-        guard let id = json["id"]?.stringValue, let started = json["started_at"]?.stringValue.flatMap(RFC3339.date(from:)),
-            let size = json["screen"]?.arrayValue?.compactMap(\.intValue), size.count == 2
-        else { return nil }
-        return Session(
-            id: id, startedAt: started, endedAt: json["ended_at"]?.stringValue.flatMap(RFC3339.date(from:)),
-            backend: json["backend"]?.stringValue ?? "", display: json["display"]?.stringValue ?? "",
-            screen: ScreenGeometry(width: Int(size[0]), height: Int(size[1]), monitors: []),
-            policyHash: json["policy_hash"]?.stringValue, policyUnsigned: json["policy_unsigned"]?.boolValue ?? false,
-            consentedAt: json["consented_at"]?.stringValue.flatMap(RFC3339.date(from:)))
     }
 }

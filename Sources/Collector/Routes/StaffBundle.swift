@@ -146,12 +146,14 @@ public struct StaffBundle {
     /// `segment.json` whole: its times moved, its id replaced by the handle, its keys sorted so
     /// that every pass writes the same bytes (the first pass's hash and length announce them).
     private mutating func rewriteSegmentJSON(_ json: Data, padding: Int, into out: inout Data) throws(Failure) {
-        guard let header = try? JSONValue.parse(json), let session = header["session"]?["id"]?.stringValue else {
+        guard let parsed = try? JSONValue.parse(json), var header = try? SegmentBundleHeader(json: parsed) else {
             throw Failure("segment.json names no session")
         }
-        let offset = Self.offset(session: session, key: key)
+        let offset = Self.offset(session: header.session.id, key: key)
         self.offset = offset
-        let rewritten = Data(Self.renamed(Self.shift(header) { $0.addingTimeInterval(-offset) }, to: handle).sortingKeys.serializedPretty.utf8)
+        header = header.shifted { $0.addingTimeInterval(-offset) }
+        header.id = handle
+        let rewritten = Data(header.json.sortingKeys.serializedPretty.utf8)
         out.append(try Self.header("segment.json", size: rewritten.count))
         out.append(rewritten)
         out.append(TarFormat.padding(rewritten.count))
@@ -221,32 +223,10 @@ public struct StaffBundle {
         return TimeInterval(year + value % (10 * year))
     }
 
-    private static func renamed(_ header: JSONValue, to handle: String) -> JSONValue {
-        guard case .object(let fields) = header else { return header }
-        return .object(fields.map { name, value in name == "id" ? (name, .string(handle)) : (name, value) })
-    }
-
     private static func shift(_ event: Event, by moved: (Date) -> Date) -> Event {
         var event = event
         event.wall = moved(event.wall)
         if case .pause(let until, let by) = event.body { event.body = .pause(until: until.map(moved), by: by) }
         return event
-    }
-
-    /// `segment.json` with its times moved: `from`, `to`, and the session's start, end and consent.
-    private static func shift(_ header: JSONValue, by moved: (Date) -> Date) -> JSONValue {
-        func times(_ object: JSONValue, _ names: Set<String>) -> JSONValue {
-            guard case .object(let fields) = object else { return object }
-            return .object(
-                fields.map { name, value in
-                    guard names.contains(name), let date = value.stringValue.flatMap(RFC3339.date(from:)) else { return (name, value) }
-                    return (name, .string(RFC3339.string(from: moved(date))))
-                })
-        }
-        guard case .object(let fields) = times(header, ["from", "to"]) else { return header }
-        return .object(
-            fields.map { name, value in
-                name == "session" ? (name, times(value, ["started_at", "ended_at", "consented_at"])) : (name, value)
-            })
     }
 }

@@ -25,22 +25,10 @@ extension Vault {
         let keys = try self.keys(of: id)
         var writer = try BundleWriter(url, mtime: Int(info.to.timeIntervalSince1970))
 
-        // Built field by field: the same segment must give the same bytes (its hash is the upload's identity).
-        let sessionJSON: JSONValue = .object([
-            ("id", .string(session.id)), ("started_at", .string(RFC3339.string(from: session.startedAt))),
-            ("ended_at", session.endedAt.map { .string(RFC3339.string(from: $0)) } ?? .null), ("backend", .string(session.backend)),
-            ("display", .string(session.display)), ("screen", .array([.int(Int64(session.screen.width)), .int(Int64(session.screen.height))])),
-            ("policy_hash", session.policyHash.map { .string($0) } ?? .null), ("policy_unsigned", .bool(session.policyUnsigned)),
-            ("consented_at", session.consentedAt.map { .string(RFC3339.string(from: $0)) } ?? .null),
-        ])
-        try writer.add(
-            "segment.json",
-            Data(
-                JSONValue.object([
-                    ("id", .string(info.id)), ("index", .int(Int64(info.index))), ("from", .string(RFC3339.string(from: info.from))),
-                    ("to", .string(RFC3339.string(from: info.to))), ("events", .int(Int64(info.events))), ("frames", .int(Int64(info.frames))),
-                    ("session", sessionJSON),
-                ]).serializedPretty.utf8))
+        let header = SegmentBundleHeader(
+            id: info.id, index: info.index, from: info.from, to: info.to, events: info.events, frames: info.frames,
+            session: .init(session))
+        try writer.add("segment.json", Data(header.json.serializedPretty.utf8))
 
         var events = Data()
         let chunks = try read { db in
@@ -94,13 +82,10 @@ extension Vault {
                 let data = try? keys.open(sealed, context: OpenSegment.patchContext(segment: id, name: name))
             else { throw .damaged("tile patch \(name) of segment \(id) is missing or altered") }
             let tiles = tilesOfPatch[name] ?? [:]
-            let ordered = (0..<(tiles.keys.max().map { $0 + 1 } ?? 0)).map { tiles[$0]?.hex ?? "" }
-            try writer.add(
-                "patches/\(name).json",
-                Data(
-                    JSONValue.object([
-                        ("codec", .string(codec)), ("tile_size", .int(Int64(tileSize))), ("tiles", .array(ordered.map { .string($0) })),
-                    ]).serialized.utf8))
+            let ordered = (0..<(tiles.keys.max().map { $0 + 1 } ?? 0)).map { tiles[$0] }
+            guard let known = TileCodec(rawValue: codec) else { throw .damaged("tile patch \(name) of segment \(id) names no known codec") }
+            let layout = TilePatchLayout(codec: known, tileSize: tileSize, tiles: ordered)
+            try writer.add("patches/\(name).json", Data(layout.json.serialized.utf8))
             try writer.add("patches/\(name).\(codec)", data)
         }
         return try writer.finish()
