@@ -162,6 +162,30 @@ if [[ -x $bin ]]; then
   "$bench_bin" vault --scratch "$out" >"$out/vault-rates.json" || echo "bench: understudy-bench vault failed" >&2
   python3 bench/measure.py vault --rates "$out/vault-rates.json" --ours "$out/ours"
 fi
+# The review page on a full day: a synthetic day (10,000 steps, 1,000 frames, one encrypted
+# vault) served in process, its pages timed over HTTP against the issue's goal.
+if [[ -x $bench_bin ]]; then
+  echo
+  echo "bench: the review page on a synthetic full day (10,000 steps, 1,000 frames), over HTTP"
+  "$bench_bin" bench-review-page --scratch "$out" >"$out/review-page.json" 2>"$out/review-page.log" ||
+    echo "bench: understudy-bench bench-review-page failed, see $out/review-page.log" >&2
+  python3 - "$out/review-page.json" <<'PY' || true
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    sys.exit(0)
+v, s = r["vault"], r["segment_page"]
+print(f"  vault: {v['steps']:,} steps (and {v['waits']:,} waits), {v['distinct_frames']:,} frames, {v['segments_today']} segments today "
+      f"(cut at {r['settings']['segment_seconds']} s), {v['events']:,} events, {v['bytes_on_disk'] / 1e6:.0f} MB; written in {r['build_seconds']:.0f} s")
+print(f"  {'page':<38}{'median ms':<11}{'max ms':<9}{'bytes':<10}goal")
+for p in r["pages"]:
+    goal = f"< {p['goal_ms']:.0f} ms: {'met' if p['met'] else 'NOT met'}" if p.get("goal_ms") else ""
+    print(f"  {p['page']:<38}{p['median_ms']:<11.1f}{p['max_ms']:<9.1f}{p['bytes']:<10,}{goal}".rstrip())
+print(f"  mid-day segment's page: {s['steps']} steps, {s['lazy_images']} of {s['images']} screens loaded lazily, {s['inline_images']} inline; "
+      f"goal (timeline and segment pages under 1 s): {'met' if r['goal_met'] else 'NOT met'}")
+PY
+fi
 if [[ -x $bin ]]; then
   echo
   echo "bench: redaction quality on the labelled set (bench/redaction), Understudy against Presidio"
