@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import Synchronization
 import UnderstudyModel
 
 /// The device store: a directory with `vault.sqlite` (sessions, segments, sealed events and
@@ -24,6 +25,8 @@ public final class Vault: Sendable {
     public let clock: WallClock
     let database: DatabasePool
     let key: VaultKey?
+    /// Per session, the segment its last frame was found in (``frame(session:hash:)`` starts there).
+    let frameHints = Mutex<[String: String]>([:])
 
     public var segmentsDirectory: URL { directory.appendingPathComponent("segments", isDirectory: true) }
     public var databaseURL: URL { directory.appendingPathComponent("vault.sqlite") }

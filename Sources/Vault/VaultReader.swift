@@ -71,18 +71,31 @@ extension Vault {
     }
 
     /// A stored frame and the segment holding it, found by the frame's content hash.
+    ///
+    /// A frame's row is keyed by a code only its segment's key makes, so each segment is tried in
+    /// turn. Exports and pages ask for frames mostly in order, so the search starts at the
+    /// segment the session's last frame was found in: a day of hundreds of segments costs one or
+    /// two tries a frame, not hundreds.
     public func frame(session: String, hash: String) throws(VaultError) -> (segment: String, manifest: FrameManifest)? {
-        for segment in try segments(session: session) {
-            let keys = try self.keys(of: segment.id)
+        let rows = try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, wrapped_key FROM segment WHERE session_id = ? ORDER BY idx", arguments: [session])
+        }
+        let hint = frameHints.withLock { $0[session] }
+        let start = rows.firstIndex { ($0["id"] as String) == hint } ?? 0
+        for offset in rows.indices {
+            let row = rows[(start + offset) % rows.count]
+            let segment: String = row["id"]
+            let keys = try segmentKeys(segment: segment, wrapped: row["wrapped_key"])
             let key = keys.lookupKey(Data(hash.utf8))
             let body = try read { db in
-                try Data.fetchOne(db, sql: "SELECT body FROM frame WHERE segment_id = ? AND key = ?", arguments: [segment.id, key])
+                try Data.fetchOne(db, sql: "SELECT body FROM frame WHERE segment_id = ? AND key = ?", arguments: [segment, key])
             }
             guard let body else { continue }
-            guard let plain = try? keys.open(body, context: OpenSegment.frameContext(segment: segment.id, key: key)),
+            guard let plain = try? keys.open(body, context: OpenSegment.frameContext(segment: segment, key: key)),
                 let manifest = FrameBody.decode(plain)
-            else { throw .damaged("frame \(hash) in \(segment.label) does not decrypt") }
-            return (segment.id, manifest)
+            else { throw .damaged("frame \(hash) in segment \(segment) (session \(session)) does not decrypt") }
+            frameHints.withLock { $0[session] = segment }
+            return (segment, manifest)
         }
         return nil
     }
