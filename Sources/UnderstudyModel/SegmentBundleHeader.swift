@@ -91,7 +91,7 @@ public struct SegmentBundleHeader: Sendable, Equatable {
         else { throw Failure("the session's screen is not a width and height") }
         var policyHash: String?
         if let policy = session["policy_hash"], policy != .null {
-            guard let hash = policy.stringValue, hash.count == 64, hash.allSatisfy(\.isHexDigit) else {
+            guard let hash = policy.stringValue, SegmentBundleCheck.isHash(hash, digits: 64) else {
                 throw Failure("the session's policy_hash is not 64 hex digits")
             }
             policyHash = hash
