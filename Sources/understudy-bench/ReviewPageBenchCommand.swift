@@ -517,7 +517,7 @@ struct SyntheticDay {
 
     /// What writing the day gave, besides the vault: the reader gets the rest from the vault.
     struct Written {
-        var day = Date()
+        var day = WallClock.system.now()
         var keyframes = 0
         var framesDropped = 0
         var newestFrame = ""

@@ -445,7 +445,7 @@ struct CollectorFaultTests {
             return (http?.statusCode ?? 0, http?.value(forHTTPHeaderField: "Allow"), (try? APICoding.decode(ErrorBody.self, from: data))?.code)
         }
         for (method, path, allow) in [
-            ("DELETE", "/v1/login", "POST"), ("PUT", "/health", "GET"), ("POST", "/v1/me/segments/abc", "GET"),
+            ("DELETE", "/v1/login", "POST"), ("PUT", "/health", "GET"), ("POST", "/v1/me/segments/abc", "DELETE, GET"),
             ("PATCH", "/v1/policies", "GET, POST"), ("GET", "/v1/contributors/x/erase", "POST"),
         ] {
             let (code, allowed, error) = try await status(method, path)

@@ -168,7 +168,8 @@ struct DeviceRequestFuzzer {
 
     static let endpoints: [(name: String, weight: Int)] = [
         ("PUT /v1/segments/{id}", 30), ("POST /v1/consents", 8), ("POST /v1/consents/withdrawal", 5), ("GET /v1/policies", 3),
-        ("GET /v1/me/audit", 5), ("GET /v1/me/segments", 3), ("GET /v1/me/segments/{id}", 5), ("GET /v1/me/exemptions", 3),
+        ("GET /v1/me/audit", 5), ("GET /v1/me/segments", 3), ("GET /v1/me/segments/{id}", 5), ("DELETE /v1/me/segments/{id}", 3),
+        ("GET /v1/me/exemptions", 3),
         ("POST /v1/exemption-requests", 8), ("GET /v1/me/enrolment-codes", 3), ("POST /v1/me/enrolment-codes/{id}/approve", 5),
         ("DELETE /v1/me/enrolment-codes/{id}", 4), ("DELETE /v1/me", 3), ("POST /v1/enrol", 3), ("staff endpoints, device-signed", 6),
     ]
@@ -217,6 +218,9 @@ struct DeviceRequestFuzzer {
             request.target = "/v1/me/audit?after=\(rng.int(0...50))&limit=\(rng.int(1...20))"
         case "GET /v1/me/segments/{id}":
             request.target = "/v1/me/segments/\(rng.chance(0.5) ? storedSegment : newID())"
+        case "DELETE /v1/me/segments/{id}":
+            // Never the stored segment: a deletion accepted would change what the run checks is held.
+            request.target = "/v1/me/segments/\(newID())"
         case "POST /v1/exemption-requests":
             let start = Date(timeIntervalSince1970: 1_795_000_000 + Double(rng.int(0...1_000_000)))
             let kind = rng.pick(["app", "site", "title", "all"])
@@ -294,7 +298,8 @@ struct DeviceRequestFuzzer {
             // A valid request: it must succeed, or the fuzzer reaches nothing.
             sign(&request)
             request.expectation = request.endpoint.contains("(staff)") ? .refused : .accepted
-            if endpoint.contains("{id}/approve") || endpoint.hasPrefix("DELETE /v1/me/enrolment-codes") || endpoint == "GET /v1/me/segments/{id}" {
+            if endpoint.contains("{id}/approve") || endpoint.hasPrefix("DELETE /v1/me/enrolment-codes") || endpoint.hasSuffix(" /v1/me/segments/{id}")
+            {
                 request.expectation = .handled
             }
             request.mutations.append("none")
@@ -697,7 +702,9 @@ struct DeviceRequestFuzzer {
     }
 
     mutating func mutateMethod(_ request: inout FuzzRequest) {
-        let method = rng.pick(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"].filter { $0 != request.method })
+        // DELETE on the stored segment's path would delete it (and change what the run checks is held).
+        let deletes = !request.target.hasPrefix("/v1/me/segments/")
+        let method = rng.pick(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"].filter { $0 != request.method && ($0 != "DELETE" || deletes) })
         request.method = method
         request.template = nil
         request.routeChanged = true

@@ -262,7 +262,8 @@ enum ConsoleHTML {
     /// Good, or bad with a reason, for one step (named by its t_ns, as exports name it).
     private static func judge(_ id: String, step: EpisodeStep, page: Int, session: ConsoleRoutes.Session) -> String {
         let name = "step-\(step.startNs)"
-        return "<form class=\"judge\" method=\"post\" action=\"/console/review/judge\">\(csrf(session))\(hidden("segment", id))"
+        return
+            "<form class=\"judge\" id=\"judge-\(step.startNs)\" method=\"post\" action=\"/console/review/judge\">\(csrf(session))\(hidden("segment", id))"
             + "\(hidden("step", String(step.startNs)))\(hidden("page", String(page)))"
             + "<fieldset><legend>Step \(step.index) (t_ns \(step.startNs))</legend>"
             + "<button type=\"submit\" name=\"verdict\" value=\"good\" id=\"good-\(name)\">Good</button>"

@@ -157,7 +157,7 @@ struct ConsoleRoutes {
                     "/v1/review/segments/\(ConsoleAPI.segment(id))/verdicts",
                     VerdictsRequest(verdicts: [.init(step: step, verdict: verdict, reason: verdict == "bad" ? reason : nil)]),
                     as: VerdictsRecorded.self, token: s.token, context: context)
-                return ("Judged step \(step) \(verdict).", "/console/review/\(ConsoleAPI.segment(id))?page=\(page)#step-\(step)")
+                return ("Judged step \(step) \(verdict).", "/console/review/\(ConsoleAPI.segment(id))?page=\(page)#judge-\(step)")
             }
         }
         router.get("/console/datasets") { request, context in
