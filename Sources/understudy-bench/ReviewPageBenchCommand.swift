@@ -5,6 +5,7 @@ import Datasets
 import Device
 import Foundation
 import Privacy
+import TestSupport
 import UnderstudyModel
 import Vault
 
@@ -383,19 +384,6 @@ final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
 
 // MARK: - The synthetic day
 
-/// SplitMix64: the same day on every run, so runs compare.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// One thing the synthetic contributor does: a single step on the page.
 enum PlannedInput {
     case click(x: Int, y: Int, button: PointerButton)
@@ -417,7 +405,7 @@ enum PlannedInput {
         }
     }
 
-    static func random(after previous: PlannedInput?, using random: inout SeededRandom) -> PlannedInput {
+    static func random(after previous: PlannedInput?, using random: inout SplitMix64) -> PlannedInput {
         let roll = Int.random(in: 0..<100, using: &random)
         // Two phrases in a row would be one `type` step: the second becomes a click.
         if case .type = previous, (50..<75).contains(roll) { return click(using: &random) }
@@ -435,13 +423,13 @@ enum PlannedInput {
         }
     }
 
-    private static func click(using random: inout SeededRandom) -> PlannedInput {
+    private static func click(using random: inout SplitMix64) -> PlannedInput {
         .click(
             x: Int.random(in: 0..<SyntheticScreen.width, using: &random), y: Int.random(in: 0..<SyntheticScreen.height, using: &random),
             button: Int.random(in: 0..<20, using: &random) == 0 ? .right : .left)
     }
 
-    private static func phrase(using random: inout SeededRandom) -> String {
+    private static func phrase(using random: inout SplitMix64) -> String {
         let words = ["the", "report", "meeting", "budget", "review", "draft", "send", "notes", "update", "tests", "fix", "thanks", "later"]
         return (0..<Int.random(in: 1...4, using: &random)).map { _ in words[Int.random(in: 0..<words.count, using: &random)] }
             .joined(separator: " ")
@@ -534,7 +522,7 @@ struct SyntheticDay {
 
     /// The day's steps in time order, from 2 s after the session starts.
     func plan() -> [Step] {
-        var random = SeededRandom(state: 0x5EED)
+        var random = SplitMix64(seed: 0x5EED)
         var bursts: [[(PlannedInput, UInt64)]] = []
         var previous: PlannedInput?
         var activeNs: UInt64 = 0
@@ -555,7 +543,7 @@ struct SyntheticDay {
     }
 
     /// Times for the bursts' steps, idle gaps scaled so the day spans `seconds`.
-    private func schedule(_ bursts: [[(PlannedInput, UInt64)]], activeNs: UInt64, using random: inout SeededRandom) -> [Step] {
+    private func schedule(_ bursts: [[(PlannedInput, UInt64)]], activeNs: UInt64, using random: inout SplitMix64) -> [Step] {
         let weights = bursts.map { _ in Double.random(in: 0.25...1.75, using: &random) }
         let idleNs = max(0, seconds * 1e9 - Double(activeNs)) / weights.reduce(0, +)
         var t: UInt64 = 2_000_000_000
@@ -673,7 +661,7 @@ struct SyntheticScreen {
     private var versions: [UInt64]
     private var pixels: [[UInt8]]
     private var nextVersion: UInt64
-    private var random = SeededRandom(state: 0xF4A3E)
+    private var random = SplitMix64(seed: 0xF4A3E)
 
     init() {
         versions = Array(1...UInt64(Self.tileCount))
@@ -722,7 +710,7 @@ struct SyntheticScreen {
 
     /// One tile's BGRX pixels for a content version.
     static func tilePixels(_ version: UInt64) -> [UInt8] {
-        var random = SeededRandom(state: version &* 0x2545_F491_4F6C_DD1D)
+        var random = SplitMix64(seed: version &* 0x2545_F491_4F6C_DD1D)
         let size = tileSize
         let background = UInt8(truncatingIfNeeded: 228 + random.next() % 28)
         var out = [UInt8](repeating: background, count: size * size * 4)
