@@ -31,12 +31,7 @@ struct SegmentRoutes {
     /// A contributor deletes one of their segments here (one the device may read): its blob,
     /// its row and its verdicts go; an audit record naming it stays.
     @Sendable func deleteMine(_ request: Request, context: CollectorContext) async throws -> Response {
-        let device = try context.requireDevice()
-        let id = try context.parameters.require("id").lowercased()
-        guard let segment = try await state.metadata.segment(id), segment.contributor == device.contributor, device.mayRead(segment.receivedAt)
-        else {
-            throw APIError.notFound("segment \(id)")
-        }
+        let (device, segment) = try await ownSegment(context)
         try await state.blobs.delete(segment.blob)
         try await state.metadata.deleteSegment(segment.id)
         try await state.audit(context.actor, "segment_deleted", subject: device.contributor, .object([("segment", .string(segment.id))]))
@@ -266,12 +261,19 @@ struct SegmentRoutes {
 
     /// A contributor downloads one of their segments, decrypted: exactly the bundle uploaded.
     @Sendable func download(_ request: Request, context: CollectorContext) async throws -> Response {
+        let (_, segment) = try await ownSegment(context)
+        return try await BundleDownload(state: state).toContributor(segment, actor: context.actor)
+    }
+
+    /// The signing device and the segment `{id}` names, when it is its contributor's and the
+    /// device may read it; else 404, so a device learns nothing of segments not its own.
+    private func ownSegment(_ context: CollectorContext) async throws -> (Device, StoredSegment) {
         let device = try context.requireDevice()
         let id = try context.parameters.require("id").lowercased()
         guard let segment = try await state.metadata.segment(id), segment.contributor == device.contributor, device.mayRead(segment.receivedAt)
         else {
             throw APIError.notFound("segment \(id)")
         }
-        return try await BundleDownload(state: state).toContributor(segment, actor: context.actor)
+        return (device, segment)
     }
 }
