@@ -89,6 +89,7 @@ private struct SegmentEdit {
         var codec: TileCodec
         var tileSize: Int
         var tileCount: Int
+        var bytes: Int
     }
 
     let segment: String
@@ -113,7 +114,7 @@ private struct SegmentEdit {
             (
                 try Row.fetchAll(db, sql: "SELECT key, body FROM frame WHERE segment_id = ?", arguments: [segment]),
                 try Row.fetchAll(db, sql: "SELECT key, patch, idx FROM tile WHERE segment_id = ?", arguments: [segment]),
-                try Row.fetchAll(db, sql: "SELECT name, codec, tile_size, tile_count FROM patch WHERE segment_id = ?", arguments: [segment]),
+                try Row.fetchAll(db, sql: "SELECT name, codec, tile_size, tile_count, bytes FROM patch WHERE segment_id = ?", arguments: [segment]),
                 try Int.fetchOne(db, sql: "SELECT patch_count FROM segment WHERE id = ?", arguments: [segment]) ?? 0
             )
         }
@@ -129,7 +130,7 @@ private struct SegmentEdit {
         var patches: [Patch] = []
         for row in patchRows {
             guard let codec = TileCodec(rawValue: row["codec"]) else { throw .damaged("a patch of segment \(segment) names no known codec") }
-            patches.append(Patch(name: row["name"], codec: codec, tileSize: row["tile_size"], tileCount: row["tile_count"]))
+            patches.append(Patch(name: row["name"], codec: codec, tileSize: row["tile_size"], tileCount: row["tile_count"], bytes: row["bytes"]))
         }
         return SegmentEdit(
             segment: segment, session: session, keys: keys, events: events, frames: frames,
@@ -186,8 +187,7 @@ private struct SegmentEdit {
                 let kept = tiles.indices.filter { tiles[$0].patch == patch.name }.sorted { tiles[$0].idx < tiles[$1].idx }
                 let oldURL = vault.patchURL(segment: segment, name: patch.name)
                 if kept.count == patch.tileCount && kept.map({ tiles[$0].idx }) == Array(0..<patch.tileCount) {
-                    let bytes = (try? FileManager.default.attributesOfItem(atPath: oldURL.path)[.size] as? Int) ?? 0
-                    newPatches.append((patch.name, patch.codec.rawValue, patch.tileSize, patch.tileCount, bytes))
+                    newPatches.append((patch.name, patch.codec.rawValue, patch.tileSize, patch.tileCount, patch.bytes))
                     continue
                 }
                 obsolete.append(oldURL.path)
@@ -221,6 +221,7 @@ private struct SegmentEdit {
         try db.execute(sql: "DELETE FROM event_chunk WHERE segment_id = ?", arguments: [segment])
         var places = SegmentPlaces()
         var kinds: [String: Int] = [:]
+        var chunkBytes = 0
         for run in Self.runs(of: events) {
             let (first, last) = (run.first!.seq, run.last!.seq)
             let lines = run.map { $0.json.serialized + "\n" }.joined()
@@ -229,6 +230,7 @@ private struct SegmentEdit {
             try db.execute(
                 sql: "INSERT INTO event_chunk (session_id, first_seq, last_seq, segment_id, payload) VALUES (?, ?, ?, ?, ?)",
                 arguments: [session, first, last, segment, payload])
+            chunkBytes += payload.count
             for event in run {
                 places.note(event.body)
                 kinds[event.kind, default: 0] += 1
@@ -249,11 +251,9 @@ private struct SegmentEdit {
                 sql: "INSERT INTO patch (segment_id, name, codec, tile_size, tile_count, bytes) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [segment, p.name, p.codec, p.tileSize, p.tileCount, p.bytes])
         }
-        let chunkBytes =
-            try Int64.fetchOne(db, sql: "SELECT coalesce(sum(length(payload)), 0) FROM event_chunk WHERE segment_id = ?", arguments: [segment]) ?? 0
-        let bytes = chunkBytes + Int64(frames.reduce(0) { $0 + $1.body.count }) + Int64(newPatches.reduce(0) { $0 + $1.bytes })
+        let bytes = Int64(chunkBytes + frames.reduce(0) { $0 + $1.body.count } + newPatches.reduce(0) { $0 + $1.bytes })
         let sealedPlaces = try keys.seal(JSONEncoder().encode(places), context: SegmentPlaces.context(segment: segment), nonces: &nonces)
-        let kindsJSON = JSONValue.object(kinds.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) }).serialized
+        let kindsJSON = OpenSegment.kindsJSON(kinds)
         try db.execute(
             sql: "UPDATE segment SET event_count = ?, frame_count = ?, patch_count = ?, bytes = ?, kinds = ?, places = ? WHERE id = ?",
             arguments: [events.count, frames.count, nextPatch, bytes, kindsJSON, sealedPlaces, segment])

@@ -74,7 +74,10 @@ struct OpenSegment {
         toNs = max(toNs, tNs)
     }
 
-    var kindsJSON: String {
+    var kindsJSON: String { Self.kindsJSON(kinds) }
+
+    /// A segment row's `kinds`: events by kind, as JSON with its keys in order.
+    static func kindsJSON(_ kinds: [String: Int]) -> String {
         JSONValue.object(kinds.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) }).serialized
     }
 
