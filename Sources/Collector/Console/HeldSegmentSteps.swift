@@ -18,9 +18,7 @@ struct HeldSegmentSteps {
     init(tar: Data) throws {
         contents = try SegmentBundleContents(tar: tar)
         // Every step is shown, however short its episode: the reviewer judges them all.
-        var settings = EpisodeBuilder.Settings()
-        (settings.segmentation.idleGap, settings.segmentation.switchPause) = (.seconds(86_400), .seconds(86_400))
-        let episodes = try Exporter.episodes(from: HeldBundle(contents: contents), builder: EpisodeBuilder(settings: settings))
+        let episodes = try Exporter.episodes(from: HeldBundle(contents: contents), builder: EpisodeBuilder(settings: .stepsOnly))
         episode = episodes.first
         steps = episodes.flatMap(\.steps).filter { !$0.action.isTerminal }
     }

@@ -82,6 +82,14 @@ public struct EpisodeBuilder: Sendable {
         public var maxObservationAge: Duration = .seconds(600)
 
         public init() {}
+
+        /// No split at idle time or app switches (a task marker still splits): for pages that
+        /// show a recording's steps, not tasks (the review page, the reviewer's console page).
+        public static var stepsOnly: Settings {
+            var settings = Settings()
+            (settings.segmentation.idleGap, settings.segmentation.switchPause) = (.seconds(86_400), .seconds(86_400))
+            return settings
+        }
     }
 
     public var settings: Settings

@@ -21,10 +21,7 @@ struct SegmentSteps {
             span = span.map { min($0.lowerBound, event.tNs)...max($0.upperBound, event.tNs) } ?? event.tNs...event.tNs
         }
         let source = SegmentEvents(vault: vault, session: segment.session, segments: Set(before + [id]))
-        var options = EpisodeBuilder.Settings()
-        // One episode: the page shows steps, not tasks.
-        (options.segmentation.idleGap, options.segmentation.switchPause) = (.seconds(86_400), .seconds(86_400))
-        let episodes = try Exporter.episodes(from: source, builder: EpisodeBuilder(settings: options))
+        let episodes = try Exporter.episodes(from: source, builder: EpisodeBuilder(settings: .stepsOnly))
         let steps = episodes.flatMap { episode in episode.steps.map { (episode, $0) } }.filter { span?.contains($0.1.startNs) ?? false }
         return SegmentSteps(segment: segment, episode: steps.first?.0, steps: steps.map(\.1).filter { !$0.action.isTerminal })
     }
