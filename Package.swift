@@ -32,9 +32,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
     ],
     targets: [
-        .target(name: "UnderstudyModel"),
+        // Mustache: the pages' templates (`PageTemplates`), which the review page and the console fill.
+        .target(name: "UnderstudyModel", dependencies: [.product(name: "Mustache", package: "swift-mustache")]),
         .systemLibrary(
             name: "CX11", pkgConfig: "x11",
             providers: [.apt(["libx11-dev", "libxtst-dev", "libxext-dev", "libxdamage-dev", "libxfixes-dev", "libxrandr-dev"])]),
@@ -98,7 +100,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
-            resources: [.copy("openapi.yaml")]
+            resources: [.copy("openapi.yaml"), .embedInCode("Console/Templates")]
         ),
         // The device's side: enrolment credential, signed requests, uploads after the review window.
         .target(
@@ -125,7 +127,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            resources: [.embedInCode("ReviewPage/Templates")]
         ),
         // Commands only: each parses its arguments, calls the libraries, prints.
         .executableTarget(

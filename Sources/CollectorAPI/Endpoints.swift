@@ -70,5 +70,8 @@ public struct Endpoint: Sendable {
         Endpoint("GET", "/v1/dataset/segments", response: .list(DatasetListing.self)),
         Endpoint("GET", "/v1/dataset/erasures", response: .list(ErasureListing.self)),
         Endpoint("GET", "/v1/dataset/segments/{id}", response: .bytes),
+        Endpoint("POST", "/v1/dataset/exports", request: .json(DatasetExportRegistration.self), response: .json(DatasetExportListing.self)),
+        Endpoint("GET", "/v1/dataset/exports", response: .list(DatasetExportListing.self)),
+        Endpoint("GET", "/v1/dataset/exports/{id}", response: .json(DatasetExport.self)),
     ]
 }

@@ -80,3 +80,77 @@ public struct ErasureListing: Codable, Sendable, Equatable {
         self.erasedOn = erasedOn
     }
 }
+
+/// A session in a registered export, under its contributor's pseudonym.
+public struct ExportedSession: Codable, Sendable, Equatable {
+    public var id: String
+    /// The pseudonym (`p-…`) the dataset listing gave its contributor.
+    public var contributor: String
+    public init(id: String, contributor: String) {
+        self.id = id
+        self.contributor = contributor
+    }
+}
+
+/// `POST /v1/dataset/exports` (scientist): what `understudy export --server` made, sent when it
+/// has written the export, so the collector knows which exports an erasure reaches and staff
+/// can read each one's manifest.
+public struct DatasetExportRegistration: Codable, Sendable, Equatable {
+    /// `jsonl`, `hf`, `html`, as the manifest names it.
+    public var format: String
+    public var episodes: Int
+    public var steps: Int
+    public var frames: Int
+    /// The handles (`s-…`) of the held segments it was built from.
+    public var segments: [String]
+    public var sessions: [ExportedSession]
+    /// The export's `manifest.json`, as written.
+    public var manifest: String
+
+    /// The largest manifest the collector keeps (a day of a team's exports is far below it).
+    public static let maxManifestBytes = 4 << 20
+
+    public init(format: String, episodes: Int, steps: Int, frames: Int, segments: [String], sessions: [ExportedSession], manifest: String) {
+        (self.format, self.episodes, self.steps, self.frames) = (format, episodes, steps, frames)
+        (self.segments, self.sessions, self.manifest) = (segments, sessions, manifest)
+    }
+}
+
+/// A registered export in `GET /v1/dataset/exports`, and the answer to registering one.
+public struct DatasetExportListing: Codable, Sendable, Equatable {
+    /// `x-…`, the collector's name for it.
+    public var id: String
+    /// The scientist who made it.
+    public var scientist: String
+    public var registeredAt: Date
+    public var format: String
+    public var episodes: Int
+    public var steps: Int
+    public var frames: Int
+    public var segments: [String]
+    public var sessions: [ExportedSession]
+
+    public init(
+        id: String, scientist: String, registeredAt: Date, format: String, episodes: Int, steps: Int, frames: Int, segments: [String],
+        sessions: [ExportedSession]
+    ) {
+        (self.id, self.scientist, self.registeredAt, self.format) = (id, scientist, registeredAt, format)
+        (self.episodes, self.steps, self.frames, self.segments, self.sessions) = (episodes, steps, frames, segments, sessions)
+    }
+
+    /// The pseudonyms of the contributors whose sessions it holds.
+    public var contributors: Set<String> { Set(sessions.map(\.contributor)) }
+
+    /// The ids of `contributor`'s sessions in it.
+    public func sessions(of contributor: String) -> [String] { sessions.filter { $0.contributor == contributor }.map(\.id) }
+}
+
+/// `GET /v1/dataset/exports/{id}`: one export, with its manifest.
+public struct DatasetExport: Codable, Sendable, Equatable {
+    public var export: DatasetExportListing
+    public var manifest: String
+    public init(export: DatasetExportListing, manifest: String) {
+        self.export = export
+        self.manifest = manifest
+    }
+}

@@ -121,6 +121,11 @@ extension CollectorClient {
         try await send("GET", "/v1/dataset/segments", as: identity).decoded([DatasetListing].self)
     }
 
+    /// Tells the collector of an export made from it, so the exports an erasure reaches are known there.
+    public func registerExport(_ export: DatasetExportRegistration, as identity: Identity) async throws(Failure) -> DatasetExportListing {
+        try await send("POST", "/v1/dataset/exports", body: export, as: identity).decoded(DatasetExportListing.self)
+    }
+
     public func erasures(as identity: Identity) async throws(Failure) -> [ErasureListing] {
         try await send("GET", "/v1/dataset/erasures", as: identity).decoded([ErasureListing].self)
     }

@@ -51,8 +51,8 @@ struct MetadataMigrationTests {
 
         let first = try open()
         let applied = first.filter { $0.level == .info }.compactMap { $0.metadata["migration"].map { "\($0)" } }
-        #expect(applied.map { String($0.prefix(3)) } == ["v1:", "v2:", "v3:", "v4:", "v5:"])
-        #expect(first.contains { $0.metadata["migrations_applied"] == "5" })
+        #expect(applied.map { String($0.prefix(3)) } == ["v1:", "v2:", "v3:", "v4:", "v5:", "v6:"])
+        #expect(first.contains { $0.metadata["migrations_applied"] == "6" })
         #expect(!first.contains { entry in entry.metadata.values.contains { "\($0)".contains(dir.path) } }, "no path in the logs")
 
         let second = try open()

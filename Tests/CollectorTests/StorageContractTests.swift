@@ -157,6 +157,30 @@ enum StoreContract {
         #expect(AuditChain.firstBreak(in: [log[0], log[1], log[2], log[4]])?.seq == 5)
     }
 
+    /// Registered exports come back whole, oldest first, each with its audit record; one id is
+    /// registered once.
+    static func exports(_ store: any MetadataStore) async throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(try await store.exports().isEmpty)
+        let registration = DatasetExportRegistration(
+            format: "jsonl", episodes: 2, steps: 9, frames: 4, segments: ["s-1", "s-2"],
+            sessions: [ExportedSession(id: "a", contributor: "p-1"), ExportedSession(id: "b", contributor: "p-2")], manifest: "{\"x\": 1}")
+        let later = StoredExport(id: "x-2", scientist: "sam", registeredAt: now.addingTimeInterval(60), registration: registration)
+        var earlier = later
+        (earlier.id, earlier.registeredAt, earlier.registration.format) = ("x-1", now, "html")
+        for export in [later, earlier] {
+            try await store.addExport(export, audit: AuditEntry(at: export.registeredAt, actor: "user:sam", action: "dataset_export_registered"))
+        }
+        #expect(try await store.exports() == [earlier, later])
+        #expect(try await store.export("x-2") == later)
+        #expect(try await store.export("x-3") == nil)
+        await #expect(throws: StoreError.self) {
+            try await store.addExport(later, audit: AuditEntry(at: now, actor: "user:sam", action: "dataset_export_registered"))
+        }
+        #expect(
+            try await store.auditRecords(subject: nil).filter { $0.action == "dataset_export_registered" }.count == 2, "a refused one is not audited")
+    }
+
     /// Two people, not one: codes for a contributor who has a device wait for an approval, and
     /// users awaiting approval are approved once.
     static func approvals(_ store: any MetadataStore) async throws {
@@ -291,6 +315,13 @@ struct StorageContractTests {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         try await StoreContract.approvals(try SQLiteMetadataStore(path: dir.appendingPathComponent("m.sqlite").path))
+    }
+
+    @Test("The embedded metadata store (SQLite) keeps the registered exports of the contract")
+    func sqliteExports() async throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await StoreContract.exports(try SQLiteMetadataStore(path: dir.appendingPathComponent("m.sqlite").path))
     }
 
     @Test("Staff see a segment's size rounded up to a power of two, 64 KiB at least, never the exact figure")

@@ -110,6 +110,9 @@ enum Examples {
 
     static func values(optionals: Bool) -> [any Encodable] {
         func some<T>(_ value: T) -> T? { optionals ? value : nil }
+        let exportListing = DatasetExportListing(
+            id: "x", scientist: "n", registeredAt: date, format: "jsonl", episodes: 1, steps: 2, frames: 3, segments: ["s"],
+            sessions: [ExportedSession(id: "x", contributor: "p")])
         return [
             Health(ok: true), ErrorBody(code: "c", message: "m"),
             LoginRequest(user: "u", key: "k"), LoginResponse(token: "t", role: "admin", expiresAt: date),
@@ -143,6 +146,10 @@ enum Examples {
             VerdictsRequest(verdicts: [.init(step: 1, verdict: "bad", reason: some("r"))]), VerdictsRecorded(segment: "s", recorded: 1),
             DatasetListing(id: "s", contributor: "p", bytes: 1, policyHash: "h", rejectedSteps: [1]),
             ErasureListing(contributor: "p", erasedOn: "2026-11-18"),
+            DatasetExportRegistration(
+                format: "jsonl", episodes: 1, steps: 2, frames: 3, segments: ["s"], sessions: [ExportedSession(id: "x", contributor: "p")],
+                manifest: "{}"),
+            exportListing, DatasetExport(export: exportListing, manifest: "{}"),
         ]
     }
 }

@@ -533,6 +533,13 @@ struct CollectorFaultTests {
             ("GET", "/v1/dataset/segments", nil, "", ["scientist"]),
             ("GET", "/v1/dataset/erasures", nil, "", ["scientist"]),
             ("GET", "/v1/dataset/segments/ffff", "/v1/dataset/segments/{id}", "", ["scientist"]),
+            (
+                "POST", "/v1/dataset/exports", nil,
+                "{\"format\":\"jsonl\",\"episodes\":0,\"steps\":0,\"frames\":0,\"segments\":[],\"sessions\":[],\"manifest\":\"{}\"}",
+                ["scientist"]
+            ),
+            ("GET", "/v1/dataset/exports", nil, "", ["scientist", "privacy_officer"]),
+            ("GET", "/v1/dataset/exports/x-ffff", "/v1/dataset/exports/{id}", "", ["scientist", "privacy_officer"]),
             // Last: it ends each staff session it lets through.
             ("POST", "/v1/logout", nil, "", ["admin", "privacy_officer", "reviewer", "scientist"]),
         ]

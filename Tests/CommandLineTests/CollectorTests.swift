@@ -890,6 +890,15 @@ struct CollectorCommandTests {
         }
         #expect(stepLines.contains("\"t_ns\":\(typed)"), "the export names steps as review does")
 
+        // The collector keeps what the export holds, under the pseudonym, and the console lists it.
+        let console = try ConsoleSignIn(org, user: "sam", keyFile: try #require(sam.last))
+        let exports = try console.get("/console/datasets")
+        let export = try #require(exports.firstMatch(of: #/href="/console/datasets/exports/(x-[0-9a-f]+)"/#).map { String($0.1) }, "\(exports)")
+        #expect(exports.contains("<td class=\"\">nothing</td>"), "nothing to act on before an erasure")
+        let exportPage = try console.get("/console/datasets/exports/\(export)")
+        #expect(exportPage.contains("No contributor in this export has been erased"), "\(exportPage)")
+        #expect(exportPage.contains(pseudonym) && !exportPage.contains("alice"), "the manifest names the pseudonym only")
+
         // Every time in the export is moved back by one offset (a year or more): the steps keep
         // their spacing, but not when the contributor worked.
         var realWall: [Int64: Date] = [:]
@@ -930,6 +939,10 @@ struct CollectorCommandTests {
         #expect(erased.status == 0 && erased.stdout.hasPrefix(pseudonym + "  erased "), "\(erased.stdout)\(erased.stderr)")
         let check = try org.me.run(["admin", "erasures", "--check", first.path] + sam)
         #expect(check.status == 1 && check.stdout.contains("holds data of erased contributor(s) \(pseudonym)"), "\(check.stdout)\(check.stderr)")
+        // The console says the same of the export it registered, and which sessions to delete.
+        #expect(try console.get("/console/datasets").contains("<td class=\"act\">delete 1 erased contributor(s)</td>"))
+        let act = try console.get("/console/datasets/exports/\(export)")
+        #expect(act.contains("<li>\(pseudonym) (erased on "), "\(act)")
     }
 }
 

@@ -281,6 +281,11 @@ struct ConsoleTests {
                 #expect(status == (allowed[path]!.contains(role) ? 200 : 403), "\(role) on \(path): \(status)")
             }
         }
+        // A registered export's page is the scientist's, and the privacy officer's, who acts on erasures.
+        for (role, session) in sessions {
+            let status = ReviewPage.status(try session.get("/console/datasets/exports/x-none"))
+            #expect(status == (["scientist", "privacy_officer"].contains(role) ? 404 : 403), "\(role) on an export: \(status)")
+        }
         // A held segment's page, and its verdict form, are the reviewer's only.
         let reviewList = try sessions["reviewer"]!.get("/console/review")
         let handle = try #require(reviewList.firstMatch(of: #/href="/console/review/([^"]+)"/#).map { String($0.1) }, "\(reviewList)")

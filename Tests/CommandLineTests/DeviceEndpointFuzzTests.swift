@@ -162,6 +162,7 @@ struct DeviceRequestFuzzer {
         ("POST", "/v1/policies", "/v1/policies"), ("GET", "/v1/stats", "/v1/stats"), ("GET", "/v1/users", "/v1/users"),
         ("POST", "/v1/users", "/v1/users"), ("GET", "/v1/exemption-requests", "/v1/exemption-requests"),
         ("POST", "/v1/enrolment-codes/{id}/approve", "/v1/enrolment-codes/{id}/approve"),
+        ("POST", "/v1/dataset/exports", "/v1/dataset/exports"), ("GET", "/v1/dataset/exports/{id}", "/v1/dataset/exports/{id}"),
     ]
 
     static let bundleWall = Date(timeIntervalSince1970: 1_795_000_000)

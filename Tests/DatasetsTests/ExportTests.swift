@@ -75,6 +75,21 @@ struct ExportTests {
         #expect(manifest["filters"]?["min_actions"]?.intValue == 2 && manifest["counts"]?["steps"]?.intValue == 8)
     }
 
+    @Test("The manifest a collector keeps of an export is the export's own, without the episodes' instructions; the summary names the sessions")
+    func manifestForTheCollector() throws {
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let summary = try Exporter(options: ExportOptions(format: .jsonl)).run(source: sampleRecording(), to: out, lineage: lineage)
+        let written = try JSONValue.parse(Data(contentsOf: out.appendingPathComponent("manifest.json")))
+        let kept = try JSONValue.parse(Data(summary.manifestWithoutInstructions.utf8))
+        #expect(written["episodes"]?.arrayValue?.first?["instruction"]?.stringValue == "Say \"hi\"; then leave")
+        #expect(!summary.manifestWithoutInstructions.contains("Say"), "the instruction's text left the export")
+        #expect(kept["episodes"]?.arrayValue?.map { $0["instruction"] } == [.null, .null])
+        #expect(kept["episodes"]?.arrayValue?.map { $0["id"] } == written["episodes"]?.arrayValue?.map { $0["id"] })
+        #expect(kept["sessions"] == written["sessions"] && kept["counts"] == written["counts"] && kept["consents"] == written["consents"])
+        #expect(summary.sessions == [MemoryRecording().session.id])
+    }
+
     @Test(
         "webdataset: samples {episode}/{step:05d} with a .png, a .json of one fixed shape and an .a11y.json with the observation frame's snapshot, in shards closed before the size limit"
     )

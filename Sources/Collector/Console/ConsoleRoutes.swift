@@ -163,8 +163,17 @@ struct ConsoleRoutes {
         router.get("/console/datasets") { request, context in
             try await page(request, context) { s in
                 let segments = try await api.get("/v1/dataset/segments", as: [DatasetListing].self, token: s.token, context: context)
+                let exports = try await api.get("/v1/dataset/exports", as: [DatasetExportListing].self, token: s.token, context: context)
                 let erasures = try await api.get("/v1/dataset/erasures", as: [ErasureListing].self, token: s.token, context: context)
-                return ConsoleHTML.datasets(segments, erasures: erasures, session: s)
+                return ConsoleHTML.datasets(segments, exports: exports, erasures: erasures, session: s)
+            }
+        }
+        router.get("/console/datasets/exports/{id}") { request, context in
+            try await page(request, context) { s in
+                let id = ConsoleAPI.segment(context.parameters.get("id") ?? "")
+                let export = try await api.get("/v1/dataset/exports/\(id)", as: DatasetExport.self, token: s.token, context: context)
+                let erasures = try await api.get("/v1/dataset/erasures", as: [ErasureListing].self, token: s.token, context: context)
+                return ConsoleHTML.datasetExport(export, erasures: erasures, session: s)
             }
         }
         router.get("/console/audit") { request, context in

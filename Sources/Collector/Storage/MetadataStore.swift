@@ -201,9 +201,12 @@ extension StoredSegment {
     }
 
     /// `s-` and 16 random hex digits.
-    public static func newHandle() -> String {
+    public static func newHandle() -> String { randomName("s-") }
+
+    /// `prefix` and 16 random hex digits: a name that says nothing of what it names.
+    static func randomName(_ prefix: String) -> String {
         var generator = SystemRandomNumberGenerator()
-        return "s-" + (0..<8).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexDigits
+        return prefix + (0..<8).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexDigits
     }
 }
 
@@ -339,6 +342,19 @@ public struct AuditEntry: Sendable, Equatable {
     }
 }
 
+/// A dataset export a scientist registered (`POST /v1/dataset/exports`), as the collector keeps it.
+public struct StoredExport: Sendable, Equatable {
+    /// `x-…`.
+    public var id: String
+    public var scientist: String
+    public var registeredAt: Date
+    public var registration: DatasetExportRegistration
+
+    public init(id: String, scientist: String, registeredAt: Date, registration: DatasetExportRegistration) {
+        (self.id, self.scientist, self.registeredAt, self.registration) = (id, scientist, registeredAt, registration)
+    }
+}
+
 /// What happened to an upload's metadata row.
 public enum SegmentInsertion: Sendable, Equatable {
     case inserted
@@ -441,6 +457,12 @@ public protocol MetadataStore: Sendable {
     func exemptionRequests(contributor: String?, status: ExemptionDecision.Status?) async throws -> [ExemptionDecision]
     /// Decides a pending request; false when there is no such pending request.
     func decideExemption(contributor: String, id: String, approved: Bool, by: String, note: String?, at: Date) async throws -> Bool
+
+    /// Keeps a registered export and appends `audit` to the audit log, in one transaction.
+    func addExport(_ export: StoredExport, audit: AuditEntry) async throws
+    /// Every registered export, oldest first.
+    func exports() async throws -> [StoredExport]
+    func export(_ id: String) async throws -> StoredExport?
 
     /// The bytes of the contributor's stored segments: what their quota counts.
     func bytesStored(contributor: String) async throws -> Int64

@@ -165,6 +165,15 @@ public final class SQLiteMetadataStore: MetadataStore {
                 t.add(column: "email", .text)
             }
         }
+        migrator.registerMigration("v6: dataset exports") { db in
+            try db.create(table: "dataset_export") { t in
+                t.primaryKey("id", .text)
+                t.column("scientist", .text).notNull()
+                t.column("registered_at", .double).notNull()
+                // The registration as its wire JSON: read back whole, never queried inside.
+                t.column("registration", .text).notNull()
+            }
+        }
         return migrator
     }
 
@@ -550,6 +559,26 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// not survive in the log either.
     private func checkpoint() async throws {
         do { _ = try await database.writeWithoutTransaction { try $0.checkpoint(.truncate) } } catch { throw StoreError.io("checkpoint: \(error)") }
+    }
+
+    // MARK: Dataset exports
+
+    public func addExport(_ export: StoredExport, audit: AuditEntry) async throws {
+        let row = try DatasetExportRow(export)
+        try await write { db in
+            try row.insert(db)
+            _ = try Self.append(audit, in: db)
+        }
+    }
+
+    public func exports() async throws -> [StoredExport] {
+        try await read { db in
+            try DatasetExportRow.order(DatasetExportRow.Columns.registeredAt, DatasetExportRow.Columns.id).fetchAll(db).map { try $0.model() }
+        }
+    }
+
+    public func export(_ id: String) async throws -> StoredExport? {
+        try await read { db in try DatasetExportRow.fetchOne(db, key: id)?.model() }
     }
 
     // MARK: Audit

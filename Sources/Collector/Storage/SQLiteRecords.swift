@@ -502,3 +502,33 @@ struct AuditRow: MetadataRow {
             previousHash: previousHash, hash: hash)
     }
 }
+
+struct DatasetExportRow: MetadataRow {
+    static let databaseTableName = "dataset_export"
+
+    var id: String
+    var scientist: String
+    var registeredAt: Date
+    /// The ``DatasetExportRegistration`` as the API's JSON.
+    var registration: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, scientist, registration
+        case registeredAt = "registered_at"
+    }
+
+    enum Columns {
+        static let registeredAt = Column(CodingKeys.registeredAt)
+        static let id = Column(CodingKeys.id)
+    }
+
+    init(_ export: StoredExport) throws {
+        (id, scientist, registeredAt) = (export.id, export.scientist, export.registeredAt)
+        registration = String(decoding: try APICoding.encode(export.registration), as: UTF8.self)
+    }
+
+    func model() throws -> StoredExport {
+        let registration = try APICoding.decode(DatasetExportRegistration.self, from: Data(self.registration.utf8))
+        return StoredExport(id: id, scientist: scientist, registeredAt: registeredAt, registration: registration)
+    }
+}

@@ -11,9 +11,16 @@ struct ExportManifest {
     let episodes: [Episode]
     let summary: ExportSummary
 
-    var json: JSONValue {
+    /// The sessions of its episodes, each once, in the episodes' order.
+    var sessions: [Session] {
         var sessions: [Session] = []
         for episode in episodes where !sessions.contains(where: { $0.id == episode.session.id }) { sessions.append(episode.session) }
+        return sessions
+    }
+
+    /// The manifest; without `instructions`, each episode's is null.
+    func json(instructions: Bool) -> JSONValue {
+        let sessions = sessions
         let policies = Set(sessions.compactMap(\.policyHash))
         return .object([
             ("understudy_export", .int(1)), ("format", .string(options.format.rawValue)),
@@ -44,7 +51,7 @@ struct ExportManifest {
                 .array(
                     episodes.map { e in
                         .object([
-                            ("id", .string(e.id)), ("session", .string(e.session.id)), ("instruction", .text(e.instruction)),
+                            ("id", .string(e.id)), ("session", .string(e.session.id)), ("instruction", instructions ? .text(e.instruction) : .null),
                             ("outcome", .string(e.outcome.rawValue)), ("steps", .int(Int64(e.steps.count))),
                         ])
                     })

@@ -21,6 +21,12 @@ public struct ExportSummary: Sendable {
     public var frames: Int
     public var bytes: Int64
     public var files: [String]
+    /// The ids of the sessions its episodes came from.
+    public var sessions: [String] = []
+    /// `manifest.json` without the episodes' instructions: what the organisation's collector
+    /// keeps of an export made from it. An instruction is the recording's own text, which stays
+    /// in the export, where an erasure reaches it.
+    public var manifestWithoutInstructions = ""
 }
 
 /// Builds the vault's episodes, applies the quality filters and writes one format with its
@@ -81,7 +87,9 @@ public struct Exporter {
                 files: try writer.finish(into: folder))
             summary.steps -= writer.skippedSteps
             let manifest = ExportManifest(options: options, settings: builder.settings, lineage: lineage, episodes: kept, summary: summary)
-            try folder.write(Data((manifest.json.serializedPretty + "\n").utf8), to: "manifest.json")
+            try folder.write(Data((manifest.json(instructions: true).serializedPretty + "\n").utf8), to: "manifest.json")
+            summary.manifestWithoutInstructions = manifest.json(instructions: false).serializedPretty
+            summary.sessions = manifest.sessions.map(\.id)
             summary.bytes = folder.bytes
             try folder.commit()
             return summary

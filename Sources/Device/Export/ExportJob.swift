@@ -1,3 +1,4 @@
+import CollectorAPI
 import Datasets
 import Foundation
 import Privacy
@@ -52,7 +53,9 @@ public struct ExportJob: Sendable {
                 dataset.source.pngLevel = options.pngLevel
                 var options = options
                 options.filter.rejectedSteps = dataset.rejectedSteps
-                return try export(dataset.source, lineage: dataset.lineage, options: options)
+                let summary = try export(dataset.source, lineage: dataset.lineage, options: options)
+                try await register(summary, of: dataset, client: client, as: me)
+                return summary
             }
         }
         let seconds = ((ContinuousClock.now - started).seconds * 1000).rounded() / 1000
@@ -64,6 +67,23 @@ public struct ExportJob: Sendable {
         defer { bar.finish() }
         return try Exporter(options: options, builder: builder).run(source: source, to: folder, lineage: lineage) {
             bar.update($0.steps, of: $0.totalSteps, bytes: $0.bytes)
+        }
+    }
+
+    /// Tells the collector what was exported from it. The export is written by then and stays:
+    /// a collector that cannot take the registration is one clear error saying so, and the
+    /// scientist registers nothing by hand (`admin erasures --check` reads the manifest itself).
+    private func register(_ summary: ExportSummary, of dataset: CollectorDataset, client: CollectorClient, as me: CollectorClient.Identity)
+        async throws
+    {
+        let sessions = summary.sessions.map { ExportedSession(id: $0, contributor: dataset.lineage.contributors[$0] ?? "") }
+        let registration = DatasetExportRegistration(
+            format: options.format.rawValue, episodes: summary.episodes, steps: summary.steps, frames: summary.frames,
+            segments: summary.sessions.flatMap { dataset.segments[$0] ?? [] }, sessions: sessions, manifest: summary.manifestWithoutInstructions)
+        do {
+            _ = try await client.registerExport(registration, as: me)
+        } catch {
+            throw DeviceFailure("the export is written in \(folder.path), but the collector did not record it: \(error)")
         }
     }
 

@@ -14,6 +14,8 @@ public struct CollectorDataset {
     public var source: BundleRecordingSource
     public var rejectedSteps: [String: Set<UInt64>]
     public var lineage: Lineage
+    /// Each session's segments, by their handles.
+    public var segments: [String: [String]] = [:]
 
     /// Downloads into `folder` (the caller removes it once the export is written); `generator`
     /// names the program in the lineage, and `progress` hears of each download (done, of total).
@@ -48,16 +50,18 @@ public struct CollectorDataset {
         }
         guard !files.isEmpty else { throw DeviceFailure("no segment the collector holds is a readable bundle: there is nothing to export") }
         let source = try BundleRecordingSource(files: files)
+        var handles: [String: [String]] = [:]
         for session in source.sessions() {
             // A session's segments all belong to one contributor; the listing names them by pseudonym.
             let items = source.segmentIDs(of: session).compactMap { segments[$0] }
+            handles[session.id] = items.map(\.id)
             contributors[session.id] = items.first?.contributor
             let bad = items.flatMap(\.rejectedSteps).map { UInt64(max(0, $0)) }
             if !bad.isEmpty { rejected[session.id] = Set(bad) }
         }
         let consents = consents(of: source.sessions(), policies: policies)
         let lineage = Lineage(vault: server, generator: generator, consents: consents, contributors: contributors)
-        return CollectorDataset(source: source, rejectedSteps: rejected, lineage: lineage)
+        return CollectorDataset(source: source, rejectedSteps: rejected, lineage: lineage, segments: handles)
     }
 
     /// Each session's consent, as its bundle records it, named after the published policy.
