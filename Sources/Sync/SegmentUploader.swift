@@ -93,6 +93,11 @@ public struct SegmentUploader {
                 report.refused.append((segment.id, "recorded without a policy: not uploaded"))
                 continue
             }
+            // From the bundle to the local copy's deletion, nothing else deletes from the vault;
+            // a deletion that came first is seen here, and what it left is what goes.
+            let lock = try await UploadLock.acquire(vault: vault)
+            defer { withExtendedLifetime(lock) {} }
+            guard let current = try vault.segments().first(where: { $0.id == segment.id }), current.sealed else { continue }
             let file = scratch.appendingPathComponent("\(segment.id).tar")
             let bundle = try vault.writeBundle(segment: segment.id, to: file)
             defer { try? FileManager.default.removeItem(at: file) }
@@ -109,7 +114,7 @@ public struct SegmentUploader {
                     "segment acknowledged",
                     metadata: ["segment": "\(segment.id)", "bytes": "\(bundle.bytes)", "status": "\(answer.status)", "retries": "\(tries)"])
                 // Acknowledged: only now is the local copy deleted.
-                _ = try vault.forget(.segments([segment.id]))
+                _ = try vault.forget(.segments([segment.id]), holding: lock)
                 if answer.status == 201 { report.uploaded.append(segment.id) } else { report.alreadyHeld.append(segment.id) }
                 progress("\(segment.id): \(answer.status == 201 ? "uploaded" : "already held by the server"), \(bundle.bytes) bytes")
             } catch let failure as CollectorClient.Failure {

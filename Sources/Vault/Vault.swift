@@ -192,6 +192,8 @@ public enum VaultError: Error, Equatable, CustomStringConvertible {
     case damaged(String)
     case recording(String)
     case badRange(String)
+    /// A segment is being uploaded (``UploadLock``) and deleting waited long enough for it.
+    case uploading(String)
 
     public var description: String {
         switch self {
@@ -213,6 +215,8 @@ public enum VaultError: Error, Equatable, CustomStringConvertible {
         case .damaged(let what): "damaged: \(what)"
         case .recording(let what): what
         case .badRange(let what): what
+        case .uploading:
+            "a segment is being uploaded to your organisation's collector right now: try again in a minute, once it is done (what was uploaded by then is deleted there with `held delete`, or \"Delete there\" on the review page)"
         }
     }
 }

@@ -42,7 +42,15 @@ extension Vault {
     /// not deleted from under it: the writer is asked (through the database) to drop it, with
     /// whatever it still buffers up to the end of the selection, and does so at its next
     /// flush; this waits up to `wait` for that.
-    public func forget(_ selection: ForgetSelection, waitForRecorder wait: Duration = .seconds(5)) throws(VaultError) -> ForgetOutcome {
+    ///
+    /// Nor is a segment deleted while it is being uploaded: this waits for the ``UploadLock``
+    /// (up to `waitForUpload`), unless the uploader is the one deleting and passes it.
+    public func forget(
+        _ selection: ForgetSelection, waitForRecorder wait: Duration = .seconds(5), waitForUpload: Duration = UploadLock.deletionWait,
+        holding upload: UploadLock? = nil
+    ) throws(VaultError) -> ForgetOutcome {
+        let lock = if let upload { upload } else { try UploadLock(vault: self, wait: waitForUpload) }
+        defer { withExtendedLifetime(lock) {} }
         let all = try segments()
         let chosen: [SegmentInfo]
         switch selection {
@@ -105,6 +113,9 @@ extension Vault {
         let cutoff = clock.now().addingTimeInterval(-Double(retention.retentionSeconds))
         let old = try segments().filter { $0.sealed && $0.to < cutoff }
         guard !old.isEmpty else { return [] }
+        // An upload under way: what it sends goes anyway, and the rest waits for the next prune.
+        guard let lock = try? UploadLock(vault: self, wait: .zero) else { return [] }
+        defer { withExtendedLifetime(lock) {} }
         try destroy(old.map(\.id))
         return old
     }

@@ -13,7 +13,7 @@ public protocol TilePatchRecoder: Sendable {
 /// Deleting part of a segment: the steps a contributor chose, with the frames only they used
 /// and the tiles only those frames used, pixels included.
 extension Vault {
-    /// What ``forgetSteps(session:fromNs:toNs:recoder:)`` deleted.
+    /// What ``forgetSteps(session:fromNs:toNs:recoder:waitForUpload:)`` deleted.
     public struct StepDeletion: Sendable, Equatable {
         /// The segments changed (and sealed again).
         public var segments: [String] = []
@@ -33,11 +33,14 @@ extension Vault {
     /// The events deleted leave one `gap` event (reason `deleted`) at the first deleted `seq`,
     /// and a hole in `seq` after it: later events keep their numbers, so nothing that names
     /// them changes. Each segment changed gets a new digest and seal. A segment still being
-    /// recorded is refused as a whole, before anything changes.
+    /// recorded is refused as a whole, before anything changes, and one being uploaded is
+    /// waited for (``UploadLock``, up to `waitForUpload`).
     public func forgetSteps(
-        session: String, fromNs: UInt64, toNs: UInt64, recoder: some TilePatchRecoder
+        session: String, fromNs: UInt64, toNs: UInt64, recoder: some TilePatchRecoder, waitForUpload: Duration = UploadLock.deletionWait
     ) throws(VaultError) -> StepDeletion {
         guard fromNs <= toNs else { throw .badRange("the first step comes after the last") }
+        let lock = try UploadLock(vault: self, wait: waitForUpload)
+        defer { withExtendedLifetime(lock) {} }
         let touched = try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT id, state FROM segment WHERE session_id = ? AND from_ns <= ? AND to_ns >= ? ORDER BY idx",
