@@ -161,7 +161,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "UnderstudyModel"]),
-        .testTarget(name: "DeviceTests", dependencies: ["Device", "Capture", "Privacy", "UnderstudyModel"]),
+        .testTarget(name: "DeviceTests", dependencies: ["Device", "Capture", "Privacy", "UnderstudyModel", "CollectorAPI"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "UnderstudyModel", "TestSupport"]),
         .testTarget(
             name: "VaultTests",
