@@ -9,6 +9,9 @@ import UnderstudyModel
 /// address that becomes recognisable once the rest is typed somewhere else on its line.
 struct ColourScanner: FrameTextScanner {
     var fails = false
+    /// The box reaches one row past the first tile-row edge below the red pixels, as an OCR box's
+    /// margin does when a line of text ends just above the edge (tiles are 128 pixels).
+    var reachesPastTileRow = false
 
     struct Unreadable: Error {}
 
@@ -30,17 +33,18 @@ struct ColourScanner: FrameTextScanner {
             }
         }
         guard green, let red else { return [] }
-        return [FrameRedaction(what: .email, box: [red.x0, red.y0, red.x1 - red.x0 + 1, red.y1 - red.y0 + 1])]
+        let bottom = reachesPastTileRow ? min(height, (red.y1 / 128 + 1) * 128 + 1) : red.y1 + 1
+        return [FrameRedaction(what: .email, box: [red.x0, red.y0, red.x1 - red.x0 + 1, bottom - red.y0])]
     }
 }
 
 @Suite("Frame redaction", .serialized)
 struct FrameRedactionTests {
     /// A red block at +100+100 and, later, a green one on the same rows at +500+100.
-    private func colourBlock(_ x: XSession, _ colour: String, at position: String) throws {
+    private func colourBlock(_ x: XSession, _ colour: String, at position: String, size: String = "20x6") throws {
         try x.launch(
             "/usr/bin/xterm", "-class", "Block\(colour)", "-fg", "#\(colour)", "-bg", "#\(colour)", "-cr", "#\(colour)",
-            "-geometry", "20x6\(position)", "-e", "cat")
+            "-geometry", "\(size)\(position)", "-e", "cat")
         try x.waitForWindow(class: "Block\(colour)")
     }
 
@@ -115,6 +119,43 @@ struct FrameRedactionTests {
         #expect(blue > firstRedacted)
         for (i, frame) in frames.enumerated().dropFirst(firstRedacted) {
             #expect(try redPixels(frame, captured) < 50, "frame \(i) shows the red block")
+        }
+    }
+
+    @Test("A box's margin over a blank tile fills nothing there, and no other blank tile of the screen shows a stripe")
+    func marginsOverBlankTiles() async throws {
+        let x = try XSession(width: 1000, height: 700)
+        let scanner = ColourScanner(reachesPastTileRow: true)
+        let captured = try await capture(x, period: .seconds(1), redaction: FrameRedactionSettings(scanner: scanner)) {
+            // A grey backdrop: most of the screen is tiles of one colour, all with the same hash.
+            try colourBlock(x, "808080", at: "+0+0", size: "160x50")
+            try colourBlock(x, "ff0000", at: "+100+100")
+            Thread.sleep(forTimeInterval: 0.8)
+            try colourBlock(x, "00ff00", at: "+500+100")
+            Thread.sleep(forTimeInterval: 1.3)
+        }
+        let frames = captured.manifests.filter { $0.withheld == nil }
+        let firstRedacted = try #require(frames.firstIndex { !$0.redactions.isEmpty }, "no frame was redacted")
+        let before = try FrameAssembler.pixels(of: frames[firstRedacted - 1]) { captured.tileSource($0) }
+        let block = try redPositions(frames[firstRedacted - 1], captured)
+        let width = frames[0].width
+        let left = try #require(block.map { $0 % width }.min())
+        let right = try #require(block.map { $0 % width }.max())
+        let top = try #require(block.map { $0 / width }.min())
+        let edge = (try #require(block.map { $0 / width }.max()) / 128 + 1) * 128
+        func black(_ pixels: [UInt8], _ i: Int) -> Bool { pixels[i * 4] == 0 && pixels[i * 4 + 1] == 0 && pixels[i * 4 + 2] == 0 }
+        for (n, frame) in frames.enumerated().dropFirst(firstRedacted) {
+            let pixels = try FrameAssembler.pixels(of: frame) { captured.tileSource($0) }
+            // Filled pixels are the block's, down to the tile edge its box crosses; none beyond.
+            let stray = (0..<(pixels.count / 4)).filter { i in
+                let (px, py) = (i % width, i / width)
+                let inBox = px >= left && px <= right && py >= top && py < edge
+                return black(pixels, i) && !black(before, i) && !inBox
+            }
+            #expect(
+                stray.count == 0,
+                "frame \(n): \(stray.count) filled pixels outside the box, first at \(stray.first.map { ($0 % width, $0 / width) }.debugDescription)")
+            #expect(frame.redactions.allSatisfy { $0.box[1] + $0.box[3] <= edge }, "frame \(n): \(frame.redactions.map(\.box))")
         }
     }
 

@@ -494,6 +494,62 @@ struct ImageRedactionTests {
         }
     }
 
+    @Test(
+        "Each box stays on its own line: a card and an address typed into a terminal under nine ordinary lines leave the lines above and below unfilled"
+    )
+    func boxesKeepToTheirLine() async throws {
+        var script = ""
+        for n in 1...9 { script += "type --delay 5 \"line \(n) of some ordinary text above\"\nkey Return\n" }
+        script += "type --delay 5 \"mail jane.doe@example.org card 4111 1111 1111 1111 thanks\"\nkey Return\n"
+        script += "type --delay 5 \"after the card line\"\nkey Return\nsleep 2\n"
+        // The same screen recorded twice: without frame redaction (where its lines are), then with it.
+        func newestFrame(_ session: TypingSession) throws -> StoredFrame {
+            try session.x.xdotool(script)
+            let (events, _) = try session.stop(keepVault: true)
+            defer { try? FileManager.default.removeItem(atPath: session.vault) }
+            return try #require(try StoredFrame.all(session.me, session.vault, events).last, "no frame was stored")
+        }
+        let plainSession = try await TypingSession(policy: policyText(rules: "  - app: NoSuchApp\n    action: exclude", extra: "redaction: []"))
+        let terminal = try plainSession.x.geometry(of: plainSession.term)
+        let plain = try newestFrame(plainSession)
+        let frame = try newestFrame(try await TypingSession())
+        let boxes = frame.redactions.map(\.box)
+        #expect(Set(frame.redactions.map(\.what)) == [.email, .creditCard], "\(frame.redactions)")
+        // The screen's lines, top to bottom, as bands of ink in their first word's columns. `cat`
+        // echoes each line: 9 ordinary lines twice, the value line twice, the last line twice,
+        // then the cursor's.
+        let lines = inkBands(plain, x: terminal[0], to: terminal[0] + 26, y: terminal[1], to: terminal[1] + terminal[3])
+        try #require(lines.count >= 22, "expected the terminal's 23 lines as bands of ink, found \(lines.count): \(lines)")
+        func shared(_ box: [Int], _ line: Range<Int>) -> Int { min(box[1] + box[3], line.upperBound) - max(box[1], line.lowerBound) }
+        // The last ordinary line, above the values.
+        for box in boxes { #expect(shared(box, lines[17]) <= 1, "box \(box) covers rows of the line at \(lines[17]) (lines: \(lines))") }
+        // The line after the values. Now and then OCR reads the value line's echo and this line
+        // as one word starting at the terminal's edge, and the part on this line is not cut back.
+        withKnownIssue("OCR sometimes reads two lines at the terminal's left edge as one word", isIntermittent: true) {
+            for box in boxes { #expect(shared(box, lines[20]) <= 1, "box \(box) covers rows of the line at \(lines[20]) (lines: \(lines))") }
+        }
+    }
+
+    /// Rows `y0..<y1` with ink (dark pixels) in columns `x0..<x1`, as bands of consecutive rows.
+    private func inkBands(_ frame: StoredFrame, x x0: Int, to x1: Int, y y0: Int, to y1: Int) -> [Range<Int>] {
+        let height = frame.pixels.count / 4 / frame.width
+        var bands: [Range<Int>] = []
+        var start: Int?
+        for y in max(0, y0)..<min(height, y1) {
+            let ink = (max(0, x0)..<min(frame.width, x1)).contains { x in
+                let i = (y * frame.width + x) * 4
+                return Int(frame.pixels[i]) + Int(frame.pixels[i + 1]) + Int(frame.pixels[i + 2]) < 384
+            }
+            if ink, start == nil { start = y }
+            if !ink, let s = start {
+                bands.append(s..<y)
+                start = nil
+            }
+        }
+        if let s = start { bands.append(s..<min(height, y1)) }
+        return bands
+    }
+
     /// The most digits in a row in `text`, a single space or dash allowed between them (as cards are grouped).
     private static func longestDigitRun(_ text: String) -> Int {
         text.matches(of: #/\d(?:[ -]?\d)*/#).map { $0.output.count { $0.isNumber } }.max() ?? 0

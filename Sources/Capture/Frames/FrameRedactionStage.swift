@@ -104,7 +104,7 @@ struct ScanArea: Sendable {
 ///
 /// Runs on the output queue, one frame at a time, in capture order. It reads the frame's
 /// ``ScanArea`` with the scanner and fills the boxes found. A box may reach into tiles that did
-/// not change, so every tile a box touches gets a filled *variant* with its own hash, and from
+/// not change, so every tile a box hides something in gets a filled *variant* with its own hash, and from
 /// then on that tile's content is replaced by its variant in every frame of the session — also
 /// after a keyframe, when only changed tiles are read again.
 ///
@@ -183,7 +183,7 @@ final class FrameRedactionStage {
         let width = frame.width
         let size = frame.tileSize
         let carried = carriedBoxes(area)
-        for var band in area.bands {
+        for band in area.bands {
             let read = try band.pixels.withUnsafeBytes { raw in
                 try band.reads.flatMap { read in
                     try scanner.redactions(
@@ -192,14 +192,10 @@ final class FrameRedactionStage {
                 }
             }
             let found = read + carried.compactMap { $0.shifted(dx: 0, dy: -band.top, clippedTo: (0, 0, width, band.rows)) }
-            guard !found.isEmpty else { continue }
-            band.pixels.withUnsafeMutableBytes { FrameRedaction.fill(found, in: $0.baseAddress!, width: width, height: band.rows, stride: width * 4) }
-            let touched = Set(found.flatMap { tiles(under: $0, bandTop: band.top, frame: frame) })
-            for index in touched.sorted() {
+            for (index, local) in pieces(of: found, in: band, frame: frame).sorted(by: { $0.key < $1.key }) {
                 let raw = frame.tiles[index]
                 let rect = frame.tileRect(index)
                 var variant = variants[raw] ?? Variant(hash: raw, boxes: [])
-                let local = found.compactMap { $0.shifted(dx: -rect.x, dy: band.top - rect.y, clippedTo: (0, 0, rect.w, rect.h)) }
                 variant.boxes = Array(Set(variant.boxes + local))
                 var buffer = [UInt8](repeating: 0, count: size * size * 4)
                 band.pixels.withUnsafeBytes { raw in
@@ -270,6 +266,48 @@ final class FrameRedactionStage {
         frame.redactions = []
         frame.withheld = reason
         return .withhold(frame, rescan: rescan)
+    }
+
+    /// The boxes (in band coordinates) cut at tile edges, in each tile's own coordinates, by tile
+    /// index. A piece that hides nothing is left out: one over pixels all of one colour that is
+    /// a box's margin (at most ``marginReach`` thick) or lies in a tile of one colour. Kept, it
+    /// would give the tile a filled variant, and every tile of the session with the same pixels
+    /// (the blank ones all hash alike) would show the stripe.
+    private func pieces(of boxes: [FrameRedaction], in band: ScanArea.Band, frame: FrameManifest) -> [Int: [FrameRedaction]] {
+        var pieces: [Int: Set<FrameRedaction>] = [:]
+        let stride = frame.width * 4
+        band.pixels.withUnsafeBytes { pixels in
+            for box in boxes {
+                for index in tiles(under: box, bandTop: band.top, frame: frame) {
+                    let rect = frame.tileRect(index)
+                    guard let local = box.shifted(dx: -rect.x, dy: band.top - rect.y, clippedTo: (0, 0, rect.w, rect.h)) else { continue }
+                    let piece = PixelRect(x: rect.x + local.box[0], y: rect.y - band.top + local.box[1], w: local.box[2], h: local.box[3])
+                    if Self.isOneColour(piece, of: pixels, stride: stride) {
+                        let margin = piece.h <= Self.marginReach || piece.w <= Self.marginReach
+                        let tile = PixelRect(x: rect.x, y: rect.y - band.top, w: rect.w, h: rect.h)
+                        if margin || Self.isOneColour(tile, of: pixels, stride: stride) { continue }
+                    }
+                    pieces[index, default: []].insert(local)
+                }
+            }
+        }
+        return pieces.mapValues(Array.init)
+    }
+
+    /// How far past its text a box reaches: the recognizer's 2-pixel margin, and OCR boxes sitting a
+    /// pixel or two off the ink.
+    static let marginReach = 4
+
+    /// Whether every pixel of `rect` has the same colour (the fourth byte, unused by X, aside).
+    static func isOneColour(_ rect: PixelRect, of pixels: UnsafeRawBufferPointer, stride: Int) -> Bool {
+        let colour = pixels.loadUnaligned(fromByteOffset: rect.y * stride + rect.x * 4, as: UInt32.self) & 0x00FF_FFFF
+        for y in rect.y..<(rect.y + rect.h) {
+            for x in rect.x..<(rect.x + rect.w)
+            where pixels.loadUnaligned(fromByteOffset: y * stride + x * 4, as: UInt32.self) & 0x00FF_FFFF != colour {
+                return false
+            }
+        }
+        return true
     }
 
     /// Indexes of the tiles a box (in band coordinates) overlaps.

@@ -25,22 +25,63 @@ public struct ImageRedactor: Sendable {
     {
         let lines = try ocr.lines(in: pixels, width: width, height: height, stride: stride, region: region)
         var boxes: [FrameRedaction] = []
-        for line in lines {
+        for read in lines {
+            let line = LineBounds.kept(read, in: pixels, width: width, height: height, stride: stride)
             var found = self.boxes(in: line, width: width, height: height)
             // A line that looks like it should hold a value but gave none is read once more,
             // alone and larger: OCR misreads a character or two of small fonts (`AKIA?YY6…`).
-            if found.isEmpty, !line.isEmpty, Self.mayHoldValue(line) {
+            // Its rows are the ones its words share: a word run into the next line would make it
+            // two lines, read as one, and every box found would cover both.
+            if found.isEmpty, Self.mayHoldValue(line), let core = LineBounds.core(of: line) {
                 let x0 = max(0, line.map { $0.box[0] }.min()! - 4)
-                let y0 = max(0, line.map { $0.box[1] }.min()! - 3)
+                let y0 = max(0, core.top - 3)
                 let x1 = min(width, line.map { $0.box[0] + $0.box[2] }.max()! + 4)
-                let y1 = min(height, line.map { $0.box[1] + $0.box[3] }.max()! + 3)
+                let y1 = min(height, core.bottom + 3)
                 for again in try ocr.line(in: pixels, width: width, height: height, stride: stride, region: (x0, y0, x1 - x0, y1 - y0), scale: 3) {
-                    found += self.boxes(in: again, width: width, height: height)
+                    found += self.boxes(
+                        in: LineBounds.kept(again, in: pixels, width: width, height: height, stride: stride), width: width, height: height)
                 }
             }
-            boxes += found
+            for box in found {
+                boxes.append(try keptToItsLine(box, pixels: pixels, width: width, height: height, stride: stride, ocr: ocr))
+            }
         }
         return (Array(Set(boxes)).sorted { ($0.box[1], $0.box[0]) < ($1.box[1], $1.box[0]) }, lines)
+    }
+
+    /// A box that reaches a whole other line (OCR ran a word into the next line, or read two
+    /// lines as one) cut back to the lines that hold the value: a line of text at its top or
+    /// bottom goes when, read alone, it shows no value. When none shows one alone, the value was
+    /// found across them, and all stay filled.
+    private func keptToItsLine(
+        _ box: FrameRedaction, pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int, ocr: TextRecognition
+    ) throws(TextRecognition.Failure) -> FrameRedaction {
+        let bands = LineBounds.inkBands(of: box.box, in: pixels, width: width, height: height, stride: stride)
+        guard let tallest = bands.map(\.count).max() else { return box }
+        // A line of text: a band at least 60% as tall as the tallest (not a dot or a descender).
+        let lines = bands.filter { $0.count * 10 >= tallest * 6 }
+        guard lines.count > 1 else { return box }
+        let (x, w) = (box.box[0], box.box[2])
+        func showsNoValue(_ rows: Range<Int>) throws(TextRecognition.Failure) -> Bool {
+            let y0 = max(0, rows.lowerBound - 2)
+            let y1 = min(height, rows.upperBound + 2)
+            let words = try ocr.line(in: pixels, width: width, height: height, stride: stride, region: (x, y0, w, y1 - y0), scale: 3).flatMap { $0 }
+            return self.boxes(in: words, width: width, height: height).isEmpty && !Self.mayHoldValue(words)
+        }
+        var holding: [Range<Int>] = []
+        for line in lines where try !showsNoValue(line) { holding.append(line) }
+        guard let first = holding.first, let last = holding.last else { return box }
+        // Down to the band after the last line cut above, up to the band before the first cut below.
+        let pad = 2
+        var top = box.box[1]
+        var bottom = box.box[1] + box.box[3]
+        if let cut = lines.last(where: { $0.upperBound <= first.lowerBound }), let next = bands.first(where: { $0.lowerBound >= cut.upperBound }) {
+            top = max(cut.upperBound, next.lowerBound - pad)
+        }
+        if let cut = lines.first(where: { $0.lowerBound >= last.upperBound }), let previous = bands.last(where: { $0.upperBound <= cut.lowerBound }) {
+            bottom = min(cut.lowerBound, previous.upperBound + pad)
+        }
+        return FrameRedaction(what: box.what, box: [x, top, w, bottom - top])
     }
 
     /// The boxes of the values found in one line of words.
