@@ -41,6 +41,8 @@ let package = Package(
             name: "CX11", pkgConfig: "x11",
             providers: [.apt(["libx11-dev", "libxtst-dev", "libxext-dev", "libxdamage-dev", "libxfixes-dev", "libxrandr-dev"])]),
         .systemLibrary(name: "CXKBCommon", pkgConfig: "xkbcommon", providers: [.apt(["libxkbcommon-dev"])]),
+        // zlib: event chunks are deflated before they are sealed.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Tesseract's headers only: ocr.c loads the library with dlopen on first use.
         .target(name: "COCR"),
         // AT-SPI 2 over D-Bus (libatspi): what a screen reader sees of windows, pages and fields.
@@ -65,6 +67,7 @@ let package = Package(
             name: "Vault",
             dependencies: [
                 "UnderstudyModel",
+                "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -59,7 +59,9 @@ extension Vault {
 
     /// The events of one sealed chunk, or nil when it does not open or does not hold exactly `first...last`.
     static func openEvents(_ payload: Data, keys: SegmentKeys, session: String, first: Int64, last: Int64) -> [Event]? {
-        guard let plain = try? keys.open(payload, context: OpenSegment.eventsContext(session: session, first: first, last: last)) else { return nil }
+        guard let sealed = try? keys.open(payload, context: OpenSegment.eventsContext(session: session, first: first, last: last)),
+            let plain = SealedText.unpacked(sealed)
+        else { return nil }
         var events: [Event] = []
         for line in plain.split(separator: 0x0A) {
             guard let json = try? JSONValue.parse(Data(line)), let event = try? Event(json: json),
@@ -91,8 +93,7 @@ extension Vault {
                 try Data.fetchOne(db, sql: "SELECT body FROM frame WHERE segment_id = ? AND key = ?", arguments: [segment, key])
             }
             guard let body else { continue }
-            guard let plain = try? keys.open(body, context: OpenSegment.frameContext(segment: segment, key: key)),
-                let manifest = FrameBody.decode(plain)
+            guard let manifest = keys.openFrame(body, segment: segment, key: key)
             else { throw .damaged("frame \(hash) in segment \(segment) (session \(session)) does not decrypt") }
             frameHints.withLock { $0[session] = segment }
             return (segment, manifest)
@@ -132,6 +133,9 @@ extension Vault {
         public var frames: Int
         public var patches: Int
         public var patchBytes: Int
+        /// Sealed event chunks, and sealed frame layouts (tile lists and redaction boxes), in bytes.
+        public var eventBytes: Int
+        public var frameLayoutBytes: Int
         public var bytesOnDisk: Int
         public var events: Int { eventsByKind.values.reduce(0, +) }
     }
@@ -142,16 +146,18 @@ extension Vault {
         for segment in segments { byKind.merge(segment.eventsByKind, uniquingKeysWith: +) }
         let filter = session == nil ? "" : "WHERE segment_id IN (SELECT id FROM segment WHERE session_id = ?)"
         let arguments: StatementArguments = session.map { [$0] } ?? []
-        let (sessions, patchBytes) = try read { db in
+        let (sessions, patchBytes, eventBytes, layoutBytes) = try read { db in
             (
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM session \(session == nil ? "" : "WHERE id = ?")", arguments: arguments) ?? 0,
-                try Int.fetchOne(db, sql: "SELECT coalesce(sum(bytes), 0) FROM patch \(filter)", arguments: arguments) ?? 0
+                try Int.fetchOne(db, sql: "SELECT coalesce(sum(bytes), 0) FROM patch \(filter)", arguments: arguments) ?? 0,
+                try Int.fetchOne(db, sql: "SELECT coalesce(sum(length(payload)), 0) FROM event_chunk \(filter)", arguments: arguments) ?? 0,
+                try Int.fetchOne(db, sql: "SELECT coalesce(sum(length(body)), 0) FROM frame \(filter)", arguments: arguments) ?? 0
             )
         }
         return Summary(
             sessions: sessions, segments: segments.count, openSegments: segments.count { !$0.sealed }, eventsByKind: byKind,
             frames: segments.reduce(0) { $0 + $1.frames }, patches: segments.reduce(0) { $0 + $1.patches },
-            patchBytes: patchBytes, bytesOnDisk: Self.diskUsage(of: directory))
+            patchBytes: patchBytes, eventBytes: eventBytes, frameLayoutBytes: layoutBytes, bytesOnDisk: Self.diskUsage(of: directory))
     }
 
     /// Bytes the directory occupies on disk: allocated blocks of its files and folders, as `du` counts.

@@ -400,7 +400,7 @@ private struct Batch {
             try place(data, info: info, in: &segment, vault: vault, budget: &budget)
         }
         let key = segment.keys.lookupKey(Data(frame.hash.utf8))
-        let body = try segment.keys.seal(FrameBody.encode(frame), context: OpenSegment.frameContext(segment: segment.id, key: key), nonces: &nonces)
+        let body = try segment.keys.sealFrame(frame, segment: segment.id, key: key, nonces: &nonces)
         frames.append((key, body))
         segment.cover(frame.grabbedNs)
         segment.frames += 1
@@ -437,7 +437,7 @@ private struct Batch {
         let first = nextSeq - Int64(eventCount)
         let last = nextSeq - 1
         let payload = try segment.keys.seal(
-            Data(eventLines.utf8), context: OpenSegment.eventsContext(session: sessionID, first: first, last: last),
+            SealedText.packed(Data(eventLines.utf8)), context: OpenSegment.eventsContext(session: sessionID, first: first, last: last),
             nonces: &nonces)
         chunk = (first, last, payload)
         // Rewritten with each flush that adds events, so an open segment says where it is too.

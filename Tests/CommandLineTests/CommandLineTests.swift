@@ -126,6 +126,11 @@ struct CommandLineTests {
         #expect(events.contains { $0.kind == "frame" })
         let idle = try JSONValue.parse(Data(try Understudy.run("status", "--vault", vault, "--json").stdout.utf8))
         #expect(idle["state"]?.stringValue == "idle")
+        // What the vault holds, by kind: each part there, and together no more than is on disk.
+        let parts = ["event_bytes", "frame_layout_bytes", "patch_bytes"].map { idle[$0]?.intValue ?? 0 }
+        #expect(parts.allSatisfy { $0 > 0 }, "\(idle.serialized)")
+        #expect(parts.reduce(0, +) <= idle["bytes_on_disk"]?.intValue ?? 0, "\(idle.serialized)")
+        #expect(try Understudy.run("status", "--vault", vault).stdout.contains("events "))
     }
 
     @Test(

@@ -57,9 +57,25 @@ struct TestVault: ~Copyable {
         return files
     }
 
-    /// The files under the vault folder that contain `needle` anywhere.
+    /// The files under the vault folder that contain `needle` anywhere, also inside the event
+    /// chunks deflated before sealing (found by their marker and inflated): with encryption off
+    /// they are how a vault shows its events, and compression must not hide them from the search.
     func filesContaining(_ needle: Data) throws -> [String] {
-        try allFiles().filter { $0.bytes.range(of: needle) != nil }.map(\.path)
+        try allFiles().filter { file in
+            file.bytes.range(of: needle) != nil || Self.deflatedChunks(in: file.bytes).contains { $0.range(of: needle) != nil }
+        }.map(\.path)
+    }
+
+    /// Every run of bytes that inflates as an event chunk does (marker, length, zlib stream) to JSON lines.
+    static func deflatedChunks(in data: Data) -> [Data] {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 7 else { return [] }
+        return (0..<(bytes.count - 6)).compactMap { i -> Data? in
+            guard bytes[i] == 0x01, bytes[i + 5] == 0x78, let lines = SealedText.unpacked(Data(bytes[i...])),
+                lines.first == UInt8(ascii: "{")
+            else { return nil }
+            return lines
+        }
     }
 }
 

@@ -35,6 +35,10 @@ public struct StatusReport: Encodable, Sendable {
     public var frames: Int?
     public var patches: Int?
     public var patchBytes: Int?
+    /// What the vault stores, by kind: sealed event chunks and frame layouts (the rest of
+    /// `bytesOnDisk`, past them and `patchBytes`, is the database's index and free pages).
+    public var eventBytes: Int?
+    public var frameLayoutBytes: Int?
     public var bytesOnDisk: Int?
 
     init(state: String, vault: String, exists: Bool) {
@@ -64,6 +68,7 @@ public struct StatusReport: Encodable, Sendable {
         (report.sessions, report.segments, report.openSegments) = (s.sessions, s.segments, s.openSegments)
         (report.events, report.frames, report.patches) = (s.eventsByKind, s.frames, s.patches)
         (report.patchBytes, report.bytesOnDisk) = (s.patchBytes, s.bytesOnDisk)
+        (report.eventBytes, report.frameLayoutBytes) = (s.eventBytes, s.frameLayoutBytes)
         return report
     }
 
@@ -101,10 +106,14 @@ public struct StatusReport: Encodable, Sendable {
             "Encrypted: \(encrypted ? "yes, key at \(key)" : "no")",
             "Events: \(events.values.reduce(0, +))\(kinds.isEmpty ? "" : " (\(kinds))")",
             "Frames: \(frames ?? 0), their pixels \(Self.bytes(patchBytes ?? 0)) in \(patches ?? 0) tile patches",
-            "On disk: \(Self.bytes(bytesOnDisk ?? 0))",
+            "On disk: \(Self.bytes(bytesOnDisk ?? 0)): events \(Self.bytes(eventBytes ?? 0)), frame layouts \(Self.bytes(frameLayoutBytes ?? 0)), "
+                + "frame pixels \(Self.bytes(patchBytes ?? 0)), index and free pages \(Self.bytes(indexBytes))",
         ]
         return lines.joined(separator: "\n")
     }
+
+    /// What is on disk past events, frame layouts and pixels: the database's index, its free pages, the folders.
+    private var indexBytes: Int { max(0, (bytesOnDisk ?? 0) - (eventBytes ?? 0) - (frameLayoutBytes ?? 0) - (patchBytes ?? 0)) }
 
     /// Whether browser pages cannot be read now or could not be at times: then the
     /// accessibility line says what that means, and ``accessibilityFix`` how to fix it.

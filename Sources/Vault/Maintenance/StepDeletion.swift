@@ -125,8 +125,7 @@ private struct SegmentEdit {
         for row in frameRows {
             let key: Data = row["key"]
             let body: Data = row["body"]
-            guard let plain = try? keys.open(body, context: OpenSegment.frameContext(segment: segment, key: key)),
-                let manifest = FrameBody.decode(plain)
+            guard let manifest = keys.openFrame(body, segment: segment, key: key)
             else { throw .damaged("a frame of segment \(segment) does not decrypt: run `understudy vault check`; nothing was deleted") }
             frames.append((key, body, manifest))
         }
@@ -229,7 +228,8 @@ private struct SegmentEdit {
             let (first, last) = (run.first!.seq, run.last!.seq)
             let lines = run.map { $0.json.serialized + "\n" }.joined()
             let payload = try keys.seal(
-                Data(lines.utf8), context: OpenSegment.eventsContext(session: session, first: first, last: last), nonces: &nonces)
+                SealedText.packed(Data(lines.utf8)), context: OpenSegment.eventsContext(session: session, first: first, last: last),
+                nonces: &nonces)
             try db.execute(
                 sql: "INSERT INTO event_chunk (session_id, first_seq, last_seq, segment_id, payload) VALUES (?, ?, ?, ?, ?)",
                 arguments: [session, first, last, segment, payload])

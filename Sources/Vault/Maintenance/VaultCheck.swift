@@ -114,7 +114,7 @@ extension Vault {
         report.patches += patches.count
         let badFrames = frames.count { row in
             let key: Data = row["key"]
-            return (try? keys.open(row["body"], context: OpenSegment.frameContext(segment: segment.id, key: key))).flatMap(FrameBody.decode) == nil
+            return keys.openFrame(row["body"], segment: segment.id, key: key) == nil
         }
         if badFrames > 0 { report.problems.append("\(segment.label): \(badFrames) frame layout(s) do not decrypt") }
         for row in patches {

@@ -48,8 +48,7 @@ extension Vault {
         var manifests: [FrameManifest] = []
         for row in frameRows {
             let key: Data = row["key"]
-            guard let plain = try? keys.open(row["body"], context: OpenSegment.frameContext(segment: id, key: key)),
-                let manifest = FrameBody.decode(plain)
+            guard let manifest = keys.openFrame(row["body"], segment: id, key: key)
             else {
                 throw .damaged("a frame of segment \(id) does not decrypt")
             }
