@@ -18,8 +18,16 @@ measure.py ingest --result JSON [--result JSON ...]
 measure.py report --sent sent.json --ours DIR --baseline DIR
     Prints the comparison table. Each DIR holds measure.json, stats.json,
     captured.json (events counted from the store) and bytes (bytes on disk).
+
+measure.py goals --out OUT
+    Prints the recorder-cost goals (issue 20) as one table, ours against the baseline
+    measured in the same run, from the files the bench left in OUT.
+
+measure.py profile --report FILE [--top N]
+    Prints the top functions of a `perf report --stdio` listing as a table.
 """
 import argparse
+import collections
 import json
 import os
 import signal
@@ -214,6 +222,102 @@ def ingest_table(result):
               f"(target: well under 1x; building it in memory cost about 4x)")
 
 
+def per_hour_mb(d):
+    size, seconds = load(d, "bytes"), load(d, "seconds")
+    return size / seconds * 3600 / 1e6 if size and seconds else None
+
+
+def idle_share(d):
+    """CPU seconds over wall seconds of an idle run once ready, in % of one core."""
+    m = load(d, "idle.json") or {}
+    return 100 * m["cpu_s"] / m["wall_s"] if m.get("cpu_s") is not None and m.get("wall_s") else None
+
+
+def goals(args):
+    """One row per goal: ours, the baseline, the ratio, the goal and whether it is met."""
+    out = args.out
+    ours, base = (load(os.path.join(out, d), "measure.json") or {} for d in ("ours", "baseline"))
+    sent = load(out, "sent.json") or {}
+    captured = load(os.path.join(out, "ours"), "captured.json") or {}
+    screens = load(out, "screens.json") or {}
+    typing = dig(load(os.path.join(out, "typing"), "stats.json"), "pipeline", "redact_ms", "median")
+    exports = load(out, "exports-day.json") or {}
+    rows = []
+
+    def row(what, a, b, goal, test, ratio=True):
+        r = a / b if ratio and a is not None and b else None
+        value = r if ratio else a
+        verdict = "n/a" if value is None else "met" if test(value) else "NOT met"
+        rows.append((what, fmt(a), fmt(b), fmt(r), goal, verdict))
+
+    row("recorder CPU s, scripted workload (frames, OCR on)", ours.get("cpu_s"), base.get("cpu_s"), "<= 0.10 x", lambda v: v <= 0.10)
+    mb = lambda m: m["max_rss_kb"] / 1024 if m.get("max_rss_kb") else None
+    row("recorder peak RSS MB", mb(ours), mb(base), "<= 0.5 x", lambda v: v <= 0.5)
+    row(f"recorder CPU idle desktop, % of a core ({fmt(dig(load(os.path.join(out, 'idle-ours'), 'idle.json'), 'wall_s'))} s)",
+        idle_share(os.path.join(out, "idle-ours")), idle_share(os.path.join(out, "idle-baseline")), "<= 0.2 %", lambda v: v <= 0.2, ratio=False)
+    row("stored MB per scripted hour (workload rate x 1 h)", per_hour_mb(os.path.join(out, "ours")), per_hour_mb(os.path.join(out, "baseline")),
+        "<= 60 MB", lambda v: v <= 60, ratio=False)
+    recall = screens.get("recall")
+    row("frame redaction recall, synthetic screens %", recall * 100 if recall is not None else None, 0.0, ">= 95 %", lambda v: v >= 95, ratio=False)
+    precision = screens.get("precision")
+    row("frame redaction precision, synthetic screens %", precision * 100 if precision is not None else None, None,
+        f">= {PRECISION_BEFORE:.0f} % (before)", lambda v: v >= PRECISION_BEFORE, ratio=False)
+    row("OCR ms per stored typing frame (changed regions)", typing, None, "<= 200 ms", lambda v: v <= 200, ratio=False)
+    for fmt_name in ("jsonl", "webdataset"):
+        r = dig(exports, "formats", fmt_name)
+        steps = r["steps"] / r["seconds"] if r else None
+        frames = r["frames"] / r["seconds"] if r else None
+        row(f"export {fmt_name} steps/s ({r['steps'] if r else '?'} steps, {r['frames'] if r else '?'} frames)", steps, None,
+            ">= 1,000", lambda v: v >= 1000, ratio=False)
+        row(f"export {fmt_name} distinct 1080p frames/s", frames, None, ">= 100", lambda v: v >= 100, ratio=False)
+    shares = [100.0 * captured.get(k, 0) / sent[k] for k in KINDS if sent.get(k)] if captured else []
+    row(f"events captured, workload with a {BURST_EVENTS:,}-event burst, % (worst kind)", min(shares) if shares else None, None,
+        "100 %", lambda v: abs(v - 100) < 1e-9, ratio=False)
+
+    header = ("goal (issue 20)", "ours", "baseline", "ours/base", "goal", "")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(6)]
+    print()
+    for i, r in enumerate([header] + rows):
+        print("  " + "  ".join(c.ljust(w) if j in (0, 4, 5) else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))).rstrip())
+        if i == 0:
+            print("  " + "  ".join("-" * w for w in widths))
+    return 0
+
+
+# Frame redaction precision on the synthetic screens before issue 20's work (97.1%, 2026-12-08): the goal is no lower.
+PRECISION_BEFORE = 97.1
+BURST_EVENTS = 1200
+
+
+def profile(args):
+    """The top functions of a perf report (self share, library, function), then each library's share."""
+    rows, by_library = [], collections.Counter()
+    for line in open(args.report, encoding="utf-8", errors="replace"):
+        parts = line.split()
+        if len(parts) < 4 or not parts[0].endswith("%") or line.lstrip().startswith("#"):
+            continue
+        share, dso, symbol = float(parts[0].rstrip("%")), parts[1], parts[3]
+        by_library[dso] += share
+        if len(rows) < args.top:
+            rows.append((share, dso, symbol))
+    names = demangled([symbol for _, _, symbol in rows])
+    print(f"  {'self':>7}  {'library':<24} function")
+    for (share, dso, _), name in zip(rows, names):
+        print(f"  {share:>6.2f}%  {dso[:24]:<24} {name[:100]}")
+    print("  by library: " + ", ".join(f"{dso} {share:.0f}%" for dso, share in by_library.most_common(6)))
+    return 0
+
+
+def demangled(symbols):
+    """Swift symbols as `swift demangle --simplified` reads them (as they are without it)."""
+    try:
+        done = subprocess.run(["swift", "demangle", "--simplified"], input="\n".join(symbols), capture_output=True, text=True, timeout=60)
+        lines = done.stdout.splitlines()
+        return lines if done.returncode == 0 and len(lines) == len(symbols) else symbols
+    except (OSError, subprocess.SubprocessError):
+        return symbols
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="what", required=True)
@@ -233,7 +337,16 @@ def main():
     c.add_argument("--webp", required=True)
     i = sub.add_parser("ingest")
     i.add_argument("--result", required=True, action="append")
+    g = sub.add_parser("goals")
+    g.add_argument("--out", required=True)
+    f = sub.add_parser("profile")
+    f.add_argument("--report", required=True)
+    f.add_argument("--top", type=int, default=10)
     args = ap.parse_args()
+    if args.what == "goals":
+        return goals(args)
+    if args.what == "profile":
+        return profile(args)
     if args.what == "ingest":
         return ingest(args)
     if args.what == "codecs":

@@ -16,7 +16,7 @@ export XDG_CONFIG_HOME=$out/config
 
 cleanup() {
   local d
-  for d in "$out"/ours "$out"/ours-png "$out"/ours-nonames "$out"/baseline; do
+  for d in "$out"/ours "$out"/ours-png "$out"/ours-nonames "$out"/ours-profile "$out"/baseline "$out"/idle-ours "$out"/idle-baseline; do
     if [[ -f $d/pid ]] && kill -0 "$(cat "$d/pid")" 2>/dev/null; then
       kill -INT "$(cat "$d/pid")" 2>/dev/null || true
       sleep 1
@@ -29,7 +29,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 rm -rf "$out"
-mkdir -p "$out"/ours "$out"/ours-png "$out"/ours-nonames "$out"/baseline
+mkdir -p "$out"/ours "$out"/ours-png "$out"/ours-nonames "$out"/ours-profile "$out"/baseline "$out"/idle-ours "$out"/idle-baseline
 # Recording needs consent to the policy in force (the built-in default here).
 [[ -x $bin ]] && "$bin" consent accept --quiet >/dev/null
 python3 bench/workload.py "$out" >/dev/null
@@ -80,6 +80,14 @@ ours-nonames_start() {
 ours-nonames_ready() {
   "$bin" status --vault "$out/ours-nonames/store" --json 2>/dev/null | grep -q '"state":"recording"'
 }
+# The same recorder again, sampled by perf while it records (perf's cost stays out of `ours`).
+ours-profile_start() {
+  measure ours-profile "$bin" record --display "$DISPLAY" --vault "$out/ours-profile/store" \
+    --for 120s --stats "$out/ours-profile/stats.json"
+}
+ours-profile_ready() {
+  "$bin" status --vault "$out/ours-profile/store" --json 2>/dev/null | grep -q '"state":"recording"'
+}
 baseline_start() {
   mkdir -p "$out/baseline/store"
   measure baseline "$venv_py" bench/baseline_recorder.py --db "$out/baseline/store/events.db" \
@@ -101,16 +109,16 @@ stop_side() {
   XSESSION_STATE=$dir/xsession.env bash scripts/xsession.sh stop
 }
 
-# run_side NAME: fresh X session, recorder under measure.py, wait until it is
-# ready, play the workload, stop. (Runs under `if`, so no set -e: check by hand.)
-run_side() {
-  local name=$1 dir=$out/$1 env mpid i t0
+# start_side NAME: fresh X session, recorder under measure.py, wait until it is
+# ready; sets the caller's mpid (measure.py's pid).
+start_side() {
+  local name=$1 dir=$out/$1 env i
   env=$(XSESSION_STATE=$dir/xsession.env bash scripts/xsession.sh start) || return 1
   set -a; eval "$env"; set +a
   "${name}_start" &
   mpid=$!
   for i in $(seq 150); do
-    "${name}_ready" && break
+    "${name}_ready" && return 0
     if ! kill -0 "$mpid" 2>/dev/null || ((i == 150)); then
       echo "bench: $name recorder did not start, see $dir/recorder.log" >&2
       stop_side "$name" "$mpid"
@@ -118,10 +126,23 @@ run_side() {
     fi
     sleep 0.2
   done
+}
+
+# run_side NAME: start_side, play the workload, stop. (Runs under `if`, so no
+# set -e: check by hand.)
+run_side() {
+  local name=$1 dir=$out/$1 mpid t0
+  start_side "$name" || return 1
+  local perf_pid=""
+  if [[ $name == ours-profile ]]; then
+    perf record -q -F 499 -p "$(cat "$dir/pid")" -o "$dir/perf.data" >"$dir/perf.log" 2>&1 &
+    perf_pid=$!
+  fi
   t0=$(date +%s%N)
   xdotool "$out/workload.xdo"
   echo "bench: $name: workload took $((($(date +%s%N) - t0) / 1000000)) ms"
   sleep 1  # let events still in flight reach the recorder before stopping it
+  if [[ -n $perf_pid ]]; then kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true; fi
   stop_side "$name" "$mpid"
   python3 -c "print(($(date +%s%N) - $t0) / 1e9)" >"$dir/seconds"
   du -sb "$dir/store" | cut -f1 >"$dir/bytes"
@@ -134,8 +155,10 @@ json.dump(collections.Counter(json.loads(l)["kind"] for l in sys.stdin if l.stri
       >"$out/ours/captured.json" || echo "bench: understudy log failed" >&2
   fi
   run_side ours-png || echo "bench: the PNG run failed" >&2
+  command -v perf >/dev/null && { run_side ours-profile || echo "bench: the profiled run failed" >&2; }
   "$bin" consent accept --quiet --policy "$nonames_policy" --unsigned-policy >/dev/null
   run_side ours-nonames || echo "bench: the run without name redaction failed" >&2
+  "$bin" consent accept --quiet >/dev/null
 else
   echo "bench: $bin missing (make bench builds it); baseline only" >&2
 fi
@@ -145,6 +168,44 @@ db = sqlite3.connect(sys.argv[1])
 json.dump(dict(db.execute("SELECT kind, count(*) FROM events GROUP BY kind")), sys.stdout)' \
     "$out/baseline/store/events.db" >"$out/baseline/captured.json"
 fi
+
+# Idle: each recorder alone on an idle desktop of its own for BENCH_IDLE_SECONDS (600 by
+# default), the two side by side (idle, they leave each other the cores).
+idle_seconds=${BENCH_IDLE_SECONDS:-600}
+idle-ours_start() {
+  measure idle-ours "$bin" record --display "$DISPLAY" --vault "$out/idle-ours/store" --for 3600s
+}
+idle-ours_ready() {
+  "$bin" status --vault "$out/idle-ours/store" --json 2>/dev/null | grep -q '"state":"recording"'
+}
+idle-baseline_start() {
+  mkdir -p "$out/idle-baseline/store"
+  measure idle-baseline "$venv_py" bench/baseline_recorder.py --db "$out/idle-baseline/store/events.db" \
+    --frames "$out/idle-baseline/store/frames" --stats "$out/idle-baseline/stats.json" --ready "$out/idle-baseline/ready"
+}
+idle-baseline_ready() { [[ -f $out/idle-baseline/ready ]]; }
+# run_idle NAME: like run_side, with $idle_seconds of nothing for the workload.
+run_idle() {
+  local name=$1 dir=$out/$1 mpid
+  start_side "$name" || return 1
+  # CPU from /proc between ready and stop: the steady state, without start-up.
+  local pid t0 c0
+  pid=$(cat "$dir/pid")
+  t0=$(date +%s%N) c0=$(cpu_ticks "$pid")
+  sleep "$idle_seconds"
+  echo "{\"cpu_s\": $(python3 -c "print(($(cpu_ticks "$pid") - $c0) / $(getconf CLK_TCK))"), \"wall_s\": $(python3 -c "print(($(date +%s%N) - $t0) / 1e9)")}" \
+    >"$dir/idle.json"
+  stop_side "$name" "$mpid"
+}
+# cpu_ticks PID: user + system clock ticks of PID so far (its threads included).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+echo "bench: both recorders on idle desktops for $idle_seconds s"
+idle_pids=()
+[[ -x $bin ]] && { run_idle idle-ours || echo "bench: the idle run failed" >&2; } &
+idle_pids+=($!)
+{ run_idle idle-baseline || echo "bench: the baseline's idle run failed" >&2; } &
+idle_pids+=($!)
+wait "${idle_pids[@]}" || true
 
 echo
 python3 bench/measure.py report --sent "$out/sent.json" --ours "$out/ours" --baseline "$out/baseline"
@@ -167,7 +228,7 @@ fi
 if [[ -x $bench_bin ]]; then
   echo
   echo "bench: the review page on a synthetic full day (10,000 steps, 1,000 frames), over HTTP"
-  "$bench_bin" bench-review-page --scratch "$out" >"$out/review-page.json" 2>"$out/review-page.log" ||
+  "$bench_bin" bench-review-page --scratch "$out" --keep >"$out/review-page.json" 2>"$out/review-page.log" ||
     echo "bench: understudy-bench bench-review-page failed, see $out/review-page.log" >&2
   python3 - "$out/review-page.json" <<'PY' || true
 import json, sys
@@ -185,6 +246,16 @@ for p in r["pages"]:
 print(f"  mid-day segment's page: {s['steps']} steps, {s['lazy_images']} of {s['images']} screens loaded lazily, {s['inline_images']} inline; "
       f"goal (timeline and segment pages under 1 s): {'met' if r['goal_met'] else 'NOT met'}")
 PY
+fi
+# Exports of that day: 10 steps to a frame, each frame distinct and 1920x1080 (--keep left it,
+# with its key, in the folder the log names).
+day=$(sed -n 's/^bench-review-page: kept //p' "$out/review-page.log" 2>/dev/null | tail -1)
+if [[ -x $bin && -n $day && -d $day/vault ]]; then
+  echo
+  echo "bench: exports of the synthetic day (10,000 steps, 1,000 distinct frames), once per format"
+  XDG_CONFIG_HOME=$day/config XDG_DATA_HOME=$day/data python3 bench/exports/throughput.py --bin "$bin" --vault "$day/vault" \
+    --formats jsonl,webdataset --runs 1 --json-out "$out/exports-day.json" || echo "bench: exports of the day failed" >&2
+  rm -rf "$day"
 fi
 if [[ -x $bin ]]; then
   echo
@@ -243,7 +314,7 @@ PY
     env=$(XSESSION_STATE=$out/typing-xsession.env bash scripts/xsession.sh start) || exit 1
     set -a; eval "$env"; set +a
     mkdir -p "$out/typing"
-    python3 bench/frames/typing.py --bin "$bin" --out "$out/typing"
+    python3 bench/frames/typing.py --bin "$bin" --bench-bin "$bench_bin" --out "$out/typing"
     XSESSION_STATE=$out/typing-xsession.env bash scripts/xsession.sh stop
   ) || echo "bench: typing workload failed, see $out/typing" >&2
   echo
@@ -256,6 +327,14 @@ PY
       --json-out "$out/frames-quality.json" 2>>"$out/frames/quality.log"
     XSESSION_STATE=$out/frames-xsession.env bash scripts/xsession.sh stop
   ) || echo "bench: frame quality failed, see $out/frames" >&2
+fi
+if [[ -x $bin ]]; then
+  echo
+  echo "bench: frame redaction on synthetic screens (bench/frames/screens.py: six genres, three themes, 10-18 px, five fonts)"
+  "$venv_py" bench/frames/screens.py make --out "$out/screens" >/dev/null &&
+    "$venv_py" bench/frames/screens.py evaluate --bin "$bin" --dir "$out/screens" --json-out "$out/screens.json" \
+      > >(grep -v '^\[[0-9]*/[0-9]*\]') ||
+    echo "bench: the synthetic screens failed" >&2
 fi
 if [[ -x $bin && -d $out/ours/store ]]; then
   echo
@@ -287,3 +366,15 @@ if [[ -x $bin ]]; then
   echo "bench: reading the accessibility bus, off and on, on a browser workload (bench/accessibility.sh)"
   UNDERSTUDY=$bin bash bench/accessibility.sh || echo "bench: the accessibility bench failed, see $out/accessibility" >&2
 fi
+
+# The profile of the recorder on the workload: its top functions, by self time.
+if [[ -f $out/ours-profile/perf.data ]]; then
+  perf report -i "$out/ours-profile/perf.data" --stdio --no-children --sort dso,symbol \
+    >"$out/ours-profile/report.txt" 2>"$out/ours-profile/report.log" || true
+  echo
+  echo "bench: where the recorder's CPU went on the workload (perf, self time, top 10)"
+  python3 bench/measure.py profile --report "$out/ours-profile/report.txt" --top 10
+fi
+echo
+echo "bench: the recorder's cost, one row per goal (ours against the baseline of this run)"
+python3 bench/measure.py goals --out "$out"

@@ -9,7 +9,7 @@ screen centre. Counting rules, as X reports XTEST input:
   - `click 1`/`mousedown 1`/`mouseup 1` are one pointer.down / pointer.up,
   - `click 4..7` is one scroll (wheel buttons are not pointer.down/up),
   - `type` of lowercase letters and spaces is one key.down + key.up per char,
-  - `key ctrl+shift+a` presses and releases 3 keys.
+  - `key ctrl+shift+a` presses and releases 3 keys, `key a` one.
 Usage: workload.py OUTDIR
 """
 import json
@@ -26,6 +26,7 @@ DRAG_MOVES = 10        # moves while button 1 is held, per drag
 SCROLL_BUTTONS = (4, 5, 6, 7)  # one notch each per round
 XTERM = (60, 120, 620, 450)    # x0, y0, x1, y1 of click/drag targets
 HOTKEY, HOTKEY_KEYS = "ctrl+shift+a", 3
+BURST_MOVES = 800      # pointer moves of the final burst (with 200 keys pressed and released)
 
 
 def main(outdir):
@@ -93,6 +94,14 @@ def main(outdir):
         for b in SCROLL_BUTTONS:
             button("click", b)
             lines.append("sleep 0.05")
+
+    # A burst: BURST_MOVES moves with a key every fourth, no pauses (over 1,000 events a
+    # second under xdotool), which every event must survive.
+    for i in range(BURST_MOVES):
+        move(60 + (i * 7) % 1700, 80 + (i * 13) % 900)
+        if i % 4 == 0:
+            lines.append("key a")
+            keys(1)
 
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(outdir, "workload.xdo"), "w") as f:

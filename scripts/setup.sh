@@ -12,8 +12,8 @@ PKGS=(xvfb xdotool x11-utils x11-xkb-utils x11-xserver-utils openbox xterm x11-a
       tesseract-ocr tesseract-ocr-eng libtesseract-dev libleptonica-dev python3-venv openssl
       at-spi2-core libatspi2.0-dev libdbus-1-dev dbus-daemon libglib2.0-bin chromium chromium-driver firefox-esr python3-gi gir1.2-gtk-3.0 curl)
 # pynput pulls in evdev, which pip builds from source (no wheel): needs a C
-# compiler and the kernel input headers.
-BENCH_PKGS=(python3-venv python3-dev gcc linux-libc-dev xfonts-base fonts-dejavu-core)
+# compiler and the kernel input headers. The fonts are the synthetic screens'.
+BENCH_PKGS=(python3-venv python3-dev gcc linux-libc-dev xfonts-base fonts-dejavu-core fonts-liberation)
 
 want=("${PKGS[@]}")
 [[ "${1:-}" == bench ]] && want+=("${BENCH_PKGS[@]}")

@@ -23,18 +23,20 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--vault", required=True)
     parser.add_argument("--json-out")
+    parser.add_argument("--formats", default=",".join(FORMATS), help="comma-separated formats to export")
+    parser.add_argument("--runs", type=int, default=3, help="exports per format (the median is reported)")
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="understudy-export-bench-")
     results = {}
     try:
-        for fmt in FORMATS:
-            runs = [export(args.bin, args.vault, fmt, os.path.join(scratch, fmt)) for _ in range(3)]
+        for fmt in args.formats.split(","):
+            runs = [export(args.bin, args.vault, fmt, os.path.join(scratch, fmt)) for _ in range(args.runs)]
             seconds = statistics.median(r[0] for r in runs)
             summary = runs[0][1]
             results[fmt] = {"seconds": seconds, "steps": summary["steps"], "frames": summary["frames"], "bytes": summary["bytes"]}
         # Baseline: copying the jsonl export's files into one tar, three times.
         copies = []
-        for _ in range(3):
+        for _ in range(args.runs):
             target = os.path.join(scratch, "copy.tar")
             started = time.perf_counter()
             subprocess.run(["tar", "cf", target, "-C", scratch, "jsonl"], check=True)

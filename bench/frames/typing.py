@@ -5,7 +5,7 @@ On the private X session of $DISPLAY (scripts/xsession.sh: an xterm running `cat
 xcalc), `understudy record` runs with the built-in policy while 15 lines of prose are typed
 into the xterm, each followed by Return and a second's pause (a frame is stored at each typing
 pause). The recorder's own figure, OCR of what changed, comes from its --stats (`redact_ms`);
-`understudy bench-ocr` then reads the same stored frames whole. Prints both and their ratio.
+`understudy-bench ocr` then reads the same stored frames whole. Prints both and their ratio.
 """
 import argparse
 import json
@@ -21,6 +21,7 @@ LINE = "line {} of the notes: the meeting moved to thursday, bring the draft and
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
+    ap.add_argument("--bench-bin", required=True, help="understudy-bench, which reads the stored frames whole")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     env = dict(os.environ)
@@ -35,7 +36,7 @@ def main():
     time.sleep(2)
     recorder.send_signal(2)
     recorder.wait(timeout=60)
-    full = json.loads(subprocess.run([args.bin, "bench-ocr", "--vault", vault, "--frames", "12"], env=env,
+    full = json.loads(subprocess.run([args.bench_bin, "ocr", "--vault", vault, "--frames", "12"], env=env,
                                      capture_output=True, text=True, check=True).stdout)
     pipeline = json.load(open(stats))["pipeline"]
     changed = pipeline["redact_ms"]["median"]
