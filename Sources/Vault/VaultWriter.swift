@@ -436,9 +436,7 @@ private struct Batch {
         guard eventCount > 0 else { return }
         let first = nextSeq - Int64(eventCount)
         let last = nextSeq - 1
-        let payload = try segment.keys.seal(
-            SealedText.packed(Data(eventLines.utf8)), context: OpenSegment.eventsContext(session: sessionID, first: first, last: last),
-            nonces: &nonces)
+        let payload = try segment.keys.sealEvents(eventLines, session: sessionID, first: first, last: last, nonces: &nonces)
         chunk = (first, last, payload)
         // Rewritten with each flush that adds events, so an open segment says where it is too.
         places = try segment.keys.seal(

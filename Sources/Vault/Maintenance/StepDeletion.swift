@@ -227,9 +227,7 @@ private struct SegmentEdit {
         for run in Self.runs(of: events) {
             let (first, last) = (run.first!.seq, run.last!.seq)
             let lines = run.map { $0.json.serialized + "\n" }.joined()
-            let payload = try keys.seal(
-                SealedText.packed(Data(lines.utf8)), context: OpenSegment.eventsContext(session: session, first: first, last: last),
-                nonces: &nonces)
+            let payload = try keys.sealEvents(lines, session: session, first: first, last: last, nonces: &nonces)
             try db.execute(
                 sql: "INSERT INTO event_chunk (session_id, first_seq, last_seq, segment_id, payload) VALUES (?, ?, ?, ?, ?)",
                 arguments: [session, first, last, segment, payload])

@@ -55,6 +55,11 @@ enum SealedText {
 }
 
 extension SegmentKeys {
+    /// Events `first...last` of a session, as JSON lines, deflated and sealed under their session and seq range.
+    func sealEvents(_ lines: String, session: String, first: Int64, last: Int64, nonces: inout NonceSequence) throws -> Data {
+        try seal(SealedText.packed(Data(lines.utf8)), context: OpenSegment.eventsContext(session: session, first: first, last: last), nonces: &nonces)
+    }
+
     /// A frame layout, deflated and sealed under its segment and key.
     func sealFrame(_ frame: FrameManifest, segment: String, key: Data, nonces: inout NonceSequence) throws -> Data {
         try seal(SealedText.packed(FrameBody.encode(frame)), context: OpenSegment.frameContext(segment: segment, key: key), nonces: &nonces)
